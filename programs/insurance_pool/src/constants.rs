@@ -1,0 +1,42 @@
+//! Seeds, protocol-wide limits and pause bits. Every PDA seed lives here so that the
+//! program, the tests and the off-chain crates derive addresses from one definition.
+
+/// Seed of the singleton [`crate::state::Protocol`] account: `["protocol"]`.
+pub const PROTOCOL_SEED: &[u8] = b"protocol";
+/// Seed of a market's [`crate::state::Pool`]: `["pool", market]`.
+pub const POOL_SEED: &[u8] = b"pool";
+/// Seed of a pool's vault token account: `["vault", pool]`.
+pub const VAULT_SEED: &[u8] = b"vault";
+/// Seed of an [`crate::state::Underwriter`] position: `["underwriter", pool, owner]`.
+pub const UNDERWRITER_SEED: &[u8] = b"underwriter";
+
+/// Virtual shares added to the share supply in every price computation (ERC-4626 style
+/// offset). With [`VIRTUAL_ASSETS`] it makes the first-depositor inflation attack cost
+/// the attacker ~10^6 times what it could steal, and keeps an empty pool's price at
+/// `VIRTUAL_SHARES / VIRTUAL_ASSETS` shares per base unit.
+pub const VIRTUAL_SHARES: u64 = 1_000_000;
+/// Virtual assets added to the accounted capital in every price computation.
+pub const VIRTUAL_ASSETS: u64 = 1;
+
+/// Shortest withdrawal cooldown a pool may be configured with (1 hour). A cooldown is
+/// what stops an underwriter from leaving in the same block a loss becomes known.
+pub const MIN_WITHDRAWAL_COOLDOWN: i64 = 3_600;
+/// Longest withdrawal cooldown a pool may be configured with (90 days).
+pub const MAX_WITHDRAWAL_COOLDOWN: i64 = 90 * 86_400;
+
+/// Per-operation pause bits, used both on the [`crate::state::Protocol`] (all pools) and
+/// on each [`crate::state::Pool`]. An operation is paused if its bit is set at either level.
+pub mod pause {
+    /// `deposit`.
+    pub const DEPOSIT: u8 = 1 << 0;
+    /// `request_withdrawal`, `cancel_withdrawal` and `complete_withdrawal`.
+    pub const WITHDRAW: u8 = 1 << 1;
+    /// Premium contributions (reserved for the premium instructions).
+    pub const PREMIUM: u8 = 1 << 2;
+    /// Exchange shortfall cover (reserved for `cover_shortfall`).
+    pub const SHORTFALL: u8 = 1 << 3;
+    /// Claims (reserved for the claim instructions).
+    pub const CLAIMS: u8 = 1 << 4;
+    /// Every defined bit; any other bit is refused with `InvalidPauseFlags`.
+    pub const ALL: u8 = DEPOSIT | WITHDRAW | PREMIUM | SHORTFALL | CLAIMS;
+}

@@ -1,0 +1,62 @@
+//! Every refusal of the program, each with a message. Codes start at Anchor's 6000.
+
+use anchor_lang::prelude::*;
+
+/// Errors returned by the insurance pool program.
+#[error_code]
+pub enum InsuranceError {
+    #[msg("Arithmetic overflow or division by zero")]
+    MathOverflow,
+    #[msg("Signer is not the protocol authority")]
+    Unauthorized,
+    #[msg("Signer is neither the protocol authority nor the guardian")]
+    NotAuthorityOrGuardian,
+    #[msg("Only the protocol authority may clear pause flags")]
+    GuardianCannotUnpause,
+    #[msg("Pause flags contain undefined bits")]
+    InvalidPauseFlags,
+    #[msg("Address must not be the default (all-zero) public key")]
+    InvalidAddress,
+    #[msg("No authority transfer is pending")]
+    NoPendingAuthority,
+    #[msg("Signer is not the pending authority")]
+    NotPendingAuthority,
+    #[msg("Withdrawal cooldown is outside the allowed range")]
+    InvalidCooldown,
+    #[msg("Deposit cap must be greater than zero")]
+    InvalidDepositCap,
+    #[msg("Minimum deposit must be between 1 and the deposit cap")]
+    InvalidMinDeposit,
+    #[msg("Mint has a Token-2022 extension that the pool cannot account for")]
+    UnsupportedMintExtension,
+    #[msg("Token account mint does not match the pool mint")]
+    WrongMint,
+    #[msg("Vault does not belong to this pool")]
+    WrongVault,
+    #[msg("Token program does not match the pool's token program")]
+    WrongTokenProgram,
+    #[msg("Token account is not owned by the signer")]
+    WrongTokenOwner,
+    #[msg("This operation is paused")]
+    Paused,
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("Deposit is below the pool's minimum deposit")]
+    DepositTooSmall,
+    #[msg("Deposit would take the pool's capital above its deposit cap")]
+    DepositCapExceeded,
+    #[msg("Deposit would mint fewer shares than the minimum requested")]
+    SlippageExceeded,
+    #[msg("Deposit is too small to mint a single share")]
+    ZeroShares,
+    #[msg("Not enough free shares (shares under a withdrawal request are locked)")]
+    InsufficientShares,
+    #[msg("A withdrawal request is already pending; cancel or complete it first")]
+    WithdrawalAlreadyPending,
+    #[msg("No withdrawal request is pending")]
+    NoPendingWithdrawal,
+    #[msg("Withdrawal cooldown has not elapsed")]
+    CooldownNotElapsed,
+    #[msg("Underwriter account does not belong to the signer")]
+    WrongUnderwriter,
+}

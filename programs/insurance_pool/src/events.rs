@@ -1,0 +1,98 @@
+//! Anchor events: one for every state change, so indexers never have to diff accounts.
+
+use anchor_lang::prelude::*;
+
+use crate::state::PoolParams;
+
+/// The protocol singleton was created.
+#[event]
+pub struct ProtocolInitialized {
+    pub authority: Pubkey,
+    pub guardian: Pubkey,
+}
+
+/// The authority changed the guardian and/or proposed a new authority.
+#[event]
+pub struct ProtocolUpdated {
+    pub guardian: Pubkey,
+    /// `Pubkey::default()` when no transfer is pending.
+    pub pending_authority: Pubkey,
+}
+
+/// The pending authority accepted the role.
+#[event]
+pub struct AuthorityTransferred {
+    pub previous: Pubkey,
+    pub new: Pubkey,
+}
+
+/// Pause flags changed, at protocol level (`pool == None`) or for one pool.
+#[event]
+pub struct PauseFlagsSet {
+    pub pool: Option<Pubkey>,
+    pub previous: u8,
+    pub flags: u8,
+    pub signer: Pubkey,
+}
+
+/// A market's pool and vault were created.
+#[event]
+pub struct PoolCreated {
+    pub pool: Pubkey,
+    pub market: Pubkey,
+    pub mint: Pubkey,
+    pub vault: Pubkey,
+    pub token_program: Pubkey,
+    pub params: PoolParams,
+}
+
+/// The authority changed a pool's parameters.
+#[event]
+pub struct PoolParamsUpdated {
+    pub pool: Pubkey,
+    pub previous: PoolParams,
+    pub params: PoolParams,
+}
+
+/// An underwriter deposited and received shares.
+#[event]
+pub struct Deposited {
+    pub pool: Pubkey,
+    pub owner: Pubkey,
+    pub amount: u64,
+    pub shares: u64,
+    pub pool_capital: u64,
+    pub pool_shares: u64,
+}
+
+/// An underwriter asked to withdraw shares; the value is fixed as an upper bound.
+#[event]
+pub struct WithdrawalRequested {
+    pub pool: Pubkey,
+    pub owner: Pubkey,
+    pub shares: u64,
+    pub value_at_request: u64,
+    pub unlock_at: i64,
+}
+
+/// An underwriter cancelled its pending withdrawal.
+#[event]
+pub struct WithdrawalCancelled {
+    pub pool: Pubkey,
+    pub owner: Pubkey,
+    pub shares: u64,
+}
+
+/// A withdrawal completed after the cooldown.
+#[event]
+pub struct WithdrawalCompleted {
+    pub pool: Pubkey,
+    pub owner: Pubkey,
+    pub shares: u64,
+    pub value_at_request: u64,
+    pub value_at_completion: u64,
+    /// `min(value_at_request, value_at_completion)`.
+    pub paid: u64,
+    pub pool_capital: u64,
+    pub pool_shares: u64,
+}

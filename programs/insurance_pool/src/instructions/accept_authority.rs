@@ -1,0 +1,37 @@
+use crate::prelude::*;
+
+/// Step two of an authority transfer: the proposed authority signs to take the role.
+#[derive(Accounts)]
+pub struct AcceptAuthority<'info> {
+    pub new_authority: Signer<'info>,
+    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
+}
+
+impl AcceptAuthority<'_> {
+    pub fn validate(&self) -> Result<()> {
+        require_keys_neq!(
+            self.protocol.pending_authority,
+            Pubkey::default(),
+            InsuranceError::NoPendingAuthority
+        );
+        require_keys_eq!(
+            self.protocol.pending_authority,
+            self.new_authority.key(),
+            InsuranceError::NotPendingAuthority
+        );
+        Ok(())
+    }
+}
+
+pub fn handle_accept_authority(ctx: Context<AcceptAuthority>) -> Result<()> {
+    let protocol = &mut ctx.accounts.protocol;
+    let previous = protocol.authority;
+    protocol.authority = protocol.pending_authority;
+    protocol.pending_authority = Pubkey::default();
+    emit!(AuthorityTransferred {
+        previous,
+        new: protocol.authority,
+    });
+    Ok(())
+}

@@ -1,0 +1,47 @@
+use crate::prelude::*;
+
+/// Cancels the caller's pending withdrawal; the shares become free again. Allowed while
+/// withdrawals are paused: it moves no tokens and only returns shares to full exposure.
+#[derive(Accounts)]
+pub struct CancelWithdrawal<'info> {
+    pub owner: Signer<'info>,
+    #[account(mut, seeds = [POOL_SEED, pool.market.as_ref()], bump = pool.bump)]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(
+        mut,
+        seeds = [UNDERWRITER_SEED, pool.key().as_ref(), owner.key().as_ref()],
+        bump = underwriter.bump,
+        has_one = owner @ InsuranceError::WrongUnderwriter,
+        has_one = pool @ InsuranceError::WrongUnderwriter,
+    )]
+    pub underwriter: Box<Account<'info, Underwriter>>,
+}
+
+impl CancelWithdrawal<'_> {
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            self.underwriter.has_pending_withdrawal(),
+            InsuranceError::NoPendingWithdrawal
+        );
+        Ok(())
+    }
+}
+
+pub fn handle_cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
+    let pool = &mut ctx.accounts.pool;
+    let underwriter = &mut ctx.accounts.underwriter;
+    let shares = underwriter.pending_shares;
+
+    pool.pending_withdrawal_shares = pool.pending_withdrawal_shares.safe_sub(shares)?;
+    underwriter.pending_shares = 0;
+    underwriter.pending_value = 0;
+    underwriter.requested_at = 0;
+    underwriter.unlock_at = 0;
+
+    emit!(WithdrawalCancelled {
+        pool: pool.key(),
+        owner: underwriter.owner,
+        shares,
+    });
+    Ok(())
+}

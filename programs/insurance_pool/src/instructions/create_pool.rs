@@ -1,0 +1,90 @@
+use crate::prelude::*;
+use crate::token::check_mint_extensions;
+
+/// Creates one market's pool and its vault (a token account PDA owned by the pool).
+/// Authority only. The mint may be SPL Token or Token-2022 (with the extensions in
+/// [`crate::token::ALLOWED_MINT_EXTENSIONS`] only).
+#[derive(Accounts)]
+#[instruction(market: Pubkey)]
+pub struct CreatePool<'info> {
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    pub authority: Signer<'info>,
+    #[account(
+        mut,
+        seeds = [PROTOCOL_SEED],
+        bump = protocol.bump,
+        has_one = authority @ InsuranceError::Unauthorized,
+    )]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(
+        init,
+        payer = payer,
+        space = 8 + Pool::INIT_SPACE,
+        seeds = [POOL_SEED, market.as_ref()],
+        bump,
+    )]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(mint::token_program = token_program)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(
+        init,
+        payer = payer,
+        seeds = [VAULT_SEED, pool.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = pool,
+        token::token_program = token_program,
+    )]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl CreatePool<'_> {
+    pub fn validate(&self, market: &Pubkey, params: &PoolParams) -> Result<()> {
+        require_keys_neq!(*market, Pubkey::default(), InsuranceError::InvalidAddress);
+        params.validate()?;
+        check_mint_extensions(&self.mint.to_account_info())
+    }
+}
+
+pub fn handle_create_pool(
+    ctx: Context<CreatePool>,
+    market: Pubkey,
+    params: PoolParams,
+) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let protocol = &mut ctx.accounts.protocol;
+    let index = protocol.pool_count;
+    protocol.pool_count = index.safe_add(1)?;
+
+    let pool = &mut ctx.accounts.pool;
+    pool.set_inner(Pool {
+        market,
+        mint: ctx.accounts.mint.key(),
+        vault: ctx.accounts.vault.key(),
+        token_program: ctx.accounts.token_program.key(),
+        mint_decimals: ctx.accounts.mint.decimals,
+        index,
+        capital: 0,
+        total_shares: 0,
+        pending_withdrawal_shares: 0,
+        total_deposited: 0,
+        total_withdrawn: 0,
+        paused: 0,
+        params,
+        created_at: now,
+        bump: ctx.bumps.pool,
+        vault_bump: ctx.bumps.vault,
+    });
+    emit!(PoolCreated {
+        pool: pool.key(),
+        market,
+        mint: pool.mint,
+        vault: pool.vault,
+        token_program: pool.token_program,
+        params,
+    });
+    Ok(())
+}

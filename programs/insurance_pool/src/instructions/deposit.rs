@@ -1,0 +1,106 @@
+use crate::prelude::*;
+use crate::token::transfer;
+
+/// Deposits `amount` of the pool's mint and credits the caller's [`Underwriter`]
+/// position with shares at the current price (rounded down, in the pool's favour).
+#[derive(Accounts)]
+pub struct Deposit<'info> {
+    #[account(mut)]
+    pub owner: Signer<'info>,
+    #[account(seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(
+        mut,
+        seeds = [POOL_SEED, pool.market.as_ref()],
+        bump = pool.bump,
+        has_one = mint @ InsuranceError::WrongMint,
+        has_one = vault @ InsuranceError::WrongVault,
+        has_one = token_program @ InsuranceError::WrongTokenProgram,
+    )]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(
+        init_if_needed,
+        payer = owner,
+        space = 8 + Underwriter::INIT_SPACE,
+        seeds = [UNDERWRITER_SEED, pool.key().as_ref(), owner.key().as_ref()],
+        bump,
+    )]
+    pub underwriter: Box<Account<'info, Underwriter>>,
+    /// The owner's token account the deposit is paid from.
+    #[account(
+        mut,
+        constraint = owner_token.mint == pool.mint @ InsuranceError::WrongMint,
+        constraint = owner_token.owner == owner.key() @ InsuranceError::WrongTokenOwner,
+    )]
+    pub owner_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl Deposit<'_> {
+    pub fn validate(&self, amount: u64) -> Result<()> {
+        require!(
+            !self.pool.is_paused(self.protocol.paused, pause::DEPOSIT),
+            InsuranceError::Paused
+        );
+        require!(amount > 0, InsuranceError::ZeroAmount);
+        require!(
+            amount >= self.pool.params.min_deposit,
+            InsuranceError::DepositTooSmall
+        );
+        Ok(())
+    }
+}
+
+pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: u64) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let accounts = ctx.accounts;
+    let pool = &mut accounts.pool;
+
+    let shares = pool.shares_for(amount)?;
+    require!(shares > 0, InsuranceError::ZeroShares);
+    require!(shares >= min_shares, InsuranceError::SlippageExceeded);
+    let capital = pool.capital.safe_add(amount)?;
+    require!(
+        capital <= pool.params.deposit_cap,
+        InsuranceError::DepositCapExceeded
+    );
+
+    transfer(
+        &accounts.token_program.to_account_info(),
+        &accounts.owner_token.to_account_info(),
+        &accounts.mint.to_account_info(),
+        &accounts.vault.to_account_info(),
+        &accounts.owner.to_account_info(),
+        &[],
+        amount,
+        pool.mint_decimals,
+    )?;
+
+    pool.capital = capital;
+    pool.total_shares = pool.total_shares.safe_add(shares)?;
+    pool.total_deposited = pool.total_deposited.safe_add(amount)?;
+
+    let underwriter = &mut accounts.underwriter;
+    if underwriter.owner == Pubkey::default() {
+        underwriter.pool = pool.key();
+        underwriter.owner = accounts.owner.key();
+        underwriter.bump = ctx.bumps.underwriter;
+    }
+    underwriter.shares = underwriter.shares.safe_add(shares)?;
+    underwriter.total_deposited = underwriter.total_deposited.safe_add(amount)?;
+    underwriter.last_deposit_at = now;
+
+    emit!(Deposited {
+        pool: pool.key(),
+        owner: underwriter.owner,
+        amount,
+        shares,
+        pool_capital: pool.capital,
+        pool_shares: pool.total_shares,
+    });
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! One module per instruction: its accounts, its checks (`validate`) and its handler.
+
+pub mod accept_authority;
+pub mod cancel_withdrawal;
+pub mod complete_withdrawal;
+pub mod create_pool;
+pub mod deposit;
+pub mod initialize_protocol;
+pub mod request_withdrawal;
+pub mod set_pool_pause;
+pub mod set_protocol_pause;
+pub mod update_pool_params;
+pub mod update_protocol;
+
+pub use accept_authority::*;
+pub use cancel_withdrawal::*;
+pub use complete_withdrawal::*;
+pub use create_pool::*;
+pub use deposit::*;
+pub use initialize_protocol::*;
+pub use request_withdrawal::*;
+pub use set_pool_pause::*;
+pub use set_protocol_pause::*;
+pub use update_pool_params::*;
+pub use update_protocol::*;

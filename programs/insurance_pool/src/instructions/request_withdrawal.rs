@@ -1,0 +1,63 @@
+use crate::prelude::*;
+
+/// Starts the cooldown on `shares` of the caller's free shares and records their
+/// current value, the most the withdrawal will pay. The shares stay in the pool and keep
+/// bearing losses until `complete_withdrawal`.
+#[derive(Accounts)]
+pub struct RequestWithdrawal<'info> {
+    pub owner: Signer<'info>,
+    #[account(seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(mut, seeds = [POOL_SEED, pool.market.as_ref()], bump = pool.bump)]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(
+        mut,
+        seeds = [UNDERWRITER_SEED, pool.key().as_ref(), owner.key().as_ref()],
+        bump = underwriter.bump,
+        has_one = owner @ InsuranceError::WrongUnderwriter,
+        has_one = pool @ InsuranceError::WrongUnderwriter,
+    )]
+    pub underwriter: Box<Account<'info, Underwriter>>,
+}
+
+impl RequestWithdrawal<'_> {
+    pub fn validate(&self, shares: u64) -> Result<()> {
+        require!(
+            !self.pool.is_paused(self.protocol.paused, pause::WITHDRAW),
+            InsuranceError::Paused
+        );
+        require!(shares > 0, InsuranceError::ZeroAmount);
+        require!(
+            !self.underwriter.has_pending_withdrawal(),
+            InsuranceError::WithdrawalAlreadyPending
+        );
+        require!(
+            shares <= self.underwriter.free_shares(),
+            InsuranceError::InsufficientShares
+        );
+        Ok(())
+    }
+}
+
+pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: u64) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let pool = &mut ctx.accounts.pool;
+    let underwriter = &mut ctx.accounts.underwriter;
+
+    let value = pool.value_of(shares)?;
+    let unlock_at = now.safe_add(pool.params.withdrawal_cooldown)?;
+    pool.pending_withdrawal_shares = pool.pending_withdrawal_shares.safe_add(shares)?;
+    underwriter.pending_shares = shares;
+    underwriter.pending_value = value;
+    underwriter.requested_at = now;
+    underwriter.unlock_at = unlock_at;
+
+    emit!(WithdrawalRequested {
+        pool: pool.key(),
+        owner: underwriter.owner,
+        shares,
+        value_at_request: value,
+        unlock_at,
+    });
+    Ok(())
+}

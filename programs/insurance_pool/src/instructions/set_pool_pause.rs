@@ -1,0 +1,32 @@
+use crate::prelude::*;
+
+/// Sets one pool's pause bits. The authority may set or clear any bit; the guardian may
+/// only add bits.
+#[derive(Accounts)]
+pub struct SetPoolPause<'info> {
+    pub signer: Signer<'info>,
+    #[account(seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(mut, seeds = [POOL_SEED, pool.market.as_ref()], bump = pool.bump)]
+    pub pool: Box<Account<'info, Pool>>,
+}
+
+impl SetPoolPause<'_> {
+    pub fn validate(&self, flags: u8) -> Result<()> {
+        self.protocol
+            .check_pause_change(&self.signer.key(), self.pool.paused, flags)
+    }
+}
+
+pub fn handle_set_pool_pause(ctx: Context<SetPoolPause>, flags: u8) -> Result<()> {
+    let pool = &mut ctx.accounts.pool;
+    let previous = pool.paused;
+    pool.paused = flags;
+    emit!(PauseFlagsSet {
+        pool: Some(pool.key()),
+        previous,
+        flags,
+        signer: ctx.accounts.signer.key(),
+    });
+    Ok(())
+}

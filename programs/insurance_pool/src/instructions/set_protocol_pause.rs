@@ -1,0 +1,30 @@
+use crate::prelude::*;
+
+/// Sets the protocol-wide pause bits (every pool). The authority may set or clear any
+/// bit; the guardian may only add bits.
+#[derive(Accounts)]
+pub struct SetProtocolPause<'info> {
+    pub signer: Signer<'info>,
+    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    pub protocol: Box<Account<'info, Protocol>>,
+}
+
+impl SetProtocolPause<'_> {
+    pub fn validate(&self, flags: u8) -> Result<()> {
+        self.protocol
+            .check_pause_change(&self.signer.key(), self.protocol.paused, flags)
+    }
+}
+
+pub fn handle_set_protocol_pause(ctx: Context<SetProtocolPause>, flags: u8) -> Result<()> {
+    let protocol = &mut ctx.accounts.protocol;
+    let previous = protocol.paused;
+    protocol.paused = flags;
+    emit!(PauseFlagsSet {
+        pool: None,
+        previous,
+        flags,
+        signer: ctx.accounts.signer.key(),
+    });
+    Ok(())
+}

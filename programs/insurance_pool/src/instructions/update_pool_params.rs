@@ -1,0 +1,34 @@
+use crate::prelude::*;
+
+/// Replaces a pool's parameters (authority only; every field range-checked). Pending
+/// withdrawals keep the unlock time fixed when they were requested.
+#[derive(Accounts)]
+pub struct UpdatePoolParams<'info> {
+    pub authority: Signer<'info>,
+    #[account(
+        seeds = [PROTOCOL_SEED],
+        bump = protocol.bump,
+        has_one = authority @ InsuranceError::Unauthorized,
+    )]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(mut, seeds = [POOL_SEED, pool.market.as_ref()], bump = pool.bump)]
+    pub pool: Box<Account<'info, Pool>>,
+}
+
+impl UpdatePoolParams<'_> {
+    pub fn validate(&self, params: &PoolParams) -> Result<()> {
+        params.validate()
+    }
+}
+
+pub fn handle_update_pool_params(ctx: Context<UpdatePoolParams>, params: PoolParams) -> Result<()> {
+    let pool = &mut ctx.accounts.pool;
+    let previous = pool.params;
+    pool.params = params;
+    emit!(PoolParamsUpdated {
+        pool: pool.key(),
+        previous,
+        params,
+    });
+    Ok(())
+}

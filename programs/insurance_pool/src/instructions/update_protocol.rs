@@ -1,0 +1,51 @@
+use crate::prelude::*;
+
+/// Changes applied by `update_protocol`; `None` leaves a field as it is.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UpdateProtocolArgs {
+    /// New guardian.
+    pub guardian: Option<Pubkey>,
+    /// Proposes a new authority, which must then call `accept_authority`.
+    /// `Some(Pubkey::default())` withdraws a pending proposal.
+    pub pending_authority: Option<Pubkey>,
+}
+
+/// Authority-only changes to the protocol singleton (step one of an authority transfer).
+#[derive(Accounts)]
+pub struct UpdateProtocol<'info> {
+    pub authority: Signer<'info>,
+    #[account(
+        mut,
+        seeds = [PROTOCOL_SEED],
+        bump = protocol.bump,
+        has_one = authority @ InsuranceError::Unauthorized,
+    )]
+    pub protocol: Box<Account<'info, Protocol>>,
+}
+
+impl UpdateProtocol<'_> {
+    pub fn validate(&self, args: &UpdateProtocolArgs) -> Result<()> {
+        if let Some(guardian) = args.guardian {
+            require_keys_neq!(guardian, Pubkey::default(), InsuranceError::InvalidAddress);
+        }
+        Ok(())
+    }
+}
+
+pub fn handle_update_protocol(
+    ctx: Context<UpdateProtocol>,
+    args: UpdateProtocolArgs,
+) -> Result<()> {
+    let protocol = &mut ctx.accounts.protocol;
+    if let Some(guardian) = args.guardian {
+        protocol.guardian = guardian;
+    }
+    if let Some(pending) = args.pending_authority {
+        protocol.pending_authority = pending;
+    }
+    emit!(ProtocolUpdated {
+        guardian: protocol.guardian,
+        pending_authority: protocol.pending_authority,
+    });
+    Ok(())
+}

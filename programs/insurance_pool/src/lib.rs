@@ -1,0 +1,111 @@
+//! Segregated insurance pools for Solana derivatives venues.
+//!
+//! Every market has its own [`state::Pool`] with its own vault: underwriters deposit
+//! into one market's pool for shares ([`state::Underwriter`]), and nothing moves value
+//! between two pools. See the repository README for the architecture and
+//! `../shared/DESIGN.md` for the product.
+
+#![allow(unexpected_cfgs)]
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod math;
+pub mod pda;
+pub mod state;
+pub mod token;
+
+use instructions::*;
+use state::PoolParams;
+
+declare_id!("GzN2QL4myuf5a7EUsrJ8ntntDocbvjVo5UK5qnNyYbkU");
+
+/// Short imports for instruction files.
+pub mod prelude {
+    pub use anchor_lang::prelude::*;
+    pub use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+    pub use crate::constants::*;
+    pub use crate::errors::InsuranceError;
+    pub use crate::events::*;
+    pub use crate::math::SafeMath;
+    pub use crate::state::*;
+}
+
+#[program]
+pub mod insurance_pool {
+    use super::*;
+
+    /// Creates the protocol singleton with its `authority` and `guardian`.
+    #[access_control(ctx.accounts.validate(&authority, &guardian))]
+    pub fn initialize_protocol(
+        ctx: Context<InitializeProtocol>,
+        authority: Pubkey,
+        guardian: Pubkey,
+    ) -> Result<()> {
+        handle_initialize_protocol(ctx, authority, guardian)
+    }
+
+    /// Authority: change the guardian and/or propose a new authority.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn update_protocol(ctx: Context<UpdateProtocol>, args: UpdateProtocolArgs) -> Result<()> {
+        handle_update_protocol(ctx, args)
+    }
+
+    /// Proposed authority: accept the role.
+    #[access_control(ctx.accounts.validate())]
+    pub fn accept_authority(ctx: Context<AcceptAuthority>) -> Result<()> {
+        handle_accept_authority(ctx)
+    }
+
+    /// Authority or guardian: set the protocol-wide pause bits (guardian may only add).
+    #[access_control(ctx.accounts.validate(flags))]
+    pub fn set_protocol_pause(ctx: Context<SetProtocolPause>, flags: u8) -> Result<()> {
+        handle_set_protocol_pause(ctx, flags)
+    }
+
+    /// Authority or guardian: set one pool's pause bits (guardian may only add).
+    #[access_control(ctx.accounts.validate(flags))]
+    pub fn set_pool_pause(ctx: Context<SetPoolPause>, flags: u8) -> Result<()> {
+        handle_set_pool_pause(ctx, flags)
+    }
+
+    /// Authority: create the pool and vault of `market`.
+    #[access_control(ctx.accounts.validate(&market, &params))]
+    pub fn create_pool(ctx: Context<CreatePool>, market: Pubkey, params: PoolParams) -> Result<()> {
+        handle_create_pool(ctx, market, params)
+    }
+
+    /// Authority: replace a pool's parameters.
+    #[access_control(ctx.accounts.validate(&params))]
+    pub fn update_pool_params(ctx: Context<UpdatePoolParams>, params: PoolParams) -> Result<()> {
+        handle_update_pool_params(ctx, params)
+    }
+
+    /// Underwriter: deposit `amount`, receiving at least `min_shares` shares.
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn deposit(ctx: Context<Deposit>, amount: u64, min_shares: u64) -> Result<()> {
+        handle_deposit(ctx, amount, min_shares)
+    }
+
+    /// Underwriter: start the cooldown on `shares`.
+    #[access_control(ctx.accounts.validate(shares))]
+    pub fn request_withdrawal(ctx: Context<RequestWithdrawal>, shares: u64) -> Result<()> {
+        handle_request_withdrawal(ctx, shares)
+    }
+
+    /// Underwriter: cancel the pending withdrawal.
+    #[access_control(ctx.accounts.validate())]
+    pub fn cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
+        handle_cancel_withdrawal(ctx)
+    }
+
+    /// Underwriter: complete the pending withdrawal after its cooldown.
+    #[access_control(ctx.accounts.validate(Clock::get()?.unix_timestamp))]
+    pub fn complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()> {
+        handle_complete_withdrawal(ctx)
+    }
+}

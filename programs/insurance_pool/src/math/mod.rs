@@ -1,0 +1,9 @@
+//! All arithmetic of the program: pure, checked functions with explicit rounding.
+//! Off-chain crates use these same functions (through the `cpi`/`no-entrypoint` build of
+//! this crate) so quotes and simulations can never drift from what the program does.
+
+pub mod safe_math;
+pub mod shares;
+
+pub use safe_math::SafeMath;
+pub use shares::*;

@@ -1,0 +1,29 @@
+//! Address derivation for every PDA of the program, from the seeds in
+//! [`crate::constants`]. Used by the tests and off-chain clients.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::{POOL_SEED, PROTOCOL_SEED, UNDERWRITER_SEED, VAULT_SEED};
+
+/// `["protocol"]`.
+pub fn protocol() -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[PROTOCOL_SEED], &crate::ID)
+}
+
+/// `["pool", market]`.
+pub fn pool(market: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[POOL_SEED, market.as_ref()], &crate::ID)
+}
+
+/// `["vault", pool]`.
+pub fn vault(pool: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[VAULT_SEED, pool.as_ref()], &crate::ID)
+}
+
+/// `["underwriter", pool, owner]`.
+pub fn underwriter(pool: &Pubkey, owner: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[UNDERWRITER_SEED, pool.as_ref(), owner.as_ref()],
+        &crate::ID,
+    )
+}

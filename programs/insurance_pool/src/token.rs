@@ -1,0 +1,70 @@
+//! Token plumbing shared by the instructions: vault transfers (SPL Token and Token-2022
+//! through `token_interface`) and the Token-2022 mint extension policy.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token_2022::spl_token_2022::extension::{
+    BaseStateWithExtensions, ExtensionType, StateWithExtensions,
+};
+use anchor_spl::token_2022::spl_token_2022::state::Mint as MintState;
+use anchor_spl::token_interface::{self, TransferChecked};
+
+use crate::errors::InsuranceError;
+
+/// Token-2022 mint extensions a pool accepts. Each leaves raw token amounts exact:
+/// what is sent is what arrives, nobody but the pool can move the vault's tokens, and
+/// no third-party program runs on a transfer. Everything else is refused at
+/// `create_pool`, notably `TransferFeeConfig` (the vault would receive less than the
+/// accounted amount), `TransferHook` (arbitrary code and extra accounts on every
+/// transfer), `PermanentDelegate` (a third party could drain the vault),
+/// `ConfidentialTransferMint` (balances outside the public amount), `NonTransferable`,
+/// `DefaultAccountState` and `Pausable` (the vault could be frozen), and
+/// `InterestBearingConfig` / `ScaledUiAmount` (UI amounts diverge from accounted ones).
+pub const ALLOWED_MINT_EXTENSIONS: &[ExtensionType] = &[
+    ExtensionType::MetadataPointer,
+    ExtensionType::TokenMetadata,
+    ExtensionType::GroupPointer,
+    ExtensionType::TokenGroup,
+    ExtensionType::GroupMemberPointer,
+    ExtensionType::TokenGroupMember,
+    ExtensionType::MintCloseAuthority,
+];
+
+/// Refuses a Token-2022 mint carrying any extension outside [`ALLOWED_MINT_EXTENSIONS`].
+/// SPL Token mints have no extensions and always pass.
+pub fn check_mint_extensions(mint: &AccountInfo) -> Result<()> {
+    if *mint.owner != anchor_spl::token_2022::ID {
+        return Ok(());
+    }
+    let data = mint.try_borrow_data()?;
+    let state = StateWithExtensions::<MintState>::unpack(&data)?;
+    for extension in state.get_extension_types()? {
+        if !ALLOWED_MINT_EXTENSIONS.contains(&extension) {
+            msg!("unsupported mint extension: {:?}", extension);
+            return err!(InsuranceError::UnsupportedMintExtension);
+        }
+    }
+    Ok(())
+}
+
+/// `transfer_checked` of `amount` from `from` to `to`, signed by `authority` (with
+/// `signer_seeds` when the authority is a PDA of this program).
+#[allow(clippy::too_many_arguments)]
+pub fn transfer<'info>(
+    token_program: &AccountInfo<'info>,
+    from: &AccountInfo<'info>,
+    mint: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
+    authority: &AccountInfo<'info>,
+    signer_seeds: &[&[&[u8]]],
+    amount: u64,
+    decimals: u8,
+) -> Result<()> {
+    let accounts = TransferChecked {
+        from: from.clone(),
+        mint: mint.clone(),
+        to: to.clone(),
+        authority: authority.clone(),
+    };
+    let ctx = CpiContext::new(token_program.key(), accounts).with_signer(signer_seeds);
+    token_interface::transfer_checked(ctx, amount, decimals)
+}

@@ -1,0 +1,533 @@
+//! [`TestEnv`]: one bank with the protocol initialised, plus everything tests do with
+//! it: send transactions, assert refusals (named error AND nothing changed), tokens,
+//! clock, events, and the conservation check.
+
+use std::collections::HashSet;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::{AccountDeserialize, AccountSerialize, AnchorDeserialize, Discriminator};
+use anchor_spl::token_2022::spl_token_2022;
+use base64::Engine;
+use solana_account::{Account, AccountSharedData};
+use solana_clock::Clock;
+use solana_keypair::Keypair;
+use solana_program_test::ProgramTestContext;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+use spl_token_2022::extension::ExtensionType;
+
+use insurance_pool::state::{Pool, PoolParams, Underwriter};
+
+use crate::ix::{self, PoolKeys};
+use crate::runtime::{self, Runtime};
+
+pub use anchor_spl::token::ID as TOKEN;
+pub use anchor_spl::token_2022::ID as TOKEN_2022;
+pub use solana_instruction::error::InstructionError;
+
+/// Decimals of the mints tests create.
+pub const DECIMALS: u8 = 6;
+/// Lamports every new test user starts with (fees and rent of its accounts).
+const USER_LAMPORTS: u64 = 1_000_000_000;
+
+/// Error code of a program or Anchor error, as it appears in `InstructionError::Custom`.
+pub fn code(error: impl Into<u32>) -> u32 {
+    error.into()
+}
+
+/// A wallet with a token account of one pool's mint.
+pub struct User {
+    pub key: Keypair,
+    pub token: Pubkey,
+}
+
+impl User {
+    pub fn pubkey(&self) -> Pubkey {
+        self.key.pubkey()
+    }
+}
+
+/// What a successful transaction left behind.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub logs: Vec<String>,
+    pub compute_units: u64,
+}
+
+impl Outcome {
+    /// Every event of type `E` the transaction emitted, in order.
+    pub fn events<E: AnchorDeserialize + Discriminator>(&self) -> Vec<E> {
+        self.logs
+            .iter()
+            .filter_map(|line| line.strip_prefix("Program data: "))
+            .filter_map(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .filter(|bytes| bytes.starts_with(E::DISCRIMINATOR))
+            .map(|bytes| {
+                E::deserialize(&mut &bytes[E::DISCRIMINATOR.len()..]).expect("event decodes")
+            })
+            .collect()
+    }
+
+    /// The single event of type `E` the transaction emitted.
+    pub fn event<E: AnchorDeserialize + Discriminator>(&self) -> E {
+        let mut events = self.events::<E>();
+        assert_eq!(
+            events.len(),
+            1,
+            "expected exactly one event; logs: {:#?}",
+            self.logs
+        );
+        events.remove(0)
+    }
+}
+
+/// A running bank with the insurance pool program and an initialised protocol.
+pub struct TestEnv {
+    pub ctx: ProgramTestContext,
+    pub authority: Keypair,
+    pub guardian: Keypair,
+    pub runtime: Runtime,
+    sent: HashSet<solana_transaction::Signature>,
+}
+
+impl TestEnv {
+    /// A fresh bank with `initialize_protocol` already run.
+    pub async fn new() -> Self {
+        let mut env = Self::uninitialized().await;
+        let ix =
+            ix::initialize_protocol(&env.payer(), env.authority.pubkey(), env.guardian.pubkey());
+        env.ok(&[ix], &[]).await;
+        env
+    }
+
+    /// A fresh bank where the protocol singleton does not exist yet.
+    pub async fn uninitialized() -> Self {
+        let runtime = runtime::selected_runtime();
+        let ctx = runtime::start(runtime).await;
+        Self {
+            ctx,
+            authority: Keypair::new(),
+            guardian: Keypair::new(),
+            runtime,
+            sent: HashSet::new(),
+        }
+    }
+
+    /// The fee payer of every transaction (also mint authority of every test mint).
+    pub fn payer(&self) -> Pubkey {
+        self.ctx.payer.pubkey()
+    }
+
+    // ---- transactions ----------------------------------------------------------------
+
+    /// Signs with the payer and `signers` and processes the transaction.
+    pub async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Outcome, (TransactionError, Vec<String>)> {
+        let payer = self.ctx.payer.insecure_clone();
+        let mut all: Vec<&Keypair> = vec![&payer];
+        all.extend(
+            signers
+                .iter()
+                .copied()
+                .filter(|k| k.pubkey() != payer.pubkey()),
+        );
+        let mut tx = Transaction::new_with_payer(ixs, Some(&payer.pubkey()));
+        tx.sign(&all, self.ctx.last_blockhash);
+        if !self.sent.insert(tx.signatures[0]) {
+            // The same transaction again (e.g. a retried refusal): move to a new
+            // blockhash so the bank does not drop it as already processed.
+            self.advance_slot().await;
+            tx.sign(&all, self.ctx.last_blockhash);
+            self.sent.insert(tx.signatures[0]);
+        }
+        let result = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await
+            .expect("banks client reachable");
+        let meta = result
+            .metadata
+            .map(|m| (m.log_messages, m.compute_units_consumed))
+            .unwrap_or_default();
+        match result.result {
+            Ok(()) => Ok(Outcome {
+                logs: meta.0,
+                compute_units: meta.1,
+            }),
+            Err(err) => Err((err, meta.0)),
+        }
+    }
+
+    /// Sends and panics (with the program logs) unless the transaction succeeds.
+    pub async fn ok(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Outcome {
+        match self.send(ixs, signers).await {
+            Ok(outcome) => outcome,
+            Err((err, logs)) => panic!("transaction failed: {err:?}\nlogs: {logs:#?}"),
+        }
+    }
+
+    /// Sends a transaction that must fail with custom error `expected` (a program or
+    /// Anchor error code, see [`code`]), and asserts that no account it names, other
+    /// than the fee payer, changed in any way.
+    pub async fn refused(&mut self, ixs: &[Instruction], signers: &[&Keypair], expected: u32) {
+        self.refused_with(ixs, signers, InstructionError::Custom(expected))
+            .await
+    }
+
+    /// Like [`Self::refused`] for any instruction error (e.g. a signature or token
+    /// program error).
+    pub async fn refused_with(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        expected: InstructionError,
+    ) {
+        let payer = self.payer();
+        let mut keys: Vec<Pubkey> = ixs
+            .iter()
+            .flat_map(|ix| ix.accounts.iter().map(|m| m.pubkey))
+            .filter(|k| *k != payer)
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let before = self.snapshot(&keys).await;
+        match self.send(ixs, signers).await {
+            Ok(outcome) => panic!(
+                "expected {expected:?} but the transaction succeeded; logs: {:#?}",
+                outcome.logs
+            ),
+            Err((TransactionError::InstructionError(_, err), logs)) => {
+                assert_eq!(err, expected, "wrong error; logs: {logs:#?}")
+            }
+            Err((err, logs)) => panic!("expected {expected:?}, got {err:?}; logs: {logs:#?}"),
+        }
+        let after = self.snapshot(&keys).await;
+        for ((key, b), a) in keys.iter().zip(&before).zip(&after) {
+            assert_eq!(
+                b, a,
+                "account {key} changed although the transaction failed"
+            );
+        }
+    }
+
+    /// Moves the bank to the next slot (new blockhash), keeping the clock's time.
+    pub async fn advance_slot(&mut self) {
+        self.warp(0).await;
+    }
+
+    // ---- accounts ----------------------------------------------------------------------
+
+    /// Raw account, if it exists.
+    pub async fn account(&mut self, key: Pubkey) -> Option<Account> {
+        self.ctx
+            .banks_client
+            .get_account(key)
+            .await
+            .expect("get_account")
+    }
+
+    /// Raw state of each of `keys`, for before/after comparisons.
+    pub async fn snapshot(&mut self, keys: &[Pubkey]) -> Vec<Option<Account>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.account(*key).await);
+        }
+        out
+    }
+
+    /// Decodes an Anchor account (discriminator checked).
+    pub async fn fetch<T: AccountDeserialize>(&mut self, key: Pubkey) -> T {
+        let account = self
+            .account(key)
+            .await
+            .unwrap_or_else(|| panic!("{key} missing"));
+        T::try_deserialize(&mut account.data.as_slice()).expect("account decodes")
+    }
+
+    pub async fn pool(&mut self, keys: &PoolKeys) -> Pool {
+        self.fetch(keys.pool).await
+    }
+
+    pub async fn underwriter(&mut self, keys: &PoolKeys, owner: &Pubkey) -> Underwriter {
+        self.fetch(keys.underwriter(owner)).await
+    }
+
+    // ---- clock -------------------------------------------------------------------------
+
+    pub async fn clock(&mut self) -> Clock {
+        self.ctx
+            .banks_client
+            .get_sysvar::<Clock>()
+            .await
+            .expect("clock")
+    }
+
+    /// Current unix time of the bank.
+    pub async fn now(&mut self) -> i64 {
+        self.clock().await.unix_timestamp
+    }
+
+    /// Moves to the next slot and advances the clock by `seconds`.
+    pub async fn warp(&mut self, seconds: i64) {
+        let clock = self.clock().await;
+        let slot = clock.slot + 1;
+        self.ctx.warp_to_slot(slot).expect("warp");
+        self.ctx.set_sysvar(&Clock {
+            slot,
+            unix_timestamp: clock.unix_timestamp + seconds,
+            ..clock
+        });
+    }
+
+    // ---- tokens ------------------------------------------------------------------------
+
+    /// New mint owned by `token_program`, `DECIMALS` decimals, payer as mint authority.
+    pub async fn create_mint(&mut self, token_program: Pubkey) -> Pubkey {
+        self.create_mint_with(token_program, &[], |_| vec![]).await
+    }
+
+    /// New mint with Token-2022 `extensions`; `init_extensions(mint)` returns the
+    /// instructions that initialise them (they must run before `initialize_mint2`).
+    pub async fn create_mint_with(
+        &mut self,
+        token_program: Pubkey,
+        extensions: &[ExtensionType],
+        init_extensions: impl FnOnce(&Pubkey) -> Vec<Instruction>,
+    ) -> Pubkey {
+        let mint = Keypair::new();
+        let space =
+            ExtensionType::try_calculate_account_len::<spl_token_2022::state::Mint>(extensions)
+                .expect("mint size");
+        let space = if extensions.is_empty() { 82 } else { space };
+        let mut ixs = vec![
+            self.create_account_ix(&mint.pubkey(), space, &token_program)
+                .await,
+        ];
+        ixs.extend(init_extensions(&mint.pubkey()));
+        ixs.push(
+            spl_token_2022::instruction::initialize_mint2(
+                &token_program,
+                &mint.pubkey(),
+                &self.payer(),
+                None,
+                DECIMALS,
+            )
+            .expect("initialize_mint2"),
+        );
+        self.ok(&ixs, &[&mint]).await;
+        mint.pubkey()
+    }
+
+    async fn create_account_ix(
+        &mut self,
+        key: &Pubkey,
+        space: usize,
+        owner: &Pubkey,
+    ) -> Instruction {
+        let rent = self.ctx.banks_client.get_rent().await.expect("rent");
+        solana_system_interface::instruction::create_account(
+            &self.payer(),
+            key,
+            rent.minimum_balance(space),
+            space as u64,
+            owner,
+        )
+    }
+
+    /// New token account of `mint` owned by `owner`.
+    pub async fn create_token_account(
+        &mut self,
+        mint: &Pubkey,
+        owner: &Pubkey,
+        token_program: &Pubkey,
+    ) -> Pubkey {
+        let account = Keypair::new();
+        let space = if *token_program == TOKEN {
+            165
+        } else {
+            // Token-2022 accounts carry ImmutableOwner (and whatever the mint requires).
+            ExtensionType::try_calculate_account_len::<spl_token_2022::state::Account>(&[
+                ExtensionType::ImmutableOwner,
+            ])
+            .expect("account size")
+        };
+        let mut ixs = vec![
+            self.create_account_ix(&account.pubkey(), space, token_program)
+                .await,
+        ];
+        if *token_program == TOKEN_2022 {
+            ixs.push(
+                spl_token_2022::instruction::initialize_immutable_owner(
+                    token_program,
+                    &account.pubkey(),
+                )
+                .expect("immutable owner"),
+            );
+        }
+        ixs.push(
+            spl_token_2022::instruction::initialize_account3(
+                token_program,
+                &account.pubkey(),
+                mint,
+                owner,
+            )
+            .expect("initialize_account3"),
+        );
+        self.ok(&ixs, &[&account]).await;
+        account.pubkey()
+    }
+
+    /// Mints `amount` of `mint` into `account` (payer is every test mint's authority).
+    pub async fn mint_to(
+        &mut self,
+        mint: &Pubkey,
+        token_program: &Pubkey,
+        account: &Pubkey,
+        amount: u64,
+    ) {
+        let payer = self.payer();
+        let ix =
+            spl_token_2022::instruction::mint_to(token_program, mint, account, &payer, &[], amount)
+                .expect("mint_to");
+        self.ok(&[ix], &[]).await;
+    }
+
+    /// Plain token transfer signed by `owner` (e.g. a donation straight to a vault).
+    pub async fn transfer_tokens(
+        &mut self,
+        owner: &Keypair,
+        pool: &PoolKeys,
+        from: &Pubkey,
+        to: &Pubkey,
+        amount: u64,
+    ) {
+        #[allow(deprecated)]
+        let ix = spl_token_2022::instruction::transfer_checked(
+            &pool.token_program,
+            from,
+            &pool.mint,
+            to,
+            &owner.pubkey(),
+            &[],
+            amount,
+            DECIMALS,
+        )
+        .expect("transfer_checked");
+        self.ok(&[ix], &[owner]).await;
+    }
+
+    /// Token amount of a token account (SPL Token or Token-2022).
+    pub async fn balance(&mut self, account: Pubkey) -> u64 {
+        let data = self
+            .account(account)
+            .await
+            .expect("token account exists")
+            .data;
+        u64::from_le_bytes(data[64..72].try_into().expect("amount bytes"))
+    }
+
+    /// A new funded wallet holding `tokens` of the pool's mint.
+    pub async fn user(&mut self, pool: &PoolKeys, tokens: u64) -> User {
+        let key = Keypair::new();
+        let fund = solana_system_interface::instruction::transfer(
+            &self.payer(),
+            &key.pubkey(),
+            USER_LAMPORTS,
+        );
+        self.ok(&[fund], &[]).await;
+        let token = self
+            .create_token_account(&pool.mint, &key.pubkey(), &pool.token_program)
+            .await;
+        if tokens > 0 {
+            self.mint_to(&pool.mint, &pool.token_program, &token, tokens)
+                .await;
+        }
+        User { key, token }
+    }
+
+    // ---- pools -------------------------------------------------------------------------
+
+    /// Creates a pool for a new market on a new mint of `token_program`.
+    pub async fn create_pool(&mut self, token_program: Pubkey) -> PoolKeys {
+        self.create_pool_with_params(token_program, ix::default_params())
+            .await
+    }
+
+    pub async fn create_pool_with_params(
+        &mut self,
+        token_program: Pubkey,
+        params: PoolParams,
+    ) -> PoolKeys {
+        let mint = self.create_mint(token_program).await;
+        let keys = PoolKeys::new(Keypair::new().pubkey(), mint, token_program);
+        let authority = self.authority.insecure_clone();
+        let ix = ix::create_pool(&self.payer(), &authority.pubkey(), &keys, params);
+        self.ok(&[ix], &[&authority]).await;
+        self.assert_conserved(&keys).await;
+        keys
+    }
+
+    /// `user` deposits `amount` (no slippage bound); returns the shares minted.
+    pub async fn deposit(&mut self, user: &User, pool: &PoolKeys, amount: u64) -> u64 {
+        let before = self.pool(pool).await.total_shares;
+        let ix = ix::deposit(&user.pubkey(), pool, &user.token, amount, 0);
+        self.ok(&[ix], &[&user.key]).await;
+        self.assert_conserved(pool).await;
+        self.pool(pool).await.total_shares - before
+    }
+
+    // ---- invariants --------------------------------------------------------------------
+
+    /// Conservation: the vault holds exactly the pool's accounted capital.
+    pub async fn assert_conserved(&mut self, pool: &PoolKeys) {
+        self.assert_conserved_with_surplus(pool, 0).await
+    }
+
+    /// Conservation when `surplus` tokens were sent to the vault outside the program
+    /// (donations are not capital).
+    pub async fn assert_conserved_with_surplus(&mut self, pool: &PoolKeys, surplus: u64) {
+        let state = self.pool(pool).await;
+        let vault = self.balance(pool.vault).await;
+        assert_eq!(
+            vault,
+            state.capital + surplus,
+            "conservation broken for pool {}: vault {vault}, capital {}, surplus {surplus}",
+            pool.pool,
+            state.capital
+        );
+    }
+
+    /// Stands in for a shortfall payout until `cover_shortfall` exists: removes `amount`
+    /// from the pool's capital AND burns it from the vault (and the mint's supply) by
+    /// rewriting the accounts, so conservation still holds and every share loses
+    /// value pro-rata.
+    pub async fn simulate_loss(&mut self, pool: &PoolKeys, amount: u64) {
+        let mut state = self.pool(pool).await;
+        state.capital -= amount;
+        let mut account = self.account(pool.pool).await.expect("pool");
+        let mut data = Vec::with_capacity(account.data.len());
+        state.try_serialize(&mut data).expect("serialize pool");
+        account.data[..data.len()].copy_from_slice(&data);
+        self.ctx
+            .set_account(&pool.pool, &AccountSharedData::from(account));
+
+        let mut vault = self.account(pool.vault).await.expect("vault");
+        let balance = u64::from_le_bytes(vault.data[64..72].try_into().expect("amount"));
+        vault.data[64..72].copy_from_slice(&(balance - amount).to_le_bytes());
+        self.ctx
+            .set_account(&pool.vault, &AccountSharedData::from(vault));
+
+        let mut mint = self.account(pool.mint).await.expect("mint");
+        let supply = u64::from_le_bytes(mint.data[36..44].try_into().expect("supply"));
+        mint.data[36..44].copy_from_slice(&(supply - amount).to_le_bytes());
+        self.ctx
+            .set_account(&pool.mint, &AccountSharedData::from(mint));
+        self.assert_conserved(pool).await;
+    }
+}

@@ -1,0 +1,207 @@
+//! Instruction builders for every insurance pool instruction, from Anchor's generated
+//! `accounts::*` and `instruction::*` types and the program's own PDA functions.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::{system_program, InstructionData, ToAccountMetas};
+use insurance_pool::instructions::UpdateProtocolArgs;
+use insurance_pool::state::PoolParams;
+use insurance_pool::{accounts, instruction, pda};
+
+/// Every address that belongs to one market's pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolKeys {
+    pub market: Pubkey,
+    pub pool: Pubkey,
+    pub vault: Pubkey,
+    pub mint: Pubkey,
+    pub token_program: Pubkey,
+}
+
+impl PoolKeys {
+    /// Derives the pool and vault of `market` for `mint` under `token_program`.
+    pub fn new(market: Pubkey, mint: Pubkey, token_program: Pubkey) -> Self {
+        let pool = pda::pool(&market).0;
+        Self {
+            market,
+            pool,
+            vault: pda::vault(&pool).0,
+            mint,
+            token_program,
+        }
+    }
+
+    /// The underwriter position of `owner` in this pool.
+    pub fn underwriter(&self, owner: &Pubkey) -> Pubkey {
+        pda::underwriter(&self.pool, owner).0
+    }
+}
+
+/// Parameters used by most tests: 1-day cooldown, cap 10^15, minimum deposit 1.
+pub fn default_params() -> PoolParams {
+    PoolParams {
+        withdrawal_cooldown: 86_400,
+        deposit_cap: 1_000_000_000_000_000,
+        min_deposit: 1,
+    }
+}
+
+fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id: insurance_pool::ID,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+pub fn initialize_protocol(payer: &Pubkey, authority: Pubkey, guardian: Pubkey) -> Instruction {
+    build(
+        accounts::InitializeProtocol {
+            payer: *payer,
+            protocol: pda::protocol().0,
+            system_program: system_program::ID,
+        },
+        instruction::InitializeProtocol {
+            authority,
+            guardian,
+        },
+    )
+}
+
+pub fn update_protocol(authority: &Pubkey, args: UpdateProtocolArgs) -> Instruction {
+    build(
+        accounts::UpdateProtocol {
+            authority: *authority,
+            protocol: pda::protocol().0,
+        },
+        instruction::UpdateProtocol { args },
+    )
+}
+
+pub fn accept_authority(new_authority: &Pubkey) -> Instruction {
+    build(
+        accounts::AcceptAuthority {
+            new_authority: *new_authority,
+            protocol: pda::protocol().0,
+        },
+        instruction::AcceptAuthority {},
+    )
+}
+
+pub fn set_protocol_pause(signer: &Pubkey, flags: u8) -> Instruction {
+    build(
+        accounts::SetProtocolPause {
+            signer: *signer,
+            protocol: pda::protocol().0,
+        },
+        instruction::SetProtocolPause { flags },
+    )
+}
+
+pub fn set_pool_pause(signer: &Pubkey, pool: &PoolKeys, flags: u8) -> Instruction {
+    build(
+        accounts::SetPoolPause {
+            signer: *signer,
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+        },
+        instruction::SetPoolPause { flags },
+    )
+}
+
+pub fn create_pool(
+    payer: &Pubkey,
+    authority: &Pubkey,
+    keys: &PoolKeys,
+    params: PoolParams,
+) -> Instruction {
+    build(
+        accounts::CreatePool {
+            payer: *payer,
+            authority: *authority,
+            protocol: pda::protocol().0,
+            pool: keys.pool,
+            mint: keys.mint,
+            vault: keys.vault,
+            token_program: keys.token_program,
+            system_program: system_program::ID,
+        },
+        instruction::CreatePool {
+            market: keys.market,
+            params,
+        },
+    )
+}
+
+pub fn update_pool_params(authority: &Pubkey, pool: &PoolKeys, params: PoolParams) -> Instruction {
+    build(
+        accounts::UpdatePoolParams {
+            authority: *authority,
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+        },
+        instruction::UpdatePoolParams { params },
+    )
+}
+
+pub fn deposit(
+    owner: &Pubkey,
+    pool: &PoolKeys,
+    owner_token: &Pubkey,
+    amount: u64,
+    min_shares: u64,
+) -> Instruction {
+    build(
+        accounts::Deposit {
+            owner: *owner,
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+            underwriter: pool.underwriter(owner),
+            owner_token: *owner_token,
+            vault: pool.vault,
+            mint: pool.mint,
+            token_program: pool.token_program,
+            system_program: system_program::ID,
+        },
+        instruction::Deposit { amount, min_shares },
+    )
+}
+
+pub fn request_withdrawal(owner: &Pubkey, pool: &PoolKeys, shares: u64) -> Instruction {
+    build(
+        accounts::RequestWithdrawal {
+            owner: *owner,
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+            underwriter: pool.underwriter(owner),
+        },
+        instruction::RequestWithdrawal { shares },
+    )
+}
+
+pub fn cancel_withdrawal(owner: &Pubkey, pool: &PoolKeys) -> Instruction {
+    build(
+        accounts::CancelWithdrawal {
+            owner: *owner,
+            pool: pool.pool,
+            underwriter: pool.underwriter(owner),
+        },
+        instruction::CancelWithdrawal {},
+    )
+}
+
+pub fn complete_withdrawal(owner: &Pubkey, pool: &PoolKeys, destination: &Pubkey) -> Instruction {
+    build(
+        accounts::CompleteWithdrawal {
+            owner: *owner,
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+            underwriter: pool.underwriter(owner),
+            destination: *destination,
+            vault: pool.vault,
+            mint: pool.mint,
+            token_program: pool.token_program,
+        },
+        instruction::CompleteWithdrawal {},
+    )
+}

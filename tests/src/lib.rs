@@ -12,3 +12,15 @@ pub mod runtime;
 pub use env::*;
 pub use ix::*;
 pub use runtime::{selected_runtime, Runtime};
+
+pub use anchor_lang::prelude::Pubkey;
+pub use insurance_pool::constants::pause;
+pub use insurance_pool::errors::InsuranceError;
+pub use insurance_pool::events::*;
+pub use insurance_pool::instructions::UpdateProtocolArgs;
+pub use insurance_pool::state::*;
+pub use solana_keypair::Keypair;
+pub use solana_signer::Signer;
+
+/// Anchor's own error codes (constraint failures and the like).
+pub use anchor_lang::error::ErrorCode as AnchorError;

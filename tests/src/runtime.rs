@@ -59,6 +59,11 @@ fn insurance_pool_entry(
 /// Starts a bank with the insurance pool program (and program-test's SPL Token and
 /// Token-2022 SBF programs).
 pub async fn start(runtime: Runtime) -> ProgramTestContext {
+    // program-test logs every instruction at debug level; failures already print the
+    // transaction's logs, so keep the output readable unless RUST_LOG says otherwise.
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
     let mut test = ProgramTest::default();
     match runtime {
         Runtime::Native => {

@@ -474,6 +474,16 @@ impl TestEnv {
         params: PoolParams,
     ) -> PoolKeys {
         let mint = self.create_mint(token_program).await;
+        self.create_pool_for_mint(mint, token_program, params).await
+    }
+
+    /// Creates a pool for a new market on an existing `mint`.
+    pub async fn create_pool_for_mint(
+        &mut self,
+        mint: Pubkey,
+        token_program: Pubkey,
+        params: PoolParams,
+    ) -> PoolKeys {
         let keys = PoolKeys::new(Keypair::new().pubkey(), mint, token_program);
         let authority = self.authority.insecure_clone();
         let ix = ix::create_pool(&self.payer(), &authority.pubkey(), &keys, params);
@@ -484,10 +494,21 @@ impl TestEnv {
 
     /// `user` deposits `amount` (no slippage bound); returns the shares minted.
     pub async fn deposit(&mut self, user: &User, pool: &PoolKeys, amount: u64) -> u64 {
+        self.deposit_with_surplus(user, pool, amount, 0).await
+    }
+
+    /// [`Self::deposit`] for a pool whose vault holds `surplus` donated tokens.
+    pub async fn deposit_with_surplus(
+        &mut self,
+        user: &User,
+        pool: &PoolKeys,
+        amount: u64,
+        surplus: u64,
+    ) -> u64 {
         let before = self.pool(pool).await.total_shares;
         let ix = ix::deposit(&user.pubkey(), pool, &user.token, amount, 0);
         self.ok(&[ix], &[&user.key]).await;
-        self.assert_conserved(pool).await;
+        self.assert_conserved_with_surplus(pool, surplus).await;
         self.pool(pool).await.total_shares - before
     }
 

@@ -11,10 +11,22 @@ async fn deposits_mint_shares_pro_rata() {
 
     let before = env.now().await;
     let out = env
-        .ok(&[deposit(&alice.pubkey(), &pool, &alice.token, 1_000, 1_000_000_000)], &[&alice.key])
+        .ok(
+            &[deposit(
+                &alice.pubkey(),
+                &pool,
+                &alice.token,
+                1_000,
+                1_000_000_000,
+            )],
+            &[&alice.key],
+        )
         .await;
     if let Some(event) = out.event::<Deposited>() {
-        assert_eq!((event.amount, event.shares, event.pool_capital), (1_000, 1_000_000_000, 1_000));
+        assert_eq!(
+            (event.amount, event.shares, event.pool_capital),
+            (1_000, 1_000_000_000, 1_000)
+        );
     }
     env.assert_conserved(&pool).await;
     let position = env.underwriter(&pool, &alice.pubkey()).await;
@@ -23,7 +35,10 @@ async fn deposits_mint_shares_pro_rata() {
     assert_eq!(position.shares, 1_000_000_000);
     assert_eq!(position.total_deposited, 1_000);
     assert!(position.last_deposit_at >= before);
-    assert_eq!(position.bump, insurance_pool::pda::underwriter(&pool.pool, &alice.pubkey()).1);
+    assert_eq!(
+        position.bump,
+        insurance_pool::pda::underwriter(&pool.pool, &alice.pubkey()).1
+    );
 
     // Same price for the second depositor; a top-up accumulates on the same position.
     assert_eq!(env.deposit(&bob, &pool, 3_000).await, 3_000_000_000);
@@ -31,7 +46,10 @@ async fn deposits_mint_shares_pro_rata() {
     let state = env.pool(&pool).await;
     assert_eq!((state.capital, state.total_shares), (4_500, 4_500_000_000));
     assert_eq!(state.total_deposited, 4_500);
-    assert_eq!(env.underwriter(&pool, &alice.pubkey()).await.shares, 1_500_000_000);
+    assert_eq!(
+        env.underwriter(&pool, &alice.pubkey()).await.shares,
+        1_500_000_000
+    );
     assert_eq!(env.balance(alice.token).await, 8_500);
 
     // After a loss the price falls and new money buys more shares.
@@ -46,9 +64,17 @@ async fn token_2022_pool_round_trip() {
     let pool = env.create_pool(TOKEN_2022).await;
     let alice = env.user(&pool, 2_000).await;
     let shares = env.deposit(&alice, &pool, 2_000).await;
-    env.ok(&[request_withdrawal(&alice.pubkey(), &pool, shares)], &[&alice.key]).await;
+    env.ok(
+        &[request_withdrawal(&alice.pubkey(), &pool, shares)],
+        &[&alice.key],
+    )
+    .await;
     env.warp(86_400).await;
-    env.ok(&[complete_withdrawal(&alice.pubkey(), &pool, &alice.token)], &[&alice.key]).await;
+    env.ok(
+        &[complete_withdrawal(&alice.pubkey(), &pool, &alice.token)],
+        &[&alice.key],
+    )
+    .await;
     assert_eq!(env.balance(alice.token).await, 2_000);
     env.assert_conserved(&pool).await;
 }
@@ -66,16 +92,27 @@ async fn deposit_refusals_change_nothing() {
     let other_2022 = env.create_pool(TOKEN_2022).await;
     let alice = env.user(&pool, 20_000).await;
     let bob = env.user(&pool, 1_000).await;
-    let alice_other = env.create_token_account(&other.mint, &alice.pubkey(), &TOKEN).await;
+    let alice_other = env
+        .create_token_account(&other.mint, &alice.pubkey(), &TOKEN)
+        .await;
     env.mint_to(&other.mint, &TOKEN, &alice_other, 1_000).await;
     env.deposit(&alice, &pool, 1_000).await;
     let a = alice.pubkey();
     let signer = [&alice.key];
 
     // Zero, below minimum, above cap, slippage.
-    env.refused(&[deposit(&a, &pool, &alice.token, 0, 0)], &signer, code(InsuranceError::ZeroAmount)).await;
-    env.refused(&[deposit(&a, &pool, &alice.token, 9, 0)], &signer, code(InsuranceError::DepositTooSmall))
-        .await;
+    env.refused(
+        &[deposit(&a, &pool, &alice.token, 0, 0)],
+        &signer,
+        code(InsuranceError::ZeroAmount),
+    )
+    .await;
+    env.refused(
+        &[deposit(&a, &pool, &alice.token, 9, 0)],
+        &signer,
+        code(InsuranceError::DepositTooSmall),
+    )
+    .await;
     env.refused(
         &[deposit(&a, &pool, &alice.token, 9_001, 0)],
         &signer,
@@ -89,21 +126,51 @@ async fn deposit_refusals_change_nothing() {
     )
     .await;
     // Exactly the minimum shares passes the slippage guard.
-    env.ok(&[deposit(&a, &pool, &alice.token, 100, 100_000_000)], &signer).await;
+    env.ok(
+        &[deposit(&a, &pool, &alice.token, 100, 100_000_000)],
+        &signer,
+    )
+    .await;
 
     // Token account of another mint.
-    env.refused(&[deposit(&a, &pool, &alice_other, 100, 0)], &signer, code(InsuranceError::WrongMint)).await;
+    env.refused(
+        &[deposit(&a, &pool, &alice_other, 100, 0)],
+        &signer,
+        code(InsuranceError::WrongMint),
+    )
+    .await;
     // Somebody else's token account.
-    env.refused(&[deposit(&a, &pool, &bob.token, 100, 0)], &signer, code(InsuranceError::WrongTokenOwner))
-        .await;
+    env.refused(
+        &[deposit(&a, &pool, &bob.token, 100, 0)],
+        &signer,
+        code(InsuranceError::WrongTokenOwner),
+    )
+    .await;
     // Another pool's vault, mint or token program.
-    let wrong_vault = PoolKeys { vault: other.vault, ..pool };
-    env.refused(&[deposit(&a, &wrong_vault, &alice.token, 100, 0)], &signer, code(InsuranceError::WrongVault))
-        .await;
-    let wrong_mint = PoolKeys { mint: other.mint, ..pool };
-    env.refused(&[deposit(&a, &wrong_mint, &alice.token, 100, 0)], &signer, code(InsuranceError::WrongMint))
-        .await;
-    let wrong_program = PoolKeys { token_program: TOKEN_2022, ..pool };
+    let wrong_vault = PoolKeys {
+        vault: other.vault,
+        ..pool
+    };
+    env.refused(
+        &[deposit(&a, &wrong_vault, &alice.token, 100, 0)],
+        &signer,
+        code(InsuranceError::WrongVault),
+    )
+    .await;
+    let wrong_mint = PoolKeys {
+        mint: other.mint,
+        ..pool
+    };
+    env.refused(
+        &[deposit(&a, &wrong_mint, &alice.token, 100, 0)],
+        &signer,
+        code(InsuranceError::WrongMint),
+    )
+    .await;
+    let wrong_program = PoolKeys {
+        token_program: TOKEN_2022,
+        ..pool
+    };
     env.refused(
         &[deposit(&a, &wrong_program, &alice.token, 100, 0)],
         &signer,
@@ -111,13 +178,28 @@ async fn deposit_refusals_change_nothing() {
     )
     .await;
     // A pool address that is not the PDA of its market.
-    let wrong_pool = PoolKeys { pool: other_2022.pool, ..pool };
-    env.refused(&[deposit(&a, &wrong_pool, &alice.token, 100, 0)], &signer, code(InsuranceError::WrongMint))
-        .await;
+    let wrong_pool = PoolKeys {
+        pool: other_2022.pool,
+        ..pool
+    };
+    env.refused(
+        &[deposit(&a, &wrong_pool, &alice.token, 100, 0)],
+        &signer,
+        code(InsuranceError::WrongMint),
+    )
+    .await;
     // More tokens than the wallet holds: the token program refuses (insufficient funds).
     let poor = env.user(&pool, 50).await;
-    env.refused(&[deposit(&poor.pubkey(), &pool, &poor.token, 51, 0)], &[&poor.key], 1).await;
-    assert!(env.account(pool.underwriter(&poor.pubkey())).await.is_none());
+    env.refused(
+        &[deposit(&poor.pubkey(), &pool, &poor.token, 51, 0)],
+        &[&poor.key],
+        1,
+    )
+    .await;
+    assert!(env
+        .account(pool.underwriter(&poor.pubkey()))
+        .await
+        .is_none());
 
     env.assert_conserved(&pool).await;
     assert_eq!(env.pool(&pool).await.capital, 1_100);
@@ -161,15 +243,35 @@ async fn deposit_paused_at_pool_or_protocol_level() {
     let authority = env.authority.insecure_clone();
     let ix = deposit(&alice.pubkey(), &pool, &alice.token, 100, 0);
 
-    env.ok(&[set_pool_pause(&guardian.pubkey(), &pool, pause::DEPOSIT)], &[&guardian]).await;
-    env.refused(&[ix.clone()], &[&alice.key], code(InsuranceError::Paused)).await;
-    env.ok(&[set_pool_pause(&authority.pubkey(), &pool, 0)], &[&authority]).await;
-
-    env.ok(&[set_protocol_pause(&guardian.pubkey(), pause::DEPOSIT)], &[&guardian]).await;
-    env.refused(&[ix.clone()], &[&alice.key], code(InsuranceError::Paused)).await;
-    // Other bits do not block deposits.
-    env.ok(&[set_protocol_pause(&authority.pubkey(), pause::WITHDRAW | pause::CLAIMS)], &[&authority])
+    env.ok(
+        &[set_pool_pause(&guardian.pubkey(), &pool, pause::DEPOSIT)],
+        &[&guardian],
+    )
+    .await;
+    env.refused(&[ix.clone()], &[&alice.key], code(InsuranceError::Paused))
         .await;
+    env.ok(
+        &[set_pool_pause(&authority.pubkey(), &pool, 0)],
+        &[&authority],
+    )
+    .await;
+
+    env.ok(
+        &[set_protocol_pause(&guardian.pubkey(), pause::DEPOSIT)],
+        &[&guardian],
+    )
+    .await;
+    env.refused(&[ix.clone()], &[&alice.key], code(InsuranceError::Paused))
+        .await;
+    // Other bits do not block deposits.
+    env.ok(
+        &[set_protocol_pause(
+            &authority.pubkey(),
+            pause::WITHDRAW | pause::CLAIMS,
+        )],
+        &[&authority],
+    )
+    .await;
     env.ok(&[ix], &[&alice.key]).await;
     env.assert_conserved(&pool).await;
 }

@@ -14,12 +14,17 @@ async fn request_then_complete_after_cooldown() {
     let a = alice.pubkey();
 
     let now = env.now().await;
-    let out = env.ok(&[request_withdrawal(&a, &pool, shares / 4)], &[&alice.key]).await;
+    let out = env
+        .ok(&[request_withdrawal(&a, &pool, shares / 4)], &[&alice.key])
+        .await;
     if let Some(event) = out.event::<WithdrawalRequested>() {
         assert_eq!((event.shares, event.value_at_request), (shares / 4, 250));
     }
     let position = env.underwriter(&pool, &a).await;
-    assert_eq!((position.pending_shares, position.pending_value), (shares / 4, 250));
+    assert_eq!(
+        (position.pending_shares, position.pending_value),
+        (shares / 4, 250)
+    );
     assert_eq!(position.unlock_at, position.requested_at + DAY);
     assert!(position.requested_at >= now);
     assert_eq!(env.pool(&pool).await.pending_withdrawal_shares, shares / 4);
@@ -31,7 +36,12 @@ async fn request_then_complete_after_cooldown() {
     let wait = position.unlock_at - env.now().await;
     env.warp(wait - 1).await;
     let complete = complete_withdrawal(&a, &pool, &alice.token);
-    env.refused(&[complete.clone()], &[&alice.key], code(InsuranceError::CooldownNotElapsed)).await;
+    env.refused(
+        &[complete.clone()],
+        &[&alice.key],
+        code(InsuranceError::CooldownNotElapsed),
+    )
+    .await;
     env.warp(1).await;
     let out = env.ok(&[complete], &[&alice.key]).await;
     if let Some(event) = out.event::<WithdrawalCompleted>() {
@@ -39,10 +49,24 @@ async fn request_then_complete_after_cooldown() {
     }
     assert_eq!(env.balance(alice.token).await, 250);
     let state = env.pool(&pool).await;
-    assert_eq!((state.capital, state.total_shares, state.pending_withdrawal_shares), (750, shares * 3 / 4, 0));
+    assert_eq!(
+        (
+            state.capital,
+            state.total_shares,
+            state.pending_withdrawal_shares
+        ),
+        (750, shares * 3 / 4, 0)
+    );
     assert_eq!(state.total_withdrawn, 250);
     let position = env.underwriter(&pool, &a).await;
-    assert_eq!((position.shares, position.pending_shares, position.total_withdrawn), (shares * 3 / 4, 0, 250));
+    assert_eq!(
+        (
+            position.shares,
+            position.pending_shares,
+            position.total_withdrawn
+        ),
+        (shares * 3 / 4, 0, 250)
+    );
     env.assert_conserved(&pool).await;
 }
 
@@ -55,11 +79,19 @@ async fn shares_under_request_keep_bearing_losses() {
     let sa = env.deposit(&alice, &pool, 1_000).await;
     env.deposit(&bob, &pool, 1_000).await;
 
-    env.ok(&[request_withdrawal(&alice.pubkey(), &pool, sa)], &[&alice.key]).await;
+    env.ok(
+        &[request_withdrawal(&alice.pubkey(), &pool, sa)],
+        &[&alice.key],
+    )
+    .await;
     // A loss becomes known during the cooldown: alice cannot escape her half.
     env.simulate_loss(&pool, 500).await;
     env.warp(DAY).await;
-    env.ok(&[complete_withdrawal(&alice.pubkey(), &pool, &alice.token)], &[&alice.key]).await;
+    env.ok(
+        &[complete_withdrawal(&alice.pubkey(), &pool, &alice.token)],
+        &[&alice.key],
+    )
+    .await;
     let paid = env.balance(alice.token).await;
     // floor(10^9 * (1_500 + 1) / (2 * 10^9 + 10^6)) = 750: half of what is left.
     assert_eq!(paid, 750);
@@ -76,11 +108,23 @@ async fn gains_during_the_cooldown_stay_with_the_pool() {
     let sa = env.deposit(&alice, &pool, 1_000).await;
     let sb = env.deposit(&bob, &pool, 1_000).await;
 
-    env.ok(&[request_withdrawal(&alice.pubkey(), &pool, sa)], &[&alice.key]).await;
+    env.ok(
+        &[request_withdrawal(&alice.pubkey(), &pool, sa)],
+        &[&alice.key],
+    )
+    .await;
     env.simulate_gain(&pool, 1_000).await;
     env.warp(DAY).await;
-    env.ok(&[complete_withdrawal(&alice.pubkey(), &pool, &alice.token)], &[&alice.key]).await;
-    assert_eq!(env.balance(alice.token).await, 1_000, "value at request, not the higher 1_500");
+    env.ok(
+        &[complete_withdrawal(&alice.pubkey(), &pool, &alice.token)],
+        &[&alice.key],
+    )
+    .await;
+    assert_eq!(
+        env.balance(alice.token).await,
+        1_000,
+        "value at request, not the higher 1_500"
+    );
     // Bob keeps the whole gain: 2_000 of capital behind his shares (the virtual shares
     // own a sliver, so his redeemable value rounds to 1_999).
     let state = env.pool(&pool).await;
@@ -97,16 +141,24 @@ async fn cancel_restores_free_shares() {
     let shares = env.deposit(&alice, &pool, 1_000).await;
     let a = alice.pubkey();
 
-    env.ok(&[request_withdrawal(&a, &pool, shares)], &[&alice.key]).await;
+    env.ok(&[request_withdrawal(&a, &pool, shares)], &[&alice.key])
+        .await;
     let out = env.ok(&[cancel_withdrawal(&a, &pool)], &[&alice.key]).await;
     if let Some(event) = out.event::<WithdrawalCancelled>() {
         assert_eq!(event.shares, shares);
     }
     let position = env.underwriter(&pool, &a).await;
-    assert_eq!((position.shares, position.pending_shares, position.unlock_at), (shares, 0, 0));
+    assert_eq!(
+        (position.shares, position.pending_shares, position.unlock_at),
+        (shares, 0, 0)
+    );
     assert_eq!(env.pool(&pool).await.pending_withdrawal_shares, 0);
-    env.refused(&[cancel_withdrawal(&a, &pool)], &[&alice.key], code(InsuranceError::NoPendingWithdrawal))
-        .await;
+    env.refused(
+        &[cancel_withdrawal(&a, &pool)],
+        &[&alice.key],
+        code(InsuranceError::NoPendingWithdrawal),
+    )
+    .await;
     env.refused(
         &[complete_withdrawal(&a, &pool, &alice.token)],
         &[&alice.key],
@@ -116,8 +168,13 @@ async fn cancel_restores_free_shares() {
 
     // Cancelling is allowed while withdrawals are paused (it moves no tokens).
     let guardian = env.guardian.insecure_clone();
-    env.ok(&[request_withdrawal(&a, &pool, shares)], &[&alice.key]).await;
-    env.ok(&[set_protocol_pause(&guardian.pubkey(), pause::ALL)], &[&guardian]).await;
+    env.ok(&[request_withdrawal(&a, &pool, shares)], &[&alice.key])
+        .await;
+    env.ok(
+        &[set_protocol_pause(&guardian.pubkey(), pause::ALL)],
+        &[&guardian],
+    )
+    .await;
     env.ok(&[cancel_withdrawal(&a, &pool)], &[&alice.key]).await;
     env.assert_conserved(&pool).await;
 }
@@ -133,7 +190,12 @@ async fn request_withdrawal_refusals() {
     env.deposit(&bob, &pool, 1_000).await;
     let a = alice.pubkey();
 
-    env.refused(&[request_withdrawal(&a, &pool, 0)], &[&alice.key], code(InsuranceError::ZeroAmount)).await;
+    env.refused(
+        &[request_withdrawal(&a, &pool, 0)],
+        &[&alice.key],
+        code(InsuranceError::ZeroAmount),
+    )
+    .await;
     env.refused(
         &[request_withdrawal(&a, &pool, shares + 1)],
         &[&alice.key],
@@ -156,9 +218,11 @@ async fn request_withdrawal_refusals() {
     // Bob cannot act on alice's position: its address is derived from the signer.
     let mut steal = request_withdrawal(&bob.pubkey(), &pool, 1);
     steal.accounts[3].pubkey = pool.underwriter(&a);
-    env.refused(&[steal], &[&bob.key], code(AnchorError::ConstraintSeeds)).await;
+    env.refused(&[steal], &[&bob.key], code(AnchorError::ConstraintSeeds))
+        .await;
 
-    env.ok(&[request_withdrawal(&a, &pool, shares / 2)], &[&alice.key]).await;
+    env.ok(&[request_withdrawal(&a, &pool, shares / 2)], &[&alice.key])
+        .await;
     env.refused(
         &[request_withdrawal(&a, &pool, 1)],
         &[&alice.key],
@@ -170,11 +234,33 @@ async fn request_withdrawal_refusals() {
     // Paused at pool level, then at protocol level.
     let guardian = env.guardian.insecure_clone();
     let authority = env.authority.insecure_clone();
-    env.ok(&[set_pool_pause(&guardian.pubkey(), &pool, pause::WITHDRAW)], &[&guardian]).await;
-    env.refused(&[request_withdrawal(&a, &pool, 1)], &[&alice.key], code(InsuranceError::Paused)).await;
-    env.ok(&[set_pool_pause(&authority.pubkey(), &pool, 0)], &[&authority]).await;
-    env.ok(&[set_protocol_pause(&guardian.pubkey(), pause::WITHDRAW)], &[&guardian]).await;
-    env.refused(&[request_withdrawal(&a, &pool, 1)], &[&alice.key], code(InsuranceError::Paused)).await;
+    env.ok(
+        &[set_pool_pause(&guardian.pubkey(), &pool, pause::WITHDRAW)],
+        &[&guardian],
+    )
+    .await;
+    env.refused(
+        &[request_withdrawal(&a, &pool, 1)],
+        &[&alice.key],
+        code(InsuranceError::Paused),
+    )
+    .await;
+    env.ok(
+        &[set_pool_pause(&authority.pubkey(), &pool, 0)],
+        &[&authority],
+    )
+    .await;
+    env.ok(
+        &[set_protocol_pause(&guardian.pubkey(), pause::WITHDRAW)],
+        &[&guardian],
+    )
+    .await;
+    env.refused(
+        &[request_withdrawal(&a, &pool, 1)],
+        &[&alice.key],
+        code(InsuranceError::Paused),
+    )
+    .await;
     env.assert_conserved(&pool).await;
 }
 
@@ -187,27 +273,41 @@ async fn complete_withdrawal_refusals() {
     let shares = env.deposit(&alice, &pool, 1_000).await;
     let a = alice.pubkey();
     let foreign = env.create_token_account(&other.mint, &a, &TOKEN).await;
-    env.ok(&[request_withdrawal(&a, &pool, shares)], &[&alice.key]).await;
+    env.ok(&[request_withdrawal(&a, &pool, shares)], &[&alice.key])
+        .await;
     env.warp(DAY).await;
 
     // Destination of another mint; another pool's vault, mint or token program.
-    env.refused(&[complete_withdrawal(&a, &pool, &foreign)], &[&alice.key], code(InsuranceError::WrongMint))
-        .await;
-    let wrong_vault = PoolKeys { vault: other.vault, ..pool };
+    env.refused(
+        &[complete_withdrawal(&a, &pool, &foreign)],
+        &[&alice.key],
+        code(InsuranceError::WrongMint),
+    )
+    .await;
+    let wrong_vault = PoolKeys {
+        vault: other.vault,
+        ..pool
+    };
     env.refused(
         &[complete_withdrawal(&a, &wrong_vault, &alice.token)],
         &[&alice.key],
         code(InsuranceError::WrongVault),
     )
     .await;
-    let wrong_mint = PoolKeys { mint: other.mint, ..pool };
+    let wrong_mint = PoolKeys {
+        mint: other.mint,
+        ..pool
+    };
     env.refused(
         &[complete_withdrawal(&a, &wrong_mint, &alice.token)],
         &[&alice.key],
         code(InsuranceError::WrongMint),
     )
     .await;
-    let wrong_program = PoolKeys { token_program: TOKEN_2022, ..pool };
+    let wrong_program = PoolKeys {
+        token_program: TOKEN_2022,
+        ..pool
+    };
     env.refused(
         &[complete_withdrawal(&a, &wrong_program, &alice.token)],
         &[&alice.key],
@@ -218,23 +318,39 @@ async fn complete_withdrawal_refusals() {
     let mallory = env.user(&pool, 0).await;
     let mut steal = complete_withdrawal(&mallory.pubkey(), &pool, &mallory.token);
     steal.accounts[3].pubkey = pool.underwriter(&a);
-    env.refused(&[steal], &[&mallory.key], code(AnchorError::ConstraintSeeds)).await;
+    env.refused(
+        &[steal],
+        &[&mallory.key],
+        code(AnchorError::ConstraintSeeds),
+    )
+    .await;
 
     // Paused.
     let guardian = env.guardian.insecure_clone();
     let authority = env.authority.insecure_clone();
-    env.ok(&[set_pool_pause(&guardian.pubkey(), &pool, pause::WITHDRAW)], &[&guardian]).await;
+    env.ok(
+        &[set_pool_pause(&guardian.pubkey(), &pool, pause::WITHDRAW)],
+        &[&guardian],
+    )
+    .await;
     env.refused(
         &[complete_withdrawal(&a, &pool, &alice.token)],
         &[&alice.key],
         code(InsuranceError::Paused),
     )
     .await;
-    env.ok(&[set_pool_pause(&authority.pubkey(), &pool, 0)], &[&authority]).await;
+    env.ok(
+        &[set_pool_pause(&authority.pubkey(), &pool, 0)],
+        &[&authority],
+    )
+    .await;
 
     // Finally it goes through, to any token account of the right mint.
-    let custody = env.create_token_account(&pool.mint, &Keypair::new().pubkey(), &TOKEN).await;
-    env.ok(&[complete_withdrawal(&a, &pool, &custody)], &[&alice.key]).await;
+    let custody = env
+        .create_token_account(&pool.mint, &Keypair::new().pubkey(), &TOKEN)
+        .await;
+    env.ok(&[complete_withdrawal(&a, &pool, &custody)], &[&alice.key])
+        .await;
     assert_eq!(env.balance(custody).await, 1_000);
     env.assert_conserved(&pool).await;
 }
@@ -245,15 +361,27 @@ async fn cooldown_is_fixed_at_request_time() {
     let pool = env.create_pool(TOKEN).await;
     let alice = env.user(&pool, 1_000).await;
     let shares = env.deposit(&alice, &pool, 1_000).await;
-    env.ok(&[request_withdrawal(&alice.pubkey(), &pool, shares)], &[&alice.key]).await;
+    env.ok(
+        &[request_withdrawal(&alice.pubkey(), &pool, shares)],
+        &[&alice.key],
+    )
+    .await;
     let authority = env.authority.insecure_clone();
     let longer = PoolParams {
         withdrawal_cooldown: 30 * DAY,
         ..default_params()
     };
-    env.ok(&[update_pool_params(&authority.pubkey(), &pool, longer)], &[&authority]).await;
+    env.ok(
+        &[update_pool_params(&authority.pubkey(), &pool, longer)],
+        &[&authority],
+    )
+    .await;
     env.warp(DAY).await;
-    env.ok(&[complete_withdrawal(&alice.pubkey(), &pool, &alice.token)], &[&alice.key]).await;
+    env.ok(
+        &[complete_withdrawal(&alice.pubkey(), &pool, &alice.token)],
+        &[&alice.key],
+    )
+    .await;
     assert_eq!(env.balance(alice.token).await, 1_000);
     env.assert_conserved(&pool).await;
 }

@@ -248,8 +248,12 @@ async fn deposit_paused_at_pool_or_protocol_level() {
         &[&guardian],
     )
     .await;
-    env.refused(&[ix.clone()], &[&alice.key], code(InsuranceError::Paused))
-        .await;
+    env.refused(
+        std::slice::from_ref(&ix),
+        &[&alice.key],
+        code(InsuranceError::Paused),
+    )
+    .await;
     env.ok(
         &[set_pool_pause(&authority.pubkey(), &pool, 0)],
         &[&authority],
@@ -261,8 +265,12 @@ async fn deposit_paused_at_pool_or_protocol_level() {
         &[&guardian],
     )
     .await;
-    env.refused(&[ix.clone()], &[&alice.key], code(InsuranceError::Paused))
-        .await;
+    env.refused(
+        std::slice::from_ref(&ix),
+        &[&alice.key],
+        code(InsuranceError::Paused),
+    )
+    .await;
     // Other bits do not block deposits.
     env.ok(
         &[set_protocol_pause(

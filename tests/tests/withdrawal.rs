@@ -37,7 +37,7 @@ async fn request_then_complete_after_cooldown() {
     env.warp(wait - 1).await;
     let complete = complete_withdrawal(&a, &pool, &alice.token);
     env.refused(
-        &[complete.clone()],
+        std::slice::from_ref(&complete),
         &[&alice.key],
         code(InsuranceError::CooldownNotElapsed),
     )

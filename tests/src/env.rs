@@ -112,8 +112,12 @@ impl TestEnv {
 
     /// A fresh bank where the protocol singleton does not exist yet.
     pub async fn uninitialized() -> Self {
-        let runtime = runtime::selected_runtime();
-        let ctx = runtime::start(runtime).await;
+        Self::uninitialized_with(runtime::selected_runtime(), &[]).await
+    }
+
+    /// [`Self::uninitialized`] on a given runtime, with `extra` SBF programs loaded.
+    pub async fn uninitialized_with(runtime: Runtime, extra: &[(&'static str, Pubkey)]) -> Self {
+        let ctx = runtime::start_with(runtime, extra).await;
         Self {
             ctx,
             authority: Keypair::new(),

@@ -59,6 +59,12 @@ fn insurance_pool_entry(
 /// Starts a bank with the insurance pool program (and program-test's SPL Token and
 /// Token-2022 SBF programs).
 pub async fn start(runtime: Runtime) -> ProgramTestContext {
+    start_with(runtime, &[]).await
+}
+
+/// [`start`] plus `extra` programs `(name, id)` loaded from `<sbf_out_dir>/<name>.so`
+/// (e.g. the benchmark's `cpi_floor`).
+pub async fn start_with(runtime: Runtime, extra: &[(&'static str, Pubkey)]) -> ProgramTestContext {
     // program-test logs every instruction at debug level; failures already print the
     // transaction's logs, so keep the output readable unless RUST_LOG says otherwise.
     if std::env::var_os("RUST_LOG").is_none() {
@@ -87,9 +93,28 @@ pub async fn start(runtime: Runtime) -> ProgramTestContext {
             test.add_program("insurance_pool", insurance_pool::ID, None);
         }
     }
+    if !extra.is_empty() {
+        std::env::set_var("BPF_OUT_DIR", sbf_out_dir());
+        for (name, id) in extra {
+            test.add_account(*id, sbf_program_account(name));
+        }
+    }
     let context = test.start_with_context().await;
     install_sysvar_bridge();
     context
+}
+
+/// An executable account holding `<sbf_out_dir>/<name>.so`, owned by the BPF loader.
+fn sbf_program_account(name: &str) -> solana_account::Account {
+    let path = sbf_out_dir().join(format!("{name}.so"));
+    let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    solana_account::Account {
+        lamports: 1_000_000_000,
+        data,
+        owner: solana_sdk_ids::bpf_loader::ID,
+        executable: true,
+        rent_epoch: 0,
+    }
 }
 
 /// anchor-lang 1.2.2 calls the `solana-sysvar` 3.x syscall stubs off-chain, while

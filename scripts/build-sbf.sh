@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Builds the real SBF binaries (SBPF v3) of every program in programs/ into
+# target/deploy/<lib>.so, on machines where Solana's platform-tools cannot be
+# downloaded. Route (see README, "The SBF binary"): the pinned nightly's upstream BPF
+# backend (LLVM 23), a custom `sbpf-solana-solana` target, std rebuilt from a patched
+# copy of the toolchain's rust-src, linked by sbpf-linker.
+#
+# Idempotent: installs the pinned nightly and linker if missing, re-applies the std
+# patch only when the patch or toolchain changed. Exit codes: 0 built; 3 the pinned
+# toolchain could not be downloaded (callers may skip SBF); anything else is a failure.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+NIGHTLY=nightly-2026-08-21
+LINKER_VERSION=0.2.6
+TARGET_SPEC=$ROOT/sbf/sbpf-solana-solana.json
+PATCH=$ROOT/sbf/std-solana.patch
+TOOLS=$ROOT/target/sbf-tools
+STD_COPY=$ROOT/target/sbf-std
+TARGET_DIR=$ROOT/target/sbf
+OUT=$ROOT/target/deploy
+
+log() { printf '[build-sbf] %s\n' "$*" >&2; }
+
+# 1. Pinned nightly with rust-src (std is rebuilt from source).
+if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 \
+    || [ ! -d "$(rustup run "$NIGHTLY" rustc --print sysroot)/lib/rustlib/src/rust/library" ]; then
+    log "installing $NIGHTLY with rust-src"
+    if ! rustup toolchain install "$NIGHTLY" --profile minimal -c rust-src >&2; then
+        log "could not download $NIGHTLY (rustup server unreachable?)"
+        exit 3
+    fi
+fi
+SYSROOT=$(rustup run "$NIGHTLY" rustc --print sysroot)
+
+# 2. sbpf-linker, built by the same nightly (it loads that toolchain's LLVM).
+LINKER=$TOOLS/bin/sbpf-linker
+if [ ! -x "$LINKER" ] || [ "$(cat "$TOOLS/version" 2>/dev/null)" != "$NIGHTLY $LINKER_VERSION" ]; then
+    log "installing sbpf-linker $LINKER_VERSION"
+    cargo "+$NIGHTLY" install sbpf-linker --version "$LINKER_VERSION" --locked --root "$TOOLS" --force >&2
+    echo "$NIGHTLY $LINKER_VERSION" >"$TOOLS/version"
+fi
+
+# 3. A patched copy of std (the toolchain itself is never modified).
+STAMP="$NIGHTLY $(sha256sum "$PATCH" | cut -d' ' -f1)"
+if [ "$(cat "$STD_COPY/stamp" 2>/dev/null)" != "$STAMP" ]; then
+    log "preparing patched std in $STD_COPY"
+    rm -rf "$STD_COPY"
+    mkdir -p "$STD_COPY"
+    cp -r "$SYSROOT/lib/rustlib/src/rust/library" "$STD_COPY/library"
+    patch -s -d "$STD_COPY" -p1 <"$PATCH"
+    echo "$STAMP" >"$STD_COPY/stamp"
+fi
+
+# 4. Build every program.
+CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
+export __CARGO_TESTS_ONLY_SRC_ROOT=$STD_COPY/library
+export RUSTFLAGS="-C linker=$LINKER -Z unstable-options -C panic=immediate-abort \
+ -C relocation-model=static -C target-cpu=v3 -C passes=lower-atomic \
+ -C link-arg=--llvm-args=--bpf-stack-size=4096 \
+ --remap-path-prefix=$ROOT=. --remap-path-prefix=$CARGO_HOME_DIR=/cargo \
+ --remap-path-prefix=$STD_COPY=/rust"
+mkdir -p "$OUT"
+for manifest in "$ROOT"/programs/*/Cargo.toml; do
+    package=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
+    lib=$(sed -n '/^\[lib\]/,/^\[/s/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
+    log "building $package"
+    (cd "$ROOT" && cargo "+$NIGHTLY" build --release --locked -p "$package" \
+        --target "$TARGET_SPEC" --target-dir "$TARGET_DIR" \
+        -Z build-std=std,panic_abort -Z build-std-features=compiler-builtins-mem \
+        -Z json-target-spec)
+    # The custom target keeps the default `lib` prefix of shared objects.
+    cp "$TARGET_DIR/sbpf-solana-solana/release/lib$lib.so" "$OUT/$lib.so"
+    size=$(stat -c %s "$OUT/$lib.so")
+    hash=$(sha256sum "$OUT/$lib.so" | cut -d' ' -f1)
+    printf '%s.so  %d bytes  sha256 %s\n' "$lib" "$size" "$hash"
+done

@@ -1,0 +1,340 @@
+//! Compute-unit benchmark of the insurance pool's SBF binary.
+//!
+//! For every instruction: the compute units it consumes on `target/deploy/insurance_pool.so`
+//! (real SBF virtual machine inside solana-program-test), next to the floor: the
+//! `cpi_floor` program performing only the same CPIs, built the same way. Prints a
+//! Markdown table (paste it into the README) plus binary sizes and deploy rent.
+//!
+//! Run after `bash scripts/build-sbf.sh`: `cargo run -p insurance-pool-tests --bin cu-bench`
+
+use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+use anchor_lang::{system_program, Space};
+use insurance_pool_tests::runtime::sbf_out_dir;
+use insurance_pool_tests::*;
+
+/// Address the benchmark gives the floor program.
+const FLOOR: Pubkey = Pubkey::new_from_array([0xF1; 32]);
+
+struct Row {
+    name: String,
+    cu: u64,
+    floor: u64,
+    cpis: &'static str,
+}
+
+/// Builds `cpi_floor` instructions operation by operation.
+#[derive(Default)]
+struct Floor {
+    data: Vec<u8>,
+    accounts: Vec<AccountMeta>,
+}
+
+impl Floor {
+    fn transfer(
+        mut self,
+        from: Pubkey,
+        mint: Pubkey,
+        to: Pubkey,
+        authority: Pubkey,
+        token: Pubkey,
+    ) -> Self {
+        self.data.push(1);
+        self.data.extend(1_000u64.to_le_bytes());
+        self.data.push(DECIMALS);
+        self.accounts.extend([
+            AccountMeta::new(from, false),
+            AccountMeta::new_readonly(mint, false),
+            AccountMeta::new(to, false),
+            AccountMeta::new_readonly(authority, true),
+            AccountMeta::new_readonly(token, false),
+        ]);
+        self
+    }
+
+    fn pda_transfer(mut self, from: Pubkey, mint: Pubkey, to: Pubkey, token: Pubkey) -> Self {
+        let (authority, bump) = Pubkey::find_program_address(&[b"authority"], &FLOOR);
+        self.data.push(2);
+        self.data.extend(1_000u64.to_le_bytes());
+        self.data.extend([DECIMALS, bump]);
+        self.accounts.extend([
+            AccountMeta::new(from, false),
+            AccountMeta::new_readonly(mint, false),
+            AccountMeta::new(to, false),
+            AccountMeta::new_readonly(authority, false),
+            AccountMeta::new_readonly(token, false),
+        ]);
+        self
+    }
+
+    /// Creates the PDA `["account", seed]`; returns its address too.
+    fn create(mut self, payer: Pubkey, space: usize, owner: Pubkey, seed: u8) -> (Self, Pubkey) {
+        let (account, bump) = Pubkey::find_program_address(&[b"account", &[seed]], &FLOOR);
+        self.data.push(3);
+        self.data.extend((space as u64).to_le_bytes());
+        self.data.extend(owner.to_bytes());
+        self.data.extend([seed, bump]);
+        self.accounts.extend([
+            AccountMeta::new(payer, true),
+            AccountMeta::new(account, false),
+            AccountMeta::new_readonly(system_program::ID, false),
+        ]);
+        (self, account)
+    }
+
+    fn init_token_account(
+        mut self,
+        account: Pubkey,
+        mint: Pubkey,
+        owner: Pubkey,
+        token: Pubkey,
+    ) -> Self {
+        self.data.push(4);
+        self.data.extend(owner.to_bytes());
+        self.accounts.extend([
+            AccountMeta::new(account, false),
+            AccountMeta::new_readonly(mint, false),
+            AccountMeta::new_readonly(token, false),
+        ]);
+        self
+    }
+
+    fn ix(self) -> Instruction {
+        Instruction {
+            program_id: FLOOR,
+            accounts: self.accounts,
+            data: self.data,
+        }
+    }
+}
+
+struct Bench {
+    env: TestEnv,
+    rows: Vec<Row>,
+    seed: u8,
+}
+
+impl Bench {
+    async fn run(&mut self, ix: Instruction, signers: &[&Keypair]) -> u64 {
+        self.env.ok(&[ix], signers).await.compute_units
+    }
+
+    async fn row(
+        &mut self,
+        name: &str,
+        ours: (Instruction, Vec<&Keypair>),
+        floor: (Instruction, Vec<&Keypair>),
+        cpis: &'static str,
+    ) {
+        let cu = self.run(ours.0, &ours.1).await;
+        let floor = self.run(floor.0, &floor.1).await;
+        self.rows.push(Row {
+            name: name.into(),
+            cu,
+            floor,
+            cpis,
+        });
+    }
+
+    fn next_seed(&mut self) -> u8 {
+        self.seed += 1;
+        self.seed
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let so = sbf_out_dir().join("insurance_pool.so");
+    let floor_so = sbf_out_dir().join("cpi_floor.so");
+    assert!(
+        so.exists() && floor_so.exists(),
+        "run `bash scripts/build-sbf.sh` first"
+    );
+    let env = TestEnv::uninitialized_with(Runtime::Sbf, &[("cpi_floor", FLOOR)]).await;
+    let mut b = Bench {
+        env,
+        rows: Vec::new(),
+        seed: 0,
+    };
+    let payer = b.env.payer();
+    let authority = b.env.authority.insecure_clone();
+    let guardian = b.env.guardian.insecure_clone();
+    let a = authority.pubkey();
+    let empty = || (Floor::default().ix(), vec![]);
+
+    // Protocol.
+    let seed = b.next_seed();
+    let (floor, _) = Floor::default().create(payer, 8 + Protocol::INIT_SPACE, FLOOR, seed);
+    b.row(
+        "initialize_protocol",
+        (initialize_protocol(&payer, a, guardian.pubkey()), vec![]),
+        (floor.ix(), vec![]),
+        "create account",
+    )
+    .await;
+    let args = UpdateProtocolArgs {
+        guardian: Some(guardian.pubkey()),
+        pending_authority: Some(a),
+    };
+    b.row(
+        "update_protocol",
+        (update_protocol(&a, args), vec![&authority]),
+        empty(),
+        "none",
+    )
+    .await;
+    b.row(
+        "accept_authority",
+        (accept_authority(&a), vec![&authority]),
+        empty(),
+        "none",
+    )
+    .await;
+    b.row(
+        "set_protocol_pause",
+        (set_protocol_pause(&a, 0), vec![&authority]),
+        empty(),
+        "none",
+    )
+    .await;
+
+    for (label, program) in [("SPL Token", TOKEN), ("Token-2022", TOKEN_2022)] {
+        // create_pool: pool account, vault account, InitializeAccount3.
+        let mint = b.env.create_mint(program).await;
+        let keys = PoolKeys::new(Keypair::new().pubkey(), mint, program);
+        let (s1, s2) = (b.next_seed(), b.next_seed());
+        let (floor, _) = Floor::default().create(payer, 8 + Pool::INIT_SPACE, FLOOR, s1);
+        let (floor, vault) = floor.create(payer, 165, program, s2);
+        let floor = floor.init_token_account(vault, mint, payer, program);
+        b.row(
+            &format!("create_pool ({label})"),
+            (
+                create_pool(&payer, &a, &keys, default_params()),
+                vec![&authority],
+            ),
+            (floor.ix(), vec![]),
+            "2 create account + InitializeAccount3",
+        )
+        .await;
+        b.row(
+            &format!("update_pool_params ({label})"),
+            (
+                update_pool_params(&a, &keys, default_params()),
+                vec![&authority],
+            ),
+            empty(),
+            "none",
+        )
+        .await;
+        b.row(
+            &format!("set_pool_pause ({label})"),
+            (set_pool_pause(&a, &keys, 0), vec![&authority]),
+            empty(),
+            "none",
+        )
+        .await;
+
+        // Deposits: the first creates the Underwriter account.
+        let user = b.env.user(&keys, 1_000_000).await;
+        let sink = b.env.create_token_account(&mint, &payer, &program).await;
+        let seed = b.next_seed();
+        let (floor, _) =
+            Floor::default().create(user.pubkey(), 8 + Underwriter::INIT_SPACE, FLOOR, seed);
+        let floor = floor.transfer(user.token, mint, sink, user.pubkey(), program);
+        b.row(
+            &format!("deposit, first ({label})"),
+            (
+                deposit(&user.pubkey(), &keys, &user.token, 10_000, 0),
+                vec![&user.key],
+            ),
+            (floor.ix(), vec![&user.key]),
+            "create account + TransferChecked",
+        )
+        .await;
+        let floor = Floor::default().transfer(user.token, mint, sink, user.pubkey(), program);
+        b.row(
+            &format!("deposit, top-up ({label})"),
+            (
+                deposit(&user.pubkey(), &keys, &user.token, 10_000, 0),
+                vec![&user.key],
+            ),
+            (floor.ix(), vec![&user.key]),
+            "TransferChecked",
+        )
+        .await;
+
+        let shares = b.env.underwriter(&keys, &user.pubkey()).await.shares;
+        b.row(
+            &format!("request_withdrawal ({label})"),
+            (
+                request_withdrawal(&user.pubkey(), &keys, shares / 2),
+                vec![&user.key],
+            ),
+            empty(),
+            "none",
+        )
+        .await;
+        b.row(
+            &format!("cancel_withdrawal ({label})"),
+            (cancel_withdrawal(&user.pubkey(), &keys), vec![&user.key]),
+            empty(),
+            "none",
+        )
+        .await;
+        b.env
+            .ok(
+                &[request_withdrawal(&user.pubkey(), &keys, shares / 2)],
+                &[&user.key],
+            )
+            .await;
+        b.env.warp(86_400).await;
+        // Floor: a PDA-signed transfer out of a token account the floor's PDA owns.
+        let floor_authority = Pubkey::find_program_address(&[b"authority"], &FLOOR).0;
+        let floor_vault = b
+            .env
+            .create_token_account(&mint, &floor_authority, &program)
+            .await;
+        b.env
+            .mint_to(&mint, &program, &floor_vault, 1_000_000)
+            .await;
+        let floor = Floor::default().pda_transfer(floor_vault, mint, user.token, program);
+        b.row(
+            &format!("complete_withdrawal ({label})"),
+            (
+                complete_withdrawal(&user.pubkey(), &keys, &user.token),
+                vec![&user.key],
+            ),
+            (floor.ix(), vec![]),
+            "TransferChecked signed by a PDA",
+        )
+        .await;
+        b.env.assert_conserved(&keys).await;
+    }
+
+    println!("| instruction | CU | floor CU | ratio | floor performs |");
+    println!("|---|---:|---:|---:|---|");
+    for r in &b.rows {
+        println!(
+            "| `{}` | {} | {} | {:.1}x | {} |",
+            r.name,
+            r.cu,
+            r.floor,
+            r.cu as f64 / r.floor as f64,
+            r.cpis
+        );
+    }
+    let rent = b.env.ctx.banks_client.get_rent().await.expect("rent");
+    println!();
+    println!("| binary | bytes | rent to deploy (ProgramData + program account) |");
+    println!("|---|---:|---:|");
+    for path in [&so, &floor_so] {
+        let len = std::fs::metadata(path).expect("so").len() as usize;
+        // Upgradeable loader: ProgramData = 45-byte header + the ELF; Program = 36 bytes.
+        let lamports = rent.minimum_balance(45 + len) + rent.minimum_balance(36);
+        println!(
+            "| `{}` | {} | {:.4} SOL |",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
+            len,
+            lamports as f64 / 1e9
+        );
+    }
+}

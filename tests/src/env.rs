@@ -447,7 +447,12 @@ impl TestEnv {
 
     /// A new funded wallet holding `tokens` of the pool's mint.
     pub async fn user(&mut self, pool: &PoolKeys, tokens: u64) -> User {
-        let key = Keypair::new();
+        self.user_with_key(Keypair::new(), pool, tokens).await
+    }
+
+    /// [`Self::user`] with a chosen key (the benchmark uses fixed keys so that PDA bump
+    /// searches, and so compute units, are the same on every run).
+    pub async fn user_with_key(&mut self, key: Keypair, pool: &PoolKeys, tokens: u64) -> User {
         let fund = solana_system_interface::instruction::transfer(
             &self.payer(),
             &key.pubkey(),

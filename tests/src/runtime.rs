@@ -32,16 +32,51 @@ pub fn sbf_out_dir() -> PathBuf {
 }
 
 /// The one switch: `POOL_TEST_RUNTIME=native|sbf`. Unset, the tests use the SBF binary
-/// when `insurance_pool.so` exists (so `anchor build && anchor test` tests the real
-/// binary) and the native build otherwise.
+/// when `insurance_pool.so` exists and is newer than every source file of the program
+/// (so `anchor build && anchor test` tests the real binary), and the native build
+/// otherwise; a stale binary is reported and never silently tested.
 pub fn selected_runtime() -> Runtime {
     match std::env::var("POOL_TEST_RUNTIME").as_deref() {
         Ok("native") => Runtime::Native,
         Ok("sbf") => Runtime::Sbf,
         Ok(other) => panic!("POOL_TEST_RUNTIME must be `native` or `sbf`, not `{other}`"),
-        Err(_) if sbf_out_dir().join("insurance_pool.so").exists() => Runtime::Sbf,
-        Err(_) => Runtime::Native,
+        Err(_) => match binary_age() {
+            Some(true) => Runtime::Sbf,
+            Some(false) => {
+                eprintln!(
+                    "warning: {} is older than the program sources; testing the native \
+                     build (rebuild it with scripts/build-sbf.sh or `anchor build`)",
+                    sbf_out_dir().join("insurance_pool.so").display()
+                );
+                Runtime::Native
+            }
+            None => Runtime::Native,
+        },
     }
+}
+
+/// `None` without a binary; `Some(fresh)` otherwise, where fresh means newer than
+/// every file under `programs/insurance_pool/`.
+fn binary_age() -> Option<bool> {
+    let built = std::fs::metadata(sbf_out_dir().join("insurance_pool.so"))
+        .and_then(|m| m.modified())
+        .ok()?;
+    let sources = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../programs/insurance_pool");
+    fn newest(dir: &std::path::Path) -> Option<std::time::SystemTime> {
+        std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let meta = e.metadata().ok()?;
+                if meta.is_dir() {
+                    newest(&e.path())
+                } else {
+                    meta.modified().ok()
+                }
+            })
+            .max()
+    }
+    Some(newest(&sources).is_none_or(|changed| changed <= built))
 }
 
 /// Anchor's generated `entry` with lifetimes `processor!` accepts.

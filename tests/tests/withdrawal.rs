@@ -215,11 +215,27 @@ async fn request_withdrawal_refusals() {
         code(AnchorError::AccountNotInitialized),
     )
     .await;
-    // Bob cannot act on alice's position: its address is derived from the signer.
+    // Bob cannot act on alice's position (`has_one = owner`)...
     let mut steal = request_withdrawal(&bob.pubkey(), &pool, 1);
     steal.accounts[3].pubkey = pool.underwriter(&a);
-    env.refused(&[steal], &[&bob.key], code(AnchorError::ConstraintSeeds))
-        .await;
+    env.refused(
+        &[steal],
+        &[&bob.key],
+        code(InsuranceError::WrongUnderwriter),
+    )
+    .await;
+
+    // ...nor use his position in another market against this pool (`has_one = pool`).
+    let bob_other = env.user(&other, 100).await;
+    env.deposit(&bob_other, &other, 100).await;
+    let mut cross = request_withdrawal(&bob_other.pubkey(), &pool, 1);
+    cross.accounts[3].pubkey = other.underwriter(&bob_other.pubkey());
+    env.refused(
+        &[cross],
+        &[&bob_other.key],
+        code(InsuranceError::WrongUnderwriter),
+    )
+    .await;
 
     env.ok(&[request_withdrawal(&a, &pool, shares / 2)], &[&alice.key])
         .await;
@@ -321,7 +337,7 @@ async fn complete_withdrawal_refusals() {
     env.refused(
         &[steal],
         &[&mallory.key],
-        code(AnchorError::ConstraintSeeds),
+        code(InsuranceError::WrongUnderwriter),
     )
     .await;
 

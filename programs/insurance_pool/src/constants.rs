@@ -3,6 +3,13 @@
 
 /// Seed of the singleton [`crate::state::Protocol`] account: `["protocol"]`.
 pub const PROTOCOL_SEED: &[u8] = b"protocol";
+/// Address of the protocol singleton, derived at compile time from [`PROTOCOL_SEED`], so
+/// instructions check it with a 32-byte compare instead of a PDA derivation.
+pub const PROTOCOL_ADDRESS: anchor_lang::prelude::Pubkey =
+    anchor_lang::prelude::Pubkey::new_from_array(
+        anchor_lang::derive_program_address(&[PROTOCOL_SEED], crate::ID.as_array()).0,
+    );
+
 /// Seed of a market's [`crate::state::Pool`]: `["pool", market]`.
 pub const POOL_SEED: &[u8] = b"pool";
 /// Seed of a pool's vault token account: `["vault", pool]`.

@@ -27,3 +27,11 @@ pub fn underwriter(pool: &Pubkey, owner: &Pubkey) -> (Pubkey, u8) {
         &crate::ID,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn compile_time_protocol_address_matches_runtime_derivation() {
+        assert_eq!(crate::constants::PROTOCOL_ADDRESS, super::protocol().0);
+    }
+}

@@ -197,10 +197,15 @@ async fn main() {
     )
     .await;
 
-    for (label, program) in [("SPL Token", TOKEN), ("Token-2022", TOKEN_2022)] {
+    // Fixed market and user keys: PDA bump searches (and so compute units) are the same
+    // on every run.
+    for (n, (label, program)) in [("SPL Token", TOKEN), ("Token-2022", TOKEN_2022)]
+        .into_iter()
+        .enumerate()
+    {
         // create_pool: pool account, vault account, InitializeAccount3.
         let mint = b.env.create_mint(program).await;
-        let keys = PoolKeys::new(Keypair::new().pubkey(), mint, program);
+        let keys = PoolKeys::new(Pubkey::new_from_array([0xA0 + n as u8; 32]), mint, program);
         let (s1, s2) = (b.next_seed(), b.next_seed());
         let (floor, _) = Floor::default().create(payer, 8 + Pool::INIT_SPACE, FLOOR, s1);
         let (floor, vault) = floor.create(payer, 165, program, s2);
@@ -234,7 +239,8 @@ async fn main() {
         .await;
 
         // Deposits: the first creates the Underwriter account.
-        let user = b.env.user(&keys, 1_000_000).await;
+        let user_key = Keypair::new_from_array([0xB0 + n as u8; 32]);
+        let user = b.env.user_with_key(user_key, &keys, 1_000_000).await;
         let sink = b.env.create_token_account(&mint, &payer, &program).await;
         let seed = b.next_seed();
         let (floor, _) =

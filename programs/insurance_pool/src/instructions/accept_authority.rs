@@ -4,7 +4,7 @@ use crate::prelude::*;
 #[derive(Accounts)]
 pub struct AcceptAuthority<'info> {
     pub new_authority: Signer<'info>,
-    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    #[account(mut, address = PROTOCOL_ADDRESS)]
     pub protocol: Box<Account<'info, Protocol>>,
 }
 

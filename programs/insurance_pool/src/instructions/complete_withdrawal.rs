@@ -8,12 +8,10 @@ use crate::token::transfer;
 #[derive(Accounts)]
 pub struct CompleteWithdrawal<'info> {
     pub owner: Signer<'info>,
-    #[account(seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    #[account(address = PROTOCOL_ADDRESS)]
     pub protocol: Box<Account<'info, Protocol>>,
     #[account(
         mut,
-        seeds = [POOL_SEED, pool.market.as_ref()],
-        bump = pool.bump,
         has_one = mint @ InsuranceError::WrongMint,
         has_one = vault @ InsuranceError::WrongVault,
         has_one = token_program @ InsuranceError::WrongTokenProgram,
@@ -21,8 +19,6 @@ pub struct CompleteWithdrawal<'info> {
     pub pool: Box<Account<'info, Pool>>,
     #[account(
         mut,
-        seeds = [UNDERWRITER_SEED, pool.key().as_ref(), owner.key().as_ref()],
-        bump = underwriter.bump,
         has_one = owner @ InsuranceError::WrongUnderwriter,
         has_one = pool @ InsuranceError::WrongUnderwriter,
     )]

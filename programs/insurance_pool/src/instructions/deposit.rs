@@ -7,12 +7,10 @@ use crate::token::transfer;
 pub struct Deposit<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
-    #[account(seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    #[account(address = PROTOCOL_ADDRESS)]
     pub protocol: Box<Account<'info, Protocol>>,
     #[account(
         mut,
-        seeds = [POOL_SEED, pool.market.as_ref()],
-        bump = pool.bump,
         has_one = mint @ InsuranceError::WrongMint,
         has_one = vault @ InsuranceError::WrongVault,
         has_one = token_program @ InsuranceError::WrongTokenProgram,

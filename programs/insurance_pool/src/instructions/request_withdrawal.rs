@@ -6,14 +6,12 @@ use crate::prelude::*;
 #[derive(Accounts)]
 pub struct RequestWithdrawal<'info> {
     pub owner: Signer<'info>,
-    #[account(seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    #[account(address = PROTOCOL_ADDRESS)]
     pub protocol: Box<Account<'info, Protocol>>,
-    #[account(mut, seeds = [POOL_SEED, pool.market.as_ref()], bump = pool.bump)]
+    #[account(mut)]
     pub pool: Box<Account<'info, Pool>>,
     #[account(
         mut,
-        seeds = [UNDERWRITER_SEED, pool.key().as_ref(), owner.key().as_ref()],
-        bump = underwriter.bump,
         has_one = owner @ InsuranceError::WrongUnderwriter,
         has_one = pool @ InsuranceError::WrongUnderwriter,
     )]

@@ -5,9 +5,9 @@ use crate::prelude::*;
 #[derive(Accounts)]
 pub struct SetPoolPause<'info> {
     pub signer: Signer<'info>,
-    #[account(seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    #[account(address = PROTOCOL_ADDRESS)]
     pub protocol: Box<Account<'info, Protocol>>,
-    #[account(mut, seeds = [POOL_SEED, pool.market.as_ref()], bump = pool.bump)]
+    #[account(mut)]
     pub pool: Box<Account<'info, Pool>>,
 }
 

@@ -5,7 +5,7 @@ use crate::prelude::*;
 #[derive(Accounts)]
 pub struct SetProtocolPause<'info> {
     pub signer: Signer<'info>,
-    #[account(mut, seeds = [PROTOCOL_SEED], bump = protocol.bump)]
+    #[account(mut, address = PROTOCOL_ADDRESS)]
     pub protocol: Box<Account<'info, Protocol>>,
 }
 

@@ -6,12 +6,11 @@ use crate::prelude::*;
 pub struct UpdatePoolParams<'info> {
     pub authority: Signer<'info>,
     #[account(
-        seeds = [PROTOCOL_SEED],
-        bump = protocol.bump,
+        address = PROTOCOL_ADDRESS,
         has_one = authority @ InsuranceError::Unauthorized,
     )]
     pub protocol: Box<Account<'info, Protocol>>,
-    #[account(mut, seeds = [POOL_SEED, pool.market.as_ref()], bump = pool.bump)]
+    #[account(mut)]
     pub pool: Box<Account<'info, Pool>>,
 }
 

@@ -16,8 +16,7 @@ pub struct UpdateProtocol<'info> {
     pub authority: Signer<'info>,
     #[account(
         mut,
-        seeds = [PROTOCOL_SEED],
-        bump = protocol.bump,
+        address = PROTOCOL_ADDRESS,
         has_one = authority @ InsuranceError::Unauthorized,
     )]
     pub protocol: Box<Account<'info, Protocol>>,

@@ -5,6 +5,7 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use insurance_pool::instructions::UpdateProtocolArgs;
+use insurance_pool::math::Curve;
 use insurance_pool::state::PoolParams;
 use insurance_pool::{accounts, instruction, pda};
 
@@ -31,18 +32,40 @@ impl PoolKeys {
         }
     }
 
+    /// The member (coverage) account of `owner` in this pool.
+    pub fn member(&self, owner: &Pubkey) -> Pubkey {
+        pda::member(&self.pool, owner).0
+    }
+
     /// The underwriter position of `owner` in this pool.
     pub fn underwriter(&self, owner: &Pubkey) -> Pubkey {
         pda::underwriter(&self.pool, owner).0
     }
 }
 
-/// Parameters used by most tests: 1-day cooldown, cap 10^15, minimum deposit 1.
+/// The premium curve of [`default_params`]: 0.5 % at zero utilisation, +4 % per 100 %
+/// of utilisation up to the 80 % kink, +60 % per 100 % above it, within [0.5 %, 20 %].
+pub const DEFAULT_CURVE: Curve = Curve {
+    base_rate: 50,
+    slope1: 400,
+    kink: 8_000,
+    slope2: 6_000,
+    min_rate: 50,
+    max_rate: 2_000,
+};
+
+/// Parameters used by most tests: 1-day cooldown, cap 10^15, minimum deposit 1,
+/// [`DEFAULT_CURVE`], rate moving at most 100 bps a day, 30-day covers, exposure up to
+/// 5 times capital.
 pub fn default_params() -> PoolParams {
     PoolParams {
         withdrawal_cooldown: 86_400,
         deposit_cap: 1_000_000_000_000_000,
         min_deposit: 1,
+        curve: DEFAULT_CURVE,
+        max_rate_change_per_day: 100,
+        coverage_duration: 30 * 86_400,
+        max_exposure_bps: 50_000,
     }
 }
 
@@ -203,5 +226,45 @@ pub fn complete_withdrawal(owner: &Pubkey, pool: &PoolKeys, destination: &Pubkey
             token_program: pool.token_program,
         },
         instruction::CompleteWithdrawal {},
+    )
+}
+
+/// `member`: the caller's Member account, to quote a top-up of an active cover.
+pub fn quote_premium(pool: &PoolKeys, member: Option<Pubkey>, notional: u64) -> Instruction {
+    build(
+        accounts::QuotePremium {
+            pool: pool.pool,
+            member,
+        },
+        instruction::QuotePremium { notional },
+    )
+}
+
+/// `treasury_token`: the treasury's token account, needed when a protocol fee is due.
+pub fn contribute_premium(
+    owner: &Pubkey,
+    pool: &PoolKeys,
+    owner_token: &Pubkey,
+    treasury_token: Option<Pubkey>,
+    notional: u64,
+    max_premium: u64,
+) -> Instruction {
+    build(
+        accounts::ContributePremium {
+            owner: *owner,
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+            member: pool.member(owner),
+            owner_token: *owner_token,
+            vault: pool.vault,
+            treasury_token,
+            mint: pool.mint,
+            token_program: pool.token_program,
+            system_program: system_program::ID,
+        },
+        instruction::ContributePremium {
+            notional,
+            max_premium,
+        },
     )
 }

@@ -18,6 +18,7 @@ pub use insurance_pool::constants::pause;
 pub use insurance_pool::errors::InsuranceError;
 pub use insurance_pool::events::*;
 pub use insurance_pool::instructions::UpdateProtocolArgs;
+pub use insurance_pool::math::Curve;
 pub use insurance_pool::state::*;
 pub use solana_keypair::Keypair;
 pub use solana_signer::Signer;

@@ -150,7 +150,120 @@ async fn create_pool_refusals() {
             InsuranceError::InvalidMinDeposit,
         ),
     ];
-    for (params, error) in bad {
+    let curve = |c: Curve| PoolParams {
+        curve: c,
+        ..default_params()
+    };
+    let premium_bad = [
+        (
+            curve(Curve {
+                min_rate: 0,
+                base_rate: 0,
+                ..DEFAULT_CURVE
+            }),
+            InsuranceError::InvalidRateBounds,
+        ),
+        (
+            curve(Curve {
+                min_rate: 300,
+                max_rate: 200,
+                ..DEFAULT_CURVE
+            }),
+            InsuranceError::InvalidRateBounds,
+        ),
+        (
+            curve(Curve {
+                max_rate: 10_001,
+                ..DEFAULT_CURVE
+            }),
+            InsuranceError::InvalidRateBounds,
+        ),
+        (
+            curve(Curve {
+                base_rate: 49,
+                ..DEFAULT_CURVE
+            }),
+            InsuranceError::InvalidBaseRate,
+        ),
+        (
+            curve(Curve {
+                base_rate: 2_001,
+                ..DEFAULT_CURVE
+            }),
+            InsuranceError::InvalidBaseRate,
+        ),
+        (
+            curve(Curve {
+                kink: 0,
+                ..DEFAULT_CURVE
+            }),
+            InsuranceError::InvalidKink,
+        ),
+        (
+            curve(Curve {
+                kink: 10_001,
+                ..DEFAULT_CURVE
+            }),
+            InsuranceError::InvalidKink,
+        ),
+        (
+            curve(Curve {
+                slope1: 100_001,
+                ..DEFAULT_CURVE
+            }),
+            InsuranceError::InvalidSlope,
+        ),
+        (
+            curve(Curve {
+                slope2: u64::MAX,
+                ..DEFAULT_CURVE
+            }),
+            InsuranceError::InvalidSlope,
+        ),
+        (
+            PoolParams {
+                max_rate_change_per_day: 0,
+                ..default_params()
+            },
+            InsuranceError::InvalidRateChange,
+        ),
+        (
+            PoolParams {
+                max_rate_change_per_day: 10_001,
+                ..default_params()
+            },
+            InsuranceError::InvalidRateChange,
+        ),
+        (
+            PoolParams {
+                coverage_duration: 86_399,
+                ..default_params()
+            },
+            InsuranceError::InvalidCoverageDuration,
+        ),
+        (
+            PoolParams {
+                coverage_duration: 60 * 86_400 + 1,
+                ..default_params()
+            },
+            InsuranceError::InvalidCoverageDuration,
+        ),
+        (
+            PoolParams {
+                max_exposure_bps: 0,
+                ..default_params()
+            },
+            InsuranceError::InvalidExposureCap,
+        ),
+        (
+            PoolParams {
+                max_exposure_bps: 100_001,
+                ..default_params()
+            },
+            InsuranceError::InvalidExposureCap,
+        ),
+    ];
+    for (params, error) in bad.into_iter().chain(premium_bad) {
         env.refused(
             &[create_pool(&payer, &authority.pubkey(), &keys, params)],
             &[&authority],
@@ -268,6 +381,8 @@ async fn update_pool_params_happy_and_refusals() {
         withdrawal_cooldown: 7 * 86_400,
         deposit_cap: 5_000,
         min_deposit: 10,
+        coverage_duration: 10 * 86_400,
+        ..default_params()
     };
     let out = env
         .ok(

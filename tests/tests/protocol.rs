@@ -51,6 +51,7 @@ async fn guardian_change_and_two_step_authority_transfer() {
     let args = UpdateProtocolArgs {
         guardian: Some(new_guardian.pubkey()),
         pending_authority: Some(next.pubkey()),
+        ..Default::default()
     };
     let out = env
         .ok(&[update_protocol(&authority.pubkey(), args)], &[&authority])
@@ -106,6 +107,7 @@ async fn update_protocol_refusals() {
     let args = UpdateProtocolArgs {
         guardian: Some(Keypair::new().pubkey()),
         pending_authority: None,
+        ..Default::default()
     };
     // Wrong signer: the guardian is not the authority.
     env.refused(
@@ -117,6 +119,7 @@ async fn update_protocol_refusals() {
     let zero_guardian = UpdateProtocolArgs {
         guardian: Some(Pubkey::default()),
         pending_authority: None,
+        ..Default::default()
     };
     env.refused(
         &[update_protocol(&authority.pubkey(), zero_guardian)],
@@ -128,6 +131,7 @@ async fn update_protocol_refusals() {
     let propose = UpdateProtocolArgs {
         guardian: None,
         pending_authority: Some(guardian.pubkey()),
+        ..Default::default()
     };
     env.ok(
         &[update_protocol(&authority.pubkey(), propose)],
@@ -137,6 +141,7 @@ async fn update_protocol_refusals() {
     let withdraw = UpdateProtocolArgs {
         guardian: None,
         pending_authority: Some(Pubkey::default()),
+        ..Default::default()
     };
     env.ok(
         &[update_protocol(&authority.pubkey(), withdraw)],

@@ -17,6 +17,9 @@ pub const VAULT_SEED: &[u8] = b"vault";
 /// Seed of an [`crate::state::Underwriter`] position: `["underwriter", pool, owner]`.
 pub const UNDERWRITER_SEED: &[u8] = b"underwriter";
 
+/// Seed of a [`crate::state::Member`] (a trader's coverage): `["member", pool, owner]`.
+pub const MEMBER_SEED: &[u8] = b"member";
+
 /// Virtual shares added to the share supply in every price computation (ERC-4626 style
 /// offset). With [`VIRTUAL_ASSETS`] it makes the first-depositor inflation attack cost
 /// the attacker ~10^6 times what it could steal, and keeps an empty pool's price at
@@ -31,6 +34,19 @@ pub const MIN_WITHDRAWAL_COOLDOWN: i64 = 3_600;
 /// Longest withdrawal cooldown a pool may be configured with (90 days).
 pub const MAX_WITHDRAWAL_COOLDOWN: i64 = 90 * 86_400;
 
+/// Shortest coverage term a pool may sell (1 day).
+pub const MIN_COVERAGE_DURATION: i64 = 86_400;
+/// Longest coverage term a pool may sell (60 days; the exposure ring holds 64 days).
+pub const MAX_COVERAGE_DURATION: i64 = 60 * 86_400;
+/// Highest rate a curve may charge: 100 % of notional.
+pub const MAX_RATE_BPS: u64 = 10_000;
+/// Steepest slope of a curve: +1000 % of notional per 100 % of utilisation.
+pub const MAX_SLOPE_BPS: u64 = 100_000;
+/// Largest exposure a pool may take on: 10 times its capital.
+pub const MAX_EXPOSURE_BPS: u64 = 100_000;
+/// Largest protocol fee: 50 % of each premium.
+pub const MAX_PROTOCOL_FEE_BPS: u16 = 5_000;
+
 /// Per-operation pause bits, used both on the [`crate::state::Protocol`] (all pools) and
 /// on each [`crate::state::Pool`]. An operation is paused if its bit is set at either level.
 pub mod pause {
@@ -38,7 +54,7 @@ pub mod pause {
     pub const DEPOSIT: u8 = 1 << 0;
     /// `request_withdrawal`, `cancel_withdrawal` and `complete_withdrawal`.
     pub const WITHDRAW: u8 = 1 << 1;
-    /// Premium contributions (reserved for the premium instructions).
+    /// `contribute_premium` (quotes stay available).
     pub const PREMIUM: u8 = 1 << 2;
     /// Exchange shortfall cover (reserved for `cover_shortfall`).
     pub const SHORTFALL: u8 = 1 << 3;

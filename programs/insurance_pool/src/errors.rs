@@ -59,4 +59,30 @@ pub enum InsuranceError {
     CooldownNotElapsed,
     #[msg("Underwriter account does not belong to the signer")]
     WrongUnderwriter,
+    #[msg("Rate bounds must satisfy 1 <= min_rate <= max_rate <= 10000 bps")]
+    InvalidRateBounds,
+    #[msg("Base rate must lie within [min_rate, max_rate]")]
+    InvalidBaseRate,
+    #[msg("Kink must be between 1 and 10000 bps of utilisation")]
+    InvalidKink,
+    #[msg("Curve slopes must not exceed 100000 bps")]
+    InvalidSlope,
+    #[msg("Maximum rate change per day must be between 1 and 10000 bps")]
+    InvalidRateChange,
+    #[msg("Coverage duration is outside the allowed range")]
+    InvalidCoverageDuration,
+    #[msg("Exposure cap must be between 1 and 100000 bps of capital")]
+    InvalidExposureCap,
+    #[msg("Protocol fee must not exceed 5000 bps, and a fee needs a treasury")]
+    InvalidProtocolFee,
+    #[msg("This cover would take the pool's exposure above its cap")]
+    ExposureCapExceeded,
+    #[msg("Premium is above the caller's maximum")]
+    PremiumAboveMaximum,
+    #[msg("A protocol fee is due: pass the treasury's token account")]
+    MissingTreasuryAccount,
+    #[msg("Token account is not the protocol treasury's account for this mint")]
+    WrongTreasuryAccount,
+    #[msg("Member account does not belong to this pool")]
+    WrongMember,
 }

@@ -17,6 +17,8 @@ pub struct ProtocolUpdated {
     pub guardian: Pubkey,
     /// `Pubkey::default()` when no transfer is pending.
     pub pending_authority: Pubkey,
+    pub treasury: Pubkey,
+    pub protocol_fee_bps: u16,
 }
 
 /// The pending authority accepted the role.
@@ -52,6 +54,26 @@ pub struct PoolParamsUpdated {
     pub pool: Pubkey,
     pub previous: PoolParams,
     pub params: PoolParams,
+}
+
+/// A member paid a premium and received (more) coverage.
+#[event]
+pub struct PremiumContributed {
+    pub pool: Pubkey,
+    pub owner: Pubkey,
+    pub notional: u64,
+    /// Rate charged (bps of notional, for a full term).
+    pub rate_bps: u64,
+    /// Utilisation (bps) after this cover, which set the curve's target rate.
+    pub utilisation_bps: u64,
+    /// Total paid by the member: `to_pool + protocol_fee`.
+    pub premium: u64,
+    pub protocol_fee: u64,
+    /// The member's covered amount and its expiry after this contribution.
+    pub covered_amount: u64,
+    pub coverage_expiry: i64,
+    pub pool_exposure: u64,
+    pub pool_capital: u64,
 }
 
 /// An underwriter deposited and received shares.

@@ -19,7 +19,7 @@ pub mod state;
 pub mod token;
 
 use instructions::*;
-use state::PoolParams;
+use state::{PoolParams, PremiumQuote};
 
 declare_id!("GzN2QL4myuf5a7EUsrJ8ntntDocbvjVo5UK5qnNyYbkU");
 
@@ -101,6 +101,22 @@ pub mod insurance_pool {
     #[access_control(ctx.accounts.validate())]
     pub fn cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
         handle_cancel_withdrawal(ctx)
+    }
+
+    /// Anyone: quote cover of `notional` (return data: `PremiumQuote`); moves nothing.
+    #[access_control(ctx.accounts.validate(notional))]
+    pub fn quote_premium(ctx: Context<QuotePremium>, notional: u64) -> Result<PremiumQuote> {
+        handle_quote_premium(ctx, notional)
+    }
+
+    /// Member: buy cover of `notional`, paying at most `max_premium`.
+    #[access_control(ctx.accounts.validate(notional))]
+    pub fn contribute_premium(
+        ctx: Context<ContributePremium>,
+        notional: u64,
+        max_premium: u64,
+    ) -> Result<()> {
+        handle_contribute_premium(ctx, notional, max_premium)
     }
 
     /// Underwriter: complete the pending withdrawal after its cooldown.

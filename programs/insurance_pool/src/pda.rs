@@ -3,7 +3,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{POOL_SEED, PROTOCOL_SEED, UNDERWRITER_SEED, VAULT_SEED};
+use crate::constants::{MEMBER_SEED, POOL_SEED, PROTOCOL_SEED, UNDERWRITER_SEED, VAULT_SEED};
 
 /// `["protocol"]`.
 pub fn protocol() -> (Pubkey, u8) {
@@ -26,6 +26,11 @@ pub fn underwriter(pool: &Pubkey, owner: &Pubkey) -> (Pubkey, u8) {
         &[UNDERWRITER_SEED, pool.as_ref(), owner.as_ref()],
         &crate::ID,
     )
+}
+
+/// `["member", pool, owner]`.
+pub fn member(pool: &Pubkey, owner: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[MEMBER_SEED, pool.as_ref(), owner.as_ref()], &crate::ID)
 }
 
 #[cfg(test)]

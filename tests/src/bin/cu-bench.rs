@@ -174,6 +174,7 @@ async fn main() {
     let args = UpdateProtocolArgs {
         guardian: Some(guardian.pubkey()),
         pending_authority: Some(a),
+        ..Default::default()
     };
     b.row(
         "update_protocol",

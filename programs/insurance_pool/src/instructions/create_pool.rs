@@ -1,3 +1,4 @@
+use crate::math::{curve_rate, ExposureBook};
 use crate::prelude::*;
 use crate::token::check_mint_extensions;
 
@@ -72,6 +73,11 @@ pub fn handle_create_pool(
         total_deposited: 0,
         total_withdrawn: 0,
         paused: 0,
+        exposure: ExposureBook::new(now),
+        rate_bps: curve_rate(&params.curve, 0),
+        rate_updated_at: now,
+        total_premiums: 0,
+        total_protocol_fees: 0,
         params,
         created_at: now,
         bump: ctx.bumps.pool,

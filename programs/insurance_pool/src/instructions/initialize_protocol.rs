@@ -39,6 +39,8 @@ pub fn handle_initialize_protocol(
         authority,
         pending_authority: Pubkey::default(),
         guardian,
+        treasury: Pubkey::default(),
+        protocol_fee_bps: 0,
         paused: 0,
         pool_count: 0,
         bump: ctx.bumps.protocol,

@@ -8,6 +8,10 @@ pub struct UpdateProtocolArgs {
     /// Proposes a new authority, which must then call `accept_authority`.
     /// `Some(Pubkey::default())` withdraws a pending proposal.
     pub pending_authority: Option<Pubkey>,
+    /// New owner of the fee-receiving token accounts.
+    pub treasury: Option<Pubkey>,
+    /// New protocol fee (bps of each premium, at most `MAX_PROTOCOL_FEE_BPS`).
+    pub protocol_fee_bps: Option<u16>,
 }
 
 /// Authority-only changes to the protocol singleton (step one of an authority transfer).
@@ -27,6 +31,14 @@ impl UpdateProtocol<'_> {
         if let Some(guardian) = args.guardian {
             require_keys_neq!(guardian, Pubkey::default(), InsuranceError::InvalidAddress);
         }
+        let fee = args
+            .protocol_fee_bps
+            .unwrap_or(self.protocol.protocol_fee_bps);
+        let treasury = args.treasury.unwrap_or(self.protocol.treasury);
+        require!(
+            fee <= MAX_PROTOCOL_FEE_BPS && (fee == 0 || treasury != Pubkey::default()),
+            InsuranceError::InvalidProtocolFee
+        );
         Ok(())
     }
 }
@@ -42,9 +54,17 @@ pub fn handle_update_protocol(
     if let Some(pending) = args.pending_authority {
         protocol.pending_authority = pending;
     }
+    if let Some(treasury) = args.treasury {
+        protocol.treasury = treasury;
+    }
+    if let Some(fee) = args.protocol_fee_bps {
+        protocol.protocol_fee_bps = fee;
+    }
     emit!(ProtocolUpdated {
         guardian: protocol.guardian,
         pending_authority: protocol.pending_authority,
+        treasury: protocol.treasury,
+        protocol_fee_bps: protocol.protocol_fee_bps,
     });
     Ok(())
 }

@@ -2,8 +2,12 @@
 //! Off-chain crates use these same functions (through the `cpi`/`no-entrypoint` build of
 //! this crate) so quotes and simulations can never drift from what the program does.
 
+pub mod exposure;
+pub mod premium;
 pub mod safe_math;
 pub mod shares;
 
+pub use exposure::*;
+pub use premium::*;
 pub use safe_math::SafeMath;
 pub use shares::*;

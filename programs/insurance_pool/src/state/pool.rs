@@ -1,8 +1,12 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{MAX_WITHDRAWAL_COOLDOWN, MIN_WITHDRAWAL_COOLDOWN};
+use crate::constants::*;
 use crate::errors::InsuranceError;
-use crate::math::{shares_for_deposit, value_of_shares};
+use crate::math::{
+    curve_rate, premium_for, shares_for_deposit, smoothed_rate, utilisation_bps, value_of_shares,
+    Curve, ExposureBook, SafeMath, BPS,
+};
+use crate::state::Member;
 
 /// Governance-set parameters of one pool. Every field is range-checked by
 /// [`PoolParams::validate`] on `create_pool` and `update_pool_params`.
@@ -15,6 +19,14 @@ pub struct PoolParams {
     pub deposit_cap: u64,
     /// Smallest accepted deposit (base units, in `[1, deposit_cap]`).
     pub min_deposit: u64,
+    /// Premium curve (bps of notional for a full coverage term).
+    pub curve: Curve,
+    /// Most the charged rate may move per day (bps, pro-rata to elapsed time).
+    pub max_rate_change_per_day: u64,
+    /// Length of a cover, in seconds (`[MIN_COVERAGE_DURATION, MAX_COVERAGE_DURATION]`).
+    pub coverage_duration: i64,
+    /// Cap on exposure, in bps of capital (`[1, MAX_EXPOSURE_BPS]`).
+    pub max_exposure_bps: u64,
 }
 
 impl PoolParams {
@@ -29,8 +41,52 @@ impl PoolParams {
             self.min_deposit >= 1 && self.min_deposit <= self.deposit_cap,
             InsuranceError::InvalidMinDeposit
         );
+        let c = &self.curve;
+        require!(
+            c.min_rate >= 1 && c.min_rate <= c.max_rate && c.max_rate <= MAX_RATE_BPS,
+            InsuranceError::InvalidRateBounds
+        );
+        require!(
+            (c.min_rate..=c.max_rate).contains(&c.base_rate),
+            InsuranceError::InvalidBaseRate
+        );
+        require!((1..=BPS).contains(&c.kink), InsuranceError::InvalidKink);
+        require!(
+            c.slope1 <= MAX_SLOPE_BPS && c.slope2 <= MAX_SLOPE_BPS,
+            InsuranceError::InvalidSlope
+        );
+        require!(
+            (1..=BPS).contains(&self.max_rate_change_per_day),
+            InsuranceError::InvalidRateChange
+        );
+        require!(
+            (MIN_COVERAGE_DURATION..=MAX_COVERAGE_DURATION).contains(&self.coverage_duration),
+            InsuranceError::InvalidCoverageDuration
+        );
+        require!(
+            (1..=MAX_EXPOSURE_BPS).contains(&self.max_exposure_bps),
+            InsuranceError::InvalidExposureCap
+        );
         Ok(())
     }
+}
+
+/// A premium quote: what `contribute_premium` charges for the same notional, member
+/// and time. Returned by `quote_premium` as return data.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PremiumQuote {
+    /// Total the member pays (protocol fee included).
+    pub premium: u64,
+    /// Rate charged, bps of notional for a full term (after smoothing and clamping).
+    pub rate_bps: u64,
+    /// The curve's target rate before smoothing.
+    pub target_rate_bps: u64,
+    /// Utilisation after this cover (bps of capital).
+    pub utilisation_bps: u64,
+    /// Seconds of cover paid for (the full term, or what remains of an active cover).
+    pub covered_secs: i64,
+    /// When the cover ends.
+    pub coverage_expiry: i64,
 }
 
 /// One market's isolated insurance pool, PDA `["pool", market]`.
@@ -65,6 +121,16 @@ pub struct Pool {
     pub total_withdrawn: u64,
     /// Pause bits for this pool only (see [`crate::constants::pause`]).
     pub paused: u8,
+    /// Outstanding coverage, bucketed by expiry day.
+    pub exposure: ExposureBook,
+    /// Rate charged by the last contribution (bps): the anchor of rate smoothing.
+    pub rate_bps: u64,
+    /// Unix time `rate_bps` was set.
+    pub rate_updated_at: i64,
+    /// Lifetime premiums added to capital (statistics).
+    pub total_premiums: u64,
+    /// Lifetime protocol fees routed to the treasury (statistics).
+    pub total_protocol_fees: u64,
     /// Governance-set parameters.
     pub params: PoolParams,
     /// Unix time of creation.
@@ -89,5 +155,39 @@ impl Pool {
     /// Current value of `shares` (rounded down).
     pub fn value_of(&self, shares: u64) -> Result<u64> {
         value_of_shares(shares, self.capital, self.total_shares)
+    }
+
+    /// Quotes cover of `notional` at `now` for `member` (its active cover, if any, fixes
+    /// the expiry and the premium is pro-rata to the time left). Reads the exposure as
+    /// of `now` without modifying anything; refuses a cover above the exposure cap.
+    pub fn quote(&self, member: Option<&Member>, notional: u64, now: i64) -> Result<PremiumQuote> {
+        let p = &self.params;
+        let exposure = self.exposure.active_at(now).safe_add(notional)?;
+        require!(
+            exposure as u128 * BPS as u128 <= self.capital as u128 * p.max_exposure_bps as u128,
+            InsuranceError::ExposureCapExceeded
+        );
+        let utilisation = utilisation_bps(exposure, self.capital);
+        let target = curve_rate(&p.curve, utilisation);
+        let elapsed = now.saturating_sub(self.rate_updated_at);
+        let rate = smoothed_rate(self.rate_bps, target, p.max_rate_change_per_day, elapsed)
+            .clamp(p.curve.min_rate, p.curve.max_rate);
+        let (covered_secs, coverage_expiry) = match member {
+            Some(m) if m.is_covered(now) => (
+                m.coverage_expiry
+                    .saturating_sub(now)
+                    .min(p.coverage_duration),
+                m.coverage_expiry,
+            ),
+            _ => (p.coverage_duration, now.safe_add(p.coverage_duration)?),
+        };
+        Ok(PremiumQuote {
+            premium: premium_for(notional, rate, covered_secs, p.coverage_duration)?,
+            rate_bps: rate,
+            target_rate_bps: target,
+            utilisation_bps: utilisation,
+            covered_secs,
+            coverage_expiry,
+        })
     }
 }

@@ -15,6 +15,11 @@ pub struct Protocol {
     pub guardian: Pubkey,
     /// Pause bits (see [`crate::constants::pause`]) applying to every pool.
     pub paused: u8,
+    /// Owner of the token accounts that receive the protocol fee (one per mint);
+    /// `Pubkey::default()` while no fee is charged.
+    pub treasury: Pubkey,
+    /// Share of every premium routed to the treasury (bps, at most 5000).
+    pub protocol_fee_bps: u16,
     /// Number of pools created; the next pool's `index`.
     pub pool_count: u64,
     /// Bump of this PDA.

@@ -1,0 +1,142 @@
+use crate::math::bps_of_floor;
+use crate::prelude::*;
+use crate::token::transfer;
+
+/// Buys cover of `notional`: charges the quote (refusing above `max_premium`), adds the
+/// premium net of the protocol fee to the pool's capital (raising the share price),
+/// sends the fee to the treasury, records the cover in the pool's exposure and the
+/// caller's [`Member`], and stores the charged rate as the new smoothing anchor.
+#[derive(Accounts)]
+pub struct ContributePremium<'info> {
+    #[account(mut)]
+    pub owner: Signer<'info>,
+    #[account(address = PROTOCOL_ADDRESS)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(
+        mut,
+        has_one = mint @ InsuranceError::WrongMint,
+        has_one = vault @ InsuranceError::WrongVault,
+        has_one = token_program @ InsuranceError::WrongTokenProgram,
+    )]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(
+        init_if_needed,
+        payer = owner,
+        space = 8 + Member::INIT_SPACE,
+        seeds = [MEMBER_SEED, pool.key().as_ref(), owner.key().as_ref()],
+        bump,
+    )]
+    pub member: Box<Account<'info, Member>>,
+    /// The owner's token account the premium is paid from.
+    #[account(
+        mut,
+        constraint = owner_token.mint == pool.mint @ InsuranceError::WrongMint,
+        constraint = owner_token.owner == owner.key() @ InsuranceError::WrongTokenOwner,
+    )]
+    pub owner_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The treasury's token account for this mint; required when a protocol fee is due.
+    #[account(
+        mut,
+        constraint = treasury_token.mint == pool.mint @ InsuranceError::WrongTreasuryAccount,
+        constraint = treasury_token.owner == protocol.treasury @ InsuranceError::WrongTreasuryAccount,
+    )]
+    pub treasury_token: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl ContributePremium<'_> {
+    pub fn validate(&self, notional: u64) -> Result<()> {
+        require!(
+            !self.pool.is_paused(self.protocol.paused, pause::PREMIUM),
+            InsuranceError::Paused
+        );
+        require!(notional > 0, InsuranceError::ZeroAmount);
+        Ok(())
+    }
+}
+
+pub fn handle_contribute_premium(
+    ctx: Context<ContributePremium>,
+    notional: u64,
+    max_premium: u64,
+) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let accounts = ctx.accounts;
+    let pool = &mut accounts.pool;
+    let member = &mut accounts.member;
+    if member.owner == Pubkey::default() {
+        member.pool = pool.key();
+        member.owner = accounts.owner.key();
+        member.bump = ctx.bumps.member;
+    }
+
+    pool.exposure.roll(now);
+    let quote = pool.quote(Some(member), notional, now)?;
+    require!(
+        quote.premium <= max_premium,
+        InsuranceError::PremiumAboveMaximum
+    );
+    let fee = bps_of_floor(quote.premium, accounts.protocol.protocol_fee_bps as u64)?;
+    let to_pool = quote.premium.safe_sub(fee)?;
+
+    let token_program = accounts.token_program.to_account_info();
+    let from = accounts.owner_token.to_account_info();
+    let mint = accounts.mint.to_account_info();
+    let authority = accounts.owner.to_account_info();
+    transfer(
+        &token_program,
+        &from,
+        &mint,
+        &accounts.vault.to_account_info(),
+        &authority,
+        &[],
+        to_pool,
+        pool.mint_decimals,
+    )?;
+    if fee > 0 {
+        let treasury = accounts
+            .treasury_token
+            .as_ref()
+            .ok_or(InsuranceError::MissingTreasuryAccount)?;
+        transfer(
+            &token_program,
+            &from,
+            &mint,
+            &treasury.to_account_info(),
+            &authority,
+            &[],
+            fee,
+            pool.mint_decimals,
+        )?;
+    }
+
+    pool.capital = pool.capital.safe_add(to_pool)?;
+    pool.total_premiums = pool.total_premiums.safe_add(to_pool)?;
+    pool.total_protocol_fees = pool.total_protocol_fees.safe_add(fee)?;
+    pool.exposure.add(quote.coverage_expiry, notional)?;
+    pool.rate_bps = quote.rate_bps;
+    pool.rate_updated_at = now;
+
+    member.covered_amount = member.active_cover(now).safe_add(notional)?;
+    member.coverage_expiry = quote.coverage_expiry;
+    member.premiums_paid = member.premiums_paid.safe_add(quote.premium)?;
+
+    emit!(PremiumContributed {
+        pool: pool.key(),
+        owner: member.owner,
+        notional,
+        rate_bps: quote.rate_bps,
+        utilisation_bps: quote.utilisation_bps,
+        premium: quote.premium,
+        protocol_fee: fee,
+        covered_amount: member.covered_amount,
+        coverage_expiry: member.coverage_expiry,
+        pool_exposure: pool.exposure.total,
+        pool_capital: pool.capital,
+    });
+    Ok(())
+}

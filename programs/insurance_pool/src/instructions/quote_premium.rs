@@ -1,0 +1,24 @@
+use crate::prelude::*;
+
+/// Quotes cover of `notional` (see [`Pool::quote`]) and returns it as return data
+/// ([`PremiumQuote`]). Reads only; moves nothing. Pass the caller's `Member` account
+/// to quote a top-up of an active cover, or omit it for a new cover.
+#[derive(Accounts)]
+pub struct QuotePremium<'info> {
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(has_one = pool @ InsuranceError::WrongMember)]
+    pub member: Option<Box<Account<'info, Member>>>,
+}
+
+impl QuotePremium<'_> {
+    pub fn validate(&self, notional: u64) -> Result<()> {
+        require!(notional > 0, InsuranceError::ZeroAmount);
+        Ok(())
+    }
+}
+
+pub fn handle_quote_premium(ctx: Context<QuotePremium>, notional: u64) -> Result<PremiumQuote> {
+    let now = Clock::get()?.unix_timestamp;
+    let member = ctx.accounts.member.as_deref();
+    ctx.accounts.pool.quote(member.map(|m| &**m), notional, now)
+}

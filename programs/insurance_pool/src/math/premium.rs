@@ -1,0 +1,206 @@
+//! The premium curve: utilisation, the kinked rate, rate smoothing, and the premium.
+//! Rates are in basis points (bps) of notional; utilisation is in bps of capital.
+//! Every rounding favours the pool: utilisation and premiums round up.
+
+use anchor_lang::prelude::*;
+
+use super::safe_math::SafeMath;
+
+/// 100 % in basis points.
+pub const BPS: u64 = 10_000;
+/// Seconds in a day (the unit of `max_rate_change_per_day` and expiry buckets).
+pub const DAY: i64 = 86_400;
+
+/// Shape of a pool's premium curve (all rates in bps of notional).
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Curve {
+    /// Rate at zero utilisation.
+    pub base_rate: u64,
+    /// Rate added per 100 % of utilisation below the kink.
+    pub slope1: u64,
+    /// Utilisation (bps of capital) where the steeper slope starts.
+    pub kink: u64,
+    /// Rate added per 100 % of utilisation above the kink.
+    pub slope2: u64,
+    /// Floor of the rate.
+    pub min_rate: u64,
+    /// Ceiling of the rate.
+    pub max_rate: u64,
+}
+
+/// Utilisation `exposure / capital` in bps, rounded up, saturating at `u64::MAX`
+/// (an empty pool with any exposure is infinitely utilised; with none, 0).
+pub fn utilisation_bps(exposure: u64, capital: u64) -> u64 {
+    if exposure == 0 {
+        return 0;
+    }
+    if capital == 0 {
+        return u64::MAX;
+    }
+    let u = (exposure as u128 * BPS as u128).div_ceil(capital as u128);
+    u64::try_from(u).unwrap_or(u64::MAX)
+}
+
+/// The curve's target rate at utilisation `u` (bps):
+/// `base + slope1·min(u, kink) + slope2·max(0, u − kink)` (slopes per 10 000 bps of
+/// utilisation, rounded up), clamped to `[min_rate, max_rate]`. Total: saturates
+/// instead of overflowing, so any input gives a rate in the clamp range.
+pub fn curve_rate(curve: &Curve, u: u64) -> u64 {
+    let below = u.min(curve.kink) as u128;
+    let above = u.saturating_sub(curve.kink) as u128;
+    let bps = BPS as u128;
+    let rate = (curve.base_rate as u128)
+        .saturating_add((curve.slope1 as u128 * below).div_ceil(bps))
+        .saturating_add((curve.slope2 as u128 * above).div_ceil(bps));
+    let rate = u64::try_from(rate).unwrap_or(u64::MAX);
+    rate.max(curve.min_rate)
+        .min(curve.max_rate.max(curve.min_rate))
+}
+
+/// The rate actually charged: `target` moved towards from `last` by at most
+/// `max_change_per_day · elapsed / DAY` (rounded down), so no single block can spike
+/// or crash it. A negative `elapsed` counts as zero.
+pub fn smoothed_rate(last: u64, target: u64, max_change_per_day: u64, elapsed: i64) -> u64 {
+    let elapsed = elapsed.max(0) as u128;
+    let room = (max_change_per_day as u128 * elapsed / DAY as u128).min(u64::MAX as u128) as u64;
+    if target > last {
+        target.min(last.saturating_add(room))
+    } else {
+        target.max(last.saturating_sub(room))
+    }
+}
+
+/// Premium for covering `notional` at `rate_bps` for `covered_secs` out of a full
+/// `duration_secs` term: `ceil(notional · rate · covered / (BPS · duration))`.
+/// `covered_secs` is clamped to `[0, duration_secs]`.
+pub fn premium_for(
+    notional: u64,
+    rate_bps: u64,
+    covered_secs: i64,
+    duration_secs: i64,
+) -> Result<u64> {
+    let duration = duration_secs.max(1) as u128;
+    let covered = (covered_secs.clamp(0, duration_secs.max(1))) as u128;
+    let numerator = (notional as u128)
+        .safe_mul(rate_bps as u128)?
+        .safe_mul(covered)?;
+    let premium = numerator.div_ceil(BPS as u128 * duration);
+    u64::try_from(premium).map_err(|_| error!(crate::errors::InsuranceError::MathOverflow))
+}
+
+/// `amount · bps / BPS`, rounded down (the protocol's fee share).
+pub fn bps_of_floor(amount: u64, bps: u64) -> Result<u64> {
+    super::safe_math::mul_div_floor(amount, bps, BPS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const CURVE: Curve = Curve {
+        base_rate: 50,
+        slope1: 400,
+        kink: 8_000,
+        slope2: 6_000,
+        min_rate: 50,
+        max_rate: 2_000,
+    };
+
+    #[test]
+    fn hand_computed_rates() {
+        assert_eq!(curve_rate(&CURVE, 0), 50);
+        // 50 % utilisation: 50 + 400 * 0.5 = 250.
+        assert_eq!(curve_rate(&CURVE, 5_000), 250);
+        // At the kink: 50 + 320 = 370.
+        assert_eq!(curve_rate(&CURVE, 8_000), 370);
+        // 90 %: 370 + 6_000 * 0.1 = 970.
+        assert_eq!(curve_rate(&CURVE, 9_000), 970);
+        // 200 %: 370 + 6_000 * 1.2 = 7_570, clamped to 2_000.
+        assert_eq!(curve_rate(&CURVE, 20_000), 2_000);
+        assert_eq!(curve_rate(&CURVE, u64::MAX), 2_000);
+    }
+
+    #[test]
+    fn utilisation_rounds_up_and_handles_empty_pools() {
+        assert_eq!(utilisation_bps(0, 0), 0);
+        assert_eq!(utilisation_bps(1, 0), u64::MAX);
+        assert_eq!(utilisation_bps(1, 3), 3_334);
+        assert_eq!(utilisation_bps(50_000, 100_000), 5_000);
+        assert_eq!(utilisation_bps(u64::MAX, 1), u64::MAX);
+    }
+
+    #[test]
+    fn smoothing_moves_at_most_pro_rata() {
+        // 100 bps/day: after 6 hours at most 25 bps either way.
+        assert_eq!(smoothed_rate(200, 1_000, 100, DAY / 4), 225);
+        assert_eq!(smoothed_rate(200, 50, 100, DAY / 4), 175);
+        assert_eq!(smoothed_rate(200, 210, 100, DAY / 4), 210);
+        assert_eq!(smoothed_rate(200, 1_000, 100, 0), 200);
+        assert_eq!(smoothed_rate(200, 1_000, 100, -5), 200);
+        assert_eq!(smoothed_rate(200, 1_000, u64::MAX, i64::MAX), 1_000);
+    }
+
+    #[test]
+    fn premiums_round_up_and_prorate() {
+        // 10_000 notional at 250 bps for the full term: 250.
+        assert_eq!(premium_for(10_000, 250, 30 * DAY, 30 * DAY).unwrap(), 250);
+        // Half the term: 125. A third: ceil(83.33) = 84.
+        assert_eq!(premium_for(10_000, 250, 15 * DAY, 30 * DAY).unwrap(), 125);
+        assert_eq!(premium_for(10_000, 250, 10 * DAY, 30 * DAY).unwrap(), 84);
+        // Any positive rate on a positive notional costs at least 1.
+        assert_eq!(premium_for(1, 1, 30 * DAY, 30 * DAY).unwrap(), 1);
+        assert_eq!(premium_for(u64::MAX, 10_000, DAY, DAY).unwrap(), u64::MAX);
+        assert!(premium_for(u64::MAX, 20_000, DAY, DAY).is_err());
+    }
+
+    proptest! {
+        /// The rate never decreases as utilisation rises.
+        #[test]
+        fn rate_is_monotone_in_utilisation(
+            base in 0u64..=10_000, s1 in 0u64..=100_000, s2 in 0u64..=100_000,
+            kink in 1u64..=10_000, min in 0u64..=10_000, max in 0u64..=10_000,
+            u1: u64, u2: u64,
+        ) {
+            let curve = Curve { base_rate: base, slope1: s1, kink, slope2: s2, min_rate: min, max_rate: max };
+            let (lo, hi) = (u1.min(u2), u1.max(u2));
+            prop_assert!(curve_rate(&curve, lo) <= curve_rate(&curve, hi));
+        }
+
+        /// The rate always lies in the clamp range, for any u64 inputs, without panicking.
+        #[test]
+        fn rate_is_clamped_for_any_input(
+            base: u64, s1: u64, kink: u64, s2: u64, min: u64, max: u64, u: u64,
+        ) {
+            let curve = Curve { base_rate: base, slope1: s1, kink, slope2: s2, min_rate: min, max_rate: max };
+            let rate = curve_rate(&curve, u);
+            prop_assert!(rate >= min);
+            prop_assert!(rate <= max.max(min));
+        }
+
+        /// Smoothing never moves further than allowed, and never past the target.
+        #[test]
+        fn smoothing_is_bounded(last: u64, target: u64, per_day in 0u64..=1_000_000, elapsed in 0i64..=10 * DAY) {
+            let rate = smoothed_rate(last, target, per_day, elapsed);
+            let room = (per_day as u128 * elapsed as u128 / DAY as u128) as u64;
+            prop_assert!(rate.abs_diff(last) <= room);
+            prop_assert!(rate.abs_diff(target) <= last.abs_diff(target));
+        }
+
+        /// No u64 input panics; a premium is a value or a named overflow error.
+        #[test]
+        fn premium_is_total(n: u64, r: u64, c: i64, d: i64) {
+            let _ = premium_for(n, r, c, d);
+            let _ = utilisation_bps(n, r);
+        }
+
+        /// Full-term premium is never below the exact product, and less than one unit above.
+        #[test]
+        fn premium_rounds_up_by_less_than_one(n in 0u64..=1u64 << 40, r in 0u64..=10_000) {
+            let p = premium_for(n, r, DAY, DAY).unwrap() as u128;
+            let exact_times_bps = n as u128 * r as u128;
+            prop_assert!(p * BPS as u128 >= exact_times_bps);
+            prop_assert!(p * (BPS as u128) < exact_times_bps + BPS as u128);
+        }
+    }
+}

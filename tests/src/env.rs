@@ -18,7 +18,7 @@ use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use spl_token_2022::extension::ExtensionType;
 
-use insurance_pool::state::{Pool, PoolParams, Underwriter};
+use insurance_pool::state::{Pool, PoolParams, PremiumQuote, Underwriter};
 
 use crate::ix::{self, PoolKeys};
 use crate::runtime::{self, Runtime};
@@ -55,6 +55,8 @@ pub struct Outcome {
     pub logs: Vec<String>,
     pub compute_units: u64,
     pub runtime: Runtime,
+    /// Return data the transaction's last instruction set, if any.
+    pub return_data: Option<Vec<u8>>,
 }
 
 impl Outcome {
@@ -165,13 +167,20 @@ impl TestEnv {
             .expect("banks client reachable");
         let meta = result
             .metadata
-            .map(|m| (m.log_messages, m.compute_units_consumed))
+            .map(|m| {
+                (
+                    m.log_messages,
+                    m.compute_units_consumed,
+                    m.return_data.map(|r| r.data),
+                )
+            })
             .unwrap_or_default();
         match result.result {
             Ok(()) => Ok(Outcome {
                 logs: meta.0,
                 compute_units: meta.1,
                 runtime: self.runtime,
+                return_data: meta.2,
             }),
             Err(err) => Err((err, meta.0)),
         }
@@ -232,6 +241,20 @@ impl TestEnv {
     /// Moves the bank to the next slot (new blockhash), keeping the clock's time.
     pub async fn advance_slot(&mut self) {
         self.warp(0).await;
+    }
+
+    /// Runs `quote_premium` and decodes its return data.
+    pub async fn quote(
+        &mut self,
+        pool: &PoolKeys,
+        member: Option<Pubkey>,
+        notional: u64,
+    ) -> PremiumQuote {
+        let out = self
+            .ok(&[ix::quote_premium(pool, member, notional)], &[])
+            .await;
+        let data = out.return_data.expect("quote_premium sets return data");
+        PremiumQuote::deserialize(&mut data.as_slice()).expect("quote decodes")
     }
 
     // ---- accounts ----------------------------------------------------------------------

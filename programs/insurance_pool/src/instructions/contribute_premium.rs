@@ -36,12 +36,9 @@ pub struct ContributePremium<'info> {
     pub owner_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// The treasury's token account for this mint; required when a protocol fee is due.
-    #[account(
-        mut,
-        constraint = treasury_token.mint == pool.mint @ InsuranceError::WrongTreasuryAccount,
-        constraint = treasury_token.owner == protocol.treasury @ InsuranceError::WrongTreasuryAccount,
-    )]
+    /// The treasury's token account for this mint; required while the protocol fee is
+    /// not zero (checked in `validate`).
+    #[account(mut)]
     pub treasury_token: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     pub mint: Box<InterfaceAccount<'info, Mint>>,
     pub token_program: Interface<'info, TokenInterface>,
@@ -55,6 +52,16 @@ impl ContributePremium<'_> {
             InsuranceError::Paused
         );
         require!(notional > 0, InsuranceError::ZeroAmount);
+        match &self.treasury_token {
+            Some(treasury) => require!(
+                treasury.mint == self.pool.mint && treasury.owner == self.protocol.treasury,
+                InsuranceError::WrongTreasuryAccount
+            ),
+            None => require!(
+                self.protocol.protocol_fee_bps == 0,
+                InsuranceError::MissingTreasuryAccount
+            ),
+        }
         Ok(())
     }
 }

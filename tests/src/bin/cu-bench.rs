@@ -269,6 +269,35 @@ async fn main() {
         )
         .await;
 
+        // Premiums: a quote (no CPI), then a first contribution (creates the Member) and
+        // a top-up.
+        b.row(
+            &format!("quote_premium ({label})"),
+            (quote_premium(&keys, None, 5_000), vec![]),
+            empty(),
+            "none",
+        )
+        .await;
+        let seed = b.next_seed();
+        let (floor, _) = Floor::default().create(user.pubkey(), 8 + Member::INIT_SPACE, FLOOR, seed);
+        let floor = floor.transfer(user.token, mint, sink, user.pubkey(), program);
+        let buy = || contribute_premium(&user.pubkey(), &keys, &user.token, None, 5_000, u64::MAX);
+        b.row(
+            &format!("contribute_premium, first ({label})"),
+            (buy(), vec![&user.key]),
+            (floor.ix(), vec![&user.key]),
+            "create account + TransferChecked",
+        )
+        .await;
+        let floor = Floor::default().transfer(user.token, mint, sink, user.pubkey(), program);
+        b.row(
+            &format!("contribute_premium, top-up ({label})"),
+            (buy(), vec![&user.key]),
+            (floor.ix(), vec![&user.key]),
+            "TransferChecked",
+        )
+        .await;
+
         let shares = b.env.underwriter(&keys, &user.pubkey()).await.shares;
         b.row(
             &format!("request_withdrawal ({label})"),

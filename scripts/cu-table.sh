@@ -2,7 +2,8 @@
 # Regenerates the compute-unit table in README.md from the current SBF binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build-sbf.sh >/dev/null
+log=$(mktemp)
+bash scripts/build-sbf.sh >"$log" 2>&1 || { cat "$log"; exit 1; }
 table=$(cargo run --locked -q -p insurance-pool-tests --bin cu-bench 2>/dev/null | grep -v '^Instruction:')
 python3 - "$table" <<'PY'
 import sys

@@ -279,7 +279,8 @@ async fn main() {
         )
         .await;
         let seed = b.next_seed();
-        let (floor, _) = Floor::default().create(user.pubkey(), 8 + Member::INIT_SPACE, FLOOR, seed);
+        let (floor, _) =
+            Floor::default().create(user.pubkey(), 8 + Member::INIT_SPACE, FLOOR, seed);
         let floor = floor.transfer(user.token, mint, sink, user.pubkey(), program);
         let buy = || contribute_premium(&user.pubkey(), &keys, &user.token, None, 5_000, u64::MAX);
         b.row(

@@ -194,6 +194,18 @@ mod tests {
             let _ = utilisation_bps(n, r);
         }
 
+        /// Quote and charge are consistent: at one rate, splitting a cover into two
+        /// purchases never costs less than buying it at once, and at most one unit more.
+        #[test]
+        fn splitting_a_cover_never_saves(
+            a in 1u64..=1u64 << 40, b in 1u64..=1u64 << 40, r in 1u64..=10_000,
+            left in 1i64..=30 * DAY,
+        ) {
+            let whole = premium_for(a + b, r, left, 30 * DAY).unwrap();
+            let split = premium_for(a, r, left, 30 * DAY).unwrap() + premium_for(b, r, left, 30 * DAY).unwrap();
+            prop_assert!(split >= whole && split <= whole + 1);
+        }
+
         /// Full-term premium is never below the exact product, and less than one unit above.
         #[test]
         fn premium_rounds_up_by_less_than_one(n in 0u64..=1u64 << 40, r in 0u64..=10_000) {

@@ -56,7 +56,7 @@ pub const DEFAULT_CURVE: Curve = Curve {
 
 /// Parameters used by most tests: 1-day cooldown, cap 10^15, minimum deposit 1,
 /// [`DEFAULT_CURVE`], rate moving at most 100 bps a day, 30-day covers, exposure up to
-/// 5 times capital.
+/// 5 times capital, no minimum reserve.
 pub fn default_params() -> PoolParams {
     PoolParams {
         withdrawal_cooldown: 86_400,
@@ -66,6 +66,7 @@ pub fn default_params() -> PoolParams {
         max_rate_change_per_day: 100,
         coverage_duration: 30 * 86_400,
         max_exposure_bps: 50_000,
+        min_reserve: 0,
     }
 }
 

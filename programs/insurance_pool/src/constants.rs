@@ -20,6 +20,17 @@ pub const UNDERWRITER_SEED: &[u8] = b"underwriter";
 /// Seed of a [`crate::state::Member`] (a trader's coverage): `["member", pool, owner]`.
 pub const MEMBER_SEED: &[u8] = b"member";
 
+/// Seed of an [`crate::state::ExchangeRegistration`]:
+/// `["exchange", pool, exchange_authority]`.
+pub const EXCHANGE_SEED: &[u8] = b"exchange";
+
+/// Shortest exchange payout epoch (1 hour).
+pub const MIN_EPOCH_LENGTH: i64 = 3_600;
+/// Longest exchange payout epoch (365 days).
+pub const MAX_EPOCH_LENGTH: i64 = 365 * 86_400;
+/// Weight of the newest shortfall in the pool's loss EWMA (bps): 20 %.
+pub const LOSS_EWMA_WEIGHT_BPS: u64 = 2_000;
+
 /// Virtual shares added to the share supply in every price computation (ERC-4626 style
 /// offset). With [`VIRTUAL_ASSETS`] it makes the first-depositor inflation attack cost
 /// the attacker ~10^6 times what it could steal, and keeps an empty pool's price at
@@ -56,7 +67,7 @@ pub mod pause {
     pub const WITHDRAW: u8 = 1 << 1;
     /// `contribute_premium` (quotes stay available).
     pub const PREMIUM: u8 = 1 << 2;
-    /// Exchange shortfall cover (reserved for `cover_shortfall`).
+    /// `cover_shortfall`.
     pub const SHORTFALL: u8 = 1 << 3;
     /// Claims (reserved for the claim instructions).
     pub const CLAIMS: u8 = 1 << 4;

@@ -85,4 +85,18 @@ pub enum InsuranceError {
     WrongTreasuryAccount,
     #[msg("Member account does not belong to this pool")]
     WrongMember,
+    #[msg("Per-event cap must be > 0 and at most the per-epoch cap")]
+    InvalidExchangeCaps,
+    #[msg("Epoch length is outside the allowed range")]
+    InvalidEpochLength,
+    #[msg("Exchange registration does not belong to this pool")]
+    WrongExchangeRegistration,
+    #[msg("Signer is not the registered exchange authority")]
+    WrongExchangeAuthority,
+    #[msg("Exchange registration is deactivated")]
+    ExchangeInactive,
+    #[msg("Nonce must equal the registration's next nonce")]
+    InvalidNonce,
+    #[msg("Destination is not the exchange's registered token account")]
+    WrongDestination,
 }

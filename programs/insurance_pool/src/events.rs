@@ -2,7 +2,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::state::PoolParams;
+use crate::state::{CoverLimit, ExchangeLimits, PoolParams};
 
 /// The protocol singleton was created.
 #[event]
@@ -73,6 +73,52 @@ pub struct PremiumContributed {
     pub covered_amount: u64,
     pub coverage_expiry: i64,
     pub pool_exposure: u64,
+    pub pool_capital: u64,
+}
+
+/// The authority registered an exchange for a pool.
+#[event]
+pub struct ExchangeRegistered {
+    pub pool: Pubkey,
+    pub registration: Pubkey,
+    pub exchange_authority: Pubkey,
+    pub destination: Pubkey,
+    pub limits: ExchangeLimits,
+}
+
+/// The authority changed an exchange's destination or limits.
+#[event]
+pub struct ExchangeUpdated {
+    pub pool: Pubkey,
+    pub registration: Pubkey,
+    pub destination: Pubkey,
+    pub previous: ExchangeLimits,
+    pub limits: ExchangeLimits,
+}
+
+/// The authority deactivated an exchange: it can no longer draw on the pool.
+#[event]
+pub struct ExchangeDeactivated {
+    pub pool: Pubkey,
+    pub registration: Pubkey,
+}
+
+/// An exchange reported a liquidation shortfall and the pool covered what its limits
+/// allowed.
+#[event]
+pub struct ShortfallCovered {
+    pub pool: Pubkey,
+    pub registration: Pubkey,
+    pub nonce: u64,
+    /// Shortfall reported by the exchange.
+    pub amount: u64,
+    /// Paid to the exchange's destination.
+    pub covered: u64,
+    /// `amount - covered`: the exchange must socialise it.
+    pub uncovered: u64,
+    /// Which limit bound the payout (see [`CoverLimit`]).
+    pub limited_by: CoverLimit,
+    pub epoch_paid: u64,
     pub pool_capital: u64,
 }
 

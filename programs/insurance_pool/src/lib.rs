@@ -19,7 +19,7 @@ pub mod state;
 pub mod token;
 
 use instructions::*;
-use state::{PoolParams, PremiumQuote};
+use state::{ExchangeLimits, PoolParams, PremiumQuote};
 
 declare_id!("GzN2QL4myuf5a7EUsrJ8ntntDocbvjVo5UK5qnNyYbkU");
 
@@ -83,6 +83,38 @@ pub mod insurance_pool {
     #[access_control(ctx.accounts.validate(&params))]
     pub fn update_pool_params(ctx: Context<UpdatePoolParams>, params: PoolParams) -> Result<()> {
         handle_update_pool_params(ctx, params)
+    }
+
+    /// Authority: allow `exchange_authority` to draw on this pool within `limits`.
+    #[access_control(ctx.accounts.validate(&exchange_authority, &limits))]
+    pub fn register_exchange(
+        ctx: Context<RegisterExchange>,
+        exchange_authority: Pubkey,
+        limits: ExchangeLimits,
+    ) -> Result<()> {
+        handle_register_exchange(ctx, exchange_authority, limits)
+    }
+
+    /// Authority: replace an exchange's destination and limits (reactivates it).
+    #[access_control(ctx.accounts.validate(&limits))]
+    pub fn update_exchange(ctx: Context<UpdateExchange>, limits: ExchangeLimits) -> Result<()> {
+        handle_update_exchange(ctx, limits)
+    }
+
+    /// Authority: stop an exchange from drawing on the pool.
+    pub fn deactivate_exchange(ctx: Context<DeactivateExchange>) -> Result<()> {
+        handle_deactivate_exchange(ctx)
+    }
+
+    /// Exchange, by CPI: cover a liquidation shortfall of `amount`; returns
+    /// `ShortfallCover { covered, uncovered }`.
+    #[access_control(ctx.accounts.validate(amount, nonce))]
+    pub fn cover_shortfall(
+        ctx: Context<CoverShortfall>,
+        amount: u64,
+        nonce: u64,
+    ) -> Result<ShortfallCover> {
+        handle_cover_shortfall(ctx, amount, nonce)
     }
 
     /// Underwriter: deposit `amount`, receiving at least `min_shares` shares.

@@ -78,6 +78,8 @@ pub fn handle_create_pool(
         rate_updated_at: now,
         total_premiums: 0,
         total_protocol_fees: 0,
+        reserved_for_claims: 0,
+        loss_stats: LossStats::default(),
         params,
         created_at: now,
         bump: ctx.bumps.pool,

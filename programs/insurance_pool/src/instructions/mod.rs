@@ -1,6 +1,10 @@
 //! One module per instruction: its accounts, its checks (`validate`) and its handler.
 
 pub mod accept_authority;
+pub mod update_exchange;
+pub mod register_exchange;
+pub mod deactivate_exchange;
+pub mod cover_shortfall;
 pub mod cancel_withdrawal;
 pub mod complete_withdrawal;
 pub mod contribute_premium;
@@ -15,6 +19,10 @@ pub mod update_pool_params;
 pub mod update_protocol;
 
 pub use accept_authority::*;
+pub use update_exchange::*;
+pub use register_exchange::*;
+pub use deactivate_exchange::*;
+pub use cover_shortfall::*;
 pub use cancel_withdrawal::*;
 pub use complete_withdrawal::*;
 pub use contribute_premium::*;

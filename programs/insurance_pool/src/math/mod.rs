@@ -6,8 +6,10 @@ pub mod exposure;
 pub mod premium;
 pub mod safe_math;
 pub mod shares;
+pub mod shortfall;
 
 pub use exposure::*;
 pub use premium::*;
 pub use safe_math::SafeMath;
 pub use shares::*;
+pub use shortfall::*;

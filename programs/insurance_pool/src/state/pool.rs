@@ -27,6 +27,9 @@ pub struct PoolParams {
     pub coverage_duration: i64,
     /// Cap on exposure, in bps of capital (`[1, MAX_EXPOSURE_BPS]`).
     pub max_exposure_bps: u64,
+    /// Capital shortfall payouts never touch (base units, any value; with claims
+    /// reserved, it forms the solvency floor).
+    pub min_reserve: u64,
 }
 
 impl PoolParams {
@@ -69,6 +72,21 @@ impl PoolParams {
         );
         Ok(())
     }
+}
+
+/// Loss statistics of a pool (exchange shortfalls).
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LossStats {
+    /// Number of shortfalls reported.
+    pub count: u64,
+    /// Sum of shortfalls reported.
+    pub total_reported: u64,
+    /// Sum paid out for them.
+    pub total_covered: u64,
+    /// Largest single shortfall reported.
+    pub largest: u64,
+    /// EWMA of reported shortfalls (weight `LOSS_EWMA_WEIGHT_BPS` on the newest).
+    pub ewma: u64,
 }
 
 /// A premium quote: what `contribute_premium` charges for the same notional, member
@@ -131,6 +149,11 @@ pub struct Pool {
     pub total_premiums: u64,
     /// Lifetime protocol fees routed to the treasury (statistics).
     pub total_protocol_fees: u64,
+    /// Capital reserved for approved, unpaid claims (part of the solvency floor).
+    pub reserved_for_claims: u64,
+    /// Loss statistics of exchange shortfalls: the amounts *reported* (before caps),
+    /// so the actuarial model sees the true losses, and what the pool covered.
+    pub loss_stats: LossStats,
     /// Governance-set parameters.
     pub params: PoolParams,
     /// Unix time of creation.

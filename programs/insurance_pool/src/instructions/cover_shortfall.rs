@@ -1,0 +1,120 @@
+use crate::math::{cover_amount, current_epoch_start, ewma, solvency_floor};
+use crate::prelude::*;
+use crate::token::transfer;
+
+/// What `cover_shortfall` returns to the exchange (as return data).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShortfallCover {
+    /// Paid into the exchange's destination.
+    pub covered: u64,
+    /// Left for the exchange to socialise (ADL, loss index, ...).
+    pub uncovered: u64,
+}
+
+/// Exchange (by CPI, signed by its registered authority PDA): reports a liquidation
+/// shortfall of `amount`. Pays `min(amount, per_event_cap, epoch room, capital above
+/// the solvency floor)` from this pool's vault to the registered destination, and
+/// returns [`ShortfallCover`]. `nonce` must equal the registration's `next_nonce`.
+#[derive(Accounts)]
+pub struct CoverShortfall<'info> {
+    pub exchange_authority: Signer<'info>,
+    #[account(address = PROTOCOL_ADDRESS)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(
+        mut,
+        has_one = mint @ InsuranceError::WrongMint,
+        has_one = vault @ InsuranceError::WrongVault,
+        has_one = token_program @ InsuranceError::WrongTokenProgram,
+    )]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(
+        mut,
+        has_one = pool @ InsuranceError::WrongExchangeRegistration,
+        has_one = exchange_authority @ InsuranceError::WrongExchangeAuthority,
+        has_one = destination @ InsuranceError::WrongDestination,
+    )]
+    pub registration: Box<Account<'info, ExchangeRegistration>>,
+    #[account(mut)]
+    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl CoverShortfall<'_> {
+    pub fn validate(&self, amount: u64, nonce: u64) -> Result<()> {
+        require!(
+            !self.pool.is_paused(self.protocol.paused, pause::SHORTFALL),
+            InsuranceError::Paused
+        );
+        require!(self.registration.active, InsuranceError::ExchangeInactive);
+        require!(nonce == self.registration.next_nonce, InsuranceError::InvalidNonce);
+        require!(amount > 0, InsuranceError::ZeroAmount);
+        Ok(())
+    }
+}
+
+pub fn handle_cover_shortfall(
+    ctx: Context<CoverShortfall>,
+    amount: u64,
+    nonce: u64,
+) -> Result<ShortfallCover> {
+    let now = Clock::get()?.unix_timestamp;
+    let accounts = ctx.accounts;
+    let pool = &mut accounts.pool;
+    let registration = &mut accounts.registration;
+
+    let epoch_start = current_epoch_start(registration.epoch_start, registration.limits.epoch_length, now);
+    if epoch_start != registration.epoch_start {
+        registration.epoch_start = epoch_start;
+        registration.epoch_paid = 0;
+    }
+    let limits = registration.limits;
+    let epoch_room = limits.per_epoch_cap.saturating_sub(registration.epoch_paid);
+    let floor = solvency_floor(pool.reserved_for_claims, pool.params.min_reserve);
+    let available = pool.capital.saturating_sub(floor);
+    let (covered, limited_by) = cover_amount(amount, limits.per_event_cap, epoch_room, available);
+    let uncovered = amount.safe_sub(covered)?;
+
+    if covered > 0 {
+        let market = pool.market;
+        let seeds: &[&[u8]] = &[POOL_SEED, market.as_ref(), &[pool.bump]];
+        transfer(
+            &accounts.token_program.to_account_info(),
+            &accounts.vault.to_account_info(),
+            &accounts.mint.to_account_info(),
+            &accounts.destination.to_account_info(),
+            &pool.to_account_info(),
+            &[seeds],
+            covered,
+            pool.mint_decimals,
+        )?;
+    }
+
+    pool.capital = pool.capital.safe_sub(covered)?;
+    let stats = &mut pool.loss_stats;
+    stats.ewma = ewma(stats.ewma, amount, LOSS_EWMA_WEIGHT_BPS, stats.count);
+    stats.count = stats.count.safe_add(1)?;
+    stats.total_reported = stats.total_reported.saturating_add(amount);
+    stats.total_covered = stats.total_covered.safe_add(covered)?;
+    stats.largest = stats.largest.max(amount);
+
+    registration.epoch_paid = registration.epoch_paid.safe_add(covered)?;
+    registration.next_nonce = nonce.safe_add(1)?;
+    registration.total_reported = registration.total_reported.saturating_add(amount);
+    registration.total_covered = registration.total_covered.safe_add(covered)?;
+
+    emit!(ShortfallCovered {
+        pool: pool.key(),
+        registration: registration.key(),
+        nonce,
+        amount,
+        covered,
+        uncovered,
+        limited_by,
+        epoch_paid: registration.epoch_paid,
+        pool_capital: pool.capital,
+    });
+    Ok(ShortfallCover { covered, uncovered })
+}

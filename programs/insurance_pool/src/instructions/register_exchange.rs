@@ -1,0 +1,63 @@
+use crate::prelude::*;
+
+/// Authority: allows `exchange_authority` (a PDA of the exchange program) to draw on
+/// this pool by `cover_shortfall`, paying only into `destination`, within `limits`.
+#[derive(Accounts)]
+#[instruction(exchange_authority: Pubkey)]
+pub struct RegisterExchange<'info> {
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    pub authority: Signer<'info>,
+    #[account(address = PROTOCOL_ADDRESS, has_one = authority @ InsuranceError::Unauthorized)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(
+        init,
+        payer = payer,
+        space = 8 + ExchangeRegistration::INIT_SPACE,
+        seeds = [EXCHANGE_SEED, pool.key().as_ref(), exchange_authority.as_ref()],
+        bump,
+    )]
+    pub registration: Box<Account<'info, ExchangeRegistration>>,
+    /// The token account payouts go to; must hold the pool's mint.
+    #[account(constraint = destination.mint == pool.mint @ InsuranceError::WrongMint)]
+    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub system_program: Program<'info, System>,
+}
+
+impl RegisterExchange<'_> {
+    pub fn validate(&self, exchange_authority: &Pubkey, limits: &ExchangeLimits) -> Result<()> {
+        require_keys_neq!(*exchange_authority, Pubkey::default(), InsuranceError::InvalidAddress);
+        limits.validate()
+    }
+}
+
+pub fn handle_register_exchange(
+    ctx: Context<RegisterExchange>,
+    exchange_authority: Pubkey,
+    limits: ExchangeLimits,
+) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let registration = &mut ctx.accounts.registration;
+    registration.set_inner(ExchangeRegistration {
+        pool: ctx.accounts.pool.key(),
+        exchange_authority,
+        destination: ctx.accounts.destination.key(),
+        limits,
+        epoch_start: now,
+        epoch_paid: 0,
+        next_nonce: 0,
+        total_reported: 0,
+        total_covered: 0,
+        active: true,
+        bump: ctx.bumps.registration,
+    });
+    emit!(ExchangeRegistered {
+        pool: registration.pool,
+        registration: registration.key(),
+        exchange_authority,
+        destination: registration.destination,
+        limits,
+    });
+    Ok(())
+}

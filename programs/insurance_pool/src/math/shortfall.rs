@@ -1,0 +1,113 @@
+//! Shortfall cover: how much a pool pays an exchange, its epochs, and loss statistics.
+
+use super::premium::BPS;
+use crate::state::CoverLimit;
+
+/// Start of the epoch containing `now`, for epochs of `length` seconds aligned to
+/// `start` (unchanged while `now` is still inside the epoch or before it).
+pub fn current_epoch_start(start: i64, length: i64, now: i64) -> i64 {
+    if length <= 0 || now < start.saturating_add(length) {
+        return start;
+    }
+    let passed = (now - start) / length;
+    start.saturating_add(passed.saturating_mul(length))
+}
+
+/// Capital a pool keeps no matter what: reserved for approved claims plus its minimum
+/// reserve.
+pub fn solvency_floor(reserved_for_claims: u64, min_reserve: u64) -> u64 {
+    reserved_for_claims.saturating_add(min_reserve)
+}
+
+/// `covered = min(amount, per_event_cap, epoch_room, capital above floor)` and the
+/// limit that bound it (the first binding one in that order when several tie).
+pub fn cover_amount(
+    amount: u64,
+    per_event_cap: u64,
+    epoch_room: u64,
+    available: u64,
+) -> (u64, CoverLimit) {
+    let mut covered = amount;
+    let mut limit = CoverLimit::None;
+    for (cap, which) in [
+        (per_event_cap, CoverLimit::PerEvent),
+        (epoch_room, CoverLimit::PerEpoch),
+        (available, CoverLimit::SolvencyFloor),
+    ] {
+        if cap < covered {
+            covered = cap;
+            limit = which;
+        }
+    }
+    (covered, limit)
+}
+
+/// Exponentially weighted moving average: `prev + (sample − prev) · weight / BPS`,
+/// rounded towards `prev`. The first sample (`count == 0`) is taken as is.
+pub fn ewma(prev: u64, sample: u64, weight_bps: u64, count: u64) -> u64 {
+    if count == 0 {
+        return sample;
+    }
+    let w = weight_bps.min(BPS) as u128;
+    let step = |d: u64| (d as u128 * w / BPS as u128) as u64;
+    if sample >= prev {
+        prev + step(sample - prev)
+    } else {
+        prev - step(prev - sample)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn epochs_roll_on_aligned_boundaries() {
+        assert_eq!(current_epoch_start(1_000, 100, 1_050), 1_000);
+        assert_eq!(current_epoch_start(1_000, 100, 1_100), 1_100);
+        assert_eq!(current_epoch_start(1_000, 100, 1_399), 1_300);
+        assert_eq!(current_epoch_start(1_000, 100, 900), 1_000);
+        assert_eq!(current_epoch_start(0, 1, i64::MAX), i64::MAX);
+    }
+
+    #[test]
+    fn each_limit_can_bind() {
+        assert_eq!(cover_amount(100, 500, 500, 500), (100, CoverLimit::None));
+        assert_eq!(cover_amount(600, 500, 800, 900), (500, CoverLimit::PerEvent));
+        assert_eq!(cover_amount(600, 500, 300, 900), (300, CoverLimit::PerEpoch));
+        assert_eq!(cover_amount(600, 500, 300, 200), (200, CoverLimit::SolvencyFloor));
+        assert_eq!(cover_amount(600, 500, 500, 0), (0, CoverLimit::SolvencyFloor));
+    }
+
+    #[test]
+    fn ewma_moves_a_fifth_of_the_way() {
+        assert_eq!(ewma(0, 1_000, 2_000, 0), 1_000);
+        assert_eq!(ewma(1_000, 2_000, 2_000, 1), 1_200);
+        assert_eq!(ewma(1_000, 0, 2_000, 1), 800);
+        assert_eq!(ewma(u64::MAX, 0, 10_000, 1), 0);
+    }
+
+    proptest! {
+        #[test]
+        fn covered_never_exceeds_any_limit(a: u64, e: u64, r: u64, f: u64) {
+            let (covered, _) = cover_amount(a, e, r, f);
+            prop_assert!(covered <= a && covered <= e && covered <= r && covered <= f);
+            prop_assert!(covered == a.min(e).min(r).min(f));
+        }
+
+        #[test]
+        fn ewma_stays_between_prev_and_sample(p: u64, s: u64, w in 0u64..=20_000, n in 1u64..10) {
+            let v = ewma(p, s, w, n);
+            prop_assert!(v >= p.min(s) && v <= p.max(s));
+        }
+
+        #[test]
+        fn epoch_start_is_aligned_and_not_in_the_future(start in 0i64..1 << 40, len in 1i64..1 << 30, now in 0i64..1 << 41) {
+            let s = current_epoch_start(start, len, now);
+            prop_assert!((s - start) % len == 0);
+            prop_assert!(s <= now.max(start));
+            prop_assert!(now < s + len || now < start);
+        }
+    }
+}

@@ -516,7 +516,19 @@ impl TestEnv {
         token_program: Pubkey,
         params: PoolParams,
     ) -> PoolKeys {
-        let keys = PoolKeys::new(Keypair::new().pubkey(), mint, token_program);
+        self.create_pool_at(Keypair::new().pubkey(), mint, token_program, params)
+            .await
+    }
+
+    /// Creates the pool of `market` on `mint`.
+    pub async fn create_pool_at(
+        &mut self,
+        market: Pubkey,
+        mint: Pubkey,
+        token_program: Pubkey,
+        params: PoolParams,
+    ) -> PoolKeys {
+        let keys = PoolKeys::new(market, mint, token_program);
         let authority = self.authority.insecure_clone();
         let ix = ix::create_pool(&self.payer(), &authority.pubkey(), &keys, params);
         self.ok(&[ix], &[&authority]).await;

@@ -6,7 +6,7 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use insurance_pool::instructions::UpdateProtocolArgs;
 use insurance_pool::math::Curve;
-use insurance_pool::state::PoolParams;
+use insurance_pool::state::{ExchangeLimits, PoolParams};
 use insurance_pool::{accounts, instruction, pda};
 
 /// Every address that belongs to one market's pool.
@@ -267,5 +267,84 @@ pub fn contribute_premium(
             notional,
             max_premium,
         },
+    )
+}
+
+pub fn register_exchange(
+    payer: &Pubkey,
+    authority: &Pubkey,
+    pool: &PoolKeys,
+    exchange_authority: Pubkey,
+    destination: &Pubkey,
+    limits: ExchangeLimits,
+) -> Instruction {
+    build(
+        accounts::RegisterExchange {
+            payer: *payer,
+            authority: *authority,
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+            registration: pda::exchange(&pool.pool, &exchange_authority).0,
+            destination: *destination,
+            system_program: system_program::ID,
+        },
+        instruction::RegisterExchange {
+            exchange_authority,
+            limits,
+        },
+    )
+}
+
+pub fn update_exchange(
+    authority: &Pubkey,
+    pool: &PoolKeys,
+    registration: &Pubkey,
+    destination: &Pubkey,
+    limits: ExchangeLimits,
+) -> Instruction {
+    build(
+        accounts::UpdateExchange {
+            authority: *authority,
+            protocol: pda::protocol().0,
+            registration: *registration,
+            pool: pool.pool,
+            destination: *destination,
+        },
+        instruction::UpdateExchange { limits },
+    )
+}
+
+pub fn deactivate_exchange(authority: &Pubkey, registration: &Pubkey) -> Instruction {
+    build(
+        accounts::DeactivateExchange {
+            authority: *authority,
+            protocol: pda::protocol().0,
+            registration: *registration,
+        },
+        instruction::DeactivateExchange {},
+    )
+}
+
+/// A direct `cover_shortfall` (exchanges normally reach it by CPI).
+pub fn cover_shortfall(
+    exchange_authority: &Pubkey,
+    pool: &PoolKeys,
+    registration: &Pubkey,
+    destination: &Pubkey,
+    amount: u64,
+    nonce: u64,
+) -> Instruction {
+    build(
+        accounts::CoverShortfall {
+            exchange_authority: *exchange_authority,
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+            registration: *registration,
+            destination: *destination,
+            vault: pool.vault,
+            mint: pool.mint,
+            token_program: pool.token_program,
+        },
+        instruction::CoverShortfall { amount, nonce },
     )
 }

@@ -6,6 +6,7 @@
 //! scenarios.
 
 pub mod env;
+pub mod exchange;
 pub mod ix;
 pub mod runtime;
 
@@ -14,9 +15,14 @@ pub use ix::*;
 pub use runtime::{selected_runtime, Runtime};
 
 pub use anchor_lang::prelude::Pubkey;
+pub use anchor_lang::AnchorDeserialize;
+pub use example_exchange::errors::ExchangeError;
+pub use example_exchange::state::{Market, MarketParams, Position};
+pub use exchange::ExchangeKeys;
 pub use insurance_pool::constants::pause;
 pub use insurance_pool::errors::InsuranceError;
 pub use insurance_pool::events::*;
+pub use insurance_pool::instructions::ShortfallCover;
 pub use insurance_pool::instructions::UpdateProtocolArgs;
 pub use insurance_pool::math::Curve;
 pub use insurance_pool::state::*;

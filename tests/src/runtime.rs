@@ -1,5 +1,5 @@
-//! Starting `solana-program-test` with the insurance pool program, natively or from its
-//! SBF binary, and the three work-arounds it needs with Anchor 1.2.2 (see
+//! Starting `solana-program-test` with the workspace's programs, natively or from their
+//! SBF binaries, and the three work-arounds it needs with Anchor 1.2.2 (see
 //! `../shared/TOOLCHAIN.md`): the sysvar 3.x/4.x syscall-stub bridge, an explicit-import
 //! `processor!` call, and a plain-`fn` adapter around Anchor's `entry`.
 
@@ -40,13 +40,14 @@ pub fn selected_runtime() -> Runtime {
         Ok("native") => Runtime::Native,
         Ok("sbf") => Runtime::Sbf,
         Ok(other) => panic!("POOL_TEST_RUNTIME must be `native` or `sbf`, not `{other}`"),
-        Err(_) => match binary_age() {
+        Err(_) => match binaries_fresh() {
             Some(true) => Runtime::Sbf,
             Some(false) => {
                 eprintln!(
-                    "warning: {} is older than the program sources; testing the native \
-                     build (rebuild it with scripts/build-sbf.sh or `anchor build`)",
-                    sbf_out_dir().join("insurance_pool.so").display()
+                    "warning: the .so files in {} are older than the program sources; \
+                     testing the native build (rebuild with scripts/build-sbf.sh or \
+                     `anchor build`)",
+                    sbf_out_dir().display()
                 );
                 Runtime::Native
             }
@@ -55,13 +56,18 @@ pub fn selected_runtime() -> Runtime {
     }
 }
 
-/// `None` without a binary; `Some(fresh)` otherwise, where fresh means newer than
-/// every file under `programs/insurance_pool/`.
-fn binary_age() -> Option<bool> {
-    let built = std::fs::metadata(sbf_out_dir().join("insurance_pool.so"))
-        .and_then(|m| m.modified())
-        .ok()?;
-    let sources = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../programs/insurance_pool");
+/// `None` unless every program has a binary; otherwise whether the oldest binary is
+/// newer than every file under `programs/`.
+fn binaries_fresh() -> Option<bool> {
+    let mut built: Option<std::time::SystemTime> = None;
+    for (name, _) in PROGRAMS {
+        let time = std::fs::metadata(sbf_out_dir().join(format!("{name}.so")))
+            .and_then(|m| m.modified())
+            .ok()?;
+        built = Some(built.map_or(time, |b| b.min(time)));
+    }
+    let built = built?;
+    let sources = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../programs");
     fn newest(dir: &std::path::Path) -> Option<std::time::SystemTime> {
         std::fs::read_dir(dir)
             .ok()?
@@ -79,7 +85,7 @@ fn binary_age() -> Option<bool> {
     Some(newest(&sources).is_none_or(|changed| changed <= built))
 }
 
-/// Anchor's generated `entry` with lifetimes `processor!` accepts.
+/// Anchor's generated `entry` functions with lifetimes `processor!` accepts.
 fn insurance_pool_entry(
     program_id: &Pubkey,
     accounts: &[AccountInfo],
@@ -90,6 +96,23 @@ fn insurance_pool_entry(
     let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
     insurance_pool::entry(program_id, accounts, data)
 }
+
+fn example_exchange_entry(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> ProgramResult {
+    // SAFETY: as above.
+    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
+    example_exchange::entry(program_id, accounts, data)
+}
+
+/// The workspace's programs every test bank carries, `(name, id)`; the SBF binary of
+/// each is `<name>.so`.
+pub const PROGRAMS: [(&str, Pubkey); 2] = [
+    ("insurance_pool", insurance_pool::ID),
+    ("example_exchange", example_exchange::ID),
+];
 
 /// Starts a bank with the insurance pool program (and program-test's SPL Token and
 /// Token-2022 SBF programs).
@@ -114,18 +137,26 @@ pub async fn start_with(runtime: Runtime, extra: &[(&'static str, Pubkey)]) -> P
                 insurance_pool::ID,
                 processor!(insurance_pool_entry),
             );
+            test.add_program(
+                "example_exchange",
+                example_exchange::ID,
+                processor!(example_exchange_entry),
+            );
         }
         Runtime::Sbf => {
             let dir = sbf_out_dir();
-            assert!(
-                dir.join("insurance_pool.so").exists(),
-                "POOL_TEST_RUNTIME=sbf but {} has no insurance_pool.so",
-                dir.display()
-            );
             // program-test looks for `<name>.so` in $BPF_OUT_DIR first.
             std::env::set_var("BPF_OUT_DIR", &dir);
             test.prefer_bpf(true);
-            test.add_program("insurance_pool", insurance_pool::ID, None);
+            for (name, id) in PROGRAMS {
+                let so = dir.join(format!("{name}.so"));
+                assert!(
+                    so.exists(),
+                    "POOL_TEST_RUNTIME=sbf but {} is missing",
+                    so.display()
+                );
+                test.add_program(name, id, None);
+            }
         }
     }
     if !extra.is_empty() {

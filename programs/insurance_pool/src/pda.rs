@@ -3,7 +3,9 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{MEMBER_SEED, POOL_SEED, PROTOCOL_SEED, UNDERWRITER_SEED, VAULT_SEED};
+use crate::constants::{
+    EXCHANGE_SEED, MEMBER_SEED, POOL_SEED, PROTOCOL_SEED, UNDERWRITER_SEED, VAULT_SEED,
+};
 
 /// `["protocol"]`.
 pub fn protocol() -> (Pubkey, u8) {
@@ -31,6 +33,14 @@ pub fn underwriter(pool: &Pubkey, owner: &Pubkey) -> (Pubkey, u8) {
 /// `["member", pool, owner]`.
 pub fn member(pool: &Pubkey, owner: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[MEMBER_SEED, pool.as_ref(), owner.as_ref()], &crate::ID)
+}
+
+/// `["exchange", pool, exchange_authority]`.
+pub fn exchange(pool: &Pubkey, exchange_authority: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[EXCHANGE_SEED, pool.as_ref(), exchange_authority.as_ref()],
+        &crate::ID,
+    )
 }
 
 #[cfg(test)]

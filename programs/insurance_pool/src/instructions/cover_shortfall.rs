@@ -49,7 +49,10 @@ impl CoverShortfall<'_> {
             InsuranceError::Paused
         );
         require!(self.registration.active, InsuranceError::ExchangeInactive);
-        require!(nonce == self.registration.next_nonce, InsuranceError::InvalidNonce);
+        require!(
+            nonce == self.registration.next_nonce,
+            InsuranceError::InvalidNonce
+        );
         require!(amount > 0, InsuranceError::ZeroAmount);
         Ok(())
     }
@@ -65,7 +68,11 @@ pub fn handle_cover_shortfall(
     let pool = &mut accounts.pool;
     let registration = &mut accounts.registration;
 
-    let epoch_start = current_epoch_start(registration.epoch_start, registration.limits.epoch_length, now);
+    let epoch_start = current_epoch_start(
+        registration.epoch_start,
+        registration.limits.epoch_length,
+        now,
+    );
     if epoch_start != registration.epoch_start {
         registration.epoch_start = epoch_start;
         registration.epoch_paid = 0;

@@ -27,7 +27,11 @@ pub struct RegisterExchange<'info> {
 
 impl RegisterExchange<'_> {
     pub fn validate(&self, exchange_authority: &Pubkey, limits: &ExchangeLimits) -> Result<()> {
-        require_keys_neq!(*exchange_authority, Pubkey::default(), InsuranceError::InvalidAddress);
+        require_keys_neq!(
+            *exchange_authority,
+            Pubkey::default(),
+            InsuranceError::InvalidAddress
+        );
         limits.validate()
     }
 }

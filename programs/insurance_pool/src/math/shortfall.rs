@@ -74,10 +74,22 @@ mod tests {
     #[test]
     fn each_limit_can_bind() {
         assert_eq!(cover_amount(100, 500, 500, 500), (100, CoverLimit::None));
-        assert_eq!(cover_amount(600, 500, 800, 900), (500, CoverLimit::PerEvent));
-        assert_eq!(cover_amount(600, 500, 300, 900), (300, CoverLimit::PerEpoch));
-        assert_eq!(cover_amount(600, 500, 300, 200), (200, CoverLimit::SolvencyFloor));
-        assert_eq!(cover_amount(600, 500, 500, 0), (0, CoverLimit::SolvencyFloor));
+        assert_eq!(
+            cover_amount(600, 500, 800, 900),
+            (500, CoverLimit::PerEvent)
+        );
+        assert_eq!(
+            cover_amount(600, 500, 300, 900),
+            (300, CoverLimit::PerEpoch)
+        );
+        assert_eq!(
+            cover_amount(600, 500, 300, 200),
+            (200, CoverLimit::SolvencyFloor)
+        );
+        assert_eq!(
+            cover_amount(600, 500, 500, 0),
+            (0, CoverLimit::SolvencyFloor)
+        );
     }
 
     #[test]

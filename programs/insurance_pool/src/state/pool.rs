@@ -75,7 +75,9 @@ impl PoolParams {
 }
 
 /// Loss statistics of a pool (exchange shortfalls).
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
 pub struct LossStats {
     /// Number of shortfalls reported.
     pub count: u64,

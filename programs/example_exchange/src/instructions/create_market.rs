@@ -1,0 +1,69 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::errors::ExchangeError;
+use crate::seeds;
+pub use crate::state::{Market, MarketParams};
+
+#[derive(Accounts)]
+#[instruction(id: u64)]
+pub struct CreateMarket<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    #[account(
+        init,
+        payer = admin,
+        space = 8 + Market::INIT_SPACE,
+        seeds = [seeds::MARKET, &id.to_le_bytes()],
+        bump,
+    )]
+    pub market: Box<Account<'info, Market>>,
+    /// CHECK: PDA `["authority", market]`, verified by its seeds; holds no data.
+    #[account(seeds = [seeds::AUTHORITY, market.key().as_ref()], bump)]
+    pub authority: UncheckedAccount<'info>,
+    #[account(mint::token_program = token_program)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(
+        init,
+        payer = admin,
+        seeds = [seeds::COLLATERAL, market.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = authority,
+        token::token_program = token_program,
+    )]
+    pub collateral_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handle_create_market(
+    ctx: Context<CreateMarket>,
+    id: u64,
+    params: MarketParams,
+) -> Result<()> {
+    require!(
+        (1..=10_000).contains(&params.maintenance_margin_bps)
+            && (1..=100).contains(&params.max_leverage),
+        ExchangeError::InvalidParams
+    );
+    let market_key = ctx.accounts.market.key();
+    let insurance_pool = insurance_pool::pda::pool(&market_key).0;
+    ctx.accounts.market.set_inner(Market {
+        admin: ctx.accounts.admin.key(),
+        id,
+        mint: ctx.accounts.mint.key(),
+        collateral_vault: ctx.accounts.collateral_vault.key(),
+        insurance_pool,
+        maintenance_margin_bps: params.maintenance_margin_bps,
+        max_leverage: params.max_leverage,
+        total_collateral: 0,
+        liquidations: 0,
+        bad_debt: 0,
+        insured_loss: 0,
+        socialized_loss: 0,
+        bump: ctx.bumps.market,
+        authority_bump: ctx.bumps.authority,
+    });
+    Ok(())
+}

@@ -49,10 +49,11 @@ pub fn handle_liquidate(ctx: Context<Liquidate>, price: u64) -> Result<()> {
         .checked_mul(price as i128 - position.entry_price as i128)
         .ok_or(ExchangeError::MathOverflow)?;
     let equity = position.collateral as i128 + pnl;
-    let maintenance = position.size.unsigned_abs() as i128
-        * price as i128
-        * a.market.maintenance_margin_bps as i128
-        / 10_000;
+    // Unsigned arithmetic for the division (SBPF v3 has no signed division).
+    let maintenance = (position.size.unsigned_abs() as u128
+        * price as u128
+        * a.market.maintenance_margin_bps as u128
+        / 10_000) as i128;
     require!(equity < maintenance, ExchangeError::NotLiquidatable);
 
     // Close: the trader keeps any remaining equity; a negative equity is bad debt.

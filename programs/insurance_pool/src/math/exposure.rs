@@ -38,7 +38,8 @@ impl Default for ExposureBook {
 
 /// Day number of a unix time (floor division; times before 1970 map to day 0).
 pub fn day_of(time: i64) -> i64 {
-    time.max(0) / DAY
+    // Unsigned division (SBPF v3 through the upstream BPF backend has no signed one).
+    (time.max(0).unsigned_abs() / DAY.unsigned_abs()) as i64
 }
 
 impl ExposureBook {

@@ -9,7 +9,9 @@ pub fn current_epoch_start(start: i64, length: i64, now: i64) -> i64 {
     if length <= 0 || now < start.saturating_add(length) {
         return start;
     }
-    let passed = (now - start) / length;
+    // Unsigned division: the upstream BPF backend has no signed division for SBPF v3,
+    // and both operands are positive here.
+    let passed = (now.abs_diff(start) / length.unsigned_abs()) as i64;
     start.saturating_add(passed.saturating_mul(length))
 }
 

@@ -345,6 +345,61 @@ async fn main() {
         )
         .await;
         b.env.assert_conserved(&keys).await;
+
+        // Exchange side (a keeper keypair as the exchange authority, calling directly).
+        let keeper = Keypair::new_from_array([0xC0 + n as u8; 32]);
+        let keeper_sink = b
+            .env
+            .create_token_account(&mint, &keeper.pubkey(), &program)
+            .await;
+        let seed = b.next_seed();
+        let (floor, _) =
+            Floor::default().create(payer, 8 + ExchangeRegistration::INIT_SPACE, FLOOR, seed);
+        let limits = ExchangeLimits {
+            per_event_cap: 1_000,
+            per_epoch_cap: 10_000,
+            epoch_length: 86_400,
+        };
+        b.row(
+            &format!("register_exchange ({label})"),
+            (
+                register_exchange(&payer, &a, &keys, keeper.pubkey(), &keeper_sink, limits),
+                vec![&authority],
+            ),
+            (floor.ix(), vec![]),
+            "create account",
+        )
+        .await;
+        let registration = insurance_pool::pda::exchange(&keys.pool, &keeper.pubkey()).0;
+        b.row(
+            &format!("update_exchange ({label})"),
+            (
+                update_exchange(&a, &keys, &registration, &keeper_sink, limits),
+                vec![&authority],
+            ),
+            empty(),
+            "none",
+        )
+        .await;
+        let floor = Floor::default().pda_transfer(floor_vault, mint, keeper_sink, program);
+        b.row(
+            &format!("cover_shortfall ({label})"),
+            (
+                cover_shortfall(&keeper.pubkey(), &keys, &registration, &keeper_sink, 500, 0),
+                vec![&keeper],
+            ),
+            (floor.ix(), vec![]),
+            "TransferChecked signed by a PDA",
+        )
+        .await;
+        b.row(
+            &format!("deactivate_exchange ({label})"),
+            (deactivate_exchange(&a, &registration), vec![&authority]),
+            empty(),
+            "none",
+        )
+        .await;
+        b.env.assert_conserved(&keys).await;
     }
 
     println!("| instruction | CU | floor CU | ratio | floor performs |");
@@ -363,7 +418,8 @@ async fn main() {
     println!();
     println!("| binary | bytes | rent to deploy (ProgramData + program account) |");
     println!("|---|---:|---:|");
-    for path in [&so, &floor_so] {
+    let exchange_so = sbf_out_dir().join("example_exchange.so");
+    for path in [&so, &exchange_so, &floor_so] {
         let len = std::fs::metadata(path).expect("so").len() as usize;
         // Upgradeable loader: ProgramData = 45-byte header + the ELF; Program = 36 bytes.
         let lamports = rent.minimum_balance(45 + len) + rent.minimum_balance(36);

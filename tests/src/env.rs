@@ -564,7 +564,8 @@ impl TestEnv {
     }
 
     /// Conservation when `surplus` tokens were sent to the vault outside the program
-    /// (donations are not capital).
+    /// (donations are not capital). Also checks the bond escrow holds exactly the
+    /// bonds the pool records.
     pub async fn assert_conserved_with_surplus(&mut self, pool: &PoolKeys, surplus: u64) {
         let state = self.pool(pool).await;
         let vault = self.balance(pool.vault).await;
@@ -574,6 +575,12 @@ impl TestEnv {
             "conservation broken for pool {}: vault {vault}, capital {}, surplus {surplus}",
             pool.pool,
             state.capital
+        );
+        let bonds = self.balance(pool.bond_vault).await;
+        assert_eq!(
+            bonds, state.bonds_held,
+            "bond escrow of pool {} out of balance",
+            pool.pool
         );
     }
 

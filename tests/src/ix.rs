@@ -6,7 +6,7 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use insurance_pool::instructions::UpdateProtocolArgs;
 use insurance_pool::math::Curve;
-use insurance_pool::state::{ExchangeLimits, PoolParams};
+use insurance_pool::state::{ExchangeLimits, GovernanceParams, PoolParams};
 use insurance_pool::{accounts, instruction, pda};
 
 /// Every address that belongs to one market's pool.
@@ -17,6 +17,7 @@ pub struct PoolKeys {
     pub vault: Pubkey,
     pub mint: Pubkey,
     pub token_program: Pubkey,
+    pub bond_vault: Pubkey,
 }
 
 impl PoolKeys {
@@ -27,6 +28,7 @@ impl PoolKeys {
             market,
             pool,
             vault: pda::vault(&pool).0,
+            bond_vault: pda::bond_vault(&pool).0,
             mint,
             token_program,
         }
@@ -54,6 +56,18 @@ pub const DEFAULT_CURVE: Curve = Curve {
     max_rate: 2_000,
 };
 
+/// Claim governance of [`default_params`]: 3-day votes, 20 % quorum, 60 % approval,
+/// 2-day hold-up, bond max(50, 1 % of the claim), fraud at 80 % no-votes.
+pub const DEFAULT_GOVERNANCE: GovernanceParams = GovernanceParams {
+    voting_period: 3 * 86_400,
+    quorum_bps: 2_000,
+    approval_threshold_bps: 6_000,
+    holdup_period: 2 * 86_400,
+    bond_min: 50,
+    bond_bps: 100,
+    fraud_threshold_bps: 8_000,
+};
+
 /// Parameters used by most tests: 1-day cooldown, cap 10^15, minimum deposit 1,
 /// [`DEFAULT_CURVE`], rate moving at most 100 bps a day, 30-day covers, exposure up to
 /// 5 times capital, no minimum reserve.
@@ -67,6 +81,7 @@ pub fn default_params() -> PoolParams {
         coverage_duration: 30 * 86_400,
         max_exposure_bps: 50_000,
         min_reserve: 0,
+        governance: DEFAULT_GOVERNANCE,
     }
 }
 
@@ -147,6 +162,7 @@ pub fn create_pool(
             pool: keys.pool,
             mint: keys.mint,
             vault: keys.vault,
+            bond_vault: keys.bond_vault,
             token_program: keys.token_program,
             system_program: system_program::ID,
         },
@@ -346,5 +362,133 @@ pub fn cover_shortfall(
             token_program: pool.token_program,
         },
         instruction::CoverShortfall { amount, nonce },
+    )
+}
+
+/// The claim with id `id` in this pool.
+pub fn claim_address(pool: &PoolKeys, id: u64) -> Pubkey {
+    pda::claim(&pool.pool, id).0
+}
+
+pub fn file_claim(
+    claimant: &Pubkey,
+    pool: &PoolKeys,
+    id: u64,
+    claimant_token: &Pubkey,
+    amount: u64,
+    evidence_hash: [u8; 32],
+    uri: &str,
+) -> Instruction {
+    build(
+        accounts::FileClaim {
+            claimant: *claimant,
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+            member: pool.member(claimant),
+            claim: claim_address(pool, id),
+            claimant_token: *claimant_token,
+            bond_vault: pool.bond_vault,
+            mint: pool.mint,
+            token_program: pool.token_program,
+            system_program: system_program::ID,
+        },
+        instruction::FileClaim {
+            amount,
+            evidence_hash,
+            uri: uri.to_string(),
+        },
+    )
+}
+
+pub fn cast_vote(voter: &Pubkey, pool: &PoolKeys, claim: &Pubkey, approve: bool) -> Instruction {
+    build(
+        accounts::CastVote {
+            voter: *voter,
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+            claim: *claim,
+            underwriter: pool.underwriter(voter),
+            vote_record: pda::vote(claim, voter).0,
+            system_program: system_program::ID,
+        },
+        instruction::CastVote { approve },
+    )
+}
+
+/// `claimant`: the claim's claimant (its Member account is touched).
+pub fn finalize_claim(pool: &PoolKeys, claim: &Pubkey, claimant: &Pubkey) -> Instruction {
+    build(
+        accounts::FinalizeClaim {
+            pool: pool.pool,
+            claim: *claim,
+            member: pool.member(claimant),
+        },
+        instruction::FinalizeClaim {},
+    )
+}
+
+pub fn veto_claim(
+    guardian: &Pubkey,
+    pool: &PoolKeys,
+    claim: &Pubkey,
+    claimant: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::VetoClaim {
+            guardian: *guardian,
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+            claim: *claim,
+            member: pool.member(claimant),
+        },
+        instruction::VetoClaim {},
+    )
+}
+
+pub fn pay_claim(
+    pool: &PoolKeys,
+    claim: &Pubkey,
+    claimant: &Pubkey,
+    claimant_token: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::PayClaim {
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+            claim: *claim,
+            member: pool.member(claimant),
+            claimant_token: *claimant_token,
+            vault: pool.vault,
+            mint: pool.mint,
+            token_program: pool.token_program,
+        },
+        instruction::PayClaim {},
+    )
+}
+
+pub fn cancel_claim(claimant: &Pubkey, pool: &PoolKeys, claim: &Pubkey) -> Instruction {
+    build(
+        accounts::CancelClaim {
+            claimant: *claimant,
+            pool: pool.pool,
+            claim: *claim,
+            member: pool.member(claimant),
+        },
+        instruction::CancelClaim {},
+    )
+}
+
+pub fn withdraw_bond(pool: &PoolKeys, claim: &Pubkey, claimant_token: &Pubkey) -> Instruction {
+    build(
+        accounts::WithdrawBond {
+            pool: pool.pool,
+            claim: *claim,
+            claimant_token: *claimant_token,
+            bond_vault: pool.bond_vault,
+            vault: pool.vault,
+            mint: pool.mint,
+            token_program: pool.token_program,
+        },
+        instruction::WithdrawBond {},
     )
 }

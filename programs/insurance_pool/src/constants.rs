@@ -24,6 +24,18 @@ pub const MEMBER_SEED: &[u8] = b"member";
 /// `["exchange", pool, exchange_authority]`.
 pub const EXCHANGE_SEED: &[u8] = b"exchange";
 
+/// Seed of a pool's bond escrow token account: `["bonds", pool]`.
+pub const BOND_VAULT_SEED: &[u8] = b"bonds";
+/// Seed of a [`crate::state::Claim`]: `["claim", pool, id (u64 LE)]`.
+pub const CLAIM_SEED: &[u8] = b"claim";
+/// Seed of a [`crate::state::VoteRecord`]: `["vote", claim, voter]`.
+pub const VOTE_SEED: &[u8] = b"vote";
+/// Longest evidence URI of a claim, in bytes.
+pub const MAX_URI_LEN: usize = 200;
+/// Bounds of a pool's claim voting period and hold-up window (1 hour to 30 days).
+pub const MIN_GOVERNANCE_WINDOW: i64 = 3_600;
+pub const MAX_GOVERNANCE_WINDOW: i64 = 30 * 86_400;
+
 /// Shortest exchange payout epoch (1 hour).
 pub const MIN_EPOCH_LENGTH: i64 = 3_600;
 /// Longest exchange payout epoch (365 days).

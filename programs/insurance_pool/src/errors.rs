@@ -99,4 +99,54 @@ pub enum InsuranceError {
     InvalidNonce,
     #[msg("Destination is not the exchange's registered token account")]
     WrongDestination,
+    #[msg("Voting period must be between 1 hour and 30 days")]
+    InvalidVotingPeriod,
+    #[msg("Hold-up window must be between 1 hour and 30 days")]
+    InvalidHoldup,
+    #[msg("Quorum, approval and fraud thresholds must be between 1 and 10000 bps")]
+    InvalidThreshold,
+    #[msg("Bond share must not exceed 10000 bps")]
+    InvalidBond,
+    #[msg("The member has no active coverage")]
+    NotCovered,
+    #[msg("Claimed amount exceeds the member's coverage")]
+    ClaimAboveCoverage,
+    #[msg("The member already has an open claim")]
+    ClaimAlreadyOpen,
+    #[msg("Evidence URI is too long")]
+    UriTooLong,
+    #[msg("The claim is not in its voting period")]
+    ClaimNotVoting,
+    #[msg("The voting period is over")]
+    VotingClosed,
+    #[msg("The voting period is not over yet")]
+    VotingNotOver,
+    #[msg("This underwriter already voted on this claim")]
+    AlreadyVoted,
+    #[msg("The voter holds no shares")]
+    NoVotingWeight,
+    #[msg("Shares deposited at or after the claim's filing time cannot vote on it")]
+    VoteWeightTooNew,
+    #[msg("Withdrawals are locked until the votes this underwriter cast have ended")]
+    VoteLocked,
+    #[msg("The claim is not approved")]
+    ClaimNotApproved,
+    #[msg("The hold-up window has not ended")]
+    HoldupActive,
+    #[msg("The hold-up window is over")]
+    HoldupOver,
+    #[msg("Votes were cast: the claim can no longer be cancelled")]
+    ClaimHasVotes,
+    #[msg("The bond was already returned or slashed")]
+    BondAlreadySettled,
+    #[msg("The claim is still open")]
+    ClaimStillOpen,
+    #[msg("Account does not belong to the claimant")]
+    WrongClaimant,
+    #[msg("Signer is not the guardian")]
+    NotGuardian,
+    #[msg("This withdrawal would take capital below what approved claims reserve")]
+    ReservedForClaims,
+    #[msg("Claim account does not belong to this pool")]
+    WrongClaim,
 }

@@ -2,7 +2,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::state::{CoverLimit, ExchangeLimits, PoolParams};
+use crate::state::{ClaimStatus, CoverLimit, ExchangeLimits, PoolParams};
 
 /// The protocol singleton was created.
 #[event]
@@ -120,6 +120,74 @@ pub struct ShortfallCovered {
     pub limited_by: CoverLimit,
     pub epoch_paid: u64,
     pub pool_capital: u64,
+}
+
+/// A member filed a claim and posted its bond.
+#[event]
+pub struct ClaimFiled {
+    pub pool: Pubkey,
+    pub claim: Pubkey,
+    pub id: u64,
+    pub claimant: Pubkey,
+    pub amount: u64,
+    pub bond: u64,
+    pub evidence_hash: [u8; 32],
+    pub voting_ends_at: i64,
+    pub eligible_weight: u64,
+}
+
+/// An underwriter voted on a claim.
+#[event]
+pub struct VoteCast {
+    pub claim: Pubkey,
+    pub voter: Pubkey,
+    pub weight: u64,
+    pub approve: bool,
+    pub yes_weight: u64,
+    pub no_weight: u64,
+}
+
+/// A claim's vote was counted.
+#[event]
+pub struct ClaimFinalized {
+    pub claim: Pubkey,
+    pub status: ClaimStatus,
+    pub yes_weight: u64,
+    pub no_weight: u64,
+    pub eligible_weight: u64,
+    pub fraud: bool,
+    pub holdup_ends_at: i64,
+}
+
+/// The guardian vetoed an approved claim.
+#[event]
+pub struct ClaimVetoed {
+    pub claim: Pubkey,
+    pub guardian: Pubkey,
+}
+
+/// An approved claim was paid.
+#[event]
+pub struct ClaimPaid {
+    pub claim: Pubkey,
+    pub claimant: Pubkey,
+    pub paid: u64,
+    pub unpaid: u64,
+    pub pool_capital: u64,
+}
+
+/// The claimant withdrew its claim before any vote.
+#[event]
+pub struct ClaimCancelled {
+    pub claim: Pubkey,
+}
+
+/// A claim's bond was returned to the claimant or slashed into the pool.
+#[event]
+pub struct BondSettled {
+    pub claim: Pubkey,
+    pub amount: u64,
+    pub returned: bool,
 }
 
 /// An underwriter deposited and received shares.

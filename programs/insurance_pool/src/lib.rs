@@ -117,6 +117,53 @@ pub mod insurance_pool {
         handle_cover_shortfall(ctx, amount, nonce)
     }
 
+    /// Member: claim `amount` of its cover, with evidence, posting the bond.
+    #[access_control(ctx.accounts.validate(amount, &uri, Clock::get()?.unix_timestamp))]
+    pub fn file_claim(
+        ctx: Context<FileClaim>,
+        amount: u64,
+        evidence_hash: [u8; 32],
+        uri: String,
+    ) -> Result<()> {
+        handle_file_claim(ctx, amount, evidence_hash, uri)
+    }
+
+    /// Underwriter: vote on a claim with shares that predate it.
+    #[access_control(ctx.accounts.validate(Clock::get()?.unix_timestamp))]
+    pub fn cast_vote(ctx: Context<CastVote>, approve: bool) -> Result<()> {
+        handle_cast_vote(ctx, approve)
+    }
+
+    /// Anyone, after the voting period: count the vote.
+    #[access_control(ctx.accounts.validate(Clock::get()?.unix_timestamp))]
+    pub fn finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
+        handle_finalize_claim(ctx)
+    }
+
+    /// Guardian, during the hold-up window: veto an approved claim.
+    #[access_control(ctx.accounts.validate(Clock::get()?.unix_timestamp))]
+    pub fn veto_claim(ctx: Context<VetoClaim>) -> Result<()> {
+        handle_veto_claim(ctx)
+    }
+
+    /// Anyone, after the hold-up window: pay an approved claim.
+    #[access_control(ctx.accounts.validate(Clock::get()?.unix_timestamp))]
+    pub fn pay_claim(ctx: Context<PayClaim>) -> Result<()> {
+        handle_pay_claim(ctx)
+    }
+
+    /// Claimant: withdraw a claim nobody voted on yet.
+    #[access_control(ctx.accounts.validate())]
+    pub fn cancel_claim(ctx: Context<CancelClaim>) -> Result<()> {
+        handle_cancel_claim(ctx)
+    }
+
+    /// Anyone, once a claim is settled: return or slash its bond.
+    #[access_control(ctx.accounts.validate())]
+    pub fn withdraw_bond(ctx: Context<WithdrawBond>) -> Result<()> {
+        handle_withdraw_bond(ctx)
+    }
+
     /// Underwriter: deposit `amount`, receiving at least `min_shares` shares.
     #[access_control(ctx.accounts.validate(amount))]
     pub fn deposit(ctx: Context<Deposit>, amount: u64, min_shares: u64) -> Result<()> {

@@ -35,6 +35,34 @@ pub fn member(pool: &Pubkey, owner: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[MEMBER_SEED, pool.as_ref(), owner.as_ref()], &crate::ID)
 }
 
+/// `["bonds", pool]`.
+pub fn bond_vault(pool: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[crate::constants::BOND_VAULT_SEED, pool.as_ref()],
+        &crate::ID,
+    )
+}
+
+/// `["claim", pool, id]`.
+pub fn claim(pool: &Pubkey, id: u64) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[
+            crate::constants::CLAIM_SEED,
+            pool.as_ref(),
+            &id.to_le_bytes(),
+        ],
+        &crate::ID,
+    )
+}
+
+/// `["vote", claim, voter]`.
+pub fn vote(claim: &Pubkey, voter: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[crate::constants::VOTE_SEED, claim.as_ref(), voter.as_ref()],
+        &crate::ID,
+    )
+}
+
 /// `["exchange", pool, exchange_authority]`.
 pub fn exchange(pool: &Pubkey, exchange_authority: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(

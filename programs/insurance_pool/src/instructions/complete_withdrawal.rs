@@ -48,6 +48,10 @@ impl CompleteWithdrawal<'_> {
             now >= self.underwriter.unlock_at,
             InsuranceError::CooldownNotElapsed
         );
+        require!(
+            now >= self.underwriter.vote_locked_until,
+            InsuranceError::VoteLocked
+        );
         Ok(())
     }
 }
@@ -60,6 +64,11 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
 
     let value_now = pool.value_of(shares)?;
     let paid = underwriter.pending_value.min(value_now);
+    // Capital reserved for approved claims stays put.
+    require!(
+        pool.capital.safe_sub(paid)? >= pool.reserved_for_claims,
+        InsuranceError::ReservedForClaims
+    );
 
     if paid > 0 {
         let market = pool.market;

@@ -2,7 +2,8 @@ use crate::math::{curve_rate, ExposureBook};
 use crate::prelude::*;
 use crate::token::check_mint_extensions;
 
-/// Creates one market's pool and its vault (a token account PDA owned by the pool).
+/// Creates one market's pool, its vault and its bond escrow (token account PDAs owned
+/// by the pool).
 /// Authority only. The mint may be SPL Token or Token-2022 (with the extensions in
 /// [`crate::token::ALLOWED_MINT_EXTENSIONS`] only).
 #[derive(Accounts)]
@@ -37,6 +38,17 @@ pub struct CreatePool<'info> {
         token::token_program = token_program,
     )]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Escrow of claim bonds (not capital), also owned by the pool.
+    #[account(
+        init,
+        payer = payer,
+        seeds = [BOND_VAULT_SEED, pool.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = pool,
+        token::token_program = token_program,
+    )]
+    pub bond_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
@@ -84,6 +96,10 @@ pub fn handle_create_pool(
         created_at: now,
         bump: ctx.bumps.pool,
         vault_bump: ctx.bumps.vault,
+        bond_vault: ctx.accounts.bond_vault.key(),
+        bonds_held: 0,
+        claim_count: 0,
+        total_claims_paid: 0,
     });
     emit!(PoolCreated {
         pool: pool.key(),

@@ -3,12 +3,14 @@
 //! this crate) so quotes and simulations can never drift from what the program does.
 
 pub mod exposure;
+pub mod governance;
 pub mod premium;
 pub mod safe_math;
 pub mod shares;
 pub mod shortfall;
 
 pub use exposure::*;
+pub use governance::*;
 pub use premium::*;
 pub use safe_math::SafeMath;
 pub use shares::*;

@@ -16,6 +16,8 @@ pub struct Member {
     pub coverage_expiry: i64,
     /// Lifetime premiums paid, protocol fee included.
     pub premiums_paid: u64,
+    /// The member's open claim (voting or approved, not yet paid), if any.
+    pub open_claim: Option<Pubkey>,
     pub bump: u8,
 }
 

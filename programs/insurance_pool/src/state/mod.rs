@@ -9,12 +9,14 @@
 //! `address = PROTOCOL_ADDRESS`, rather than re-deriving PDAs (about 1,500 compute
 //! units each). The stored bumps sign the pool's vault transfers.
 
+pub mod claim;
 pub mod exchange;
 pub mod member;
 pub mod pool;
 pub mod protocol;
 pub mod underwriter;
 
+pub use claim::*;
 pub use exchange::*;
 pub use member::*;
 pub use pool::*;

@@ -30,6 +30,52 @@ pub struct PoolParams {
     /// Capital shortfall payouts never touch (base units, any value; with claims
     /// reserved, it forms the solvency floor).
     pub min_reserve: u64,
+    /// How claims are judged.
+    pub governance: GovernanceParams,
+}
+
+/// Claim governance of a pool.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GovernanceParams {
+    /// Seconds underwriters may vote after filing.
+    pub voting_period: i64,
+    /// Turnout needed, bps of the eligible weight (total shares at filing).
+    pub quorum_bps: u64,
+    /// Yes-votes needed, bps of the cast weight.
+    pub approval_threshold_bps: u64,
+    /// Seconds between approval and payability, during which the guardian may veto.
+    pub holdup_period: i64,
+    /// Smallest bond (base units).
+    pub bond_min: u64,
+    /// Bond as bps of the claimed amount (the larger of the two applies).
+    pub bond_bps: u64,
+    /// No-votes at or above this share (bps of cast weight) mark a rejected claim as
+    /// fraudulent: its bond is slashed into the pool.
+    pub fraud_threshold_bps: u64,
+}
+
+impl GovernanceParams {
+    /// Refuses parameters outside their documented ranges.
+    pub fn validate(&self) -> Result<()> {
+        let window = MIN_GOVERNANCE_WINDOW..=MAX_GOVERNANCE_WINDOW;
+        require!(
+            window.contains(&self.voting_period),
+            InsuranceError::InvalidVotingPeriod
+        );
+        require!(
+            window.contains(&self.holdup_period),
+            InsuranceError::InvalidHoldup
+        );
+        for bps in [
+            self.quorum_bps,
+            self.approval_threshold_bps,
+            self.fraud_threshold_bps,
+        ] {
+            require!((1..=BPS).contains(&bps), InsuranceError::InvalidThreshold);
+        }
+        require!(self.bond_bps <= BPS, InsuranceError::InvalidBond);
+        Ok(())
+    }
 }
 
 impl PoolParams {
@@ -70,7 +116,7 @@ impl PoolParams {
             (1..=MAX_EXPOSURE_BPS).contains(&self.max_exposure_bps),
             InsuranceError::InvalidExposureCap
         );
-        Ok(())
+        self.governance.validate()
     }
 }
 
@@ -164,6 +210,14 @@ pub struct Pool {
     pub bump: u8,
     /// Bump of the vault PDA.
     pub vault_bump: u8,
+    /// The bond escrow, PDA `["bonds", pool]`, owned by this pool. Bonds are not
+    /// capital: its balance equals `bonds_held`.
+    pub bond_vault: Pubkey,
+    pub bonds_held: u64,
+    /// Number of claims filed; the next claim's id.
+    pub claim_count: u64,
+    /// Lifetime claim payouts (statistics).
+    pub total_claims_paid: u64,
 }
 
 impl Pool {

@@ -19,6 +19,9 @@ pub struct Underwriter {
     pub unlock_at: i64,
     /// Unix time of the last deposit (claim votes only count older shares).
     pub last_deposit_at: i64,
+    /// `complete_withdrawal` is refused before this time: the end of the latest voting
+    /// period this underwriter voted in.
+    pub vote_locked_until: i64,
     /// Sum of deposits (statistics).
     pub total_deposited: u64,
     /// Sum of withdrawals paid (statistics).

@@ -1,0 +1,130 @@
+use crate::math::bond_for;
+use crate::prelude::*;
+use crate::token::transfer;
+
+/// Member: claims `amount` (at most its active cover) with evidence, posting a bond
+/// into the pool's bond escrow. Records the eligible vote weight (total shares now).
+#[derive(Accounts)]
+pub struct FileClaim<'info> {
+    #[account(mut)]
+    pub claimant: Signer<'info>,
+    #[account(address = PROTOCOL_ADDRESS)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(
+        mut,
+        has_one = mint @ InsuranceError::WrongMint,
+        has_one = bond_vault @ InsuranceError::WrongVault,
+        has_one = token_program @ InsuranceError::WrongTokenProgram,
+    )]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(
+        mut,
+        has_one = pool @ InsuranceError::WrongMember,
+        constraint = member.owner == claimant.key() @ InsuranceError::WrongMember,
+    )]
+    pub member: Box<Account<'info, Member>>,
+    #[account(
+        init,
+        payer = claimant,
+        space = 8 + Claim::INIT_SPACE,
+        seeds = [CLAIM_SEED, pool.key().as_ref(), &pool.claim_count.to_le_bytes()],
+        bump,
+    )]
+    pub claim: Box<Account<'info, Claim>>,
+    #[account(
+        mut,
+        constraint = claimant_token.mint == pool.mint @ InsuranceError::WrongMint,
+        constraint = claimant_token.owner == claimant.key() @ InsuranceError::WrongTokenOwner,
+    )]
+    pub claimant_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut)]
+    pub bond_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl FileClaim<'_> {
+    pub fn validate(&self, amount: u64, uri: &str, now: i64) -> Result<()> {
+        require!(
+            !self.pool.is_paused(self.protocol.paused, pause::CLAIMS),
+            InsuranceError::Paused
+        );
+        require!(amount > 0, InsuranceError::ZeroAmount);
+        require!(uri.len() <= MAX_URI_LEN, InsuranceError::UriTooLong);
+        require!(self.member.is_covered(now), InsuranceError::NotCovered);
+        require!(
+            amount <= self.member.covered_amount,
+            InsuranceError::ClaimAboveCoverage
+        );
+        require!(
+            self.member.open_claim.is_none(),
+            InsuranceError::ClaimAlreadyOpen
+        );
+        Ok(())
+    }
+}
+
+pub fn handle_file_claim(
+    ctx: Context<FileClaim>,
+    amount: u64,
+    evidence_hash: [u8; 32],
+    uri: String,
+) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let a = ctx.accounts;
+    let pool = &mut a.pool;
+    let governance = pool.params.governance;
+    let bond = bond_for(amount, governance.bond_min, governance.bond_bps)?;
+    if bond > 0 {
+        transfer(
+            &a.token_program.to_account_info(),
+            &a.claimant_token.to_account_info(),
+            &a.mint.to_account_info(),
+            &a.bond_vault.to_account_info(),
+            &a.claimant.to_account_info(),
+            &[],
+            bond,
+            pool.mint_decimals,
+        )?;
+    }
+    let id = pool.claim_count;
+    pool.claim_count = id.safe_add(1)?;
+    pool.bonds_held = pool.bonds_held.safe_add(bond)?;
+    let claim = &mut a.claim;
+    claim.set_inner(Claim {
+        pool: pool.key(),
+        id,
+        claimant: a.claimant.key(),
+        amount,
+        evidence_hash,
+        uri,
+        bond,
+        bond_settled: false,
+        status: ClaimStatus::Voting,
+        filed_at: now,
+        voting_ends_at: now.safe_add(governance.voting_period)?,
+        holdup_ends_at: 0,
+        eligible_weight: pool.total_shares,
+        yes_weight: 0,
+        no_weight: 0,
+        voters: 0,
+        fraud: false,
+        paid: 0,
+        unpaid: 0,
+        bump: ctx.bumps.claim,
+    });
+    a.member.open_claim = Some(claim.key());
+    emit!(ClaimFiled {
+        pool: pool.key(),
+        claim: claim.key(),
+        id,
+        claimant: claim.claimant,
+        amount,
+        bond,
+        evidence_hash,
+        voting_ends_at: claim.voting_ends_at,
+        eligible_weight: claim.eligible_weight,
+    });
+    Ok(())
+}

@@ -1,0 +1,64 @@
+use crate::math::{quorum_met, share_reached};
+use crate::prelude::*;
+
+/// Anyone, after the voting period: Approved if turnout reaches the quorum and the
+/// yes-votes reach the approval threshold of the cast weight, else Rejected (and
+/// flagged as fraud when the no-votes reach the fraud threshold). Approval reserves
+/// the amount against the pool and starts the hold-up window.
+#[derive(Accounts)]
+pub struct FinalizeClaim<'info> {
+    #[account(mut)]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
+    pub claim: Box<Account<'info, Claim>>,
+    #[account(
+        mut,
+        has_one = pool @ InsuranceError::WrongMember,
+        constraint = member.owner == claim.claimant @ InsuranceError::WrongClaimant,
+    )]
+    pub member: Box<Account<'info, Member>>,
+}
+
+impl FinalizeClaim<'_> {
+    pub fn validate(&self, now: i64) -> Result<()> {
+        require!(
+            self.claim.status == ClaimStatus::Voting,
+            InsuranceError::ClaimNotVoting
+        );
+        require!(
+            now >= self.claim.voting_ends_at,
+            InsuranceError::VotingNotOver
+        );
+        Ok(())
+    }
+}
+
+pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let a = ctx.accounts;
+    let pool = &mut a.pool;
+    let claim = &mut a.claim;
+    let g = pool.params.governance;
+    let cast = claim.yes_weight.safe_add(claim.no_weight)?;
+    let approved = quorum_met(cast, claim.eligible_weight, g.quorum_bps)
+        && share_reached(claim.yes_weight, cast, g.approval_threshold_bps);
+    if approved {
+        claim.status = ClaimStatus::Approved;
+        claim.holdup_ends_at = now.safe_add(g.holdup_period)?;
+        pool.reserved_for_claims = pool.reserved_for_claims.safe_add(claim.amount)?;
+    } else {
+        claim.status = ClaimStatus::Rejected;
+        claim.fraud = share_reached(claim.no_weight, cast, g.fraud_threshold_bps);
+        a.member.open_claim = None;
+    }
+    emit!(ClaimFinalized {
+        claim: claim.key(),
+        status: claim.status,
+        yes_weight: claim.yes_weight,
+        no_weight: claim.no_weight,
+        eligible_weight: claim.eligible_weight,
+        fraud: claim.fraud,
+        holdup_ends_at: claim.holdup_ends_at,
+    });
+    Ok(())
+}

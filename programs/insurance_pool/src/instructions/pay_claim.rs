@@ -1,0 +1,90 @@
+use crate::prelude::*;
+use crate::token::transfer;
+
+/// Anyone, after the hold-up window: pays an approved claim `min(amount, capital)` into
+/// the claimant's token account, records any unpaid remainder and releases the
+/// reservation.
+#[derive(Accounts)]
+pub struct PayClaim<'info> {
+    #[account(address = PROTOCOL_ADDRESS)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(
+        mut,
+        has_one = mint @ InsuranceError::WrongMint,
+        has_one = vault @ InsuranceError::WrongVault,
+        has_one = token_program @ InsuranceError::WrongTokenProgram,
+    )]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
+    pub claim: Box<Account<'info, Claim>>,
+    #[account(
+        mut,
+        has_one = pool @ InsuranceError::WrongMember,
+        constraint = member.owner == claim.claimant @ InsuranceError::WrongClaimant,
+    )]
+    pub member: Box<Account<'info, Member>>,
+    #[account(
+        mut,
+        constraint = claimant_token.mint == pool.mint @ InsuranceError::WrongMint,
+        constraint = claimant_token.owner == claim.claimant @ InsuranceError::WrongClaimant,
+    )]
+    pub claimant_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl PayClaim<'_> {
+    pub fn validate(&self, now: i64) -> Result<()> {
+        require!(
+            !self.pool.is_paused(self.protocol.paused, pause::CLAIMS),
+            InsuranceError::Paused
+        );
+        require!(
+            self.claim.status == ClaimStatus::Approved,
+            InsuranceError::ClaimNotApproved
+        );
+        require!(
+            now >= self.claim.holdup_ends_at,
+            InsuranceError::HoldupActive
+        );
+        Ok(())
+    }
+}
+
+pub fn handle_pay_claim(ctx: Context<PayClaim>) -> Result<()> {
+    let a = ctx.accounts;
+    let pool = &mut a.pool;
+    let claim = &mut a.claim;
+    let paid = claim.amount.min(pool.capital);
+    if paid > 0 {
+        let market = pool.market;
+        let seeds: &[&[u8]] = &[POOL_SEED, market.as_ref(), &[pool.bump]];
+        transfer(
+            &a.token_program.to_account_info(),
+            &a.vault.to_account_info(),
+            &a.mint.to_account_info(),
+            &a.claimant_token.to_account_info(),
+            &pool.to_account_info(),
+            &[seeds],
+            paid,
+            pool.mint_decimals,
+        )?;
+    }
+    pool.capital = pool.capital.safe_sub(paid)?;
+    pool.reserved_for_claims = pool.reserved_for_claims.safe_sub(claim.amount)?;
+    pool.total_claims_paid = pool.total_claims_paid.safe_add(paid)?;
+    claim.status = ClaimStatus::Paid;
+    claim.paid = paid;
+    claim.unpaid = claim.amount.safe_sub(paid)?;
+    a.member.open_claim = None;
+    emit!(ClaimPaid {
+        claim: claim.key(),
+        claimant: claim.claimant,
+        paid,
+        unpaid: claim.unpaid,
+        pool_capital: pool.capital,
+    });
+    Ok(())
+}

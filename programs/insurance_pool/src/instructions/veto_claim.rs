@@ -1,0 +1,43 @@
+use crate::prelude::*;
+
+/// Guardian, during the hold-up window: vetoes an approved claim, releasing its
+/// reservation. Its bond will be slashed.
+#[derive(Accounts)]
+pub struct VetoClaim<'info> {
+    pub guardian: Signer<'info>,
+    #[account(address = PROTOCOL_ADDRESS, has_one = guardian @ InsuranceError::NotGuardian)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(mut)]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
+    pub claim: Box<Account<'info, Claim>>,
+    #[account(
+        mut,
+        has_one = pool @ InsuranceError::WrongMember,
+        constraint = member.owner == claim.claimant @ InsuranceError::WrongClaimant,
+    )]
+    pub member: Box<Account<'info, Member>>,
+}
+
+impl VetoClaim<'_> {
+    pub fn validate(&self, now: i64) -> Result<()> {
+        require!(
+            self.claim.status == ClaimStatus::Approved,
+            InsuranceError::ClaimNotApproved
+        );
+        require!(now < self.claim.holdup_ends_at, InsuranceError::HoldupOver);
+        Ok(())
+    }
+}
+
+pub fn handle_veto_claim(ctx: Context<VetoClaim>) -> Result<()> {
+    let a = ctx.accounts;
+    a.claim.status = ClaimStatus::Vetoed;
+    a.pool.reserved_for_claims = a.pool.reserved_for_claims.safe_sub(a.claim.amount)?;
+    a.member.open_claim = None;
+    emit!(ClaimVetoed {
+        claim: a.claim.key(),
+        guardian: a.guardian.key(),
+    });
+    Ok(())
+}

@@ -1,0 +1,89 @@
+use crate::prelude::*;
+use crate::token::transfer;
+
+/// Anyone, once a claim is settled: returns its bond to the claimant's token account
+/// (Approved, Paid, Cancelled, or Rejected without fraud), or slashes it into the
+/// pool's capital (Vetoed, or Rejected as fraud). Each bond is settled once.
+#[derive(Accounts)]
+pub struct WithdrawBond<'info> {
+    #[account(
+        mut,
+        has_one = mint @ InsuranceError::WrongMint,
+        has_one = vault @ InsuranceError::WrongVault,
+        has_one = bond_vault @ InsuranceError::WrongVault,
+        has_one = token_program @ InsuranceError::WrongTokenProgram,
+    )]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
+    pub claim: Box<Account<'info, Claim>>,
+    #[account(
+        mut,
+        constraint = claimant_token.mint == pool.mint @ InsuranceError::WrongMint,
+        constraint = claimant_token.owner == claim.claimant @ InsuranceError::WrongClaimant,
+    )]
+    pub claimant_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut)]
+    pub bond_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl WithdrawBond<'_> {
+    pub fn validate(&self) -> Result<()> {
+        require!(!self.claim.bond_settled, InsuranceError::BondAlreadySettled);
+        require!(
+            self.claim.status != ClaimStatus::Voting,
+            InsuranceError::ClaimStillOpen
+        );
+        Ok(())
+    }
+}
+
+/// Whether a settled claim's bond goes back to the claimant (else it is slashed).
+pub fn bond_returned(claim: &Claim) -> bool {
+    match claim.status {
+        ClaimStatus::Approved | ClaimStatus::Paid | ClaimStatus::Cancelled => true,
+        ClaimStatus::Rejected => !claim.fraud,
+        ClaimStatus::Vetoed | ClaimStatus::Voting => false,
+    }
+}
+
+pub fn handle_withdraw_bond(ctx: Context<WithdrawBond>) -> Result<()> {
+    let a = ctx.accounts;
+    let pool = &mut a.pool;
+    let claim = &mut a.claim;
+    let returned = bond_returned(claim);
+    let bond = claim.bond;
+    if bond > 0 {
+        let market = pool.market;
+        let seeds: &[&[u8]] = &[POOL_SEED, market.as_ref(), &[pool.bump]];
+        let to = if returned {
+            a.claimant_token.to_account_info()
+        } else {
+            a.vault.to_account_info()
+        };
+        transfer(
+            &a.token_program.to_account_info(),
+            &a.bond_vault.to_account_info(),
+            &a.mint.to_account_info(),
+            &to,
+            &pool.to_account_info(),
+            &[seeds],
+            bond,
+            pool.mint_decimals,
+        )?;
+    }
+    pool.bonds_held = pool.bonds_held.safe_sub(bond)?;
+    if !returned {
+        pool.capital = pool.capital.safe_add(bond)?;
+    }
+    claim.bond_settled = true;
+    emit!(BondSettled {
+        claim: claim.key(),
+        amount: bond,
+        returned,
+    });
+    Ok(())
+}

@@ -47,6 +47,14 @@ impl User {
     pub fn pubkey(&self) -> Pubkey {
         self.key.pubkey()
     }
+
+    /// A copy (same key and token account) to use while the original is borrowed.
+    pub fn insecure_clone(&self) -> User {
+        User {
+            key: self.key.insecure_clone(),
+            token: self.token,
+        }
+    }
 }
 
 /// What a successful transaction left behind.

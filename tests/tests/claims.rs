@@ -1,0 +1,616 @@
+//! Claims judged by the pool's underwriters: filing with a bond, votes, finalisation,
+//! the guardian's veto during hold-up, payment, cancellation and bond settlement.
+
+use insurance_pool_tests::*;
+
+const DAY: i64 = 86_400;
+const VOTING: i64 = 3 * DAY;
+const HOLDUP: i64 = 2 * DAY;
+const HASH: [u8; 32] = [7; 32];
+const URI: &str = "ipfs://bafy-evidence";
+
+/// A pool with underwriters alice 3 000, bob 1 000, carol 6 000 (10 000 shares x 10^6
+/// in all) and a member covered for 5 000, one second after the deposits.
+struct World {
+    env: TestEnv,
+    pool: PoolKeys,
+    alice: User,
+    bob: User,
+    carol: User,
+    member: User,
+}
+
+async fn world() -> World {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    let mut users = Vec::new();
+    for amount in [3_000, 1_000, 6_000] {
+        let u = env.user(&pool, amount).await;
+        env.deposit(&u, &pool, amount).await;
+        users.push(u);
+    }
+    let member = env.user(&pool, 10_000).await;
+    let ix = contribute_premium(
+        &member.pubkey(),
+        &pool,
+        &member.token,
+        None,
+        5_000,
+        u64::MAX,
+    );
+    env.ok(&[ix], &[&member.key]).await;
+    env.warp(1).await;
+    let carol = users.pop().unwrap();
+    let bob = users.pop().unwrap();
+    let alice = users.pop().unwrap();
+    World {
+        env,
+        pool,
+        alice,
+        bob,
+        carol,
+        member,
+    }
+}
+
+impl World {
+    /// Files claim `id` for `amount`; returns its address.
+    async fn file(&mut self, id: u64, amount: u64) -> Pubkey {
+        let m = self.member.pubkey();
+        let ix = file_claim(&m, &self.pool, id, &self.member.token, amount, HASH, URI);
+        self.env.ok(&[ix], &[&self.member.key]).await;
+        self.env.assert_conserved(&self.pool).await;
+        claim_address(&self.pool, id)
+    }
+
+    async fn vote(&mut self, who: &User, claim: &Pubkey, approve: bool) {
+        let ix = cast_vote(&who.pubkey(), &self.pool, claim, approve);
+        self.env.ok(&[ix], &[&who.key]).await;
+    }
+
+    async fn finalize(&mut self, claim: &Pubkey) -> Claim {
+        let ix = finalize_claim(&self.pool, claim, &self.member.pubkey());
+        self.env.ok(&[ix], &[]).await;
+        self.env.assert_conserved(&self.pool).await;
+        self.env.fetch(*claim).await
+    }
+
+    async fn settle_bond(&mut self, claim: &Pubkey) -> (u64, u64) {
+        let before = (
+            self.env.balance(self.member.token).await,
+            self.env.pool(&self.pool).await.capital,
+        );
+        let out = self
+            .env
+            .ok(&[withdraw_bond(&self.pool, claim, &self.member.token)], &[])
+            .await;
+        let after = (
+            self.env.balance(self.member.token).await,
+            self.env.pool(&self.pool).await.capital,
+        );
+        if let Some(event) = out.event::<BondSettled>() {
+            assert_eq!(event.returned, after.0 > before.0);
+        }
+        self.env.assert_conserved(&self.pool).await;
+        (after.0 - before.0, after.1 - before.1)
+    }
+
+    async fn member_account(&mut self) -> Member {
+        let key = self.pool.member(&self.member.pubkey());
+        self.env.fetch(key).await
+    }
+}
+
+#[tokio::test]
+async fn approved_claim_is_paid_after_hold_up() {
+    let mut w = world().await;
+    let balance = w.env.balance(w.member.token).await;
+    let claim = w.file(0, 2_000).await;
+    let state: Claim = w.env.fetch(claim).await;
+    assert_eq!(
+        (state.id, state.amount, state.bond, state.status),
+        (0, 2_000, 50, ClaimStatus::Voting)
+    );
+    assert_eq!(
+        (
+            state.eligible_weight,
+            state.evidence_hash,
+            state.uri.as_str()
+        ),
+        (10_000_000_000, HASH, URI)
+    );
+    assert_eq!(state.voting_ends_at, state.filed_at + VOTING);
+    assert_eq!(
+        w.env.balance(w.member.token).await,
+        balance - 50,
+        "bond max(50, 1 % of 2 000)"
+    );
+    assert_eq!(w.env.pool(&w.pool).await.bonds_held, 50);
+    assert_eq!(w.member_account().await.open_claim, Some(claim));
+
+    let (alice, carol, bob) = (
+        w.alice.insecure_clone(),
+        w.carol.insecure_clone(),
+        w.bob.insecure_clone(),
+    );
+    w.vote(&alice, &claim, true).await;
+    w.vote(&carol, &claim, true).await;
+    // Finalising early and voting twice are refused.
+    let finalize = finalize_claim(&w.pool, &claim, &w.member.pubkey());
+    w.env
+        .refused(
+            std::slice::from_ref(&finalize),
+            &[],
+            code(InsuranceError::VotingNotOver),
+        )
+        .await;
+    w.env
+        .refused(
+            &[cast_vote(&alice.pubkey(), &w.pool, &claim, false)],
+            &[&alice.key],
+            code(InsuranceError::AlreadyVoted),
+        )
+        .await;
+    w.env.warp(VOTING).await;
+    w.env
+        .refused(
+            &[cast_vote(&bob.pubkey(), &w.pool, &claim, false)],
+            &[&bob.key],
+            code(InsuranceError::VotingClosed),
+        )
+        .await;
+
+    let state = w.finalize(&claim).await;
+    assert_eq!(state.status, ClaimStatus::Approved);
+    assert_eq!(
+        (state.yes_weight, state.no_weight, state.voters),
+        (9_000_000_000, 0, 2)
+    );
+    assert_eq!(w.env.pool(&w.pool).await.reserved_for_claims, 2_000);
+    let pay = pay_claim(&w.pool, &claim, &w.member.pubkey(), &w.member.token);
+    w.env
+        .refused(
+            std::slice::from_ref(&pay),
+            &[],
+            code(InsuranceError::HoldupActive),
+        )
+        .await;
+    w.env.warp(HOLDUP).await;
+    let guardian = w.env.guardian.insecure_clone();
+    w.env
+        .refused(
+            &[veto_claim(
+                &guardian.pubkey(),
+                &w.pool,
+                &claim,
+                &w.member.pubkey(),
+            )],
+            &[&guardian],
+            code(InsuranceError::HoldupOver),
+        )
+        .await;
+
+    let capital = w.env.pool(&w.pool).await.capital;
+    let before = w.env.balance(w.member.token).await;
+    let out = w.env.ok(std::slice::from_ref(&pay), &[]).await;
+    if let Some(event) = out.event::<ClaimPaid>() {
+        assert_eq!((event.paid, event.unpaid), (2_000, 0));
+    }
+    assert_eq!(w.env.balance(w.member.token).await, before + 2_000);
+    let pool = w.env.pool(&w.pool).await;
+    assert_eq!(
+        (
+            pool.capital,
+            pool.reserved_for_claims,
+            pool.total_claims_paid
+        ),
+        (capital - 2_000, 0, 2_000)
+    );
+    assert_eq!(w.member_account().await.open_claim, None);
+    w.env.assert_conserved(&w.pool).await;
+    w.env
+        .refused(&[pay], &[], code(InsuranceError::ClaimNotApproved))
+        .await;
+
+    assert_eq!(
+        w.settle_bond(&claim).await,
+        (50, 0),
+        "returned after payment"
+    );
+    w.env
+        .refused(
+            &[withdraw_bond(&w.pool, &claim, &w.member.token)],
+            &[],
+            code(InsuranceError::BondAlreadySettled),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn quorum_not_met_rejects_and_returns_the_bond() {
+    let mut w = world().await;
+    let claim = w.file(0, 1_000).await;
+    let bob = w.bob.insecure_clone();
+    w.vote(&bob, &claim, true).await; // 10 % turnout < 20 % quorum
+    w.env.warp(VOTING).await;
+    let state = w.finalize(&claim).await;
+    assert_eq!((state.status, state.fraud), (ClaimStatus::Rejected, false));
+    assert_eq!(w.member_account().await.open_claim, None);
+    assert_eq!(w.settle_bond(&claim).await, (50, 0));
+}
+
+#[tokio::test]
+async fn threshold_not_met_rejects_without_fraud() {
+    let mut w = world().await;
+    let claim = w.file(0, 1_000).await;
+    let (alice, bob) = (w.alice.insecure_clone(), w.bob.insecure_clone());
+    w.vote(&alice, &claim, false).await;
+    w.vote(&bob, &claim, true).await; // 25 % yes < 60 %; 75 % no < 80 %
+    w.env.warp(VOTING).await;
+    let state = w.finalize(&claim).await;
+    assert_eq!((state.status, state.fraud), (ClaimStatus::Rejected, false));
+    assert_eq!(w.settle_bond(&claim).await, (50, 0));
+}
+
+#[tokio::test]
+async fn fraudulent_claim_loses_its_bond_to_the_pool() {
+    let mut w = world().await;
+    let claim = w.file(0, 4_000).await; // bond max(50, 40) = 50
+    let (carol, bob) = (w.carol.insecure_clone(), w.bob.insecure_clone());
+    w.vote(&carol, &claim, false).await;
+    w.vote(&bob, &claim, true).await; // 6/7 = 85.7 % no >= 80 %
+    w.env.warp(VOTING).await;
+    let state = w.finalize(&claim).await;
+    assert_eq!((state.status, state.fraud), (ClaimStatus::Rejected, true));
+    assert_eq!(w.settle_bond(&claim).await, (0, 50), "slashed into capital");
+    assert_eq!(w.env.pool(&w.pool).await.bonds_held, 0);
+}
+
+#[tokio::test]
+async fn guardian_veto_during_hold_up_slashes_the_bond() {
+    let mut w = world().await;
+    let claim = w.file(0, 2_000).await;
+    let carol = w.carol.insecure_clone();
+    w.vote(&carol, &claim, true).await;
+    w.env.warp(VOTING).await;
+    assert_eq!(w.finalize(&claim).await.status, ClaimStatus::Approved);
+    let guardian = w.env.guardian.insecure_clone();
+    let authority = w.env.authority.insecure_clone();
+    let m = w.member.pubkey();
+    w.env
+        .refused(
+            &[veto_claim(&authority.pubkey(), &w.pool, &claim, &m)],
+            &[&authority],
+            code(InsuranceError::NotGuardian),
+        )
+        .await;
+    let out = w
+        .env
+        .ok(
+            &[veto_claim(&guardian.pubkey(), &w.pool, &claim, &m)],
+            &[&guardian],
+        )
+        .await;
+    if let Some(event) = out.event::<ClaimVetoed>() {
+        assert_eq!(event.claim, claim);
+    }
+    let state: Claim = w.env.fetch(claim).await;
+    assert_eq!(state.status, ClaimStatus::Vetoed);
+    assert_eq!(w.env.pool(&w.pool).await.reserved_for_claims, 0);
+    w.env.warp(HOLDUP).await;
+    w.env
+        .refused(
+            &[pay_claim(&w.pool, &claim, &m, &w.member.token)],
+            &[],
+            code(InsuranceError::ClaimNotApproved),
+        )
+        .await;
+    assert_eq!(w.settle_bond(&claim).await, (0, 50));
+    // The member may claim again.
+    assert_eq!(w.member_account().await.open_claim, None);
+    w.file(1, 100).await;
+}
+
+#[tokio::test]
+async fn partial_payment_records_the_unpaid_rest() {
+    let mut w = world().await;
+    let claim = w.file(0, 5_000).await;
+    let carol = w.carol.insecure_clone();
+    w.vote(&carol, &claim, true).await;
+    w.env.warp(VOTING).await;
+    w.finalize(&claim).await;
+    let capital = w.env.pool(&w.pool).await.capital;
+    w.env.simulate_loss(&w.pool, capital - 3_000).await;
+    w.env.warp(HOLDUP).await;
+    let m = w.member.pubkey();
+    w.env
+        .ok(&[pay_claim(&w.pool, &claim, &m, &w.member.token)], &[])
+        .await;
+    let state: Claim = w.env.fetch(claim).await;
+    assert_eq!(
+        (state.status, state.paid, state.unpaid),
+        (ClaimStatus::Paid, 3_000, 2_000)
+    );
+    assert_eq!(w.env.pool(&w.pool).await.capital, 0);
+    w.env.assert_conserved(&w.pool).await;
+}
+
+#[tokio::test]
+async fn voting_weight_rules() {
+    let mut w = world().await;
+    let claim = w.file(0, 1_000).await;
+    // A depositor after the filing (same second included) cannot vote.
+    let dave = w.env.user(&w.pool, 500).await;
+    w.env.deposit(&dave, &w.pool, 500).await;
+    w.env
+        .refused(
+            &[cast_vote(&dave.pubkey(), &w.pool, &claim, true)],
+            &[&dave.key],
+            code(InsuranceError::VoteWeightTooNew),
+        )
+        .await;
+    // Neither can alice after topping up.
+    let alice = w.alice.insecure_clone();
+    w.env.mint_to(&w.pool.mint, &TOKEN, &alice.token, 10).await;
+    w.env.deposit(&alice, &w.pool, 10).await;
+    w.env
+        .refused(
+            &[cast_vote(&alice.pubkey(), &w.pool, &claim, true)],
+            &[&alice.key],
+            code(InsuranceError::VoteWeightTooNew),
+        )
+        .await;
+    // A member who never underwrote has no position at all.
+    let m = w.member.insecure_clone();
+    w.env
+        .refused(
+            &[cast_vote(&m.pubkey(), &w.pool, &claim, true)],
+            &[&m.key],
+            code(AnchorError::AccountNotInitialized),
+        )
+        .await;
+    // Someone else's position cannot be used.
+    let mut steal = cast_vote(&m.pubkey(), &w.pool, &claim, true);
+    steal.accounts[4].pubkey = w.pool.underwriter(&w.carol.pubkey());
+    w.env
+        .refused(&[steal], &[&m.key], code(InsuranceError::WrongUnderwriter))
+        .await;
+    // A claim of another pool cannot be voted through this pool.
+    let other = w.env.create_pool(TOKEN).await;
+    let bob = w.bob.insecure_clone();
+    let mut cross = cast_vote(&bob.pubkey(), &other, &claim, true);
+    cross.accounts[4].pubkey = w.pool.underwriter(&bob.pubkey());
+    w.env
+        .refused(&[cross], &[&bob.key], code(InsuranceError::WrongClaim))
+        .await;
+    // Paused claims stop votes.
+    let guardian = w.env.guardian.insecure_clone();
+    w.env
+        .ok(
+            &[set_pool_pause(&guardian.pubkey(), &w.pool, pause::CLAIMS)],
+            &[&guardian],
+        )
+        .await;
+    w.env
+        .refused(
+            &[cast_vote(&bob.pubkey(), &w.pool, &claim, true)],
+            &[&bob.key],
+            code(InsuranceError::Paused),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn voters_cannot_withdraw_until_the_vote_ends() {
+    let mut w = world().await;
+    let alice = w.alice.insecure_clone();
+    let shares = w.env.underwriter(&w.pool, &alice.pubkey()).await.shares;
+    w.env
+        .ok(
+            &[request_withdrawal(&alice.pubkey(), &w.pool, shares)],
+            &[&alice.key],
+        )
+        .await;
+    let claim = w.file(0, 1_000).await;
+    w.vote(&alice, &claim, false).await;
+    w.env.warp(DAY).await; // cooldown over, vote still running
+    let complete = complete_withdrawal(&alice.pubkey(), &w.pool, &alice.token);
+    w.env
+        .refused(
+            std::slice::from_ref(&complete),
+            &[&alice.key],
+            code(InsuranceError::VoteLocked),
+        )
+        .await;
+    w.env.warp(VOTING - DAY).await;
+    let pending = w
+        .env
+        .underwriter(&w.pool, &alice.pubkey())
+        .await
+        .pending_value;
+    w.env.ok(&[complete], &[&alice.key]).await;
+    assert!(
+        pending >= 3_000,
+        "her deposit plus her share of the premium"
+    );
+    assert_eq!(w.env.balance(alice.token).await, pending);
+    w.env.assert_conserved(&w.pool).await;
+}
+
+#[tokio::test]
+async fn approved_claims_reserve_capital_against_withdrawals() {
+    let mut w = world().await;
+    let carol = w.carol.insecure_clone();
+    let shares = w.env.underwriter(&w.pool, &carol.pubkey()).await.shares;
+    let claim = w.file(0, 5_000).await;
+    w.vote(&carol, &claim, true).await;
+    w.env.warp(VOTING).await;
+    w.finalize(&claim).await;
+    // Capital ~10 025, reserved 5 000: carol's 6 000 cannot all leave.
+    w.env
+        .ok(
+            &[request_withdrawal(&carol.pubkey(), &w.pool, shares)],
+            &[&carol.key],
+        )
+        .await;
+    w.env.warp(DAY).await;
+    w.env
+        .refused(
+            &[complete_withdrawal(&carol.pubkey(), &w.pool, &carol.token)],
+            &[&carol.key],
+            code(InsuranceError::ReservedForClaims),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn filing_refusals() {
+    let mut w = world().await;
+    let m = w.member.pubkey();
+    let s = [&w.member.key.insecure_clone()];
+    let file = |id: u64, amount: u64, uri: &str| {
+        file_claim(&m, &w.pool, id, &w.member.token, amount, HASH, uri)
+    };
+    let (above, zero, long) = (
+        file(0, 5_001, URI),
+        file(0, 0, URI),
+        file(0, 1, &"x".repeat(201)),
+    );
+    w.env
+        .refused(&[above], &s, code(InsuranceError::ClaimAboveCoverage))
+        .await;
+    w.env
+        .refused(&[zero], &s, code(InsuranceError::ZeroAmount))
+        .await;
+    w.env
+        .refused(&[long], &s, code(InsuranceError::UriTooLong))
+        .await;
+    // One open claim per member.
+    w.file(0, 1_000).await;
+    let second = file_claim(&m, &w.pool, 1, &w.member.token, 1_000, HASH, URI);
+    w.env
+        .refused(
+            std::slice::from_ref(&second),
+            &s,
+            code(InsuranceError::ClaimAlreadyOpen),
+        )
+        .await;
+    // Someone without cover has no member account.
+    let stranger = w.env.user(&w.pool, 1_000).await;
+    w.env
+        .refused(
+            &[file_claim(
+                &stranger.pubkey(),
+                &w.pool,
+                1,
+                &stranger.token,
+                100,
+                HASH,
+                URI,
+            )],
+            &[&stranger.key],
+            code(AnchorError::AccountNotInitialized),
+        )
+        .await;
+    // Cancelled (no votes yet), the member may file again; after expiry it may not.
+    let first = claim_address(&w.pool, 0);
+    let bob = w.bob.insecure_clone();
+    // Bob may not cancel it, even naming the member's account.
+    let mut foreign = cancel_claim(&bob.pubkey(), &w.pool, &first);
+    foreign.accounts[3].pubkey = w.pool.member(&m);
+    w.env
+        .refused(&[foreign], &[&bob.key], code(InsuranceError::WrongClaimant))
+        .await;
+    w.env.ok(&[cancel_claim(&m, &w.pool, &first)], &s).await;
+    assert_eq!(
+        w.settle_bond(&first).await,
+        (50, 0),
+        "returned after cancellation"
+    );
+    w.env.warp(31 * DAY).await;
+    w.env
+        .refused(&[second], &s, code(InsuranceError::NotCovered))
+        .await;
+}
+
+#[tokio::test]
+async fn cancel_and_bond_refusals() {
+    let mut w = world().await;
+    let claim = w.file(0, 1_000).await;
+    w.env
+        .refused(
+            &[withdraw_bond(&w.pool, &claim, &w.member.token)],
+            &[],
+            code(InsuranceError::ClaimStillOpen),
+        )
+        .await;
+    let bob = w.bob.insecure_clone();
+    w.vote(&bob, &claim, true).await;
+    let m = w.member.insecure_clone();
+    w.env
+        .refused(
+            &[cancel_claim(&m.pubkey(), &w.pool, &claim)],
+            &[&m.key],
+            code(InsuranceError::ClaimHasVotes),
+        )
+        .await;
+    // The bond goes only to the claimant's own token account.
+    w.env.warp(VOTING).await;
+    w.finalize(&claim).await;
+    w.env
+        .refused(
+            &[withdraw_bond(&w.pool, &claim, &bob.token)],
+            &[],
+            code(InsuranceError::WrongClaimant),
+        )
+        .await;
+    // Paused claims stop filing and paying (not bond settlement).
+    let guardian = w.env.guardian.insecure_clone();
+    w.env
+        .ok(
+            &[set_protocol_pause(&guardian.pubkey(), pause::CLAIMS)],
+            &[&guardian],
+        )
+        .await;
+    w.env
+        .refused(
+            &[file_claim(&m.pubkey(), &w.pool, 1, &m.token, 10, HASH, URI)],
+            &[&m.key],
+            code(InsuranceError::Paused),
+        )
+        .await;
+    assert_eq!(w.settle_bond(&claim).await, (50, 0));
+}
+
+#[tokio::test]
+async fn a_claim_in_a_leaves_b_untouched() {
+    let mut w = world().await;
+    let b = w
+        .env
+        .create_pool_for_mint(w.pool.mint, TOKEN, default_params())
+        .await;
+    let ub = w.env.user(&b, 1_000).await;
+    w.env.deposit(&ub, &b, 1_000).await;
+    let watched = [b.pool, b.vault, b.bond_vault, b.underwriter(&ub.pubkey())];
+    let before = w.env.snapshot(&watched).await;
+
+    let claim = w.file(0, 2_000).await;
+    let carol = w.carol.insecure_clone();
+    w.vote(&carol, &claim, true).await;
+    w.env.warp(VOTING).await;
+    w.finalize(&claim).await;
+    w.env.warp(HOLDUP).await;
+    // Paying A's claim out of B's vault is refused.
+    let m = w.member.pubkey();
+    let mut cross = pay_claim(&w.pool, &claim, &m, &w.member.token);
+    cross.accounts[5].pubkey = b.vault;
+    w.env
+        .refused(&[cross], &[], code(InsuranceError::WrongVault))
+        .await;
+    w.env
+        .ok(&[pay_claim(&w.pool, &claim, &m, &w.member.token)], &[])
+        .await;
+    w.settle_bond(&claim).await;
+    assert_eq!(w.env.snapshot(&watched).await, before, "market B changed");
+    w.env.assert_conserved(&b).await;
+}

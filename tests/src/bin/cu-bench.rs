@@ -346,6 +346,74 @@ async fn main() {
         .await;
         b.env.assert_conserved(&keys).await;
 
+        // Claims: the user is both member (covered) and underwriter (older shares).
+        b.env.warp(1).await;
+        let u = user.pubkey();
+        let hash = [1u8; 32];
+        let seed = b.next_seed();
+        let (floor, _) = Floor::default().create(u, 8 + Claim::INIT_SPACE, FLOOR, seed);
+        let floor = floor.transfer(user.token, mint, sink, u, program);
+        b.row(
+            &format!("file_claim ({label})"),
+            (
+                file_claim(&u, &keys, 0, &user.token, 1_000, hash, "ipfs://evidence"),
+                vec![&user.key],
+            ),
+            (floor.ix(), vec![&user.key]),
+            "create account + TransferChecked",
+        )
+        .await;
+        let first = claim_address(&keys, 0);
+        b.row(
+            &format!("cancel_claim ({label})"),
+            (cancel_claim(&u, &keys, &first), vec![&user.key]),
+            empty(),
+            "none",
+        )
+        .await;
+        let floor = Floor::default().pda_transfer(floor_vault, mint, user.token, program);
+        b.row(
+            &format!("withdraw_bond ({label})"),
+            (withdraw_bond(&keys, &first, &user.token), vec![]),
+            (floor.ix(), vec![]),
+            "TransferChecked signed by a PDA",
+        )
+        .await;
+        b.env
+            .ok(
+                &[file_claim(&u, &keys, 1, &user.token, 1_000, hash, "")],
+                &[&user.key],
+            )
+            .await;
+        let claim = claim_address(&keys, 1);
+        let seed = b.next_seed();
+        let (floor, _) = Floor::default().create(u, 8 + VoteRecord::INIT_SPACE, FLOOR, seed);
+        b.row(
+            &format!("cast_vote ({label})"),
+            (cast_vote(&u, &keys, &claim, true), vec![&user.key]),
+            (floor.ix(), vec![&user.key]),
+            "create account",
+        )
+        .await;
+        b.env.warp(DEFAULT_GOVERNANCE.voting_period).await;
+        b.row(
+            &format!("finalize_claim ({label})"),
+            (finalize_claim(&keys, &claim, &u), vec![]),
+            empty(),
+            "none",
+        )
+        .await;
+        b.env.warp(DEFAULT_GOVERNANCE.holdup_period).await;
+        let floor = Floor::default().pda_transfer(floor_vault, mint, user.token, program);
+        b.row(
+            &format!("pay_claim ({label})"),
+            (pay_claim(&keys, &claim, &u, &user.token), vec![]),
+            (floor.ix(), vec![]),
+            "TransferChecked signed by a PDA",
+        )
+        .await;
+        b.env.assert_conserved(&keys).await;
+
         // Exchange side (a keeper keypair as the exchange authority, calling directly).
         let keeper = Keypair::new_from_array([0xC0 + n as u8; 32]);
         let keeper_sink = b

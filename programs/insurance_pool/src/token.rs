@@ -46,6 +46,36 @@ pub fn check_mint_extensions(mint: &AccountInfo) -> Result<()> {
     Ok(())
 }
 
+/// Pays `amount` out of one of `pool`'s token accounts (`from`: its vault or bond
+/// escrow) to `to`, signed by the pool PDA. Does nothing for a zero amount.
+pub fn pay_from_pool<'info>(
+    pool: &Account<'info, crate::state::Pool>,
+    token_program: &AccountInfo<'info>,
+    from: &AccountInfo<'info>,
+    mint: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
+    amount: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    let seeds: &[&[u8]] = &[
+        crate::constants::POOL_SEED,
+        pool.market.as_ref(),
+        &[pool.bump],
+    ];
+    transfer(
+        token_program,
+        from,
+        mint,
+        to,
+        &pool.to_account_info(),
+        &[seeds],
+        amount,
+        pool.mint_decimals,
+    )
+}
+
 /// `transfer_checked` of `amount` from `from` to `to`, signed by `authority` (with
 /// `signer_seeds` when the authority is a PDA of this program).
 #[allow(clippy::too_many_arguments)]

@@ -1,5 +1,5 @@
 use crate::prelude::*;
-use crate::token::transfer;
+use crate::token::pay_from_pool;
 
 /// After the cooldown, burns the pending shares and pays
 /// `min(value at request, value now)` from the vault to `destination` (any token account
@@ -70,20 +70,14 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
         InsuranceError::ReservedForClaims
     );
 
-    if paid > 0 {
-        let market = pool.market;
-        let seeds: &[&[u8]] = &[POOL_SEED, market.as_ref(), &[pool.bump]];
-        transfer(
-            &accounts.token_program.to_account_info(),
-            &accounts.vault.to_account_info(),
-            &accounts.mint.to_account_info(),
-            &accounts.destination.to_account_info(),
-            &pool.to_account_info(),
-            &[seeds],
-            paid,
-            pool.mint_decimals,
-        )?;
-    }
+    pay_from_pool(
+        pool,
+        &accounts.token_program.to_account_info(),
+        &accounts.vault.to_account_info(),
+        &accounts.mint.to_account_info(),
+        &accounts.destination.to_account_info(),
+        paid,
+    )?;
 
     pool.capital = pool.capital.safe_sub(paid)?;
     pool.total_shares = pool.total_shares.safe_sub(shares)?;

@@ -1,6 +1,6 @@
 use crate::math::{cover_amount, current_epoch_start, ewma, solvency_floor};
 use crate::prelude::*;
-use crate::token::transfer;
+use crate::token::pay_from_pool;
 
 /// What `cover_shortfall` returns to the exchange (as return data).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,20 +84,14 @@ pub fn handle_cover_shortfall(
     let (covered, limited_by) = cover_amount(amount, limits.per_event_cap, epoch_room, available);
     let uncovered = amount.safe_sub(covered)?;
 
-    if covered > 0 {
-        let market = pool.market;
-        let seeds: &[&[u8]] = &[POOL_SEED, market.as_ref(), &[pool.bump]];
-        transfer(
-            &accounts.token_program.to_account_info(),
-            &accounts.vault.to_account_info(),
-            &accounts.mint.to_account_info(),
-            &accounts.destination.to_account_info(),
-            &pool.to_account_info(),
-            &[seeds],
-            covered,
-            pool.mint_decimals,
-        )?;
-    }
+    pay_from_pool(
+        pool,
+        &accounts.token_program.to_account_info(),
+        &accounts.vault.to_account_info(),
+        &accounts.mint.to_account_info(),
+        &accounts.destination.to_account_info(),
+        covered,
+    )?;
 
     pool.capital = pool.capital.safe_sub(covered)?;
     let stats = &mut pool.loss_stats;

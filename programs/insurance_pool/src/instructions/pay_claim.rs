@@ -1,5 +1,5 @@
 use crate::prelude::*;
-use crate::token::transfer;
+use crate::token::pay_from_pool;
 
 /// Anyone, after the hold-up window: pays an approved claim `min(amount, capital)` into
 /// the claimant's token account, records any unpaid remainder and releases the
@@ -58,20 +58,14 @@ pub fn handle_pay_claim(ctx: Context<PayClaim>) -> Result<()> {
     let pool = &mut a.pool;
     let claim = &mut a.claim;
     let paid = claim.amount.min(pool.capital);
-    if paid > 0 {
-        let market = pool.market;
-        let seeds: &[&[u8]] = &[POOL_SEED, market.as_ref(), &[pool.bump]];
-        transfer(
-            &a.token_program.to_account_info(),
-            &a.vault.to_account_info(),
-            &a.mint.to_account_info(),
-            &a.claimant_token.to_account_info(),
-            &pool.to_account_info(),
-            &[seeds],
-            paid,
-            pool.mint_decimals,
-        )?;
-    }
+    pay_from_pool(
+        pool,
+        &a.token_program.to_account_info(),
+        &a.vault.to_account_info(),
+        &a.mint.to_account_info(),
+        &a.claimant_token.to_account_info(),
+        paid,
+    )?;
     pool.capital = pool.capital.safe_sub(paid)?;
     pool.reserved_for_claims = pool.reserved_for_claims.safe_sub(claim.amount)?;
     pool.total_claims_paid = pool.total_claims_paid.safe_add(paid)?;

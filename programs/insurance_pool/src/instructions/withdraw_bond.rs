@@ -1,5 +1,5 @@
 use crate::prelude::*;
-use crate::token::transfer;
+use crate::token::pay_from_pool;
 
 /// Anyone, once a claim is settled: returns its bond to the claimant's token account
 /// (Approved, Paid, Cancelled, or Rejected without fraud), or slashes it into the
@@ -56,25 +56,19 @@ pub fn handle_withdraw_bond(ctx: Context<WithdrawBond>) -> Result<()> {
     let claim = &mut a.claim;
     let returned = bond_returned(claim);
     let bond = claim.bond;
-    if bond > 0 {
-        let market = pool.market;
-        let seeds: &[&[u8]] = &[POOL_SEED, market.as_ref(), &[pool.bump]];
-        let to = if returned {
-            a.claimant_token.to_account_info()
-        } else {
-            a.vault.to_account_info()
-        };
-        transfer(
-            &a.token_program.to_account_info(),
-            &a.bond_vault.to_account_info(),
-            &a.mint.to_account_info(),
-            &to,
-            &pool.to_account_info(),
-            &[seeds],
-            bond,
-            pool.mint_decimals,
-        )?;
-    }
+    let to = if returned {
+        a.claimant_token.to_account_info()
+    } else {
+        a.vault.to_account_info()
+    };
+    pay_from_pool(
+        pool,
+        &a.token_program.to_account_info(),
+        &a.bond_vault.to_account_info(),
+        &a.mint.to_account_info(),
+        &to,
+        bond,
+    )?;
     pool.bonds_held = pool.bonds_held.safe_sub(bond)?;
     if !returned {
         pool.capital = pool.capital.safe_add(bond)?;

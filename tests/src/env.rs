@@ -20,8 +20,8 @@ use spl_token_2022::extension::ExtensionType;
 
 use insurance_pool::state::{Pool, PoolParams, PremiumQuote, Underwriter};
 
-use crate::ix::{self, PoolKeys};
 use crate::runtime::{self, Runtime};
+use insurance_pool_sdk::ix::{self, PoolKeys};
 
 pub use anchor_spl::token::ID as TOKEN;
 pub use anchor_spl::token_2022::ID as TOKEN_2022;
@@ -233,7 +233,18 @@ impl TestEnv {
                 outcome.logs
             ),
             Err((TransactionError::InstructionError(_, err), logs)) => {
-                assert_eq!(err, expected, "wrong error; logs: {logs:#?}")
+                let name = |e: &InstructionError| match e {
+                    InstructionError::Custom(c) => insurance_pool_sdk::errors::decode(*c)
+                        .map_or_else(|| format!("Custom({c})"), |d| d.to_string()),
+                    other => format!("{other:?}"),
+                };
+                assert_eq!(
+                    err,
+                    expected,
+                    "wrong error: got {}, expected {}; logs: {logs:#?}",
+                    name(&err),
+                    name(&expected)
+                )
             }
             Err((err, logs)) => panic!("expected {expected:?}, got {err:?}; logs: {logs:#?}"),
         }

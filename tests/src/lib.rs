@@ -6,9 +6,10 @@
 //! scenarios.
 
 pub mod env;
-pub mod exchange;
-pub mod ix;
 pub mod runtime;
+
+/// Instruction builders come from the SDK (one definition for tests, CLI and users).
+pub use insurance_pool_sdk::{exchange, ix};
 
 pub use env::*;
 pub use ix::*;

@@ -1,0 +1,21 @@
+//! Rust SDK of the segregated insurance pool.
+//!
+//! - [`pda`]: every program address;
+//! - [`ix`]: an instruction builder for every instruction, and [`exchange`] for the
+//!   example exchange;
+//! - [`decode_account`] and the account types in [`state`];
+//! - [`errors`]: custom error code → name and message;
+//! - [`math`]: the program's own share, premium, exposure, shortfall and governance
+//!   math (re-exported from the program crate: one source of truth).
+
+pub mod errors;
+pub mod exchange;
+pub mod ix;
+
+pub use insurance_pool::instructions::{ShortfallCover, UpdateProtocolArgs};
+pub use insurance_pool::{constants, events, math, pda, state, ID};
+
+/// Decodes an Anchor account of type `T` from its raw data (discriminator checked).
+pub fn decode_account<T: anchor_lang::AccountDeserialize>(data: &[u8]) -> anchor_lang::Result<T> {
+    T::try_deserialize(&mut &data[..])
+}

@@ -49,7 +49,7 @@ elif [ "$sbf" -ne 0 ]; then
 fi
 
 section "SBF suite (target/deploy/insurance_pool.so)"
-run sbf env POOL_TEST_RUNTIME=sbf cargo test --locked -p insurance-pool-tests
+run sbf env POOL_TEST_RUNTIME=sbf cargo test --locked -p insurance-pool-tests -p insurance-pool-cli
 
 section "compute units (SBF)"
 cargo run --locked -q -p insurance-pool-tests --bin cu-bench 2>/dev/null | grep -v '^Instruction:'

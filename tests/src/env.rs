@@ -113,7 +113,12 @@ pub struct TestEnv {
 impl TestEnv {
     /// A fresh bank with `initialize_protocol` already run.
     pub async fn new() -> Self {
-        let mut env = Self::uninitialized().await;
+        Self::with_runtime(runtime::selected_runtime()).await
+    }
+
+    /// [`Self::new`] on a given runtime.
+    pub async fn with_runtime(runtime: Runtime) -> Self {
+        let mut env = Self::uninitialized_with(runtime, &[]).await;
         let ix =
             ix::initialize_protocol(&env.payer(), env.authority.pubkey(), env.guardian.pubkey());
         env.ok(&[ix], &[]).await;

@@ -1,0 +1,647 @@
+//! `insurance-pool`: the operator, underwriter, member and voter CLI, following Solana
+//! CLI conventions (`--url/-u` with `localhost`/`devnet`/`mainnet-beta` shorthands,
+//! `--keypair/-k`, `--json` on every read), and the narrated `demo`.
+
+mod demo;
+mod render;
+
+use std::str::FromStr;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
+use base64::Engine;
+use clap::{Args, Parser, Subcommand};
+use insurance_pool_sdk::ix::{self, PoolKeys};
+use insurance_pool_sdk::state::{Claim, ExchangeLimits, Member, Pool, PremiumQuote, Underwriter};
+use insurance_pool_sdk::{errors, pda};
+use serde_json::Value;
+use solana_keypair::{read_keypair_file, Keypair};
+use solana_rpc_client::rpc_client::RpcClient;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+/// Segregated insurance pools for Solana derivatives venues.
+#[derive(Parser, Debug)]
+#[command(name = "insurance-pool", version)]
+pub struct Cli {
+    /// JSON-RPC URL or moniker: localhost, devnet, mainnet-beta.
+    #[arg(short = 'u', long = "url", global = true, default_value = "localhost")]
+    pub url: String,
+    /// Signer keypair file.
+    #[arg(short = 'k', long = "keypair", global = true)]
+    pub keypair: Option<String>,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A market's pool, named by the market address.
+#[derive(Args, Debug, Clone)]
+pub struct MarketArg {
+    /// Market address (the pool is `["pool", market]`).
+    pub market: Pubkey,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the narrated demo on an embedded Solana runtime (no validator, no keys).
+    Demo,
+    /// List every pool.
+    Pools,
+    /// One pool in detail.
+    Pool(MarketArg),
+    /// An underwriter position (default: the signer's).
+    Underwriter {
+        market: Pubkey,
+        #[arg(long)]
+        owner: Option<Pubkey>,
+    },
+    /// A member's coverage (default: the signer's).
+    Member {
+        market: Pubkey,
+        #[arg(long)]
+        owner: Option<Pubkey>,
+    },
+    /// A pool's claims with tallies against quorum and threshold.
+    Claims(MarketArg),
+    /// Quote cover of `notional` (simulated, moves nothing).
+    Quote { market: Pubkey, notional: u64 },
+    /// Create the protocol singleton.
+    Init {
+        #[arg(long)]
+        authority: Pubkey,
+        #[arg(long)]
+        guardian: Pubkey,
+    },
+    /// Create a market's pool (default parameters of the SDK).
+    CreatePool {
+        market: Pubkey,
+        #[arg(long)]
+        mint: Pubkey,
+        /// SPL Token (default) or Token-2022.
+        #[arg(long, default_value = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")]
+        token_program: Pubkey,
+    },
+    /// Set pause bits (protocol-wide, or one pool with --market).
+    Pause {
+        flags: u8,
+        #[arg(long)]
+        market: Option<Pubkey>,
+    },
+    /// Deposit into a pool.
+    Deposit {
+        market: Pubkey,
+        amount: u64,
+        #[arg(long, default_value_t = 0)]
+        min_shares: u64,
+        #[arg(long)]
+        token_account: Option<Pubkey>,
+    },
+    /// Start the withdrawal cooldown on `shares`.
+    RequestWithdrawal { market: Pubkey, shares: u64 },
+    /// Cancel the pending withdrawal.
+    CancelWithdrawal(MarketArg),
+    /// Complete the pending withdrawal.
+    CompleteWithdrawal {
+        market: Pubkey,
+        #[arg(long)]
+        token_account: Option<Pubkey>,
+    },
+    /// Buy cover.
+    Contribute {
+        market: Pubkey,
+        notional: u64,
+        #[arg(long)]
+        max_premium: u64,
+        #[arg(long)]
+        token_account: Option<Pubkey>,
+        #[arg(long)]
+        treasury_token: Option<Pubkey>,
+    },
+    /// Register an exchange authority for a pool.
+    RegisterExchange {
+        market: Pubkey,
+        #[arg(long)]
+        exchange_authority: Pubkey,
+        #[arg(long)]
+        destination: Pubkey,
+        #[arg(long)]
+        per_event_cap: u64,
+        #[arg(long)]
+        per_epoch_cap: u64,
+        #[arg(long, default_value_t = 86_400)]
+        epoch_length: i64,
+    },
+    /// File a claim with a bond.
+    FileClaim {
+        market: Pubkey,
+        amount: u64,
+        /// 32-byte evidence hash, hex.
+        #[arg(long)]
+        evidence_hash: String,
+        #[arg(long, default_value = "")]
+        uri: String,
+        #[arg(long)]
+        token_account: Option<Pubkey>,
+    },
+    /// Vote on a claim.
+    Vote {
+        market: Pubkey,
+        claim_id: u64,
+        #[arg(long, conflicts_with = "reject", required_unless_present = "reject")]
+        approve: bool,
+        #[arg(long)]
+        reject: bool,
+    },
+    /// Count a claim's vote after its voting period.
+    Finalize { market: Pubkey, claim_id: u64 },
+    /// Guardian: veto an approved claim during its hold-up.
+    Veto { market: Pubkey, claim_id: u64 },
+    /// Pay an approved claim after its hold-up.
+    Pay { market: Pubkey, claim_id: u64 },
+    /// Return or slash a settled claim's bond.
+    WithdrawBond { market: Pubkey, claim_id: u64 },
+}
+
+/// Expands the Solana CLI URL monikers.
+pub fn resolve_url(url: &str) -> String {
+    match url {
+        "localhost" | "l" => "http://127.0.0.1:8899".into(),
+        "devnet" | "d" => "https://api.devnet.solana.com".into(),
+        "mainnet-beta" | "m" => "https://api.mainnet-beta.solana.com".into(),
+        "testnet" | "t" => "https://api.testnet.solana.com".into(),
+        other => other.into(),
+    }
+}
+
+/// The associated token account of `owner` for `mint` under `token_program`.
+pub fn associated_token(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
+    let ata_program =
+        Pubkey::from_str("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL").expect("valid id");
+    Pubkey::find_program_address(
+        &[owner.as_ref(), token_program.as_ref(), mint.as_ref()],
+        &ata_program,
+    )
+    .0
+}
+
+struct Ctx {
+    rpc: RpcClient,
+    keypair_path: Option<String>,
+    json: bool,
+}
+
+type CliResult<T> = Result<T, String>;
+
+impl Ctx {
+    fn signer(&self) -> CliResult<Keypair> {
+        let path = match &self.keypair_path {
+            Some(p) => p.clone(),
+            None => format!(
+                "{}/.config/solana/id.json",
+                std::env::var("HOME").unwrap_or_default()
+            ),
+        };
+        read_keypair_file(&path).map_err(|e| format!("cannot read keypair {path}: {e}"))
+    }
+
+    fn fetch<T: AccountDeserialize>(&self, key: &Pubkey) -> CliResult<T> {
+        let data = self
+            .rpc
+            .get_account_data(key)
+            .map_err(|e| format!("{key}: {e}"))?;
+        T::try_deserialize(&mut data.as_slice()).map_err(|e| format!("{key}: {e}"))
+    }
+
+    fn now(&self) -> CliResult<i64> {
+        let slot = self.rpc.get_slot().map_err(|e| e.to_string())?;
+        self.rpc.get_block_time(slot).map_err(|e| e.to_string())
+    }
+
+    fn pool_keys(&self, market: &Pubkey) -> CliResult<(PoolKeys, Pool)> {
+        let address = pda::pool(market).0;
+        let pool: Pool = self.fetch(&address)?;
+        let mut keys = PoolKeys::new(*market, pool.mint, pool.token_program);
+        keys.vault = pool.vault;
+        Ok((keys, pool))
+    }
+
+    fn print(&self, value: &Value, rows_columns: Option<(&[Value], &[&str])>) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).unwrap_or_default()
+            );
+        } else if let Some((rows, columns)) = rows_columns {
+            println!("{}", render::table(rows, columns));
+        } else {
+            println!("{}", render::detail(value));
+        }
+    }
+
+    /// Signs with the keypair, sends, and prints the signature (decoded program errors
+    /// on failure).
+    fn send(&self, ixs: &[Instruction], signer: &Keypair) -> CliResult<()> {
+        let blockhash = self.rpc.get_latest_blockhash().map_err(|e| e.to_string())?;
+        let tx =
+            Transaction::new_signed_with_payer(ixs, Some(&signer.pubkey()), &[signer], blockhash);
+        match self.rpc.send_and_confirm_transaction(&tx) {
+            Ok(signature) => {
+                println!("signature: {signature}");
+                Ok(())
+            }
+            Err(e) => Err(explain(&e.to_string())),
+        }
+    }
+}
+
+/// Replaces a `custom program error: 0x…` in an RPC error with the error's name and
+/// message.
+pub fn explain(message: &str) -> String {
+    let code = message
+        .split("custom program error: 0x")
+        .nth(1)
+        .and_then(|rest| {
+            u32::from_str_radix(rest.split(|c: char| !c.is_ascii_hexdigit()).next()?, 16).ok()
+        });
+    match code.and_then(errors::decode) {
+        Some(decoded) => format!("{decoded}\n({message})"),
+        None => message.to_string(),
+    }
+}
+
+fn all_pools(ctx: &Ctx) -> CliResult<Vec<(Pubkey, Pool)>> {
+    let accounts = ctx
+        .rpc
+        .get_program_accounts(&insurance_pool_sdk::ID)
+        .map_err(|e| e.to_string())?;
+    Ok(accounts
+        .into_iter()
+        .filter(|(_, a)| a.data.starts_with(Pool::DISCRIMINATOR))
+        .filter_map(|(k, a)| {
+            Pool::try_deserialize(&mut a.data.as_slice())
+                .ok()
+                .map(|p| (k, p))
+        })
+        .collect())
+}
+
+fn run(cli: Cli) -> CliResult<()> {
+    if let Command::Demo = cli.command {
+        return demo::run();
+    }
+    let ctx = Ctx {
+        rpc: RpcClient::new_with_commitment(
+            resolve_url(&cli.url),
+            solana_commitment_config::CommitmentConfig::confirmed(),
+        ),
+        keypair_path: cli.keypair.clone(),
+        json: cli.json,
+    };
+    let claim_key = |market: &Pubkey, id: u64| pda::claim(&pda::pool(market).0, id).0;
+    match cli.command {
+        Command::Demo => unreachable!("handled above"),
+        Command::Pools => {
+            let now = ctx.now()?;
+            let rows: Vec<Value> = all_pools(&ctx)?
+                .iter()
+                .map(|(k, p)| render::pool(&k.to_string(), p, now))
+                .collect();
+            let columns = [
+                "market",
+                "mint",
+                "capital",
+                "shares",
+                "share_price",
+                "utilisation_bps",
+                "rate_bps",
+                "losses",
+                "paused",
+            ];
+            ctx.print(&Value::Array(rows.clone()), Some((&rows, &columns)));
+        }
+        Command::Pool(m) => {
+            let (keys, pool) = ctx.pool_keys(&m.market)?;
+            ctx.print(
+                &render::pool(&keys.pool.to_string(), &pool, ctx.now()?),
+                None,
+            );
+        }
+        Command::Underwriter { market, owner } => {
+            let owner = match owner {
+                Some(o) => o,
+                None => ctx.signer()?.pubkey(),
+            };
+            let (keys, pool) = ctx.pool_keys(&market)?;
+            let address = keys.underwriter(&owner);
+            let u: Underwriter = ctx.fetch(&address)?;
+            ctx.print(&render::underwriter(&address.to_string(), &u, &pool), None);
+        }
+        Command::Member { market, owner } => {
+            let owner = match owner {
+                Some(o) => o,
+                None => ctx.signer()?.pubkey(),
+            };
+            let (keys, _) = ctx.pool_keys(&market)?;
+            let address = keys.member(&owner);
+            let m: Member = ctx.fetch(&address)?;
+            ctx.print(&render::member(&address.to_string(), &m, ctx.now()?), None);
+        }
+        Command::Claims(m) => {
+            let (_, pool) = ctx.pool_keys(&m.market)?;
+            let mut rows = Vec::new();
+            for id in 0..pool.claim_count {
+                let address = claim_key(&m.market, id);
+                let c: Claim = ctx.fetch(&address)?;
+                rows.push(render::claim(&address.to_string(), &c, &pool));
+            }
+            let columns = [
+                "id",
+                "status",
+                "amount",
+                "turnout_bps",
+                "quorum_bps",
+                "yes_weight",
+                "no_weight",
+                "voting_ends_at",
+                "holdup_ends_at",
+            ];
+            ctx.print(&Value::Array(rows.clone()), Some((&rows, &columns)));
+        }
+        Command::Quote { market, notional } => {
+            let (keys, _) = ctx.pool_keys(&market)?;
+            let payer = ctx.signer()?;
+            let member = keys.member(&payer.pubkey());
+            let member = ctx.rpc.get_account(&member).ok().map(|_| member);
+            let ix = ix::quote_premium(&keys, member, notional);
+            let blockhash = ctx.rpc.get_latest_blockhash().map_err(|e| e.to_string())?;
+            let tx = Transaction::new_signed_with_payer(
+                &[ix],
+                Some(&payer.pubkey()),
+                &[&payer],
+                blockhash,
+            );
+            let sim = ctx
+                .rpc
+                .simulate_transaction(&tx)
+                .map_err(|e| e.to_string())?
+                .value;
+            if let Some(err) = sim.err {
+                return Err(explain(&format!("{err:?}")));
+            }
+            let data = sim.return_data.ok_or("no return data")?.data.0;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .map_err(|e| e.to_string())?;
+            let q = PremiumQuote::deserialize(&mut bytes.as_slice()).map_err(|e| e.to_string())?;
+            ctx.print(
+                &serde_json::json!({
+                    "premium": q.premium, "rate_bps": q.rate_bps, "target_rate_bps": q.target_rate_bps,
+                    "utilisation_bps": q.utilisation_bps, "covered_secs": q.covered_secs,
+                    "coverage_expiry": q.coverage_expiry,
+                }),
+                None,
+            );
+        }
+        command => write(&ctx, command)?,
+    }
+    Ok(())
+}
+
+/// The write commands: build, sign, send, then print the resulting state.
+fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
+    let signer = ctx.signer()?;
+    let me = signer.pubkey();
+    let token_of = |keys: &PoolKeys, given: Option<Pubkey>, owner: &Pubkey| {
+        given.unwrap_or_else(|| associated_token(owner, &keys.mint, &keys.token_program))
+    };
+    let hex32 = |s: &str| -> CliResult<[u8; 32]> {
+        let bytes: Result<Vec<u8>, _> = (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(s.get(i..i + 2).unwrap_or("x"), 16))
+            .collect();
+        bytes
+            .map_err(|_| "evidence hash must be hex".to_string())?
+            .try_into()
+            .map_err(|_| "evidence hash must be 32 bytes".to_string())
+    };
+    let (ixs, market) = match command {
+        Command::Init {
+            authority,
+            guardian,
+        } => (
+            vec![ix::initialize_protocol(&me, authority, guardian)],
+            None,
+        ),
+        Command::CreatePool {
+            market,
+            mint,
+            token_program,
+        } => {
+            let keys = PoolKeys::new(market, mint, token_program);
+            (
+                vec![ix::create_pool(&me, &me, &keys, ix::default_params())],
+                Some(market),
+            )
+        }
+        Command::Pause {
+            flags,
+            market: None,
+        } => (vec![ix::set_protocol_pause(&me, flags)], None),
+        Command::Pause {
+            flags,
+            market: Some(market),
+        } => {
+            let (keys, _) = ctx.pool_keys(&market)?;
+            (vec![ix::set_pool_pause(&me, &keys, flags)], Some(market))
+        }
+        Command::Deposit {
+            market,
+            amount,
+            min_shares,
+            token_account,
+        } => {
+            let (keys, _) = ctx.pool_keys(&market)?;
+            (
+                vec![ix::deposit(
+                    &me,
+                    &keys,
+                    &token_of(&keys, token_account, &me),
+                    amount,
+                    min_shares,
+                )],
+                Some(market),
+            )
+        }
+        Command::RequestWithdrawal { market, shares } => {
+            let (keys, _) = ctx.pool_keys(&market)?;
+            (
+                vec![ix::request_withdrawal(&me, &keys, shares)],
+                Some(market),
+            )
+        }
+        Command::CancelWithdrawal(m) => {
+            let (keys, _) = ctx.pool_keys(&m.market)?;
+            (vec![ix::cancel_withdrawal(&me, &keys)], Some(m.market))
+        }
+        Command::CompleteWithdrawal {
+            market,
+            token_account,
+        } => {
+            let (keys, _) = ctx.pool_keys(&market)?;
+            (
+                vec![ix::complete_withdrawal(
+                    &me,
+                    &keys,
+                    &token_of(&keys, token_account, &me),
+                )],
+                Some(market),
+            )
+        }
+        Command::Contribute {
+            market,
+            notional,
+            max_premium,
+            token_account,
+            treasury_token,
+        } => {
+            let (keys, _) = ctx.pool_keys(&market)?;
+            let token = token_of(&keys, token_account, &me);
+            (
+                vec![ix::contribute_premium(
+                    &me,
+                    &keys,
+                    &token,
+                    treasury_token,
+                    notional,
+                    max_premium,
+                )],
+                Some(market),
+            )
+        }
+        Command::RegisterExchange {
+            market,
+            exchange_authority,
+            destination,
+            per_event_cap,
+            per_epoch_cap,
+            epoch_length,
+        } => {
+            let (keys, _) = ctx.pool_keys(&market)?;
+            let limits = ExchangeLimits {
+                per_event_cap,
+                per_epoch_cap,
+                epoch_length,
+            };
+            (
+                vec![ix::register_exchange(
+                    &me,
+                    &me,
+                    &keys,
+                    exchange_authority,
+                    &destination,
+                    limits,
+                )],
+                Some(market),
+            )
+        }
+        Command::FileClaim {
+            market,
+            amount,
+            evidence_hash,
+            uri,
+            token_account,
+        } => {
+            let (keys, pool) = ctx.pool_keys(&market)?;
+            let token = token_of(&keys, token_account, &me);
+            let hash = hex32(&evidence_hash)?;
+            (
+                vec![ix::file_claim(
+                    &me,
+                    &keys,
+                    pool.claim_count,
+                    &token,
+                    amount,
+                    hash,
+                    &uri,
+                )],
+                Some(market),
+            )
+        }
+        Command::Vote {
+            market,
+            claim_id,
+            approve,
+            ..
+        } => {
+            let (keys, _) = ctx.pool_keys(&market)?;
+            (
+                vec![ix::cast_vote(
+                    &me,
+                    &keys,
+                    &ix::claim_address(&keys, claim_id),
+                    approve,
+                )],
+                Some(market),
+            )
+        }
+        Command::Finalize { market, claim_id } => {
+            let (keys, _) = ctx.pool_keys(&market)?;
+            let claim = ix::claim_address(&keys, claim_id);
+            let c: Claim = ctx.fetch(&claim)?;
+            (
+                vec![ix::finalize_claim(&keys, &claim, &c.claimant)],
+                Some(market),
+            )
+        }
+        Command::Veto { market, claim_id } => {
+            let (keys, _) = ctx.pool_keys(&market)?;
+            let claim = ix::claim_address(&keys, claim_id);
+            let c: Claim = ctx.fetch(&claim)?;
+            (
+                vec![ix::veto_claim(&me, &keys, &claim, &c.claimant)],
+                Some(market),
+            )
+        }
+        Command::Pay { market, claim_id } => {
+            let (keys, _) = ctx.pool_keys(&market)?;
+            let claim = ix::claim_address(&keys, claim_id);
+            let c: Claim = ctx.fetch(&claim)?;
+            let token = associated_token(&c.claimant, &keys.mint, &keys.token_program);
+            (
+                vec![ix::pay_claim(&keys, &claim, &c.claimant, &token)],
+                Some(market),
+            )
+        }
+        Command::WithdrawBond { market, claim_id } => {
+            let (keys, _) = ctx.pool_keys(&market)?;
+            let claim = ix::claim_address(&keys, claim_id);
+            let c: Claim = ctx.fetch(&claim)?;
+            let token = associated_token(&c.claimant, &keys.mint, &keys.token_program);
+            (vec![ix::withdraw_bond(&keys, &claim, &token)], Some(market))
+        }
+        other => return Err(format!("not a write command: {other:?}")),
+    };
+    ctx.send(&ixs, &signer)?;
+    if let Some(market) = market {
+        let (keys, pool) = ctx.pool_keys(&market)?;
+        ctx.print(
+            &render::pool(&keys.pool.to_string(), &pool, ctx.now()?),
+            None,
+        );
+    }
+    Ok(())
+}
+
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests;

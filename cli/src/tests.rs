@@ -1,0 +1,153 @@
+//! CLI tests: argument parsing, URL monikers, error decoding, the JSON and table output
+//! of the read commands (rendered from real accounts of an in-process bank), and the
+//! demo's final checks.
+
+use clap::Parser;
+use insurance_pool_tests::*;
+
+use crate::{explain, render, resolve_url, Cli, Command};
+
+#[test]
+fn parses_solana_cli_conventions() {
+    let market = Pubkey::new_unique();
+    let cli = Cli::try_parse_from([
+        "insurance-pool",
+        "-u",
+        "devnet",
+        "--json",
+        "pool",
+        &market.to_string(),
+    ])
+    .unwrap();
+    assert_eq!(cli.url, "devnet");
+    assert!(cli.json);
+    assert!(matches!(cli.command, Command::Pool(ref m) if m.market == market));
+    let cli = Cli::try_parse_from(["insurance-pool", "pools", "-k", "/tmp/k.json"]).unwrap();
+    assert_eq!(
+        (cli.url.as_str(), cli.keypair.as_deref(), cli.json),
+        ("localhost", Some("/tmp/k.json"), false)
+    );
+    let cli = Cli::try_parse_from([
+        "insurance-pool",
+        "deposit",
+        &market.to_string(),
+        "100",
+        "--min-shares",
+        "5",
+    ])
+    .unwrap();
+    assert!(matches!(
+        cli.command,
+        Command::Deposit {
+            amount: 100,
+            min_shares: 5,
+            ..
+        }
+    ));
+    // A vote needs exactly one side; bad pubkeys and amounts are refused.
+    assert!(Cli::try_parse_from(["insurance-pool", "vote", &market.to_string(), "0"]).is_err());
+    assert!(Cli::try_parse_from([
+        "insurance-pool",
+        "vote",
+        &market.to_string(),
+        "0",
+        "--approve",
+        "--reject"
+    ])
+    .is_err());
+    assert!(Cli::try_parse_from([
+        "insurance-pool",
+        "vote",
+        &market.to_string(),
+        "0",
+        "--reject"
+    ])
+    .is_ok());
+    assert!(Cli::try_parse_from(["insurance-pool", "pool", "not-a-key"]).is_err());
+    assert!(Cli::try_parse_from(["insurance-pool", "deposit", &market.to_string(), "-1"]).is_err());
+    assert!(matches!(
+        Cli::try_parse_from(["insurance-pool", "demo"])
+            .unwrap()
+            .command,
+        Command::Demo
+    ));
+}
+
+#[test]
+fn url_monikers_and_error_decoding() {
+    assert_eq!(resolve_url("localhost"), "http://127.0.0.1:8899");
+    assert_eq!(
+        resolve_url("mainnet-beta"),
+        "https://api.mainnet-beta.solana.com"
+    );
+    assert_eq!(resolve_url("http://x:1"), "http://x:1");
+    let explained = explain("Error processing Instruction 0: custom program error: 0x1771");
+    assert!(
+        explained.starts_with("Unauthorized (6001): Signer is not the protocol authority"),
+        "{explained}"
+    );
+    assert_eq!(explain("connection refused"), "connection refused");
+}
+
+#[tokio::test]
+async fn read_commands_render_real_accounts() {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    let alice = env.user(&pool, 10_000).await;
+    env.deposit(&alice, &pool, 10_000).await;
+    let trader = env.user(&pool, 1_000).await;
+    let ix = contribute_premium(
+        &trader.pubkey(),
+        &pool,
+        &trader.token,
+        None,
+        4_000,
+        u64::MAX,
+    );
+    env.ok(&[ix], &[&trader.key]).await;
+    let now = env.now().await;
+    let state = env.pool(&pool).await;
+
+    let json = render::pool(&pool.pool.to_string(), &state, now);
+    assert_eq!(json["market"], pool.market.to_string());
+    assert_eq!(json["capital"], 10_020);
+    assert_eq!(json["shares"], 10_000_000_000u64);
+    assert_eq!(json["exposure"], 4_000);
+    assert_eq!(json["utilisation_bps"], 3_993);
+    assert_eq!(json["rate_bps"], 50);
+    assert_eq!(json["share_price"], 1);
+    assert_eq!(json["losses"]["count"], 0);
+    let table = render::table(
+        std::slice::from_ref(&json),
+        &["market", "capital", "utilisation_bps"],
+    );
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[0].starts_with("market") && lines[2].contains("10020") && lines[2].contains("3993")
+    );
+    assert!(render::detail(&json).contains("capital"));
+
+    let u = env.underwriter(&pool, &alice.pubkey()).await;
+    let json = render::underwriter("u", &u, &state);
+    assert_eq!(
+        (json["shares"].as_u64(), json["value"].as_u64()),
+        (Some(10_000_000_000), Some(10_019))
+    );
+    let m: Member = env.fetch(pool.member(&trader.pubkey())).await;
+    let json = render::member("m", &m, now);
+    assert_eq!(
+        (json["covered_amount"].as_u64(), json["covered"].as_bool()),
+        (Some(4_000), Some(true))
+    );
+    // After expiry the member shows no cover.
+    let json = render::member("m", &m, m.coverage_expiry);
+    assert_eq!(json["covered_amount"], 0);
+}
+
+#[tokio::test]
+async fn demo_ends_with_its_checks_passing() {
+    crate::demo::run_on(runtime::selected_runtime())
+        .await
+        .unwrap();
+}

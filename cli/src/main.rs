@@ -85,6 +85,30 @@ pub enum Command {
         #[arg(long, default_value = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")]
         token_program: Pubkey,
     },
+    /// Change a pool's parameters (unset flags keep their current value).
+    UpdateParams {
+        market: Pubkey,
+        #[arg(long)]
+        withdrawal_cooldown: Option<i64>,
+        #[arg(long)]
+        deposit_cap: Option<u64>,
+        #[arg(long)]
+        min_deposit: Option<u64>,
+        #[arg(long)]
+        base_rate: Option<u64>,
+        #[arg(long)]
+        min_rate: Option<u64>,
+        #[arg(long)]
+        max_rate: Option<u64>,
+        #[arg(long)]
+        max_rate_change_per_day: Option<u64>,
+        #[arg(long)]
+        coverage_duration: Option<i64>,
+        #[arg(long)]
+        max_exposure_bps: Option<u64>,
+        #[arg(long)]
+        min_reserve: Option<u64>,
+    },
     /// Set pause bits (protocol-wide, or one pool with --market).
     Pause {
         flags: u8,
@@ -446,6 +470,34 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
                 vec![ix::create_pool(&me, &me, &keys, ix::default_params())],
                 Some(market),
             )
+        }
+        Command::UpdateParams {
+            market,
+            withdrawal_cooldown,
+            deposit_cap,
+            min_deposit,
+            base_rate,
+            min_rate,
+            max_rate,
+            max_rate_change_per_day,
+            coverage_duration,
+            max_exposure_bps,
+            min_reserve,
+        } => {
+            let (keys, pool) = ctx.pool_keys(&market)?;
+            let mut p = pool.params;
+            p.withdrawal_cooldown = withdrawal_cooldown.unwrap_or(p.withdrawal_cooldown);
+            p.deposit_cap = deposit_cap.unwrap_or(p.deposit_cap);
+            p.min_deposit = min_deposit.unwrap_or(p.min_deposit);
+            p.curve.base_rate = base_rate.unwrap_or(p.curve.base_rate);
+            p.curve.min_rate = min_rate.unwrap_or(p.curve.min_rate);
+            p.curve.max_rate = max_rate.unwrap_or(p.curve.max_rate);
+            p.max_rate_change_per_day =
+                max_rate_change_per_day.unwrap_or(p.max_rate_change_per_day);
+            p.coverage_duration = coverage_duration.unwrap_or(p.coverage_duration);
+            p.max_exposure_bps = max_exposure_bps.unwrap_or(p.max_exposure_bps);
+            p.min_reserve = min_reserve.unwrap_or(p.min_reserve);
+            (vec![ix::update_pool_params(&me, &keys, p)], Some(market))
         }
         Command::Pause {
             flags,

@@ -71,6 +71,22 @@ fn parses_solana_cli_conventions() {
             .command,
         Command::Demo
     ));
+    let cli = Cli::try_parse_from([
+        "insurance-pool",
+        "update-params",
+        &market.to_string(),
+        "--base-rate",
+        "75",
+    ])
+    .unwrap();
+    assert!(matches!(
+        cli.command,
+        Command::UpdateParams {
+            base_rate: Some(75),
+            deposit_cap: None,
+            ..
+        }
+    ));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Decoding program errors: a custom error code from a failed transaction to its name
 //! and message.
 
+use example_exchange::errors::ExchangeError;
 use insurance_pool::errors::InsuranceError;
 
 /// Anchor's first custom error code.
@@ -82,6 +83,39 @@ pub const ALL: &[InsuranceError] = &[
     InsuranceError::ReservedForClaims,
     InsuranceError::WrongClaim,
 ];
+
+/// Every example-exchange error, in code order (checked against its `errors.rs`).
+pub const EXCHANGE_ALL: &[ExchangeError] = &[
+    ExchangeError::MathOverflow,
+    ExchangeError::ZeroAmount,
+    ExchangeError::InvalidParams,
+    ExchangeError::InvalidOrder,
+    ExchangeError::PositionOpen,
+    ExchangeError::NoOpenPosition,
+    ExchangeError::LeverageTooHigh,
+    ExchangeError::NotLiquidatable,
+    ExchangeError::WrongInsurancePool,
+    ExchangeError::MissingCoverResult,
+];
+
+/// Decodes a custom error code raised by the example exchange program.
+pub fn decode_exchange(code: u32) -> Option<DecodedError> {
+    let e = EXCHANGE_ALL.get(code.checked_sub(ERROR_CODE_OFFSET)? as usize)?;
+    Some(DecodedError {
+        code,
+        name: e.name(),
+        message: e.to_string(),
+    })
+}
+
+/// Decodes `code` as raised by `program` (custom codes overlap between programs).
+pub fn decode_for(program: &anchor_lang::prelude::Pubkey, code: u32) -> Option<DecodedError> {
+    if *program == example_exchange::ID {
+        decode_exchange(code)
+    } else {
+        decode(code)
+    }
+}
 
 /// A decoded error: which program raised it, its name and its message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,6 +203,21 @@ mod tests {
                 e.name()
             );
         }
+    }
+
+    #[test]
+    fn the_exchange_table_matches_its_program() {
+        let source = include_str!("../../programs/example_exchange/src/errors.rs");
+        assert_eq!(EXCHANGE_ALL.len(), source.matches("#[msg(").count());
+        for (i, e) in EXCHANGE_ALL.iter().enumerate() {
+            assert_eq!(u32::from(*e), ERROR_CODE_OFFSET + i as u32);
+        }
+        let d = decode_for(&example_exchange::ID, 6007).unwrap();
+        assert_eq!(d.name, "NotLiquidatable");
+        assert_eq!(
+            decode_for(&insurance_pool::ID, 6007).unwrap().name,
+            "NotPendingAuthority"
+        );
     }
 
     #[test]

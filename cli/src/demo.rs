@@ -55,7 +55,8 @@ impl Demo {
         let mut rows: Vec<Value> = Vec::new();
         for (name, keys) in pools {
             let pool = self.env.pool(keys).await;
-            let mut row = render::pool(&keys.pool.to_string(), &pool, now);
+            let exposure: PoolExposure = self.env.fetch(keys.exposure).await;
+            let mut row = render::pool(&keys.pool.to_string(), &pool, &exposure.book, now);
             row["market"] = Value::String(name.to_string());
             row["vault_balance"] = self.env.balance(keys.vault).await.into();
             rows.push(row);

@@ -13,7 +13,10 @@ use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
 use base64::Engine;
 use clap::{Args, Parser, Subcommand};
 use insurance_pool_sdk::ix::{self, PoolKeys};
-use insurance_pool_sdk::state::{Claim, ExchangeLimits, Member, Pool, PremiumQuote, Underwriter};
+use insurance_pool_sdk::math::ExposureBook;
+use insurance_pool_sdk::state::{
+    Claim, ExchangeLimits, Member, Pool, PoolExposure, PremiumQuote, Underwriter,
+};
 use insurance_pool_sdk::{errors, pda};
 use serde_json::Value;
 use solana_keypair::{read_keypair_file, Keypair};
@@ -245,6 +248,22 @@ impl Ctx {
         self.rpc.get_block_time(slot).map_err(|e| e.to_string())
     }
 
+    /// The pool's exposure book (its own zero-copy account).
+    fn exposure(&self, pool: &Pubkey) -> CliResult<ExposureBook> {
+        let account: PoolExposure = self.fetch(&pda::exposure(pool).0)?;
+        Ok(account.book)
+    }
+
+    /// `render::pool` with the exposure fetched.
+    fn render_pool(&self, pool_address: &Pubkey, pool: &Pool, now: i64) -> CliResult<Value> {
+        Ok(render::pool(
+            &pool_address.to_string(),
+            pool,
+            &self.exposure(pool_address)?,
+            now,
+        ))
+    }
+
     fn pool_keys(&self, market: &Pubkey) -> CliResult<(PoolKeys, Pool)> {
         let address = pda::pool(market).0;
         let pool: Pool = self.fetch(&address)?;
@@ -332,8 +351,8 @@ fn run(cli: Cli) -> CliResult<()> {
             let now = ctx.now()?;
             let rows: Vec<Value> = all_pools(&ctx)?
                 .iter()
-                .map(|(k, p)| render::pool(&k.to_string(), p, now))
-                .collect();
+                .map(|(k, p)| ctx.render_pool(k, p, now))
+                .collect::<CliResult<_>>()?;
             let columns = [
                 "market",
                 "mint",
@@ -349,10 +368,7 @@ fn run(cli: Cli) -> CliResult<()> {
         }
         Command::Pool(m) => {
             let (keys, pool) = ctx.pool_keys(&m.market)?;
-            ctx.print(
-                &render::pool(&keys.pool.to_string(), &pool, ctx.now()?),
-                None,
-            );
+            ctx.print(&ctx.render_pool(&keys.pool, &pool, ctx.now()?)?, None);
         }
         Command::Underwriter { market, owner } => {
             let owner = match owner {
@@ -680,10 +696,7 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
     ctx.send(&ixs, &signer)?;
     if let Some(market) = market {
         let (keys, pool) = ctx.pool_keys(&market)?;
-        ctx.print(
-            &render::pool(&keys.pool.to_string(), &pool, ctx.now()?),
-            None,
-        );
+        ctx.print(&ctx.render_pool(&keys.pool, &pool, ctx.now()?)?, None);
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Turning decoded accounts into JSON values and human tables (pure, tested).
 
-use insurance_pool_sdk::math::{utilisation_bps, value_of_shares};
+use insurance_pool_sdk::math::{utilisation_bps, value_of_shares, ExposureBook};
 use insurance_pool_sdk::state::{Claim, Member, Pool, Underwriter};
 use serde_json::{json, Value};
 
@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 const SHARES_PER_UNIT: u64 = insurance_pool_sdk::constants::VIRTUAL_SHARES;
 
 /// One pool as JSON (`now` for utilisation: expired cover does not count).
-pub fn pool(address: &str, p: &Pool, now: i64) -> Value {
-    let exposure = p.exposure.active_at(now);
+pub fn pool(address: &str, p: &Pool, book: &ExposureBook, now: i64) -> Value {
+    let exposure = book.active_at(now);
     json!({
         "pool": address,
         "market": p.market.to_string(),

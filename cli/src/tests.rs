@@ -124,7 +124,8 @@ async fn read_commands_render_real_accounts() {
     let now = env.now().await;
     let state = env.pool(&pool).await;
 
-    let json = render::pool(&pool.pool.to_string(), &state, now);
+    let exposure: PoolExposure = env.fetch(pool.exposure).await;
+    let json = render::pool(&pool.pool.to_string(), &state, &exposure.book, now);
     assert_eq!(json["market"], pool.market.to_string());
     assert_eq!(json["capital"], 10_020);
     assert_eq!(json["shares"], 10_000_000_000u64);

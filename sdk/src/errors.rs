@@ -82,6 +82,7 @@ pub const ALL: &[InsuranceError] = &[
     InsuranceError::NotGuardian,
     InsuranceError::ReservedForClaims,
     InsuranceError::WrongClaim,
+    InsuranceError::WrongExposure,
 ];
 
 /// Every example-exchange error, in code order (checked against its `errors.rs`).

@@ -18,6 +18,7 @@ pub struct PoolKeys {
     pub mint: Pubkey,
     pub token_program: Pubkey,
     pub bond_vault: Pubkey,
+    pub exposure: Pubkey,
 }
 
 impl PoolKeys {
@@ -29,6 +30,7 @@ impl PoolKeys {
             pool,
             vault: pda::vault(&pool).0,
             bond_vault: pda::bond_vault(&pool).0,
+            exposure: pda::exposure(&pool).0,
             mint,
             token_program,
         }
@@ -163,6 +165,7 @@ pub fn create_pool(
             mint: keys.mint,
             vault: keys.vault,
             bond_vault: keys.bond_vault,
+            exposure: keys.exposure,
             token_program: keys.token_program,
             system_program: system_program::ID,
         },
@@ -251,6 +254,7 @@ pub fn quote_premium(pool: &PoolKeys, member: Option<Pubkey>, notional: u64) -> 
     build(
         accounts::QuotePremium {
             pool: pool.pool,
+            exposure: pool.exposure,
             member,
         },
         instruction::QuotePremium { notional },
@@ -272,6 +276,7 @@ pub fn contribute_premium(
             protocol: pda::protocol().0,
             pool: pool.pool,
             member: pool.member(owner),
+            exposure: pool.exposure,
             owner_token: *owner_token,
             vault: pool.vault,
             treasury_token,

@@ -314,6 +314,12 @@ impl TestEnv {
         self.fetch(keys.pool).await
     }
 
+    /// The pool's exposure book (its own zero-copy account).
+    pub async fn exposure(&mut self, keys: &PoolKeys) -> insurance_pool::math::ExposureBook {
+        let account: insurance_pool::state::PoolExposure = self.fetch(keys.exposure).await;
+        account.book
+    }
+
     pub async fn underwriter(&mut self, keys: &PoolKeys, owner: &Pubkey) -> Underwriter {
         self.fetch(keys.underwriter(owner)).await
     }

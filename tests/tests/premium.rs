@@ -84,7 +84,8 @@ async fn readme_example_quote() {
     assert_eq!(env.balance(trader.token).await, 10_000 - 1_250);
     let state = env.pool(&pool).await;
     assert_eq!((state.capital, state.total_premiums), (101_250, 1_250));
-    assert_eq!((state.exposure.total, state.rate_bps), (50_000, 250));
+    assert_eq!(state.rate_bps, 250);
+    assert_eq!(env.exposure(&pool).await.total, 50_000);
     let member: Member = env.fetch(pool.member(&t)).await;
     assert_eq!(
         (member.covered_amount, member.coverage_expiry),
@@ -207,7 +208,7 @@ async fn coverage_expiry_restores_utilisation() {
     let before: Member = env.fetch(pool.member(&trader.pubkey())).await;
     assert!(!before.is_covered(env.now().await));
     buy(&mut env, &pool, &trader, 5_000).await;
-    assert_eq!(env.pool(&pool).await.exposure.total, 5_000);
+    assert_eq!(env.exposure(&pool).await.total, 5_000);
     let member: Member = env.fetch(pool.member(&trader.pubkey())).await;
     assert_eq!(member.covered_amount, 5_000);
     assert_eq!(member.coverage_expiry, env.now().await + TERM);
@@ -239,7 +240,7 @@ async fn top_up_keeps_the_expiry_and_pays_pro_rata() {
         (member.covered_amount, member.coverage_expiry),
         (20_000, first.coverage_expiry)
     );
-    assert_eq!(env.pool(&pool).await.exposure.total, 20_000);
+    assert_eq!(env.exposure(&pool).await.total, 20_000);
 }
 
 #[tokio::test]

@@ -24,6 +24,8 @@ pub const MEMBER_SEED: &[u8] = b"member";
 /// `["exchange", pool, exchange_authority]`.
 pub const EXCHANGE_SEED: &[u8] = b"exchange";
 
+/// Seed of a pool's [`crate::state::PoolExposure`]: `["exposure", pool]`.
+pub const EXPOSURE_SEED: &[u8] = b"exposure";
 /// Seed of a pool's bond escrow token account: `["bonds", pool]`.
 pub const BOND_VAULT_SEED: &[u8] = b"bonds";
 /// Seed of a [`crate::state::Claim`]: `["claim", pool, id (u64 LE)]`.

@@ -149,4 +149,6 @@ pub enum InsuranceError {
     ReservedForClaims,
     #[msg("Claim account does not belong to this pool")]
     WrongClaim,
+    #[msg("Exposure account does not belong to this pool")]
+    WrongExposure,
 }

@@ -35,6 +35,14 @@ pub fn member(pool: &Pubkey, owner: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[MEMBER_SEED, pool.as_ref(), owner.as_ref()], &crate::ID)
 }
 
+/// `["exposure", pool]`.
+pub fn exposure(pool: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[crate::constants::EXPOSURE_SEED, pool.as_ref()],
+        &crate::ID,
+    )
+}
+
 /// `["bonds", pool]`.
 pub fn bond_vault(pool: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(

@@ -27,6 +27,8 @@ pub struct ContributePremium<'info> {
         bump,
     )]
     pub member: Box<Account<'info, Member>>,
+    #[account(mut, has_one = pool @ InsuranceError::WrongExposure)]
+    pub exposure: AccountLoader<'info, PoolExposure>,
     /// The owner's token account the premium is paid from.
     #[account(
         mut,
@@ -81,8 +83,9 @@ pub fn handle_contribute_premium(
         member.bump = ctx.bumps.member;
     }
 
-    pool.exposure.roll(now);
-    let quote = pool.quote(Some(member), notional, now)?;
+    let mut exposure = accounts.exposure.load_mut()?;
+    exposure.book.roll(now);
+    let quote = pool.quote(&exposure.book, Some(member), notional, now)?;
     require!(
         quote.premium <= max_premium,
         InsuranceError::PremiumAboveMaximum
@@ -124,7 +127,7 @@ pub fn handle_contribute_premium(
     pool.capital = pool.capital.safe_add(to_pool)?;
     pool.total_premiums = pool.total_premiums.safe_add(to_pool)?;
     pool.total_protocol_fees = pool.total_protocol_fees.safe_add(fee)?;
-    pool.exposure.add(quote.coverage_expiry, notional)?;
+    exposure.book.add(quote.coverage_expiry, notional)?;
     pool.rate_bps = quote.rate_bps;
     pool.rate_updated_at = now;
 
@@ -142,7 +145,7 @@ pub fn handle_contribute_premium(
         protocol_fee: fee,
         covered_amount: member.covered_amount,
         coverage_expiry: member.coverage_expiry,
-        pool_exposure: pool.exposure.total,
+        pool_exposure: exposure.book.total,
         pool_capital: pool.capital,
     });
     Ok(())

@@ -49,6 +49,15 @@ pub struct CreatePool<'info> {
         token::token_program = token_program,
     )]
     pub bond_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Outstanding coverage by expiry day (zero-copy).
+    #[account(
+        init,
+        payer = payer,
+        space = 8 + std::mem::size_of::<PoolExposure>(),
+        seeds = [EXPOSURE_SEED, pool.key().as_ref()],
+        bump,
+    )]
+    pub exposure: AccountLoader<'info, PoolExposure>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
@@ -71,6 +80,11 @@ pub fn handle_create_pool(
     let index = protocol.pool_count;
     protocol.pool_count = index.safe_add(1)?;
 
+    let mut exposure = ctx.accounts.exposure.load_init()?;
+    exposure.pool = ctx.accounts.pool.key();
+    exposure.book = ExposureBook::new(now);
+    drop(exposure);
+
     let pool = &mut ctx.accounts.pool;
     pool.set_inner(Pool {
         market,
@@ -85,7 +99,6 @@ pub fn handle_create_pool(
         total_deposited: 0,
         total_withdrawn: 0,
         paused: 0,
-        exposure: ExposureBook::new(now),
         rate_bps: curve_rate(&params.curve, 0),
         rate_updated_at: now,
         total_premiums: 0,

@@ -6,6 +6,8 @@ use crate::prelude::*;
 #[derive(Accounts)]
 pub struct QuotePremium<'info> {
     pub pool: Box<Account<'info, Pool>>,
+    #[account(has_one = pool @ InsuranceError::WrongExposure)]
+    pub exposure: AccountLoader<'info, PoolExposure>,
     #[account(has_one = pool @ InsuranceError::WrongMember)]
     pub member: Option<Box<Account<'info, Member>>>,
 }
@@ -20,5 +22,8 @@ impl QuotePremium<'_> {
 pub fn handle_quote_premium(ctx: Context<QuotePremium>, notional: u64) -> Result<PremiumQuote> {
     let now = Clock::get()?.unix_timestamp;
     let member = ctx.accounts.member.as_deref();
-    ctx.accounts.pool.quote(member.map(|m| &**m), notional, now)
+    let exposure = ctx.accounts.exposure.load()?;
+    ctx.accounts
+        .pool
+        .quote(&exposure.book, member.map(|m| &**m), notional, now)
 }

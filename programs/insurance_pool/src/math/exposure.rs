@@ -15,8 +15,11 @@ use super::safe_math::SafeMath;
 /// Number of daily buckets; covers may last at most `EXPOSURE_BUCKETS - 1` days.
 pub const EXPOSURE_BUCKETS: usize = 64;
 
-/// Exposure (sum of active covered amounts) with a ring of daily expiry buckets.
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+/// Exposure (sum of active covered amounts) with a ring of daily expiry buckets. Stored
+/// zero-copy in its own account ([`crate::state::PoolExposure`]) so that only premium
+/// instructions pay for reading it.
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq)]
 pub struct ExposureBook {
     /// Sum of every bucket: the pool's outstanding covered amount.
     pub total: u64,

@@ -120,6 +120,15 @@ impl PoolParams {
     }
 }
 
+/// A pool's outstanding coverage by expiry day, PDA `["exposure", pool]` (zero-copy;
+/// read only by the premium instructions).
+#[account(zero_copy)]
+#[derive(Debug)]
+pub struct PoolExposure {
+    pub pool: Pubkey,
+    pub book: ExposureBook,
+}
+
 /// Loss statistics of a pool (exchange shortfalls).
 #[derive(
     AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
@@ -187,8 +196,6 @@ pub struct Pool {
     pub total_withdrawn: u64,
     /// Pause bits for this pool only (see [`crate::constants::pause`]).
     pub paused: u8,
-    /// Outstanding coverage, bucketed by expiry day.
-    pub exposure: ExposureBook,
     /// Rate charged by the last contribution (bps): the anchor of rate smoothing.
     pub rate_bps: u64,
     /// Unix time `rate_bps` was set.
@@ -239,9 +246,15 @@ impl Pool {
     /// Quotes cover of `notional` at `now` for `member` (its active cover, if any, fixes
     /// the expiry and the premium is pro-rata to the time left). Reads the exposure as
     /// of `now` without modifying anything; refuses a cover above the exposure cap.
-    pub fn quote(&self, member: Option<&Member>, notional: u64, now: i64) -> Result<PremiumQuote> {
+    pub fn quote(
+        &self,
+        exposure: &ExposureBook,
+        member: Option<&Member>,
+        notional: u64,
+        now: i64,
+    ) -> Result<PremiumQuote> {
         let p = &self.params;
-        let exposure = self.exposure.active_at(now).safe_add(notional)?;
+        let exposure = exposure.active_at(now).safe_add(notional)?;
         require!(
             exposure as u128 * BPS as u128 <= self.capital as u128 * p.max_exposure_bps as u128,
             InsuranceError::ExposureCapExceeded

@@ -207,10 +207,15 @@ async fn main() {
         // create_pool: pool account, vault account, InitializeAccount3.
         let mint = b.env.create_mint(program).await;
         let keys = PoolKeys::new(Pubkey::new_from_array([0xA0 + n as u8; 32]), mint, program);
-        let (s1, s2) = (b.next_seed(), b.next_seed());
-        let (floor, _) = Floor::default().create(payer, 8 + Pool::INIT_SPACE, FLOOR, s1);
-        let (floor, vault) = floor.create(payer, 165, program, s2);
+        // Pool, vault, bond escrow and exposure accounts; two InitializeAccount3.
+        let seeds = [b.next_seed(), b.next_seed(), b.next_seed(), b.next_seed()];
+        let (floor, _) = Floor::default().create(payer, 8 + Pool::INIT_SPACE, FLOOR, seeds[0]);
+        let (floor, vault) = floor.create(payer, 165, program, seeds[1]);
         let floor = floor.init_token_account(vault, mint, payer, program);
+        let (floor, bonds) = floor.create(payer, 165, program, seeds[2]);
+        let floor = floor.init_token_account(bonds, mint, payer, program);
+        let exposure_space = 8 + std::mem::size_of::<PoolExposure>();
+        let (floor, _) = floor.create(payer, exposure_space, FLOOR, seeds[3]);
         b.row(
             &format!("create_pool ({label})"),
             (
@@ -218,7 +223,7 @@ async fn main() {
                 vec![&authority],
             ),
             (floor.ix(), vec![]),
-            "2 create account + InitializeAccount3",
+            "4 create account + 2 InitializeAccount3",
         )
         .await;
         b.row(

@@ -13,7 +13,6 @@ use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
 use base64::Engine;
 use clap::{Args, Parser, Subcommand};
 use insurance_pool_sdk::ix::{self, PoolKeys};
-use insurance_pool_sdk::math::ExposureBook;
 use insurance_pool_sdk::state::{
     Claim, ExchangeLimits, Member, Pool, PoolExposure, PremiumQuote, Underwriter,
 };
@@ -223,6 +222,142 @@ struct Ctx {
 
 type CliResult<T> = Result<T, String>;
 
+/// Where the read commands get accounts and time: a JSON-RPC node, or (in tests) a
+/// snapshot of the embedded runtime's accounts.
+pub trait Chain {
+    /// Raw data of an account.
+    fn account_data(&self, key: &Pubkey) -> CliResult<Vec<u8>>;
+    /// Every account the insurance program owns, with its data.
+    fn program_accounts(&self) -> CliResult<Vec<(Pubkey, Vec<u8>)>>;
+    /// Current unix time of the chain.
+    fn now(&self) -> CliResult<i64>;
+}
+
+impl Chain for RpcClient {
+    fn account_data(&self, key: &Pubkey) -> CliResult<Vec<u8>> {
+        self.get_account_data(key)
+            .map_err(|e| format!("{key}: {e}"))
+    }
+
+    fn program_accounts(&self) -> CliResult<Vec<(Pubkey, Vec<u8>)>> {
+        let accounts = self
+            .get_program_accounts(&insurance_pool_sdk::ID)
+            .map_err(|e| e.to_string())?;
+        Ok(accounts.into_iter().map(|(k, a)| (k, a.data)).collect())
+    }
+
+    fn now(&self) -> CliResult<i64> {
+        let slot = self.get_slot().map_err(|e| e.to_string())?;
+        self.get_block_time(slot).map_err(|e| e.to_string())
+    }
+}
+
+/// Decodes an Anchor account of type `T` at `key`.
+pub fn fetch<T: AccountDeserialize>(chain: &dyn Chain, key: &Pubkey) -> CliResult<T> {
+    let data = chain.account_data(key)?;
+    T::try_deserialize(&mut data.as_slice()).map_err(|e| format!("{key}: {e}"))
+}
+
+/// The addresses and state of a market's pool.
+pub fn pool_keys(chain: &dyn Chain, market: &Pubkey) -> CliResult<(PoolKeys, Pool)> {
+    let address = pda::pool(market).0;
+    let pool: Pool = fetch(chain, &address)?;
+    let mut keys = PoolKeys::new(*market, pool.mint, pool.token_program);
+    keys.vault = pool.vault;
+    Ok((keys, pool))
+}
+
+/// `render::pool` with the pool's exposure account fetched.
+fn render_pool(chain: &dyn Chain, address: &Pubkey, pool: &Pool, now: i64) -> CliResult<Value> {
+    let exposure: PoolExposure = fetch(chain, &pda::exposure(address).0)?;
+    Ok(render::pool(
+        &address.to_string(),
+        pool,
+        &exposure.book,
+        now,
+    ))
+}
+
+/// Table columns of the list reads.
+pub const POOL_COLUMNS: &[&str] = &[
+    "market",
+    "mint",
+    "capital",
+    "shares",
+    "share_price",
+    "utilisation_bps",
+    "rate_bps",
+    "losses",
+    "paused",
+];
+pub const CLAIM_COLUMNS: &[&str] = &[
+    "id",
+    "status",
+    "amount",
+    "turnout_bps",
+    "quorum_bps",
+    "yes_weight",
+    "no_weight",
+    "voting_ends_at",
+    "holdup_ends_at",
+];
+
+/// Runs a read command: its JSON output, and the table columns when it is a list.
+/// `signer` is the default owner of `underwriter` and `member`.
+pub fn read(
+    chain: &dyn Chain,
+    command: &Command,
+    signer: Option<Pubkey>,
+) -> CliResult<(Value, Option<&'static [&'static str]>)> {
+    let owner_or_signer = |owner: &Option<Pubkey>| {
+        owner
+            .or(signer)
+            .ok_or_else(|| "pass --owner or a keypair".to_string())
+    };
+    Ok(match command {
+        Command::Pools => {
+            let now = chain.now()?;
+            let mut rows = Vec::new();
+            for (key, data) in chain.program_accounts()? {
+                if !data.starts_with(Pool::DISCRIMINATOR) {
+                    continue;
+                }
+                let pool =
+                    Pool::try_deserialize(&mut data.as_slice()).map_err(|e| e.to_string())?;
+                rows.push(render_pool(chain, &key, &pool, now)?);
+            }
+            (Value::Array(rows), Some(POOL_COLUMNS))
+        }
+        Command::Pool(m) => {
+            let (keys, pool) = pool_keys(chain, &m.market)?;
+            (render_pool(chain, &keys.pool, &pool, chain.now()?)?, None)
+        }
+        Command::Underwriter { market, owner } => {
+            let (keys, pool) = pool_keys(chain, market)?;
+            let address = keys.underwriter(&owner_or_signer(owner)?);
+            let u: Underwriter = fetch(chain, &address)?;
+            (render::underwriter(&address.to_string(), &u, &pool), None)
+        }
+        Command::Member { market, owner } => {
+            let (keys, _) = pool_keys(chain, market)?;
+            let address = keys.member(&owner_or_signer(owner)?);
+            let m: Member = fetch(chain, &address)?;
+            (render::member(&address.to_string(), &m, chain.now()?), None)
+        }
+        Command::Claims(m) => {
+            let (keys, pool) = pool_keys(chain, &m.market)?;
+            let mut rows = Vec::new();
+            for id in 0..pool.claim_count {
+                let address = ix::claim_address(&keys, id);
+                let c: Claim = fetch(chain, &address)?;
+                rows.push(render::claim(&address.to_string(), &c, &pool));
+            }
+            (Value::Array(rows), Some(CLAIM_COLUMNS))
+        }
+        other => return Err(format!("not a read command: {other:?}")),
+    })
+}
+
 impl Ctx {
     fn signer(&self) -> CliResult<Keypair> {
         let path = match &self.keypair_path {
@@ -236,49 +371,20 @@ impl Ctx {
     }
 
     fn fetch<T: AccountDeserialize>(&self, key: &Pubkey) -> CliResult<T> {
-        let data = self
-            .rpc
-            .get_account_data(key)
-            .map_err(|e| format!("{key}: {e}"))?;
-        T::try_deserialize(&mut data.as_slice()).map_err(|e| format!("{key}: {e}"))
-    }
-
-    fn now(&self) -> CliResult<i64> {
-        let slot = self.rpc.get_slot().map_err(|e| e.to_string())?;
-        self.rpc.get_block_time(slot).map_err(|e| e.to_string())
-    }
-
-    /// The pool's exposure book (its own zero-copy account).
-    fn exposure(&self, pool: &Pubkey) -> CliResult<ExposureBook> {
-        let account: PoolExposure = self.fetch(&pda::exposure(pool).0)?;
-        Ok(account.book)
-    }
-
-    /// `render::pool` with the exposure fetched.
-    fn render_pool(&self, pool_address: &Pubkey, pool: &Pool, now: i64) -> CliResult<Value> {
-        Ok(render::pool(
-            &pool_address.to_string(),
-            pool,
-            &self.exposure(pool_address)?,
-            now,
-        ))
+        fetch(&self.rpc, key)
     }
 
     fn pool_keys(&self, market: &Pubkey) -> CliResult<(PoolKeys, Pool)> {
-        let address = pda::pool(market).0;
-        let pool: Pool = self.fetch(&address)?;
-        let mut keys = PoolKeys::new(*market, pool.mint, pool.token_program);
-        keys.vault = pool.vault;
-        Ok((keys, pool))
+        pool_keys(&self.rpc, market)
     }
 
-    fn print(&self, value: &Value, rows_columns: Option<(&[Value], &[&str])>) {
+    fn print(&self, value: &Value, columns: Option<&[&str]>) {
         if self.json {
             println!(
                 "{}",
                 serde_json::to_string_pretty(value).unwrap_or_default()
             );
-        } else if let Some((rows, columns)) = rows_columns {
+        } else if let (Some(columns), Some(rows)) = (columns, value.as_array()) {
             println!("{}", render::table(rows, columns));
         } else {
             println!("{}", render::detail(value));
@@ -316,22 +422,6 @@ pub fn explain(message: &str) -> String {
     }
 }
 
-fn all_pools(ctx: &Ctx) -> CliResult<Vec<(Pubkey, Pool)>> {
-    let accounts = ctx
-        .rpc
-        .get_program_accounts(&insurance_pool_sdk::ID)
-        .map_err(|e| e.to_string())?;
-    Ok(accounts
-        .into_iter()
-        .filter(|(_, a)| a.data.starts_with(Pool::DISCRIMINATOR))
-        .filter_map(|(k, a)| {
-            Pool::try_deserialize(&mut a.data.as_slice())
-                .ok()
-                .map(|p| (k, p))
-        })
-        .collect())
-}
-
 fn run(cli: Cli) -> CliResult<()> {
     if let Command::Demo = cli.command {
         return demo::run();
@@ -344,72 +434,16 @@ fn run(cli: Cli) -> CliResult<()> {
         keypair_path: cli.keypair.clone(),
         json: cli.json,
     };
-    let claim_key = |market: &Pubkey, id: u64| pda::claim(&pda::pool(market).0, id).0;
     match cli.command {
         Command::Demo => unreachable!("handled above"),
-        Command::Pools => {
-            let now = ctx.now()?;
-            let rows: Vec<Value> = all_pools(&ctx)?
-                .iter()
-                .map(|(k, p)| ctx.render_pool(k, p, now))
-                .collect::<CliResult<_>>()?;
-            let columns = [
-                "market",
-                "mint",
-                "capital",
-                "shares",
-                "share_price",
-                "utilisation_bps",
-                "rate_bps",
-                "losses",
-                "paused",
-            ];
-            ctx.print(&Value::Array(rows.clone()), Some((&rows, &columns)));
-        }
-        Command::Pool(m) => {
-            let (keys, pool) = ctx.pool_keys(&m.market)?;
-            ctx.print(&ctx.render_pool(&keys.pool, &pool, ctx.now()?)?, None);
-        }
-        Command::Underwriter { market, owner } => {
-            let owner = match owner {
-                Some(o) => o,
-                None => ctx.signer()?.pubkey(),
-            };
-            let (keys, pool) = ctx.pool_keys(&market)?;
-            let address = keys.underwriter(&owner);
-            let u: Underwriter = ctx.fetch(&address)?;
-            ctx.print(&render::underwriter(&address.to_string(), &u, &pool), None);
-        }
-        Command::Member { market, owner } => {
-            let owner = match owner {
-                Some(o) => o,
-                None => ctx.signer()?.pubkey(),
-            };
-            let (keys, _) = ctx.pool_keys(&market)?;
-            let address = keys.member(&owner);
-            let m: Member = ctx.fetch(&address)?;
-            ctx.print(&render::member(&address.to_string(), &m, ctx.now()?), None);
-        }
-        Command::Claims(m) => {
-            let (_, pool) = ctx.pool_keys(&m.market)?;
-            let mut rows = Vec::new();
-            for id in 0..pool.claim_count {
-                let address = claim_key(&m.market, id);
-                let c: Claim = ctx.fetch(&address)?;
-                rows.push(render::claim(&address.to_string(), &c, &pool));
-            }
-            let columns = [
-                "id",
-                "status",
-                "amount",
-                "turnout_bps",
-                "quorum_bps",
-                "yes_weight",
-                "no_weight",
-                "voting_ends_at",
-                "holdup_ends_at",
-            ];
-            ctx.print(&Value::Array(rows.clone()), Some((&rows, &columns)));
+        Command::Pools
+        | Command::Pool(_)
+        | Command::Underwriter { .. }
+        | Command::Member { .. }
+        | Command::Claims(_) => {
+            let signer = ctx.signer().ok().map(|k| k.pubkey());
+            let (value, columns) = read(&ctx.rpc, &cli.command, signer)?;
+            ctx.print(&value, columns);
         }
         Command::Quote { market, notional } => {
             let (keys, _) = ctx.pool_keys(&market)?;
@@ -437,14 +471,12 @@ fn run(cli: Cli) -> CliResult<()> {
                 .decode(data)
                 .map_err(|e| e.to_string())?;
             let q = PremiumQuote::deserialize(&mut bytes.as_slice()).map_err(|e| e.to_string())?;
-            ctx.print(
-                &serde_json::json!({
-                    "premium": q.premium, "rate_bps": q.rate_bps, "target_rate_bps": q.target_rate_bps,
-                    "utilisation_bps": q.utilisation_bps, "covered_secs": q.covered_secs,
-                    "coverage_expiry": q.coverage_expiry,
-                }),
-                None,
-            );
+            let value = serde_json::json!({
+                "premium": q.premium, "rate_bps": q.rate_bps, "target_rate_bps": q.target_rate_bps,
+                "utilisation_bps": q.utilisation_bps, "covered_secs": q.covered_secs,
+                "coverage_expiry": q.coverage_expiry,
+            });
+            ctx.print(&value, None);
         }
         command => write(&ctx, command)?,
     }
@@ -696,7 +728,8 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
     ctx.send(&ixs, &signer)?;
     if let Some(market) = market {
         let (keys, pool) = ctx.pool_keys(&market)?;
-        ctx.print(&ctx.render_pool(&keys.pool, &pool, ctx.now()?)?, None);
+        let now = ctx.rpc.now()?;
+        ctx.print(&render_pool(&ctx.rpc, &keys.pool, &pool, now)?, None);
     }
     Ok(())
 }

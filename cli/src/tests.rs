@@ -5,7 +5,64 @@
 use clap::Parser;
 use insurance_pool_tests::*;
 
-use crate::{explain, render, resolve_url, Cli, Command};
+use crate::{explain, read, render, resolve_url, Chain, Cli, CliResult, Command, POOL_COLUMNS};
+
+/// The embedded runtime's accounts, captured for the CLI's read commands.
+struct Snapshot {
+    accounts: Vec<(Pubkey, Pubkey, Vec<u8>)>,
+    now: i64,
+}
+
+impl Snapshot {
+    async fn take(env: &mut TestEnv, keys: &[Pubkey]) -> Self {
+        let mut accounts = Vec::new();
+        for key in keys {
+            if let Some(a) = env.account(*key).await {
+                accounts.push((*key, a.owner, a.data));
+            }
+        }
+        Self {
+            accounts,
+            now: env.now().await,
+        }
+    }
+}
+
+impl Chain for Snapshot {
+    fn account_data(&self, key: &Pubkey) -> CliResult<Vec<u8>> {
+        self.accounts
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, _, d)| d.clone())
+            .ok_or_else(|| format!("{key}: account not found"))
+    }
+
+    fn program_accounts(&self) -> CliResult<Vec<(Pubkey, Vec<u8>)>> {
+        Ok(self
+            .accounts
+            .iter()
+            .filter(|(_, owner, _)| *owner == insurance_pool::ID)
+            .map(|(k, _, d)| (*k, d.clone()))
+            .collect())
+    }
+
+    fn now(&self) -> CliResult<i64> {
+        Ok(self.now)
+    }
+}
+
+/// Parses `args` as the CLI would, then runs the read command on `chain`.
+fn cli_read(
+    chain: &Snapshot,
+    args: &[&str],
+    signer: Option<Pubkey>,
+) -> CliResult<serde_json::Value> {
+    let mut argv = vec!["insurance-pool", "--json"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    assert!(cli.json);
+    read(chain, &cli.command, signer).map(|(value, _)| value)
+}
 
 #[test]
 fn parses_solana_cli_conventions() {
@@ -167,4 +224,90 @@ async fn demo_ends_with_its_checks_passing() {
     crate::demo::run_on(runtime::selected_runtime())
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn read_commands_work_against_the_embedded_runtime() {
+    let mut env = TestEnv::new().await;
+    let a = env.create_pool(TOKEN).await;
+    let b = env.create_pool(TOKEN).await;
+    let alice = env.user(&a, 10_000).await;
+    env.deposit(&alice, &a, 10_000).await;
+    let trader = env.user(&a, 1_000).await;
+    let ix = contribute_premium(&trader.pubkey(), &a, &trader.token, None, 4_000, u64::MAX);
+    env.ok(&[ix], &[&trader.key]).await;
+    env.warp(1).await;
+    let claim = file_claim(
+        &trader.pubkey(),
+        &a,
+        0,
+        &trader.token,
+        1_000,
+        [3; 32],
+        "ipfs://x",
+    );
+    env.ok(&[claim], &[&trader.key]).await;
+    let keys = [
+        a.pool,
+        a.exposure,
+        b.pool,
+        b.exposure,
+        a.underwriter(&alice.pubkey()),
+        a.member(&trader.pubkey()),
+        claim_address(&a, 0),
+        a.vault,
+    ];
+    let chain = Snapshot::take(&mut env, &keys).await;
+    let (ma, mb) = (a.market.to_string(), b.market.to_string());
+
+    let pools = cli_read(&chain, &["pools"], None).unwrap();
+    let pools = pools.as_array().unwrap();
+    assert_eq!(pools.len(), 2, "the vault is not a pool");
+    let row_a = pools.iter().find(|p| p["market"] == ma.as_str()).unwrap();
+    assert_eq!(
+        (row_a["capital"].as_u64(), row_a["exposure"].as_u64()),
+        (Some(10_020), Some(4_000))
+    );
+    assert!(pools
+        .iter()
+        .any(|p| p["market"] == mb.as_str() && p["capital"] == 0));
+    let table = render::table(pools, POOL_COLUMNS);
+    assert!(table.starts_with("market") && table.contains(&ma) && table.contains("10020"));
+
+    let pool = cli_read(&chain, &["pool", &ma], None).unwrap();
+    assert_eq!(
+        (pool["capital"].as_u64(), pool["claims_filed"].as_u64()),
+        (Some(10_020), Some(1))
+    );
+    assert_eq!(pool["bonds_held"], 50);
+    let owner = alice.pubkey().to_string();
+    let u = cli_read(&chain, &["underwriter", &ma, "--owner", &owner], None).unwrap();
+    assert_eq!(
+        (u["shares"].as_u64(), u["value"].as_u64()),
+        (Some(10_000_000_000), Some(10_019))
+    );
+    let m = cli_read(&chain, &["member", &ma], Some(trader.pubkey())).unwrap();
+    assert_eq!(
+        (m["covered_amount"].as_u64(), m["open_claim"].as_str()),
+        (Some(4_000), Some(claim_address(&a, 0).to_string().as_str()))
+    );
+    let claims = cli_read(&chain, &["claims", &ma], None).unwrap();
+    let c = &claims.as_array().unwrap()[0];
+    assert_eq!(
+        (
+            c["status"].as_str(),
+            c["amount"].as_u64(),
+            c["quorum_bps"].as_u64()
+        ),
+        (Some("Voting"), Some(1_000), Some(2_000))
+    );
+    // Without --owner or a keypair, a position read says what is missing.
+    assert!(cli_read(&chain, &["member", &ma], None)
+        .unwrap_err()
+        .contains("--owner"));
+    // An unknown market is a clear error, not a panic.
+    let unknown = Pubkey::new_unique().to_string();
+    assert!(cli_read(&chain, &["pool", &unknown], None)
+        .unwrap_err()
+        .contains("not found"));
 }

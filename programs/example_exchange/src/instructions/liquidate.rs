@@ -48,7 +48,9 @@ pub fn handle_liquidate(ctx: Context<Liquidate>, price: u64) -> Result<()> {
     let pnl = (position.size as i128)
         .checked_mul(price as i128 - position.entry_price as i128)
         .ok_or(ExchangeError::MathOverflow)?;
-    let equity = position.collateral as i128 + pnl;
+    let equity = (position.collateral as i128)
+        .checked_add(pnl)
+        .ok_or(ExchangeError::MathOverflow)?;
     // Unsigned arithmetic for the division (SBPF v3 has no signed division).
     let maintenance = (position.size.unsigned_abs() as u128
         * price as u128
@@ -99,7 +101,10 @@ pub fn handle_liquidate(ctx: Context<Liquidate>, price: u64) -> Result<()> {
     }
 
     let market = &mut a.market;
-    market.liquidations += 1;
+    market.liquidations = market
+        .liquidations
+        .checked_add(1)
+        .ok_or(ExchangeError::MathOverflow)?;
     market.bad_debt = market
         .bad_debt
         .checked_add(shortfall)

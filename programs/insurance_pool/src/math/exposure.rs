@@ -63,7 +63,9 @@ impl ExposureBook {
 
     /// Exposure still active at `now`, without modifying the book (for quotes).
     pub fn active_at(&self, now: i64) -> u64 {
-        let expired: u64 = self.expired(now).map(|i| self.buckets[i]).sum();
+        let expired = self
+            .expired(now)
+            .fold(0u64, |sum, i| sum.saturating_add(self.buckets[i]));
         self.total.saturating_sub(expired)
     }
 

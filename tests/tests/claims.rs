@@ -614,3 +614,91 @@ async fn a_claim_in_a_leaves_b_untouched() {
     assert_eq!(w.env.snapshot(&watched).await, before, "market B changed");
     w.env.assert_conserved(&b).await;
 }
+
+#[tokio::test]
+async fn out_of_order_lifecycle_steps_are_refused() {
+    let mut w = world().await;
+    // An underwriter who left before the filing has no weight.
+    let bob = w.bob.insecure_clone();
+    let shares = w.env.underwriter(&w.pool, &bob.pubkey()).await.shares;
+    w.env
+        .ok(
+            &[request_withdrawal(&bob.pubkey(), &w.pool, shares)],
+            &[&bob.key],
+        )
+        .await;
+    w.env.warp(DAY).await;
+    w.env
+        .ok(
+            &[complete_withdrawal(&bob.pubkey(), &w.pool, &bob.token)],
+            &[&bob.key],
+        )
+        .await;
+    w.env.warp(1).await;
+    let claim = w.file(0, 1_000).await;
+    w.env
+        .refused(
+            &[cast_vote(&bob.pubkey(), &w.pool, &claim, true)],
+            &[&bob.key],
+            code(InsuranceError::NoVotingWeight),
+        )
+        .await;
+    let m = w.member.pubkey();
+    let guardian = w.env.guardian.insecure_clone();
+    // Nothing but voting, cancelling or finalising applies to a claim under vote.
+    w.env
+        .refused(
+            &[veto_claim(&guardian.pubkey(), &w.pool, &claim, &m)],
+            &[&guardian],
+            code(InsuranceError::ClaimNotApproved),
+        )
+        .await;
+    w.env
+        .refused(
+            &[pay_claim(&w.pool, &claim, &m, &w.member.token)],
+            &[],
+            code(InsuranceError::ClaimNotApproved),
+        )
+        .await;
+    // Rejected (no votes): it cannot be finalised again, voted on, vetoed or paid.
+    w.env.warp(VOTING).await;
+    assert_eq!(w.finalize(&claim).await.status, ClaimStatus::Rejected);
+    let alice = w.alice.insecure_clone();
+    w.env
+        .refused(
+            &[finalize_claim(&w.pool, &claim, &m)],
+            &[],
+            code(InsuranceError::ClaimNotVoting),
+        )
+        .await;
+    w.env
+        .refused(
+            &[cast_vote(&alice.pubkey(), &w.pool, &claim, true)],
+            &[&alice.key],
+            code(InsuranceError::ClaimNotVoting),
+        )
+        .await;
+    w.env
+        .refused(
+            &[veto_claim(&guardian.pubkey(), &w.pool, &claim, &m)],
+            &[&guardian],
+            code(InsuranceError::ClaimNotApproved),
+        )
+        .await;
+    w.env
+        .refused(
+            &[cancel_claim(&m, &w.pool, &claim)],
+            &[&w.member.key.insecure_clone()],
+            code(InsuranceError::ClaimNotVoting),
+        )
+        .await;
+    // Finalising with another member's account is refused.
+    let claim2 = w.file(1, 500).await;
+    w.env.warp(VOTING).await;
+    let mut wrong = finalize_claim(&w.pool, &claim2, &m);
+    wrong.accounts[2].pubkey = w.pool.member(&alice.pubkey());
+    w.env
+        .refused(&[wrong], &[], code(AnchorError::AccountNotInitialized))
+        .await;
+    w.env.assert_conserved(&w.pool).await;
+}

@@ -48,7 +48,11 @@ if [ "$(cat "$STD_COPY/stamp" 2>/dev/null)" != "$STAMP" ]; then
     rm -rf "$STD_COPY"
     mkdir -p "$STD_COPY"
     cp -r "$SYSROOT/lib/rustlib/src/rust/library" "$STD_COPY/library"
-    patch -s -d "$STD_COPY" -p1 <"$PATCH"
+    if command -v patch >/dev/null; then
+        patch -s -d "$STD_COPY" -p1 <"$PATCH"
+    else
+        (cd "$STD_COPY" && git apply -p1 "$PATCH")
+    fi
     echo "$STAMP" >"$STD_COPY/stamp"
 fi
 

@@ -13,12 +13,16 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 NIGHTLY=nightly-2026-08-21
 LINKER_VERSION=0.2.6
-TARGET_SPEC=$ROOT/sbf/sbpf-solana-solana.json
 PATCH=$ROOT/sbf/std-solana.patch
 TOOLS=$ROOT/target/sbf-tools
-STD_COPY=$ROOT/target/sbf-std
 TARGET_DIR=$ROOT/target/sbf
 OUT=$ROOT/target/deploy
+# Cargo hashes the absolute path of path dependencies (our crates, and std when built
+# from source) into symbol names, which changes the generated code. Building from a
+# fixed location makes every checkout, on every machine, produce the same bytes.
+FIXED=${SBF_FIXED_ROOT:-/tmp/insurance-pool-sbf}
+SRC_COPY=$FIXED/src
+STD_COPY=$FIXED/std
 
 log() { printf '[build-sbf] %s\n' "$*" >&2; }
 
@@ -56,21 +60,30 @@ if [ "$(cat "$STD_COPY/stamp" 2>/dev/null)" != "$STAMP" ]; then
     echo "$STAMP" >"$STD_COPY/stamp"
 fi
 
-# 4. Build every program.
+# 4. Mirror the workspace into the fixed location (cp -a keeps modification times,
+#    so unchanged crates are not rebuilt).
+mkdir -p "$SRC_COPY"
+exec 9>"$FIXED/lock"
+flock 9 2>/dev/null || true
+for item in Cargo.toml Cargo.lock rust-toolchain.toml programs patches sdk cli tests sbf; do
+    [ -e "$ROOT/$item" ] && cp -a "$ROOT/$item" "$SRC_COPY/"
+done
+
+# 5. Build every program.
 CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
 export __CARGO_TESTS_ONLY_SRC_ROOT=$STD_COPY/library
 export RUSTFLAGS="-C linker=$LINKER -Z unstable-options -C panic=immediate-abort \
  -C relocation-model=static -C target-cpu=v3 -C passes=lower-atomic \
  -C link-arg=--llvm-args=--bpf-stack-size=4096 \
- --remap-path-prefix=$ROOT=. --remap-path-prefix=$CARGO_HOME_DIR=/cargo \
+ --remap-path-prefix=$SRC_COPY=. --remap-path-prefix=$CARGO_HOME_DIR=/cargo \
  --remap-path-prefix=$STD_COPY=/rust"
 mkdir -p "$OUT"
 for manifest in "$ROOT"/programs/*/Cargo.toml; do
     package=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
     lib=$(sed -n '/^\[lib\]/,/^\[/s/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
     log "building $package"
-    (cd "$ROOT" && cargo "+$NIGHTLY" build --release --locked -p "$package" \
-        --target "$TARGET_SPEC" --target-dir "$TARGET_DIR" \
+    (cd "$SRC_COPY" && cargo "+$NIGHTLY" build --release --locked -p "$package" \
+        --target "$SRC_COPY/sbf/sbpf-solana-solana.json" --target-dir "$TARGET_DIR" \
         -Z build-std=std,panic_abort -Z build-std-features=compiler-builtins-mem \
         -Z json-target-spec)
     # The custom target keeps the default `lib` prefix of shared objects.

@@ -184,7 +184,7 @@ pub struct Pool {
     pub mint_decimals: u8,
     /// Sequential pool number (`Protocol::pool_count` at creation).
     pub index: u64,
-    /// Accounted capital: deposits - withdrawals (later: + premiums - payouts).
+    /// Accounted capital: deposits + premiums + slashed bonds - withdrawals - payouts.
     pub capital: u64,
     /// Shares outstanding, including shares under a withdrawal request.
     pub total_shares: u64,

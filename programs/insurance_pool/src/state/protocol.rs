@@ -11,7 +11,7 @@ pub struct Protocol {
     pub authority: Pubkey,
     /// Proposed next authority (two-step transfer); `Pubkey::default()` when none.
     pub pending_authority: Pubkey,
-    /// May set pause flags (never clear them) and, later, veto claims.
+    /// May set pause flags (never clear them) and veto claims during their hold-up.
     pub guardian: Pubkey,
     /// Pause bits (see [`crate::constants::pause`]) applying to every pool.
     pub paused: u8,

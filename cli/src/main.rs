@@ -262,9 +262,7 @@ pub fn fetch<T: AccountDeserialize>(chain: &dyn Chain, key: &Pubkey) -> CliResul
 pub fn pool_keys(chain: &dyn Chain, market: &Pubkey) -> CliResult<(PoolKeys, Pool)> {
     let address = pda::pool(market).0;
     let pool: Pool = fetch(chain, &address)?;
-    let mut keys = PoolKeys::new(*market, pool.mint, pool.token_program);
-    keys.vault = pool.vault;
-    Ok((keys, pool))
+    Ok((PoolKeys::new(*market, pool.mint, pool.token_program), pool))
 }
 
 /// `render::pool` with the pool's exposure account fetched.

@@ -370,7 +370,6 @@ impl TestEnv {
         let space =
             ExtensionType::try_calculate_account_len::<spl_token_2022::state::Mint>(extensions)
                 .expect("mint size");
-        let space = if extensions.is_empty() { 82 } else { space };
         let mut ixs = vec![
             self.create_account_ix(&mint.pubkey(), space, &token_program)
                 .await,

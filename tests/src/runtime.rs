@@ -190,10 +190,9 @@ fn sbf_program_account(name: &str) -> solana_account::Account {
 fn install_sysvar_bridge() {
     static BRIDGE: Once = Once::new();
     BRIDGE.call_once(|| {
+        // Take program-test's stubs out (a placeholder holds the slot for an instant).
         let inner: Arc<Box<dyn sysvar4::program_stubs::SyscallStubs>> =
-            Arc::new(sysvar4::program_stubs::set_syscall_stubs(Box::new(
-                Forward(Arc::new(Box::new(NoStubs))),
-            )));
+            Arc::new(sysvar4::program_stubs::set_syscall_stubs(Box::new(NoStubs)));
         sysvar4::program_stubs::set_syscall_stubs(Box::new(Forward(inner.clone())));
         sysvar3::program_stubs::set_syscall_stubs(Box::new(Forward(inner)));
     });

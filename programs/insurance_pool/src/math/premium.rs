@@ -30,6 +30,7 @@ pub struct Curve {
 
 /// Utilisation `exposure / capital` in bps, rounded up, saturating at `u64::MAX`
 /// (an empty pool with any exposure is infinitely utilised; with none, 0).
+#[inline]
 pub fn utilisation_bps(exposure: u64, capital: u64) -> u64 {
     if exposure == 0 {
         return 0;
@@ -45,6 +46,7 @@ pub fn utilisation_bps(exposure: u64, capital: u64) -> u64 {
 /// `base + slope1·min(u, kink) + slope2·max(0, u − kink)` (slopes per 10 000 bps of
 /// utilisation, rounded up), clamped to `[min_rate, max_rate]`. Total: saturates
 /// instead of overflowing, so any input gives a rate in the clamp range.
+#[inline]
 pub fn curve_rate(curve: &Curve, u: u64) -> u64 {
     let below = u.min(curve.kink) as u128;
     let above = u.saturating_sub(curve.kink) as u128;
@@ -73,6 +75,7 @@ pub fn smoothed_rate(last: u64, target: u64, max_change_per_day: u64, elapsed: i
 /// Premium for covering `notional` at `rate_bps` for `covered_secs` out of a full
 /// `duration_secs` term: `ceil(notional · rate · covered / (BPS · duration))`.
 /// `covered_secs` is clamped to `[0, duration_secs]`.
+#[inline]
 pub fn premium_for(
     notional: u64,
     rate_bps: u64,
@@ -89,6 +92,7 @@ pub fn premium_for(
 }
 
 /// `amount · bps / BPS`, rounded down (the protocol's fee share).
+#[inline]
 pub fn bps_of_floor(amount: u64, bps: u64) -> Result<u64> {
     super::safe_math::mul_div_floor(amount, bps, BPS)
 }

@@ -56,6 +56,7 @@ impl_safe_math!(u8, u16, u32, u64, u128, i64, i128);
 /// `a * b / c` rounded down, computed in `u128` so the product never overflows.
 /// Fails with `MathOverflow` if `c == 0` or the result does not fit in `u64`.
 #[track_caller]
+#[inline]
 pub fn mul_div_floor(a: u64, b: u64, c: u64) -> Result<u64> {
     let q = (a as u128).safe_mul(b as u128)?.safe_div(c as u128)?;
     u64::try_from(q).map_err(|_| overflow())

@@ -5,6 +5,7 @@ use crate::state::CoverLimit;
 
 /// Start of the epoch containing `now`, for epochs of `length` seconds aligned to
 /// `start` (unchanged while `now` is still inside the epoch or before it).
+#[inline]
 pub fn current_epoch_start(start: i64, length: i64, now: i64) -> i64 {
     if length <= 0 || now < start.saturating_add(length) {
         return start;
@@ -17,12 +18,14 @@ pub fn current_epoch_start(start: i64, length: i64, now: i64) -> i64 {
 
 /// Capital a pool keeps no matter what: reserved for approved claims plus its minimum
 /// reserve.
+#[inline]
 pub fn solvency_floor(reserved_for_claims: u64, min_reserve: u64) -> u64 {
     reserved_for_claims.saturating_add(min_reserve)
 }
 
 /// `covered = min(amount, per_event_cap, epoch_room, capital above floor)` and the
 /// limit that bound it (the first binding one in that order when several tie).
+#[inline]
 pub fn cover_amount(
     amount: u64,
     per_event_cap: u64,

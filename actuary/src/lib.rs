@@ -1,0 +1,143 @@
+//! Actuarial engine of the segregated insurance pool.
+//!
+//! Governance feeds it a pool's loss history and parameters; it fits a
+//! frequency × severity model ([`fit`]), simulates the pool's capital with the
+//! program's own payout math ([`sim`]), searches the smallest base rate that keeps the
+//! ruin probability under a target ([`recommend`]), and writes a report with plots
+//! ([`report`]). The `insurance-pool actuary` CLI command drives it.
+
+pub mod dist;
+pub mod fit;
+pub mod history;
+pub mod recommend;
+pub mod report;
+pub mod sim;
+
+use serde::Serialize;
+
+pub use dist::{Frequency, Gpd, LogNormal, Severity};
+pub use fit::{fit_loss_model, LossModelFit};
+pub use history::{LossEvent, LossHistory, YEAR_SECS};
+pub use recommend::{recommend, Recommendation, DEFAULT_TARGET};
+pub use sim::{simulate, PoolModel, SimConfig, SimSummary};
+
+/// Everything one analysis needs.
+#[derive(Clone, Debug)]
+pub struct AnalysisInput {
+    /// A name for the report (e.g. the market address).
+    pub label: Option<String>,
+    pub history: LossHistory,
+    pub model: PoolModel,
+    /// Decimals of the pool token (display only).
+    pub decimals: u8,
+    /// Paths of the main simulation.
+    pub paths: usize,
+    /// Paths of each simulation in the recommendation search and sweep.
+    pub search_paths: usize,
+    pub horizon_secs: i64,
+    pub seed: u64,
+    /// Peaks-over-threshold threshold (base units); default: the 90 % quantile.
+    pub threshold: Option<f64>,
+    /// Bootstrap replicates for GOF p-values and parameter uncertainty.
+    pub bootstrap: usize,
+    /// Draw each path's parameters from the bootstrap replicates.
+    pub parameter_uncertainty: bool,
+    /// Ruin-probability target (default [`DEFAULT_TARGET`]).
+    pub target: f64,
+    pub progress: bool,
+}
+
+/// The results of one analysis.
+#[derive(Clone, Debug, Serialize)]
+pub struct Analysis {
+    pub fit: LossModelFit,
+    pub summary: SimSummary,
+    pub recommendation: Recommendation,
+    /// Ruin probability at a grid of base rates (for the plot).
+    pub sweep: Vec<(u64, SimSummary)>,
+}
+
+/// Capital checkpoints of the main simulation (weekly over a year).
+pub const CHECKPOINTS: usize = 52;
+
+/// Fits, simulates, recommends.
+pub fn analyse(input: &AnalysisInput) -> Result<Analysis, String> {
+    let fit = fit_loss_model(&input.history, input.threshold, input.bootstrap, input.seed)?;
+    let scenarios = if input.parameter_uncertainty && !fit.replicates.is_empty() {
+        fit.replicates.clone()
+    } else {
+        vec![(fit.frequency, fit.severity)]
+    };
+    let cfg = SimConfig {
+        paths: input.paths,
+        horizon_secs: input.horizon_secs,
+        seed: input.seed,
+        checkpoints: CHECKPOINTS,
+        scenarios,
+        progress: input.progress,
+    };
+    let summary = simulate(&input.model, &cfg)?;
+    let search = SimConfig {
+        paths: input.search_paths,
+        checkpoints: 0,
+        ..cfg
+    };
+    let recommendation = recommend(&input.model, &search, input.target)?;
+    let top = recommendation
+        .base_rate
+        .unwrap_or(input.model.curve.base_rate)
+        .max(input.model.curve.base_rate)
+        .max(10)
+        * 2;
+    let mut rates: Vec<u64> = (0..=12).map(|i| top * i / 12).collect();
+    rates.extend(recommendation.base_rate);
+    rates.sort_unstable();
+    rates.dedup();
+    let sweep = recommend::sweep_base_rate(&input.model, &search, &rates)?;
+    Ok(Analysis {
+        fit,
+        summary,
+        recommendation,
+        sweep,
+    })
+}
+
+/// The recommendation as governance applies it: the CLI commands, in the units of
+/// `update_pool_params` (curve rates in bps of notional per coverage term) and of
+/// `update_exchange` (caps in base units).
+pub fn recommendation_text(input: &AnalysisInput, a: &Analysis) -> String {
+    let r = &a.recommendation;
+    let market = input.label.clone().unwrap_or_else(|| "<MARKET>".into());
+    let mut s = format!(
+        "Ruin probability over the horizon with the current parameters: {:.3} % (target {:.3} %, {} paths per evaluation, {} evaluations).\n",
+        r.current_ruin * 100.0,
+        r.target * 100.0,
+        input.search_paths,
+        r.evaluations
+    );
+    match (r.base_rate, r.max_rate, r.ruin_at_base_rate) {
+        (Some(base), Some(max), Some(p)) => {
+            let max_flag = if max != input.model.curve.max_rate { format!(" --max-rate {max}") } else { String::new() };
+            s += &format!(
+                "\nSmallest base rate meeting the target: **{base} bps** per coverage term (ruin {:.3} %). Apply with `update_pool_params` (`params.curve.base_rate = {base}`{}):\n\n```\ninsurance-pool update-params {market} --base-rate {base}{max_flag}\n```\n",
+                p * 100.0,
+                if max_flag.is_empty() { String::new() } else { format!(", `params.curve.max_rate = {max}`") },
+            );
+        }
+        _ => s += "\nNo base rate up to the 100 % maximum meets the target: the pool needs capital or tighter caps.\n",
+    }
+    match (r.per_event_cap, r.ruin_at_per_event_cap) {
+        (Some(cap), Some(p)) => {
+            s += &format!(
+                "\nAlternatively, at the current base rate, the largest per-event cap meeting the target is **{cap}** base units ({:.2} tokens; ruin {:.3} %). Apply with `update_exchange` (`limits.per_event_cap = {cap}`, `per_epoch_cap = {}`, `epoch_length = {}`).\n",
+                cap as f64 / 10f64.powi(input.decimals as i32),
+                p * 100.0,
+                input.model.per_epoch_cap.max(cap),
+                input.model.epoch_length
+            );
+        }
+        _ if r.current_ruin > r.target => s += "\nNo per-event cap alone meets the target at the current base rate.\n",
+        _ => s += "\nThe current parameters already meet the target; the base rate above is the floor governance may lower it to.\n",
+    }
+    s
+}

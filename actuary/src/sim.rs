@@ -1,0 +1,439 @@
+//! Monte Carlo of one pool's capital: premium income in, shortfall payouts out, with
+//! the per-event cap, the per-epoch cap and the solvency floor applied by the
+//! program's own functions ([`cover_amount`], [`current_epoch_start`],
+//! [`curve_rate`], [`premium_for`]).
+//!
+//! Model (one path):
+//! - Losses arrive as a Poisson process (or, for the negative binomial, a Poisson
+//!   process whose rate is redrawn from a Gamma each year); sizes follow the severity.
+//! - Exposure (active cover notional) is constant, renewed as covers expire, but never
+//!   above `max_exposure_bps` of current capital (the program refuses cover beyond it).
+//! - Premium accrues continuously at the curve's rate for the current utilisation,
+//!   net of the protocol fee. The rate is recomputed after every loss and once a day
+//!   (the program smooths its rate daily; smoothing itself is not modelled).
+//! - Each loss is paid `min(loss, per-event cap, epoch room, capital above floor)`.
+//! - **Ruin** is the first loss whose cap-limited payout the capital above the
+//!   solvency floor cannot cover in full (the pool breaks its promise to the exchange).
+//!   With unlimited caps and a zero floor this is the classical ruin `capital < 0`.
+//!   The path goes on after ruin (paying what it can) so payout and uncovered-loss
+//!   distributions stay complete.
+//!
+//! Reproducibility: path `i` draws from its own generator seeded by `(seed, i)`, and
+//! results are reduced in path order, so a run depends on the seed only - not on the
+//! thread count or scheduling.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use insurance_pool::math::premium::{
+    bps_of_floor, curve_rate, premium_for, utilisation_bps, Curve, BPS,
+};
+use insurance_pool::math::shortfall::{cover_amount, current_epoch_start, solvency_floor};
+use insurance_pool::state::CoverLimit;
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Exp1, Gamma};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::dist::{Frequency, Severity};
+use crate::history::YEAR_SECS;
+
+/// Seconds between rate updates on a path without losses.
+pub const RATE_UPDATE_SECS: i64 = 86_400;
+
+/// Everything about a pool the simulation needs, in the program's units.
+#[derive(Clone, Debug, Serialize)]
+pub struct PoolModel {
+    /// Accounted capital at the start (base units).
+    pub capital: u64,
+    /// Active cover notional, held constant (base units).
+    pub exposure: u64,
+    /// The premium curve (bps of notional per coverage term).
+    #[serde(serialize_with = "serialize_curve")]
+    pub curve: Curve,
+    /// Length of one cover term in seconds (the curve's rate is per term).
+    pub coverage_duration: i64,
+    /// Exposure cap in bps of capital.
+    pub max_exposure_bps: u64,
+    /// Protocol fee, bps of each premium (not capital).
+    pub protocol_fee_bps: u64,
+    /// Capital shortfall payouts never touch.
+    pub min_reserve: u64,
+    /// Capital reserved for approved claims (part of the floor).
+    pub reserved_for_claims: u64,
+    /// The exchange's per-event cap (base units).
+    pub per_event_cap: u64,
+    /// The exchange's per-epoch cap (base units).
+    pub per_epoch_cap: u64,
+    /// Epoch length in seconds.
+    pub epoch_length: i64,
+}
+
+fn serialize_curve<S: serde::Serializer>(c: &Curve, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut st = s.serialize_struct("Curve", 6)?;
+    st.serialize_field("base_rate", &c.base_rate)?;
+    st.serialize_field("slope1", &c.slope1)?;
+    st.serialize_field("kink", &c.kink)?;
+    st.serialize_field("slope2", &c.slope2)?;
+    st.serialize_field("min_rate", &c.min_rate)?;
+    st.serialize_field("max_rate", &c.max_rate)?;
+    st.end()
+}
+
+impl PoolModel {
+    /// The pool's rate (bps per term) at `capital`, and the exposure it sells there.
+    pub fn rate_and_exposure(&self, capital: u64) -> (u64, u64) {
+        let cap = (capital as u128 * self.max_exposure_bps as u128 / BPS as u128)
+            .min(u64::MAX as u128) as u64;
+        let exposure = self.exposure.min(cap);
+        (
+            curve_rate(&self.curve, utilisation_bps(exposure, capital)),
+            exposure,
+        )
+    }
+
+    /// Premium (net of the protocol fee) earned by `exposure` at `rate` over `secs`.
+    pub fn net_premium(&self, exposure: u64, rate: u64, secs: i64) -> u64 {
+        let term = self.coverage_duration.max(1);
+        let full = (secs / term) as u64;
+        let gross = premium_for(exposure, rate, term, term)
+            .unwrap_or(u64::MAX)
+            .saturating_mul(full)
+            .saturating_add(premium_for(exposure, rate, secs % term, term).unwrap_or(u64::MAX));
+        gross.saturating_sub(bps_of_floor(gross, self.protocol_fee_bps).unwrap_or(0))
+    }
+
+    /// Net premium per year at the starting capital (for reports).
+    pub fn annual_premium_now(&self) -> u64 {
+        let (rate, exposure) = self.rate_and_exposure(self.capital);
+        self.net_premium(exposure, rate, YEAR_SECS)
+    }
+}
+
+/// What to simulate and how.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub paths: usize,
+    /// Horizon in seconds.
+    pub horizon_secs: i64,
+    pub seed: u64,
+    /// Capital is recorded at this many equally spaced times (plus time 0).
+    pub checkpoints: usize,
+    /// Loss scenarios: one (frequency, severity) per path, drawn uniformly - a single
+    /// entry for a point estimate, bootstrap replicates for parameter uncertainty.
+    pub scenarios: Vec<(Frequency, Severity)>,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// One path's outcome.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PathOutcome {
+    /// Time of ruin (seconds from start), if any.
+    pub ruin_time: Option<i64>,
+    pub losses: u32,
+    pub payouts: u64,
+    /// Losses not paid (caps and capital together).
+    pub uncovered: u64,
+    /// The part of `uncovered` due to capital only (cap-limited demand not met).
+    pub unmet_by_capital: u64,
+    pub premiums: u64,
+    pub final_capital: u64,
+}
+
+/// Aggregated simulation results.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimSummary {
+    pub paths: usize,
+    pub horizon_secs: i64,
+    pub seed: u64,
+    pub ruin_probability: f64,
+    /// Standard error of `ruin_probability` (binomial).
+    pub ruin_std_error: f64,
+    /// VaR / ES at 99.5 % of the capital loss `initial − final` (negative = gain).
+    pub capital_loss_var_995: f64,
+    pub capital_loss_es_995: f64,
+    /// VaR / ES at 99.5 % of total payouts over the horizon.
+    pub payouts_var_995: f64,
+    pub payouts_es_995: f64,
+    pub mean_payouts: f64,
+    pub mean_uncovered: f64,
+    pub mean_unmet_by_capital: f64,
+    pub mean_premiums: f64,
+    pub mean_losses: f64,
+    /// Quantiles (5, 25, 50, 75, 95, 99.5 %) of payouts and of uncovered losses.
+    pub payout_quantiles: [f64; 6],
+    pub uncovered_quantiles: [f64; 6],
+    /// Capital quantiles (5, 25, 50, 75, 95 %) at each checkpoint: (time, quantiles).
+    pub fan: Vec<(i64, [f64; 5])>,
+}
+
+/// The quantile levels of [`SimSummary::payout_quantiles`].
+pub const OUTCOME_LEVELS: [f64; 6] = [0.05, 0.25, 0.5, 0.75, 0.95, 0.995];
+/// The quantile levels of [`SimSummary::fan`].
+pub const FAN_LEVELS: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
+
+/// The generator of path `i` under `seed`.
+pub fn path_rng(seed: u64, i: u64) -> Xoshiro256PlusPlus {
+    Xoshiro256PlusPlus::seed_from_u64(seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// Loss arrivals of one path.
+struct Arrivals {
+    frequency: Frequency,
+    /// Current yearly rate (redrawn each year for the negative binomial).
+    rate: f64,
+    year_end: i64,
+}
+
+impl Arrivals {
+    fn new<R: Rng>(frequency: Frequency, rng: &mut R) -> Self {
+        let mut a = Arrivals {
+            frequency,
+            rate: 0.0,
+            year_end: 0,
+        };
+        a.redraw(rng);
+        a.year_end = YEAR_SECS;
+        a
+    }
+
+    fn redraw<R: Rng>(&mut self, rng: &mut R) {
+        self.rate = match self.frequency {
+            Frequency::Poisson { rate } => rate,
+            Frequency::NegativeBinomial { rate, r } => match Gamma::new(r, rate / r) {
+                Ok(g) => g.sample(rng),
+                Err(_) => rate,
+            },
+        };
+    }
+
+    /// Time of the next loss after `t` (i64::MAX if none can come).
+    fn next_after<R: Rng>(&mut self, mut t: i64, horizon: i64, rng: &mut R) -> i64 {
+        loop {
+            if t >= horizon {
+                return i64::MAX;
+            }
+            let gap = if self.rate > 0.0 {
+                let e: f64 = Exp1.sample(rng);
+                e / self.rate * YEAR_SECS as f64
+            } else {
+                f64::INFINITY
+            };
+            let next = t as f64 + gap.max(1.0);
+            match self.frequency {
+                Frequency::NegativeBinomial { .. } if next >= self.year_end as f64 => {
+                    // Memoryless: restart from the year boundary with the new year's rate.
+                    t = self.year_end;
+                    self.year_end += YEAR_SECS;
+                    self.redraw(rng);
+                }
+                _ => {
+                    return if next >= horizon as f64 {
+                        i64::MAX
+                    } else {
+                        next.ceil() as i64
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Simulates one path, writing capital at the checkpoints into `fan` (length
+/// `checkpoints + 1`).
+pub fn simulate_path(model: &PoolModel, cfg: &SimConfig, i: u64, fan: &mut [u64]) -> PathOutcome {
+    let mut rng = path_rng(cfg.seed, i);
+    let (frequency, severity) = if cfg.scenarios.len() == 1 {
+        cfg.scenarios[0]
+    } else {
+        cfg.scenarios[rng.random_range(0..cfg.scenarios.len())]
+    };
+    let horizon = cfg.horizon_secs;
+    let floor = solvency_floor(model.reserved_for_claims, model.min_reserve);
+    let steps = fan.len() as i64 - 1; // checkpoints after time 0 (-1: none at all)
+    let checkpoint = |k: i64| (horizon as i128 * k as i128 / steps.max(1) as i128) as i64;
+
+    let mut out = PathOutcome::default();
+    let mut capital = model.capital;
+    let (mut rate, mut exposure) = model.rate_and_exposure(capital);
+    let mut arrivals = Arrivals::new(frequency, &mut rng);
+    let mut next_loss = arrivals.next_after(0, horizon, &mut rng);
+    let mut next_update = RATE_UPDATE_SECS;
+    let mut epoch_start = 0i64;
+    let mut epoch_paid = 0u64;
+    let mut t = 0i64;
+    let mut k = 0i64; // next checkpoint index
+    if let Some(first) = fan.first_mut() {
+        *first = capital;
+        k = 1;
+    }
+    while t < horizon || (steps > 0 && k <= steps) {
+        let next_checkpoint = if k <= steps && steps > 0 {
+            checkpoint(k)
+        } else {
+            i64::MAX
+        };
+        let stop = next_loss.min(next_update).min(next_checkpoint).min(horizon);
+        let earned = model.net_premium(exposure, rate, stop - t);
+        capital = capital.saturating_add(earned);
+        out.premiums = out.premiums.saturating_add(earned);
+        t = stop;
+        if t == next_loss {
+            let loss = severity
+                .sample(&mut rng)
+                .round()
+                .clamp(1.0, u64::MAX as f64) as u64;
+            let start = current_epoch_start(epoch_start, model.epoch_length, t);
+            if start != epoch_start {
+                epoch_start = start;
+                epoch_paid = 0;
+            }
+            let room = model.per_epoch_cap.saturating_sub(epoch_paid);
+            let available = capital.saturating_sub(floor);
+            let (covered, limit) = cover_amount(loss, model.per_event_cap, room, available);
+            if limit == CoverLimit::SolvencyFloor {
+                let demand = loss.min(model.per_event_cap).min(room);
+                out.unmet_by_capital += demand - covered;
+                out.ruin_time.get_or_insert(t);
+            }
+            capital -= covered;
+            epoch_paid += covered;
+            out.losses += 1;
+            out.payouts = out.payouts.saturating_add(covered);
+            out.uncovered = out.uncovered.saturating_add(loss - covered);
+            (rate, exposure) = model.rate_and_exposure(capital);
+            next_loss = arrivals.next_after(t, horizon, &mut rng);
+        }
+        if t == next_update {
+            (rate, exposure) = model.rate_and_exposure(capital);
+            next_update += RATE_UPDATE_SECS;
+        }
+        if t == next_checkpoint {
+            fan[k as usize] = capital;
+            k += 1;
+        }
+    }
+    out.final_capital = capital;
+    out
+}
+
+/// Paths per progress-bar tick and per parallel task.
+const BLOCK: usize = 1_024;
+
+/// Runs `cfg.paths` paths in parallel (rayon's global pool) and summarises them.
+pub fn simulate(model: &PoolModel, cfg: &SimConfig) -> Result<SimSummary, String> {
+    let (outcomes, fan) = simulate_outcomes(model, cfg)?;
+    Ok(summarise(model, cfg, &outcomes, &fan))
+}
+
+/// Runs the paths and returns every outcome and the capital matrix (row-major,
+/// `checkpoints + 1` per path).
+pub fn simulate_outcomes(
+    model: &PoolModel,
+    cfg: &SimConfig,
+) -> Result<(Vec<PathOutcome>, Vec<u64>), String> {
+    if cfg.paths == 0 || cfg.horizon_secs <= 0 || cfg.scenarios.is_empty() {
+        return Err("simulation needs paths > 0, a positive horizon and a loss model".into());
+    }
+    if model.per_event_cap == 0 || model.epoch_length <= 0 || model.coverage_duration <= 0 {
+        return Err("per-event cap, epoch length and coverage duration must be positive".into());
+    }
+    let width = cfg.checkpoints + 1;
+    let mut outcomes = vec![PathOutcome::default(); cfg.paths];
+    let mut fan = vec![0u64; cfg.paths * width];
+    let bar = if cfg.progress {
+        let b = ProgressBar::new(cfg.paths as u64);
+        b.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} paths  {per_sec}  eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    outcomes
+        .par_chunks_mut(BLOCK)
+        .zip(fan.par_chunks_mut(BLOCK * width))
+        .enumerate()
+        .for_each(|(b, (outs, fans))| {
+            for (j, (out, row)) in outs.iter_mut().zip(fans.chunks_mut(width)).enumerate() {
+                *out = simulate_path(model, cfg, (b * BLOCK + j) as u64, row);
+            }
+            bar.inc(outs.len() as u64);
+        });
+    bar.finish_and_clear();
+    Ok((outcomes, fan))
+}
+
+fn value_at_risk_and_es(mut xs: Vec<f64>, level: f64) -> (f64, f64) {
+    xs.sort_by(f64::total_cmp);
+    let var = crate::fit::sorted_quantile(&xs, level);
+    let tail: Vec<f64> = xs.iter().copied().filter(|&x| x >= var).collect();
+    let es = if tail.is_empty() {
+        var
+    } else {
+        tail.iter().sum::<f64>() / tail.len() as f64
+    };
+    (var, es)
+}
+
+fn quantiles<const N: usize>(mut xs: Vec<f64>, levels: [f64; N]) -> [f64; N] {
+    xs.sort_by(f64::total_cmp);
+    levels.map(|q| crate::fit::sorted_quantile(&xs, q))
+}
+
+/// Summarises outcomes (in path order, so the result is deterministic).
+pub fn summarise(
+    model: &PoolModel,
+    cfg: &SimConfig,
+    outcomes: &[PathOutcome],
+    fan: &[u64],
+) -> SimSummary {
+    let n = outcomes.len() as f64;
+    let ruined = outcomes.iter().filter(|o| o.ruin_time.is_some()).count() as f64;
+    let p = ruined / n;
+    let mean = |f: &dyn Fn(&PathOutcome) -> f64| outcomes.iter().map(f).sum::<f64>() / n;
+    let capital_loss: Vec<f64> = outcomes
+        .iter()
+        .map(|o| model.capital as f64 - o.final_capital as f64)
+        .collect();
+    let payouts: Vec<f64> = outcomes.iter().map(|o| o.payouts as f64).collect();
+    let uncovered: Vec<f64> = outcomes.iter().map(|o| o.uncovered as f64).collect();
+    let (cl_var, cl_es) = value_at_risk_and_es(capital_loss, 0.995);
+    let (p_var, p_es) = value_at_risk_and_es(payouts.clone(), 0.995);
+    let width = cfg.checkpoints + 1;
+    let fan_q = (0..width)
+        .map(|k| {
+            let col: Vec<f64> = fan
+                .iter()
+                .skip(k)
+                .step_by(width)
+                .map(|&c| c as f64)
+                .collect();
+            (
+                cfg.horizon_secs * k as i64 / cfg.checkpoints.max(1) as i64,
+                quantiles(col, FAN_LEVELS),
+            )
+        })
+        .collect();
+    SimSummary {
+        paths: outcomes.len(),
+        horizon_secs: cfg.horizon_secs,
+        seed: cfg.seed,
+        ruin_probability: p,
+        ruin_std_error: (p * (1.0 - p) / n).sqrt(),
+        capital_loss_var_995: cl_var,
+        capital_loss_es_995: cl_es,
+        payouts_var_995: p_var,
+        payouts_es_995: p_es,
+        mean_payouts: mean(&|o| o.payouts as f64),
+        mean_uncovered: mean(&|o| o.uncovered as f64),
+        mean_unmet_by_capital: mean(&|o| o.unmet_by_capital as f64),
+        mean_premiums: mean(&|o| o.premiums as f64),
+        mean_losses: mean(&|o| o.losses as f64),
+        payout_quantiles: quantiles(payouts, OUTCOME_LEVELS),
+        uncovered_quantiles: quantiles(uncovered, OUTCOME_LEVELS),
+        fan: fan_q,
+    }
+}

@@ -1,0 +1,253 @@
+//! The Monte Carlo engine against closed forms and against the program's rules.
+
+use actuary::dist::{Frequency, LogNormal, Severity};
+use actuary::recommend::recommend;
+use actuary::sim::{simulate, simulate_outcomes, PoolModel, SimConfig};
+use actuary::YEAR_SECS;
+use insurance_pool::math::premium::Curve;
+
+const TOKEN: u64 = 1_000_000;
+
+fn flat(rate: u64) -> Curve {
+    Curve {
+        base_rate: rate,
+        slope1: 0,
+        kink: 8_000,
+        slope2: 0,
+        min_rate: rate,
+        max_rate: rate,
+    }
+}
+
+/// A pool with unlimited caps, no floor and a constant premium rate: the classical
+/// Cramér–Lundberg surplus process.
+fn classical(capital: u64, exposure: u64) -> PoolModel {
+    PoolModel {
+        capital,
+        exposure,
+        curve: flat(100),
+        coverage_duration: 30 * 86_400,
+        max_exposure_bps: u64::MAX,
+        protocol_fee_bps: 0,
+        min_reserve: 0,
+        reserved_for_claims: 0,
+        per_event_cap: u64::MAX,
+        per_epoch_cap: u64::MAX,
+        epoch_length: 86_400,
+    }
+}
+
+fn config(paths: usize, years: i64, seed: u64, f: Frequency, s: Severity) -> SimConfig {
+    SimConfig {
+        paths,
+        horizon_secs: years * YEAR_SECS,
+        seed,
+        checkpoints: 0,
+        scenarios: vec![(f, s)],
+        progress: false,
+    }
+}
+
+#[test]
+fn cramer_lundberg_ruin_probability_is_reproduced_within_one_percent() {
+    // Exponential claims of mean mu at rate lambda; premium c = (1 + theta)·lambda·mu.
+    let (lambda, mu, theta) = (100.0, TOKEN as f64, 0.25);
+    let u = 5 * TOKEN;
+    // Exposure so that a 100 bps / 30-day rate earns c per year.
+    let c = (1.0 + theta) * lambda * mu;
+    let exposure = (c * 10_000.0 / 100.0 * 30.0 / 365.0).round() as u64;
+    let model = classical(u, exposure);
+    // The premium actually earned (integer rounding included) fixes the real theta.
+    let earned = model.net_premium(exposure, 100, YEAR_SECS) as f64;
+    let theta = earned / (lambda * mu) - 1.0;
+    let psi = (-theta * u as f64 / ((1.0 + theta) * mu)).exp() / (1.0 + theta);
+    // Five years (~500 claims): surplus drifts to ~130 mu, where psi is ~e^-26.
+    let cfg = config(
+        400_000,
+        5,
+        2024,
+        Frequency::Poisson { rate: lambda },
+        Severity::Exponential { mean: mu },
+    );
+    let s = simulate(&model, &cfg).unwrap();
+    let rel = (s.ruin_probability - psi).abs() / psi;
+    println!(
+        "psi closed form {psi:.5}, simulated {:.5} ± {:.5} (rel. error {:.3} %)",
+        s.ruin_probability,
+        s.ruin_std_error,
+        rel * 100.0
+    );
+    assert!(
+        rel < 0.01,
+        "simulated {} vs closed form {psi}",
+        s.ruin_probability
+    );
+    // Premium income matches c over the horizon for survivors (sanity of accrual).
+    assert!(
+        (s.mean_losses / 5.0 - lambda).abs() < 0.5,
+        "{}",
+        s.mean_losses
+    );
+}
+
+#[test]
+fn caps_split_each_loss_into_payout_and_uncovered_exactly() {
+    let sev = Severity::LogNormal(LogNormal {
+        mu: (20_000.0 * TOKEN as f64).ln(),
+        sigma: 1.0,
+    });
+    let freq = Frequency::Poisson { rate: 30.0 };
+    let mut m = classical(u64::MAX / 4, 10 * TOKEN);
+    let cfg = config(4_000, 1, 7, freq, sev);
+    let (free, _) = simulate_outcomes(&m, &cfg).unwrap();
+    m.per_event_cap = 25_000 * TOKEN;
+    let (capped, _) = simulate_outcomes(&m, &cfg).unwrap();
+    m.per_epoch_cap = 60_000 * TOKEN;
+    m.epoch_length = 7 * 86_400;
+    let (epoch, _) = simulate_outcomes(&m, &cfg).unwrap();
+    m.epoch_length = YEAR_SECS;
+    let (yearly, _) = simulate_outcomes(&m, &cfg).unwrap();
+    let mut some_capped = false;
+    for i in 0..free.len() {
+        // Same seed, same losses: the caps only move value from payout to uncovered.
+        let total = free[i].payouts + free[i].uncovered;
+        assert_eq!(free[i].uncovered, 0);
+        for o in [&capped[i], &epoch[i], &yearly[i]] {
+            assert_eq!(o.payouts + o.uncovered, total);
+            assert_eq!(o.losses, free[i].losses);
+            assert!(o.ruin_time.is_none() && o.unmet_by_capital == 0);
+        }
+        assert!(capped[i].payouts <= free[i].payouts && epoch[i].payouts <= capped[i].payouts);
+        assert!(capped[i].payouts <= capped[i].losses as u64 * 25_000 * TOKEN);
+        // One epoch per year: the year's payouts never exceed the epoch cap.
+        assert!(yearly[i].payouts <= 60_000 * TOKEN);
+        some_capped |= capped[i].uncovered > 0 && epoch[i].uncovered > capped[i].uncovered;
+    }
+    assert!(
+        some_capped,
+        "the caps never bound: the test would prove nothing"
+    );
+}
+
+#[test]
+fn the_solvency_floor_is_never_breached_and_shortfalls_count_as_ruin() {
+    let sev = Severity::Exponential {
+        mean: 50_000.0 * TOKEN as f64,
+    };
+    let mut m = classical(200_000 * TOKEN, 0);
+    m.min_reserve = 80_000 * TOKEN;
+    let cfg = SimConfig {
+        checkpoints: 12,
+        ..config(2_000, 1, 3, Frequency::Poisson { rate: 12.0 }, sev)
+    };
+    let (outs, fan) = simulate_outcomes(&m, &cfg).unwrap();
+    assert!(fan.iter().all(|&c| c >= m.min_reserve));
+    assert!(outs.iter().all(|o| o.final_capital >= m.min_reserve));
+    let ruined: Vec<_> = outs.iter().filter(|o| o.ruin_time.is_some()).collect();
+    assert!(!ruined.is_empty() && ruined.iter().all(|o| o.unmet_by_capital > 0));
+    assert!(outs
+        .iter()
+        .filter(|o| o.ruin_time.is_none())
+        .all(|o| o.unmet_by_capital == 0));
+}
+
+#[test]
+fn runs_are_reproducible_for_a_seed_on_any_thread_count() {
+    let sev = Severity::LogNormal(LogNormal {
+        mu: 22.0,
+        sigma: 1.5,
+    });
+    let freq = Frequency::NegativeBinomial { rate: 20.0, r: 3.0 };
+    let mut m = classical(2_000_000 * TOKEN, 5_000_000 * TOKEN);
+    m.per_event_cap = 500_000 * TOKEN;
+    m.per_epoch_cap = 800_000 * TOKEN;
+    let cfg = SimConfig {
+        checkpoints: 52,
+        ..config(5_000, 1, 99, freq, sev)
+    };
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| simulate_outcomes(&m, &cfg).unwrap())
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(3));
+    let other = simulate_outcomes(
+        &m,
+        &SimConfig {
+            seed: 100,
+            ..cfg.clone()
+        },
+    )
+    .unwrap();
+    assert_ne!(one.0, other.0);
+}
+
+#[test]
+fn ruin_falls_with_the_base_rate_and_the_recommendation_is_the_smallest_passing_rate() {
+    let sev = Severity::LogNormal(LogNormal {
+        mu: (30_000.0 * TOKEN as f64).ln(),
+        sigma: 1.2,
+    });
+    let freq = Frequency::Poisson { rate: 25.0 };
+    let mut m = classical(1_000_000 * TOKEN, 2_000_000 * TOKEN);
+    m.curve = Curve {
+        base_rate: 10,
+        slope1: 20,
+        kink: 8_000,
+        slope2: 40,
+        min_rate: 0,
+        max_rate: 500,
+    };
+    m.max_exposure_bps = 100_000;
+    m.per_event_cap = 400_000 * TOKEN;
+    m.per_epoch_cap = 600_000 * TOKEN;
+    let cfg = config(4_000, 1, 5, freq, sev);
+    let ruin_at = |base: u64| {
+        let mut x = m.clone();
+        x.curve.base_rate = base;
+        x.curve.max_rate = x.curve.max_rate.max(base);
+        simulate(&x, &cfg).unwrap().ruin_probability
+    };
+    let sweep: Vec<f64> = [0, 100, 200, 400, 800, 1600]
+        .iter()
+        .map(|&b| ruin_at(b))
+        .collect();
+    assert!(sweep.windows(2).all(|w| w[1] <= w[0]), "{sweep:?}");
+    assert!(sweep[0] > 0.2 && sweep[5] < 0.01, "{sweep:?}");
+    println!("ruin by base rate: {sweep:?}");
+    let rec = recommend(&m, &cfg, 0.01).unwrap();
+    let base = rec.base_rate.expect("a base rate meets 1 %");
+    assert!(ruin_at(base) <= 0.01 && ruin_at(base - 1) > 0.01, "{rec:?}");
+    assert_eq!(rec.ruin_at_base_rate, Some(ruin_at(base)));
+    // The current rate misses the target, so a cap was searched too.
+    let cap = rec
+        .per_event_cap
+        .expect("a smaller per-event cap meets 1 %");
+    assert!(cap < m.per_event_cap);
+    let mut at_cap = m.clone();
+    at_cap.per_event_cap = cap;
+    assert!(simulate(&at_cap, &cfg).unwrap().ruin_probability <= 0.01);
+}
+
+#[test]
+fn invalid_simulations_are_refused() {
+    let sev = Severity::Exponential { mean: 1.0 };
+    let m = classical(1, 1);
+    assert!(simulate(&m, &config(0, 1, 1, Frequency::Poisson { rate: 1.0 }, sev)).is_err());
+    let mut bad = m.clone();
+    bad.per_event_cap = 0;
+    assert!(simulate(
+        &bad,
+        &config(10, 1, 1, Frequency::Poisson { rate: 1.0 }, sev)
+    )
+    .is_err());
+    let cfg = SimConfig {
+        scenarios: vec![],
+        ..config(10, 1, 1, Frequency::Poisson { rate: 1.0 }, sev)
+    };
+    assert!(simulate(&m, &cfg).is_err());
+}

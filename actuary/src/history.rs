@@ -66,11 +66,24 @@ impl LossHistory {
     }
 
     /// Parses `time,amount` CSV (a header line is skipped; extra columns ignored;
-    /// `#` comments allowed).
+    /// `#` comments allowed; a `# window <start> <end>` comment sets the observation
+    /// window, which otherwise runs from the first to the last loss).
     pub fn from_csv(text: &str) -> Result<Self, String> {
         let mut events = Vec::new();
+        let mut window = None;
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
+            if let Some(w) = line.strip_prefix("# window") {
+                let v: Vec<i64> = w
+                    .split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                match v[..] {
+                    [start, end] => window = Some((start, end)),
+                    _ => return Err(format!("line {}: expected `# window <start> <end>`", n + 1)),
+                }
+                continue;
+            }
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
@@ -87,7 +100,7 @@ impl LossHistory {
                 }
             }
         }
-        Self::new(events, None)
+        Self::new(events, window)
     }
 
     /// Parses JSON: either `[{"time":…,"amount":…}, …]` or
@@ -124,7 +137,7 @@ impl LossHistory {
 
     /// Writes the history as CSV (the format [`LossHistory::from_csv`] reads).
     pub fn to_csv(&self) -> String {
-        let mut s = String::from("time,amount\n");
+        let mut s = format!("# window {} {}\ntime,amount\n", self.start, self.end);
         for e in &self.events {
             s.push_str(&format!("{},{}\n", e.time, e.amount));
         }
@@ -184,6 +197,11 @@ mod tests {
             ]
         );
         assert_eq!(LossHistory::from_csv(&h.to_csv()).unwrap(), h);
+        let w = LossHistory::from_csv("# window 0 1000\n100,5\n").unwrap();
+        assert_eq!((w.start, w.end), (0, 1000));
+        assert!(LossHistory::from_csv("# window 5\n100,5\n")
+            .unwrap_err()
+            .contains("window"));
         let j =
             LossHistory::from_json(r#"{"start":0,"end":1000,"events":[{"time":100,"amount":5}]}"#)
                 .unwrap();

@@ -123,7 +123,8 @@ pub fn plot_severity(path: &Path, input: &AnalysisInput, a: &Analysis) -> PlotRe
     let scale = 10f64.powi(d as i32);
     let grid: Vec<(f64, f64)> = (0..=200)
         .map(|i| lo * (hi / lo).powf(i as f64 / 200.0))
-        .map(|x| (x, (1.0 - sev.cdf(x * scale)).max(0.5 / n)))
+        .map(|x| (x, 1.0 - sev.cdf(x * scale)))
+        .filter(|&(_, s)| s >= 0.5 / n)
         .collect();
     chart
         .draw_series(LineSeries::new(grid, RED.stroke_width(2)))

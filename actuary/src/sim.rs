@@ -8,9 +8,11 @@
 //!   process whose rate is redrawn from a Gamma each year); sizes follow the severity.
 //! - Exposure (active cover notional) is constant, renewed as covers expire, but never
 //!   above `max_exposure_bps` of current capital (the program refuses cover beyond it).
-//! - Premium accrues continuously at the curve's rate for the current utilisation,
-//!   net of the protocol fee. The rate is recomputed after every loss and once a day
-//!   (the program smooths its rate daily; smoothing itself is not modelled).
+//! - Premium accrues continuously, net of the protocol fee, at the curve's rate for
+//!   the utilisation at the start of each day (the program moves its rate at most a
+//!   bounded step per day; that smoothing itself is not modelled). A day's premium is
+//!   rounded once (up, as `premium_for` does); a loss sees the premium accrued since
+//!   the day began.
 //! - Each loss is paid `min(loss, per-event cap, epoch room, capital above floor)`.
 //! - **Ruin** is the first loss whose cap-limited payout the capital above the
 //!   solvency floor cannot cover in full (the pool breaks its promise to the exchange).
@@ -26,29 +28,30 @@ use indicatif::{ProgressBar, ProgressStyle};
 use insurance_pool::math::premium::{
     bps_of_floor, curve_rate, premium_for, utilisation_bps, Curve, BPS,
 };
+use insurance_pool::math::safe_math::mul_div_floor;
 use insurance_pool::math::shortfall::{cover_amount, current_epoch_start, solvency_floor};
 use insurance_pool::state::CoverLimit;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp1, Gamma};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dist::{Frequency, Severity};
 use crate::history::YEAR_SECS;
 
-/// Seconds between rate updates on a path without losses.
+/// Seconds between rate updates: the premium rate is set once a day.
 pub const RATE_UPDATE_SECS: i64 = 86_400;
 
 /// Everything about a pool the simulation needs, in the program's units.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PoolModel {
     /// Accounted capital at the start (base units).
     pub capital: u64,
     /// Active cover notional, held constant (base units).
     pub exposure: u64,
     /// The premium curve (bps of notional per coverage term).
-    #[serde(serialize_with = "serialize_curve")]
+    #[serde(with = "CurveDef")]
     pub curve: Curve,
     /// Length of one cover term in seconds (the curve's rate is per term).
     pub coverage_duration: i64,
@@ -68,16 +71,23 @@ pub struct PoolModel {
     pub epoch_length: i64,
 }
 
-fn serialize_curve<S: serde::Serializer>(c: &Curve, s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeStruct;
-    let mut st = s.serialize_struct("Curve", 6)?;
-    st.serialize_field("base_rate", &c.base_rate)?;
-    st.serialize_field("slope1", &c.slope1)?;
-    st.serialize_field("kink", &c.kink)?;
-    st.serialize_field("slope2", &c.slope2)?;
-    st.serialize_field("min_rate", &c.min_rate)?;
-    st.serialize_field("max_rate", &c.max_rate)?;
-    st.end()
+fn gcd(mut a: i64, mut b: i64) -> i64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Serde mirror of the program's [`Curve`] (the program crate has no serde).
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Curve")]
+pub struct CurveDef {
+    pub base_rate: u64,
+    pub slope1: u64,
+    pub kink: u64,
+    pub slope2: u64,
+    pub min_rate: u64,
+    pub max_rate: u64,
 }
 
 impl PoolModel {
@@ -96,10 +106,18 @@ impl PoolModel {
     pub fn net_premium(&self, exposure: u64, rate: u64, secs: i64) -> u64 {
         let term = self.coverage_duration.max(1);
         let full = (secs / term) as u64;
-        let gross = premium_for(exposure, rate, term, term)
-            .unwrap_or(u64::MAX)
-            .saturating_mul(full)
-            .saturating_add(premium_for(exposure, rate, secs % term, term).unwrap_or(u64::MAX));
+        // `covered / term` reduced by their gcd: the same rational, so exactly the same
+        // `premium_for`, but its product usually fits 64 bits (the fast path).
+        let rem = secs % term;
+        let g = gcd(rem, term).max(1);
+        let part = premium_for(exposure, rate, rem / g, term / g).unwrap_or(u64::MAX);
+        let gross = match full {
+            0 => part,
+            _ => premium_for(exposure, rate, term, term)
+                .unwrap_or(u64::MAX)
+                .saturating_mul(full)
+                .saturating_add(part),
+        };
         gross.saturating_sub(bps_of_floor(gross, self.protocol_fee_bps).unwrap_or(0))
     }
 
@@ -240,82 +258,194 @@ impl Arrivals {
     }
 }
 
-/// Simulates one path, writing capital at the checkpoints into `fan` (length
-/// `checkpoints + 1`).
-pub fn simulate_path(model: &PoolModel, cfg: &SimConfig, i: u64, fan: &mut [u64]) -> PathOutcome {
-    let mut rng = path_rng(cfg.seed, i);
-    let (frequency, severity) = if cfg.scenarios.len() == 1 {
-        cfg.scenarios[0]
-    } else {
-        cfg.scenarios[rng.random_range(0..cfg.scenarios.len())]
-    };
-    let horizon = cfg.horizon_secs;
-    let floor = solvency_floor(model.reserved_for_claims, model.min_reserve);
-    let steps = fan.len() as i64 - 1; // checkpoints after time 0 (-1: none at all)
-    let checkpoint = |k: i64| (horizon as i128 * k as i128 / steps.max(1) as i128) as i64;
+/// Net premium of a full day at the full exposure, by rate: a path sells its full
+/// exposure almost always, and the rate is clamped to `[min_rate, max_rate]`, so one
+/// table per block of paths replaces almost every `premium_for` call.
+struct DayPremiums {
+    exposure: u64,
+    by_rate: Vec<u64>,
+}
 
-    let mut out = PathOutcome::default();
-    let mut capital = model.capital;
-    let (mut rate, mut exposure) = model.rate_and_exposure(capital);
-    let mut arrivals = Arrivals::new(frequency, &mut rng);
-    let mut next_loss = arrivals.next_after(0, horizon, &mut rng);
-    let mut next_update = RATE_UPDATE_SECS;
-    let mut epoch_start = 0i64;
-    let mut epoch_paid = 0u64;
-    let mut t = 0i64;
-    let mut k = 0i64; // next checkpoint index
-    if let Some(first) = fan.first_mut() {
-        *first = capital;
-        k = 1;
-    }
-    while t < horizon || (steps > 0 && k <= steps) {
-        let next_checkpoint = if k <= steps && steps > 0 {
-            checkpoint(k)
+/// Largest rate range tabulated (wider curves compute each day's premium).
+const MAX_TABLE: u64 = 1 << 16;
+
+impl DayPremiums {
+    fn new(model: &PoolModel) -> Self {
+        let top = model.curve.max_rate.max(model.curve.min_rate);
+        let by_rate = if top < MAX_TABLE {
+            (0..=top)
+                .map(|r| model.net_premium(model.exposure, r, RATE_UPDATE_SECS))
+                .collect()
         } else {
-            i64::MAX
+            Vec::new()
         };
-        let stop = next_loss.min(next_update).min(next_checkpoint).min(horizon);
-        let earned = model.net_premium(exposure, rate, stop - t);
-        capital = capital.saturating_add(earned);
-        out.premiums = out.premiums.saturating_add(earned);
-        t = stop;
-        if t == next_loss {
-            let loss = severity
-                .sample(&mut rng)
-                .round()
-                .clamp(1.0, u64::MAX as f64) as u64;
-            let start = current_epoch_start(epoch_start, model.epoch_length, t);
-            if start != epoch_start {
-                epoch_start = start;
-                epoch_paid = 0;
+        DayPremiums {
+            exposure: model.exposure,
+            by_rate,
+        }
+    }
+
+    #[inline]
+    fn get(&self, model: &PoolModel, exposure: u64, rate: u64, day_len: i64) -> u64 {
+        match self.by_rate.get(rate as usize) {
+            Some(&p) if exposure == self.exposure && day_len == RATE_UPDATE_SECS => p,
+            _ => model.net_premium(exposure, rate, day_len),
+        }
+    }
+}
+
+/// The state of one path between days.
+struct PathState<'a> {
+    model: &'a PoolModel,
+    severity: Severity,
+    rng: Xoshiro256PlusPlus,
+    arrivals: Arrivals,
+    horizon: i64,
+    floor: u64,
+    next_loss: i64,
+    capital: u64,
+    epoch_start: i64,
+    epoch_paid: u64,
+    out: PathOutcome,
+}
+
+impl<'a> PathState<'a> {
+    fn new(model: &'a PoolModel, cfg: &SimConfig, i: u64) -> Self {
+        let mut rng = path_rng(cfg.seed, i);
+        let (frequency, severity) = if cfg.scenarios.len() == 1 {
+            cfg.scenarios[0]
+        } else {
+            cfg.scenarios[rng.random_range(0..cfg.scenarios.len())]
+        };
+        let mut arrivals = Arrivals::new(frequency, &mut rng);
+        let next_loss = arrivals.next_after(0, cfg.horizon_secs, &mut rng);
+        PathState {
+            model,
+            severity,
+            rng,
+            arrivals,
+            horizon: cfg.horizon_secs,
+            floor: solvency_floor(model.reserved_for_claims, model.min_reserve),
+            next_loss,
+            capital: model.capital,
+            epoch_start: 0,
+            epoch_paid: 0,
+            out: PathOutcome::default(),
+        }
+    }
+
+    /// Runs day `day`: sets the rate, pays the day's losses, credits the day's premium.
+    #[inline]
+    fn run_day(&mut self, day: i64, premiums: &DayPremiums) {
+        let model = self.model;
+        let day_start = day * RATE_UPDATE_SECS;
+        let day_len = (self.horizon - day_start).min(RATE_UPDATE_SECS);
+        // The day's rate and sold exposure, from its opening capital.
+        let (rate, exposure) = model.rate_and_exposure(self.capital);
+        let day_premium = premiums.get(model, exposure, rate, day_len);
+        let mut paid_today = 0u64;
+        while self.next_loss < day_start + day_len {
+            let t = self.next_loss;
+            // Capital at the loss: the day's opening capital, the day's premium pro rata
+            // to the time elapsed (rounded down), less what the day already paid.
+            let accrued = mul_div_floor(day_premium, (t - day_start) as u64, day_len as u64)
+                .unwrap_or(day_premium);
+            let now = self
+                .capital
+                .saturating_add(accrued)
+                .saturating_sub(paid_today);
+            // Nearest base unit, at least 1 (`+ 0.5` then truncation: no libm call).
+            let loss = ((self.severity.sample(&mut self.rng) + 0.5) as u64).max(1);
+            let start = current_epoch_start(self.epoch_start, model.epoch_length, t);
+            if start != self.epoch_start {
+                self.epoch_start = start;
+                self.epoch_paid = 0;
             }
-            let room = model.per_epoch_cap.saturating_sub(epoch_paid);
-            let available = capital.saturating_sub(floor);
-            let (covered, limit) = cover_amount(loss, model.per_event_cap, room, available);
+            let room = model.per_epoch_cap.saturating_sub(self.epoch_paid);
+            let (covered, limit) = cover_amount(
+                loss,
+                model.per_event_cap,
+                room,
+                now.saturating_sub(self.floor),
+            );
+            let out = &mut self.out;
             if limit == CoverLimit::SolvencyFloor {
                 let demand = loss.min(model.per_event_cap).min(room);
                 out.unmet_by_capital += demand - covered;
                 out.ruin_time.get_or_insert(t);
             }
-            capital -= covered;
-            epoch_paid += covered;
+            paid_today += covered;
+            self.epoch_paid += covered;
             out.losses += 1;
             out.payouts = out.payouts.saturating_add(covered);
             out.uncovered = out.uncovered.saturating_add(loss - covered);
-            (rate, exposure) = model.rate_and_exposure(capital);
-            next_loss = arrivals.next_after(t, horizon, &mut rng);
+            self.next_loss = self.arrivals.next_after(t, self.horizon, &mut self.rng);
         }
-        if t == next_update {
-            (rate, exposure) = model.rate_and_exposure(capital);
-            next_update += RATE_UPDATE_SECS;
+        self.capital = self
+            .capital
+            .saturating_add(day_premium)
+            .saturating_sub(paid_today);
+        self.out.premiums = self.out.premiums.saturating_add(day_premium);
+    }
+}
+
+/// Paths advanced side by side, day by day: their days are independent, so the CPU
+/// overlaps them instead of waiting on one path's chain of dependent arithmetic.
+/// Each path keeps its own generator, so results equal one-at-a-time simulation.
+const INTERLEAVE: usize = 16;
+
+/// Simulates paths `first..first + outs.len()`, writing each path's capital at the
+/// checkpoints into its row of `fans` (`outs.len()` rows of `width`): `row[0]` is the
+/// starting capital, `row[k]` the capital at the end of day `round(k · days / steps)`.
+pub fn simulate_paths(
+    model: &PoolModel,
+    cfg: &SimConfig,
+    first: u64,
+    outs: &mut [PathOutcome],
+    fans: &mut [u64],
+) {
+    let width = cfg.checkpoints + 1;
+    let days = (cfg.horizon_secs + RATE_UPDATE_SECS - 1) / RATE_UPDATE_SECS;
+    let steps = cfg.checkpoints as i64;
+    let premiums = DayPremiums::new(model);
+    for (g, (outs, fans)) in outs
+        .chunks_mut(INTERLEAVE)
+        .zip(fans.chunks_mut(INTERLEAVE * width))
+        .enumerate()
+    {
+        let base = first + (g * INTERLEAVE) as u64;
+        let mut paths: Vec<PathState> = (0..outs.len() as u64)
+            .map(|j| PathState::new(model, cfg, base + j))
+            .collect();
+        for (row, p) in fans.chunks_mut(width).zip(&paths) {
+            row[0] = p.capital;
         }
-        if t == next_checkpoint {
-            fan[k as usize] = capital;
-            k += 1;
+        let mut k = 1i64; // next checkpoint
+        for day in 0..days {
+            for p in paths.iter_mut() {
+                p.run_day(day, &premiums);
+            }
+            while steps > 0 && k <= steps && (k * days + steps / 2) / steps <= day + 1 {
+                for (row, p) in fans.chunks_mut(width).zip(&paths) {
+                    row[k as usize] = p.capital;
+                }
+                k += 1;
+            }
+        }
+        for (out, p) in outs.iter_mut().zip(paths) {
+            *out = PathOutcome {
+                final_capital: p.capital,
+                ..p.out
+            };
         }
     }
-    out.final_capital = capital;
-    out
+}
+
+/// Simulates path `i` alone (see [`simulate_paths`]; `fan` has `checkpoints + 1` entries).
+pub fn simulate_path(model: &PoolModel, cfg: &SimConfig, i: u64, fan: &mut [u64]) -> PathOutcome {
+    let mut out = [PathOutcome::default()];
+    simulate_paths(model, cfg, i, &mut out, fan);
+    out[0]
 }
 
 /// Paths per progress-bar tick and per parallel task.
@@ -357,9 +487,7 @@ pub fn simulate_outcomes(
         .zip(fan.par_chunks_mut(BLOCK * width))
         .enumerate()
         .for_each(|(b, (outs, fans))| {
-            for (j, (out, row)) in outs.iter_mut().zip(fans.chunks_mut(width)).enumerate() {
-                *out = simulate_path(model, cfg, (b * BLOCK + j) as u64, row);
-            }
+            simulate_paths(model, cfg, (b * BLOCK) as u64, outs, fans);
             bar.inc(outs.len() as u64);
         });
     bar.finish_and_clear();

@@ -2,6 +2,7 @@
 //! CLI conventions (`--url/-u` with `localhost`/`devnet`/`mainnet-beta` shorthands,
 //! `--keypair/-k`, `--json` on every read), and the narrated `demo`.
 
+mod actuary_cmd;
 mod demo;
 mod render;
 
@@ -51,6 +52,9 @@ pub struct MarketArg {
 pub enum Command {
     /// Run the narrated demo on an embedded Solana runtime (no validator, no keys).
     Demo,
+    /// Fit a pool's losses, simulate its solvency, recommend premium parameters and
+    /// write a report with plots.
+    Actuary(actuary_cmd::ActuaryArgs),
     /// List every pool.
     Pools,
     /// One pool in detail.
@@ -231,6 +235,10 @@ pub trait Chain {
     fn program_accounts(&self) -> CliResult<Vec<(Pubkey, Vec<u8>)>>;
     /// Current unix time of the chain.
     fn now(&self) -> CliResult<i64>;
+    /// A pool's losses (reported shortfalls, approved claims) from its transactions.
+    fn pool_losses(&self, _pool: &Pubkey) -> CliResult<Vec<actuary::LossEvent>> {
+        Err("this source has no transaction history: pass --history".into())
+    }
 }
 
 impl Chain for RpcClient {
@@ -249,6 +257,10 @@ impl Chain for RpcClient {
     fn now(&self) -> CliResult<i64> {
         let slot = self.get_slot().map_err(|e| e.to_string())?;
         self.get_block_time(slot).map_err(|e| e.to_string())
+    }
+
+    fn pool_losses(&self, pool: &Pubkey) -> CliResult<Vec<actuary::LossEvent>> {
+        actuary_cmd::rpc_pool_losses(self, pool)
     }
 }
 
@@ -424,6 +436,17 @@ fn run(cli: Cli) -> CliResult<()> {
     if let Command::Demo = cli.command {
         return demo::run();
     }
+    if let Command::Actuary(args) = &cli.command {
+        let rpc = args.market.map(|_| {
+            RpcClient::new_with_commitment(
+                resolve_url(&cli.url),
+                solana_commitment_config::CommitmentConfig::confirmed(),
+            )
+        });
+        let chain = rpc.as_ref().map(|r| r as &dyn Chain);
+        println!("{}", actuary_cmd::run(chain, args, cli.json)?);
+        return Ok(());
+    }
     let ctx = Ctx {
         rpc: RpcClient::new_with_commitment(
             resolve_url(&cli.url),
@@ -433,7 +456,7 @@ fn run(cli: Cli) -> CliResult<()> {
         json: cli.json,
     };
     match cli.command {
-        Command::Demo => unreachable!("handled above"),
+        Command::Demo | Command::Actuary(_) => unreachable!("handled above"),
         Command::Pools
         | Command::Pool(_)
         | Command::Underwriter { .. }

@@ -38,6 +38,10 @@ pub fn utilisation_bps(exposure: u64, capital: u64) -> u64 {
     if capital == 0 {
         return u64::MAX;
     }
+    // Fast path: 64-bit arithmetic when the product fits (same result, no u128 division).
+    if let Some(p) = exposure.checked_mul(BPS) {
+        return p.div_ceil(capital);
+    }
     let u = (exposure as u128 * BPS as u128).div_ceil(capital as u128);
     u64::try_from(u).unwrap_or(u64::MAX)
 }
@@ -48,12 +52,16 @@ pub fn utilisation_bps(exposure: u64, capital: u64) -> u64 {
 /// instead of overflowing, so any input gives a rate in the clamp range.
 #[inline]
 pub fn curve_rate(curve: &Curve, u: u64) -> u64 {
-    let below = u.min(curve.kink) as u128;
-    let above = u.saturating_sub(curve.kink) as u128;
-    let bps = BPS as u128;
+    let below = u.min(curve.kink);
+    let above = u.saturating_sub(curve.kink);
+    // slope · utilisation / BPS rounded up, in 64 bits when the product fits.
+    let step = |slope: u64, x: u64| match slope.checked_mul(x) {
+        Some(p) => p.div_ceil(BPS) as u128,
+        None => (slope as u128 * x as u128).div_ceil(BPS as u128),
+    };
     let rate = (curve.base_rate as u128)
-        .saturating_add((curve.slope1 as u128 * below).div_ceil(bps))
-        .saturating_add((curve.slope2 as u128 * above).div_ceil(bps));
+        .saturating_add(step(curve.slope1, below))
+        .saturating_add(step(curve.slope2, above));
     let rate = u64::try_from(rate).unwrap_or(u64::MAX);
     rate.max(curve.min_rate)
         .min(curve.max_rate.max(curve.min_rate))
@@ -82,8 +90,18 @@ pub fn premium_for(
     covered_secs: i64,
     duration_secs: i64,
 ) -> Result<u64> {
+    let covered = covered_secs.clamp(0, duration_secs.max(1)) as u64;
+    // Fast path: everything fits in 64 bits (same result, no u128 division).
+    if let (Some(n), Some(d)) = (
+        notional
+            .checked_mul(rate_bps)
+            .and_then(|x| x.checked_mul(covered)),
+        BPS.checked_mul(duration_secs.max(1) as u64),
+    ) {
+        return Ok(n.div_ceil(d));
+    }
     let duration = duration_secs.max(1) as u128;
-    let covered = (covered_secs.clamp(0, duration_secs.max(1))) as u128;
+    let covered = covered as u128;
     let numerator = (notional as u128)
         .safe_mul(rate_bps as u128)?
         .safe_mul(covered)?;
@@ -159,6 +177,34 @@ mod tests {
     }
 
     proptest! {
+        /// The 64-bit fast paths give exactly what the 128-bit formulas give, on both
+        /// sides of the overflow boundary.
+        #[test]
+        fn fast_paths_match_the_wide_formulas(
+            a in prop_oneof![0u64..1 << 40, any::<u64>()],
+            b in prop_oneof![1u64..1 << 40, 1..=u64::MAX],
+            rate in prop_oneof![0u64..20_000, any::<u64>()],
+            secs in 0i64..=60 * 86_400,
+            slope in prop_oneof![0u64..100_000, any::<u64>()],
+        ) {
+            let wide_u = if a == 0 { 0 } else {
+                u64::try_from((a as u128 * BPS as u128).div_ceil(b as u128)).unwrap_or(u64::MAX)
+            };
+            prop_assert_eq!(utilisation_bps(a, b), wide_u);
+            let c = Curve { base_rate: 7, slope1: slope, kink: 8_000, slope2: slope / 3, min_rate: 0, max_rate: u64::MAX };
+            let wide_rate = (7u128
+                + (slope as u128 * a.min(8_000) as u128).div_ceil(BPS as u128)
+                + ((slope / 3) as u128 * a.saturating_sub(8_000) as u128).div_ceil(BPS as u128))
+                .min(u64::MAX as u128) as u64;
+            prop_assert_eq!(curve_rate(&c, a), wide_rate);
+            let duration = 30 * 86_400i64;
+            let wide_premium = (a as u128 * rate as u128)
+                .checked_mul(secs.min(duration) as u128)
+                .map(|n| n.div_ceil(BPS as u128 * duration as u128))
+                .and_then(|p| u64::try_from(p).ok());
+            prop_assert_eq!(premium_for(a, rate, secs, duration).ok(), wide_premium);
+        }
+
         /// The rate never decreases as utilisation rises.
         #[test]
         fn rate_is_monotone_in_utilisation(

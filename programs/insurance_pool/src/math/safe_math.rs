@@ -58,6 +58,10 @@ impl_safe_math!(u8, u16, u32, u64, u128, i64, i128);
 #[track_caller]
 #[inline]
 pub fn mul_div_floor(a: u64, b: u64, c: u64) -> Result<u64> {
+    // Fast path: a 64-bit product needs no 128-bit division (same result).
+    if let (Some(p), true) = (a.checked_mul(b), c != 0) {
+        return Ok(p / c);
+    }
     let q = (a as u128).safe_mul(b as u128)?.safe_div(c as u128)?;
     u64::try_from(q).map_err(|_| overflow())
 }
@@ -74,6 +78,9 @@ pub fn mul_div_floor_wide(a: u64, b: u128, c: u128) -> Result<u64> {
 /// `a * b / c` rounded up. Same failure modes as [`mul_div_floor`].
 #[track_caller]
 pub fn mul_div_ceil(a: u64, b: u64, c: u64) -> Result<u64> {
+    if let (Some(p), true) = (a.checked_mul(b), c != 0) {
+        return Ok(p.div_ceil(c));
+    }
     let c128 = c as u128;
     let product = (a as u128).safe_mul(b as u128)?;
     let q = product.safe_add(c128.saturating_sub(1))?.safe_div(c128)?;

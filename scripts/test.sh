@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI):
-#   1. the whole workspace natively (unit, property and integration tests);
+#   1. the whole workspace natively (unit, property and integration tests), then the
+#      actuarial benchmark (Rust engine vs numpy, a printed table);
 #   2. the SBF binaries (scripts/build-sbf.sh), the same integration suite on them, and
 #      the compute-unit benchmark.
 # If the pinned SBF toolchain cannot be downloaded, step 2 prints a loud
@@ -33,6 +34,14 @@ run() { # $1 label, rest: command; tees into $logs/$1
 
 section "native suite"
 run native env POOL_TEST_RUNTIME=native cargo test --locked --workspace
+
+section "actuarial benchmark (Rust engine vs vectorised numpy)"
+if python3 -c 'import numpy' 2>/dev/null; then
+    cargo run --locked -q -p insurance-pool-actuary --bin actuary-bench -- --paths 100000
+else
+    echo "numpy missing (pip install -r scripts/requirements.txt): Rust rows only"
+    cargo run --locked -q -p insurance-pool-actuary --bin actuary-bench -- --paths 100000
+fi
 
 section "SBF build"
 set +e

@@ -311,3 +311,198 @@ async fn read_commands_work_against_the_embedded_runtime() {
         .unwrap_err()
         .contains("not found"));
 }
+
+/// Runs `insurance-pool actuary <args>` (parsed by clap) on the sample history and
+/// pool shipped in `actuary/data`, writing into a fresh directory.
+fn actuary_cli(
+    chain: Option<&dyn Chain>,
+    extra: &[&str],
+    json: bool,
+) -> CliResult<(String, std::path::PathBuf)> {
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let out = std::env::temp_dir().join(format!(
+        "actuary-test-{}-{}",
+        std::process::id(),
+        RUN.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../actuary/data");
+    let history = format!("{data}/sample-losses.csv");
+    let out_s = out.to_string_lossy().to_string();
+    let mut argv = vec![
+        "insurance-pool",
+        "actuary",
+        "--history",
+        &history,
+        "--out",
+        &out_s,
+        "--paths",
+        "4000",
+        "--search-paths",
+        "2000",
+        "--bootstrap",
+        "40",
+    ];
+    let pool = format!("{data}/sample-pool.json");
+    if !extra.contains(&"--market") {
+        argv.extend(["--pool-config", &pool]);
+    }
+    argv.extend_from_slice(extra);
+    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    let Command::Actuary(args) = cli.command else {
+        panic!("not the actuary command")
+    };
+    crate::actuary_cmd::run(chain, &args, json).map(|s| (s, out))
+}
+
+#[test]
+fn actuary_writes_the_report_with_its_plots_from_the_sample_history() {
+    let (summary, dir) = actuary_cli(None, &["--seed", "7"], false).unwrap();
+    assert!(
+        summary.contains("ruin") && summary.contains("insurance-pool update-params"),
+        "{summary}"
+    );
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for section in [
+        "## Pool",
+        "## Loss model",
+        "## Solvency",
+        "## Recommendation",
+        "Anderson-Darling",
+    ] {
+        assert!(report.contains(section), "missing {section}");
+    }
+    for plot in ["capital-fan.svg", "severity.svg", "ruin-vs-base-rate.svg"] {
+        let svg = std::fs::read_to_string(dir.join(plot)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("<polyline") && svg.contains("<text"),
+            "{plot}"
+        );
+        assert!(report.contains(&format!("({plot})")), "{plot} not linked");
+    }
+    let analysis: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("analysis.json")).unwrap()).unwrap();
+    let rec = &analysis["recommendation"];
+    // The sample pool misses the 0.5 % target; the recommendation meets it.
+    assert!(rec["current_ruin"].as_f64().unwrap() > 0.005, "{rec}");
+    assert!(rec["ruin_at_base_rate"].as_f64().unwrap() <= 0.005, "{rec}");
+    let base = rec["base_rate"].as_u64().unwrap();
+    assert!(base > 50 && summary.contains(&format!("--base-rate {base}")));
+    // Same seed, other thread count: the same numbers.
+    let (_, again) = actuary_cli(None, &["--seed", "7", "--threads", "1"], false).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("analysis.json")).unwrap(),
+        std::fs::read_to_string(again.join("analysis.json")).unwrap()
+    );
+    let (json, _) = actuary_cli(None, &["--seed", "7", "--parameter-uncertainty"], true).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        v["ruin_probability"].as_f64().unwrap() > 0.0 && v["files"].as_array().unwrap().len() == 5
+    );
+    for d in [dir, again] {
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}
+
+#[test]
+fn actuary_refuses_incomplete_or_invalid_inputs() {
+    let e = Cli::try_parse_from(["insurance-pool", "actuary", "--history", "x.csv"]).unwrap_err();
+    assert!(e.to_string().contains("--pool-config"), "{e}");
+    assert!(actuary_cli(None, &["--target", "1.5"], false)
+        .unwrap_err()
+        .contains("target"));
+    assert!(actuary_cli(None, &["--paths", "0"], false)
+        .unwrap_err()
+        .contains("paths"));
+    let market = Pubkey::new_unique().to_string();
+    assert!(actuary_cli(None, &["--market", &market], false)
+        .unwrap_err()
+        .contains("chain"));
+    let cli = Cli::try_parse_from([
+        "insurance-pool",
+        "actuary",
+        "--history",
+        "/nonexistent.csv",
+        "--pool-config",
+        "/nonexistent.json",
+    ])
+    .unwrap();
+    let Command::Actuary(args) = cli.command else {
+        panic!()
+    };
+    assert!(crate::actuary_cmd::run(None, &args, false)
+        .unwrap_err()
+        .contains("/nonexistent.json"));
+}
+
+#[tokio::test]
+async fn actuary_reads_the_pool_model_from_the_chain() {
+    let mut env = TestEnv::new().await;
+    let a = env.create_pool(TOKEN).await;
+    let b = env.create_pool(TOKEN).await;
+    let alice = env.user(&a, 100_000).await;
+    env.deposit(&alice, &a, 100_000).await;
+    let trader = env.user(&a, 10_000).await;
+    let ix = contribute_premium(&trader.pubkey(), &a, &trader.token, None, 40_000, u64::MAX);
+    env.ok(&[ix], &[&trader.key]).await;
+    let limits = ExchangeLimits {
+        per_event_cap: 7_000,
+        per_epoch_cap: 9_000,
+        epoch_length: 3_600,
+    };
+    let authority = env.authority.insecure_clone();
+    let payer = env.payer();
+    let venue = Pubkey::new_unique();
+    let ix = register_exchange(&payer, &authority.pubkey(), &a, venue, &alice.token, limits);
+    env.ok(&[ix], &[&authority]).await;
+    let other = Pubkey::new_unique();
+    let bob = env.user(&b, 0).await;
+    let ix = register_exchange(&payer, &authority.pubkey(), &b, other, &bob.token, limits);
+    env.ok(&[ix], &[&authority]).await;
+    let reg_a = insurance_pool_sdk::pda::exchange(&a.pool, &venue).0;
+    let reg_b = insurance_pool_sdk::pda::exchange(&b.pool, &other).0;
+    let protocol = insurance_pool_sdk::pda::protocol().0;
+    let chain = Snapshot::take(
+        &mut env,
+        &[a.pool, a.exposure, b.pool, protocol, reg_a, reg_b],
+    )
+    .await;
+    let pool = env.pool(&a).await;
+    let (model, decimals) = crate::actuary_cmd::model_from_chain(&chain, &a.market, None).unwrap();
+    assert_eq!(
+        (model.capital, model.exposure, decimals),
+        (pool.capital, 40_000, pool.mint_decimals)
+    );
+    assert_eq!(
+        (model.per_event_cap, model.per_epoch_cap, model.epoch_length),
+        (7_000, 9_000, 3_600)
+    );
+    assert_eq!(
+        (model.curve, model.coverage_duration),
+        (pool.params.curve, pool.params.coverage_duration)
+    );
+    assert_eq!(model.max_exposure_bps, pool.params.max_exposure_bps);
+    let fee: insurance_pool_sdk::state::Protocol = crate::fetch(&chain, &protocol).unwrap();
+    assert_eq!(model.protocol_fee_bps, fee.protocol_fee_bps as u64);
+    // Another pool's registration is refused by name.
+    let e = crate::actuary_cmd::model_from_chain(&chain, &a.market, Some(reg_b)).unwrap_err();
+    assert!(e.contains("another pool"), "{e}");
+    // The whole command against the chain: the report is labelled with the market.
+    let market = a.market.to_string();
+    let (summary, dir) = actuary_cli(Some(&chain), &["--market", &market], false).unwrap();
+    assert!(
+        summary.contains(&format!("update-params {market}")),
+        "{summary}"
+    );
+    assert!(std::fs::read_to_string(dir.join("report.md"))
+        .unwrap()
+        .contains(&market));
+    // Losses from the chain need a transaction history this snapshot does not have.
+    let argv = ["insurance-pool", "actuary", "--market", &market];
+    let Command::Actuary(args) = Cli::try_parse_from(argv).unwrap().command else {
+        panic!()
+    };
+    assert!(crate::actuary_cmd::run(Some(&chain), &args, false)
+        .unwrap_err()
+        .contains("--history"));
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -36,12 +36,8 @@ section "native suite"
 run native env POOL_TEST_RUNTIME=native cargo test --locked --workspace
 
 section "actuarial benchmark (Rust engine vs vectorised numpy)"
-if python3 -c 'import numpy' 2>/dev/null; then
-    cargo run --locked -q -p insurance-pool-actuary --bin actuary-bench -- --paths 100000
-else
-    echo "numpy missing (pip install -r scripts/requirements.txt): Rust rows only"
-    cargo run --locked -q -p insurance-pool-actuary --bin actuary-bench -- --paths 100000
-fi
+# Without numpy (pip install -r scripts/requirements.txt) it prints the Rust rows only.
+cargo run --locked -q -p insurance-pool-actuary --bin actuary-bench -- --paths 100000
 
 section "SBF build"
 set +e

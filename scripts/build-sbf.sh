@@ -65,7 +65,8 @@ fi
 mkdir -p "$SRC_COPY"
 exec 9>"$FIXED/lock"
 flock 9 2>/dev/null || true
-for item in Cargo.toml Cargo.lock rust-toolchain.toml programs patches sdk cli tests sbf; do
+# Every workspace member must be present for cargo to load the workspace.
+for item in Cargo.toml Cargo.lock rust-toolchain.toml programs patches sdk cli tests actuary localnet sbf; do
     [ -e "$ROOT/$item" ] && cp -a "$ROOT/$item" "$SRC_COPY/"
 done
 

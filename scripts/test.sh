@@ -2,10 +2,13 @@
 # The project's test command (README, CI):
 #   1. the whole workspace natively (unit, property and integration tests), then the
 #      actuarial benchmark (Rust engine vs numpy, a printed table);
-#   2. the SBF binaries (scripts/build-sbf.sh), the same integration suite on them, and
-#      the compute-unit benchmark.
-# If the pinned SBF toolchain cannot be downloaded, step 2 prints a loud
-# `SBF SKIPPED: <reason>` and the run still passes on step 1; any other failure fails.
+#   2. the committed IDLs checked against a fresh `idl-build` (idl/*.json and the
+#      TypeScript client's typed copies);
+#   3. the SBF binaries (scripts/build-sbf.sh), the same integration suite on them, the
+#      compute-unit benchmark, and the TypeScript client's tests over JSON-RPC against
+#      the local node (`localnet`) running those binaries.
+# If the pinned SBF toolchain cannot be downloaded, step 3 prints a loud
+# `SBF SKIPPED: <reason>` and the run still passes on steps 1-2; any other failure fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +42,9 @@ section "actuarial benchmark (Rust engine vs vectorised numpy)"
 # Without numpy (pip install -r scripts/requirements.txt) it prints the Rust rows only.
 cargo run --locked -q -p insurance-pool-actuary --bin actuary-bench -- --paths 100000
 
+section "IDL (committed idl/*.json and clients/ts/src/idl/*.ts = a fresh idl-build)"
+run idl cargo run --locked -q -p insurance-pool-tests --bin idl -- --check
+
 section "SBF build"
 set +e
 bash scripts/build-sbf.sh
@@ -46,6 +52,7 @@ sbf=$?
 set -e
 if [ "$sbf" -eq 3 ]; then
     section "SBF SKIPPED: the pinned toolchain (nightly-2026-08-21) could not be downloaded"
+    echo "(TypeScript tests skipped too: the local node runs the SBF binaries)"
     summary native "$logs/native"
     exit 0
 elif [ "$sbf" -ne 0 ]; then
@@ -59,6 +66,11 @@ run sbf env POOL_TEST_RUNTIME=sbf cargo test --locked -p insurance-pool-tests -p
 section "compute units (SBF)"
 cargo run --locked -q -p insurance-pool-tests --bin cu-bench 2>/dev/null | grep -v '^Instruction:'
 
+section "TypeScript client (typecheck, then the lifecycle over JSON-RPC on localnet)"
+[ -d clients/ts/node_modules ] || npm ci --prefix clients/ts --no-audit --no-fund
+run ts npm --prefix clients/ts test
+
 section "test summary"
 summary native "$logs/native"
 summary sbf "$logs/sbf"
+awk '/^ℹ pass/ {p=$3} /^ℹ fail/ {f=$3} END {printf "%-8s %4d passed, %d failed\n", "ts", p, f}' "$logs/ts"

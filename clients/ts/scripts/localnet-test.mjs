@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// `npm test`: builds and starts the local JSON-RPC node (the workspace's `localnet`
+// binary: surfpool running target/deploy/*.so), waits until it is ready, runs the
+// TypeScript tests against it, and stops it whatever happens.
+//
+// LOCALNET_URL set: no node is started; the tests use that node (one you run yourself).
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const client = join(here, "..");
+const root = join(client, "..", "..");
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+function runTests(env) {
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", "tests/lifecycle.test.ts"],
+    { cwd: client, env: { ...process.env, ...env }, stdio: "inherit" },
+  );
+  return r.status ?? 1;
+}
+
+if (process.env.LOCALNET_URL) {
+  process.exit(runTests({}));
+}
+
+for (const so of ["insurance_pool.so", "example_exchange.so"]) {
+  if (!existsSync(join(root, "target", "deploy", so))) {
+    console.error(`missing target/deploy/${so}: build the SBF binaries first (bash scripts/build-sbf.sh)`);
+    process.exit(2);
+  }
+}
+const build = spawnSync("cargo", ["build", "--locked", "-q", "-p", "insurance-pool-localnet", "--bin", "localnet"], {
+  cwd: root,
+  stdio: "inherit",
+});
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+const port = await freePort();
+let wsPort = await freePort();
+while (wsPort === port) wsPort = await freePort();
+const node = spawn(join(root, "target", "debug", "localnet"), ["--port", String(port), "--ws-port", String(wsPort)], {
+  cwd: root,
+  stdio: ["ignore", "pipe", "pipe"],
+});
+let output = "";
+const stop = () => {
+  if (node.exitCode === null) node.kill("SIGKILL");
+};
+process.on("exit", stop);
+process.on("SIGINT", () => process.exit(130));
+
+const ready = await new Promise((resolve) => {
+  const timer = setTimeout(() => resolve(false), 120_000);
+  const watch = (chunk) => {
+    output += chunk;
+    process.stdout.write(chunk);
+    if (output.includes("localnet ready")) {
+      clearTimeout(timer);
+      resolve(true);
+    }
+  };
+  node.stdout.setEncoding("utf8").on("data", watch);
+  node.stderr.setEncoding("utf8").on("data", (c) => process.stderr.write(c));
+  node.on("exit", (code) => {
+    clearTimeout(timer);
+    resolve(false);
+    if (!output.includes("localnet ready")) console.error(`localnet exited (${code}) before it was ready`);
+  });
+});
+if (!ready) {
+  stop();
+  console.error("localnet did not become ready");
+  process.exit(1);
+}
+const status = runTests({ LOCALNET_URL: `http://127.0.0.1:${port}`, LOCALNET_WS: `ws://127.0.0.1:${wsPort}` });
+stop();
+process.exit(status);

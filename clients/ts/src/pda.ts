@@ -1,0 +1,87 @@
+/** Addresses of every PDA of both programs, from the programs' seeds. */
+import { PublicKey } from "@solana/web3.js";
+import { BN } from "@anchor-lang/core";
+
+import { EXAMPLE_EXCHANGE_PROGRAM_ID, EXCHANGE_SEEDS, INSURANCE_POOL_PROGRAM_ID, SEEDS } from "./constants.js";
+
+const find = (seeds: (Buffer | Uint8Array)[], program = INSURANCE_POOL_PROGRAM_ID) =>
+  PublicKey.findProgramAddressSync(seeds, program)[0];
+const seed = (s: string) => Buffer.from(s);
+const u64le = (n: number | bigint | BN) => new BN(n.toString()).toArrayLike(Buffer, "le", 8);
+
+/** `["protocol"]`: the protocol singleton. */
+export const protocolAddress = () => find([seed(SEEDS.protocol)]);
+/** `["pool", market]`: a market's pool. */
+export const poolAddress = (market: PublicKey) => find([seed(SEEDS.pool), market.toBuffer()]);
+/** `["vault", pool]`: the pool's token vault. */
+export const vaultAddress = (pool: PublicKey) => find([seed(SEEDS.vault), pool.toBuffer()]);
+/** `["bonds", pool]`: the pool's claim-bond escrow. */
+export const bondVaultAddress = (pool: PublicKey) => find([seed(SEEDS.bondVault), pool.toBuffer()]);
+/** `["exposure", pool]`: the pool's coverage book. */
+export const exposureAddress = (pool: PublicKey) => find([seed(SEEDS.exposure), pool.toBuffer()]);
+/** `["underwriter", pool, owner]`: an underwriter's position. */
+export const underwriterAddress = (pool: PublicKey, owner: PublicKey) =>
+  find([seed(SEEDS.underwriter), pool.toBuffer(), owner.toBuffer()]);
+/** `["member", pool, owner]`: a member's coverage. */
+export const memberAddress = (pool: PublicKey, owner: PublicKey) =>
+  find([seed(SEEDS.member), pool.toBuffer(), owner.toBuffer()]);
+/** `["exchange", pool, exchangeAuthority]`: an exchange's registration. */
+export const exchangeRegistrationAddress = (pool: PublicKey, exchangeAuthority: PublicKey) =>
+  find([seed(SEEDS.exchange), pool.toBuffer(), exchangeAuthority.toBuffer()]);
+/** `["claim", pool, id (u64 LE)]`: a claim. */
+export const claimAddress = (pool: PublicKey, id: number | bigint | BN) =>
+  find([seed(SEEDS.claim), pool.toBuffer(), u64le(id)]);
+/** `["vote", claim, voter]`: a vote record. */
+export const voteAddress = (claim: PublicKey, voter: PublicKey) =>
+  find([seed(SEEDS.vote), claim.toBuffer(), voter.toBuffer()]);
+
+/** Every address of one market's pool. */
+export interface PoolKeys {
+  market: PublicKey;
+  pool: PublicKey;
+  vault: PublicKey;
+  bondVault: PublicKey;
+  exposure: PublicKey;
+  mint: PublicKey;
+  tokenProgram: PublicKey;
+}
+
+/** Derives a market's pool addresses for `mint` under `tokenProgram`. */
+export function poolKeys(market: PublicKey, mint: PublicKey, tokenProgram: PublicKey): PoolKeys {
+  const pool = poolAddress(market);
+  return {
+    market,
+    pool,
+    vault: vaultAddress(pool),
+    bondVault: bondVaultAddress(pool),
+    exposure: exposureAddress(pool),
+    mint,
+    tokenProgram,
+  };
+}
+
+/** Addresses of one example-exchange market and the pool insuring it. */
+export interface ExchangeKeys {
+  id: BN;
+  market: PublicKey;
+  authority: PublicKey;
+  collateralVault: PublicKey;
+  pool: PoolKeys;
+}
+
+/** Derives the example exchange's market `id` and its pool. */
+export function exchangeKeys(id: number | bigint | BN, mint: PublicKey, tokenProgram: PublicKey): ExchangeKeys {
+  const x = (seeds: (Buffer | Uint8Array)[]) => find(seeds, EXAMPLE_EXCHANGE_PROGRAM_ID);
+  const market = x([seed(EXCHANGE_SEEDS.market), u64le(id)]);
+  return {
+    id: new BN(id.toString()),
+    market,
+    authority: x([seed(EXCHANGE_SEEDS.authority), market.toBuffer()]),
+    collateralVault: x([seed(EXCHANGE_SEEDS.collateral), market.toBuffer()]),
+    pool: poolKeys(market, mint, tokenProgram),
+  };
+}
+
+/** `["position", market, owner]` of the example exchange. */
+export const positionAddress = (market: PublicKey, owner: PublicKey) =>
+  find([seed(EXCHANGE_SEEDS.position), market.toBuffer(), owner.toBuffer()], EXAMPLE_EXCHANGE_PROGRAM_ID);

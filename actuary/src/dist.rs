@@ -78,24 +78,30 @@ pub fn ln_gamma(x: f64) -> f64 {
 /// Lognormal distribution: `ln X ~ N(mu, sigma²)`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct LogNormal {
+    /// Mean of `ln X`.
     pub mu: f64,
+    /// Standard deviation of `ln X` (> 0).
     pub sigma: f64,
 }
 
 impl LogNormal {
+    /// `P(X <= x)`.
     pub fn cdf(&self, x: f64) -> f64 {
         if x <= 0.0 {
             return 0.0;
         }
         norm_cdf((x.ln() - self.mu) / self.sigma)
     }
+    /// The `q` quantile.
     pub fn quantile(&self, q: f64) -> f64 {
         (self.mu + self.sigma * norm_quantile(q)).exp()
     }
+    /// ln of the density at `x > 0`.
     pub fn ln_pdf(&self, x: f64) -> f64 {
         let z = (x.ln() - self.mu) / self.sigma;
         -0.5 * z * z - self.sigma.ln() - x.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln()
     }
+    /// `E[X]`.
     pub fn mean(&self) -> f64 {
         (self.mu + self.sigma * self.sigma / 2.0).exp()
     }
@@ -110,13 +116,16 @@ impl LogNormal {
 /// `G(y) = 1 − (1 + xi·y/sigma)^(−1/xi)` (`1 − exp(−y/sigma)` when `xi == 0`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Gpd {
+    /// Shape: > 0 heavy (Pareto-like) tail, 0 exponential, < 0 bounded.
     pub xi: f64,
+    /// Scale (> 0), in base units.
     pub sigma: f64,
 }
 
 const XI_ZERO: f64 = 1e-9;
 
 impl Gpd {
+    /// `P(Y <= y)` of the excess.
     pub fn cdf(&self, y: f64) -> f64 {
         if y <= 0.0 {
             return 0.0;
@@ -130,6 +139,7 @@ impl Gpd {
         }
         1.0 - t.powf(-1.0 / self.xi)
     }
+    /// The `q` quantile of the excess.
     pub fn quantile(&self, q: f64) -> f64 {
         let s = 1.0 - q;
         if self.xi.abs() < XI_ZERO {
@@ -172,6 +182,7 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// `P(X <= x)`.
     pub fn cdf(&self, x: f64) -> f64 {
         match *self {
             Severity::Exponential { mean } => {
@@ -197,6 +208,7 @@ impl Severity {
         }
     }
 
+    /// The `q` quantile.
     pub fn quantile(&self, q: f64) -> f64 {
         match *self {
             Severity::Exponential { mean } => -mean * (1.0 - q).ln(),

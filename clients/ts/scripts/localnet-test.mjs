@@ -43,7 +43,8 @@ for (const so of ["insurance_pool.so", "example_exchange.so"]) {
     process.exit(2);
   }
 }
-const build = spawnSync("cargo", ["build", "--locked", "-q", "-p", "insurance-pool-localnet", "--bin", "localnet"], {
+// The node, and the Rust CLI that one test drives over the same JSON-RPC.
+const build = spawnSync("cargo", ["build", "--locked", "-q", "-p", "insurance-pool-localnet", "-p", "insurance-pool-cli"], {
   cwd: root,
   stdio: "inherit",
 });

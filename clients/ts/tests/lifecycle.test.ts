@@ -8,6 +8,10 @@
  * Needs LOCALNET_URL (set by `npm test`, which starts and stops the node).
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { before, describe, it } from "node:test";
 
 import { AnchorProvider, BN, Wallet } from "@anchor-lang/core";
@@ -293,5 +297,41 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     const after = await pool.fetchPool(a.pool);
     assert.equal(await balance(a.pool.vault), BigInt(after.capital.toString()), "vault = capital");
     await assertBUntouched();
+  });
+
+  it("the Rust CLI reads, writes and analyses the same pool over JSON-RPC", async (t) => {
+    const cli = join(__dirname, "..", "..", "..", "target", "debug", "insurance-pool");
+    if (!existsSync(cli)) {
+      t.skip("target/debug/insurance-pool not built (cargo build -p insurance-pool-cli)");
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), "pool-cli-"));
+    try {
+      const keyfile = join(dir, "alice.json");
+      writeFileSync(keyfile, JSON.stringify(Array.from(alice.key.secretKey)));
+      const run = (...args: string[]) => spawnSync(cli, ["-u", url!, "-k", keyfile, ...args], { encoding: "utf8" });
+      const market = a.market.toBase58();
+      // Read: the CLI's JSON equals the client's decoding.
+      const read = run("--json", "pool", market);
+      assert.equal(read.status, 0, read.stderr);
+      const before = await pool.fetchPool(a.pool);
+      assert.equal(JSON.parse(read.stdout).capital, before.capital.toNumber());
+      // Write: a deposit signed by the CLI lands on the same node.
+      const dep = run("deposit", market, "100");
+      assert.equal(dep.status, 0, dep.stderr);
+      assert.match(dep.stdout, /signature: \w+/);
+      assert.equal((await pool.fetchPool(a.pool)).capital.toNumber(), before.capital.toNumber() + 100);
+      // A refused write prints the decoded error, not a hex code.
+      const bad = run("deposit", market, "0");
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.stderr, /ZeroAmount|zero/i);
+      // The actuary reads the pool and its losses from the chain: the shortfall (1 000
+      // reported) and the paid claim (500) - too few to fit, and it says how many it found.
+      const act = run("actuary", "--market", market, "--out", join(dir, "report"));
+      assert.notEqual(act.status, 0);
+      assert.match(act.stderr, /2 losses: at least 20 are needed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -27,7 +27,7 @@ const freePort = () =>
 function runTests(env) {
   const r = spawnSync(
     process.execPath,
-    ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", "tests/lifecycle.test.ts"],
+    ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", "tests/client.test.ts", "tests/lifecycle.test.ts"],
     { cwd: client, env: { ...process.env, ...env }, stdio: "inherit" },
   );
   return r.status ?? 1;

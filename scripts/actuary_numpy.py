@@ -3,8 +3,8 @@
 
 Same model as `actuary::sim` on the benchmark's fixed inputs
 (`actuary/data/sample-pool.json`, Poisson 50 losses/year, lognormal body + GPD tail):
-each day the premium rate is set from the curve at that day's utilisation, premium
-accrues continuously, losses arrive as a Poisson process and are paid
+each day the curve's target rate is set from that day's utilisation and the charged
+rate moves towards it by at most `max_rate_change_per_day`, premium accrues continuously, losses arrive as a Poisson process and are paid
 min(loss, per-event cap, epoch room, capital above the floor); ruin is the first loss
 the capital above the floor cannot meet. Epochs are one day, as in the sample pool.
 
@@ -66,6 +66,8 @@ def simulate(paths, seed, pool, rate=50.0, days=365):
     uncovered = np.zeros(paths)
     lam_day = rate / 365.0
     max_rate = max(c["max_rate"], c["min_rate"])
+    step = float(pool.get("max_rate_change_per_day", np.inf))
+    rate = None  # the charged rate, per path (smoothed towards the curve's target)
     for _ in range(days):
         # Rate and sold exposure at the day's opening capital (curve as on chain).
         exp_eff = np.minimum(exposure, capital * pool["max_exposure_bps"] / BPS)
@@ -74,6 +76,10 @@ def simulate(paths, seed, pool, rate=50.0, days=365):
         r = (c["base_rate"] + np.ceil(c["slope1"] * np.minimum(util, c["kink"]) / BPS)
              + np.ceil(c["slope2"] * np.maximum(util - c["kink"], 0.0) / BPS))
         r = np.clip(r, c["min_rate"], max_rate)
+        if rate is None:
+            rate = r if pool.get("initial_rate_bps") is None else np.full(paths, float(pool["initial_rate_bps"]))
+        rate = np.clip(np.clip(r, rate - step, rate + step), c["min_rate"], max_rate)
+        r = rate
         per_sec = exp_eff * r / (BPS * term) * (1.0 - fee)
         n = rng.poisson(lam_day, paths)
         hit = np.flatnonzero(n)

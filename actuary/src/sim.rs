@@ -8,11 +8,11 @@
 //!   process whose rate is redrawn from a Gamma each year); sizes follow the severity.
 //! - Exposure (active cover notional) is constant, renewed as covers expire, but never
 //!   above `max_exposure_bps` of current capital (the program refuses cover beyond it).
-//! - Premium accrues continuously, net of the protocol fee, at the curve's rate for
-//!   the utilisation at the start of each day (the program moves its rate at most a
-//!   bounded step per day; that smoothing itself is not modelled). A day's premium is
-//!   rounded once (up, as `premium_for` does); a loss sees the premium accrued since
-//!   the day began.
+//! - Premium accrues continuously, net of the protocol fee. Each day the curve's target
+//!   rate is set from that day's opening utilisation and the charged rate moves towards
+//!   it by at most `max_rate_change_per_day` (the program's `smoothed_rate`). A day's
+//!   premium is rounded once (up, as `premium_for` does); a loss sees the premium
+//!   accrued since the day began.
 //! - Each loss is paid `min(loss, per-event cap, epoch room, capital above floor)`.
 //! - **Ruin** is the first loss whose cap-limited payout the capital above the
 //!   solvency floor cannot cover in full (the pool breaks its promise to the exchange).
@@ -26,7 +26,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use insurance_pool::math::premium::{
-    bps_of_floor, curve_rate, premium_for, utilisation_bps, Curve, BPS,
+    bps_of_floor, curve_rate, premium_for, smoothed_rate, utilisation_bps, Curve, BPS,
 };
 use insurance_pool::math::safe_math::mul_div_floor;
 use insurance_pool::math::shortfall::{cover_amount, current_epoch_start, solvency_floor};
@@ -69,6 +69,17 @@ pub struct PoolModel {
     pub per_epoch_cap: u64,
     /// Epoch length in seconds.
     pub epoch_length: i64,
+    /// Most the charged rate moves per day (bps; `smoothed_rate`). Absent: no limit.
+    #[serde(default = "no_limit")]
+    pub max_rate_change_per_day: u64,
+    /// The rate charged at the start (the pool's `rate_bps`). Absent: the curve's rate
+    /// at the starting capital.
+    #[serde(default)]
+    pub initial_rate_bps: Option<u64>,
+}
+
+fn no_limit() -> u64 {
+    u64::MAX
 }
 
 fn gcd(mut a: i64, mut b: i64) -> i64 {
@@ -304,6 +315,8 @@ struct PathState<'a> {
     floor: u64,
     next_loss: i64,
     capital: u64,
+    /// The rate charged (smoothed towards the curve's target once a day).
+    rate: u64,
     epoch_start: i64,
     epoch_paid: u64,
     out: PathOutcome,
@@ -328,6 +341,9 @@ impl<'a> PathState<'a> {
             floor: solvency_floor(model.reserved_for_claims, model.min_reserve),
             next_loss,
             capital: model.capital,
+            rate: model
+                .initial_rate_bps
+                .unwrap_or_else(|| model.rate_and_exposure(model.capital).0),
             epoch_start: 0,
             epoch_paid: 0,
             out: PathOutcome::default(),
@@ -340,8 +356,23 @@ impl<'a> PathState<'a> {
         let model = self.model;
         let day_start = day * RATE_UPDATE_SECS;
         let day_len = (self.horizon - day_start).min(RATE_UPDATE_SECS);
-        // The day's rate and sold exposure, from its opening capital.
-        let (rate, exposure) = model.rate_and_exposure(self.capital);
+        // The day's target rate and sold exposure, from its opening capital; the charged
+        // rate moves towards the target by at most a day's allowance (the program's
+        // `smoothed_rate`).
+        let (target, exposure) = model.rate_and_exposure(self.capital);
+        let (lo, hi) = (
+            model.curve.min_rate,
+            model.curve.max_rate.max(model.curve.min_rate),
+        );
+        self.rate = smoothed_rate(
+            self.rate,
+            target,
+            model.max_rate_change_per_day,
+            RATE_UPDATE_SECS,
+        )
+        .max(lo)
+        .min(hi);
+        let rate = self.rate;
         let day_premium = premiums.get(model, exposure, rate, day_len);
         let mut paid_today = 0u64;
         while self.next_loss < day_start + day_len {

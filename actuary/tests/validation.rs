@@ -34,6 +34,8 @@ fn classical(capital: u64, exposure: u64) -> PoolModel {
         per_event_cap: u64::MAX,
         per_epoch_cap: u64::MAX,
         epoch_length: 86_400,
+        max_rate_change_per_day: u64::MAX,
+        initial_rate_bps: None,
     }
 }
 
@@ -231,6 +233,49 @@ fn ruin_falls_with_the_base_rate_and_the_recommendation_is_the_smallest_passing_
     let mut at_cap = m.clone();
     at_cap.per_event_cap = cap;
     assert!(simulate(&at_cap, &cfg).unwrap().ruin_probability <= 0.01);
+}
+
+#[test]
+fn rate_smoothing_follows_the_program_and_a_frozen_rate_equals_a_flat_curve() {
+    let sev = Severity::LogNormal(LogNormal {
+        mu: (30_000.0 * TOKEN as f64).ln(),
+        sigma: 1.2,
+    });
+    let freq = Frequency::Poisson { rate: 25.0 };
+    let mut m = classical(1_000_000 * TOKEN, 2_000_000 * TOKEN);
+    m.curve = Curve {
+        base_rate: 100,
+        slope1: 2_000,
+        kink: 8_000,
+        slope2: 9_000,
+        min_rate: 0,
+        max_rate: 5_000,
+    };
+    m.per_event_cap = 400_000 * TOKEN;
+    let cfg = config(3_000, 1, 17, freq, sev);
+    // No change allowed: the rate stays at its initial value, exactly as a flat curve at
+    // that rate (same losses, same premiums, same outcomes).
+    let mut frozen = m.clone();
+    frozen.max_rate_change_per_day = 0;
+    frozen.initial_rate_bps = Some(700);
+    let mut flat_m = m.clone();
+    flat_m.curve = flat(700);
+    let (a, _) = simulate_outcomes(&frozen, &cfg).unwrap();
+    let (b, _) = simulate_outcomes(&flat_m, &cfg).unwrap();
+    assert_eq!(a, b);
+    // Unlimited change is the unsmoothed curve; a daily limit changes premiums only.
+    let (free, _) = simulate_outcomes(&m, &cfg).unwrap();
+    let mut smooth = m.clone();
+    smooth.max_rate_change_per_day = 5;
+    let (slow, _) = simulate_outcomes(&smooth, &cfg).unwrap();
+    assert_ne!(free, slow);
+    let (mut premiums_free, mut premiums_slow) = (0u64, 0u64);
+    for (f, s) in free.iter().zip(&slow) {
+        assert_eq!(f.losses, s.losses);
+        premiums_free += f.premiums;
+        premiums_slow += s.premiums;
+    }
+    assert_ne!(premiums_free, premiums_slow);
 }
 
 #[test]

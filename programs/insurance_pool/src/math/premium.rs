@@ -70,9 +70,15 @@ pub fn curve_rate(curve: &Curve, u: u64) -> u64 {
 /// The rate actually charged: `target` moved towards from `last` by at most
 /// `max_change_per_day · elapsed / DAY` (rounded down), so no single block can spike
 /// or crash it. A negative `elapsed` counts as zero.
+#[inline]
 pub fn smoothed_rate(last: u64, target: u64, max_change_per_day: u64, elapsed: i64) -> u64 {
-    let elapsed = elapsed.max(0) as u128;
-    let room = (max_change_per_day as u128 * elapsed / DAY as u128).min(u64::MAX as u128) as u64;
+    let elapsed = elapsed.max(0) as u64;
+    // 64-bit when the product fits (same result, no u128 division).
+    let room = match max_change_per_day.checked_mul(elapsed) {
+        Some(p) => p / DAY as u64,
+        None => (max_change_per_day as u128 * elapsed as u128 / DAY as u128).min(u64::MAX as u128)
+            as u64,
+    };
     if target > last {
         target.min(last.saturating_add(room))
     } else {
@@ -203,6 +209,8 @@ mod tests {
                 .map(|n| n.div_ceil(BPS as u128 * duration as u128))
                 .and_then(|p| u64::try_from(p).ok());
             prop_assert_eq!(premium_for(a, rate, secs, duration).ok(), wide_premium);
+            let wide_room = (slope as u128 * secs as u128 / DAY as u128).min(u64::MAX as u128) as u64;
+            prop_assert_eq!(smoothed_rate(0, u64::MAX, slope, secs), wide_room);
         }
 
         /// The rate never decreases as utilisation rises.

@@ -113,6 +113,22 @@ impl PoolModel {
         )
     }
 
+    /// The rate charged at `capital`, `elapsed` seconds after charging `last`: the
+    /// curve's target moved towards from `last` by at most the daily allowance
+    /// (`smoothed_rate`) and clamped to `[min_rate, max_rate]`, as `Pool::quote` does;
+    /// with the exposure sold at that capital.
+    pub fn charged_rate(&self, last: u64, capital: u64, elapsed: i64) -> (u64, u64) {
+        let (target, exposure) = self.rate_and_exposure(capital);
+        let (lo, hi) = (
+            self.curve.min_rate,
+            self.curve.max_rate.max(self.curve.min_rate),
+        );
+        let rate = smoothed_rate(last, target, self.max_rate_change_per_day, elapsed)
+            .max(lo)
+            .min(hi);
+        (rate, exposure)
+    }
+
     /// Premium (net of the protocol fee) earned by `exposure` at `rate` over `secs`.
     pub fn net_premium(&self, exposure: u64, rate: u64, secs: i64) -> u64 {
         let term = self.coverage_duration.max(1);
@@ -356,23 +372,10 @@ impl<'a> PathState<'a> {
         let model = self.model;
         let day_start = day * RATE_UPDATE_SECS;
         let day_len = (self.horizon - day_start).min(RATE_UPDATE_SECS);
-        // The day's target rate and sold exposure, from its opening capital; the charged
-        // rate moves towards the target by at most a day's allowance (the program's
-        // `smoothed_rate`).
-        let (target, exposure) = model.rate_and_exposure(self.capital);
-        let (lo, hi) = (
-            model.curve.min_rate,
-            model.curve.max_rate.max(model.curve.min_rate),
-        );
-        self.rate = smoothed_rate(
-            self.rate,
-            target,
-            model.max_rate_change_per_day,
-            RATE_UPDATE_SECS,
-        )
-        .max(lo)
-        .min(hi);
-        let rate = self.rate;
+        // The day's rate (smoothed towards the curve) and sold exposure, from its
+        // opening capital.
+        let (rate, exposure) = model.charged_rate(self.rate, self.capital, RATE_UPDATE_SECS);
+        self.rate = rate;
         let day_premium = premiums.get(model, exposure, rate, day_len);
         let mut paid_today = 0u64;
         while self.next_loss < day_start + day_len {
@@ -470,13 +473,6 @@ pub fn simulate_paths(
             };
         }
     }
-}
-
-/// Simulates path `i` alone (see [`simulate_paths`]; `fan` has `checkpoints + 1` entries).
-pub fn simulate_path(model: &PoolModel, cfg: &SimConfig, i: u64, fan: &mut [u64]) -> PathOutcome {
-    let mut out = [PathOutcome::default()];
-    simulate_paths(model, cfg, i, &mut out, fan);
-    out[0]
 }
 
 /// Paths per progress-bar tick and per parallel task.

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use actuary::{analyse, recommendation_text, AnalysisInput, LossEvent, LossHistory, PoolModel};
 use anchor_lang::prelude::Pubkey;
 use clap::Args;
-use insurance_pool_sdk::math::premium::{curve_rate, smoothed_rate, utilisation_bps};
 use insurance_pool_sdk::pda;
 use insurance_pool_sdk::state::{ExchangeRegistration, PoolExposure, Protocol};
 use serde_json::json;
@@ -90,31 +89,26 @@ pub fn model_from_chain(
     }
     let p = &pool.params;
     let now = chain.now()?;
-    let active = exposure.book.active_at(now);
-    // The rate the pool would charge now: its last rate smoothed towards the curve.
-    let target = curve_rate(&p.curve, utilisation_bps(active, pool.capital));
+    let mut model = PoolModel {
+        capital: pool.capital,
+        exposure: exposure.book.active_at(now),
+        curve: p.curve,
+        coverage_duration: p.coverage_duration,
+        max_exposure_bps: p.max_exposure_bps,
+        protocol_fee_bps: protocol.protocol_fee_bps as u64,
+        min_reserve: p.min_reserve,
+        reserved_for_claims: pool.reserved_for_claims,
+        per_event_cap: registration.limits.per_event_cap,
+        per_epoch_cap: registration.limits.per_epoch_cap,
+        epoch_length: registration.limits.epoch_length,
+        max_rate_change_per_day: p.max_rate_change_per_day,
+        initial_rate_bps: None,
+    };
+    // The simulation starts from the rate the pool would charge now: its last rate
+    // smoothed towards the curve over the time since it was set.
     let elapsed = now.saturating_sub(pool.rate_updated_at);
-    let rate_now = smoothed_rate(pool.rate_bps, target, p.max_rate_change_per_day, elapsed)
-        .max(p.curve.min_rate)
-        .min(p.curve.max_rate.max(p.curve.min_rate));
-    Ok((
-        PoolModel {
-            capital: pool.capital,
-            exposure: active,
-            curve: p.curve,
-            coverage_duration: p.coverage_duration,
-            max_exposure_bps: p.max_exposure_bps,
-            protocol_fee_bps: protocol.protocol_fee_bps as u64,
-            min_reserve: p.min_reserve,
-            reserved_for_claims: pool.reserved_for_claims,
-            per_event_cap: registration.limits.per_event_cap,
-            per_epoch_cap: registration.limits.per_epoch_cap,
-            epoch_length: registration.limits.epoch_length,
-            max_rate_change_per_day: p.max_rate_change_per_day,
-            initial_rate_bps: Some(rate_now),
-        },
-        pool.mint_decimals,
-    ))
+    model.initial_rate_bps = Some(model.charged_rate(pool.rate_bps, pool.capital, elapsed).0);
+    Ok((model, pool.mint_decimals))
 }
 
 /// Runs the analysis, writes the report, and returns the printed summary.

@@ -14,7 +14,7 @@ use actuary::YEAR_SECS;
 
 /// The fixed benchmark model: the sample pool (`actuary/data/sample-pool.json`) and
 /// the sample history's generating loss model.
-pub fn bench_model() -> (PoolModel, Frequency, Severity) {
+fn bench_model() -> (PoolModel, Frequency, Severity) {
     let model: PoolModel =
         serde_json::from_str(include_str!("../../data/sample-pool.json")).expect("sample pool");
     let severity = Severity::Spliced {

@@ -28,7 +28,9 @@ pub const EXCHANGE_SEED: &[u8] = b"exchange";
 pub const EXPOSURE_SEED: &[u8] = b"exposure";
 /// Seed of a pool's bond escrow token account: `["bonds", pool]`.
 pub const BOND_VAULT_SEED: &[u8] = b"bonds";
-/// Seed of a [`crate::state::Claim`]: `["claim", pool, id (u64 LE)]`.
+/// Seed of a [`crate::state::Claim`]: `["claim", pool, claimant, index (u64 LE)]`, where
+/// `index` is the claimant's own `Member::claim_count`, so nobody can take the address
+/// another member's next claim needs.
 pub const CLAIM_SEED: &[u8] = b"claim";
 /// Seed of a [`crate::state::VoteRecord`]: `["vote", claim, voter]`.
 pub const VOTE_SEED: &[u8] = b"vote";
@@ -58,6 +60,24 @@ pub const VIRTUAL_ASSETS: u64 = 1;
 pub const MIN_WITHDRAWAL_COOLDOWN: i64 = 3_600;
 /// Longest withdrawal cooldown a pool may be configured with (90 days).
 pub const MAX_WITHDRAWAL_COOLDOWN: i64 = 90 * 86_400;
+
+/// Shortest and longest time a matured withdrawal request stays completable before it
+/// lapses (1 hour to 30 days).
+pub const MIN_WITHDRAWAL_WINDOW: i64 = 3_600;
+pub const MAX_WITHDRAWAL_WINDOW: i64 = 30 * 86_400;
+/// Longest deposit lock a pool may set (365 days); the shortest is its coverage term.
+pub const MAX_DEPOSIT_LOCK: i64 = 365 * 86_400;
+/// Bounds of a pool's minimum stake age for claim votes (1 to 30 days).
+pub const MIN_STAKE_AGE: i64 = 86_400;
+pub const MAX_STAKE_AGE: i64 = 30 * 86_400;
+/// Shortest claim waiting period (1 hour); the longest is below the coverage term.
+pub const MIN_CLAIM_WAITING_PERIOD: i64 = 3_600;
+/// A claimant may cancel its claim only within this time after filing (1 hour), and
+/// only before the first vote.
+pub const CLAIM_CANCEL_WINDOW: i64 = 3_600;
+/// Added to the longest exit time (deposit lock + withdrawal cooldown) to get the
+/// activation delay of new draw rights and parameter changes (1 day).
+pub const ACTIVATION_MARGIN: i64 = 86_400;
 
 /// Shortest coverage term a pool may sell (1 day).
 pub const MIN_COVERAGE_DURATION: i64 = 86_400;

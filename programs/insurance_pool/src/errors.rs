@@ -151,4 +151,38 @@ pub enum InsuranceError {
     WrongClaim,
     #[msg("Exposure account does not belong to this pool")]
     WrongExposure,
+    #[msg("Withdrawal window must be between 1 hour and 30 days")]
+    InvalidWithdrawalWindow,
+    #[msg("Deposit lock must be at least the coverage term and twice the stake age, at most 365 days")]
+    InvalidDepositLock,
+    #[msg("Claim waiting period must be at least 1 hour and shorter than the coverage term")]
+    InvalidClaimWaitingPeriod,
+    #[msg("Minimum stake age must be between 1 day and 30 days")]
+    InvalidStakeAge,
+    #[msg("Maximum claim share must be between 1 and 10000 bps of free capital")]
+    InvalidMaxClaim,
+    #[msg("The minimum stake age is fixed at pool creation")]
+    StakeAgeImmutable,
+    #[msg("Capital cannot start a withdrawal before its deposit lock has passed and its shares are seasoned")]
+    DepositLocked,
+    #[msg("The withdrawal request lapsed: its window closed; cancel and request again")]
+    WithdrawalLapsed,
+    #[msg("This withdrawal would leave exposure above the pool's cap on free capital")]
+    WithdrawalBreachesExposureCap,
+    #[msg("A withdrawal may not be paid into a pool's vault or bond escrow")]
+    ForbiddenDestination,
+    #[msg("Claim exceeds the pool's maximum share of free capital per claim")]
+    ClaimTooLarge,
+    #[msg("The claimant cannot vote on its own claim")]
+    ClaimantCannotVote,
+    #[msg("This top-up could not mature before the cover expires")]
+    CoverCannotMature,
+    #[msg("The cover would end before the caller's minimum expiry")]
+    CoverageEndsTooSoon,
+    #[msg("A claim can only be cancelled within its cancel window after filing")]
+    CancelWindowOver,
+    #[msg("The exchange authority must be a program-derived address (off the ed25519 curve)")]
+    ExchangeAuthorityNotPda,
+    #[msg("Exchange caps in bps of free capital must satisfy 1 <= per-event <= per-epoch <= 10000")]
+    InvalidExchangeBps,
 }

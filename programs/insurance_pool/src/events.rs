@@ -52,8 +52,11 @@ pub struct PoolCreated {
 #[event]
 pub struct PoolParamsUpdated {
     pub pool: Pubkey,
+    /// The parameters in force until `effective_at`.
     pub previous: PoolParams,
+    /// The parameters that apply from `effective_at` (stored as pending until then).
     pub params: PoolParams,
+    pub effective_at: i64,
 }
 
 /// A member paid a premium and received (more) coverage.
@@ -84,6 +87,8 @@ pub struct ExchangeRegistered {
     pub exchange_authority: Pubkey,
     pub destination: Pubkey,
     pub limits: ExchangeLimits,
+    /// Draws are paid from this unix time on.
+    pub active_from: i64,
 }
 
 /// The authority changed an exchange's destination or limits.
@@ -94,6 +99,8 @@ pub struct ExchangeUpdated {
     pub destination: Pubkey,
     pub previous: ExchangeLimits,
     pub limits: ExchangeLimits,
+    /// When `limits` and `destination` apply (now for a pure decrease).
+    pub effective_at: i64,
 }
 
 /// The authority deactivated an exchange: it can no longer draw on the pool.
@@ -139,6 +146,7 @@ pub struct ClaimFiled {
 /// An underwriter voted on a claim.
 #[event]
 pub struct VoteCast {
+    pub pool: Pubkey,
     pub claim: Pubkey,
     pub voter: Pubkey,
     pub weight: u64,
@@ -150,6 +158,7 @@ pub struct VoteCast {
 /// A claim's vote was counted.
 #[event]
 pub struct ClaimFinalized {
+    pub pool: Pubkey,
     pub claim: Pubkey,
     pub status: ClaimStatus,
     pub yes_weight: u64,
@@ -162,6 +171,7 @@ pub struct ClaimFinalized {
 /// The guardian vetoed an approved claim.
 #[event]
 pub struct ClaimVetoed {
+    pub pool: Pubkey,
     pub claim: Pubkey,
     pub guardian: Pubkey,
 }
@@ -169,6 +179,7 @@ pub struct ClaimVetoed {
 /// An approved claim was paid.
 #[event]
 pub struct ClaimPaid {
+    pub pool: Pubkey,
     pub claim: Pubkey,
     pub claimant: Pubkey,
     pub paid: u64,
@@ -179,12 +190,14 @@ pub struct ClaimPaid {
 /// The claimant withdrew its claim before any vote.
 #[event]
 pub struct ClaimCancelled {
+    pub pool: Pubkey,
     pub claim: Pubkey,
 }
 
 /// A claim's bond was returned to the claimant or slashed into the pool.
 #[event]
 pub struct BondSettled {
+    pub pool: Pubkey,
     pub claim: Pubkey,
     pub amount: u64,
     pub returned: bool,

@@ -152,8 +152,8 @@ pub mod insurance_pool {
         handle_pay_claim(ctx)
     }
 
-    /// Claimant: withdraw a claim nobody voted on yet.
-    #[access_control(ctx.accounts.validate())]
+    /// Claimant: withdraw a claim nobody voted on yet, within its cancel window.
+    #[access_control(ctx.accounts.validate(Clock::get()?.unix_timestamp))]
     pub fn cancel_claim(ctx: Context<CancelClaim>) -> Result<()> {
         handle_cancel_claim(ctx)
     }
@@ -171,7 +171,7 @@ pub mod insurance_pool {
     }
 
     /// Underwriter: start the cooldown on `shares`.
-    #[access_control(ctx.accounts.validate(shares))]
+    #[access_control(ctx.accounts.validate(shares, Clock::get()?.unix_timestamp))]
     pub fn request_withdrawal(ctx: Context<RequestWithdrawal>, shares: u64) -> Result<()> {
         handle_request_withdrawal(ctx, shares)
     }
@@ -188,14 +188,16 @@ pub mod insurance_pool {
         handle_quote_premium(ctx, notional)
     }
 
-    /// Member: buy cover of `notional`, paying at most `max_premium`.
+    /// Member: buy cover of `notional`, paying at most `max_premium`, for a cover
+    /// ending no earlier than `min_expiry` (unix time; 0 for no bound).
     #[access_control(ctx.accounts.validate(notional))]
     pub fn contribute_premium(
         ctx: Context<ContributePremium>,
         notional: u64,
         max_premium: u64,
+        min_expiry: i64,
     ) -> Result<()> {
-        handle_contribute_premium(ctx, notional, max_premium)
+        handle_contribute_premium(ctx, notional, max_premium, min_expiry)
     }
 
     /// Underwriter: complete the pending withdrawal after its cooldown.

@@ -18,7 +18,9 @@ use crate::errors::InsuranceError;
 /// transfer), `PermanentDelegate` (a third party could drain the vault),
 /// `ConfidentialTransferMint` (balances outside the public amount), `NonTransferable`,
 /// `DefaultAccountState` and `Pausable` (the vault could be frozen), and
-/// `InterestBearingConfig` / `ScaledUiAmount` (UI amounts diverge from accounted ones).
+/// `InterestBearingConfig` / `ScaledUiAmount` (UI amounts diverge from accounted ones),
+/// and `MintCloseAuthority` (the mint could be closed at zero supply and re-created at
+/// the same address with a permanent delegate that empties the vault).
 pub const ALLOWED_MINT_EXTENSIONS: &[ExtensionType] = &[
     ExtensionType::MetadataPointer,
     ExtensionType::TokenMetadata,
@@ -26,7 +28,6 @@ pub const ALLOWED_MINT_EXTENSIONS: &[ExtensionType] = &[
     ExtensionType::TokenGroup,
     ExtensionType::GroupMemberPointer,
     ExtensionType::TokenGroupMember,
-    ExtensionType::MintCloseAuthority,
 ];
 
 /// Refuses a Token-2022 mint carrying any extension outside [`ALLOWED_MINT_EXTENSIONS`].

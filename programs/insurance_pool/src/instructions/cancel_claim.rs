@@ -1,9 +1,12 @@
 use crate::prelude::*;
 
-/// Claimant: withdraws its claim before anyone voted. The bond is then returnable.
+/// Claimant: withdraws its claim within [`CLAIM_CANCEL_WINDOW`] of filing and before
+/// anyone voted (so a cancel cannot be used to dodge the first "no" votes of a claim
+/// under way). The bond is then returnable and the cover given back to the term.
 #[derive(Accounts)]
 pub struct CancelClaim<'info> {
     pub claimant: Signer<'info>,
+    #[account(mut)]
     pub pool: Box<Account<'info, Pool>>,
     #[account(
         mut,
@@ -20,21 +23,29 @@ pub struct CancelClaim<'info> {
 }
 
 impl CancelClaim<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self, now: i64) -> Result<()> {
         require!(
             self.claim.status == ClaimStatus::Voting,
             InsuranceError::ClaimNotVoting
         );
         require!(self.claim.voters == 0, InsuranceError::ClaimHasVotes);
+        require!(
+            now < self.claim.filed_at.saturating_add(CLAIM_CANCEL_WINDOW),
+            InsuranceError::CancelWindowOver
+        );
         Ok(())
     }
 }
 
 pub fn handle_cancel_claim(ctx: Context<CancelClaim>) -> Result<()> {
-    ctx.accounts.claim.status = ClaimStatus::Cancelled;
-    ctx.accounts.member.open_claim = None;
+    let a = ctx.accounts;
+    a.claim.status = ClaimStatus::Cancelled;
+    a.pool.voting_claims = a.pool.voting_claims.saturating_sub(a.claim.amount);
+    a.member.open_claim = None;
+    a.member.release_claim(a.claim.cover_expiry, a.claim.amount);
     emit!(ClaimCancelled {
-        claim: ctx.accounts.claim.key(),
+        pool: a.pool.key(),
+        claim: a.claim.key(),
     });
     Ok(())
 }

@@ -2,6 +2,9 @@ use crate::prelude::*;
 
 /// Cancels the caller's pending withdrawal; the shares become free again. Allowed while
 /// withdrawals are paused: it moves no tokens and only returns shares to full exposure.
+/// The returned shares are staked anew: young (no vote on claims filed before they
+/// season) and not withdrawable until seasoned, exactly like a fresh deposit, so a
+/// request cannot hide shares from a claim's eligible weight and bring them back to vote.
 #[derive(Accounts)]
 pub struct CancelWithdrawal<'info> {
     pub owner: Signer<'info>,
@@ -26,11 +29,16 @@ impl CancelWithdrawal<'_> {
 }
 
 pub fn handle_cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let pool = &mut ctx.accounts.pool;
     let underwriter = &mut ctx.accounts.underwriter;
     let shares = underwriter.pending_shares;
 
     pool.pending_withdrawal_shares = pool.pending_withdrawal_shares.safe_sub(shares)?;
+    pool.stake(shares, now)?;
+    let period = pool.stake_period(now);
+    underwriter.young_shares.add(period, shares)?;
+    underwriter.last_stake_at = now;
     underwriter.pending_shares = 0;
     underwriter.pending_value = 0;
     underwriter.requested_at = 0;

@@ -1,8 +1,10 @@
 use crate::prelude::*;
 
-/// Underwriter: votes on a claim with all its shares, if they all predate the filing
-/// (its last deposit is strictly before the claim's filing time). Locks its
-/// `complete_withdrawal` until the voting period ends.
+/// Underwriter: votes on a claim with its shares that were seasoned (staked at least
+/// `min_stake_age` earlier) and not pending withdrawal at the filing. A position that
+/// staked at or after the filing, or that belongs to the claimant, cannot vote. Locks
+/// its `complete_withdrawal` until the claim's hold-up ends (the claim is settled by
+/// then: rejected, vetoed, or approved and netted out of every exit).
 #[derive(Accounts)]
 pub struct CastVote<'info> {
     #[account(mut)]
@@ -47,19 +49,31 @@ impl CastVote<'_> {
             self.vote_record.claim == Pubkey::default(),
             InsuranceError::AlreadyVoted
         );
-        require!(self.underwriter.shares > 0, InsuranceError::NoVotingWeight);
+        require_keys_neq!(
+            self.voter.key(),
+            self.claim.claimant,
+            InsuranceError::ClaimantCannotVote
+        );
+        let u = &self.underwriter;
         require!(
-            self.underwriter.last_deposit_at < self.claim.filed_at,
+            u.last_deposit_at < self.claim.filed_at && u.last_stake_at < self.claim.filed_at,
             InsuranceError::VoteWeightTooNew
         );
+        require!(self.weight() > 0, InsuranceError::NoVotingWeight);
         Ok(())
+    }
+
+    /// The weight this position casts: shares seasoned at the filing and not pending.
+    pub fn weight(&self) -> u64 {
+        let period = self.pool.stake_period(self.claim.filed_at);
+        self.underwriter.vote_weight(period)
     }
 }
 
 pub fn handle_cast_vote(ctx: Context<CastVote>, approve: bool) -> Result<()> {
+    let weight = ctx.accounts.weight();
     let a = ctx.accounts;
     let claim = &mut a.claim;
-    let weight = a.underwriter.shares;
     if approve {
         claim.yes_weight = claim.yes_weight.safe_add(weight)?;
     } else {
@@ -67,7 +81,10 @@ pub fn handle_cast_vote(ctx: Context<CastVote>, approve: bool) -> Result<()> {
     }
     claim.voters = claim.voters.safe_add(1)?;
     let underwriter = &mut a.underwriter;
-    underwriter.vote_locked_until = underwriter.vote_locked_until.max(claim.voting_ends_at);
+    let settled_by = claim
+        .voting_ends_at
+        .safe_add(a.pool.params.governance.holdup_period)?;
+    underwriter.vote_locked_until = underwriter.vote_locked_until.max(settled_by);
     a.vote_record.set_inner(VoteRecord {
         claim: claim.key(),
         voter: a.voter.key(),
@@ -76,6 +93,7 @@ pub fn handle_cast_vote(ctx: Context<CastVote>, approve: bool) -> Result<()> {
         bump: ctx.bumps.vote_record,
     });
     emit!(VoteCast {
+        pool: a.pool.key(),
         claim: claim.key(),
         voter: a.voter.key(),
         weight,

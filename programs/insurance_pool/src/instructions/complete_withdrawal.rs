@@ -1,10 +1,14 @@
 use crate::prelude::*;
 use crate::token::pay_from_pool;
 
-/// After the cooldown, burns the pending shares and pays
-/// `min(value at request, value now)` from the vault to `destination` (any token account
-/// of the pool's mint, chosen by the owner). Whatever the shares gained during the
-/// cooldown stays with the remaining underwriters; whatever they lost is borne.
+/// After the cooldown and within the withdrawal window, burns the pending shares and
+/// pays `min(value at request, value now)` from the vault to `destination` (a token
+/// account of the pool's mint chosen by the owner; never a pool's vault or bond
+/// escrow). "Value now" is on free capital net of the claims still voting, so an
+/// approved or pending claim is borne by the leaver too. Whatever the shares gained
+/// during the cooldown (including what a rejected claim frees) stays with the remaining
+/// underwriters. Refused if the pool's active exposure would exceed its cap on the free
+/// capital left.
 #[derive(Accounts)]
 pub struct CompleteWithdrawal<'info> {
     pub owner: Signer<'info>,
@@ -23,6 +27,8 @@ pub struct CompleteWithdrawal<'info> {
         has_one = pool @ InsuranceError::WrongUnderwriter,
     )]
     pub underwriter: Box<Account<'info, Underwriter>>,
+    #[account(has_one = pool @ InsuranceError::WrongExposure)]
+    pub exposure: AccountLoader<'info, PoolExposure>,
     #[account(
         mut,
         constraint = destination.mint == pool.mint @ InsuranceError::WrongMint,
@@ -49,18 +55,37 @@ impl CompleteWithdrawal<'_> {
             InsuranceError::CooldownNotElapsed
         );
         require!(
+            now <= self
+                .underwriter
+                .unlock_at
+                .saturating_add(self.pool.params.withdrawal_window),
+            InsuranceError::WithdrawalLapsed
+        );
+        require!(
             now >= self.underwriter.vote_locked_until,
             InsuranceError::VoteLocked
         );
+        // Not into any pool's vault or bond escrow (a pool PDA owns both).
+        let owner = self.destination.owner;
+        for seed in [VAULT_SEED, BOND_VAULT_SEED] {
+            let (escrow, _) = Pubkey::find_program_address(&[seed, owner.as_ref()], &crate::ID);
+            require_keys_neq!(
+                escrow,
+                self.destination.key(),
+                InsuranceError::ForbiddenDestination
+            );
+        }
         Ok(())
     }
 }
 
 pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
     let pool = &mut accounts.pool;
     let underwriter = &mut accounts.underwriter;
     let shares = underwriter.pending_shares;
+    pool.refresh(now)?;
 
     let value_now = pool.value_of(shares)?;
     let paid = underwriter.pending_value.min(value_now);
@@ -68,6 +93,11 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     require!(
         pool.capital.safe_sub(paid)? >= pool.reserved_for_claims,
         InsuranceError::ReservedForClaims
+    );
+    let exposure = accounts.exposure.load()?.book.active_at(now);
+    require!(
+        pool.exposure_within_cap(exposure, pool.free_capital().safe_sub(paid)?),
+        InsuranceError::WithdrawalBreachesExposureCap
     );
 
     pay_from_pool(

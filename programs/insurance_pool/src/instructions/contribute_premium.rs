@@ -1,11 +1,13 @@
-use crate::math::bps_of_floor;
+use crate::math::{bps_of_floor, rate_anchor_after};
 use crate::prelude::*;
 use crate::token::transfer;
 
-/// Buys cover of `notional`: charges the quote (refusing above `max_premium`), adds the
-/// premium net of the protocol fee to the pool's capital (raising the share price),
-/// sends the fee to the treasury, records the cover in the pool's exposure and the
-/// caller's [`Member`], and stores the charged rate as the new smoothing anchor.
+/// Buys cover of `notional`: charges the quote (refusing above `max_premium`, and a
+/// cover ending before `min_expiry`), puts the premium net of the protocol fee into the
+/// pool's unearned-premium reserve (released into capital over the term), sends the fee
+/// to the treasury, records the cover in the pool's exposure and the caller's
+/// [`Member`] (maturing after the claim waiting period), and stores the charged rate
+/// and its anchor time for smoothing.
 #[derive(Accounts)]
 pub struct ContributePremium<'info> {
     #[account(mut)]
@@ -72,10 +74,12 @@ pub fn handle_contribute_premium(
     ctx: Context<ContributePremium>,
     notional: u64,
     max_premium: u64,
+    min_expiry: i64,
 ) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
     let pool = &mut accounts.pool;
+    pool.refresh(now)?;
     let member = &mut accounts.member;
     if member.owner == Pubkey::default() {
         member.pool = pool.key();
@@ -89,6 +93,10 @@ pub fn handle_contribute_premium(
     require!(
         quote.premium <= max_premium,
         InsuranceError::PremiumAboveMaximum
+    );
+    require!(
+        quote.coverage_expiry >= min_expiry,
+        InsuranceError::CoverageEndsTooSoon
     );
     let fee = bps_of_floor(quote.premium, accounts.protocol.protocol_fee_bps as u64)?;
     let to_pool = quote.premium.safe_sub(fee)?;
@@ -124,13 +132,30 @@ pub fn handle_contribute_premium(
         )?;
     }
 
-    pool.capital = pool.capital.safe_add(to_pool)?;
+    pool.unearned_premiums = pool.unearned_premiums.safe_add(to_pool)?;
     pool.total_premiums = pool.total_premiums.safe_add(to_pool)?;
     pool.total_protocol_fees = pool.total_protocol_fees.safe_add(fee)?;
     exposure.book.add(quote.coverage_expiry, notional)?;
+    pool.rate_updated_at = rate_anchor_after(
+        pool.rate_updated_at,
+        pool.rate_bps,
+        quote.rate_bps,
+        quote.target_rate_bps,
+        pool.params.max_rate_change_per_day,
+        now,
+    );
     pool.rate_bps = quote.rate_bps;
-    pool.rate_updated_at = now;
 
+    if member.is_covered(now) {
+        member.mature(now);
+        member.maturing_amount = member.maturing_amount.safe_add(notional)?;
+    } else {
+        // A new term: nothing matured, nothing claimed yet.
+        member.matured_amount = 0;
+        member.maturing_amount = notional;
+        member.claimed_amount = 0;
+    }
+    member.matures_at = now.safe_add(pool.params.claim_waiting_period)?;
     member.covered_amount = member.active_cover(now).safe_add(notional)?;
     member.coverage_expiry = quote.coverage_expiry;
     member.premiums_paid = member.premiums_paid.safe_add(quote.premium)?;

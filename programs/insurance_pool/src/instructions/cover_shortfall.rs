@@ -1,4 +1,4 @@
-use crate::math::{cover_amount, current_epoch_start, ewma, solvency_floor};
+use crate::math::{bps_of_floor, cover_amount, ewma, next_epoch, solvency_floor};
 use crate::prelude::*;
 use crate::token::pay_from_pool;
 
@@ -12,9 +12,15 @@ pub struct ShortfallCover {
 }
 
 /// Exchange (by CPI, signed by its registered authority PDA): reports a liquidation
-/// shortfall of `amount`. Pays `min(amount, per_event_cap, epoch room, capital above
-/// the solvency floor)` from this pool's vault to the registered destination, and
-/// returns [`ShortfallCover`]. `nonce` must equal the registration's `next_nonce`.
+/// shortfall of `amount`. Pays `min(amount, per-event cap, epoch room, capital above
+/// the solvency floor)` from this pool's vault to the registered destination, each cap
+/// the lower of its absolute amount and its bps of free capital, and returns
+/// [`ShortfallCover`]. `nonce` must equal the registration's `next_nonce`.
+///
+/// While shortfall cover is paused, the registration is inactive, or it has not reached
+/// its activation time, the call still succeeds: it pays nothing, records the report,
+/// and returns `covered: 0, uncovered: amount`, so the exchange's liquidation goes on
+/// and it socialises the loss instead of letting bad debt grow.
 #[derive(Accounts)]
 pub struct CoverShortfall<'info> {
     pub exchange_authority: Signer<'info>,
@@ -31,7 +37,6 @@ pub struct CoverShortfall<'info> {
         mut,
         has_one = pool @ InsuranceError::WrongExchangeRegistration,
         has_one = exchange_authority @ InsuranceError::WrongExchangeAuthority,
-        has_one = destination @ InsuranceError::WrongDestination,
     )]
     pub registration: Box<Account<'info, ExchangeRegistration>>,
     #[account(mut)]
@@ -44,11 +49,6 @@ pub struct CoverShortfall<'info> {
 
 impl CoverShortfall<'_> {
     pub fn validate(&self, amount: u64, nonce: u64) -> Result<()> {
-        require!(
-            !self.pool.is_paused(self.protocol.paused, pause::SHORTFALL),
-            InsuranceError::Paused
-        );
-        require!(self.registration.active, InsuranceError::ExchangeInactive);
         require!(
             nonce == self.registration.next_nonce,
             InsuranceError::InvalidNonce
@@ -65,11 +65,22 @@ pub fn handle_cover_shortfall(
 ) -> Result<ShortfallCover> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
+    let paused = accounts
+        .pool
+        .is_paused(accounts.protocol.paused, pause::SHORTFALL);
     let pool = &mut accounts.pool;
     let registration = &mut accounts.registration;
+    pool.refresh(now)?;
+    registration.refresh(now);
+    require_keys_eq!(
+        accounts.destination.key(),
+        registration.destination,
+        InsuranceError::WrongDestination
+    );
 
-    let epoch_start = current_epoch_start(
+    let (epoch_start, epoch_length) = next_epoch(
         registration.epoch_start,
+        registration.epoch_length,
         registration.limits.epoch_length,
         now,
     );
@@ -77,11 +88,23 @@ pub fn handle_cover_shortfall(
         registration.epoch_start = epoch_start;
         registration.epoch_paid = 0;
     }
+    registration.epoch_length = epoch_length;
     let limits = registration.limits;
-    let epoch_room = limits.per_epoch_cap.saturating_sub(registration.epoch_paid);
+    let free = pool.free_capital();
+    let per_event = limits
+        .per_event_cap
+        .min(bps_of_floor(free, limits.per_event_bps)?);
+    let epoch_cap = limits
+        .per_epoch_cap
+        .min(bps_of_floor(free, limits.per_epoch_bps)?);
+    let epoch_room = epoch_cap.saturating_sub(registration.epoch_paid);
     let floor = solvency_floor(pool.reserved_for_claims, pool.params.min_reserve);
     let available = pool.capital.saturating_sub(floor);
-    let (covered, limited_by) = cover_amount(amount, limits.per_event_cap, epoch_room, available);
+    let (covered, limited_by) = if paused || !registration.can_draw(now) {
+        (0, CoverLimit::Suspended)
+    } else {
+        cover_amount(amount, per_event, epoch_room, available)
+    };
     let uncovered = amount.safe_sub(covered)?;
 
     pay_from_pool(

@@ -1,4 +1,4 @@
-use crate::math::{curve_rate, ExposureBook};
+use crate::math::{curve_rate, ExposureBook, YoungShares};
 use crate::prelude::*;
 use crate::token::check_mint_extensions;
 
@@ -113,6 +113,13 @@ pub fn handle_create_pool(
         bonds_held: 0,
         claim_count: 0,
         total_claims_paid: 0,
+        voting_claims: 0,
+        unearned_premiums: 0,
+        unearned_updated_at: now,
+        young_shares: YoungShares::default(),
+        pending_params: params,
+        pending_params_at: 0,
+        mint_has_freeze_authority: ctx.accounts.mint.freeze_authority.is_some(),
     });
     emit!(PoolCreated {
         pool: pool.key(),

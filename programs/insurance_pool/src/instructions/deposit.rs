@@ -2,7 +2,9 @@ use crate::prelude::*;
 use crate::token::transfer;
 
 /// Deposits `amount` of the pool's mint and credits the caller's [`Underwriter`]
-/// position with shares at the current price (rounded down, in the pool's favour).
+/// position with shares at the current price on free capital (rounded down, in the
+/// pool's favour). The new shares are young (they vote only once seasoned) and restart
+/// the position's deposit lock.
 #[derive(Accounts)]
 pub struct Deposit<'info> {
     #[account(mut)]
@@ -57,6 +59,7 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: u64) -> Re
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
     let pool = &mut accounts.pool;
+    pool.refresh(now)?;
 
     let shares = pool.shares_for(amount)?;
     require!(shares > 0, InsuranceError::ZeroShares);
@@ -81,6 +84,8 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: u64) -> Re
     pool.capital = capital;
     pool.total_shares = pool.total_shares.safe_add(shares)?;
     pool.total_deposited = pool.total_deposited.safe_add(amount)?;
+    pool.stake(shares, now)?;
+    let period = pool.stake_period(now);
 
     let underwriter = &mut accounts.underwriter;
     if underwriter.owner == Pubkey::default() {
@@ -91,6 +96,8 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: u64) -> Re
     underwriter.shares = underwriter.shares.safe_add(shares)?;
     underwriter.total_deposited = underwriter.total_deposited.safe_add(amount)?;
     underwriter.last_deposit_at = now;
+    underwriter.last_stake_at = now;
+    underwriter.young_shares.add(period, shares)?;
 
     emit!(Deposited {
         pool: pool.key(),

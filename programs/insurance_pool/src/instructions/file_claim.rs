@@ -1,9 +1,12 @@
-use crate::math::bond_for;
+use crate::math::{bond_for, BPS};
 use crate::prelude::*;
 use crate::token::transfer;
 
-/// Member: claims `amount` (at most its active cover) with evidence, posting a bond
-/// into the pool's bond escrow. Records the eligible vote weight (total shares now).
+/// Member: claims `amount` (at most its matured, unused cover this term, and at most
+/// `max_claim_bps` of the pool's free capital) with evidence, posting a bond into the
+/// pool's bond escrow. Records the eligible vote weight (shares seasoned and not
+/// pending withdrawal now). The claim's address comes from the member's own counter, so
+/// nobody else's filing can take it.
 #[derive(Accounts)]
 pub struct FileClaim<'info> {
     #[account(mut)]
@@ -27,7 +30,12 @@ pub struct FileClaim<'info> {
         init,
         payer = claimant,
         space = 8 + Claim::INIT_SPACE,
-        seeds = [CLAIM_SEED, pool.key().as_ref(), &pool.claim_count.to_le_bytes()],
+        seeds = [
+            CLAIM_SEED,
+            pool.key().as_ref(),
+            claimant.key().as_ref(),
+            &member.claim_count.to_le_bytes(),
+        ],
         bump,
     )]
     pub claim: Box<Account<'info, Claim>>,
@@ -54,7 +62,7 @@ impl FileClaim<'_> {
         require!(uri.len() <= MAX_URI_LEN, InsuranceError::UriTooLong);
         require!(self.member.is_covered(now), InsuranceError::NotCovered);
         require!(
-            amount <= self.member.covered_amount,
+            amount <= self.member.claimable(now),
             InsuranceError::ClaimAboveCoverage
         );
         require!(
@@ -74,7 +82,12 @@ pub fn handle_file_claim(
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let pool = &mut a.pool;
+    pool.refresh(now)?;
     let governance = pool.params.governance;
+    require!(
+        amount as u128 * BPS as u128 <= pool.free_capital() as u128 * governance.max_claim_bps as u128,
+        InsuranceError::ClaimTooLarge
+    );
     let bond = bond_for(amount, governance.bond_min, governance.bond_bps)?;
     if bond > 0 {
         transfer(
@@ -88,9 +101,15 @@ pub fn handle_file_claim(
             pool.mint_decimals,
         )?;
     }
-    let id = pool.claim_count;
-    pool.claim_count = id.safe_add(1)?;
+    let number = pool.claim_count;
+    pool.claim_count = number.safe_add(1)?;
     pool.bonds_held = pool.bonds_held.safe_add(bond)?;
+    pool.voting_claims = pool.voting_claims.safe_add(amount)?;
+    let member = &mut a.member;
+    member.mature(now);
+    member.claimed_amount = member.claimed_amount.safe_add(amount)?;
+    let id = member.claim_count;
+    member.claim_count = id.safe_add(1)?;
     let claim = &mut a.claim;
     claim.set_inner(Claim {
         pool: pool.key(),
@@ -105,7 +124,7 @@ pub fn handle_file_claim(
         filed_at: now,
         voting_ends_at: now.safe_add(governance.voting_period)?,
         holdup_ends_at: 0,
-        eligible_weight: pool.total_shares,
+        eligible_weight: pool.seasoned_shares(now),
         yes_weight: 0,
         no_weight: 0,
         voters: 0,
@@ -113,8 +132,11 @@ pub fn handle_file_claim(
         paid: 0,
         unpaid: 0,
         bump: ctx.bumps.claim,
+        reserved: 0,
+        cover_expiry: member.coverage_expiry,
+        number,
     });
-    a.member.open_claim = Some(claim.key());
+    member.open_claim = Some(claim.key());
     emit!(ClaimFiled {
         pool: pool.key(),
         claim: claim.key(),

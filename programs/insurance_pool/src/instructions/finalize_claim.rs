@@ -3,8 +3,11 @@ use crate::prelude::*;
 
 /// Anyone, after the voting period: Approved if turnout reaches the quorum and the
 /// yes-votes reach the approval threshold of the cast weight, else Rejected (and
-/// flagged as fraud when the no-votes reach the fraud threshold). Approval reserves
-/// the amount against the pool and starts the hold-up window.
+/// flagged as fraud only when the quorum was reached and the no-votes reach the fraud
+/// threshold). Approval reserves `min(amount, free capital)` against the pool (an
+/// approved claim is a realised loss for the share price; any excess is recorded as
+/// unpaid when paid) and starts the hold-up window. A rejection gives the claim's cover
+/// back to the member's term.
 #[derive(Accounts)]
 pub struct FinalizeClaim<'info> {
     #[account(mut)]
@@ -37,21 +40,26 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let pool = &mut a.pool;
+    pool.refresh(now)?;
     let claim = &mut a.claim;
     let g = pool.params.governance;
     let cast = claim.yes_weight.safe_add(claim.no_weight)?;
-    let approved = quorum_met(cast, claim.eligible_weight, g.quorum_bps)
-        && share_reached(claim.yes_weight, cast, g.approval_threshold_bps);
+    let quorum = quorum_met(cast, claim.eligible_weight, g.quorum_bps);
+    let approved = quorum && share_reached(claim.yes_weight, cast, g.approval_threshold_bps);
+    pool.voting_claims = pool.voting_claims.saturating_sub(claim.amount);
     if approved {
         claim.status = ClaimStatus::Approved;
         claim.holdup_ends_at = now.safe_add(g.holdup_period)?;
-        pool.reserved_for_claims = pool.reserved_for_claims.safe_add(claim.amount)?;
+        claim.reserved = claim.amount.min(pool.free_capital());
+        pool.reserved_for_claims = pool.reserved_for_claims.safe_add(claim.reserved)?;
     } else {
         claim.status = ClaimStatus::Rejected;
-        claim.fraud = share_reached(claim.no_weight, cast, g.fraud_threshold_bps);
+        claim.fraud = quorum && share_reached(claim.no_weight, cast, g.fraud_threshold_bps);
         a.member.open_claim = None;
+        a.member.release_claim(claim.cover_expiry, claim.amount);
     }
     emit!(ClaimFinalized {
+        pool: pool.key(),
         claim: claim.key(),
         status: claim.status,
         yes_weight: claim.yes_weight,

@@ -1,9 +1,10 @@
 use crate::prelude::*;
 use crate::token::pay_from_pool;
 
-/// Anyone, after the hold-up window: pays an approved claim `min(amount, capital)` into
+/// Anyone, after the hold-up window: pays an approved claim what approval reserved for
+/// it (`min(amount, free capital at approval)`, which stays in capital until now) into
 /// the claimant's token account, records any unpaid remainder and releases the
-/// reservation.
+/// reservation. Share prices do not move: the reservation was already off free capital.
 #[derive(Accounts)]
 pub struct PayClaim<'info> {
     #[account(address = PROTOCOL_ADDRESS)]
@@ -54,10 +55,12 @@ impl PayClaim<'_> {
 }
 
 pub fn handle_pay_claim(ctx: Context<PayClaim>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let pool = &mut a.pool;
+    pool.refresh(now)?;
     let claim = &mut a.claim;
-    let paid = claim.amount.min(pool.capital);
+    let paid = claim.reserved.min(pool.capital);
     pay_from_pool(
         pool,
         &a.token_program.to_account_info(),
@@ -67,13 +70,14 @@ pub fn handle_pay_claim(ctx: Context<PayClaim>) -> Result<()> {
         paid,
     )?;
     pool.capital = pool.capital.safe_sub(paid)?;
-    pool.reserved_for_claims = pool.reserved_for_claims.safe_sub(claim.amount)?;
+    pool.reserved_for_claims = pool.reserved_for_claims.safe_sub(claim.reserved)?;
     pool.total_claims_paid = pool.total_claims_paid.safe_add(paid)?;
     claim.status = ClaimStatus::Paid;
     claim.paid = paid;
     claim.unpaid = claim.amount.safe_sub(paid)?;
     a.member.open_claim = None;
     emit!(ClaimPaid {
+        pool: pool.key(),
         claim: claim.key(),
         claimant: claim.claimant,
         paid,

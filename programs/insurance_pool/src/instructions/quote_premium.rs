@@ -23,7 +23,8 @@ pub fn handle_quote_premium(ctx: Context<QuotePremium>, notional: u64) -> Result
     let now = Clock::get()?.unix_timestamp;
     let member = ctx.accounts.member.as_deref();
     let exposure = ctx.accounts.exposure.load()?;
-    ctx.accounts
-        .pool
-        .quote(&exposure.book, member.map(|m| &**m), notional, now)
+    // Quote on the pool as `contribute_premium` would see it now (a refreshed copy).
+    let mut pool = Box::new((**ctx.accounts.pool).clone());
+    pool.refresh(now)?;
+    pool.quote(&exposure.book, member.map(|m| &**m), notional, now)
 }

@@ -1,7 +1,10 @@
 use crate::prelude::*;
 
-/// Authority: allows `exchange_authority` (a PDA of the exchange program) to draw on
-/// this pool by `cover_shortfall`, paying only into `destination`, within `limits`.
+/// Authority: allows `exchange_authority` (a PDA of the exchange program, never a
+/// wallet key) to draw on this pool by `cover_shortfall`, paying only into
+/// `destination`, within `limits`, from `active_from` on: the pool's exit horizon
+/// (deposit lock + cooldown + a margin) after registration, so every underwriter can
+/// leave before a new draw right applies.
 #[derive(Accounts)]
 #[instruction(exchange_authority: Pubkey)]
 pub struct RegisterExchange<'info> {
@@ -32,6 +35,10 @@ impl RegisterExchange<'_> {
             Pubkey::default(),
             InsuranceError::InvalidAddress
         );
+        require!(
+            !exchange_authority.is_on_curve(),
+            InsuranceError::ExchangeAuthorityNotPda
+        );
         limits.validate()
     }
 }
@@ -42,6 +49,7 @@ pub fn handle_register_exchange(
     limits: ExchangeLimits,
 ) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
+    let active_from = now.safe_add(ctx.accounts.pool.activation_delay())?;
     let registration = &mut ctx.accounts.registration;
     registration.set_inner(ExchangeRegistration {
         pool: ctx.accounts.pool.key(),
@@ -55,6 +63,11 @@ pub fn handle_register_exchange(
         total_covered: 0,
         active: true,
         bump: ctx.bumps.registration,
+        active_from,
+        pending_limits: limits,
+        pending_destination: ctx.accounts.destination.key(),
+        pending_at: 0,
+        epoch_length: limits.epoch_length,
     });
     emit!(ExchangeRegistered {
         pool: registration.pool,
@@ -62,6 +75,7 @@ pub fn handle_register_exchange(
         exchange_authority,
         destination: registration.destination,
         limits,
+        active_from,
     });
     Ok(())
 }

@@ -1,8 +1,11 @@
 use crate::prelude::*;
 
 /// Starts the cooldown on `shares` of the caller's free shares and records their
-/// current value, the most the withdrawal will pay. The shares stay in the pool and keep
-/// bearing losses until `complete_withdrawal`.
+/// current value (on free capital net of claims still voting), the most the withdrawal
+/// will pay. Refused during the deposit lock and while any of the position's shares are
+/// young. The shares stay in the pool and keep bearing losses until
+/// `complete_withdrawal`, which must come within the pool's withdrawal window after the
+/// cooldown.
 #[derive(Accounts)]
 pub struct RequestWithdrawal<'info> {
     pub owner: Signer<'info>,
@@ -19,7 +22,7 @@ pub struct RequestWithdrawal<'info> {
 }
 
 impl RequestWithdrawal<'_> {
-    pub fn validate(&self, shares: u64) -> Result<()> {
+    pub fn validate(&self, shares: u64, now: i64) -> Result<()> {
         require!(
             !self.pool.is_paused(self.protocol.paused, pause::WITHDRAW),
             InsuranceError::Paused
@@ -33,6 +36,12 @@ impl RequestWithdrawal<'_> {
             shares <= self.underwriter.free_shares(),
             InsuranceError::InsufficientShares
         );
+        let u = &self.underwriter;
+        require!(
+            now >= u.last_deposit_at.saturating_add(self.pool.params.min_deposit_lock)
+                && u.young_shares.young_at(self.pool.stake_period(now)) == 0,
+            InsuranceError::DepositLocked
+        );
         Ok(())
     }
 }
@@ -41,6 +50,7 @@ pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: u64) -
     let now = Clock::get()?.unix_timestamp;
     let pool = &mut ctx.accounts.pool;
     let underwriter = &mut ctx.accounts.underwriter;
+    pool.refresh(now)?;
 
     let value = pool.value_of(shares)?;
     let unlock_at = now.safe_add(pool.params.withdrawal_cooldown)?;

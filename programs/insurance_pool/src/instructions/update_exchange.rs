@@ -1,7 +1,12 @@
 use crate::prelude::*;
 
-/// Authority: replaces an exchange's destination and limits (and reactivates it). The
-/// current epoch keeps what it has paid; a new epoch length applies from the next epoch.
+/// Authority: replaces an exchange's destination and limits. A change that grants
+/// nothing new (same destination, every cap at most the current one, an epoch at least
+/// as long) on an active registration applies at once. Anything else (a higher cap, a
+/// new destination, a shorter epoch, a reactivation) is stored as pending and applies
+/// after the pool's activation delay, so underwriters can leave first; a later update
+/// replaces a pending one. The current epoch keeps what it has paid and its length; a
+/// new epoch length applies from the next epoch.
 #[derive(Accounts)]
 pub struct UpdateExchange<'info> {
     pub authority: Signer<'info>,
@@ -22,17 +27,33 @@ impl UpdateExchange<'_> {
 }
 
 pub fn handle_update_exchange(ctx: Context<UpdateExchange>, limits: ExchangeLimits) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let delay = ctx.accounts.pool.activation_delay();
+    let destination = ctx.accounts.destination.key();
     let registration = &mut ctx.accounts.registration;
+    registration.refresh(now);
     let previous = registration.limits;
-    registration.limits = limits;
-    registration.destination = ctx.accounts.destination.key();
-    registration.active = true;
+    let immediate = registration.active
+        && destination == registration.destination
+        && limits.is_decrease_of(&previous);
+    let effective_at = if immediate {
+        registration.limits = limits;
+        registration.pending_at = 0;
+        now
+    } else {
+        let at = now.safe_add(delay)?;
+        registration.pending_limits = limits;
+        registration.pending_destination = destination;
+        registration.pending_at = at;
+        at
+    };
     emit!(ExchangeUpdated {
         pool: registration.pool,
         registration: registration.key(),
-        destination: registration.destination,
+        destination,
         previous,
         limits,
+        effective_at,
     });
     Ok(())
 }

@@ -1,7 +1,12 @@
 use crate::prelude::*;
 
-/// Replaces a pool's parameters (authority only; every field range-checked). Pending
-/// withdrawals keep the unlock time fixed when they were requested.
+/// Schedules new parameters for a pool (authority only; every field range-checked).
+/// They are stored as pending and replace the current ones after the pool's activation
+/// delay (the longer exit horizon of the current and the new parameters), so every
+/// underwriter can leave before a change it dislikes; until then the current
+/// parameters apply. A later update replaces a pending one (and restarts the delay).
+/// The minimum stake age is fixed at creation. Pause flags are separate and immediate.
+/// Pending withdrawals keep the unlock time fixed when they were requested.
 #[derive(Accounts)]
 pub struct UpdatePoolParams<'info> {
     pub authority: Signer<'info>,
@@ -16,18 +21,29 @@ pub struct UpdatePoolParams<'info> {
 
 impl UpdatePoolParams<'_> {
     pub fn validate(&self, params: &PoolParams) -> Result<()> {
-        params.validate()
+        params.validate()?;
+        require!(
+            params.governance.min_stake_age == self.pool.params.governance.min_stake_age,
+            InsuranceError::StakeAgeImmutable
+        );
+        Ok(())
     }
 }
 
 pub fn handle_update_pool_params(ctx: Context<UpdatePoolParams>, params: PoolParams) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let pool = &mut ctx.accounts.pool;
+    pool.refresh(now)?;
     let previous = pool.params;
-    pool.params = params;
+    let delay = pool.params.exit_horizon().max(params.exit_horizon());
+    let effective_at = now.safe_add(delay)?;
+    pool.pending_params = params;
+    pool.pending_params_at = effective_at;
     emit!(PoolParamsUpdated {
         pool: pool.key(),
         previous,
         params,
+        effective_at,
     });
     Ok(())
 }

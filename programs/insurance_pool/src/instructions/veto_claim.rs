@@ -1,7 +1,8 @@
 use crate::prelude::*;
 
 /// Guardian, during the hold-up window: vetoes an approved claim, releasing its
-/// reservation. Its bond will be slashed.
+/// reservation (back to free capital) and giving its cover back to the member's term.
+/// Its bond will be slashed.
 #[derive(Accounts)]
 pub struct VetoClaim<'info> {
     pub guardian: Signer<'info>,
@@ -33,9 +34,11 @@ impl VetoClaim<'_> {
 pub fn handle_veto_claim(ctx: Context<VetoClaim>) -> Result<()> {
     let a = ctx.accounts;
     a.claim.status = ClaimStatus::Vetoed;
-    a.pool.reserved_for_claims = a.pool.reserved_for_claims.safe_sub(a.claim.amount)?;
+    a.pool.reserved_for_claims = a.pool.reserved_for_claims.safe_sub(a.claim.reserved)?;
     a.member.open_claim = None;
+    a.member.release_claim(a.claim.cover_expiry, a.claim.amount);
     emit!(ClaimVetoed {
+        pool: a.pool.key(),
         claim: a.claim.key(),
         guardian: a.guardian.key(),
     });

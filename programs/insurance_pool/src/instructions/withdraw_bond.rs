@@ -2,8 +2,9 @@ use crate::prelude::*;
 use crate::token::pay_from_pool;
 
 /// Anyone, once a claim is settled: returns its bond to the claimant's token account
-/// (Approved, Paid, Cancelled, or Rejected without fraud), or slashes it into the
-/// pool's capital (Vetoed, or Rejected as fraud). Each bond is settled once.
+/// (Paid, Cancelled, or Rejected without fraud), or slashes it into the pool's capital
+/// (Vetoed, or Rejected as fraud). An Approved claim is not settled: the guardian may
+/// still veto it, so its bond stays until it is paid. Each bond is settled once.
 #[derive(Accounts)]
 pub struct WithdrawBond<'info> {
     #[account(
@@ -33,10 +34,7 @@ pub struct WithdrawBond<'info> {
 impl WithdrawBond<'_> {
     pub fn validate(&self) -> Result<()> {
         require!(!self.claim.bond_settled, InsuranceError::BondAlreadySettled);
-        require!(
-            self.claim.status != ClaimStatus::Voting,
-            InsuranceError::ClaimStillOpen
-        );
+        require!(!self.claim.is_open(), InsuranceError::ClaimStillOpen);
         Ok(())
     }
 }
@@ -44,9 +42,9 @@ impl WithdrawBond<'_> {
 /// Whether a settled claim's bond goes back to the claimant (else it is slashed).
 pub fn bond_returned(claim: &Claim) -> bool {
     match claim.status {
-        ClaimStatus::Approved | ClaimStatus::Paid | ClaimStatus::Cancelled => true,
+        ClaimStatus::Paid | ClaimStatus::Cancelled => true,
         ClaimStatus::Rejected => !claim.fraud,
-        ClaimStatus::Vetoed | ClaimStatus::Voting => false,
+        ClaimStatus::Vetoed | ClaimStatus::Voting | ClaimStatus::Approved => false,
     }
 }
 
@@ -75,6 +73,7 @@ pub fn handle_withdraw_bond(ctx: Context<WithdrawBond>) -> Result<()> {
     }
     claim.bond_settled = true;
     emit!(BondSettled {
+        pool: pool.key(),
         claim: claim.key(),
         amount: bond,
         returned,

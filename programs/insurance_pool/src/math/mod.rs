@@ -8,6 +8,7 @@ pub mod premium;
 pub mod safe_math;
 pub mod shares;
 pub mod shortfall;
+pub mod stake;
 
 pub use exposure::*;
 pub use governance::*;
@@ -15,3 +16,4 @@ pub use premium::*;
 pub use safe_math::SafeMath;
 pub use shares::*;
 pub use shortfall::*;
+pub use stake::*;

@@ -67,28 +67,59 @@ pub fn curve_rate(curve: &Curve, u: u64) -> u64 {
         .min(curve.max_rate.max(curve.min_rate))
 }
 
-/// The rate actually charged: `target` moved towards from `last` by at most
-/// `max_change_per_day · elapsed / DAY` (rounded down), so no single block can spike
-/// or crash it. A negative `elapsed` counts as zero.
+/// The rate actually charged: never below `target`, the curve's rate at the utilisation
+/// the purchase creates (a rise applies at once: no sequence of purchases can buy cover
+/// below the curve). Only a *decrease* is dampened: the rate falls from `last` towards
+/// `target` by at most `max_change_per_day · elapsed / DAY` (rounded down). A negative
+/// `elapsed` counts as zero.
 #[inline]
 pub fn smoothed_rate(last: u64, target: u64, max_change_per_day: u64, elapsed: i64) -> u64 {
+    if target >= last {
+        return target;
+    }
+    target.max(last.saturating_sub(decrease_room(max_change_per_day, elapsed)))
+}
+
+/// How far the rate may fall after `elapsed` seconds: `floor(per_day · elapsed / DAY)`.
+#[inline]
+fn decrease_room(max_change_per_day: u64, elapsed: i64) -> u64 {
     let elapsed = elapsed.max(0) as u64;
     // 64-bit when the product fits (same result, no u128 division).
-    let room = match max_change_per_day.checked_mul(elapsed) {
+    match max_change_per_day.checked_mul(elapsed) {
         Some(p) => p / DAY as u64,
         None => (max_change_per_day as u128 * elapsed as u128 / DAY as u128).min(u64::MAX as u128)
             as u64,
-    };
-    if target > last {
-        target.min(last.saturating_add(room))
-    } else {
-        target.max(last.saturating_sub(room))
     }
+}
+
+/// The new smoothing anchor time after charging `rate` (from [`smoothed_rate`] with the
+/// same `last`, `target`, `anchor`). When the fall was limited by the allowance, the
+/// anchor advances only by the time that allowance used (`room · DAY / per_day`, rounded
+/// down), so the fraction of a bps not yet moved is never lost: however purchases are
+/// spaced, the rate falls at the configured speed. Otherwise the anchor is `now`.
+#[inline]
+pub fn rate_anchor_after(
+    anchor: i64,
+    last: u64,
+    rate: u64,
+    target: u64,
+    max_change_per_day: u64,
+    now: i64,
+) -> i64 {
+    if rate <= target || target >= last || max_change_per_day == 0 {
+        return now;
+    }
+    // The fall was limited by the allowance (possibly to nothing yet): keep the time
+    // not yet turned into a whole bps.
+    let room = last.saturating_sub(rate);
+    let used = (room as u128 * DAY as u128 / max_change_per_day as u128).min(i64::MAX as u128);
+    anchor.saturating_add(used as i64).min(now)
 }
 
 /// Premium for covering `notional` at `rate_bps` for `covered_secs` out of a full
 /// `duration_secs` term: `ceil(notional · rate · covered / (BPS · duration))`.
-/// `covered_secs` is clamped to `[0, duration_secs]`.
+/// `covered_secs` is clamped to `[0, MAX_COVERAGE_DURATION]`: it may exceed the current
+/// term (a cover bought before the term was shortened pays for all the time it has left).
 #[inline]
 pub fn premium_for(
     notional: u64,
@@ -96,7 +127,7 @@ pub fn premium_for(
     covered_secs: i64,
     duration_secs: i64,
 ) -> Result<u64> {
-    let covered = covered_secs.clamp(0, duration_secs.max(1)) as u64;
+    let covered = covered_secs.clamp(0, crate::constants::MAX_COVERAGE_DURATION) as u64;
     // Fast path: everything fits in 64 bits (same result, no u128 division).
     if let (Some(n), Some(d)) = (
         notional
@@ -161,12 +192,14 @@ mod tests {
     #[test]
     fn smoothing_moves_at_most_pro_rata() {
         // 100 bps/day: after 6 hours at most 25 bps either way.
-        assert_eq!(smoothed_rate(200, 1_000, 100, DAY / 4), 225);
+        // Rises apply at once; falls are limited to 100 bps/day (25 in 6 hours).
+        assert_eq!(smoothed_rate(200, 1_000, 100, DAY / 4), 1_000);
+        assert_eq!(smoothed_rate(200, 1_000, 100, 0), 1_000);
         assert_eq!(smoothed_rate(200, 50, 100, DAY / 4), 175);
-        assert_eq!(smoothed_rate(200, 210, 100, DAY / 4), 210);
-        assert_eq!(smoothed_rate(200, 1_000, 100, 0), 200);
-        assert_eq!(smoothed_rate(200, 1_000, 100, -5), 200);
-        assert_eq!(smoothed_rate(200, 1_000, u64::MAX, i64::MAX), 1_000);
+        assert_eq!(smoothed_rate(200, 190, 100, DAY / 4), 190);
+        assert_eq!(smoothed_rate(200, 50, 100, 0), 200);
+        assert_eq!(smoothed_rate(200, 50, 100, -5), 200);
+        assert_eq!(smoothed_rate(1_000, 0, u64::MAX, i64::MAX), 0);
     }
 
     #[test]
@@ -179,6 +212,8 @@ mod tests {
         // Any positive rate on a positive notional costs at least 1.
         assert_eq!(premium_for(1, 1, 30 * DAY, 30 * DAY).unwrap(), 1);
         assert_eq!(premium_for(u64::MAX, 10_000, DAY, DAY).unwrap(), u64::MAX);
+        // Longer than the (shortened) term: charged for all of it.
+        assert_eq!(premium_for(10_000, 250, 60 * DAY, DAY).unwrap(), 15_000);
         assert!(premium_for(u64::MAX, 20_000, DAY, DAY).is_err());
     }
 
@@ -205,12 +240,12 @@ mod tests {
             prop_assert_eq!(curve_rate(&c, a), wide_rate);
             let duration = 30 * 86_400i64;
             let wide_premium = (a as u128 * rate as u128)
-                .checked_mul(secs.min(duration) as u128)
+                .checked_mul(secs as u128)
                 .map(|n| n.div_ceil(BPS as u128 * duration as u128))
                 .and_then(|p| u64::try_from(p).ok());
             prop_assert_eq!(premium_for(a, rate, secs, duration).ok(), wide_premium);
             let wide_room = (slope as u128 * secs as u128 / DAY as u128).min(u64::MAX as u128) as u64;
-            prop_assert_eq!(smoothed_rate(0, u64::MAX, slope, secs), wide_room);
+            prop_assert_eq!(u64::MAX - smoothed_rate(u64::MAX, 0, slope, secs), wide_room);
         }
 
         /// The rate never decreases as utilisation rises.
@@ -236,13 +271,37 @@ mod tests {
             prop_assert!(rate <= max.max(min));
         }
 
-        /// Smoothing never moves further than allowed, and never past the target.
+        /// The charged rate is never below the target, falls no further than allowed,
+        /// and never past the target.
         #[test]
         fn smoothing_is_bounded(last: u64, target: u64, per_day in 0u64..=1_000_000, elapsed in 0i64..=10 * DAY) {
             let rate = smoothed_rate(last, target, per_day, elapsed);
             let room = (per_day as u128 * elapsed as u128 / DAY as u128) as u64;
-            prop_assert!(rate.abs_diff(last) <= room);
+            prop_assert!(rate >= target);
+            if target < last {
+                prop_assert!(last - rate <= room);
+            }
             prop_assert!(rate.abs_diff(target) <= last.abs_diff(target));
+        }
+
+        /// No lost fractions: however a fall is cut into purchases (each re-anchoring
+        /// with `rate_anchor_after`), the rate ends where one purchase at the end would
+        /// put it, give or take one bps.
+        #[test]
+        fn split_falls_keep_the_configured_speed(
+            per_day in 1u64..=10_000,
+            gaps in proptest::collection::vec(1i64..=2 * 3_600, 1..60),
+        ) {
+            let (start, target) = (5_000u64, 0u64);
+            let (mut last, mut anchor, mut now) = (start, 0i64, 0i64);
+            for gap in &gaps {
+                now += gap;
+                let rate = smoothed_rate(last, target, per_day, now - anchor);
+                anchor = rate_anchor_after(anchor, last, rate, target, per_day, now);
+                last = rate;
+            }
+            let once = smoothed_rate(start, target, per_day, now);
+            prop_assert!(last <= once + 1 && last + 1 >= once, "split {last} vs once {once}");
         }
 
         /// No u64 input panics; a premium is a value or a named overflow error.

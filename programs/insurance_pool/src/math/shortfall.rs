@@ -16,6 +16,20 @@ pub fn current_epoch_start(start: i64, length: i64, now: i64) -> i64 {
     start.saturating_add(passed.saturating_mul(length))
 }
 
+/// The epoch containing `now` and its length, for a registration whose current epoch
+/// started at `start` with `current_length`, and whose limits now say `new_length`:
+/// the current epoch runs its course with its own length, and every later one uses
+/// `new_length`.
+#[inline]
+pub fn next_epoch(start: i64, current_length: i64, new_length: i64, now: i64) -> (i64, i64) {
+    let current_length = if current_length > 0 { current_length } else { new_length };
+    let end = start.saturating_add(current_length);
+    if now < end {
+        return (start, current_length);
+    }
+    (current_epoch_start(end, new_length, now), new_length)
+}
+
 /// Capital a pool keeps no matter what: reserved for approved claims plus its minimum
 /// reserve.
 #[inline]
@@ -74,6 +88,15 @@ mod tests {
         assert_eq!(current_epoch_start(1_000, 100, 1_399), 1_300);
         assert_eq!(current_epoch_start(1_000, 100, 900), 1_000);
         assert_eq!(current_epoch_start(0, 1, i64::MAX), i64::MAX);
+    }
+
+    #[test]
+    fn a_new_epoch_length_applies_from_the_next_epoch() {
+        // Day-long epoch from 0; the length becomes one hour.
+        assert_eq!(next_epoch(0, 86_400, 3_600, 5_000), (0, 86_400));
+        assert_eq!(next_epoch(0, 86_400, 3_600, 86_400), (86_400, 3_600));
+        assert_eq!(next_epoch(0, 86_400, 3_600, 86_400 + 7_300), (86_400 + 7_200, 3_600));
+        assert_eq!(next_epoch(0, 3_600, 3_600, 7_300), (7_200, 3_600));
     }
 
     #[test]

@@ -19,12 +19,12 @@ pub enum ClaimStatus {
     Cancelled,
 }
 
-/// A member's claim against one pool, PDA `["claim", pool, id]`.
+/// A member's claim against one pool, PDA `["claim", pool, claimant, id]`.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Claim {
     pub pool: Pubkey,
-    /// Sequential per pool (`Pool::claim_count` at filing).
+    /// Sequential per claimant (`Member::claim_count` at filing).
     pub id: u64,
     pub claimant: Pubkey,
     pub amount: u64,
@@ -39,18 +39,25 @@ pub struct Claim {
     pub voting_ends_at: i64,
     /// Set when approved.
     pub holdup_ends_at: i64,
-    /// Total shares at filing: the weight that may vote.
+    /// Shares able to vote at filing (seasoned, not pending withdrawal).
     pub eligible_weight: u64,
     pub yes_weight: u64,
     pub no_weight: u64,
     pub voters: u64,
-    /// Rejected with no-votes at or above the pool's fraud threshold: the bond is
-    /// slashed.
+    /// Rejected with the quorum reached and no-votes at or above the pool's fraud
+    /// threshold: the bond is slashed.
     pub fraud: bool,
     pub paid: u64,
     /// `amount - paid` when the pool could not pay in full.
     pub unpaid: u64,
     pub bump: u8,
+    /// Capital reserved at approval: `min(amount, free capital)`; what will be paid.
+    pub reserved: u64,
+    /// Expiry of the cover term the claim was filed under (its cover is given back
+    /// to that term if the claim fails).
+    pub cover_expiry: i64,
+    /// Pool-wide sequence number (`Pool::claim_count` at filing; statistics).
+    pub number: u64,
 }
 
 impl Claim {

@@ -9,6 +9,11 @@ pub struct ExchangeLimits {
     pub per_epoch_cap: u64,
     /// Epoch length in seconds (`[MIN_EPOCH_LENGTH, MAX_EPOCH_LENGTH]`).
     pub epoch_length: i64,
+    /// Most one `cover_shortfall` pays, bps of the pool's free capital at the draw.
+    pub per_event_bps: u64,
+    /// Most one epoch's draws pay together, bps of free capital at each draw
+    /// (`per_event_bps <= per_epoch_bps <= 10 000`).
+    pub per_epoch_bps: u64,
 }
 
 impl ExchangeLimits {
@@ -23,7 +28,23 @@ impl ExchangeLimits {
                 .contains(&self.epoch_length),
             crate::errors::InsuranceError::InvalidEpochLength
         );
+        require!(
+            self.per_event_bps >= 1
+                && self.per_event_bps <= self.per_epoch_bps
+                && self.per_epoch_bps <= crate::math::BPS,
+            crate::errors::InsuranceError::InvalidExchangeBps
+        );
         Ok(())
+    }
+
+    /// Whether `self` grants no more than `current`: every cap at most as high, and
+    /// an epoch at least as long. Such a change applies at once; any other waits.
+    pub fn is_decrease_of(&self, current: &ExchangeLimits) -> bool {
+        self.per_event_cap <= current.per_event_cap
+            && self.per_epoch_cap <= current.per_epoch_cap
+            && self.per_event_bps <= current.per_event_bps
+            && self.per_epoch_bps <= current.per_epoch_bps
+            && self.epoch_length >= current.epoch_length
     }
 }
 
@@ -48,6 +69,33 @@ pub struct ExchangeRegistration {
     pub total_covered: u64,
     pub active: bool,
     pub bump: u8,
+    /// Draws are paid only from this unix time (registration + the pool's exit
+    /// horizon, so underwriters can leave before a new draw right applies).
+    pub active_from: i64,
+    /// Limits and destination waiting to apply at `pending_at` (0: none). Applying
+    /// them also reactivates the registration.
+    pub pending_limits: ExchangeLimits,
+    pub pending_destination: Pubkey,
+    pub pending_at: i64,
+    /// Length of the current epoch (a new `limits.epoch_length` applies from the next).
+    pub epoch_length: i64,
+}
+
+impl ExchangeRegistration {
+    /// Applies a pending change whose time has come.
+    pub fn refresh(&mut self, now: i64) {
+        if self.pending_at != 0 && now >= self.pending_at {
+            self.limits = self.pending_limits;
+            self.destination = self.pending_destination;
+            self.active = true;
+            self.pending_at = 0;
+        }
+    }
+
+    /// Whether draws are paid at `now` (active, and past its activation).
+    pub fn can_draw(&self, now: i64) -> bool {
+        self.active && now >= self.active_from
+    }
 }
 
 /// The binding limit of a shortfall payout.
@@ -61,4 +109,7 @@ pub enum CoverLimit {
     PerEpoch,
     /// Capital above the solvency floor.
     SolvencyFloor,
+    /// Nothing paid: shortfall cover is paused, or the registration is inactive or not
+    /// yet active (the report is still recorded).
+    Suspended,
 }

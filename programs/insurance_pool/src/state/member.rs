@@ -2,9 +2,12 @@ use anchor_lang::prelude::*;
 
 /// A trader's coverage in one pool, PDA `["member", pool, owner]`.
 ///
-/// One cover at a time: contributing while covered adds to the covered amount with the
-/// same expiry (charged pro-rata for the remaining time); contributing after expiry
-/// starts a new cover of `coverage_duration`.
+/// One cover (term) at a time: contributing while covered adds to the covered amount
+/// with the same expiry (charged pro-rata for all the remaining time); contributing
+/// after expiry starts a new term of `coverage_duration`. Cover becomes claimable only
+/// `claim_waiting_period` after the purchase or top-up that added it (a top-up restarts
+/// the wait of the part still maturing), and every claim filed in a term uses it up:
+/// the claims of a term (open and paid) never exceed its matured cover.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Member {
@@ -19,6 +22,15 @@ pub struct Member {
     /// The member's open claim (voting or approved, not yet paid), if any.
     pub open_claim: Option<Pubkey>,
     pub bump: u8,
+    /// Part of `covered_amount` that has matured (claimable).
+    pub matured_amount: u64,
+    /// Part of `covered_amount` still in its waiting period, maturing at `matures_at`.
+    pub maturing_amount: u64,
+    pub matures_at: i64,
+    /// Claimed in the current term: open claims plus paid ones.
+    pub claimed_amount: u64,
+    /// Claims this member has filed (its next claim's index, part of the claim's seeds).
+    pub claim_count: u64,
 }
 
 impl Member {
@@ -33,6 +45,35 @@ impl Member {
             self.covered_amount
         } else {
             0
+        }
+    }
+
+    /// Matures the waiting part of the cover if its time has come.
+    pub fn mature(&mut self, now: i64) {
+        if self.maturing_amount > 0 && now >= self.matures_at {
+            self.matured_amount = self.matured_amount.saturating_add(self.maturing_amount);
+            self.maturing_amount = 0;
+        }
+    }
+
+    /// What the member may still claim at `now`: matured cover not yet claimed this term.
+    pub fn claimable(&self, now: i64) -> u64 {
+        if !self.is_covered(now) {
+            return 0;
+        }
+        let mut matured = self.matured_amount;
+        if now >= self.matures_at {
+            matured = matured.saturating_add(self.maturing_amount);
+        }
+        matured.saturating_sub(self.claimed_amount)
+    }
+
+    /// Gives back the cover a claim filed in the term ending `term_expiry` used
+    /// (the claim was rejected, cancelled or vetoed). A claim from an earlier term
+    /// gives nothing back: that term is over.
+    pub fn release_claim(&mut self, term_expiry: i64, amount: u64) {
+        if self.coverage_expiry == term_expiry {
+            self.claimed_amount = self.claimed_amount.saturating_sub(amount);
         }
     }
 }

@@ -3,8 +3,8 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::InsuranceError;
 use crate::math::{
-    curve_rate, premium_for, shares_for_deposit, smoothed_rate, utilisation_bps, value_of_shares,
-    Curve, ExposureBook, SafeMath, BPS,
+    curve_rate, premium_for, release_unearned, shares_for_deposit, smoothed_rate, stake_period,
+    utilisation_bps, value_of_shares, Curve, ExposureBook, SafeMath, YoungShares, BPS,
 };
 use crate::state::Member;
 
@@ -32,6 +32,16 @@ pub struct PoolParams {
     pub min_reserve: u64,
     /// How claims are judged.
     pub governance: GovernanceParams,
+    /// Seconds after its cooldown during which a withdrawal request can be completed;
+    /// after that it lapses (`[MIN_WITHDRAWAL_WINDOW, MAX_WITHDRAWAL_WINDOW]`).
+    pub withdrawal_window: i64,
+    /// Seconds after an underwriter's last deposit before it may request a withdrawal
+    /// (`>= coverage_duration`, `>= 2 · min_stake_age`, `<= MAX_DEPOSIT_LOCK`): capital
+    /// stays for at least one coverage term of the covers its presence made cheaper.
+    pub min_deposit_lock: i64,
+    /// Seconds after the purchase or top-up that added it before cover can be claimed
+    /// (`[MIN_CLAIM_WAITING_PERIOD, coverage_duration)`).
+    pub claim_waiting_period: i64,
 }
 
 /// Claim governance of a pool.
@@ -49,9 +59,14 @@ pub struct GovernanceParams {
     pub bond_min: u64,
     /// Bond as bps of the claimed amount (the larger of the two applies).
     pub bond_bps: u64,
-    /// No-votes at or above this share (bps of cast weight) mark a rejected claim as
-    /// fraudulent: its bond is slashed into the pool.
+    /// No-votes at or above this share (bps of cast weight), with the quorum reached,
+    /// mark a rejected claim as fraudulent: its bond is slashed into the pool.
     pub fraud_threshold_bps: u64,
+    /// Only shares staked at least this long before a claim's filing vote on it
+    /// (`[MIN_STAKE_AGE, MAX_STAKE_AGE]` seconds; fixed at pool creation).
+    pub min_stake_age: i64,
+    /// Largest single claim, bps of free capital at filing (`[1, 10 000]`).
+    pub max_claim_bps: u64,
 }
 
 impl GovernanceParams {
@@ -74,6 +89,14 @@ impl GovernanceParams {
             require!((1..=BPS).contains(&bps), InsuranceError::InvalidThreshold);
         }
         require!(self.bond_bps <= BPS, InsuranceError::InvalidBond);
+        require!(
+            (MIN_STAKE_AGE..=MAX_STAKE_AGE).contains(&self.min_stake_age),
+            InsuranceError::InvalidStakeAge
+        );
+        require!(
+            (1..=BPS).contains(&self.max_claim_bps),
+            InsuranceError::InvalidMaxClaim
+        );
         Ok(())
     }
 }
@@ -116,7 +139,32 @@ impl PoolParams {
             (1..=MAX_EXPOSURE_BPS).contains(&self.max_exposure_bps),
             InsuranceError::InvalidExposureCap
         );
-        self.governance.validate()
+        self.governance.validate()?;
+        require!(
+            (MIN_WITHDRAWAL_WINDOW..=MAX_WITHDRAWAL_WINDOW).contains(&self.withdrawal_window),
+            InsuranceError::InvalidWithdrawalWindow
+        );
+        require!(
+            self.min_deposit_lock >= self.coverage_duration
+                && self.min_deposit_lock >= self.governance.min_stake_age.saturating_mul(2)
+                && self.min_deposit_lock <= MAX_DEPOSIT_LOCK,
+            InsuranceError::InvalidDepositLock
+        );
+        require!(
+            self.claim_waiting_period >= MIN_CLAIM_WAITING_PERIOD
+                && self.claim_waiting_period < self.coverage_duration,
+            InsuranceError::InvalidClaimWaitingPeriod
+        );
+        Ok(())
+    }
+
+    /// The longest an underwriter can need to get out after seeing a change coming
+    /// (deposit lock + withdrawal cooldown), plus [`ACTIVATION_MARGIN`]: how long new
+    /// draw rights and parameter changes wait before they apply.
+    pub fn exit_horizon(&self) -> i64 {
+        self.min_deposit_lock
+            .saturating_add(self.withdrawal_cooldown)
+            .saturating_add(ACTIVATION_MARGIN)
     }
 }
 
@@ -156,9 +204,10 @@ pub struct PremiumQuote {
     pub rate_bps: u64,
     /// The curve's target rate before smoothing.
     pub target_rate_bps: u64,
-    /// Utilisation after this cover (bps of capital).
+    /// Utilisation after this cover (bps of free capital).
     pub utilisation_bps: u64,
-    /// Seconds of cover paid for (the full term, or what remains of an active cover).
+    /// Seconds of cover paid for (the full term, or all that remains of an active cover,
+    /// which may exceed a term shortened since it was bought).
     pub covered_secs: i64,
     /// When the cover ends.
     pub coverage_expiry: i64,
@@ -166,8 +215,14 @@ pub struct PremiumQuote {
 
 /// One market's isolated insurance pool, PDA `["pool", market]`.
 ///
-/// Invariant (conservation): the vault's token balance equals `capital`. Tokens sent to
-/// the vault outside the program are not capital and do not change the share price.
+/// Invariant (conservation): the vault's token balance equals `capital +
+/// unearned_premiums`. Tokens sent to the vault outside the program are not capital and
+/// do not change the share price.
+///
+/// Prices: deposits are priced on *free* capital (`capital - reserved_for_claims`: an
+/// approved claim is a realised loss); exits on free capital net of the claims still
+/// voting ([`Pool::exit_capital`]); utilisation, quotes and the exposure cap use free
+/// capital. Unearned premium counts in none of them.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Pool {
@@ -184,7 +239,8 @@ pub struct Pool {
     pub mint_decimals: u8,
     /// Sequential pool number (`Protocol::pool_count` at creation).
     pub index: u64,
-    /// Accounted capital: deposits + premiums + slashed bonds - withdrawals - payouts.
+    /// Accounted (earned) capital: deposits + earned premiums + slashed bonds -
+    /// withdrawals - payouts.
     pub capital: u64,
     /// Shares outstanding, including shares under a withdrawal request.
     pub total_shares: u64,
@@ -225,6 +281,20 @@ pub struct Pool {
     pub claim_count: u64,
     /// Lifetime claim payouts (statistics).
     pub total_claims_paid: u64,
+    /// Sum of the amounts of claims still voting (exits are priced net of them).
+    pub voting_claims: u64,
+    /// Premiums paid but not yet earned (held in the vault, not capital).
+    pub unearned_premiums: u64,
+    /// Unix time unearned premium was last released into capital.
+    pub unearned_updated_at: i64,
+    /// Shares staked in the last two stake periods (not yet able to vote).
+    pub young_shares: YoungShares,
+    /// Parameters waiting to replace `params` at `pending_params_at` (0: none).
+    pub pending_params: PoolParams,
+    pub pending_params_at: i64,
+    /// Whether the mint has a freeze authority (it could freeze the vault: a trust
+    /// assumption on the mint's issuer, shown by the CLI and the TypeScript client).
+    pub mint_has_freeze_authority: bool,
 }
 
 impl Pool {
@@ -233,19 +303,90 @@ impl Pool {
         (self.paused | protocol_paused) & flag != 0
     }
 
-    /// Shares minted for a deposit of `amount` at the current price (rounded down).
-    pub fn shares_for(&self, amount: u64) -> Result<u64> {
-        shares_for_deposit(amount, self.capital, self.total_shares)
+    /// Brings the pool to `now`: applies pending parameters whose time has come and
+    /// releases the unearned premium earned since the last update. Every instruction
+    /// that reads or changes capital calls it first.
+    pub fn refresh(&mut self, now: i64) -> Result<()> {
+        if self.pending_params_at != 0 && now >= self.pending_params_at {
+            self.params = self.pending_params;
+            self.pending_params_at = 0;
+        }
+        let elapsed = now.saturating_sub(self.unearned_updated_at);
+        if elapsed > 0 {
+            let earned = release_unearned(
+                self.unearned_premiums,
+                elapsed,
+                self.params.coverage_duration,
+            );
+            self.unearned_premiums = self.unearned_premiums.safe_sub(earned)?;
+            self.capital = self.capital.safe_add(earned)?;
+            self.unearned_updated_at = now;
+        }
+        Ok(())
     }
 
-    /// Current value of `shares` (rounded down).
+    /// How long new draw rights and parameter changes wait: the longer exit horizon
+    /// of the current and the pending parameters.
+    pub fn activation_delay(&self) -> i64 {
+        let pending = if self.pending_params_at != 0 {
+            self.pending_params.exit_horizon()
+        } else {
+            0
+        };
+        self.params.exit_horizon().max(pending)
+    }
+
+    /// Capital not reserved for approved claims.
+    pub fn free_capital(&self) -> u64 {
+        self.capital.saturating_sub(self.reserved_for_claims)
+    }
+
+    /// Free capital net of every claim still voting: what exits are priced on, so no
+    /// one leaves at the pre-loss price while a claim is decided.
+    pub fn exit_capital(&self) -> u64 {
+        self.free_capital().saturating_sub(self.voting_claims)
+    }
+
+    /// Shares minted for a deposit of `amount` at the current price, on free capital
+    /// (rounded down).
+    pub fn shares_for(&self, amount: u64) -> Result<u64> {
+        shares_for_deposit(amount, self.free_capital(), self.total_shares)
+    }
+
+    /// What `shares` may take out now (rounded down): their pro-rata part of
+    /// [`Pool::exit_capital`].
     pub fn value_of(&self, shares: u64) -> Result<u64> {
-        value_of_shares(shares, self.capital, self.total_shares)
+        value_of_shares(shares, self.exit_capital(), self.total_shares)
+    }
+
+    /// Stake period of `now` (see [`crate::math::stake`]).
+    pub fn stake_period(&self, now: i64) -> i64 {
+        stake_period(now, self.params.governance.min_stake_age)
+    }
+
+    /// Records `shares` staked at `now` (a deposit or a cancelled withdrawal).
+    pub fn stake(&mut self, shares: u64, now: i64) -> Result<()> {
+        let period = self.stake_period(now);
+        self.young_shares.add(period, shares)
+    }
+
+    /// Shares that may vote on a claim filed at `now`: neither young nor pending.
+    pub fn seasoned_shares(&self, now: i64) -> u64 {
+        self.total_shares
+            .saturating_sub(self.pending_withdrawal_shares)
+            .saturating_sub(self.young_shares.young_at(self.stake_period(now)))
+    }
+
+    /// Checks `exposure` against the cap on `capital` (bps).
+    pub fn exposure_within_cap(&self, exposure: u64, capital: u64) -> bool {
+        exposure as u128 * BPS as u128 <= capital as u128 * self.params.max_exposure_bps as u128
     }
 
     /// Quotes cover of `notional` at `now` for `member` (its active cover, if any, fixes
-    /// the expiry and the premium is pro-rata to the time left). Reads the exposure as
-    /// of `now` without modifying anything; refuses a cover above the exposure cap.
+    /// the expiry and the premium is pro-rata to all the time left). Reads the exposure
+    /// as of `now` without modifying anything; refuses a cover above the exposure cap
+    /// on free capital, and a top-up that could not mature before its expiry. The pool
+    /// must be [`Pool::refresh`]ed to `now` (quotes refresh a copy).
     pub fn quote(
         &self,
         exposure: &ExposureBook,
@@ -255,22 +396,25 @@ impl Pool {
     ) -> Result<PremiumQuote> {
         let p = &self.params;
         let exposure = exposure.active_at(now).safe_add(notional)?;
+        let free = self.free_capital();
         require!(
-            exposure as u128 * BPS as u128 <= self.capital as u128 * p.max_exposure_bps as u128,
+            self.exposure_within_cap(exposure, free),
             InsuranceError::ExposureCapExceeded
         );
-        let utilisation = utilisation_bps(exposure, self.capital);
+        let utilisation = utilisation_bps(exposure, free);
         let target = curve_rate(&p.curve, utilisation);
         let elapsed = now.saturating_sub(self.rate_updated_at);
         let rate = smoothed_rate(self.rate_bps, target, p.max_rate_change_per_day, elapsed)
             .clamp(p.curve.min_rate, p.curve.max_rate);
         let (covered_secs, coverage_expiry) = match member {
-            Some(m) if m.is_covered(now) => (
-                m.coverage_expiry
-                    .saturating_sub(now)
-                    .min(p.coverage_duration),
-                m.coverage_expiry,
-            ),
+            Some(m) if m.is_covered(now) => {
+                // A top-up must be able to mature before the cover it adds to ends.
+                require!(
+                    now.safe_add(p.claim_waiting_period)? < m.coverage_expiry,
+                    InsuranceError::CoverCannotMature
+                );
+                (m.coverage_expiry.saturating_sub(now), m.coverage_expiry)
+            }
             _ => (p.coverage_duration, now.safe_add(p.coverage_duration)?),
         };
         Ok(PremiumQuote {

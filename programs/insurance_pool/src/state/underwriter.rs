@@ -1,5 +1,7 @@
 use anchor_lang::prelude::*;
 
+use crate::math::YoungShares;
+
 /// One owner's position in one pool, PDA `["underwriter", pool, owner]`.
 /// Shares are not transferable: they live only here.
 #[account]
@@ -17,22 +19,35 @@ pub struct Underwriter {
     pub requested_at: i64,
     /// Earliest unix time `complete_withdrawal` is accepted.
     pub unlock_at: i64,
-    /// Unix time of the last deposit (claim votes only count older shares).
+    /// Unix time of the last deposit (the deposit lock runs from it).
     pub last_deposit_at: i64,
-    /// `complete_withdrawal` is refused before this time: the end of the latest voting
-    /// period this underwriter voted in.
+    /// `complete_withdrawal` is refused before this time: the end of the hold-up of
+    /// the latest claim this underwriter voted on (by then the claim is settled:
+    /// rejected, vetoed, or approved and netted out of every exit).
     pub vote_locked_until: i64,
     /// Sum of deposits (statistics).
     pub total_deposited: u64,
     /// Sum of withdrawals paid (statistics).
     pub total_withdrawn: u64,
     pub bump: u8,
+    /// Unix time shares were last staked (deposit or cancelled withdrawal): a claim
+    /// filed at or before it gets no vote from this position.
+    pub last_stake_at: i64,
+    /// Shares staked in the last two stake periods (not yet able to vote).
+    pub young_shares: YoungShares,
 }
 
 impl Underwriter {
     /// Shares not under a withdrawal request.
     pub fn free_shares(&self) -> u64 {
         self.shares.saturating_sub(self.pending_shares)
+    }
+
+    /// Weight this position may cast on a claim filed in stake period `period`: its
+    /// shares neither pending withdrawal nor young at the filing.
+    pub fn vote_weight(&self, period: i64) -> u64 {
+        self.free_shares()
+            .saturating_sub(self.young_shares.young_at(period))
     }
 
     /// Whether a withdrawal request is pending.

@@ -526,7 +526,7 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
             authority,
             guardian,
         } => (
-            vec![ix::initialize_protocol(&me, authority, guardian)],
+            vec![ix::initialize_protocol(&me, &me, authority, guardian)],
             None,
         ),
         Command::CreatePool {

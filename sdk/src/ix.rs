@@ -59,7 +59,9 @@ pub const DEFAULT_CURVE: Curve = Curve {
 };
 
 /// Claim governance of [`default_params`]: 3-day votes, 20 % quorum, 60 % approval,
-/// 2-day hold-up, bond max(50, 1 % of the claim), fraud at 80 % no-votes.
+/// 2-day hold-up, bond max(50, 1 % of the claim), fraud at 80 % no-votes (with the
+/// quorum), votes from shares staked at least 3 days (the voting period) before the
+/// filing, a claim at most 50 % of free capital.
 pub const DEFAULT_GOVERNANCE: GovernanceParams = GovernanceParams {
     voting_period: 3 * 86_400,
     quorum_bps: 2_000,
@@ -68,11 +70,15 @@ pub const DEFAULT_GOVERNANCE: GovernanceParams = GovernanceParams {
     bond_min: 50,
     bond_bps: 100,
     fraud_threshold_bps: 8_000,
+    min_stake_age: 3 * 86_400,
+    max_claim_bps: 5_000,
 };
 
-/// Parameters used by most tests: 1-day cooldown, cap 10^15, minimum deposit 1,
-/// [`DEFAULT_CURVE`], rate moving at most 100 bps a day, 30-day covers, exposure up to
-/// 5 times capital, no minimum reserve.
+/// Parameters used by most tests: 1-day cooldown then a 7-day window, cap 10^15,
+/// minimum deposit 1, [`DEFAULT_CURVE`], rate falling at most 100 bps a day, 30-day
+/// covers claimable after 1 day, exposure up to 5 times free capital, no minimum
+/// reserve, deposits locked for 30 days (one term). Their activation delay is
+/// 30 + 1 + 1 = 32 days.
 pub fn default_params() -> PoolParams {
     PoolParams {
         withdrawal_cooldown: 86_400,
@@ -84,6 +90,9 @@ pub fn default_params() -> PoolParams {
         max_exposure_bps: 50_000,
         min_reserve: 0,
         governance: DEFAULT_GOVERNANCE,
+        withdrawal_window: 7 * 86_400,
+        min_deposit_lock: 30 * 86_400,
+        claim_waiting_period: 86_400,
     }
 }
 
@@ -95,10 +104,18 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
     }
 }
 
-pub fn initialize_protocol(payer: &Pubkey, authority: Pubkey, guardian: Pubkey) -> Instruction {
+/// `upgrade_authority`: the program's upgrade authority (must sign).
+pub fn initialize_protocol(
+    payer: &Pubkey,
+    upgrade_authority: &Pubkey,
+    authority: Pubkey,
+    guardian: Pubkey,
+) -> Instruction {
     build(
         accounts::InitializeProtocol {
             payer: *payer,
+            upgrade_authority: *upgrade_authority,
+            program_data: insurance_pool::instructions::initialize_protocol::program_data_address(),
             protocol: pda::protocol().0,
             system_program: system_program::ID,
         },
@@ -240,6 +257,7 @@ pub fn complete_withdrawal(owner: &Pubkey, pool: &PoolKeys, destination: &Pubkey
             protocol: pda::protocol().0,
             pool: pool.pool,
             underwriter: pool.underwriter(owner),
+            exposure: pool.exposure,
             destination: *destination,
             vault: pool.vault,
             mint: pool.mint,
@@ -262,6 +280,8 @@ pub fn quote_premium(pool: &PoolKeys, member: Option<Pubkey>, notional: u64) -> 
 }
 
 /// `treasury_token`: the treasury's token account, needed when a protocol fee is due.
+/// No bound on the cover's expiry: see [`contribute_premium_until`] for the documented
+/// quote-then-buy flow.
 pub fn contribute_premium(
     owner: &Pubkey,
     pool: &PoolKeys,
@@ -269,6 +289,29 @@ pub fn contribute_premium(
     treasury_token: Option<Pubkey>,
     notional: u64,
     max_premium: u64,
+) -> Instruction {
+    contribute_premium_until(
+        owner,
+        pool,
+        owner_token,
+        treasury_token,
+        notional,
+        max_premium,
+        0,
+    )
+}
+
+/// [`contribute_premium`] refused unless the cover ends at or after `min_expiry`
+/// (pass the `coverage_expiry` of a quote made with the member's account: a cover
+/// about to expire is then not silently turned into a short top-up).
+pub fn contribute_premium_until(
+    owner: &Pubkey,
+    pool: &PoolKeys,
+    owner_token: &Pubkey,
+    treasury_token: Option<Pubkey>,
+    notional: u64,
+    max_premium: u64,
+    min_expiry: i64,
 ) -> Instruction {
     build(
         accounts::ContributePremium {
@@ -287,6 +330,7 @@ pub fn contribute_premium(
         instruction::ContributePremium {
             notional,
             max_premium,
+            min_expiry,
         },
     )
 }
@@ -370,11 +414,12 @@ pub fn cover_shortfall(
     )
 }
 
-/// The claim with id `id` in this pool.
-pub fn claim_address(pool: &PoolKeys, id: u64) -> Pubkey {
-    pda::claim(&pool.pool, id).0
+/// The claim `claimant` filed as its `id`-th (from 0) in this pool.
+pub fn claim_address(pool: &PoolKeys, claimant: &Pubkey, id: u64) -> Pubkey {
+    pda::claim(&pool.pool, claimant, id).0
 }
 
+/// `id`: the claimant's own claim index (its `Member::claim_count`).
 pub fn file_claim(
     claimant: &Pubkey,
     pool: &PoolKeys,
@@ -390,7 +435,7 @@ pub fn file_claim(
             protocol: pda::protocol().0,
             pool: pool.pool,
             member: pool.member(claimant),
-            claim: claim_address(pool, id),
+            claim: claim_address(pool, claimant, id),
             claimant_token: *claimant_token,
             bond_vault: pool.bond_vault,
             mint: pool.mint,

@@ -27,6 +27,9 @@ pub use anchor_spl::token::ID as TOKEN;
 pub use anchor_spl::token_2022::ID as TOKEN_2022;
 pub use solana_instruction::error::InstructionError;
 
+/// Bytes of a ProgramData account's header (the ELF follows).
+const PROGRAM_DATA_HEADER: usize = 45;
+
 /// Decimals of the mints tests create.
 pub const DECIMALS: u8 = 6;
 /// Lamports every new test user starts with (fees and rent of its accounts).
@@ -119,8 +122,13 @@ impl TestEnv {
     /// [`Self::new`] on a given runtime.
     pub async fn with_runtime(runtime: Runtime) -> Self {
         let mut env = Self::uninitialized_with(runtime, &[]).await;
-        let ix =
-            ix::initialize_protocol(&env.payer(), env.authority.pubkey(), env.guardian.pubkey());
+        let payer = env.payer();
+        let ix = ix::initialize_protocol(
+            &payer,
+            &payer,
+            env.authority.pubkey(),
+            env.guardian.pubkey(),
+        );
         env.ok(&[ix], &[]).await;
         env
     }
@@ -133,13 +141,48 @@ impl TestEnv {
     /// [`Self::uninitialized`] on a given runtime, with `extra` SBF programs loaded.
     pub async fn uninitialized_with(runtime: Runtime, extra: &[(&'static str, Pubkey)]) -> Self {
         let ctx = runtime::start_with(runtime, extra).await;
-        Self {
+        let mut env = Self {
             ctx,
             authority: Keypair::new(),
             guardian: Keypair::new(),
             runtime,
             sent: HashSet::new(),
+        };
+        let payer = env.payer();
+        env.set_upgrade_authority(Some(payer)).await;
+        env
+    }
+
+    /// Makes `authority` the insurance program's upgrade authority: writes the header
+    /// of its ProgramData account (creating the account when the runtime loaded the
+    /// program without one, as the native builtin is), keeping any ELF after it.
+    pub async fn set_upgrade_authority(&mut self, authority: Option<Pubkey>) {
+        let address = insurance_pool::instructions::initialize_protocol::program_data_address();
+        let loader = anchor_lang::solana_program::bpf_loader_upgradeable::ID;
+        let mut account = match self.account(address).await {
+            Some(a) if a.owner == loader && a.data.len() >= PROGRAM_DATA_HEADER => a,
+            _ => Account {
+                lamports: 1_000_000_000,
+                data: vec![0; PROGRAM_DATA_HEADER],
+                owner: loader,
+                executable: false,
+                rent_epoch: 0,
+            },
+        };
+        // bincode UpgradeableLoaderState::ProgramData { slot, upgrade_authority_address }.
+        account.data[0..4].copy_from_slice(&3u32.to_le_bytes());
+        match authority {
+            Some(key) => {
+                account.data[12] = 1;
+                account.data[13..45].copy_from_slice(key.as_ref());
+            }
+            None => {
+                account.data[12] = 0;
+                account.data[13..45].fill(0);
+            }
         }
+        self.ctx
+            .set_account(&address, &AccountSharedData::from(account));
     }
 
     /// The fee payer of every transaction (also mint authority of every test mint).

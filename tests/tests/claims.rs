@@ -60,7 +60,7 @@ impl World {
         let ix = file_claim(&m, &self.pool, id, &self.member.token, amount, HASH, URI);
         self.env.ok(&[ix], &[&self.member.key]).await;
         self.env.assert_conserved(&self.pool).await;
-        claim_address(&self.pool, id)
+        claim_address(&self.pool, &self.member.pubkey(), id)
     }
 
     async fn vote(&mut self, who: &User, claim: &Pubkey, approve: bool) {
@@ -513,7 +513,7 @@ async fn filing_refusals() {
         )
         .await;
     // Cancelled (no votes yet), the member may file again; after expiry it may not.
-    let first = claim_address(&w.pool, 0);
+    let first = claim_address(&w.pool, &w.member.pubkey(), 0);
     let bob = w.bob.insecure_clone();
     // Bob may not cancel it, even naming the member's account.
     let mut foreign = cancel_claim(&bob.pubkey(), &w.pool, &first);

@@ -12,6 +12,8 @@ fn limits(per_event_cap: u64, per_epoch_cap: u64) -> ExchangeLimits {
         per_event_cap,
         per_epoch_cap,
         epoch_length: 24 * HOUR,
+        per_event_bps: 10_000,
+        per_epoch_bps: 10_000,
     }
 }
 

@@ -19,26 +19,43 @@ async fn initialize_protocol_refusals() {
     let payer = env.payer();
     let someone = Keypair::new().pubkey();
     env.refused(
-        &[initialize_protocol(&payer, Pubkey::default(), someone)],
+        &[initialize_protocol(
+            &payer,
+            &payer,
+            Pubkey::default(),
+            someone,
+        )],
         &[],
         code(InsuranceError::InvalidAddress),
     )
     .await;
     env.refused(
-        &[initialize_protocol(&payer, someone, Pubkey::default())],
+        &[initialize_protocol(
+            &payer,
+            &payer,
+            someone,
+            Pubkey::default(),
+        )],
         &[],
         code(InsuranceError::InvalidAddress),
     )
     .await;
     let out = env
-        .ok(&[initialize_protocol(&payer, someone, someone)], &[])
+        .ok(
+            &[initialize_protocol(&payer, &payer, someone, someone)],
+            &[],
+        )
         .await;
     if let Some(event) = out.event::<ProtocolInitialized>() {
         assert_eq!((event.authority, event.guardian), (someone, someone));
     }
     // One-shot: the PDA exists now (system program: account already in use).
-    env.refused(&[initialize_protocol(&payer, someone, someone)], &[], 0)
-        .await;
+    env.refused(
+        &[initialize_protocol(&payer, &payer, someone, someone)],
+        &[],
+        0,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -153,7 +153,9 @@ pub enum InsuranceError {
     WrongExposure,
     #[msg("Withdrawal window must be between 1 hour and 30 days")]
     InvalidWithdrawalWindow,
-    #[msg("Deposit lock must be at least the coverage term and twice the stake age, at most 365 days")]
+    #[msg(
+        "Deposit lock must be at least the coverage term and twice the stake age, at most 365 days"
+    )]
     InvalidDepositLock,
     #[msg("Claim waiting period must be at least 1 hour and shorter than the coverage term")]
     InvalidClaimWaitingPeriod,
@@ -183,6 +185,10 @@ pub enum InsuranceError {
     CancelWindowOver,
     #[msg("The exchange authority must be a program-derived address (off the ed25519 curve)")]
     ExchangeAuthorityNotPda,
-    #[msg("Exchange caps in bps of free capital must satisfy 1 <= per-event <= per-epoch <= 10000")]
+    #[msg(
+        "Exchange caps in bps of free capital must satisfy 1 <= per-event <= per-epoch <= 10000"
+    )]
     InvalidExchangeBps,
+    #[msg("Signer is not the program's upgrade authority (ProgramData)")]
+    NotUpgradeAuthority,
 }

@@ -51,12 +51,13 @@ pub fn bond_vault(pool: &Pubkey) -> (Pubkey, u8) {
     )
 }
 
-/// `["claim", pool, id]`.
-pub fn claim(pool: &Pubkey, id: u64) -> (Pubkey, u8) {
+/// `["claim", pool, claimant, id]` (`id`: the claimant's own claim index).
+pub fn claim(pool: &Pubkey, claimant: &Pubkey, id: u64) -> (Pubkey, u8) {
     Pubkey::find_program_address(
         &[
             crate::constants::CLAIM_SEED,
             pool.as_ref(),
+            claimant.as_ref(),
             &id.to_le_bytes(),
         ],
         &crate::ID,

@@ -166,7 +166,10 @@ async fn main() {
     let (floor, _) = Floor::default().create(payer, 8 + Protocol::INIT_SPACE, FLOOR, seed);
     b.row(
         "initialize_protocol",
-        (initialize_protocol(&payer, a, guardian.pubkey()), vec![]),
+        (
+            initialize_protocol(&payer, &payer, a, guardian.pubkey()),
+            vec![],
+        ),
         (floor.ix(), vec![]),
         "create account",
     )
@@ -368,7 +371,7 @@ async fn main() {
             "create account + TransferChecked",
         )
         .await;
-        let first = claim_address(&keys, 0);
+        let first = claim_address(&keys, &u, 0);
         b.row(
             &format!("cancel_claim ({label})"),
             (cancel_claim(&u, &keys, &first), vec![&user.key]),
@@ -390,7 +393,7 @@ async fn main() {
                 &[&user.key],
             )
             .await;
-        let claim = claim_address(&keys, 1);
+        let claim = claim_address(&keys, &u, 1);
         let seed = b.next_seed();
         let (floor, _) = Floor::default().create(u, 8 + VoteRecord::INIT_SPACE, FLOOR, seed);
         b.row(
@@ -432,6 +435,8 @@ async fn main() {
             per_event_cap: 1_000,
             per_epoch_cap: 10_000,
             epoch_length: 86_400,
+            per_event_bps: 10_000,
+            per_epoch_bps: 10_000,
         };
         b.row(
             &format!("register_exchange ({label})"),

@@ -85,7 +85,8 @@ pub fn handle_file_claim(
     pool.refresh(now)?;
     let governance = pool.params.governance;
     require!(
-        amount as u128 * BPS as u128 <= pool.free_capital() as u128 * governance.max_claim_bps as u128,
+        amount as u128 * BPS as u128
+            <= pool.free_capital() as u128 * governance.max_claim_bps as u128,
         InsuranceError::ClaimTooLarge
     );
     let bond = bond_for(amount, governance.bond_min, governance.bond_bps)?;

@@ -1,11 +1,29 @@
 use crate::prelude::*;
 
-/// Creates the protocol singleton. Permissionless but one-shot (the PDA can be created
-/// once): deployers run it right after deploying and check the stored authority.
+/// Address of this program's ProgramData account under the upgradeable loader.
+pub fn program_data_address() -> Pubkey {
+    Pubkey::find_program_address(
+        &[crate::ID.as_ref()],
+        &anchor_lang::solana_program::bpf_loader_upgradeable::ID,
+    )
+    .0
+}
+
+/// Creates the protocol singleton, once. Only the program's upgrade authority may
+/// (read from the program's ProgramData account), so nobody can front-run the
+/// deployer's initialisation with their own authority.
 #[derive(Accounts)]
 pub struct InitializeProtocol<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
+    pub upgrade_authority: Signer<'info>,
+    /// The program's ProgramData (upgradeable loader), naming its upgrade authority.
+    #[account(
+        address = program_data_address() @ InsuranceError::NotUpgradeAuthority,
+        constraint = program_data.upgrade_authority_address == Some(upgrade_authority.key())
+            @ InsuranceError::NotUpgradeAuthority,
+    )]
+    pub program_data: Account<'info, ProgramData>,
     #[account(
         init,
         payer = payer,

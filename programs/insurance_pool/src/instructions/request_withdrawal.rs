@@ -38,7 +38,9 @@ impl RequestWithdrawal<'_> {
         );
         let u = &self.underwriter;
         require!(
-            now >= u.last_deposit_at.saturating_add(self.pool.params.min_deposit_lock)
+            now >= u
+                .last_deposit_at
+                .saturating_add(self.pool.params.min_deposit_lock)
                 && u.young_shares.young_at(self.pool.stake_period(now)) == 0,
             InsuranceError::DepositLocked
         );

@@ -22,7 +22,11 @@ pub fn current_epoch_start(start: i64, length: i64, now: i64) -> i64 {
 /// `new_length`.
 #[inline]
 pub fn next_epoch(start: i64, current_length: i64, new_length: i64, now: i64) -> (i64, i64) {
-    let current_length = if current_length > 0 { current_length } else { new_length };
+    let current_length = if current_length > 0 {
+        current_length
+    } else {
+        new_length
+    };
     let end = start.saturating_add(current_length);
     if now < end {
         return (start, current_length);
@@ -95,7 +99,10 @@ mod tests {
         // Day-long epoch from 0; the length becomes one hour.
         assert_eq!(next_epoch(0, 86_400, 3_600, 5_000), (0, 86_400));
         assert_eq!(next_epoch(0, 86_400, 3_600, 86_400), (86_400, 3_600));
-        assert_eq!(next_epoch(0, 86_400, 3_600, 86_400 + 7_300), (86_400 + 7_200, 3_600));
+        assert_eq!(
+            next_epoch(0, 86_400, 3_600, 86_400 + 7_300),
+            (86_400 + 7_200, 3_600)
+        );
         assert_eq!(next_epoch(0, 3_600, 3_600, 7_300), (7_200, 3_600));
     }
 

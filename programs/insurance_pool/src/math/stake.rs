@@ -92,9 +92,15 @@ mod tests {
     fn shares_season_after_two_periods() {
         let mut y = YoungShares::default();
         y.add(10, 100).unwrap();
-        assert_eq!((y.young_at(10), y.young_at(11), y.young_at(12)), (100, 100, 0));
+        assert_eq!(
+            (y.young_at(10), y.young_at(11), y.young_at(12)),
+            (100, 100, 0)
+        );
         y.add(11, 50).unwrap();
-        assert_eq!((y.young_at(11), y.young_at(12), y.young_at(13)), (150, 50, 0));
+        assert_eq!(
+            (y.young_at(11), y.young_at(12), y.young_at(13)),
+            (150, 50, 0)
+        );
         y.add(14, 7).unwrap();
         assert_eq!((y.previous, y.current, y.young_at(14)), (0, 7, 7));
         assert_eq!(stake_period(86_400 * 3 + 5, 86_400), 3);
@@ -108,7 +114,10 @@ mod tests {
         assert_eq!(release_unearned(100, 30, 30), 100);
         assert_eq!(release_unearned(100, 31, 30), 100);
         assert_eq!(release_unearned(100, 0, 30), 0);
-        assert_eq!(release_unearned(u64::MAX, 29, 30), (u64::MAX as u128 * 29 / 30) as u64);
+        assert_eq!(
+            release_unearned(u64::MAX, 29, 30),
+            (u64::MAX as u128 * 29 / 30) as u64
+        );
     }
 
     proptest! {

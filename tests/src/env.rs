@@ -27,6 +27,12 @@ pub use anchor_spl::token::ID as TOKEN;
 pub use anchor_spl::token_2022::ID as TOKEN_2022;
 pub use solana_instruction::error::InstructionError;
 
+/// Deposit lock of `default_params` (one 30-day coverage term): how long a test waits
+/// after its deposits before requesting a withdrawal.
+pub const DEPOSIT_LOCK: i64 = 30 * 86_400;
+/// Activation delay of `default_params` (lock + 1-day cooldown + 1-day margin).
+pub const ACTIVATION_DELAY: i64 = 32 * 86_400;
+
 /// Bytes of a ProgramData account's header (the ELF follows).
 const PROGRAM_DATA_HEADER: usize = 45;
 
@@ -630,7 +636,8 @@ impl TestEnv {
 
     // ---- invariants --------------------------------------------------------------------
 
-    /// Conservation: the vault holds exactly the pool's accounted capital.
+    /// Conservation: the vault holds exactly the pool's accounted capital plus its
+    /// unearned premiums; and approved claims stay covered by capital.
     pub async fn assert_conserved(&mut self, pool: &PoolKeys) {
         self.assert_conserved_with_surplus(pool, 0).await
     }
@@ -643,10 +650,27 @@ impl TestEnv {
         let vault = self.balance(pool.vault).await;
         assert_eq!(
             vault,
-            state.capital + surplus,
-            "conservation broken for pool {}: vault {vault}, capital {}, surplus {surplus}",
+            state.capital + state.unearned_premiums + surplus,
+            "conservation broken for pool {}: vault {vault}, capital {}, unearned {}, surplus {surplus}",
             pool.pool,
+            state.capital,
+            state.unearned_premiums
+        );
+        // No one escapes a known loss: capital always covers what approved claims
+        // reserve, and exits are priced below free capital by every voting claim.
+        assert!(
+            state.capital >= state.reserved_for_claims,
+            "pool {} reserves {} for claims but holds {}",
+            pool.pool,
+            state.reserved_for_claims,
             state.capital
+        );
+        assert_eq!(
+            state.exit_capital(),
+            state
+                .capital
+                .saturating_sub(state.reserved_for_claims)
+                .saturating_sub(state.voting_claims)
         );
         let bonds = self.balance(pool.bond_vault).await;
         assert_eq!(

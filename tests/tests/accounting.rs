@@ -10,6 +10,7 @@ const DAY: i64 = 86_400;
 async fn exit_with_surplus(env: &mut TestEnv, pool: &PoolKeys, user: &User, surplus: u64) -> u64 {
     let before = env.balance(user.token).await;
     let shares = env.underwriter(pool, &user.pubkey()).await.shares;
+    env.warp(DEPOSIT_LOCK).await; // deposits are locked for one coverage term
     env.ok(
         &[request_withdrawal(&user.pubkey(), pool, shares)],
         &[&user.key],
@@ -142,6 +143,7 @@ async fn market_b_is_untouched_by_everything_done_to_market_a() {
     let bob = env.user(&b, 10_000).await;
     env.deposit(&bob, &b, 4_000).await;
     let sb = env.underwriter(&b, &bob.pubkey()).await.shares;
+    env.warp(DEPOSIT_LOCK).await; // deposits are locked for one coverage term
     env.ok(
         &[request_withdrawal(&bob.pubkey(), &b, sb / 2)],
         &[&bob.key],

@@ -64,6 +64,7 @@ async fn token_2022_pool_round_trip() {
     let pool = env.create_pool(TOKEN_2022).await;
     let alice = env.user(&pool, 2_000).await;
     let shares = env.deposit(&alice, &pool, 2_000).await;
+    env.warp(DEPOSIT_LOCK).await; // deposits are locked for one coverage term
     env.ok(
         &[request_withdrawal(&alice.pubkey(), &pool, shares)],
         &[&alice.key],

@@ -13,6 +13,7 @@ async fn request_then_complete_after_cooldown() {
     let shares = env.deposit(&alice, &pool, 1_000).await;
     let a = alice.pubkey();
 
+    env.warp(DEPOSIT_LOCK).await; // deposits are locked for one coverage term
     let now = env.now().await;
     let out = env
         .ok(&[request_withdrawal(&a, &pool, shares / 4)], &[&alice.key])
@@ -78,6 +79,7 @@ async fn shares_under_request_keep_bearing_losses() {
     let bob = env.user(&pool, 1_000).await;
     let sa = env.deposit(&alice, &pool, 1_000).await;
     env.deposit(&bob, &pool, 1_000).await;
+    env.warp(DEPOSIT_LOCK).await; // deposits are locked for one coverage term
 
     env.ok(
         &[request_withdrawal(&alice.pubkey(), &pool, sa)],
@@ -107,6 +109,7 @@ async fn gains_during_the_cooldown_stay_with_the_pool() {
     let bob = env.user(&pool, 1_000).await;
     let sa = env.deposit(&alice, &pool, 1_000).await;
     let sb = env.deposit(&bob, &pool, 1_000).await;
+    env.warp(DEPOSIT_LOCK).await; // deposits are locked for one coverage term
 
     env.ok(
         &[request_withdrawal(&alice.pubkey(), &pool, sa)],
@@ -140,6 +143,7 @@ async fn cancel_restores_free_shares() {
     let alice = env.user(&pool, 1_000).await;
     let shares = env.deposit(&alice, &pool, 1_000).await;
     let a = alice.pubkey();
+    env.warp(DEPOSIT_LOCK).await; // deposits are locked for one coverage term
 
     env.ok(&[request_withdrawal(&a, &pool, shares)], &[&alice.key])
         .await;
@@ -189,6 +193,7 @@ async fn request_withdrawal_refusals() {
     let shares = env.deposit(&alice, &pool, 1_000).await;
     env.deposit(&bob, &pool, 1_000).await;
     let a = alice.pubkey();
+    env.warp(DEPOSIT_LOCK).await; // deposits are locked for one coverage term
 
     env.refused(
         &[request_withdrawal(&a, &pool, 0)],
@@ -289,6 +294,7 @@ async fn complete_withdrawal_refusals() {
     let shares = env.deposit(&alice, &pool, 1_000).await;
     let a = alice.pubkey();
     let foreign = env.create_token_account(&other.mint, &a, &TOKEN).await;
+    env.warp(DEPOSIT_LOCK).await; // deposits are locked for one coverage term
     env.ok(&[request_withdrawal(&a, &pool, shares)], &[&alice.key])
         .await;
     env.warp(DAY).await;
@@ -377,6 +383,7 @@ async fn cooldown_is_fixed_at_request_time() {
     let pool = env.create_pool(TOKEN).await;
     let alice = env.user(&pool, 1_000).await;
     let shares = env.deposit(&alice, &pool, 1_000).await;
+    env.warp(DEPOSIT_LOCK).await; // deposits are locked for one coverage term
     env.ok(
         &[request_withdrawal(&alice.pubkey(), &pool, shares)],
         &[&alice.key],

@@ -1,7 +1,13 @@
 //! `insurance-pool demo`: a complete, narrated scenario on an embedded Solana runtime
 //! (solana-program-test's bank, running the SBF binaries when they can be built here,
 //! the native build otherwise). No validator, no key files. It ends by checking
-//! conservation and isolation, and fails if they do not hold.
+//! conservation (every vault holds its pool's capital plus unearned premium, every bond
+//! escrow its bonds) and isolation, and fails if they do not hold.
+//!
+//! The story follows the pool's time rules: premiums are earned over the cover's term,
+//! cover is claimable one day after purchase, only shares staked two stake periods
+//! (3 days each) before a filing vote on it, deposits are locked 30 days, and an
+//! exchange's draw right starts 32 days after its registration.
 
 use insurance_pool_sdk::exchange as x;
 use insurance_pool_sdk::ix::*;
@@ -50,6 +56,54 @@ impl Demo {
         println!("\n{}. {title}{cu}", self.step);
     }
 
+    /// The market's oracle (the payer, in this example) publishes `price` now.
+    async fn price(&mut self, keys: &ExchangeKeys, price: u64) {
+        let (payer, now) = (self.env.payer(), self.env.now().await);
+        self.env
+            .ok(&[x::set_price(&payer, keys, price, now)], &[])
+            .await;
+    }
+
+    /// Opens a 10x long of 10 at the oracle price 1 000 for a new trader with 1 000
+    /// collateral; the oracle then moves to 800 and the position is liquidated: equity
+    /// 1 000 + 10 x (800 - 1 000) = -1 000, a shortfall of 1 000 reported to the
+    /// market's pool.
+    async fn liquidation(&mut self, keys: &ExchangeKeys) -> Outcome {
+        let payer = self.env.payer();
+        self.price(keys, 1_000).await;
+        let loser: User = self.env.user(&keys.pool, 1_000).await;
+        self.env
+            .ok(
+                &[x::deposit_collateral(
+                    &loser.pubkey(),
+                    keys,
+                    &loser.token,
+                    1_000,
+                )],
+                &[&loser.key],
+            )
+            .await;
+        self.env
+            .ok(
+                &[x::open_position(&loser.pubkey(), keys, 10)],
+                &[&loser.key],
+            )
+            .await;
+        self.price(keys, 800).await;
+        self.env
+            .ok(
+                &[x::liquidate(
+                    &payer,
+                    keys,
+                    &loser.pubkey(),
+                    &keys.pool,
+                    &keys.registration(),
+                )],
+                &[],
+            )
+            .await
+    }
+
     async fn pools(&mut self, pools: &[(&str, &PoolKeys)]) {
         let now = self.env.now().await;
         let mut rows: Vec<Value> = Vec::new();
@@ -64,6 +118,7 @@ impl Demo {
         let columns = [
             "market",
             "capital",
+            "unearned_premiums",
             "vault_balance",
             "exposure",
             "utilisation_bps",
@@ -93,17 +148,19 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
     let payer = d.env.payer();
     let authority = d.env.authority.insecure_clone();
     let mint = d.env.create_mint(TOKEN).await;
+    let governance = DEFAULT_GOVERNANCE;
 
     // Two exchange markets, each with its own pool on the same mint.
     let params = MarketParams {
         maintenance_margin_bps: 500,
         max_leverage: 10,
+        max_price_age: 60,
     };
     let a = ExchangeKeys::new(1, mint, TOKEN);
     let b = ExchangeKeys::new(2, mint, TOKEN);
     for keys in [&a, &b] {
         d.env
-            .ok(&[x::create_market(&payer, keys, params)], &[])
+            .ok(&[x::create_market(&payer, keys, params, payer)], &[])
             .await;
         d.env
             .create_pool_at(keys.market, mint, TOKEN, default_params())
@@ -113,6 +170,8 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
         per_event_cap: 600,
         per_epoch_cap: 5_000,
         epoch_length: DAY,
+        per_event_bps: 10_000,
+        per_epoch_bps: 10_000,
     };
     let out = d
         .env
@@ -128,8 +187,14 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
             &[&authority],
         )
         .await;
+    let registration: ExchangeRegistration = d.env.fetch(a.registration()).await;
+    let registered_at = d.env.now().await;
+    let delay_days = (registration.active_from - registered_at) / DAY;
     d.say(
-        "two markets, two pools; market A's exchange registered (per-event cap 600)",
+        &format!(
+            "two markets, two pools; market A's exchange (its authority PDA) registered: \
+             per-event cap 600, draws from {delay_days} days on (deposit lock + cooldown + 1 day)"
+        ),
         Some(&out),
     );
     let b_watch = [b.pool.pool, b.pool.vault, b.pool.bond_vault];
@@ -151,82 +216,64 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
             .await;
     }
     d.say(
-        "underwriters deposit: alice 3000 and bob 2000 into A, carol 4000 into B",
+        "underwriters deposit: alice 3000 and bob 2000 into A, carol 4000 into B (locked 30 days)",
         None,
     );
     d.pools(&[("A", &a.pool), ("B", &b.pool)]).await;
     let b_before = d.env.snapshot(&b_watch).await;
 
-    // Premiums at rising rates.
+    // Premiums at rising rates: quote (with the member's account once it exists), then
+    // buy bounded by the quote's premium and expiry.
     let trader = d.env.user(&a.pool, 20_000).await;
+    let member = a.pool.member(&trader.pubkey());
     for notional in [5_000u64, 5_000, 5_000] {
         d.env.warp(DAY / 2).await;
-        let ix = contribute_premium(
+        let existing = d.env.account(member).await.map(|_| member);
+        let q = d.env.quote(&a.pool, existing, notional).await;
+        let ix = contribute_premium_until(
             &trader.pubkey(),
             &a.pool,
             &trader.token,
             None,
             notional,
-            u64::MAX,
+            q.premium,
+            q.coverage_expiry,
         );
         let out = d.env.ok(&[ix], &[&trader.key]).await;
-        let rate = d.env.pool(&a.pool).await.rate_bps;
-        d.say(&format!("a trader buys cover of {notional} on A at {rate} bps (rate rises with utilisation, smoothed)"), Some(&out));
+        d.say(
+            &format!(
+                "a trader buys cover of {notional} on A: premium {} at {} bps (rate rises \
+                 with utilisation; premiums are unearned first, earned over the term)",
+                q.premium, q.rate_bps
+            ),
+            Some(&out),
+        );
     }
     d.pools(&[("A", &a.pool), ("B", &b.pool)]).await;
 
-    // A liquidation with bad debt on A.
-    let loser: User = d.env.user(&a.pool, 1_000).await;
-    d.env
-        .ok(
-            &[x::deposit_collateral(
-                &loser.pubkey(),
-                &a,
-                &loser.token,
-                1_000,
-            )],
-            &[&loser.key],
-        )
-        .await;
-    d.env
-        .ok(
-            &[x::open_position(&loser.pubkey(), &a, 10, 1_000)],
-            &[&loser.key],
-        )
-        .await;
-    let out = d
-        .env
-        .ok(
-            &[x::liquidate(
-                &payer,
-                &a,
-                &loser.pubkey(),
-                &a.pool,
-                &a.registration(),
-                800,
-            )],
-            &[],
-        )
-        .await;
+    // A liquidation before the exchange's draw right applies: reported, nothing paid.
+    let out = d.liquidation(&a).await;
     let market: Market = d.env.fetch(a.market).await;
     d.say(
         &format!(
-            "long 10 @ 1000 liquidated @ 800: shortfall {} -> pool covered {} (per-event cap binds), exchange socialises {}",
+            "a long 10 @ 1000 liquidated @ 800 before the draw right applies: shortfall {} -> \
+             pool pays {}, the exchange socialises {}",
             market.bad_debt, market.insured_loss, market.socialized_loss
         ),
         Some(&out),
     );
-    d.pools(&[("A", &a.pool), ("B", &b.pool)]).await;
 
-    // A claim, voted, held, paid.
-    d.env.warp(1).await;
+    // A claim, voted, held, paid. The cover matured a day after purchase; the
+    // underwriters' shares season two stake periods after their deposit.
+    d.env.warp(2 * governance.min_stake_age).await;
+    let claimant_index = d.env.fetch::<Member>(member).await.claim_count;
     let out = d
         .env
         .ok(
             &[file_claim(
                 &trader.pubkey(),
                 &a.pool,
-                0,
+                claimant_index,
                 &trader.token,
                 2_000,
                 [9; 32],
@@ -236,18 +283,29 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
         )
         .await;
     d.say(
-        "the trader files a claim of 2000 (bond 50 into escrow)",
+        "six days later the trader files a claim of 2000 on its matured cover (bond 50 into escrow)",
         Some(&out),
     );
-    let claim = claim_address(&a.pool, 0);
+    let claim = claim_address(&a.pool, &trader.pubkey(), claimant_index);
     for u in [&alice, &bob] {
         let out = d
             .env
             .ok(&[cast_vote(&u.pubkey(), &a.pool, &claim, true)], &[&u.key])
             .await;
-        d.say(&format!("underwriter {} votes yes", u.pubkey()), Some(&out));
+        let weight: VoteRecord = d
+            .env
+            .fetch(insurance_pool_sdk::pda::vote(&claim, &u.pubkey()).0)
+            .await;
+        d.say(
+            &format!(
+                "underwriter {} votes yes with its {} seasoned shares",
+                u.pubkey(),
+                weight.weight
+            ),
+            Some(&out),
+        );
     }
-    d.env.warp(DEFAULT_GOVERNANCE.voting_period).await;
+    d.env.warp(governance.voting_period).await;
     let out = d
         .env
         .ok(&[finalize_claim(&a.pool, &claim, &trader.pubkey())], &[])
@@ -256,7 +314,7 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
         "voting period over: approved (quorum and threshold met), 2000 reserved, hold-up starts",
         Some(&out),
     );
-    d.env.warp(DEFAULT_GOVERNANCE.holdup_period).await;
+    d.env.warp(governance.holdup_period).await;
     let out = d
         .env
         .ok(
@@ -278,7 +336,25 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
         ))
     );
 
-    // A withdrawal after the cooldown.
+    // The exchange's draw right applies: a liquidation's shortfall is covered.
+    let now = d.env.now().await;
+    d.env.warp((registration.active_from - now).max(0)).await;
+    let before: Market = d.env.fetch(a.market).await;
+    let out = d.liquidation(&a).await;
+    let market: Market = d.env.fetch(a.market).await;
+    d.say(
+        &format!(
+            "day {delay_days}: another long 10 @ 1000 liquidated @ 800: shortfall {} -> pool \
+             covered {} (per-event cap binds), exchange socialises {}",
+            market.bad_debt - before.bad_debt,
+            market.insured_loss - before.insured_loss,
+            market.socialized_loss - before.socialized_loss
+        ),
+        Some(&out),
+    );
+    d.pools(&[("A", &a.pool), ("B", &b.pool)]).await;
+
+    // A withdrawal: after the deposit lock, then the cooldown.
     let shares = d.env.underwriter(&a.pool, &bob.pubkey()).await.shares;
     d.env
         .ok(
@@ -286,7 +362,7 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
             &[&bob.key],
         )
         .await;
-    d.env.warp(DAY).await;
+    d.env.warp(default_params().withdrawal_cooldown).await;
     let out = d
         .env
         .ok(
@@ -296,7 +372,10 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
         .await;
     let paid = d.env.balance(bob.token).await;
     d.say(
-        &format!("bob withdraws after the cooldown: {paid} for his 2000 (premiums in, losses out)"),
+        &format!(
+            "after the 30-day lock and the cooldown bob withdraws {paid} for his 2000 \
+             (earned premiums in, claim and shortfall out)"
+        ),
         Some(&out),
     );
     d.pools(&[("A", &a.pool), ("B", &b.pool)]).await;
@@ -308,15 +387,20 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
             d.env.balance(keys.vault).await,
             d.env.balance(keys.bond_vault).await,
         );
-        if vault != pool.capital || bonds != pool.bonds_held {
-            return Err(format!("conservation broken for {}", keys.pool));
+        if vault != pool.capital + pool.unearned_premiums || bonds != pool.bonds_held {
+            return Err(format!(
+                "conservation broken for {}: vault {vault}, capital {} + unearned {}, \
+                 escrow {bonds}, bonds {}",
+                keys.pool, pool.capital, pool.unearned_premiums, pool.bonds_held
+            ));
         }
     }
     if d.env.snapshot(&b_watch).await != b_before {
         return Err("market B changed".into());
     }
     println!(
-        "\nchecks: every vault holds exactly its pool's capital, every bond escrow its bonds: OK"
+        "\nchecks: every vault holds exactly its pool's capital plus unearned premium, every \
+         bond escrow its bonds: OK"
     );
     println!("checks: market B's pool, vault and escrow are byte-identical to before anything happened on A: OK");
     Ok(())

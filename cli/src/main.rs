@@ -114,6 +114,18 @@ pub enum Command {
         max_exposure_bps: Option<u64>,
         #[arg(long)]
         min_reserve: Option<u64>,
+        /// Seconds after the cooldown a withdrawal can still be completed.
+        #[arg(long)]
+        withdrawal_window: Option<i64>,
+        /// Seconds after an underwriter's last deposit before it may request a withdrawal.
+        #[arg(long)]
+        min_deposit_lock: Option<i64>,
+        /// Seconds after a purchase or top-up before its cover can be claimed.
+        #[arg(long)]
+        claim_waiting_period: Option<i64>,
+        /// Largest single claim, bps of free capital.
+        #[arg(long)]
+        max_claim_bps: Option<u64>,
     },
     /// Set pause bits (protocol-wide, or one pool with --market).
     Pause {
@@ -140,12 +152,15 @@ pub enum Command {
         #[arg(long)]
         token_account: Option<Pubkey>,
     },
-    /// Buy cover.
+    /// Buy cover: quotes it (with the signer's member account, so a top-up is priced
+    /// to its real expiry), then buys it bounded by the quote's premium (or
+    /// --max-premium) and refused if the cover would end before the quoted expiry.
     Contribute {
         market: Pubkey,
         notional: u64,
+        /// Most the premium may be (default: the quoted premium).
         #[arg(long)]
-        max_premium: u64,
+        max_premium: Option<u64>,
         #[arg(long)]
         token_account: Option<Pubkey>,
         #[arg(long)]
@@ -164,6 +179,12 @@ pub enum Command {
         per_epoch_cap: u64,
         #[arg(long, default_value_t = 86_400)]
         epoch_length: i64,
+        /// Per-event cap in bps of the pool's free capital at the draw.
+        #[arg(long, default_value_t = 10_000)]
+        per_event_bps: u64,
+        /// Per-epoch cap in bps of the pool's free capital at each draw.
+        #[arg(long, default_value_t = 10_000)]
+        per_epoch_bps: u64,
     },
     /// File a claim with a bond.
     FileClaim {
@@ -177,7 +198,9 @@ pub enum Command {
         #[arg(long)]
         token_account: Option<Pubkey>,
     },
-    /// Vote on a claim.
+    /// Withdraw your claim (within an hour of filing). `claim_id`: the pool-wide id.
+    CancelClaim { market: Pubkey, claim_id: u64 },
+    /// Vote on a claim (`claim_id`: the pool-wide id shown by `claims`).
     Vote {
         market: Pubkey,
         claim_id: u64,
@@ -297,6 +320,8 @@ pub const POOL_COLUMNS: &[&str] = &[
     "share_price",
     "utilisation_bps",
     "rate_bps",
+    "unearned_premiums",
+    "mint_has_freeze_authority",
     "losses",
     "paused",
 ];
@@ -311,6 +336,31 @@ pub const CLAIM_COLUMNS: &[&str] = &[
     "voting_ends_at",
     "holdup_ends_at",
 ];
+
+/// Every claim of `pool`, by pool-wide number (claim addresses are per claimant, so
+/// they are found by scanning the program's accounts).
+pub fn pool_claims(chain: &dyn Chain, pool: &Pubkey) -> CliResult<Vec<(Pubkey, Claim)>> {
+    let mut claims = Vec::new();
+    for (key, data) in chain.program_accounts()? {
+        if !data.starts_with(Claim::DISCRIMINATOR) {
+            continue;
+        }
+        let c = Claim::try_deserialize(&mut data.as_slice()).map_err(|e| format!("{key}: {e}"))?;
+        if c.pool == *pool {
+            claims.push((key, c));
+        }
+    }
+    claims.sort_by_key(|(_, c)| c.number);
+    Ok(claims)
+}
+
+/// The claim of `pool` whose pool-wide number is `number`.
+pub fn find_claim(chain: &dyn Chain, pool: &Pubkey, number: u64) -> CliResult<(Pubkey, Claim)> {
+    pool_claims(chain, pool)?
+        .into_iter()
+        .find(|(_, c)| c.number == number)
+        .ok_or_else(|| format!("pool {pool} has no claim {number}"))
+}
 
 /// Runs a read command: its JSON output, and the table columns when it is a list.
 /// `signer` is the default owner of `underwriter` and `member`.
@@ -346,7 +396,10 @@ pub fn read(
             let (keys, pool) = pool_keys(chain, market)?;
             let address = keys.underwriter(&owner_or_signer(owner)?);
             let u: Underwriter = fetch(chain, &address)?;
-            (render::underwriter(&address.to_string(), &u, &pool), None)
+            (
+                render::underwriter(&address.to_string(), &u, &pool, chain.now()?),
+                None,
+            )
         }
         Command::Member { market, owner } => {
             let (keys, _) = pool_keys(chain, market)?;
@@ -356,12 +409,10 @@ pub fn read(
         }
         Command::Claims(m) => {
             let (keys, pool) = pool_keys(chain, &m.market)?;
-            let mut rows = Vec::new();
-            for id in 0..pool.claim_count {
-                let address = ix::claim_address(&keys, id);
-                let c: Claim = fetch(chain, &address)?;
-                rows.push(render::claim(&address.to_string(), &c, &pool));
-            }
+            let rows = pool_claims(chain, &keys.pool)?
+                .iter()
+                .map(|(address, c)| render::claim(&address.to_string(), c, &pool))
+                .collect();
             (Value::Array(rows), Some(CLAIM_COLUMNS))
         }
         other => return Err(format!("not a read command: {other:?}")),
@@ -401,6 +452,30 @@ impl Ctx {
         }
     }
 
+    /// Simulates `quote_premium` for `owner` (with its member account when it has one,
+    /// so a top-up is quoted to its real expiry) and decodes the return data.
+    fn quote(&self, keys: &PoolKeys, owner: &Keypair, notional: u64) -> CliResult<PremiumQuote> {
+        let member = keys.member(&owner.pubkey());
+        let member = self.rpc.get_account(&member).ok().map(|_| member);
+        let ix = ix::quote_premium(keys, member, notional);
+        let blockhash = self.rpc.get_latest_blockhash().map_err(|e| e.to_string())?;
+        let tx =
+            Transaction::new_signed_with_payer(&[ix], Some(&owner.pubkey()), &[owner], blockhash);
+        let sim = self
+            .rpc
+            .simulate_transaction(&tx)
+            .map_err(|e| e.to_string())?
+            .value;
+        if let Some(err) = sim.err {
+            return Err(explain(&format!("{err:?}")));
+        }
+        let data = sim.return_data.ok_or("no return data")?.data.0;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .map_err(|e| e.to_string())?;
+        PremiumQuote::deserialize(&mut bytes.as_slice()).map_err(|e| e.to_string())
+    }
+
     /// Signs with the keypair, sends, and prints the signature (decoded program errors
     /// on failure).
     fn send(&self, ixs: &[Instruction], signer: &Keypair) -> CliResult<()> {
@@ -415,6 +490,15 @@ impl Ctx {
             Err(e) => Err(explain(&e.to_string())),
         }
     }
+}
+
+/// A premium quote as JSON.
+pub fn quote_json(q: &PremiumQuote) -> Value {
+    serde_json::json!({
+        "premium": q.premium, "rate_bps": q.rate_bps, "target_rate_bps": q.target_rate_bps,
+        "utilisation_bps": q.utilisation_bps, "covered_secs": q.covered_secs,
+        "coverage_expiry": q.coverage_expiry,
+    })
 }
 
 /// Replaces a `custom program error: 0x…` in an RPC error with the error's name and
@@ -468,36 +552,8 @@ fn run(cli: Cli) -> CliResult<()> {
         }
         Command::Quote { market, notional } => {
             let (keys, _) = ctx.pool_keys(&market)?;
-            let payer = ctx.signer()?;
-            let member = keys.member(&payer.pubkey());
-            let member = ctx.rpc.get_account(&member).ok().map(|_| member);
-            let ix = ix::quote_premium(&keys, member, notional);
-            let blockhash = ctx.rpc.get_latest_blockhash().map_err(|e| e.to_string())?;
-            let tx = Transaction::new_signed_with_payer(
-                &[ix],
-                Some(&payer.pubkey()),
-                &[&payer],
-                blockhash,
-            );
-            let sim = ctx
-                .rpc
-                .simulate_transaction(&tx)
-                .map_err(|e| e.to_string())?
-                .value;
-            if let Some(err) = sim.err {
-                return Err(explain(&format!("{err:?}")));
-            }
-            let data = sim.return_data.ok_or("no return data")?.data.0;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(data)
-                .map_err(|e| e.to_string())?;
-            let q = PremiumQuote::deserialize(&mut bytes.as_slice()).map_err(|e| e.to_string())?;
-            let value = serde_json::json!({
-                "premium": q.premium, "rate_bps": q.rate_bps, "target_rate_bps": q.target_rate_bps,
-                "utilisation_bps": q.utilisation_bps, "covered_secs": q.covered_secs,
-                "coverage_expiry": q.coverage_expiry,
-            });
-            ctx.print(&value, None);
+            let q = ctx.quote(&keys, &ctx.signer()?, notional)?;
+            ctx.print(&quote_json(&q), None);
         }
         command => write(&ctx, command)?,
     }
@@ -552,9 +608,18 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
             coverage_duration,
             max_exposure_bps,
             min_reserve,
+            withdrawal_window,
+            min_deposit_lock,
+            claim_waiting_period,
+            max_claim_bps,
         } => {
             let (keys, pool) = ctx.pool_keys(&market)?;
-            let mut p = pool.params;
+            // A new update replaces a pending one: start from it.
+            let mut p = if pool.pending_params_at != 0 {
+                pool.pending_params
+            } else {
+                pool.params
+            };
             p.withdrawal_cooldown = withdrawal_cooldown.unwrap_or(p.withdrawal_cooldown);
             p.deposit_cap = deposit_cap.unwrap_or(p.deposit_cap);
             p.min_deposit = min_deposit.unwrap_or(p.min_deposit);
@@ -566,6 +631,10 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
             p.coverage_duration = coverage_duration.unwrap_or(p.coverage_duration);
             p.max_exposure_bps = max_exposure_bps.unwrap_or(p.max_exposure_bps);
             p.min_reserve = min_reserve.unwrap_or(p.min_reserve);
+            p.withdrawal_window = withdrawal_window.unwrap_or(p.withdrawal_window);
+            p.min_deposit_lock = min_deposit_lock.unwrap_or(p.min_deposit_lock);
+            p.claim_waiting_period = claim_waiting_period.unwrap_or(p.claim_waiting_period);
+            p.governance.max_claim_bps = max_claim_bps.unwrap_or(p.governance.max_claim_bps);
             (vec![ix::update_pool_params(&me, &keys, p)], Some(market))
         }
         Command::Pause {
@@ -631,14 +700,22 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
         } => {
             let (keys, _) = ctx.pool_keys(&market)?;
             let token = token_of(&keys, token_account, &me);
+            // Quote-then-buy: the quote's expiry bounds the cover (a cover about to
+            // expire is not silently turned into a short top-up).
+            let q = ctx.quote(&keys, &signer, notional)?;
+            println!(
+                "quote: premium {} at {} bps, cover until {}",
+                q.premium, q.rate_bps, q.coverage_expiry
+            );
             (
-                vec![ix::contribute_premium(
+                vec![ix::contribute_premium_until(
                     &me,
                     &keys,
                     &token,
                     treasury_token,
                     notional,
-                    max_premium,
+                    max_premium.unwrap_or(q.premium),
+                    q.coverage_expiry,
                 )],
                 Some(market),
             )
@@ -650,12 +727,16 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
             per_event_cap,
             per_epoch_cap,
             epoch_length,
+            per_event_bps,
+            per_epoch_bps,
         } => {
             let (keys, _) = ctx.pool_keys(&market)?;
             let limits = ExchangeLimits {
                 per_event_cap,
                 per_epoch_cap,
                 epoch_length,
+                per_event_bps,
+                per_epoch_bps,
             };
             (
                 vec![ix::register_exchange(
@@ -676,14 +757,16 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
             uri,
             token_account,
         } => {
-            let (keys, pool) = ctx.pool_keys(&market)?;
+            let (keys, _) = ctx.pool_keys(&market)?;
             let token = token_of(&keys, token_account, &me);
             let hash = hex32(&evidence_hash)?;
+            // The claim's address uses the member's own claim counter.
+            let member: Member = ctx.fetch(&keys.member(&me))?;
             (
                 vec![ix::file_claim(
                     &me,
                     &keys,
-                    pool.claim_count,
+                    member.claim_count,
                     &token,
                     amount,
                     hash,
@@ -692,6 +775,11 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
                 Some(market),
             )
         }
+        Command::CancelClaim { market, claim_id } => {
+            let (keys, _) = ctx.pool_keys(&market)?;
+            let (claim, _) = find_claim(&ctx.rpc, &keys.pool, claim_id)?;
+            (vec![ix::cancel_claim(&me, &keys, &claim)], Some(market))
+        }
         Command::Vote {
             market,
             claim_id,
@@ -699,20 +787,15 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
             ..
         } => {
             let (keys, _) = ctx.pool_keys(&market)?;
+            let (claim, _) = find_claim(&ctx.rpc, &keys.pool, claim_id)?;
             (
-                vec![ix::cast_vote(
-                    &me,
-                    &keys,
-                    &ix::claim_address(&keys, claim_id),
-                    approve,
-                )],
+                vec![ix::cast_vote(&me, &keys, &claim, approve)],
                 Some(market),
             )
         }
         Command::Finalize { market, claim_id } => {
             let (keys, _) = ctx.pool_keys(&market)?;
-            let claim = ix::claim_address(&keys, claim_id);
-            let c: Claim = ctx.fetch(&claim)?;
+            let (claim, c) = find_claim(&ctx.rpc, &keys.pool, claim_id)?;
             (
                 vec![ix::finalize_claim(&keys, &claim, &c.claimant)],
                 Some(market),
@@ -720,8 +803,7 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
         }
         Command::Veto { market, claim_id } => {
             let (keys, _) = ctx.pool_keys(&market)?;
-            let claim = ix::claim_address(&keys, claim_id);
-            let c: Claim = ctx.fetch(&claim)?;
+            let (claim, c) = find_claim(&ctx.rpc, &keys.pool, claim_id)?;
             (
                 vec![ix::veto_claim(&me, &keys, &claim, &c.claimant)],
                 Some(market),
@@ -729,8 +811,7 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
         }
         Command::Pay { market, claim_id } => {
             let (keys, _) = ctx.pool_keys(&market)?;
-            let claim = ix::claim_address(&keys, claim_id);
-            let c: Claim = ctx.fetch(&claim)?;
+            let (claim, c) = find_claim(&ctx.rpc, &keys.pool, claim_id)?;
             let token = associated_token(&c.claimant, &keys.mint, &keys.token_program);
             (
                 vec![ix::pay_claim(&keys, &claim, &c.claimant, &token)],
@@ -739,8 +820,7 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
         }
         Command::WithdrawBond { market, claim_id } => {
             let (keys, _) = ctx.pool_keys(&market)?;
-            let claim = ix::claim_address(&keys, claim_id);
-            let c: Claim = ctx.fetch(&claim)?;
+            let (claim, c) = find_claim(&ctx.rpc, &keys.pool, claim_id)?;
             let token = associated_token(&c.claimant, &keys.mint, &keys.token_program);
             (vec![ix::withdraw_bond(&keys, &claim, &token)], Some(market))
         }

@@ -1,29 +1,74 @@
 //! Turning decoded accounts into JSON values and human tables (pure, tested).
 
-use insurance_pool_sdk::math::{utilisation_bps, value_of_shares, ExposureBook};
-use insurance_pool_sdk::state::{Claim, Member, Pool, Underwriter};
+use insurance_pool_sdk::math::{utilisation_bps, ExposureBook};
+use insurance_pool_sdk::state::{Claim, Member, Pool, PoolParams, Underwriter};
 use serde_json::{json, Value};
 
 /// Shares a unit of capital bought in an empty pool (the virtual offset).
 const SHARES_PER_UNIT: u64 = insurance_pool_sdk::constants::VIRTUAL_SHARES;
 
-/// One pool as JSON (`now` for utilisation: expired cover does not count).
+/// A pool's parameters as JSON.
+pub fn params(p: &PoolParams) -> Value {
+    let (c, g) = (&p.curve, &p.governance);
+    json!({
+        "withdrawal_cooldown": p.withdrawal_cooldown,
+        "withdrawal_window": p.withdrawal_window,
+        "min_deposit_lock": p.min_deposit_lock,
+        "deposit_cap": p.deposit_cap,
+        "min_deposit": p.min_deposit,
+        "coverage_duration": p.coverage_duration,
+        "claim_waiting_period": p.claim_waiting_period,
+        "max_exposure_bps": p.max_exposure_bps,
+        "min_reserve": p.min_reserve,
+        "max_rate_change_per_day": p.max_rate_change_per_day,
+        "curve": {
+            "base_rate": c.base_rate, "slope1": c.slope1, "kink": c.kink,
+            "slope2": c.slope2, "min_rate": c.min_rate, "max_rate": c.max_rate,
+        },
+        "governance": {
+            "voting_period": g.voting_period,
+            "quorum_bps": g.quorum_bps,
+            "approval_threshold_bps": g.approval_threshold_bps,
+            "holdup_period": g.holdup_period,
+            "bond_min": g.bond_min,
+            "bond_bps": g.bond_bps,
+            "fraud_threshold_bps": g.fraud_threshold_bps,
+            "min_stake_age": g.min_stake_age,
+            "max_claim_bps": g.max_claim_bps,
+        },
+    })
+}
+
+/// One pool as JSON (`now` for utilisation: expired cover does not count). Amounts
+/// are the account's as of its last update (unearned premium is released into capital
+/// by the next instruction that touches the pool).
 pub fn pool(address: &str, p: &Pool, book: &ExposureBook, now: i64) -> Value {
     let exposure = book.active_at(now);
+    let free = p.free_capital();
+    let pending = (p.pending_params_at != 0).then(|| {
+        let mut v = params(&p.pending_params);
+        v["effective_at"] = p.pending_params_at.into();
+        v
+    });
     json!({
         "pool": address,
         "market": p.market.to_string(),
         "mint": p.mint.to_string(),
+        // A trust assumption: the mint's issuer can freeze the pool's vault.
+        "mint_has_freeze_authority": p.mint_has_freeze_authority,
         "vault": p.vault.to_string(),
         "capital": p.capital,
+        "free_capital": free,
+        "unearned_premiums": p.unearned_premiums,
         "shares": p.total_shares,
         "pending_withdrawal_shares": p.pending_withdrawal_shares,
-        // Value of the shares one unit bought in an empty pool.
-        "share_price": value_of_shares(SHARES_PER_UNIT, p.capital, p.total_shares).unwrap_or(0),
+        // What the shares one unit bought in an empty pool would take out now.
+        "share_price": p.value_of(SHARES_PER_UNIT).unwrap_or(0),
         "exposure": exposure,
-        "utilisation_bps": utilisation_bps(exposure, p.capital),
+        "utilisation_bps": utilisation_bps(exposure, free),
         "rate_bps": p.rate_bps,
         "reserved_for_claims": p.reserved_for_claims,
+        "voting_claims": p.voting_claims,
         "bonds_held": p.bonds_held,
         "total_premiums": p.total_premiums,
         "losses": {
@@ -36,20 +81,43 @@ pub fn pool(address: &str, p: &Pool, book: &ExposureBook, now: i64) -> Value {
         "claims_filed": p.claim_count,
         "claims_paid": p.total_claims_paid,
         "paused": p.paused,
+        "params": params(&p.params),
+        "pending_params": pending,
     })
 }
 
-pub fn underwriter(address: &str, u: &Underwriter, p: &Pool) -> Value {
+/// One underwriter position (`now` for its young shares and lock).
+pub fn underwriter(address: &str, u: &Underwriter, p: &Pool, now: i64) -> Value {
+    let age = p.params.governance.min_stake_age;
+    let y = &u.young_shares;
+    // Shares staked in period P are young during P and P + 1.
+    let young_until = if y.current > 0 {
+        (y.period + 2).saturating_mul(age)
+    } else if y.previous > 0 {
+        (y.period + 1).saturating_mul(age)
+    } else {
+        0
+    };
+    let locked_until = u.last_deposit_at.saturating_add(p.params.min_deposit_lock);
     json!({
         "underwriter": address,
         "owner": u.owner.to_string(),
         "shares": u.shares,
-        "value": value_of_shares(u.shares, p.capital, p.total_shares).unwrap_or(0),
+        "value": p.value_of(u.shares).unwrap_or(0),
+        "young_shares": y.young_at(p.stake_period(now)),
         "pending_shares": u.pending_shares,
         "pending_value": u.pending_value,
         "unlock_at": u.unlock_at,
+        "lapses_at": if u.pending_shares > 0 {
+            Value::from(u.unlock_at.saturating_add(p.params.withdrawal_window))
+        } else {
+            Value::Null
+        },
+        // Earliest request_withdrawal: after the deposit lock, with no young shares.
+        "requestable_from": locked_until.max(young_until),
         "vote_locked_until": u.vote_locked_until,
         "last_deposit_at": u.last_deposit_at,
+        "last_stake_at": u.last_stake_at,
     })
 }
 
@@ -60,29 +128,44 @@ pub fn member(address: &str, m: &Member, now: i64) -> Value {
         "covered_amount": m.active_cover(now),
         "coverage_expiry": m.coverage_expiry,
         "covered": m.is_covered(now),
+        "claimable": m.claimable(now),
+        "matured_amount": m.matured_amount,
+        "maturing_amount": m.maturing_amount,
+        "matures_at": m.matures_at,
+        "claimed_amount": m.claimed_amount,
         "premiums_paid": m.premiums_paid,
         "open_claim": m.open_claim.map(|c| c.to_string()),
+        "claims_filed": m.claim_count,
     })
 }
 
+/// One claim; `id` is its pool-wide number (what the claim commands take),
+/// `claimant_index` its index among its claimant's claims (part of its address).
 pub fn claim(address: &str, c: &Claim, p: &Pool) -> Value {
     let g = p.params.governance;
     let cast = c.yes_weight.saturating_add(c.no_weight);
     json!({
         "claim": address,
-        "id": c.id,
+        "id": c.number,
         "claimant": c.claimant.to_string(),
+        "claimant_index": c.id,
         "amount": c.amount,
         "bond": c.bond,
+        "bond_settled": c.bond_settled,
         "status": format!("{:?}", c.status),
+        "filed_at": c.filed_at,
+        "cover_expiry": c.cover_expiry,
         "yes_weight": c.yes_weight,
         "no_weight": c.no_weight,
         "eligible_weight": c.eligible_weight,
+        "voters": c.voters,
         "turnout_bps": if c.eligible_weight == 0 { 0 } else { (cast as u128 * 10_000 / c.eligible_weight as u128) as u64 },
         "quorum_bps": g.quorum_bps,
         "approval_threshold_bps": g.approval_threshold_bps,
         "voting_ends_at": c.voting_ends_at,
         "holdup_ends_at": c.holdup_ends_at,
+        "reserved": c.reserved,
+        "fraud": c.fraud,
         "paid": c.paid,
         "unpaid": c.unpaid,
         "uri": c.uri,

@@ -5,7 +5,11 @@
 use clap::Parser;
 use insurance_pool_tests::*;
 
-use crate::{explain, read, render, resolve_url, Chain, Cli, CliResult, Command, POOL_COLUMNS};
+use crate::{
+    explain, find_claim, read, render, resolve_url, Chain, Cli, CliResult, Command, POOL_COLUMNS,
+};
+
+const DAY: i64 = 86_400;
 
 /// The embedded runtime's accounts, captured for the CLI's read commands.
 struct Snapshot {
@@ -122,6 +126,39 @@ fn parses_solana_cli_conventions() {
     .is_ok());
     assert!(Cli::try_parse_from(["insurance-pool", "pool", "not-a-key"]).is_err());
     assert!(Cli::try_parse_from(["insurance-pool", "deposit", &market.to_string(), "-1"]).is_err());
+    // Buying cover needs no --max-premium (the quote bounds it) but takes one.
+    let cli =
+        Cli::try_parse_from(["insurance-pool", "contribute", &market.to_string(), "500"]).unwrap();
+    assert!(matches!(
+        cli.command,
+        Command::Contribute {
+            notional: 500,
+            max_premium: None,
+            ..
+        }
+    ));
+    let cli = Cli::try_parse_from([
+        "insurance-pool",
+        "contribute",
+        &market.to_string(),
+        "500",
+        "--max-premium",
+        "9",
+    ])
+    .unwrap();
+    assert!(matches!(
+        cli.command,
+        Command::Contribute {
+            max_premium: Some(9),
+            ..
+        }
+    ));
+    assert!(matches!(
+        Cli::try_parse_from(["insurance-pool", "cancel-claim", &market.to_string(), "3"])
+            .unwrap()
+            .command,
+        Command::CancelClaim { claim_id: 3, .. }
+    ));
     assert!(matches!(
         Cli::try_parse_from(["insurance-pool", "demo"])
             .unwrap()
@@ -134,6 +171,8 @@ fn parses_solana_cli_conventions() {
         &market.to_string(),
         "--base-rate",
         "75",
+        "--claim-waiting-period",
+        "7200",
     ])
     .unwrap();
     assert!(matches!(
@@ -141,6 +180,8 @@ fn parses_solana_cli_conventions() {
         Command::UpdateParams {
             base_rate: Some(75),
             deposit_cap: None,
+            claim_waiting_period: Some(7_200),
+            min_deposit_lock: None,
             ..
         }
     ));
@@ -169,13 +210,15 @@ async fn read_commands_render_real_accounts() {
     let alice = env.user(&pool, 10_000).await;
     env.deposit(&alice, &pool, 10_000).await;
     let trader = env.user(&pool, 1_000).await;
-    let ix = contribute_premium(
+    let q = env.quote(&pool, None, 4_000).await;
+    let ix = contribute_premium_until(
         &trader.pubkey(),
         &pool,
         &trader.token,
         None,
         4_000,
-        u64::MAX,
+        q.premium,
+        q.coverage_expiry,
     );
     env.ok(&[ix], &[&trader.key]).await;
     let now = env.now().await;
@@ -184,39 +227,71 @@ async fn read_commands_render_real_accounts() {
     let exposure: PoolExposure = env.fetch(pool.exposure).await;
     let json = render::pool(&pool.pool.to_string(), &state, &exposure.book, now);
     assert_eq!(json["market"], pool.market.to_string());
-    assert_eq!(json["capital"], 10_020);
+    // The premium is unearned: not capital yet, but in the vault.
+    assert!(q.premium > 0);
+    assert_eq!(json["capital"], 10_000);
+    assert_eq!(json["free_capital"], 10_000);
+    assert_eq!(json["unearned_premiums"], q.premium);
+    assert_eq!(
+        env.balance(pool.vault).await,
+        json["capital"].as_u64().unwrap() + json["unearned_premiums"].as_u64().unwrap()
+    );
+    assert_eq!(json["mint_has_freeze_authority"], false);
     assert_eq!(json["shares"], 10_000_000_000u64);
     assert_eq!(json["exposure"], 4_000);
-    assert_eq!(json["utilisation_bps"], 3_993);
-    assert_eq!(json["rate_bps"], 50);
+    assert_eq!(json["utilisation_bps"], q.utilisation_bps);
+    assert_eq!(json["utilisation_bps"], 4_000);
+    assert_eq!(json["rate_bps"], q.rate_bps);
     assert_eq!(json["share_price"], 1);
     assert_eq!(json["losses"]["count"], 0);
-    let table = render::table(
-        std::slice::from_ref(&json),
-        &["market", "capital", "utilisation_bps"],
-    );
+    assert_eq!(json["params"]["min_deposit_lock"], 30 * DAY);
+    assert_eq!(json["params"]["claim_waiting_period"], DAY);
+    assert_eq!(json["params"]["withdrawal_window"], 7 * DAY);
+    assert_eq!(json["params"]["governance"]["min_stake_age"], 3 * DAY);
+    assert_eq!(json["params"]["governance"]["max_claim_bps"], 5_000);
+    assert!(json["pending_params"].is_null());
+    let table = render::table(std::slice::from_ref(&json), POOL_COLUMNS);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 3);
     assert!(
-        lines[0].starts_with("market") && lines[2].contains("10020") && lines[2].contains("3993")
+        lines[0].starts_with("market")
+            && lines[0].contains("unearned_premiums")
+            && lines[0].contains("mint_has_freeze_authority")
+            && lines[2].contains("10000")
+            && lines[2].contains("4000")
+            && lines[2].contains("false"),
+        "{table}"
     );
     assert!(render::detail(&json).contains("capital"));
 
     let u = env.underwriter(&pool, &alice.pubkey()).await;
-    let json = render::underwriter("u", &u, &state);
+    let json = render::underwriter("u", &u, &state, now);
     assert_eq!(
         (json["shares"].as_u64(), json["value"].as_u64()),
-        (Some(10_000_000_000), Some(10_019))
+        (Some(10_000_000_000), Some(10_000))
     );
+    // Just deposited: young, and locked for 30 days.
+    assert_eq!(json["young_shares"], 10_000_000_000u64);
+    assert_eq!(json["requestable_from"], u.last_deposit_at + 30 * DAY);
+    assert!(json["lapses_at"].is_null());
     let m: Member = env.fetch(pool.member(&trader.pubkey())).await;
     let json = render::member("m", &m, now);
     assert_eq!(
         (json["covered_amount"].as_u64(), json["covered"].as_bool()),
         (Some(4_000), Some(true))
     );
+    // Claimable only after the waiting period.
+    assert_eq!(
+        (json["claimable"].as_u64(), json["maturing_amount"].as_u64()),
+        (Some(0), Some(4_000))
+    );
+    assert_eq!(render::member("m", &m, now + DAY)["claimable"], 4_000);
     // After expiry the member shows no cover.
     let json = render::member("m", &m, m.coverage_expiry);
-    assert_eq!(json["covered_amount"], 0);
+    assert_eq!(
+        (json["covered_amount"].as_u64(), json["claimable"].as_u64()),
+        (Some(0), Some(0))
+    );
 }
 
 #[tokio::test]
@@ -226,6 +301,21 @@ async fn demo_ends_with_its_checks_passing() {
         .unwrap();
 }
 
+/// `user` buys cover of `notional` on `pool` (quote, then buy at it).
+async fn buy(env: &mut TestEnv, pool: &PoolKeys, user: &User, notional: u64) {
+    let q = env.quote(pool, None, notional).await;
+    let ix = contribute_premium_until(
+        &user.pubkey(),
+        pool,
+        &user.token,
+        None,
+        notional,
+        q.premium,
+        q.coverage_expiry,
+    );
+    env.ok(&[ix], &[&user.key]).await;
+}
+
 #[tokio::test]
 async fn read_commands_work_against_the_embedded_runtime() {
     let mut env = TestEnv::new().await;
@@ -233,20 +323,33 @@ async fn read_commands_work_against_the_embedded_runtime() {
     let b = env.create_pool(TOKEN).await;
     let alice = env.user(&a, 10_000).await;
     env.deposit(&alice, &a, 10_000).await;
+    let carol = env.user(&b, 10_000).await;
+    env.deposit(&carol, &b, 10_000).await;
     let trader = env.user(&a, 1_000).await;
-    let ix = contribute_premium(&trader.pubkey(), &a, &trader.token, None, 4_000, u64::MAX);
-    env.ok(&[ix], &[&trader.key]).await;
-    env.warp(1).await;
-    let claim = file_claim(
-        &trader.pubkey(),
-        &a,
-        0,
-        &trader.token,
-        1_000,
-        [3; 32],
-        "ipfs://x",
-    );
-    env.ok(&[claim], &[&trader.key]).await;
+    let other = env.user(&a, 1_000).await;
+    let trader_b = env.user(&b, 1_000).await;
+    buy(&mut env, &a, &trader, 4_000).await;
+    buy(&mut env, &a, &other, 2_000).await;
+    buy(&mut env, &b, &trader_b, 3_000).await;
+    // Cover is claimable once its waiting period is over.
+    env.warp(DAY).await;
+    // Claim addresses are per claimant: each claimant's first claim is its index 0.
+    let file = async |env: &mut TestEnv, pool: &PoolKeys, who: &User, amount: u64| {
+        let ix = file_claim(
+            &who.pubkey(),
+            pool,
+            0,
+            &who.token,
+            amount,
+            [3; 32],
+            "ipfs://x",
+        );
+        env.ok(&[ix], &[&who.key]).await;
+        claim_address(pool, &who.pubkey(), 0)
+    };
+    let first = file(&mut env, &a, &trader, 1_000).await;
+    let in_b = file(&mut env, &b, &trader_b, 700).await;
+    let second = file(&mut env, &a, &other, 500).await;
     let keys = [
         a.pool,
         a.exposure,
@@ -254,53 +357,104 @@ async fn read_commands_work_against_the_embedded_runtime() {
         b.exposure,
         a.underwriter(&alice.pubkey()),
         a.member(&trader.pubkey()),
-        claim_address(&a, 0),
+        first,
+        second,
+        in_b,
         a.vault,
     ];
     let chain = Snapshot::take(&mut env, &keys).await;
     let (ma, mb) = (a.market.to_string(), b.market.to_string());
+    let state = env.pool(&a).await;
+    let capital = state.capital;
+    // A day of the premiums was earned.
+    assert!(capital > 10_000 && state.unearned_premiums > 0);
 
     let pools = cli_read(&chain, &["pools"], None).unwrap();
     let pools = pools.as_array().unwrap();
-    assert_eq!(pools.len(), 2, "the vault is not a pool");
+    assert_eq!(pools.len(), 2, "the vault and the claims are not pools");
     let row_a = pools.iter().find(|p| p["market"] == ma.as_str()).unwrap();
     assert_eq!(
-        (row_a["capital"].as_u64(), row_a["exposure"].as_u64()),
-        (Some(10_020), Some(4_000))
+        (
+            row_a["capital"].as_u64(),
+            row_a["exposure"].as_u64(),
+            row_a["unearned_premiums"].as_u64()
+        ),
+        (Some(capital), Some(6_000), Some(state.unearned_premiums))
     );
     assert!(pools
         .iter()
-        .any(|p| p["market"] == mb.as_str() && p["capital"] == 0));
+        .any(|p| p["market"] == mb.as_str() && p["exposure"] == 3_000));
     let table = render::table(pools, POOL_COLUMNS);
-    assert!(table.starts_with("market") && table.contains(&ma) && table.contains("10020"));
+    assert!(
+        table.starts_with("market") && table.contains(&ma) && table.contains(&capital.to_string())
+    );
 
     let pool = cli_read(&chain, &["pool", &ma], None).unwrap();
     assert_eq!(
         (pool["capital"].as_u64(), pool["claims_filed"].as_u64()),
-        (Some(10_020), Some(1))
+        (Some(capital), Some(2))
     );
-    assert_eq!(pool["bonds_held"], 50);
+    assert_eq!(pool["bonds_held"], 100);
+    assert_eq!(pool["voting_claims"], 1_500);
     let owner = alice.pubkey().to_string();
     let u = cli_read(&chain, &["underwriter", &ma, "--owner", &owner], None).unwrap();
+    assert_eq!(u["shares"].as_u64(), Some(10_000_000_000));
+    // Exits are priced net of the claims still voting.
     assert_eq!(
-        (u["shares"].as_u64(), u["value"].as_u64()),
-        (Some(10_000_000_000), Some(10_019))
+        u["value"].as_u64(),
+        Some(state.value_of(10_000_000_000).unwrap())
     );
+    assert!(u["value"].as_u64().unwrap() < capital - 1_500 + 1);
     let m = cli_read(&chain, &["member", &ma], Some(trader.pubkey())).unwrap();
     assert_eq!(
-        (m["covered_amount"].as_u64(), m["open_claim"].as_str()),
-        (Some(4_000), Some(claim_address(&a, 0).to_string().as_str()))
+        (
+            m["covered_amount"].as_u64(),
+            m["open_claim"].as_str(),
+            m["claims_filed"].as_u64(),
+            m["claimable"].as_u64()
+        ),
+        (
+            Some(4_000),
+            Some(first.to_string().as_str()),
+            Some(1),
+            Some(3_000)
+        )
     );
+    // The claims of A (found by scanning, not B's), by pool-wide number.
     let claims = cli_read(&chain, &["claims", &ma], None).unwrap();
-    let c = &claims.as_array().unwrap()[0];
+    let claims = claims.as_array().unwrap();
+    assert_eq!(claims.len(), 2);
+    let c = &claims[0];
     assert_eq!(
         (
+            c["id"].as_u64(),
+            c["claim"].as_str(),
             c["status"].as_str(),
             c["amount"].as_u64(),
             c["quorum_bps"].as_u64()
         ),
-        (Some("Voting"), Some(1_000), Some(2_000))
+        (
+            Some(0),
+            Some(first.to_string().as_str()),
+            Some("Voting"),
+            Some(1_000),
+            Some(2_000)
+        )
     );
+    assert_eq!(
+        (
+            claims[1]["id"].as_u64(),
+            claims[1]["claimant_index"].as_u64(),
+            claims[1]["claimant"].as_str()
+        ),
+        (Some(1), Some(0), Some(other.pubkey().to_string().as_str()))
+    );
+    // The claim commands resolve a pool-wide id the same way.
+    assert_eq!(find_claim(&chain, &a.pool, 1).unwrap().0, second);
+    assert_eq!(find_claim(&chain, &b.pool, 0).unwrap().0, in_b);
+    assert!(find_claim(&chain, &a.pool, 2)
+        .unwrap_err()
+        .contains("no claim 2"));
     // Without --owner or a keypair, a position read says what is missing.
     assert!(cli_read(&chain, &["member", &ma], None)
         .unwrap_err()
@@ -448,13 +602,17 @@ async fn actuary_reads_the_pool_model_from_the_chain() {
         per_event_cap: 7_000,
         per_epoch_cap: 9_000,
         epoch_length: 3_600,
+        per_event_bps: 10_000,
+        per_epoch_bps: 10_000,
     };
     let authority = env.authority.insecure_clone();
     let payer = env.payer();
-    let venue = Pubkey::new_unique();
+    // Exchange authorities are PDAs (off the curve).
+    let pda = |seed: &[u8]| Pubkey::find_program_address(&[seed], &Pubkey::new_unique()).0;
+    let venue = pda(b"venue");
     let ix = register_exchange(&payer, &authority.pubkey(), &a, venue, &alice.token, limits);
     env.ok(&[ix], &[&authority]).await;
-    let other = Pubkey::new_unique();
+    let other = pda(b"other");
     let bob = env.user(&b, 0).await;
     let ix = register_exchange(&payer, &authority.pubkey(), &b, other, &bob.token, limits);
     env.ok(&[ix], &[&authority]).await;

@@ -351,10 +351,17 @@ async fn partial_payment_records_the_unpaid_rest() {
     let state: Claim = w.env.fetch(claim).await;
     assert_eq!(
         (state.status, state.paid, state.unpaid),
-        (ClaimStatus::Paid, approved.reserved, 5_000 - approved.reserved)
+        (
+            ClaimStatus::Paid,
+            approved.reserved,
+            5_000 - approved.reserved
+        )
     );
     let pool = w.env.pool(&w.pool).await;
-    assert_eq!((pool.reserved_for_claims, pool.free_capital()), (0, pool.capital));
+    assert_eq!(
+        (pool.reserved_for_claims, pool.free_capital()),
+        (0, pool.capital)
+    );
     w.env.assert_conserved(&w.pool).await;
 }
 
@@ -490,7 +497,11 @@ async fn approved_claims_reserve_capital_against_withdrawals() {
             &[&carol.key],
         )
         .await;
-    let pending = w.env.underwriter(&w.pool, &carol.pubkey()).await.pending_value;
+    let pending = w
+        .env
+        .underwriter(&w.pool, &carol.pubkey())
+        .await
+        .pending_value;
     let pool = w.env.pool(&w.pool).await;
     assert!(pending <= pool.free_capital() * 6 / 10 + 1, "{pending}");
     w.env.warp(HOLDUP).await;

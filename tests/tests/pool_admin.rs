@@ -399,7 +399,10 @@ async fn update_pool_params_happy_and_refusals() {
     }
     let mut state = env.pool(&pool).await;
     assert_eq!(state.params, default_params());
-    assert_eq!((state.pending_params, state.pending_params_at), (new, effective_at));
+    assert_eq!(
+        (state.pending_params, state.pending_params_at),
+        (new, effective_at)
+    );
     state.refresh(effective_at - 1).unwrap();
     assert_eq!(state.params, default_params());
     state.refresh(effective_at).unwrap();
@@ -494,5 +497,8 @@ async fn update_pool_params_happy_and_refusals() {
         .await;
     }
     let state = env.pool(&pool).await;
-    assert_eq!((state.params, state.pending_params), (default_params(), new));
+    assert_eq!(
+        (state.params, state.pending_params),
+        (default_params(), new)
+    );
 }

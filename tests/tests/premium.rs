@@ -173,7 +173,10 @@ async fn premiums_raise_the_share_price() {
         &[&underwriter.key],
     )
     .await;
-    let after = env.underwriter(&pool, &underwriter.pubkey()).await.pending_value;
+    let after = env
+        .underwriter(&pool, &underwriter.pubkey())
+        .await
+        .pending_value;
     assert!(after >= before + paid - 1, "{before} + {paid} -> {after}");
     env.warp(DAY).await;
     env.ok(

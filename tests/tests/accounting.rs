@@ -159,6 +159,7 @@ async fn market_b_is_untouched_by_everything_done_to_market_a() {
     let sa = env.deposit(&alice, &a, 5_000).await;
     env.simulate_loss(&a, 1_000).await;
     env.simulate_gain(&a, 300).await;
+    env.warp(DEPOSIT_LOCK).await;
     env.ok(
         &[request_withdrawal(&alice.pubkey(), &a, sa / 2)],
         &[&alice.key],
@@ -166,6 +167,7 @@ async fn market_b_is_untouched_by_everything_done_to_market_a() {
     .await;
     env.ok(&[cancel_withdrawal(&alice.pubkey(), &a)], &[&alice.key])
         .await;
+    env.warp(2 * DEFAULT_GOVERNANCE.min_stake_age).await; // cancelled shares re-season
     env.ok(
         &[request_withdrawal(&alice.pubkey(), &a, sa / 2)],
         &[&alice.key],
@@ -211,6 +213,7 @@ async fn market_b_is_untouched_by_everything_done_to_market_a() {
         code(InsuranceError::WrongVault),
     )
     .await;
+    env.warp(2 * DEFAULT_GOVERNANCE.min_stake_age).await;
     env.ok(
         &[request_withdrawal(&alice.pubkey(), &a, 1_000)],
         &[&alice.key],

@@ -390,10 +390,23 @@ async fn update_pool_params_happy_and_refusals() {
             &[&authority],
         )
         .await;
+    // Delayed: stored as pending for the longer exit horizon of the two parameter sets
+    // (30-day lock + 7-day cooldown + 1 day); the current parameters apply until then.
+    let effective_at = env.now().await + 38 * 86_400;
     if let Some(event) = out.event::<PoolParamsUpdated>() {
         assert_eq!((event.previous, event.params), (default_params(), new));
+        assert_eq!(event.effective_at, effective_at);
     }
-    assert_eq!(env.pool(&pool).await.params, new);
+    let mut state = env.pool(&pool).await;
+    assert_eq!(state.params, default_params());
+    assert_eq!(
+        (state.pending_params, state.pending_params_at),
+        (new, effective_at)
+    );
+    state.refresh(effective_at - 1).unwrap();
+    assert_eq!(state.params, default_params());
+    state.refresh(effective_at).unwrap();
+    assert_eq!((state.params, state.pending_params_at), (new, 0));
 
     env.refused(
         &[update_pool_params(
@@ -406,6 +419,47 @@ async fn update_pool_params_happy_and_refusals() {
     )
     .await;
     for (params, error) in [
+        (
+            PoolParams {
+                withdrawal_window: 60,
+                ..new
+            },
+            InsuranceError::InvalidWithdrawalWindow,
+        ),
+        (
+            PoolParams {
+                min_deposit_lock: new.coverage_duration - 1,
+                ..new
+            },
+            InsuranceError::InvalidDepositLock,
+        ),
+        (
+            PoolParams {
+                claim_waiting_period: new.coverage_duration,
+                ..new
+            },
+            InsuranceError::InvalidClaimWaitingPeriod,
+        ),
+        (
+            PoolParams {
+                governance: GovernanceParams {
+                    min_stake_age: 4 * 86_400,
+                    ..new.governance
+                },
+                ..new
+            },
+            InsuranceError::StakeAgeImmutable,
+        ),
+        (
+            PoolParams {
+                governance: GovernanceParams {
+                    max_claim_bps: 0,
+                    ..new.governance
+                },
+                ..new
+            },
+            InsuranceError::InvalidMaxClaim,
+        ),
         (
             PoolParams {
                 withdrawal_cooldown: 0,
@@ -442,5 +496,9 @@ async fn update_pool_params_happy_and_refusals() {
         )
         .await;
     }
-    assert_eq!(env.pool(&pool).await.params, new);
+    let state = env.pool(&pool).await;
+    assert_eq!(
+        (state.params, state.pending_params),
+        (default_params(), new)
+    );
 }

@@ -83,7 +83,11 @@ async fn readme_example_quote() {
     }
     assert_eq!(env.balance(trader.token).await, 10_000 - 1_250);
     let state = env.pool(&pool).await;
-    assert_eq!((state.capital, state.total_premiums), (101_250, 1_250));
+    // The premium is unearned at first: it reaches capital over the term.
+    assert_eq!(
+        (state.capital, state.unearned_premiums, state.total_premiums),
+        (100_000, 1_250, 1_250)
+    );
     assert_eq!(state.rate_bps, 250);
     assert_eq!(env.exposure(&pool).await.total, 50_000);
     let member: Member = env.fetch(pool.member(&t)).await;
@@ -160,14 +164,20 @@ async fn premiums_raise_the_share_price() {
     if let Some(event) = out.event::<PremiumContributed>() {
         assert_eq!(event.premium, paid);
     }
-    let after = env.pool(&pool).await.value_of(shares).unwrap();
-    assert!(after >= before + paid - 1, "{before} + {paid} -> {after}");
-    // The underwriter can take the premium out.
+    // Unearned at first: the share price does not move until the cover runs.
+    assert_eq!(env.pool(&pool).await.value_of(shares).unwrap(), before);
+    // Over the term the premium is earned; the underwriter can take it out.
+    env.warp(DEPOSIT_LOCK).await;
     env.ok(
         &[request_withdrawal(&underwriter.pubkey(), &pool, shares)],
         &[&underwriter.key],
     )
     .await;
+    let after = env
+        .underwriter(&pool, &underwriter.pubkey())
+        .await
+        .pending_value;
+    assert!(after >= before + paid - 1, "{before} + {paid} -> {after}");
     env.warp(DAY).await;
     env.ok(
         &[complete_withdrawal(
@@ -187,15 +197,19 @@ async fn coverage_expiry_restores_utilisation() {
     let mut env = TestEnv::new().await;
     let (pool, _, trader) = setup(&mut env, 100_000, 100_000).await;
     buy(&mut env, &pool, &trader, 60_000).await;
-    let capital = env.pool(&pool).await.capital; // 100 000 + the premium
+    let capital = env.pool(&pool).await.capital; // 100 000 (the premium is unearned)
     let covered = (60_001u64 * 10_000).div_ceil(capital);
     assert_eq!(env.quote(&pool, None, 1).await.utilisation_bps, covered);
     let expiry: Member = env.fetch(pool.member(&trader.pubkey())).await;
     let expiry = expiry.coverage_expiry;
 
-    // Still covered (and counted) until the day of expiry ends.
+    // Still covered (and counted) until the day of expiry ends; meanwhile the premium
+    // has been earned into capital.
     let now = env.now().await;
     env.warp(expiry - now - 1).await;
+    let mut state = env.pool(&pool).await;
+    state.refresh(env.now().await).unwrap();
+    let covered = (60_001u64 * 10_000).div_ceil(state.free_capital());
     assert_eq!(env.quote(&pool, None, 1).await.utilisation_bps, covered);
     let end_of_day = (expiry / DAY + 1) * DAY;
     let now = env.now().await;
@@ -249,23 +263,29 @@ async fn smoothing_limits_a_burst() {
     let (pool, _, trader) = setup(&mut env, 100_000, 1_000_000).await;
     let start = env.pool(&pool).await.rate_bps;
     assert_eq!(start, 50);
-    // A burst in one instant: utilisation climbs to 400 %, the rate cannot move at all.
+    // A burst in one instant: utilisation climbs to 400 %, and every purchase pays the
+    // curve's rate at the utilisation it creates (rises apply at once).
     for _ in 0..4 {
+        let quote = env.quote(&pool, None, 100_000).await;
         buy(&mut env, &pool, &trader, 100_000).await;
-        assert_eq!(env.pool(&pool).await.rate_bps, start);
+        assert_eq!(quote.rate_bps, quote.target_rate_bps);
+        assert_eq!(env.pool(&pool).await.rate_bps, quote.target_rate_bps);
     }
+    assert_eq!(env.pool(&pool).await.rate_bps, 2_000, "the curve's maximum");
+    // A large deposit brings the curve back near its base, but the charged rate falls
+    // only 100 bps a day (25 every 6 hours, pro-rata).
+    let whale = env.user(&pool, 20_000_000).await;
+    env.deposit(&whale, &pool, 20_000_000).await;
     let target = env.quote(&pool, None, 1).await.target_rate_bps;
-    assert_eq!(target, 2_000, "the curve wants its maximum");
-    // Each 6 hours it may move at most 25 bps (100 bps/day, pro-rata).
-    let mut last = start;
+    assert!(target < 100, "the curve is back near its base: {target}");
+    let mut last = 2_000;
     for _ in 0..4 {
         env.warp(DAY / 4).await;
         buy(&mut env, &pool, &trader, 1).await;
         let rate = env.pool(&pool).await.rate_bps;
-        assert_eq!(rate, last + 25);
+        assert_eq!(rate, last - 25);
         last = rate;
     }
-    assert_eq!(last, start + 100, "one day: +100 bps");
 }
 
 #[tokio::test]
@@ -358,7 +378,7 @@ async fn protocol_fee_goes_to_the_treasury() {
     let state = env.pool(&pool).await;
     assert_eq!(
         (
-            state.capital,
+            state.capital + state.unearned_premiums,
             state.total_premiums,
             state.total_protocol_fees
         ),
@@ -521,9 +541,11 @@ async fn token_2022_premiums() {
     env.deposit(&underwriter, &pool, 10_000).await;
     let trader = env.user(&pool, 1_000).await;
     buy(&mut env, &pool, &trader, 5_000).await;
-    // 50 bps (no time for smoothing to move) on 5 000: 25.
-    assert_eq!(env.balance(trader.token).await, 975);
-    assert_eq!(env.pool(&pool).await.capital, 10_025);
+    // The curve's rate at the 50 % utilisation this cover creates (a rise applies at
+    // once): 50 + 400 x 50 % = 250 bps on 5 000 = 125, unearned at first.
+    assert_eq!(env.balance(trader.token).await, 875);
+    let state = env.pool(&pool).await;
+    assert_eq!((state.capital, state.unearned_premiums), (10_000, 125));
 }
 
 #[tokio::test]

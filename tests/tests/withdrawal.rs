@@ -170,6 +170,16 @@ async fn cancel_restores_free_shares() {
     )
     .await;
 
+    // Cancelled shares are staked anew: young, so no new request until they season
+    // (two 3-day stake periods).
+    env.refused(
+        &[request_withdrawal(&a, &pool, shares)],
+        &[&alice.key],
+        code(InsuranceError::DepositLocked),
+    )
+    .await;
+    env.warp(2 * DEFAULT_GOVERNANCE.min_stake_age).await;
+
     // Cancelling is allowed while withdrawals are paused (it moves no tokens).
     let guardian = env.guardian.insecure_clone();
     env.ok(&[request_withdrawal(&a, &pool, shares)], &[&alice.key])

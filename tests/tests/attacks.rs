@@ -1,0 +1,838 @@
+//! Attack tests (issue 13): each runs an attack end to end — several instructions,
+//! several actors, time moving — and asserts that it is refused with its named error
+//! (changing nothing), or that the attacker's net gain is <= 0 and the honest parties
+//! keep their fair share. They run on the native build and on the SBF binary.
+//! Exchange-side attacks (H3, I1, N7, M8) live in `attacks/exchange.rs`.
+
+use anchor_spl::token_2022::spl_token_2022;
+use insurance_pool_tests::*;
+use spl_token_2022::extension::ExtensionType;
+
+const DAY: i64 = 86_400;
+const VOTING: i64 = 3 * DAY;
+const HOLDUP: i64 = 2 * DAY;
+const SEASONED: i64 = 2 * 3 * DAY;
+const HASH: [u8; 32] = [9; 32];
+
+/// A pool with honest underwriters (one per amount), seasoned; plus a second market's
+/// pool with its own underwriter, watched for isolation.
+struct Arena {
+    env: TestEnv,
+    pool: PoolKeys,
+    honest: Vec<User>,
+    /// Market B's pool keys and the accounts watched for isolation.
+    #[allow(dead_code)]
+    other: PoolKeys,
+    watched: Vec<Pubkey>,
+}
+
+async fn arena(amounts: &[u64]) -> Arena {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    let other = env.create_pool(TOKEN).await;
+    let mut honest = Vec::new();
+    for &amount in amounts {
+        let u = env.user(&pool, amount).await;
+        env.deposit(&u, &pool, amount).await;
+        honest.push(u);
+    }
+    let bystander = env.user(&other, 7_000).await;
+    env.deposit(&bystander, &other, 7_000).await;
+    let watched = vec![
+        other.pool,
+        other.vault,
+        other.bond_vault,
+        other.underwriter(&bystander.pubkey()),
+    ];
+    Arena {
+        env,
+        pool,
+        honest,
+        other,
+        watched,
+    }
+}
+
+impl Arena {
+    async fn other_snapshot(&mut self) -> Vec<Option<solana_account::Account>> {
+        let keys = self.watched.clone();
+        self.env.snapshot(&keys).await
+    }
+
+    async fn buy(&mut self, who: &User, notional: u64) {
+        let ix = contribute_premium(
+            &who.pubkey(),
+            &self.pool,
+            &who.token,
+            None,
+            notional,
+            u64::MAX,
+        );
+        self.env.ok(&[ix], &[&who.key]).await;
+    }
+
+    async fn member_claims(&mut self, who: &Pubkey) -> u64 {
+        let m: Member = self.env.fetch(self.pool.member(who)).await;
+        m.claim_count
+    }
+
+    async fn file(&mut self, who: &User, amount: u64) -> Pubkey {
+        let id = self.member_claims(&who.pubkey()).await;
+        let ix = file_claim(
+            &who.pubkey(),
+            &self.pool,
+            id,
+            &who.token,
+            amount,
+            HASH,
+            "ipfs://x",
+        );
+        self.env.ok(&[ix], &[&who.key]).await;
+        claim_address(&self.pool, &who.pubkey(), id)
+    }
+
+    async fn vote(&mut self, who: &User, claim: &Pubkey, approve: bool) {
+        let ix = cast_vote(&who.pubkey(), &self.pool, claim, approve);
+        self.env.ok(&[ix], &[&who.key]).await;
+    }
+
+    async fn request_all(&mut self, who: &User) {
+        let shares = self.env.underwriter(&self.pool, &who.pubkey()).await.shares;
+        let ix = request_withdrawal(&who.pubkey(), &self.pool, shares);
+        self.env.ok(&[ix], &[&who.key]).await;
+    }
+
+    async fn complete(&mut self, who: &User) -> u64 {
+        let before = self.env.balance(who.token).await;
+        let ix = complete_withdrawal(&who.pubkey(), &self.pool, &who.token);
+        self.env.ok(&[ix], &[&who.key]).await;
+        self.env.balance(who.token).await - before
+    }
+
+    /// A seasoned member covered for `notional` with matured cover.
+    async fn covered_member(&mut self, notional: u64, tokens: u64) -> User {
+        let m = self.env.user(&self.pool, tokens).await;
+        self.buy(&m, notional).await;
+        self.env.warp(DAY).await;
+        m
+    }
+}
+
+/// H1: during the hold-up of an approved claim, underwriters whose cooldown ended tried
+/// to exit at the pre-loss price, and a depositor paid for a loss that predates it.
+#[tokio::test]
+async fn h1_exit_at_pre_loss_price_during_holdup() {
+    let mut a = arena(&[3_000, 1_000, 6_000]).await;
+    let member = a.covered_member(5_000, 1_000).await;
+    a.env.warp(SEASONED + DEPOSIT_LOCK).await;
+    let member2 = a.covered_member(5_000, 1_000).await; // cover for the claim
+    let _ = member;
+    let (alice, bob, carol) = (
+        a.honest[0].insecure_clone(),
+        a.honest[1].insecure_clone(),
+        a.honest[2].insecure_clone(),
+    );
+    // Alice and bob start their exits before the claim; their cooldown ends in hold-up.
+    a.request_all(&alice).await;
+    a.request_all(&bob).await;
+    let claim = a.file(&member2, 5_000).await;
+    a.vote(&carol, &claim, true).await;
+    a.env.warp(VOTING).await;
+    a.env
+        .ok(&[finalize_claim(&a.pool, &claim, &member2.pubkey())], &[])
+        .await;
+    let before_other = a.other_snapshot().await;
+    // A newcomer deposits during the hold-up.
+    let dave = a.env.user(&a.pool, 10_000).await;
+    let dave_shares = a.env.deposit(&dave, &a.pool, 10_000).await;
+    let paid_alice = a.complete(&alice).await;
+    let paid_bob = a.complete(&bob).await;
+    // Each leaver bears its pro-rata part of the approved 5 000: at most its share of
+    // the free capital (about half of what it deposited).
+    assert!(
+        paid_alice <= 3_000 * 51 / 100 + 50,
+        "alice left with {paid_alice}"
+    );
+    assert!(
+        paid_bob <= 1_000 * 51 / 100 + 20,
+        "bob left with {paid_bob}"
+    );
+    // The newcomer's shares are worth what it paid: the loss predates it.
+    let pool = a.env.pool(&a.pool).await;
+    let dave_value = pool.value_of(dave_shares).unwrap();
+    assert!(dave_value >= 9_999, "dave's 10 000 is worth {dave_value}");
+    a.env.warp(HOLDUP).await;
+    a.env
+        .ok(
+            &[pay_claim(
+                &a.pool,
+                &claim,
+                &member2.pubkey(),
+                &member2.token,
+            )],
+            &[],
+        )
+        .await;
+    let pool = a.env.pool(&a.pool).await;
+    assert!(pool.value_of(dave_shares).unwrap() >= 9_999);
+    a.env.assert_conserved(&a.pool).await;
+    assert_eq!(a.other_snapshot().await, before_other, "market B untouched");
+}
+
+/// H2: deposit 20 000 one second before filing your own 9 000 claim, request the
+/// withdrawal, vote yes with full weight, complete when voting ends.
+#[tokio::test]
+async fn h2_vote_capture_by_a_fresh_deposit() {
+    let mut a = arena(&[10_000]).await;
+    let honest = a.honest[0].insecure_clone();
+    let attacker = a.covered_member(9_000, 40_000).await;
+    a.env.warp(SEASONED).await;
+    let before_other = a.other_snapshot().await;
+    a.env.deposit(&attacker, &a.pool, 20_000).await;
+    a.env.warp(1).await;
+    // The claim may not exceed 50 % of free capital at filing: 9 000 of 30 000 passes.
+    let claim = a.file(&attacker, 9_000).await;
+    let state: Claim = a.env.fetch(claim).await;
+    let honest_shares = a.env.underwriter(&a.pool, &honest.pubkey()).await.shares;
+    assert_eq!(
+        state.eligible_weight, honest_shares,
+        "only seasoned shares count"
+    );
+    // The attacker cannot vote: it is the claimant, and its shares are young.
+    a.env
+        .refused(
+            &[cast_vote(&attacker.pubkey(), &a.pool, &claim, true)],
+            &[&attacker.key],
+            code(InsuranceError::ClaimantCannotVote),
+        )
+        .await;
+    // Nor can it start its exit (deposit lock).
+    let shares = a.env.underwriter(&a.pool, &attacker.pubkey()).await.shares;
+    a.env
+        .refused(
+            &[request_withdrawal(&attacker.pubkey(), &a.pool, shares)],
+            &[&attacker.key],
+            code(InsuranceError::DepositLocked),
+        )
+        .await;
+    // The honest underwriter votes no: rejected as fraud (quorum reached), bond slashed.
+    a.vote(&honest, &claim, false).await;
+    a.env.warp(VOTING).await;
+    a.env
+        .ok(&[finalize_claim(&a.pool, &claim, &attacker.pubkey())], &[])
+        .await;
+    let state: Claim = a.env.fetch(claim).await;
+    assert_eq!((state.status, state.fraud), (ClaimStatus::Rejected, true));
+    a.env
+        .ok(&[withdraw_bond(&a.pool, &claim, &attacker.token)], &[])
+        .await;
+    // A single claim above max_claim_bps of free capital is refused outright.
+    let greedy = a.covered_member(40_000, 100_000).await;
+    let id = a.member_claims(&greedy.pubkey()).await;
+    a.env
+        .refused(
+            &[file_claim(
+                &greedy.pubkey(),
+                &a.pool,
+                id,
+                &greedy.token,
+                16_000,
+                HASH,
+                "",
+            )],
+            &[&greedy.key],
+            code(InsuranceError::ClaimTooLarge),
+        )
+        .await;
+    a.env.assert_conserved(&a.pool).await;
+    assert_eq!(a.other_snapshot().await, before_other, "market B untouched");
+}
+
+/// H2 (pending shares): shares under a withdrawal request neither vote nor count, and a
+/// request cancelled after the filing cannot bring them back to vote.
+#[tokio::test]
+async fn h2_pending_shares_cannot_vote_or_inflate_the_quorum() {
+    let mut a = arena(&[5_000, 5_000]).await;
+    let (alice, bob) = (a.honest[0].insecure_clone(), a.honest[1].insecure_clone());
+    a.env.warp(DEPOSIT_LOCK).await;
+    let member = a.covered_member(2_000, 1_000).await;
+    a.request_all(&alice).await;
+    let claim = a.file(&member, 2_000).await;
+    let state: Claim = a.env.fetch(claim).await;
+    let bob_shares = a.env.underwriter(&a.pool, &bob.pubkey()).await.shares;
+    assert_eq!(
+        state.eligible_weight, bob_shares,
+        "alice's pending shares are out"
+    );
+    a.env
+        .refused(
+            &[cast_vote(&alice.pubkey(), &a.pool, &claim, true)],
+            &[&alice.key],
+            code(InsuranceError::NoVotingWeight),
+        )
+        .await;
+    a.env
+        .ok(
+            &[cancel_withdrawal(&alice.pubkey(), &a.pool)],
+            &[&alice.key],
+        )
+        .await;
+    a.env
+        .refused(
+            &[cast_vote(&alice.pubkey(), &a.pool, &claim, true)],
+            &[&alice.key],
+            code(InsuranceError::VoteWeightTooNew),
+        )
+        .await;
+}
+
+/// M1: the bond of an approved claim came back before the guardian could veto.
+#[tokio::test]
+async fn m1_bond_withdrawn_before_veto() {
+    let mut a = arena(&[10_000]).await;
+    let honest = a.honest[0].insecure_clone();
+    let member = a.covered_member(4_000, 1_000).await;
+    a.env.warp(SEASONED).await;
+    let claim = a.file(&member, 4_000).await;
+    a.vote(&honest, &claim, true).await;
+    a.env.warp(VOTING).await;
+    a.env
+        .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
+        .await;
+    a.env
+        .refused(
+            &[withdraw_bond(&a.pool, &claim, &member.token)],
+            &[],
+            code(InsuranceError::ClaimStillOpen),
+        )
+        .await;
+    let guardian = a.env.guardian.insecure_clone();
+    a.env
+        .ok(
+            &[veto_claim(
+                &guardian.pubkey(),
+                &a.pool,
+                &claim,
+                &member.pubkey(),
+            )],
+            &[&guardian],
+        )
+        .await;
+    let capital = a.env.pool(&a.pool).await.capital;
+    let balance = a.env.balance(member.token).await;
+    a.env
+        .ok(&[withdraw_bond(&a.pool, &claim, &member.token)], &[])
+        .await;
+    assert_eq!(
+        a.env.balance(member.token).await,
+        balance,
+        "slashed, not returned"
+    );
+    assert_eq!(a.env.pool(&a.pool).await.capital, capital + 50);
+    a.env.assert_conserved(&a.pool).await;
+}
+
+/// M2: a 5 000 cover was paid 10 000 by filing twice.
+#[tokio::test]
+async fn m2_cover_paid_twice() {
+    let mut a = arena(&[20_000]).await;
+    let honest = a.honest[0].insecure_clone();
+    let member = a.covered_member(5_000, 1_000).await;
+    a.env.warp(SEASONED).await;
+    for round in 0..2 {
+        let id = a.member_claims(&member.pubkey()).await;
+        if round == 1 {
+            a.env
+                .refused(
+                    &[file_claim(
+                        &member.pubkey(),
+                        &a.pool,
+                        id,
+                        &member.token,
+                        5_000,
+                        HASH,
+                        "",
+                    )],
+                    &[&member.key],
+                    code(InsuranceError::ClaimAboveCoverage),
+                )
+                .await;
+            break;
+        }
+        let claim = a.file(&member, 5_000).await;
+        a.vote(&honest, &claim, true).await;
+        a.env.warp(VOTING + HOLDUP).await;
+        a.env
+            .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
+            .await;
+        a.env.warp(HOLDUP).await;
+        a.env
+            .ok(
+                &[pay_claim(&a.pool, &claim, &member.pubkey(), &member.token)],
+                &[],
+            )
+            .await;
+    }
+    let m: Member = a.env.fetch(a.pool.member(&member.pubkey())).await;
+    assert_eq!(m.claimed_amount, 5_000, "the cover is used up");
+}
+
+/// M2 (give-back): a rejected claim gives its cover back to the term.
+#[tokio::test]
+async fn m2_rejected_claim_gives_its_cover_back() {
+    let mut a = arena(&[20_000]).await;
+    let member = a.covered_member(5_000, 1_000).await;
+    a.env.warp(SEASONED).await;
+    let claim = a.file(&member, 5_000).await;
+    a.env.warp(VOTING).await;
+    a.env
+        .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
+        .await;
+    let m: Member = a.env.fetch(a.pool.member(&member.pubkey())).await;
+    assert_eq!(m.claimed_amount, 0);
+    a.file(&member, 5_000).await;
+}
+
+/// M3: a top-up one second before expiry made 40 000 claimable in the same transaction.
+#[tokio::test]
+async fn m3_top_up_just_before_expiry() {
+    let mut a = arena(&[100_000]).await;
+    let member = a.env.user(&a.pool, 100_000).await;
+    a.buy(&member, 1).await;
+    let expiry = a
+        .env
+        .fetch::<Member>(a.pool.member(&member.pubkey()))
+        .await
+        .coverage_expiry;
+    let now = a.env.now().await;
+    a.env.warp(expiry - now - 1).await;
+    a.env
+        .refused(
+            &[contribute_premium(
+                &member.pubkey(),
+                &a.pool,
+                &member.token,
+                None,
+                40_000,
+                u64::MAX,
+            )],
+            &[&member.key],
+            code(InsuranceError::CoverCannotMature),
+        )
+        .await;
+    // A fresh purchase is not claimable before its waiting period either.
+    let fresh = a.env.user(&a.pool, 100_000).await;
+    a.buy(&fresh, 10_000).await;
+    a.env
+        .refused(
+            &[file_claim(
+                &fresh.pubkey(),
+                &a.pool,
+                0,
+                &fresh.token,
+                10_000,
+                HASH,
+                "",
+            )],
+            &[&fresh.key],
+            code(InsuranceError::ClaimAboveCoverage),
+        )
+        .await;
+    a.env.warp(DAY).await;
+    a.file(&fresh, 10_000).await;
+}
+
+/// M4: a dust purchase before a 400 000 cover dodged the curve (~51 bps instead of
+/// 2 000), and dust every 800 s froze the rate.
+#[tokio::test]
+async fn m4_dust_purchase_dodges_the_curve() {
+    let mut a = arena(&[100_000]).await;
+    let buyer = a.env.user(&a.pool, 1_000_000).await;
+    let quote = a.env.quote(&a.pool, None, 400_000).await;
+    assert_eq!(quote.target_rate_bps, 2_000);
+    let before = a.env.balance(buyer.token).await;
+    let dust = contribute_premium(&buyer.pubkey(), &a.pool, &buyer.token, None, 1, u64::MAX);
+    let big = contribute_premium(
+        &buyer.pubkey(),
+        &a.pool,
+        &buyer.token,
+        None,
+        400_000,
+        u64::MAX,
+    );
+    a.env.ok(&[dust, big], &[&buyer.key]).await;
+    let paid = before - a.env.balance(buyer.token).await;
+    assert!(
+        paid >= 80_000,
+        "paid {paid}: at least the curve's 2 000 bps"
+    );
+    assert_eq!(a.env.pool(&a.pool).await.rate_bps, 2_000);
+}
+
+/// M4 (frozen rate): dust purchases every 800 s cannot stop the rate from falling.
+#[tokio::test]
+async fn m4_dust_every_800s_cannot_freeze_the_rate() {
+    let mut a = arena(&[100_000]).await;
+    let buyer = a.env.user(&a.pool, 10_000_000).await;
+    a.buy(&buyer, 400_000).await;
+    assert_eq!(a.env.pool(&a.pool).await.rate_bps, 2_000);
+    let whale = a.env.user(&a.pool, 50_000_000).await;
+    a.env.deposit(&whale, &a.pool, 50_000_000).await;
+    for _ in 0..108 {
+        a.env.warp(800).await;
+        a.buy(&buyer, 1).await;
+    }
+    // 108 x 800 s = one day: the rate fell its full 100 bps.
+    let rate = a.env.pool(&a.pool).await.rate_bps;
+    assert!(rate <= 1_901, "rate {rate} after a day of dust");
+}
+
+/// M6: one vote from a 1-unit stake marked an honest claim as fraud.
+#[tokio::test]
+async fn m6_dust_no_vote_marks_fraud() {
+    let mut a = arena(&[10_000, 1]).await;
+    let dust = a.honest[1].insecure_clone();
+    let member = a.covered_member(2_000, 1_000).await;
+    a.env.warp(SEASONED).await;
+    let claim = a.file(&member, 2_000).await;
+    a.vote(&dust, &claim, false).await;
+    a.env.warp(VOTING).await;
+    a.env
+        .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
+        .await;
+    let state: Claim = a.env.fetch(claim).await;
+    assert_eq!((state.status, state.fraud), (ClaimStatus::Rejected, false));
+    let balance = a.env.balance(member.token).await;
+    a.env
+        .ok(&[withdraw_bond(&a.pool, &claim, &member.token)], &[])
+        .await;
+    assert_eq!(a.env.balance(member.token).await, balance + state.bond);
+}
+
+/// M7: a request made 60 days earlier was completed in full in the block of a claim's
+/// approval.
+#[tokio::test]
+async fn m7_stale_request_never_lapses() {
+    let mut a = arena(&[10_000]).await;
+    let honest = a.honest[0].insecure_clone();
+    a.env.warp(DEPOSIT_LOCK).await;
+    a.request_all(&honest).await;
+    a.env.warp(60 * DAY).await;
+    a.env
+        .refused(
+            &[complete_withdrawal(
+                &honest.pubkey(),
+                &a.pool,
+                &honest.token,
+            )],
+            &[&honest.key],
+            code(InsuranceError::WithdrawalLapsed),
+        )
+        .await;
+}
+
+/// N1: after the term was shortened (60 -> 1 day), a top-up of a 60-day cover paid for
+/// one day.
+#[tokio::test]
+async fn n1_top_up_after_term_shortened() {
+    let mut env = TestEnv::new().await;
+    let params = PoolParams {
+        coverage_duration: 60 * DAY,
+        min_deposit_lock: 60 * DAY,
+        ..default_params()
+    };
+    let pool = env.create_pool_with_params(TOKEN, params).await;
+    let u = env.user(&pool, 1_000_000).await;
+    env.deposit(&u, &pool, 1_000_000).await;
+    let m = env.user(&pool, 1_000_000).await;
+    env.ok(
+        &[contribute_premium(
+            &m.pubkey(),
+            &pool,
+            &m.token,
+            None,
+            1,
+            u64::MAX,
+        )],
+        &[&m.key],
+    )
+    .await;
+    let authority = env.authority.insecure_clone();
+    let short = PoolParams {
+        coverage_duration: DAY,
+        claim_waiting_period: 3_600,
+        ..params
+    };
+    env.ok(
+        &[update_pool_params(&authority.pubkey(), &pool, short)],
+        &[&authority],
+    )
+    .await;
+    // The change waits its delay (the old 60-day cover is still running until then).
+    env.warp(2 * DAY).await;
+    let quote = env
+        .quote(&pool, Some(pool.member(&m.pubkey())), 100_000)
+        .await;
+    let expiry = env
+        .fetch::<Member>(pool.member(&m.pubkey()))
+        .await
+        .coverage_expiry;
+    assert_eq!(
+        quote.covered_secs,
+        expiry - env.now().await,
+        "all the time left"
+    );
+    assert!(quote.premium >= 100_000 * quote.rate_bps / 10_000 * 57 / 60);
+}
+
+/// N2 (a): a just-in-time underwriter deposited right before a large cover and left
+/// after one day with most of its premium.
+#[tokio::test]
+async fn n2_just_in_time_underwriter() {
+    let mut a = arena(&[100_000]).await;
+    let jit = a.env.user(&a.pool, 100_000).await;
+    let shares = a.env.deposit(&jit, &a.pool, 100_000).await;
+    let buyer = a.env.user(&a.pool, 1_000_000).await;
+    a.buy(&buyer, 500_000).await;
+    a.env.warp(DAY + 1).await;
+    a.env
+        .refused(
+            &[request_withdrawal(&jit.pubkey(), &a.pool, shares)],
+            &[&jit.key],
+            code(InsuranceError::DepositLocked),
+        )
+        .await;
+    // The premium is unearned: a day in, at most a day's share reached capital.
+    let pool = a.env.pool(&a.pool).await;
+    assert!(pool.unearned_premiums > 0);
+}
+
+/// N2 (b): a buyer deposited 9x the pool in the purchase's transaction to deflate the
+/// utilisation, then exited after a day.
+#[tokio::test]
+async fn n2_buyer_deflates_utilisation_with_its_own_deposit() {
+    let mut a = arena(&[100_000]).await;
+    let buyer = a.env.user(&a.pool, 2_000_000).await;
+    let deposit = deposit(&buyer.pubkey(), &a.pool, &buyer.token, 900_000, 0);
+    let buy = contribute_premium(
+        &buyer.pubkey(),
+        &a.pool,
+        &buyer.token,
+        None,
+        500_000,
+        u64::MAX,
+    );
+    a.env.ok(&[deposit, buy], &[&buyer.key]).await;
+    a.env.warp(DAY).await;
+    let shares = a.env.underwriter(&a.pool, &buyer.pubkey()).await.shares;
+    // Its capital must stay for the whole term of the cover it made cheap.
+    a.env
+        .refused(
+            &[request_withdrawal(&buyer.pubkey(), &a.pool, shares)],
+            &[&buyer.key],
+            code(InsuranceError::DepositLocked),
+        )
+        .await;
+}
+
+/// N4: the quote-then-contribute flow for a member about to expire silently became a
+/// 60-second top-up.
+#[tokio::test]
+async fn n4_quote_then_buy_becomes_a_short_top_up() {
+    let mut a = arena(&[100_000]).await;
+    let m = a.env.user(&a.pool, 100_000).await;
+    a.buy(&m, 100).await;
+    let expiry = a
+        .env
+        .fetch::<Member>(a.pool.member(&m.pubkey()))
+        .await
+        .coverage_expiry;
+    let now = a.env.now().await;
+    a.env.warp(expiry - now - 2 * DAY).await;
+    // Two days before expiry the member quotes a new cover (as if it had none) and
+    // wants its full term; the purchase would only be a two-day top-up.
+    let quote = a.env.quote(&a.pool, None, 1_000).await;
+    let ix = contribute_premium_until(
+        &m.pubkey(),
+        &a.pool,
+        &m.token,
+        None,
+        1_000,
+        u64::MAX,
+        quote.coverage_expiry,
+    );
+    a.env
+        .refused(&[ix], &[&m.key], code(InsuranceError::CoverageEndsTooSoon))
+        .await;
+}
+
+/// N5: a griefer filed and cancelled ahead of the victim so the victim's precomputed
+/// claim address was taken.
+#[tokio::test]
+async fn n5_griefer_takes_the_next_claim_address() {
+    let mut a = arena(&[100_000]).await;
+    let griefer = a.covered_member(1, 1_000).await;
+    let victim = a.covered_member(5_000, 1_000).await;
+    let victim_ix = file_claim(&victim.pubkey(), &a.pool, 0, &victim.token, 5_000, HASH, "");
+    let claim = a.file(&griefer, 1).await;
+    a.env
+        .ok(
+            &[cancel_claim(&griefer.pubkey(), &a.pool, &claim)],
+            &[&griefer.key],
+        )
+        .await;
+    a.env.ok(&[victim_ix], &[&victim.key]).await;
+    // And a cancel only within its window, not as a dodge of the first "no" votes.
+    let late = a.file(&griefer, 1).await;
+    a.env.warp(CANCEL_WINDOW).await;
+    a.env
+        .refused(
+            &[cancel_claim(&griefer.pubkey(), &a.pool, &late)],
+            &[&griefer.key],
+            code(InsuranceError::CancelWindowOver),
+        )
+        .await;
+}
+
+const CANCEL_WINDOW: i64 = insurance_pool::constants::CLAIM_CANCEL_WINDOW;
+
+/// N6: while a claim votes, a non-voter exited in full before approval.
+#[tokio::test]
+async fn n6_non_voter_exits_while_claim_votes() {
+    let mut a = arena(&[5_000, 5_000]).await;
+    let (alice, bob) = (a.honest[0].insecure_clone(), a.honest[1].insecure_clone());
+    a.env.warp(DEPOSIT_LOCK).await;
+    let member = a.covered_member(4_000, 1_000).await;
+    a.request_all(&alice).await;
+    let claim = a.file(&member, 4_000).await;
+    a.env.warp(DAY).await;
+    let paid = a.complete(&alice).await;
+    // Priced net of the 4 000 still voting: about half of 6 000.
+    assert!(paid <= 3_050, "alice left with {paid}");
+    a.vote(&bob, &claim, true).await;
+    a.env.warp(VOTING).await;
+    a.env
+        .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
+        .await;
+    a.env.assert_conserved(&a.pool).await;
+}
+
+/// L1: a mint with a close authority could be closed and re-created with a permanent
+/// delegate.
+#[tokio::test]
+async fn l1_mint_close_authority_is_refused() {
+    let mut env = TestEnv::new().await;
+    let payer = env.payer();
+    let mint = env
+        .create_mint_with(TOKEN_2022, &[ExtensionType::MintCloseAuthority], |mint| {
+            vec![
+                spl_token_2022::instruction::initialize_mint_close_authority(
+                    &TOKEN_2022,
+                    mint,
+                    Some(&payer),
+                )
+                .expect("close authority"),
+            ]
+        })
+        .await;
+    let keys = PoolKeys::new(Keypair::new().pubkey(), mint, TOKEN_2022);
+    let authority = env.authority.insecure_clone();
+    env.refused(
+        &[create_pool(
+            &payer,
+            &authority.pubkey(),
+            &keys,
+            default_params(),
+        )],
+        &[&authority],
+        code(InsuranceError::UnsupportedMintExtension),
+    )
+    .await;
+}
+
+/// L2: the pool records whether its mint can freeze the vault.
+#[tokio::test]
+async fn l2_freeze_authority_is_recorded() {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    assert!(!env.pool(&pool).await.mint_has_freeze_authority);
+}
+
+/// L3: a withdrawal that would leave exposure above the cap on free capital.
+#[tokio::test]
+async fn l3_withdrawal_leaves_exposure_above_cap() {
+    let mut a = arena(&[100_000]).await;
+    let honest = a.honest[0].insecure_clone();
+    a.env.warp(DEPOSIT_LOCK).await;
+    let buyer = a.env.user(&a.pool, 1_000_000).await;
+    a.buy(&buyer, 400_000).await;
+    a.request_all(&honest).await;
+    a.env.warp(DAY).await;
+    a.env
+        .refused(
+            &[complete_withdrawal(
+                &honest.pubkey(),
+                &a.pool,
+                &honest.token,
+            )],
+            &[&honest.key],
+            code(InsuranceError::WithdrawalBreachesExposureCap),
+        )
+        .await;
+}
+
+/// L5: anyone could initialise the protocol after deployment with its own authority.
+#[tokio::test]
+async fn l5_initialize_front_run() {
+    let mut env = TestEnv::uninitialized().await;
+    let mallory = Keypair::new();
+    let payer = env.payer();
+    env.refused(
+        &[initialize_protocol(
+            &payer,
+            &mallory.pubkey(),
+            mallory.pubkey(),
+            mallory.pubkey(),
+        )],
+        &[&mallory],
+        code(InsuranceError::NotUpgradeAuthority),
+    )
+    .await;
+    env.ok(
+        &[initialize_protocol(
+            &payer,
+            &payer,
+            mallory.pubkey(),
+            mallory.pubkey(),
+        )],
+        &[],
+    )
+    .await;
+}
+
+/// I2: a withdrawal paid into another pool's vault would break both pools' books.
+#[tokio::test]
+async fn i2_withdrawal_into_a_pool_vault() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let a = env
+        .create_pool_for_mint(mint, TOKEN, default_params())
+        .await;
+    let b = env
+        .create_pool_for_mint(mint, TOKEN, default_params())
+        .await;
+    let u = env.user(&a, 1_000).await;
+    let shares = env.deposit(&u, &a, 1_000).await;
+    env.warp(DEPOSIT_LOCK).await;
+    env.ok(&[request_withdrawal(&u.pubkey(), &a, shares)], &[&u.key])
+        .await;
+    env.warp(DAY).await;
+    for target in [b.vault, b.bond_vault, a.bond_vault] {
+        env.refused(
+            &[complete_withdrawal(&u.pubkey(), &a, &target)],
+            &[&u.key],
+            code(InsuranceError::ForbiddenDestination),
+        )
+        .await;
+    }
+}

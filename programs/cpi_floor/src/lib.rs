@@ -13,11 +13,17 @@
 //! | `2` transfer, PDA-authorised | amount u64, decimals u8, bump u8 | from, mint, to, authority PDA `["authority"]`, token program |
 //! | `3` create a PDA account | space u64, owner [u8; 32], seed u8, bump u8 | payer, new account PDA `["account", seed]`, system program |
 //! | `4` initialize a token account | owner [u8; 32] | account, mint, token program |
+//! | `5` relay, PDA-signed | bump u8, n u8, n flags u8 (bit 0 signer, bit 1 writable), data len u16, data | program, then its n accounts |
 //!
 //! An empty instruction does nothing: the floor of instructions without CPIs.
+//!
+//! Op `5` is not a floor: it lets the benchmark call an instruction that must be signed
+//! by a program's PDA (the insurance pool's `cover_shortfall`, whose exchange authority
+//! must be off the curve), invoking it with `["authority", bump]` as signer.
 
 use solana_account_info::AccountInfo;
 use solana_cpi::{invoke, invoke_signed};
+use solana_instruction::{AccountMeta, Instruction};
 use solana_program_error::{ProgramError, ProgramResult};
 use solana_pubkey::Pubkey;
 
@@ -114,6 +120,36 @@ pub fn process(_program_id: &Pubkey, accounts: &[AccountInfo], mut data: &[u8]) 
                     &owner,
                 )?;
                 invoke(&ix, &[account.clone(), mint.clone()])?;
+            }
+            5 => {
+                let [bump] = *take::<1>(&mut data)?;
+                let [n] = *take::<1>(&mut data)?;
+                let program = next(&mut accounts)?;
+                let mut metas = Vec::with_capacity(n as usize);
+                let mut infos = Vec::with_capacity(n as usize + 1);
+                for _ in 0..n {
+                    let [flags] = *take::<1>(&mut data)?;
+                    let account = next(&mut accounts)?;
+                    metas.push(AccountMeta {
+                        pubkey: *account.key,
+                        is_signer: flags & 1 != 0,
+                        is_writable: flags & 2 != 0,
+                    });
+                    infos.push(account.clone());
+                }
+                infos.push(program.clone());
+                let len = u16::from_le_bytes(*take::<2>(&mut data)?) as usize;
+                if data.len() < len {
+                    return Err(ProgramError::InvalidInstructionData);
+                }
+                let (inner, rest) = data.split_at(len);
+                data = rest;
+                let ix = Instruction {
+                    program_id: *program.key,
+                    accounts: metas,
+                    data: inner.to_vec(),
+                };
+                invoke_signed(&ix, &infos, &[&[b"authority", &[bump]]])?;
             }
             _ => return Err(ProgramError::InvalidInstructionData),
         }

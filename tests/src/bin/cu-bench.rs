@@ -6,6 +6,17 @@
 //! Markdown table (paste it into the README) plus binary sizes and deploy rent.
 //!
 //! Run after `bash scripts/build-sbf.sh`: `cargo run -p insurance-pool-tests --bin cu-bench`
+//!
+//! The sequence follows the pool's time rules (claims on matured cover with votes from
+//! seasoned shares, withdrawals after the 30-day deposit lock, draws from the
+//! registration's activation 32 days on), warping the clock between steps.
+//!
+//! `cover_shortfall` must be signed by the exchange authority, which must be a PDA: the
+//! benchmark registers the floor program's `["authority"]` PDA and calls
+//! `cover_shortfall` through the floor's relay op (an `invoke_signed`), reporting the
+//! compute units the insurance program itself consumed inside that transaction (its
+//! `Program <id> consumed N of M compute units` log line), which, as for a top-level
+//! call, include its own token CPI but not the relay's.
 
 use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::{system_program, Space};
@@ -98,6 +109,30 @@ impl Floor {
         self
     }
 
+    /// Relays `inner` signed by the floor's `["authority"]` PDA (not a floor: the way to
+    /// call an instruction whose signer must be a PDA).
+    fn relay(mut self, inner: &Instruction) -> Self {
+        let (_, bump) = Pubkey::find_program_address(&[b"authority"], &FLOOR);
+        self.data.extend([5, bump, inner.accounts.len() as u8]);
+        self.data.extend(
+            inner
+                .accounts
+                .iter()
+                .map(|m| m.is_signer as u8 | (m.is_writable as u8) << 1),
+        );
+        self.data.extend((inner.data.len() as u16).to_le_bytes());
+        self.data.extend(&inner.data);
+        self.accounts
+            .push(AccountMeta::new_readonly(inner.program_id, false));
+        self.accounts
+            .extend(inner.accounts.iter().map(|m| AccountMeta {
+                pubkey: m.pubkey,
+                is_signer: false,
+                is_writable: m.is_writable,
+            }));
+        self
+    }
+
     fn ix(self) -> Instruction {
         Instruction {
             program_id: FLOOR,
@@ -135,10 +170,53 @@ impl Bench {
         });
     }
 
+    /// Like [`Self::row`] for an instruction reached by CPI inside `ours`: the compute
+    /// units `program` consumed (its `consumed` log line), not the whole transaction's.
+    async fn inner_row(
+        &mut self,
+        name: &str,
+        ours: (Instruction, Vec<&Keypair>),
+        program: Pubkey,
+        floor: (Instruction, Vec<&Keypair>),
+        cpis: &'static str,
+    ) {
+        let out = self.env.ok(&[ours.0], &ours.1).await;
+        let prefix = format!("Program {program} consumed ");
+        let cu = out
+            .logs
+            .iter()
+            .find_map(|l| l.strip_prefix(&prefix)?.split(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no `{prefix}` line in {:#?}", out.logs));
+        let floor = self.run(floor.0, &floor.1).await;
+        self.rows.push(Row {
+            name: name.into(),
+            cu,
+            floor,
+            cpis,
+        });
+    }
+
     fn next_seed(&mut self) -> u8 {
         self.seed += 1;
         self.seed
     }
+}
+
+/// Conservation: the vault holds the pool's capital plus its unearned premium, the bond
+/// escrow its bonds.
+async fn conserved(env: &mut TestEnv, keys: &PoolKeys) {
+    let pool = env.pool(keys).await;
+    let (vault, bonds) = (
+        env.balance(keys.vault).await,
+        env.balance(keys.bond_vault).await,
+    );
+    assert_eq!(
+        vault,
+        pool.capital + pool.unearned_premiums,
+        "vault of {}",
+        keys.pool
+    );
+    assert_eq!(bonds, pool.bonds_held, "bond escrow of {}", keys.pool);
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -277,8 +355,53 @@ async fn main() {
         )
         .await;
 
+        // The exchange is registered now, so its draw right (32 days on) applies by the
+        // end. Its authority is the floor's PDA, which signs by the relay op.
+        let floor_authority = Pubkey::find_program_address(&[b"authority"], &FLOOR).0;
+        let seed = b.next_seed();
+        let (floor, _) =
+            Floor::default().create(payer, 8 + ExchangeRegistration::INIT_SPACE, FLOOR, seed);
+        let limits = ExchangeLimits {
+            per_event_cap: 1_000,
+            per_epoch_cap: 10_000,
+            epoch_length: 86_400,
+            per_event_bps: 10_000,
+            per_epoch_bps: 10_000,
+        };
+        b.row(
+            &format!("register_exchange ({label})"),
+            (
+                register_exchange(&payer, &a, &keys, floor_authority, &sink, limits),
+                vec![&authority],
+            ),
+            (floor.ix(), vec![]),
+            "create account",
+        )
+        .await;
+        let registration = insurance_pool::pda::exchange(&keys.pool, &floor_authority).0;
+        b.row(
+            &format!("update_exchange ({label})"),
+            (
+                update_exchange(&a, &keys, &registration, &sink, limits),
+                vec![&authority],
+            ),
+            empty(),
+            "none",
+        )
+        .await;
+
+        // A second underwriter, the voter (the claimant cannot vote on its own claim).
+        let voter_key = Keypair::new_from_array([0xD0 + n as u8; 32]);
+        let voter = b.env.user_with_key(voter_key, &keys, 10_000).await;
+        b.env
+            .ok(
+                &[deposit(&voter.pubkey(), &keys, &voter.token, 10_000, 0)],
+                &[&voter.key],
+            )
+            .await;
+
         // Premiums: a quote (no CPI), then a first contribution (creates the Member) and
-        // a top-up.
+        // a top-up, each bounded by the quote's expiry.
         b.row(
             &format!("quote_premium ({label})"),
             (quote_premium(&keys, None, 5_000), vec![]),
@@ -290,7 +413,18 @@ async fn main() {
         let (floor, _) =
             Floor::default().create(user.pubkey(), 8 + Member::INIT_SPACE, FLOOR, seed);
         let floor = floor.transfer(user.token, mint, sink, user.pubkey(), program);
-        let buy = || contribute_premium(&user.pubkey(), &keys, &user.token, None, 5_000, u64::MAX);
+        let expiry = b.env.quote(&keys, None, 5_000).await.coverage_expiry;
+        let buy = || {
+            contribute_premium_until(
+                &user.pubkey(),
+                &keys,
+                &user.token,
+                None,
+                5_000,
+                u64::MAX,
+                expiry,
+            )
+        };
         b.row(
             &format!("contribute_premium, first ({label})"),
             (buy(), vec![&user.key]),
@@ -298,6 +432,7 @@ async fn main() {
             "create account + TransferChecked",
         )
         .await;
+        b.env.warp(1).await;
         let floor = Floor::default().transfer(user.token, mint, sink, user.pubkey(), program);
         b.row(
             &format!("contribute_premium, top-up ({label})"),
@@ -307,33 +442,7 @@ async fn main() {
         )
         .await;
 
-        let shares = b.env.underwriter(&keys, &user.pubkey()).await.shares;
-        b.row(
-            &format!("request_withdrawal ({label})"),
-            (
-                request_withdrawal(&user.pubkey(), &keys, shares / 2),
-                vec![&user.key],
-            ),
-            empty(),
-            "none",
-        )
-        .await;
-        b.row(
-            &format!("cancel_withdrawal ({label})"),
-            (cancel_withdrawal(&user.pubkey(), &keys), vec![&user.key]),
-            empty(),
-            "none",
-        )
-        .await;
-        b.env
-            .ok(
-                &[request_withdrawal(&user.pubkey(), &keys, shares / 2)],
-                &[&user.key],
-            )
-            .await;
-        b.env.warp(86_400).await;
-        // Floor: a PDA-signed transfer out of a token account the floor's PDA owns.
-        let floor_authority = Pubkey::find_program_address(&[b"authority"], &FLOOR).0;
+        // Floor of the PDA-signed transfers: out of a token account the floor's PDA owns.
         let floor_vault = b
             .env
             .create_token_account(&mint, &floor_authority, &program)
@@ -341,21 +450,10 @@ async fn main() {
         b.env
             .mint_to(&mint, &program, &floor_vault, 1_000_000)
             .await;
-        let floor = Floor::default().pda_transfer(floor_vault, mint, user.token, program);
-        b.row(
-            &format!("complete_withdrawal ({label})"),
-            (
-                complete_withdrawal(&user.pubkey(), &keys, &user.token),
-                vec![&user.key],
-            ),
-            (floor.ix(), vec![]),
-            "TransferChecked signed by a PDA",
-        )
-        .await;
-        b.env.assert_conserved(&keys).await;
 
-        // Claims: the user is both member (covered) and underwriter (older shares).
-        b.env.warp(1).await;
+        // Claims, once the cover matured and the voter's shares are seasoned (two
+        // stake periods after its deposit): the user is the member.
+        b.env.warp(2 * DEFAULT_GOVERNANCE.min_stake_age).await;
         let u = user.pubkey();
         let hash = [1u8; 32];
         let seed = b.next_seed();
@@ -394,12 +492,13 @@ async fn main() {
             )
             .await;
         let claim = claim_address(&keys, &u, 1);
+        let v = voter.pubkey();
         let seed = b.next_seed();
-        let (floor, _) = Floor::default().create(u, 8 + VoteRecord::INIT_SPACE, FLOOR, seed);
+        let (floor, _) = Floor::default().create(v, 8 + VoteRecord::INIT_SPACE, FLOOR, seed);
         b.row(
             &format!("cast_vote ({label})"),
-            (cast_vote(&u, &keys, &claim, true), vec![&user.key]),
-            (floor.ix(), vec![&user.key]),
+            (cast_vote(&v, &keys, &claim, true), vec![&voter.key]),
+            (floor.ix(), vec![&voter.key]),
             "create account",
         )
         .await;
@@ -420,56 +519,69 @@ async fn main() {
             "TransferChecked signed by a PDA",
         )
         .await;
-        b.env.assert_conserved(&keys).await;
+        conserved(&mut b.env, &keys).await;
 
-        // Exchange side (a keeper keypair as the exchange authority, calling directly).
-        let keeper = Keypair::new_from_array([0xC0 + n as u8; 32]);
-        let keeper_sink = b
-            .env
-            .create_token_account(&mint, &keeper.pubkey(), &program)
-            .await;
-        let seed = b.next_seed();
-        let (floor, _) =
-            Floor::default().create(payer, 8 + ExchangeRegistration::INIT_SPACE, FLOOR, seed);
-        let limits = ExchangeLimits {
-            per_event_cap: 1_000,
-            per_epoch_cap: 10_000,
-            epoch_length: 86_400,
-            per_event_bps: 10_000,
-            per_epoch_bps: 10_000,
-        };
+        // Withdrawals, after the deposit lock: the user requests and cancels (which
+        // re-stakes its shares as young), the voter requests and completes.
+        let lock = default_params().min_deposit_lock;
+        let since = b.env.now().await - b.env.underwriter(&keys, &u).await.last_deposit_at;
+        b.env.warp((lock - since).max(0)).await;
+        let shares = b.env.underwriter(&keys, &u).await.shares;
         b.row(
-            &format!("register_exchange ({label})"),
-            (
-                register_exchange(&payer, &a, &keys, keeper.pubkey(), &keeper_sink, limits),
-                vec![&authority],
-            ),
-            (floor.ix(), vec![]),
-            "create account",
-        )
-        .await;
-        let registration = insurance_pool::pda::exchange(&keys.pool, &keeper.pubkey()).0;
-        b.row(
-            &format!("update_exchange ({label})"),
-            (
-                update_exchange(&a, &keys, &registration, &keeper_sink, limits),
-                vec![&authority],
-            ),
+            &format!("request_withdrawal ({label})"),
+            (request_withdrawal(&u, &keys, shares / 2), vec![&user.key]),
             empty(),
             "none",
         )
         .await;
-        let floor = Floor::default().pda_transfer(floor_vault, mint, keeper_sink, program);
         b.row(
-            &format!("cover_shortfall ({label})"),
+            &format!("cancel_withdrawal ({label})"),
+            (cancel_withdrawal(&u, &keys), vec![&user.key]),
+            empty(),
+            "none",
+        )
+        .await;
+        let shares = b.env.underwriter(&keys, &v).await.shares;
+        b.env
+            .ok(&[request_withdrawal(&v, &keys, shares)], &[&voter.key])
+            .await;
+        b.env.warp(default_params().withdrawal_cooldown).await;
+        let floor = Floor::default().pda_transfer(floor_vault, mint, voter.token, program);
+        b.row(
+            &format!("complete_withdrawal ({label})"),
             (
-                cover_shortfall(&keeper.pubkey(), &keys, &registration, &keeper_sink, 500, 0),
-                vec![&keeper],
+                complete_withdrawal(&v, &keys, &voter.token),
+                vec![&voter.key],
             ),
             (floor.ix(), vec![]),
             "TransferChecked signed by a PDA",
         )
         .await;
+
+        // The draw right applies: a shortfall covered by CPI from the floor's PDA.
+        let active_from = b
+            .env
+            .fetch::<ExchangeRegistration>(registration)
+            .await
+            .active_from;
+        let now = b.env.now().await;
+        b.env.warp((active_from - now).max(0)).await;
+        let cover = cover_shortfall(&floor_authority, &keys, &registration, &sink, 500, 0);
+        let floor = Floor::default().pda_transfer(floor_vault, mint, sink, program);
+        let before = b.env.balance(sink).await;
+        b.inner_row(
+            &format!("cover_shortfall ({label}, by CPI)"),
+            (Floor::default().relay(&cover).ix(), vec![]),
+            insurance_pool::ID,
+            (floor.ix(), vec![]),
+            "TransferChecked signed by a PDA",
+        )
+        .await;
+        assert_eq!(
+            b.env.balance(sink).await - before,
+            500 + 1_000,
+            "the pool paid the shortfall (and the floor its transfer)"
+        );
         b.row(
             &format!("deactivate_exchange ({label})"),
             (deactivate_exchange(&a, &registration), vec![&authority]),
@@ -477,7 +589,7 @@ async fn main() {
             "none",
         )
         .await;
-        b.env.assert_conserved(&keys).await;
+        conserved(&mut b.env, &keys).await;
     }
 
     println!("| instruction | CU | floor CU | ratio | floor performs |");

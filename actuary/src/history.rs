@@ -145,32 +145,64 @@ impl LossHistory {
     }
 }
 
-/// Losses in one transaction's logs, as emitted by the program: each
+/// Losses of `pool` in one transaction's logs, as emitted by the program: each
 /// `ShortfallCovered` gives its reported `amount`, each `ClaimPaid` its approved
-/// amount (`paid + unpaid`). `block_time` dates them. Lines that are not our events are
-/// ignored, so the whole log of a transaction can be passed.
-pub fn losses_from_logs(block_time: i64, logs: &[String]) -> Vec<LossEvent> {
+/// amount (`paid + unpaid`). `block_time` dates them. Only events logged by the
+/// insurance program's own invocation frames (tracked through the runtime's
+/// `Program <id> invoke [n]` / `success` / `failed` lines) and naming `pool` count: a
+/// `Program data:` line written by any other program, or for another pool, is ignored.
+pub fn losses_from_logs(
+    block_time: i64,
+    pool: &anchor_lang::prelude::Pubkey,
+    logs: &[String],
+) -> Vec<LossEvent> {
     let engine = base64::engine::general_purpose::STANDARD;
-    logs.iter()
-        .filter_map(|line| line.strip_prefix("Program data: "))
-        .filter_map(|data| engine.decode(data.trim()).ok())
-        .filter_map(|bytes| {
-            if let Some(mut rest) = bytes.strip_prefix(ShortfallCovered::DISCRIMINATOR) {
-                let e = ShortfallCovered::deserialize(&mut rest).ok()?;
-                Some(e.amount)
-            } else if let Some(mut rest) = bytes.strip_prefix(ClaimPaid::DISCRIMINATOR) {
-                let e = ClaimPaid::deserialize(&mut rest).ok()?;
-                e.paid.checked_add(e.unpaid)
-            } else {
-                None
+    let ours = insurance_pool::ID.to_string();
+    let mut frames: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for line in logs {
+        if let Some(rest) = line.strip_prefix("Program ") {
+            let mut words = rest.split_whitespace();
+            let (id, verb) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+            if verb == "invoke" {
+                frames.push(id);
+                continue;
             }
-        })
-        .filter(|&amount| amount > 0)
-        .map(|amount| LossEvent {
-            time: block_time,
-            amount,
-        })
-        .collect()
+            if verb == "success" || verb == "failed:" || verb == "failed" {
+                frames.pop();
+                continue;
+            }
+        }
+        let Some(data) = line.strip_prefix("Program data: ") else {
+            continue;
+        };
+        if frames.last() != Some(&ours.as_str()) {
+            continue;
+        }
+        let Ok(bytes) = engine.decode(data.trim()) else {
+            continue;
+        };
+        let amount = if let Some(mut rest) = bytes.strip_prefix(ShortfallCovered::DISCRIMINATOR) {
+            match ShortfallCovered::deserialize(&mut rest) {
+                Ok(e) if e.pool == *pool => Some(e.amount),
+                _ => None,
+            }
+        } else if let Some(mut rest) = bytes.strip_prefix(ClaimPaid::DISCRIMINATOR) {
+            match ClaimPaid::deserialize(&mut rest) {
+                Ok(e) if e.pool == *pool => e.paid.checked_add(e.unpaid),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        if let Some(amount) = amount.filter(|&a| a > 0) {
+            out.push(LossEvent {
+                time: block_time,
+                amount,
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -255,8 +287,9 @@ mod tests {
                 base64::engine::general_purpose::STANDARD.encode(v)
             )
         };
+        let pool = Pubkey::new_unique();
         let shortfall = ShortfallCovered {
-            pool: Pubkey::new_unique(),
+            pool,
             registration: Pubkey::new_unique(),
             nonce: 1,
             amount: 900,
@@ -267,20 +300,34 @@ mod tests {
             pool_capital: 10_000,
         };
         let paid = ClaimPaid {
+            pool,
             claim: Pubkey::new_unique(),
             claimant: Pubkey::new_unique(),
             paid: 70,
             unpaid: 30,
             pool_capital: 9_930,
         };
+        let other_pool = ClaimPaid {
+            pool: Pubkey::new_unique(),
+            ..paid
+        };
+        let ours = format!("Program {} invoke [1]", insurance_pool::ID);
+        let done = format!("Program {} success", insurance_pool::ID);
         let logs = vec![
+            ours.clone(),
             "Program log: Instruction: CoverShortfall".to_string(),
             encode(shortfall.data()),
             encode(paid.data()),
+            encode(other_pool.data()),
             "Program data: not-base64!".to_string(),
+            done,
+            // The same bytes from another program's frame are not ours.
+            "Program 11111111111111111111111111111111 invoke [1]".to_string(),
+            encode(paid.data()),
+            "Program 11111111111111111111111111111111 success".to_string(),
         ];
         assert_eq!(
-            losses_from_logs(42, &logs),
+            losses_from_logs(42, &pool, &logs),
             vec![
                 LossEvent {
                     time: 42,

@@ -248,6 +248,7 @@ pub fn rpc_pool_losses(
             let time = tx.block_time.or(status.block_time).unwrap_or_default();
             losses.extend(actuary::history::losses_from_logs(
                 time,
+                pool,
                 &logs.unwrap_or_default(),
             ));
         }

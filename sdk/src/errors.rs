@@ -97,6 +97,10 @@ pub const EXCHANGE_ALL: &[ExchangeError] = &[
     ExchangeError::NotLiquidatable,
     ExchangeError::WrongInsurancePool,
     ExchangeError::MissingCoverResult,
+    ExchangeError::StalePrice,
+    ExchangeError::WrongOracleAuthority,
+    ExchangeError::WrongPriceFeed,
+    ExchangeError::InvalidPrice,
 ];
 
 /// Decodes a custom error code raised by the example exchange program.

@@ -17,6 +17,8 @@ pub struct ExchangeKeys {
     /// PDA `["authority", market]`: registered with the pool, signs `cover_shortfall`.
     pub authority: Pubkey,
     pub collateral_vault: Pubkey,
+    /// PDA `["price", market]`: the market's oracle price account.
+    pub price_feed: Pubkey,
     /// The market's insurance pool (its `market` id is [`Self::market`]).
     pub pool: PoolKeys,
 }
@@ -30,6 +32,7 @@ impl ExchangeKeys {
             market,
             authority: pda(&[seeds::AUTHORITY, market.as_ref()]),
             collateral_vault: pda(&[seeds::COLLATERAL, market.as_ref()]),
+            price_feed: pda(&[seeds::PRICE, market.as_ref()]),
             pool: PoolKeys::new(market, mint, token_program),
         }
     }
@@ -56,12 +59,20 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
     }
 }
 
-pub fn create_market(admin: &Pubkey, keys: &ExchangeKeys, params: MarketParams) -> Instruction {
+/// Creates the market with its price account; only `oracle_authority` may then
+/// [`set_price`].
+pub fn create_market(
+    admin: &Pubkey,
+    keys: &ExchangeKeys,
+    params: MarketParams,
+    oracle_authority: Pubkey,
+) -> Instruction {
     build(
         accounts::CreateMarket {
             admin: *admin,
             market: keys.market,
             authority: keys.authority,
+            price_feed: keys.price_feed,
             mint: keys.pool.mint,
             collateral_vault: keys.collateral_vault,
             token_program: keys.pool.token_program,
@@ -70,6 +81,27 @@ pub fn create_market(admin: &Pubkey, keys: &ExchangeKeys, params: MarketParams) 
         instruction::CreateMarket {
             id: keys.id,
             params,
+            oracle_authority,
+        },
+    )
+}
+
+/// The oracle authority publishes the market's `price`, observed at `publish_time`.
+pub fn set_price(
+    oracle_authority: &Pubkey,
+    keys: &ExchangeKeys,
+    price: u64,
+    publish_time: i64,
+) -> Instruction {
+    build(
+        accounts::SetPrice {
+            oracle_authority: *oracle_authority,
+            market: keys.market,
+            price_feed: keys.price_feed,
+        },
+        instruction::SetPrice {
+            price,
+            publish_time,
         },
     )
 }
@@ -95,32 +127,54 @@ pub fn deposit_collateral(
     )
 }
 
-pub fn open_position(owner: &Pubkey, keys: &ExchangeKeys, size: i64, price: u64) -> Instruction {
+/// Opens a position of `size` at the market's oracle price.
+pub fn open_position(owner: &Pubkey, keys: &ExchangeKeys, size: i64) -> Instruction {
     build(
         accounts::OpenPosition {
             owner: *owner,
             market: keys.market,
             position: keys.position(owner),
+            price_feed: keys.price_feed,
         },
-        instruction::OpenPosition { size, price },
+        instruction::OpenPosition { size },
     )
 }
 
-/// Liquidates `owner`'s position, drawing on `pool` through `registration` (normally
-/// the market's own pool and registration; tests pass others to attack).
+/// Liquidates `owner`'s position at the market's oracle price, drawing on `pool`
+/// through `registration` (normally the market's own pool and registration; tests
+/// pass others to attack).
 pub fn liquidate(
     liquidator: &Pubkey,
     keys: &ExchangeKeys,
     owner: &Pubkey,
     pool: &PoolKeys,
     registration: &Pubkey,
-    price: u64,
+) -> Instruction {
+    liquidate_with_feed(
+        liquidator,
+        keys,
+        owner,
+        pool,
+        registration,
+        &keys.price_feed,
+    )
+}
+
+/// [`liquidate`] with any price account (tests pass another market's to attack).
+pub fn liquidate_with_feed(
+    liquidator: &Pubkey,
+    keys: &ExchangeKeys,
+    owner: &Pubkey,
+    pool: &PoolKeys,
+    registration: &Pubkey,
+    price_feed: &Pubkey,
 ) -> Instruction {
     build(
         accounts::Liquidate {
             liquidator: *liquidator,
             market: keys.market,
             position: keys.position(owner),
+            price_feed: *price_feed,
             authority: keys.authority,
             collateral_vault: keys.collateral_vault,
             insurance_program: insurance_pool::ID,
@@ -131,6 +185,6 @@ pub fn liquidate(
             mint: pool.mint,
             token_program: pool.token_program,
         },
-        instruction::Liquidate { price },
+        instruction::Liquidate {},
     )
 }

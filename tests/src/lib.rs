@@ -6,10 +6,12 @@
 //! scenarios.
 
 pub mod env;
+pub mod exchange;
 pub mod runtime;
 
-/// Instruction builders come from the SDK (one definition for tests, CLI and users).
-pub use insurance_pool_sdk::{exchange, ix};
+/// Instruction builders come from the SDK (one definition for tests, CLI and users);
+/// [`exchange`] re-exports the example exchange's with helpers.
+pub use insurance_pool_sdk::ix;
 
 pub use env::*;
 pub use ix::*;

@@ -1,7 +1,8 @@
 //! Exchange integration, end to end through the example exchange: registrations, and
-//! liquidations whose shortfall the market's pool covers by CPI within its limits.
+//! liquidations at the market's oracle price whose shortfall the market's pool covers
+//! by CPI within its limits, from the registration's activation on.
 
-use insurance_pool_tests::exchange as x;
+use insurance_pool_tests::exchange::{self as x, Venue, MARKET};
 use insurance_pool_tests::*;
 
 const HOUR: i64 = 3_600;
@@ -17,18 +18,10 @@ fn limits(per_event_cap: u64, per_epoch_cap: u64) -> ExchangeLimits {
     }
 }
 
-/// 5 % maintenance margin, up to 10x leverage.
-const MARKET: MarketParams = MarketParams {
-    maintenance_margin_bps: 500,
-    max_leverage: 10,
-};
-
-struct Venue {
-    keys: ExchangeKeys,
-}
-
-/// Exchange market `id` on `mint`, its insurance pool (`capital` deposited, minimum
-/// reserve `min_reserve`), and the exchange registered with `limits`.
+/// Exchange market `id` on `mint` (oracle price 1 000), its insurance pool (`capital`
+/// deposited, minimum reserve `min_reserve`), and the exchange registered with
+/// `limits`; the clock is then moved to the registration's `active_from`, when its
+/// draws start to be paid, and the price published again.
 async fn venue(
     env: &mut TestEnv,
     id: u64,
@@ -37,84 +30,66 @@ async fn venue(
     min_reserve: u64,
     limits: ExchangeLimits,
 ) -> Venue {
-    let keys = ExchangeKeys::new(id, mint, TOKEN);
-    let payer = env.payer();
-    env.ok(&[x::create_market(&payer, &keys, MARKET)], &[])
-        .await;
     let params = PoolParams {
         min_reserve,
         ..default_params()
     };
-    let pool = env.create_pool_at(keys.market, mint, TOKEN, params).await;
-    assert_eq!(pool, keys.pool);
-    let authority = env.authority.insecure_clone();
-    let ix = register_exchange(
-        &payer,
-        &authority.pubkey(),
-        &pool,
-        keys.authority,
-        &keys.collateral_vault,
-        limits,
+    let (v, _) = Venue::insured(env, id, mint, 1_000, params, limits, capital).await;
+    let registration = v.registration(env).await;
+    assert_eq!(
+        (registration.exchange_authority, registration.destination),
+        (v.keys.authority, v.keys.collateral_vault)
     );
-    let out = env.ok(&[ix], &[&authority]).await;
-    if let Some(event) = out.event::<ExchangeRegistered>() {
-        assert_eq!(
-            (event.exchange_authority, event.destination),
-            (keys.authority, keys.collateral_vault)
-        );
-    }
-    let underwriter = env.user(&pool, capital).await;
-    env.deposit(&underwriter, &pool, capital).await;
-    Venue { keys }
+    // 30-day deposit lock + 1-day cooldown + 1-day margin.
+    assert_eq!(params.exit_horizon(), 32 * 24 * HOUR);
+    assert_eq!(
+        registration.active_from,
+        registration.epoch_start + params.exit_horizon()
+    );
+    x::warp_to(env, registration.active_from).await;
+    v.publish(env, 1_000).await;
+    v
 }
 
-/// A trader with 1 000 collateral, long 10 at 1 000 (10x). At price 800 its equity is
-/// 1 000 + 10 x (800 - 1 000) = -1 000: a shortfall of 1 000.
+/// A trader with 1 000 collateral, long 10 at the oracle's 1 000 (10x). At price 800
+/// its equity is 1 000 + 10 x (800 - 1 000) = -1 000: a shortfall of 1 000.
 async fn doomed_trader(env: &mut TestEnv, v: &Venue) -> User {
-    let trader = env.user(&v.keys.pool, 1_000).await;
-    env.ok(
-        &[x::deposit_collateral(
-            &trader.pubkey(),
-            &v.keys,
-            &trader.token,
-            1_000,
-        )],
-        &[&trader.key],
-    )
-    .await;
-    env.ok(
-        &[x::open_position(&trader.pubkey(), &v.keys, 10, 1_000)],
-        &[&trader.key],
-    )
-    .await;
-    trader
+    v.trader(env, 1_000, 10).await
 }
 
-/// Liquidates at 800 and returns (covered, uncovered) as the exchange recorded them,
-/// checking the pool paid exactly `covered` into the exchange's vault.
+/// The oracle publishes 800, the trader is liquidated; returns (covered, uncovered) as
+/// the exchange recorded them, checking the pool paid exactly `covered` into the
+/// exchange's vault.
 async fn liquidate(env: &mut TestEnv, v: &Venue, trader: &User) -> (u64, u64) {
+    liquidate_at(env, v, trader, 800, 1_000).await
+}
+
+/// [`liquidate`] at oracle price `price`, for a position whose shortfall is `shortfall`.
+async fn liquidate_at(
+    env: &mut TestEnv,
+    v: &Venue,
+    trader: &User,
+    price: u64,
+    shortfall: u64,
+) -> (u64, u64) {
+    v.publish(env, price).await;
     let before_market: Market = env.fetch(v.keys.market).await;
     let before_vault = env.balance(v.keys.collateral_vault).await;
     let before_capital = env.pool(&v.keys.pool).await.capital;
+    let before_nonce = v.registration(env).await.next_nonce;
     let payer = env.payer();
-    let ix = x::liquidate(
-        &payer,
-        &v.keys,
-        &trader.pubkey(),
-        &v.keys.pool,
-        &v.keys.registration(),
-        800,
-    );
-    let out = env.ok(&[ix], &[]).await;
+    let out = env
+        .ok(&[v.liquidate_ix(&payer, &trader.pubkey())], &[])
+        .await;
     let market: Market = env.fetch(v.keys.market).await;
     let covered = market.insured_loss - before_market.insured_loss;
     let uncovered = market.socialized_loss - before_market.socialized_loss;
     assert_eq!(
         covered + uncovered,
-        1_000,
+        shortfall,
         "the whole shortfall is accounted for"
     );
-    assert_eq!(market.bad_debt - before_market.bad_debt, 1_000);
+    assert_eq!(market.bad_debt - before_market.bad_debt, shortfall);
     assert_eq!(
         env.balance(v.keys.collateral_vault).await - before_vault,
         covered
@@ -123,10 +98,11 @@ async fn liquidate(env: &mut TestEnv, v: &Venue, trader: &User) -> (u64, u64) {
         before_capital - env.pool(&v.keys.pool).await.capital,
         covered
     );
+    assert_eq!(v.registration(env).await.next_nonce, before_nonce + 1);
     if let Some(event) = out.event::<ShortfallCovered>() {
         assert_eq!(
-            (event.amount, event.covered, event.uncovered),
-            (1_000, covered, uncovered)
+            (event.nonce, event.amount, event.covered, event.uncovered),
+            (before_nonce, shortfall, covered, uncovered)
         );
     }
     let position: Position = env.fetch(v.keys.position(&trader.pubkey())).await;
@@ -174,36 +150,13 @@ async fn full_cover_and_loss_statistics() {
     );
 
     // A second, smaller-than-average loss moves the EWMA a fifth of the way.
-    let second = env.user(&v.keys.pool, 1_000).await;
-    env.ok(
-        &[x::deposit_collateral(
-            &second.pubkey(),
-            &v.keys,
-            &second.token,
-            1_000,
-        )],
-        &[&second.key],
-    )
-    .await;
-    env.ok(
-        &[x::open_position(&second.pubkey(), &v.keys, 5, 1_000)],
-        &[&second.key],
-    )
-    .await;
+    v.publish(&mut env, 1_000).await;
+    let second = v.trader(&mut env, 1_000, 5).await;
     // Long 5 at 1 000, liquidated at 700: equity 1 000 - 1 500 = -500.
-    let payer = env.payer();
-    env.ok(
-        &[x::liquidate(
-            &payer,
-            &v.keys,
-            &second.pubkey(),
-            &v.keys.pool,
-            &v.keys.registration(),
-            700,
-        )],
-        &[],
-    )
-    .await;
+    assert_eq!(
+        liquidate_at(&mut env, &v, &second, 700, 500).await,
+        (500, 0)
+    );
     let stats = env.pool(&v.keys.pool).await.loss_stats;
     assert_eq!(
         (stats.count, stats.total_reported, stats.largest, stats.ewma),
@@ -276,20 +229,24 @@ async fn solvency_floor_binds() {
     );
 }
 
+/// A deactivated or paused registration pays nothing but does not abort the
+/// liquidation: the pool records the report, advances the nonce and returns
+/// `uncovered = amount`, which the exchange socialises. Reactivation waits for the
+/// activation delay. A market without a registration of its own is refused.
 #[tokio::test]
-async fn deactivated_unregistered_and_paused_exchanges_are_refused() {
+async fn deactivated_and_paused_exchanges_pay_nothing_unregistered_ones_are_refused() {
     let mut env = TestEnv::new().await;
     let mint = env.create_mint(TOKEN).await;
     let v = venue(&mut env, 5, mint, 5_000, 0, limits(10_000, 10_000)).await;
-    let trader = doomed_trader(&mut env, &v).await;
+    let mut traders = Vec::new();
+    for _ in 0..6 {
+        traders.push(doomed_trader(&mut env, &v).await);
+    }
     let authority = env.authority.insecure_clone();
     let guardian = env.guardian.insecure_clone();
     let payer = env.payer();
-    let liq = |pool: &PoolKeys, registration: &Pubkey| {
-        x::liquidate(&payer, &v.keys, &trader.pubkey(), pool, registration, 800)
-    };
 
-    // Deactivated.
+    // Deactivated: the liquidation goes through, all of it socialised.
     let out = env
         .ok(
             &[deactivate_exchange(
@@ -302,24 +259,33 @@ async fn deactivated_unregistered_and_paused_exchanges_are_refused() {
     if let Some(event) = out.event::<ExchangeDeactivated>() {
         assert_eq!(event.registration, v.keys.registration());
     }
-    env.refused(
-        &[liq(&v.keys.pool, &v.keys.registration())],
-        &[],
-        code(InsuranceError::ExchangeInactive),
-    )
-    .await;
-    // Reactivated by update_exchange, then paused (pool level, then protocol level).
-    env.ok(
-        &[update_exchange(
-            &authority.pubkey(),
-            &v.keys.pool,
-            &v.keys.registration(),
-            &v.keys.collateral_vault,
-            limits(10_000, 10_000),
-        )],
-        &[&authority],
-    )
-    .await;
+    assert_eq!(liquidate(&mut env, &v, &traders[0]).await, (0, 1_000));
+    // Reactivated by update_exchange: pending for the activation delay, still paying 0.
+    let out = env
+        .ok(
+            &[update_exchange(
+                &authority.pubkey(),
+                &v.keys.pool,
+                &v.keys.registration(),
+                &v.keys.collateral_vault,
+                limits(10_000, 10_000),
+            )],
+            &[&authority],
+        )
+        .await;
+    let registration = v.registration(&mut env).await;
+    let delay = default_params().exit_horizon();
+    assert!(!registration.active);
+    assert_eq!(registration.pending_at, env.now().await + delay);
+    if let Some(event) = out.event::<ExchangeUpdated>() {
+        assert_eq!(event.effective_at, registration.pending_at);
+    }
+    assert_eq!(liquidate(&mut env, &v, &traders[1]).await, (0, 1_000));
+    x::warp_to(&mut env, registration.pending_at).await;
+    assert_eq!(liquidate(&mut env, &v, &traders[2]).await, (1_000, 0));
+    assert!(v.registration(&mut env).await.active);
+
+    // Paused at pool level, then protocol level: nothing paid, nothing aborted.
     env.ok(
         &[set_pool_pause(
             &guardian.pubkey(),
@@ -329,12 +295,7 @@ async fn deactivated_unregistered_and_paused_exchanges_are_refused() {
         &[&guardian],
     )
     .await;
-    env.refused(
-        &[liq(&v.keys.pool, &v.keys.registration())],
-        &[],
-        code(InsuranceError::Paused),
-    )
-    .await;
+    assert_eq!(liquidate(&mut env, &v, &traders[3]).await, (0, 1_000));
     env.ok(
         &[set_pool_pause(&authority.pubkey(), &v.keys.pool, 0)],
         &[&authority],
@@ -345,31 +306,37 @@ async fn deactivated_unregistered_and_paused_exchanges_are_refused() {
         &[&guardian],
     )
     .await;
-    env.refused(
-        &[liq(&v.keys.pool, &v.keys.registration())],
-        &[],
-        code(InsuranceError::Paused),
-    )
-    .await;
+    assert_eq!(liquidate(&mut env, &v, &traders[4]).await, (0, 1_000));
     env.ok(&[set_protocol_pause(&authority.pubkey(), 0)], &[&authority])
         .await;
+    // Every report was recorded, paid or not.
+    let registration = v.registration(&mut env).await;
+    assert_eq!(
+        (
+            registration.next_nonce,
+            registration.total_reported,
+            registration.total_covered
+        ),
+        (5, 5_000, 1_000)
+    );
+    let market: Market = env.fetch(v.keys.market).await;
+    assert_eq!(
+        (
+            market.liquidations,
+            market.insured_loss,
+            market.socialized_loss
+        ),
+        (5, 1_000, 4_000)
+    );
 
     // An exchange market whose pool never registered it.
-    let other = ExchangeKeys::new(6, mint, TOKEN);
-    env.ok(&[x::create_market(&payer, &other, MARKET)], &[])
+    let other = Venue::create(&mut env, 6, mint, MARKET, 1_000).await;
+    env.create_pool_at(other.keys.market, mint, TOKEN, default_params())
         .await;
-    env.create_pool_at(other.market, mint, TOKEN, default_params())
-        .await;
-    let stranger = doomed_trader(&mut env, &Venue { keys: other }).await;
+    let stranger = doomed_trader(&mut env, &other).await;
+    other.publish(&mut env, 800).await;
     env.refused(
-        &[x::liquidate(
-            &payer,
-            &other,
-            &stranger.pubkey(),
-            &other.pool,
-            &other.registration(),
-            800,
-        )],
+        &[other.liquidate_ix(&payer, &stranger.pubkey())],
         &[],
         code(AnchorError::AccountNotInitialized),
     )
@@ -378,11 +345,10 @@ async fn deactivated_unregistered_and_paused_exchanges_are_refused() {
     env.refused(
         &[x::liquidate(
             &payer,
-            &other,
+            &other.keys,
             &stranger.pubkey(),
-            &other.pool,
+            &other.keys.pool,
             &v.keys.registration(),
-            800,
         )],
         &[],
         code(InsuranceError::WrongExchangeRegistration),
@@ -390,42 +356,52 @@ async fn deactivated_unregistered_and_paused_exchanges_are_refused() {
     .await;
 
     // After all that, the liquidation goes through.
-    assert_eq!(liquidate(&mut env, &v, &trader).await, (1_000, 0));
+    assert_eq!(liquidate(&mut env, &v, &traders[5]).await, (1_000, 0));
 }
 
+/// Only a PDA may be registered; the exchange's PDA signs its CPIs, carries the nonce
+/// it reads from the registration in the same transaction, and is paid only into the
+/// registered destination (a new one applies after the activation delay).
 #[tokio::test]
-async fn direct_calls_nonces_and_keypair_signers() {
+async fn pda_authorities_only_nonces_and_destinations() {
     let mut env = TestEnv::new().await;
     let mint = env.create_mint(TOKEN).await;
     let v = venue(&mut env, 7, mint, 5_000, 0, limits(10_000, 10_000)).await;
     let pool = v.keys.pool;
     let destination = v.keys.collateral_vault;
+    let (t1, t2, t3) = (
+        doomed_trader(&mut env, &v).await,
+        doomed_trader(&mut env, &v).await,
+        doomed_trader(&mut env, &v).await,
+    );
 
     // A plain keypair cannot use the exchange's registration: only its PDA can sign.
     let mallory = Keypair::new();
-    env.refused(
-        &[cover_shortfall(
-            &mallory.pubkey(),
-            &pool,
-            &v.keys.registration(),
-            &destination,
-            100,
-            0,
-        )],
-        &[&mallory],
-        code(InsuranceError::WrongExchangeAuthority),
-    )
-    .await;
+    for nonce in [0, 1] {
+        env.refused(
+            &[cover_shortfall(
+                &mallory.pubkey(),
+                &pool,
+                &v.keys.registration(),
+                &destination,
+                100,
+                nonce,
+            )],
+            &[&mallory],
+            code(InsuranceError::WrongExchangeAuthority),
+        )
+        .await;
+    }
 
-    // A keeper registered with a keypair authority (e.g. an off-chain liquidation bot)
-    // shows the nonce rules directly.
+    // Nor can a keypair be registered (e.g. an off-chain liquidation bot): only a PDA,
+    // whose program alone can sign for it.
     let keeper = Keypair::new();
     let sink = env
         .create_token_account(&mint, &keeper.pubkey(), &TOKEN)
         .await;
     let authority = env.authority.insecure_clone();
     let payer = env.payer();
-    env.ok(
+    env.refused(
         &[register_exchange(
             &payer,
             &authority.pubkey(),
@@ -435,59 +411,67 @@ async fn direct_calls_nonces_and_keypair_signers() {
             limits(10_000, 10_000),
         )],
         &[&authority],
+        code(InsuranceError::ExchangeAuthorityNotPda),
     )
     .await;
-    let registration = insurance_pool::pda::exchange(&pool.pool, &keeper.pubkey()).0;
-    let k = keeper.pubkey();
+    let keeper_registration = insurance_pool::pda::exchange(&pool.pool, &keeper.pubkey()).0;
+    assert!(env.account(keeper_registration).await.is_none());
+
+    // The exchange reads the nonce in the same transaction: with the registration's
+    // nonce moved (test surgery, as if an earlier deployment had drawn 41 times) its
+    // liquidation carries 41 and the pool expects 42 next.
+    x::edit_registration(&mut env, v.keys.registration(), |r| r.next_nonce = 41).await;
+    assert_eq!(liquidate(&mut env, &v, &t1).await, (1_000, 0));
+    assert_eq!(v.registration(&mut env).await.next_nonce, 42);
+    // Replaying the liquidation is refused (the position is closed) and changes nothing.
     env.refused(
-        &[cover_shortfall(&k, &pool, &registration, &sink, 100, 1)],
-        &[&keeper],
-        code(InsuranceError::InvalidNonce),
+        &[v.liquidate_ix(&payer, &t1.pubkey())],
+        &[],
+        code(ExchangeError::NoOpenPosition),
     )
     .await;
-    let out = env
-        .ok(
-            &[cover_shortfall(&k, &pool, &registration, &sink, 100, 0)],
-            &[&keeper],
-        )
-        .await;
-    let result =
-        ShortfallCover::deserialize(&mut out.return_data.expect("return data").as_slice()).unwrap();
-    assert_eq!(
-        result,
-        ShortfallCover {
-            covered: 100,
-            uncovered: 0
-        }
-    );
-    assert_eq!(env.balance(sink).await, 100);
-    // Replaying nonce 0 is refused; nonce 1 is next.
+    // A nonce at the end of its range: the pool refuses to wrap it, nothing changes.
+    x::edit_registration(&mut env, v.keys.registration(), |r| r.next_nonce = u64::MAX).await;
     env.refused(
-        &[cover_shortfall(&k, &pool, &registration, &sink, 100, 0)],
-        &[&keeper],
-        code(InsuranceError::InvalidNonce),
+        &[v.liquidate_ix(&payer, &t2.pubkey())],
+        &[],
+        code(InsuranceError::MathOverflow),
     )
     .await;
-    env.refused(
-        &[cover_shortfall(&k, &pool, &registration, &sink, 0, 1)],
-        &[&keeper],
-        code(InsuranceError::ZeroAmount),
-    )
-    .await;
-    // Payouts go to the registered destination only.
-    env.refused(
-        &[cover_shortfall(
-            &k,
+    x::edit_registration(&mut env, v.keys.registration(), |r| r.next_nonce = 42).await;
+
+    // Payouts go to the registered destination only. A new destination waits for the
+    // activation delay; until then the old one is paid.
+    env.ok(
+        &[update_exchange(
+            &authority.pubkey(),
             &pool,
-            &registration,
-            &destination,
-            100,
-            1,
+            &v.keys.registration(),
+            &sink,
+            limits(10_000, 10_000),
         )],
-        &[&keeper],
+        &[&authority],
+    )
+    .await;
+    let pending_at = v.registration(&mut env).await.pending_at;
+    assert_eq!(
+        pending_at,
+        env.now().await + default_params().exit_horizon()
+    );
+    assert_eq!(liquidate(&mut env, &v, &t2).await, (1_000, 0));
+    x::warp_to(&mut env, pending_at).await;
+    v.publish(&mut env, 800).await;
+    // Now the exchange's own vault is no longer the destination: its liquidation is
+    // refused and changes nothing.
+    env.refused(
+        &[v.liquidate_ix(&payer, &t3.pubkey())],
+        &[],
         code(InsuranceError::WrongDestination),
     )
     .await;
+    let registration = v.registration(&mut env).await;
+    assert_eq!(registration.next_nonce, 43);
+    assert_eq!(env.balance(sink).await, 0);
     env.assert_conserved(&pool).await;
 }
 
@@ -497,7 +481,10 @@ async fn an_exchange_of_market_a_cannot_draw_from_market_b() {
     let mint = env.create_mint(TOKEN).await;
     let a = venue(&mut env, 8, mint, 5_000, 0, limits(10_000, 10_000)).await;
     let b = venue(&mut env, 9, mint, 5_000, 0, limits(10_000, 10_000)).await;
+    // B's activation took 32 days: A's oracle publishes again.
+    a.publish(&mut env, 1_000).await;
     let trader = doomed_trader(&mut env, &a).await;
+    a.publish(&mut env, 800).await;
     let watched = [
         b.keys.pool.pool,
         b.keys.pool.vault,
@@ -506,50 +493,31 @@ async fn an_exchange_of_market_a_cannot_draw_from_market_b() {
     ];
     let before = env.snapshot(&watched).await;
     let payer = env.payer();
+    let t = trader.pubkey();
 
-    // Through the exchange: market A's liquidation pointed at B's pool and registration.
+    // Market A's liquidation pointed at B's pool and registration.
     env.refused(
         &[x::liquidate(
             &payer,
             &a.keys,
-            &trader.pubkey(),
+            &t,
             &b.keys.pool,
             &b.keys.registration(),
-            800,
         )],
         &[],
         code(ExchangeError::WrongInsurancePool),
     )
     .await;
-    // Directly: a keeper registered on A only, aiming at B's pool with A's registration.
-    let keeper = Keypair::new();
-    let sink = env
-        .create_token_account(&mint, &keeper.pubkey(), &TOKEN)
-        .await;
-    let authority = env.authority.insecure_clone();
-    env.ok(
-        &[register_exchange(
-            &payer,
-            &authority.pubkey(),
-            &a.keys.pool,
-            keeper.pubkey(),
-            &sink,
-            limits(10_000, 10_000),
-        )],
-        &[&authority],
-    )
-    .await;
-    let on_a = insurance_pool::pda::exchange(&a.keys.pool.pool, &keeper.pubkey()).0;
+    // A's pool with B's registration: the pool checks the registration is its own.
     env.refused(
-        &[cover_shortfall(
-            &keeper.pubkey(),
-            &b.keys.pool,
-            &on_a,
-            &sink,
-            100,
-            0,
+        &[x::liquidate(
+            &payer,
+            &a.keys,
+            &t,
+            &a.keys.pool,
+            &b.keys.registration(),
         )],
-        &[&keeper],
+        &[],
         code(InsuranceError::WrongExchangeRegistration),
     )
     .await;
@@ -559,16 +527,29 @@ async fn an_exchange_of_market_a_cannot_draw_from_market_b() {
         ..a.keys.pool
     };
     env.refused(
-        &[cover_shortfall(
-            &keeper.pubkey(),
+        &[x::liquidate(
+            &payer,
+            &a.keys,
+            &t,
             &a_with_b_vault,
-            &on_a,
-            &sink,
-            100,
-            0,
+            &a.keys.registration(),
         )],
-        &[&keeper],
+        &[],
         code(InsuranceError::WrongVault),
+    )
+    .await;
+    // A's liquidation priced by B's oracle.
+    env.refused(
+        &[x::liquidate_with_feed(
+            &payer,
+            &a.keys,
+            &t,
+            &a.keys.pool,
+            &a.keys.registration(),
+            &b.keys.price_feed,
+        )],
+        &[],
+        code(ExchangeError::WrongPriceFeed),
     )
     .await;
 
@@ -588,7 +569,8 @@ async fn registration_admin_refusals() {
     let payer = env.payer();
     let pool = v.keys.pool;
     let dest = v.keys.collateral_vault;
-    let new_authority = Keypair::new().pubkey();
+    // Another market's authority PDA (off the curve, as every exchange authority must be).
+    let new_authority = ExchangeKeys::new(99, mint, TOKEN).authority;
 
     let register = |signer: &Pubkey, who: Pubkey, dest: &Pubkey, l: ExchangeLimits| {
         register_exchange(&payer, signer, &pool, who, dest, l)
@@ -615,6 +597,17 @@ async fn registration_admin_refusals() {
         code(InsuranceError::InvalidAddress),
     )
     .await;
+    env.refused(
+        &[register(
+            &authority.pubkey(),
+            Keypair::new().pubkey(),
+            &dest,
+            limits(1, 1),
+        )],
+        &[&authority],
+        code(InsuranceError::ExchangeAuthorityNotPda),
+    )
+    .await;
     for (l, error) in [
         (limits(0, 10), InsuranceError::InvalidExchangeCaps),
         (limits(11, 10), InsuranceError::InvalidExchangeCaps),
@@ -631,6 +624,21 @@ async fn registration_admin_refusals() {
                 ..limits(1, 1)
             },
             InsuranceError::InvalidEpochLength,
+        ),
+        (
+            ExchangeLimits {
+                per_event_bps: 0,
+                ..limits(1, 1)
+            },
+            InsuranceError::InvalidExchangeBps,
+        ),
+        (
+            ExchangeLimits {
+                per_event_bps: 600,
+                per_epoch_bps: 500,
+                ..limits(1, 1)
+            },
+            InsuranceError::InvalidExchangeBps,
         ),
     ] {
         env.refused(
@@ -730,8 +738,31 @@ async fn registration_admin_refusals() {
             (limits(10_000, 10_000), limits(500, 700))
         );
     }
+    // A pure decrease applies at once...
     let registration: ExchangeRegistration = env.fetch(reg).await;
     assert_eq!(registration.limits, limits(500, 700));
+    assert_eq!(registration.pending_at, 0);
+    // ... an increase waits for the activation delay.
+    env.ok(
+        &[update_exchange(
+            &authority.pubkey(),
+            &pool,
+            &reg,
+            &dest,
+            limits(800, 900),
+        )],
+        &[&authority],
+    )
+    .await;
+    let registration: ExchangeRegistration = env.fetch(reg).await;
+    assert_eq!(registration.limits, limits(500, 700));
+    assert_eq!(
+        (registration.pending_limits, registration.pending_at),
+        (
+            limits(800, 900),
+            env.now().await + default_params().exit_horizon()
+        )
+    );
 }
 
 #[tokio::test]
@@ -747,55 +778,42 @@ async fn the_exchange_refuses_healthy_and_overleveraged_positions() {
     )
     .await;
     env.refused(
-        &[x::open_position(&t, &v.keys, 11, 1_000)],
+        &[x::open_position(&t, &v.keys, 11)],
         &[&trader.key],
         code(ExchangeError::LeverageTooHigh),
     )
     .await;
-    env.ok(&[x::open_position(&t, &v.keys, -10, 1_000)], &[&trader.key])
+    env.refused(
+        &[x::open_position(&t, &v.keys, 0)],
+        &[&trader.key],
+        code(ExchangeError::InvalidOrder),
+    )
+    .await;
+    env.ok(&[x::open_position(&t, &v.keys, -10)], &[&trader.key])
         .await;
+    let position: Position = env.fetch(v.keys.position(&t)).await;
+    assert_eq!((position.size, position.entry_price), (-10, 1_000));
     let payer = env.payer();
     // A short gains when the price falls: nothing to liquidate.
+    v.publish(&mut env, 800).await;
     env.refused(
-        &[x::liquidate(
-            &payer,
-            &v.keys,
-            &t,
-            &v.keys.pool,
-            &v.keys.registration(),
-            800,
-        )],
+        &[v.liquidate_ix(&payer, &t)],
         &[],
         code(ExchangeError::NotLiquidatable),
     )
     .await;
     // Short 10 from 1 000, price 1 150: equity 1 000 - 1 500 = -500.
-    env.ok(
-        &[x::liquidate(
-            &payer,
-            &v.keys,
-            &t,
-            &v.keys.pool,
-            &v.keys.registration(),
-            1_150,
-        )],
-        &[],
-    )
-    .await;
+    assert_eq!(
+        liquidate_at(&mut env, &v, &trader, 1_150, 500).await,
+        (500, 0)
+    );
     let market: Market = env.fetch(v.keys.market).await;
     assert_eq!(
         (market.bad_debt, market.insured_loss, market.socialized_loss),
         (500, 500, 0)
     );
     env.refused(
-        &[x::liquidate(
-            &payer,
-            &v.keys,
-            &t,
-            &v.keys.pool,
-            &v.keys.registration(),
-            1_150,
-        )],
+        &[v.liquidate_ix(&payer, &t)],
         &[],
         code(ExchangeError::NoOpenPosition),
     )

@@ -7,9 +7,9 @@ pub enum ExchangeError {
     MathOverflow,
     #[msg("Amount must be greater than zero")]
     ZeroAmount,
-    #[msg("Maintenance margin must be in [1, 10000] bps and leverage in [1, 100]")]
+    #[msg("Maintenance margin must be in [1, 10000] bps, leverage in [1, 100], price age in [1, 3600] s, and the oracle authority set")]
     InvalidParams,
-    #[msg("Size and price must be non-zero")]
+    #[msg("Size must be non-zero")]
     InvalidOrder,
     #[msg("The position is already open")]
     PositionOpen,
@@ -23,4 +23,14 @@ pub enum ExchangeError {
     WrongInsurancePool,
     #[msg("The insurance pool returned no cover result")]
     MissingCoverResult,
+    #[msg("The oracle price is older than the market's staleness limit (or was never published)")]
+    StalePrice,
+    #[msg("Signer is not the market's oracle authority")]
+    WrongOracleAuthority,
+    #[msg("Price account does not belong to this market")]
+    WrongPriceFeed,
+    #[msg(
+        "Price must be non-zero, published no later than now and no earlier than the current one"
+    )]
+    InvalidPrice,
 }

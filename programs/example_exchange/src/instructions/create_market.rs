@@ -3,7 +3,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::errors::ExchangeError;
 use crate::seeds;
-pub use crate::state::{Market, MarketParams};
+pub use crate::state::{Market, MarketParams, PriceFeed, MAX_PRICE_AGE};
 
 #[derive(Accounts)]
 #[instruction(id: u64)]
@@ -21,6 +21,16 @@ pub struct CreateMarket<'info> {
     /// CHECK: PDA `["authority", market]`, verified by its seeds; holds no data.
     #[account(seeds = [seeds::AUTHORITY, market.key().as_ref()], bump)]
     pub authority: UncheckedAccount<'info>,
+    /// The market's price account (empty until the oracle authority's first
+    /// `set_price`; until then the market neither opens nor liquidates).
+    #[account(
+        init,
+        payer = admin,
+        space = 8 + PriceFeed::INIT_SPACE,
+        seeds = [seeds::PRICE, market.key().as_ref()],
+        bump,
+    )]
+    pub price_feed: Box<Account<'info, PriceFeed>>,
     #[account(mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(
@@ -41,14 +51,23 @@ pub fn handle_create_market(
     ctx: Context<CreateMarket>,
     id: u64,
     params: MarketParams,
+    oracle_authority: Pubkey,
 ) -> Result<()> {
     require!(
         (1..=10_000).contains(&params.maintenance_margin_bps)
-            && (1..=100).contains(&params.max_leverage),
+            && (1..=100).contains(&params.max_leverage)
+            && (1..=MAX_PRICE_AGE).contains(&params.max_price_age)
+            && oracle_authority != Pubkey::default(),
         ExchangeError::InvalidParams
     );
     let market_key = ctx.accounts.market.key();
     let insurance_pool = insurance_pool::pda::pool(&market_key).0;
+    ctx.accounts.price_feed.set_inner(PriceFeed {
+        market: market_key,
+        price: 0,
+        publish_time: 0,
+        bump: ctx.bumps.price_feed,
+    });
     ctx.accounts.market.set_inner(Market {
         admin: ctx.accounts.admin.key(),
         id,
@@ -64,6 +83,9 @@ pub fn handle_create_market(
         socialized_loss: 0,
         bump: ctx.bumps.market,
         authority_bump: ctx.bumps.authority,
+        oracle_authority,
+        price_feed: ctx.accounts.price_feed.key(),
+        max_price_age: params.max_price_age,
     });
     Ok(())
 }

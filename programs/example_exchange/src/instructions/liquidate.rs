@@ -8,17 +8,26 @@ use insurance_pool::state::{ExchangeRegistration, Pool, Protocol};
 
 use crate::errors::ExchangeError;
 use crate::seeds;
-use crate::state::{Liquidated, Market, Position};
+use crate::state::{Liquidated, Market, Position, PriceFeed};
 
-/// Liquidates an under-margined position at `price`; any loss beyond its collateral is
-/// reported to the market's insurance pool.
+/// Liquidates an under-margined position at the market's oracle price (fresh within
+/// the market's staleness limit; the liquidator names no price); any loss beyond its
+/// collateral is reported to the market's insurance pool, and whatever the pool does
+/// not cover (caps, solvency floor, or a paused, inactive or not yet active
+/// registration, for which the pool pays 0) is socialised in the market.
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
     pub liquidator: Signer<'info>,
-    #[account(mut, has_one = collateral_vault, has_one = insurance_pool @ ExchangeError::WrongInsurancePool)]
+    #[account(
+        mut,
+        has_one = collateral_vault,
+        has_one = insurance_pool @ ExchangeError::WrongInsurancePool,
+        has_one = price_feed @ ExchangeError::WrongPriceFeed,
+    )]
     pub market: Box<Account<'info, Market>>,
     #[account(mut, has_one = market)]
     pub position: Box<Account<'info, Position>>,
+    pub price_feed: Box<Account<'info, PriceFeed>>,
     /// CHECK: PDA `["authority", market]` (seeds checked); signs the insurance CPI.
     #[account(seeds = [seeds::AUTHORITY, market.key().as_ref()], bump = market.authority_bump)]
     pub authority: UncheckedAccount<'info>,
@@ -38,9 +47,11 @@ pub struct Liquidate<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-pub fn handle_liquidate(ctx: Context<Liquidate>, price: u64) -> Result<()> {
-    require!(price > 0, ExchangeError::InvalidOrder);
+pub fn handle_liquidate(ctx: Context<Liquidate>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
+    let price = a.price_feed.fresh_price(now, a.market.max_price_age)?;
+    let publish_time = a.price_feed.publish_time;
     let position = &mut a.position;
     require!(position.size != 0, ExchangeError::NoOpenPosition);
 
@@ -87,7 +98,10 @@ pub fn handle_liquidate(ctx: Context<Liquidate>, price: u64) -> Result<()> {
             .with_signer(std::slice::from_ref(&signer));
         // The nonce the pool expects next: a replayed or raced liquidation fails.
         insurance_pool::cpi::cover_shortfall(ctx, shortfall, a.registration.next_nonce)?;
-        // Read the pool's answer from return data (checked, never panicking).
+        // Read the pool's answer from return data (checked, never panicking). While the
+        // pool's shortfall cover is paused, or the registration is inactive or not yet
+        // active, the call still succeeds with `covered: 0`: the liquidation goes on
+        // and the whole shortfall is socialised below.
         let (program, data) = get_return_data().ok_or(ExchangeError::MissingCoverResult)?;
         require_keys_eq!(
             program,
@@ -121,6 +135,7 @@ pub fn handle_liquidate(ctx: Context<Liquidate>, price: u64) -> Result<()> {
         market: market.key(),
         owner: position.owner,
         price,
+        publish_time,
         equity,
         shortfall,
         covered,

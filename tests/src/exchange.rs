@@ -1,0 +1,162 @@
+//! The example exchange in tests: the SDK's builders (re-exported, so
+//! `use insurance_pool_tests::exchange as x` gives both) and helpers that run its
+//! steps on a [`TestEnv`]: a market wired to its pool and registration, its oracle,
+//! traders, and test-only state surgery on a registration.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::{AccountDeserialize, AccountSerialize};
+use solana_account::AccountSharedData;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use example_exchange::state::MarketParams;
+use insurance_pool::state::{ExchangeLimits, ExchangeRegistration, PoolParams};
+pub use insurance_pool_sdk::exchange::*;
+use insurance_pool_sdk::ix;
+
+use crate::env::{TestEnv, User, TOKEN};
+
+/// 5 % maintenance margin, up to 10x leverage, prices at most a minute old.
+pub const MARKET: MarketParams = MarketParams {
+    maintenance_margin_bps: 500,
+    max_leverage: 10,
+    max_price_age: 60,
+};
+
+/// One exchange market with the key of its oracle authority.
+pub struct Venue {
+    pub keys: ExchangeKeys,
+    pub oracle: Keypair,
+}
+
+impl Venue {
+    /// Creates market `id` on `mint` (SPL Token) with a new oracle key and `params`, and
+    /// publishes `price` at the current time. No pool yet.
+    pub async fn create(
+        env: &mut TestEnv,
+        id: u64,
+        mint: Pubkey,
+        params: MarketParams,
+        price: u64,
+    ) -> Venue {
+        let keys = ExchangeKeys::new(id, mint, TOKEN);
+        let oracle = Keypair::new();
+        let payer = env.payer();
+        env.ok(
+            &[create_market(&payer, &keys, params, oracle.pubkey())],
+            &[],
+        )
+        .await;
+        let venue = Venue { keys, oracle };
+        venue.publish(env, price).await;
+        venue
+    }
+
+    /// [`Self::create`], then the market's insurance pool with `pool_params`, its
+    /// registration of the market's authority PDA with `limits`, and `capital` deposited
+    /// by a new underwriter (returned). Draws are paid only from the registration's
+    /// `active_from`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insured(
+        env: &mut TestEnv,
+        id: u64,
+        mint: Pubkey,
+        price: u64,
+        pool_params: PoolParams,
+        limits: ExchangeLimits,
+        capital: u64,
+    ) -> (Venue, User) {
+        let venue = Venue::create(env, id, mint, MARKET, price).await;
+        let pool = env
+            .create_pool_at(venue.keys.market, mint, TOKEN, pool_params)
+            .await;
+        assert_eq!(pool, venue.keys.pool);
+        venue.register(env, limits).await;
+        let underwriter = env.user(&pool, capital).await;
+        env.deposit(&underwriter, &pool, capital).await;
+        (venue, underwriter)
+    }
+
+    /// Governance registers the market's authority PDA with its collateral vault as
+    /// destination.
+    pub async fn register(&self, env: &mut TestEnv, limits: ExchangeLimits) {
+        let authority = env.authority.insecure_clone();
+        let payer = env.payer();
+        let ix = ix::register_exchange(
+            &payer,
+            &authority.pubkey(),
+            &self.keys.pool,
+            self.keys.authority,
+            &self.keys.collateral_vault,
+            limits,
+        );
+        env.ok(&[ix], &[&authority]).await;
+    }
+
+    /// The oracle publishes `price` observed now.
+    pub async fn publish(&self, env: &mut TestEnv, price: u64) {
+        let now = env.now().await;
+        let ix = set_price(&self.oracle.pubkey(), &self.keys, price, now);
+        env.ok(&[ix], &[&self.oracle]).await;
+    }
+
+    /// A trader who deposited `collateral` and opened `size` at the current price.
+    pub async fn trader(&self, env: &mut TestEnv, collateral: u64, size: i64) -> User {
+        let trader = env.user(&self.keys.pool, collateral).await;
+        let t = trader.pubkey();
+        env.ok(
+            &[
+                deposit_collateral(&t, &self.keys, &trader.token, collateral),
+                open_position(&t, &self.keys, size),
+            ],
+            &[&trader.key],
+        )
+        .await;
+        trader
+    }
+
+    /// `liquidate` of `owner` on this market's own pool and registration.
+    pub fn liquidate_ix(
+        &self,
+        liquidator: &Pubkey,
+        owner: &Pubkey,
+    ) -> anchor_lang::solana_program::instruction::Instruction {
+        liquidate(
+            liquidator,
+            &self.keys,
+            owner,
+            &self.keys.pool,
+            &self.keys.registration(),
+        )
+    }
+
+    pub async fn registration(&self, env: &mut TestEnv) -> ExchangeRegistration {
+        env.fetch(self.keys.registration()).await
+    }
+}
+
+/// Test-only state surgery: rewrites the registration at `key` with `edit` (e.g. to
+/// move its `next_nonce` as if an earlier deployment had drawn on it).
+pub async fn edit_registration(
+    env: &mut TestEnv,
+    key: Pubkey,
+    edit: impl FnOnce(&mut ExchangeRegistration),
+) {
+    let mut account = env.account(key).await.expect("registration exists");
+    let mut state = ExchangeRegistration::try_deserialize(&mut account.data.as_slice())
+        .expect("registration decodes");
+    edit(&mut state);
+    let mut data = Vec::with_capacity(account.data.len());
+    state
+        .try_serialize(&mut data)
+        .expect("serialize registration");
+    account.data[..data.len()].copy_from_slice(&data);
+    env.ctx.set_account(&key, &AccountSharedData::from(account));
+}
+
+/// Moves the clock to `at` (unix time; never backwards).
+pub async fn warp_to(env: &mut TestEnv, at: i64) {
+    let now = env.now().await;
+    assert!(at >= now, "cannot warp back from {now} to {at}");
+    env.warp(at - now).await;
+}

@@ -448,7 +448,7 @@ pub fn markdown(input: &AnalysisInput, a: &Analysis) -> String {
     let _ = writeln!(o, "![ruin vs base rate](ruin-vs-base-rate.svg)\n");
     let _ = writeln!(
         o,
-        "## Method\n\nFrequency by maximum likelihood (Poisson; negative binomial on 30-day counts when its likelihood-ratio test rejects Poisson at 5 %). Severity: lognormal body (MLE truncated at the threshold) spliced with a generalized Pareto tail over the threshold (peaks over threshold, MLE). Goodness-of-fit p-values and parameter intervals by parametric bootstrap ({} replicates, refitting each). Each path applies the program's own `cover_amount`, `current_epoch_start`, `curve_rate`, `smoothed_rate` (the rate moves at most `max_rate_change_per_day` a day) and `premium_for`; ruin is the first loss whose capped payout the capital above the solvency floor cannot meet.",
+        "## Method\n\nFrequency by maximum likelihood (Poisson; negative binomial on 30-day counts when its likelihood-ratio test rejects Poisson at 5 %). Severity: lognormal body (MLE truncated at the threshold) spliced with a generalized Pareto tail over the threshold (peaks over threshold, MLE). Goodness-of-fit p-values and parameter intervals by parametric bootstrap ({} replicates, refitting each). Each path applies the program's own `cover_amount`, `current_epoch_start`, `curve_rate`, `smoothed_rate` (rises apply at once; falls at most `max_rate_change_per_day` a day) and `premium_for`; ruin is the first loss whose capped payout the capital above the solvency floor cannot meet.",
         f.replicates.len()
     );
     o

@@ -113,9 +113,9 @@ impl PoolModel {
         )
     }
 
-    /// The rate charged at `capital`, `elapsed` seconds after charging `last`: the
-    /// curve's target moved towards from `last` by at most the daily allowance
-    /// (`smoothed_rate`) and clamped to `[min_rate, max_rate]`, as `Pool::quote` does;
+    /// The rate charged at `capital`, `elapsed` seconds after charging `last`: never
+    /// below the curve's target, falling from `last` by at most the daily allowance
+    /// (`smoothed_rate`), clamped to `[min_rate, max_rate]`, as `Pool::quote` does;
     /// with the exposure sold at that capital.
     pub fn charged_rate(&self, last: u64, capital: u64, elapsed: i64) -> (u64, u64) {
         let (target, exposure) = self.rate_and_exposure(capital);

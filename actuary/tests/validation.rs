@@ -253,8 +253,9 @@ fn rate_smoothing_follows_the_program_and_a_frozen_rate_equals_a_flat_curve() {
     };
     m.per_event_cap = 400_000 * TOKEN;
     let cfg = config(3_000, 1, 17, freq, sev);
-    // No change allowed: the rate stays at its initial value, exactly as a flat curve at
-    // that rate (same losses, same premiums, same outcomes).
+    // No fall allowed: the rate never drops below its initial 700 bps, and rises with
+    // the curve at once (the program's rule), so it pays at least a flat 700 curve
+    // on the same losses.
     let mut frozen = m.clone();
     frozen.max_rate_change_per_day = 0;
     frozen.initial_rate_bps = Some(700);
@@ -262,20 +263,23 @@ fn rate_smoothing_follows_the_program_and_a_frozen_rate_equals_a_flat_curve() {
     flat_m.curve = flat(700);
     let (a, _) = simulate_outcomes(&frozen, &cfg).unwrap();
     let (b, _) = simulate_outcomes(&flat_m, &cfg).unwrap();
-    assert_eq!(a, b);
-    // Unlimited change is the unsmoothed curve; a daily limit changes premiums only.
+    for (f, g) in a.iter().zip(&b) {
+        assert_eq!(f.losses, g.losses);
+        assert!(f.premiums >= g.premiums);
+    }
+    // Unlimited change is the unsmoothed curve; a daily limit only slows falls, so it
+    // changes premiums only, and only upwards.
     let (free, _) = simulate_outcomes(&m, &cfg).unwrap();
     let mut smooth = m.clone();
     smooth.max_rate_change_per_day = 5;
     let (slow, _) = simulate_outcomes(&smooth, &cfg).unwrap();
-    assert_ne!(free, slow);
     let (mut premiums_free, mut premiums_slow) = (0u64, 0u64);
     for (f, s) in free.iter().zip(&slow) {
         assert_eq!(f.losses, s.losses);
         premiums_free += f.premiums;
         premiums_slow += s.premiums;
     }
-    assert_ne!(premiums_free, premiums_slow);
+    assert!(premiums_slow >= premiums_free, "{premiums_slow} < {premiums_free}");
 }
 
 #[test]

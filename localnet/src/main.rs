@@ -7,11 +7,20 @@
 //! errors reach clients exactly as on a cluster; SPL Token, Token-2022 and the
 //! associated-token program are LiteSVM's built-in copies of the real programs.
 //!
+//! Programs are deployed as on a cluster, through the upgradeable loader: a `Program`
+//! account and its `ProgramData` (the ELF after a header naming the upgrade
+//! authority). The upgrade authority is the deployer: `initialize_protocol` accepts
+//! only its signature (as `anchor deploy` makes the wallet the upgrade authority).
+//!
 //! ```text
 //! localnet [--port 8899] [--ws-port 8900] [--program <ID>=<path.so>]...
+//!          [--upgrade-authority <PUBKEY | keypair.json>]
 //! ```
 //! Without `--program`, every `[programs.localnet]` entry of `Anchor.toml` is loaded
-//! from `target/deploy/<name>.so`.
+//! from `target/deploy/<name>.so`. Without `--upgrade-authority`, the Solana CLI's
+//! default keypair (`~/.config/solana/id.json`) is the deployer if it exists; otherwise
+//! the programs have no upgrade authority (immutable: the protocol cannot be
+//! initialised).
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -27,6 +36,36 @@ struct Args {
     port: u16,
     ws_port: u16,
     programs: Vec<(Pubkey, PathBuf)>,
+    upgrade_authority: Option<Pubkey>,
+}
+
+/// Bytes of the upgradeable loader's `ProgramData` header (bincode
+/// `UpgradeableLoaderState::ProgramData { slot: u64, upgrade_authority_address:
+/// Option<Pubkey> }`: u32 tag 3, u64 slot, u8 option tag, 32-byte key).
+const PROGRAM_DATA_HEADER: usize = 45;
+
+/// A base58 public key, or a keypair file as `solana-keygen` writes it (a JSON array
+/// of the 64 bytes secret key ‖ public key): its public key.
+fn authority_arg(value: &str) -> Result<Pubkey, String> {
+    if let Ok(key) = Pubkey::from_str(value) {
+        return Ok(key);
+    }
+    let text = std::fs::read_to_string(value)
+        .map_err(|e| format!("--upgrade-authority {value}: not a public key, and {e}"))?;
+    let bytes = text
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .map(|b| b.trim().parse::<u8>())
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|e| format!("{value}: not a keypair file: {e}"))?;
+    let public: [u8; 32] = bytes
+        .get(32..64)
+        .filter(|_| bytes.len() == 64)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(format!("{value}: a keypair file holds 64 bytes, found {}", bytes.len()))?;
+    Ok(Pubkey::new_from_array(public))
 }
 
 fn workspace_root() -> PathBuf {
@@ -62,6 +101,7 @@ fn parse_args() -> Result<Args, String> {
         port: 8899,
         ws_port: 8900,
         programs: Vec::new(),
+        upgrade_authority: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -79,8 +119,12 @@ fn parse_args() -> Result<Args, String> {
                     path.into(),
                 ));
             }
+            "--upgrade-authority" => args.upgrade_authority = Some(authority_arg(&value()?)?),
             "-h" | "--help" => {
-                println!("localnet [--port 8899] [--ws-port 8900] [--program <ID>=<path.so>]...");
+                println!(
+                    "localnet [--port 8899] [--ws-port 8900] [--program <ID>=<path.so>]... \
+                     [--upgrade-authority <PUBKEY | keypair.json>]"
+                );
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}")),
@@ -88,6 +132,14 @@ fn parse_args() -> Result<Args, String> {
     }
     if args.programs.is_empty() {
         args.programs = anchor_programs(&workspace_root())?;
+    }
+    if args.upgrade_authority.is_none() {
+        if let Some(home) = std::env::var_os("HOME") {
+            let default = Path::new(&home).join(".config/solana/id.json");
+            if default.exists() {
+                args.upgrade_authority = Some(authority_arg(&default.to_string_lossy())?);
+            }
+        }
     }
     Ok(args)
 }
@@ -158,13 +210,45 @@ fn run() -> Result<(), String> {
             SimnetEvent::CoreStarted(_) => {
                 let mut svm = handle.0.blocking_write();
                 for (id, path, bytes) in &programs {
+                    // Program + ProgramData under the upgradeable loader (no authority).
                     svm.inner
                         .svm
                         .add_program(*id, bytes)
                         .map_err(|e| format!("{}: {e:?}", path.display()))?;
+                    if let Some(authority) = args.upgrade_authority {
+                        // The Program account holds `UpgradeableLoaderState::Program {
+                        // programdata_address }` (u32 tag 2, then the address).
+                        let program = svm
+                            .inner
+                            .svm
+                            .get_account(id)
+                            .ok_or(format!("{id}: no program account after deployment"))?;
+                        let programdata: [u8; 32] = program
+                            .data
+                            .get(4..36)
+                            .and_then(|b| b.try_into().ok())
+                            .ok_or(format!("{id}: not an upgradeable program account"))?;
+                        let programdata = Pubkey::new_from_array(programdata);
+                        let mut account = svm
+                            .inner
+                            .svm
+                            .get_account(&programdata)
+                            .filter(|a| a.data.len() >= PROGRAM_DATA_HEADER)
+                            .ok_or(format!("{id}: no ProgramData account {programdata}"))?;
+                        account.data[12] = 1;
+                        account.data[13..PROGRAM_DATA_HEADER].copy_from_slice(authority.as_ref());
+                        svm.set_account(&programdata, account)
+                            .map_err(|e| format!("{id}: writing its ProgramData: {e:?}"))?;
+                    }
                     println!("localnet: loaded {id} from {}", path.display());
                 }
                 drop(svm);
+                match args.upgrade_authority {
+                    Some(key) => println!("localnet: upgrade authority of every program: {key}"),
+                    None => println!(
+                        "localnet: no upgrade authority (pass --upgrade-authority): the programs are immutable"
+                    ),
+                }
                 println!(
                     "localnet ready: http://127.0.0.1:{} ws://127.0.0.1:{}",
                     args.port, args.ws_port

@@ -3,12 +3,20 @@
 // binary: surfpool running target/deploy/*.so), waits until it is ready, runs the
 // TypeScript tests against it, and stops it whatever happens.
 //
-// LOCALNET_URL set: no node is started; the tests use that node (one you run yourself).
+// The programs are deployed with a fresh deployer keypair as their upgrade authority
+// (`--upgrade-authority`); the tests get it as LOCALNET_DEPLOYER (a keypair file) and
+// pay with it, so their `initialize_protocol` carries the upgrade authority's signature.
+//
+// LOCALNET_URL set: no node is started; the tests use that node (one you run yourself,
+// with LOCALNET_DEPLOYER naming the keypair file you gave it as `--upgrade-authority`).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { Keypair } from "@solana/web3.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const client = join(here, "..");
@@ -50,16 +58,25 @@ const build = spawnSync("cargo", ["build", "--locked", "-q", "-p", "insurance-po
 });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
+const keyDir = mkdtempSync(join(tmpdir(), "localnet-deployer-"));
+const deployer = join(keyDir, "deployer.json");
+writeFileSync(deployer, JSON.stringify(Array.from(Keypair.generate().secretKey)));
+
 const port = await freePort();
 let wsPort = await freePort();
 while (wsPort === port) wsPort = await freePort();
-const node = spawn(join(root, "target", "debug", "localnet"), ["--port", String(port), "--ws-port", String(wsPort)], {
-  cwd: root,
-  stdio: ["ignore", "pipe", "pipe"],
-});
+const node = spawn(
+  join(root, "target", "debug", "localnet"),
+  ["--port", String(port), "--ws-port", String(wsPort), "--upgrade-authority", deployer],
+  {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  },
+);
 let output = "";
 const stop = () => {
   if (node.exitCode === null) node.kill("SIGKILL");
+  rmSync(keyDir, { recursive: true, force: true });
 };
 process.on("exit", stop);
 process.on("SIGINT", () => process.exit(130));
@@ -87,6 +104,10 @@ if (!ready) {
   console.error("localnet did not become ready");
   process.exit(1);
 }
-const status = runTests({ LOCALNET_URL: `http://127.0.0.1:${port}`, LOCALNET_WS: `ws://127.0.0.1:${wsPort}` });
+const status = runTests({
+  LOCALNET_URL: `http://127.0.0.1:${port}`,
+  LOCALNET_WS: `ws://127.0.0.1:${wsPort}`,
+  LOCALNET_DEPLOYER: deployer,
+});
 stop();
 process.exit(status);

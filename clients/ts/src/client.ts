@@ -8,11 +8,13 @@ import { PublicKey, SystemProgram, type TransactionInstruction } from "@solana/w
 
 import { type ExampleExchange, EXAMPLE_EXCHANGE_IDL } from "./idl/example_exchange.js";
 import { type InsurancePool, INSURANCE_POOL_IDL } from "./idl/insurance_pool.js";
+import { type Amount, toI64, toU64 } from "./amount.js";
 import {
   claimAddress,
   exchangeRegistrationAddress,
   memberAddress,
   positionAddress,
+  programDataAddress,
   protocolAddress,
   underwriterAddress,
   voteAddress,
@@ -30,11 +32,31 @@ export type UpdateProtocolArgs = Types["updateProtocolArgs"];
 export type PremiumQuote = Types["premiumQuote"];
 export type MarketParams = IdlTypes<ExampleExchange>["marketParams"];
 export type PoolAccount = IdlAccounts<InsurancePool>["pool"];
+export type MemberAccount = IdlAccounts<InsurancePool>["member"];
+export type ClaimAccount = IdlAccounts<InsurancePool>["claim"];
 export type InsuranceEvents = IdlEvents<InsurancePool>;
+export type { Amount };
 
-/** Amounts: BN, bigint or number (converted to BN). */
-export type Amount = BN | bigint | number;
-const bn = (x: Amount) => (BN.isBN(x) ? (x as BN) : new BN(x.toString()));
+/** A pool with the values its instructions derive from it (base units). */
+export interface PoolView {
+  account: PoolAccount;
+  /** Capital not reserved for approved claims: what deposits are priced on. */
+  freeCapital: BN;
+  /** Free capital net of the claims still voting: what exits are priced on. */
+  exitCapital: BN;
+  /** Premiums paid but not yet earned (in the vault, not capital). */
+  unearnedPremiums: BN;
+  /** What the vault holds by conservation: `capital + unearnedPremiums`. */
+  expectedVault: BN;
+  /**
+   * A trust assumption: the mint's issuer can freeze the pool's vault (and so every
+   * exit and payout). Shown to users before they deposit or buy cover.
+   */
+  mintHasFreezeAuthority: boolean;
+}
+
+const BN0 = new BN(0);
+const bnMax0 = (x: BN) => (x.isNeg() ? BN0 : x);
 
 /** The SDK's default pool parameters (`sdk/src/ix.rs::default_params`). */
 export function defaultParams(): PoolParams {
@@ -62,7 +84,38 @@ export function defaultParams(): PoolParams {
       bondMin: new BN(50),
       bondBps: new BN(100),
       fraudThresholdBps: new BN(8_000),
+      minStakeAge: new BN(3 * 86_400),
+      maxClaimBps: new BN(5_000),
     },
+    withdrawalWindow: new BN(7 * 86_400),
+    minDepositLock: new BN(30 * 86_400),
+    claimWaitingPeriod: new BN(86_400),
+  };
+}
+
+/**
+ * How long a new exchange registration (or raised limits, a new destination, new pool
+ * parameters) waits before it applies: deposit lock + withdrawal cooldown + 1 day
+ * (`PoolParams::exit_horizon`; 32 days with [`defaultParams`]).
+ */
+export function activationDelay(params: PoolParams): BN {
+  return new BN(params.minDepositLock.toString()).add(new BN(params.withdrawalCooldown.toString())).addn(86_400);
+}
+
+/** Exchange limits: absolute caps, and caps in bps of free capital (default 100 %). */
+export function exchangeLimits(limits: {
+  perEventCap: Amount;
+  perEpochCap: Amount;
+  epochLength: Amount;
+  perEventBps?: Amount;
+  perEpochBps?: Amount;
+}): ExchangeLimits {
+  return {
+    perEventCap: toU64(limits.perEventCap, "perEventCap"),
+    perEpochCap: toU64(limits.perEpochCap, "perEpochCap"),
+    epochLength: toI64(limits.epochLength, "epochLength"),
+    perEventBps: toU64(limits.perEventBps ?? 10_000, "perEventBps"),
+    perEpochBps: toU64(limits.perEpochBps ?? 10_000, "perEpochBps"),
   };
 }
 
@@ -82,10 +135,25 @@ export class InsurancePoolClient {
 
   // ---- protocol ----
 
-  initializeProtocol(payer: PublicKey, authority: PublicKey, guardian: PublicKey): Promise<TransactionInstruction> {
+  /**
+   * `upgradeAuthority`: the program's upgrade authority (it must sign: only the deployer
+   * can initialise, so nobody front-runs it with their own authority).
+   */
+  initializeProtocol(
+    payer: PublicKey,
+    upgradeAuthority: PublicKey,
+    authority: PublicKey,
+    guardian: PublicKey,
+  ): Promise<TransactionInstruction> {
     return this.program.methods
       .initializeProtocol(authority, guardian)
-      .accountsStrict({ payer, protocol: this.protocol, systemProgram: SystemProgram.programId })
+      .accountsStrict({
+        payer,
+        upgradeAuthority,
+        programData: programDataAddress(this.programId),
+        protocol: this.protocol,
+        systemProgram: SystemProgram.programId,
+      })
       .instruction();
   }
 
@@ -139,7 +207,7 @@ export class InsurancePoolClient {
 
   deposit(owner: PublicKey, keys: PoolKeys, ownerToken: PublicKey, amount: Amount, minShares: Amount = 0): Promise<TransactionInstruction> {
     return this.program.methods
-      .deposit(bn(amount), bn(minShares))
+      .deposit(toU64(amount, "amount"), toU64(minShares, "minShares"))
       .accountsStrict({
         owner,
         protocol: this.protocol,
@@ -156,7 +224,7 @@ export class InsurancePoolClient {
 
   requestWithdrawal(owner: PublicKey, keys: PoolKeys, shares: Amount): Promise<TransactionInstruction> {
     return this.program.methods
-      .requestWithdrawal(bn(shares))
+      .requestWithdrawal(toU64(shares, "shares"))
       .accountsStrict({ owner, protocol: this.protocol, pool: keys.pool, underwriter: underwriterAddress(keys.pool, owner) })
       .instruction();
   }
@@ -176,6 +244,7 @@ export class InsurancePoolClient {
         protocol: this.protocol,
         pool: keys.pool,
         underwriter: underwriterAddress(keys.pool, owner),
+        exposure: keys.exposure,
         destination,
         vault: keys.vault,
         mint: keys.mint,
@@ -189,30 +258,79 @@ export class InsurancePoolClient {
   /** `member`: the caller's Member account, to quote a top-up of an active cover. */
   quotePremium(keys: PoolKeys, notional: Amount, member: PublicKey | null = null): Promise<TransactionInstruction> {
     return this.program.methods
-      .quotePremium(bn(notional))
+      .quotePremium(toU64(notional, "notional"))
       .accountsStrict({ pool: keys.pool, exposure: keys.exposure, member })
       .instruction();
   }
 
-  /** Simulates `quote_premium` and decodes its return data (moves nothing). */
+  /**
+   * Simulates `quote_premium` and decodes its return data (moves nothing). `member`:
+   * the Member account (see [`quoteFor`], which finds it for an owner).
+   */
   async quote(keys: PoolKeys, notional: Amount, member: PublicKey | null = null): Promise<PremiumQuote> {
     return (await this.program.methods
-      .quotePremium(bn(notional))
+      .quotePremium(toU64(notional, "notional"))
       .accountsStrict({ pool: keys.pool, exposure: keys.exposure, member })
       .view()) as PremiumQuote;
   }
 
-  /** `treasuryToken`: the treasury's token account, needed when a protocol fee is due. */
+  /**
+   * Quotes cover of `notional` for `owner`: with its Member account when it has one,
+   * so an active cover is quoted as the top-up `contributePremium` would make (its
+   * expiry, the premium for all the time left) rather than as a new term.
+   */
+  async quoteFor(keys: PoolKeys, notional: Amount, owner: PublicKey): Promise<PremiumQuote> {
+    const member = memberAddress(keys.pool, owner);
+    const exists = (await this.provider.connection.getAccountInfo(member)) !== null;
+    return this.quote(keys, notional, exists ? member : null);
+  }
+
+  /**
+   * The documented quote-then-buy flow: quotes with the owner's Member account, then
+   * builds `contributePremium` bounded by that quote (at most its premium, plus
+   * `slippageBps`; refused unless the cover ends at or after its `coverageExpiry`).
+   */
+  async buyCover(
+    owner: PublicKey,
+    keys: PoolKeys,
+    ownerToken: PublicKey,
+    notional: Amount,
+    options: { slippageBps?: number; treasuryToken?: PublicKey | null } = {},
+  ): Promise<{ quote: PremiumQuote; instruction: TransactionInstruction }> {
+    const quote = await this.quoteFor(keys, notional, owner);
+    const slippage = toU64(options.slippageBps ?? 0, "slippageBps");
+    const maxPremium = quote.premium.mul(slippage.addn(10_000)).divn(10_000);
+    const instruction = await this.contributePremium(
+      owner,
+      keys,
+      ownerToken,
+      notional,
+      maxPremium,
+      quote.coverageExpiry,
+      options.treasuryToken ?? null,
+    );
+    return { quote, instruction };
+  }
+
+  /**
+   * Buys (or tops up) cover of `notional`, paying at most `maxPremium`. `minExpiry`
+   * (unix seconds, 0 = no bound): refused (`CoverageEndsTooSoon`) if the cover would end
+   * before it; pass the `coverageExpiry` of a quote made with the member's account (see
+   * [`buyCover`]), so a cover about to expire is not silently turned into a short
+   * top-up. `treasuryToken`: the treasury's token account, needed when a protocol fee
+   * is due.
+   */
   contributePremium(
     owner: PublicKey,
     keys: PoolKeys,
     ownerToken: PublicKey,
     notional: Amount,
     maxPremium: Amount,
+    minExpiry: Amount = 0,
     treasuryToken: PublicKey | null = null,
   ): Promise<TransactionInstruction> {
     return this.program.methods
-      .contributePremium(bn(notional), bn(maxPremium))
+      .contributePremium(toU64(notional, "notional"), toU64(maxPremium, "maxPremium"), toI64(minExpiry, "minExpiry"))
       .accountsStrict({
         owner,
         protocol: this.protocol,
@@ -283,7 +401,7 @@ export class InsurancePoolClient {
     nonce: Amount,
   ): Promise<TransactionInstruction> {
     return this.program.methods
-      .coverShortfall(bn(amount), bn(nonce))
+      .coverShortfall(toU64(amount, "amount"), toU64(nonce, "nonce"))
       .accountsStrict({
         exchangeAuthority,
         protocol: this.protocol,
@@ -299,6 +417,14 @@ export class InsurancePoolClient {
 
   // ---- claims ----
 
+  /** The claim `claimant` files next (its Member's `claimCount`): id and address. */
+  async nextClaim(keys: PoolKeys, claimant: PublicKey): Promise<{ id: BN; claim: PublicKey }> {
+    const member = await this.program.account.member.fetchNullable(memberAddress(keys.pool, claimant));
+    const id = member ? member.claimCount : new BN(0);
+    return { id, claim: claimAddress(keys.pool, claimant, id) };
+  }
+
+  /** `id`: the claimant's own claim index (its Member's `claimCount`, see [`nextClaim`]). */
   fileClaim(
     claimant: PublicKey,
     keys: PoolKeys,
@@ -309,13 +435,13 @@ export class InsurancePoolClient {
     uri: string,
   ): Promise<TransactionInstruction> {
     return this.program.methods
-      .fileClaim(bn(amount), Array.from(evidenceHash), uri)
+      .fileClaim(toU64(amount, "amount"), Array.from(evidenceHash), uri)
       .accountsStrict({
         claimant,
         protocol: this.protocol,
         pool: keys.pool,
         member: memberAddress(keys.pool, claimant),
-        claim: claimAddress(keys.pool, bn(id)),
+        claim: claimAddress(keys.pool, claimant, id),
         claimantToken,
         bondVault: keys.bondVault,
         mint: keys.mint,
@@ -401,14 +527,28 @@ export class InsurancePoolClient {
   fetchPool(keys: PoolKeys) {
     return this.program.account.pool.fetch(keys.pool);
   }
+  /** The pool and what is derived from it: free and exit capital, the vault by conservation, the mint's freeze authority. */
+  async fetchPoolView(keys: PoolKeys): Promise<PoolView> {
+    const account = await this.fetchPool(keys);
+    const freeCapital = bnMax0(account.capital.sub(account.reservedForClaims));
+    return {
+      account,
+      freeCapital,
+      exitCapital: bnMax0(freeCapital.sub(account.votingClaims)),
+      unearnedPremiums: account.unearnedPremiums,
+      expectedVault: account.capital.add(account.unearnedPremiums),
+      mintHasFreezeAuthority: account.mintHasFreezeAuthority,
+    };
+  }
   fetchUnderwriter(keys: PoolKeys, owner: PublicKey) {
     return this.program.account.underwriter.fetch(underwriterAddress(keys.pool, owner));
   }
   fetchMember(keys: PoolKeys, owner: PublicKey) {
     return this.program.account.member.fetch(memberAddress(keys.pool, owner));
   }
-  fetchClaim(keys: PoolKeys, id: Amount) {
-    return this.program.account.claim.fetch(claimAddress(keys.pool, bn(id)));
+  /** The claim `claimant` filed as its `id`-th. */
+  fetchClaim(keys: PoolKeys, claimant: PublicKey, id: Amount) {
+    return this.program.account.claim.fetch(claimAddress(keys.pool, claimant, id));
   }
   fetchRegistration(keys: PoolKeys, exchangeAuthority: PublicKey) {
     return this.program.account.exchangeRegistration.fetch(exchangeRegistrationAddress(keys.pool, exchangeAuthority));
@@ -429,13 +569,15 @@ export class ExampleExchangeClient {
     this.program = new Program<ExampleExchange>(EXAMPLE_EXCHANGE_IDL, provider);
   }
 
-  createMarket(admin: PublicKey, keys: ExchangeKeys, params: MarketParams): Promise<TransactionInstruction> {
+  /** Creates market `keys.id` with its collateral vault and its price account, written only by `oracleAuthority`. */
+  createMarket(admin: PublicKey, keys: ExchangeKeys, params: MarketParams, oracleAuthority: PublicKey): Promise<TransactionInstruction> {
     return this.program.methods
-      .createMarket(keys.id, params)
+      .createMarket(keys.id, params, oracleAuthority)
       .accountsStrict({
         admin,
         market: keys.market,
         authority: keys.authority,
+        priceFeed: keys.priceFeed,
         mint: keys.pool.mint,
         collateralVault: keys.collateralVault,
         tokenProgram: keys.pool.tokenProgram,
@@ -444,9 +586,17 @@ export class ExampleExchangeClient {
       .instruction();
   }
 
+  /** The oracle authority publishes the market's `price`, observed at `publishTime` (unix seconds). */
+  setPrice(oracleAuthority: PublicKey, keys: ExchangeKeys, price: Amount, publishTime: Amount): Promise<TransactionInstruction> {
+    return this.program.methods
+      .setPrice(toU64(price, "price"), toI64(publishTime, "publishTime"))
+      .accountsStrict({ oracleAuthority, market: keys.market, priceFeed: keys.priceFeed })
+      .instruction();
+  }
+
   depositCollateral(owner: PublicKey, keys: ExchangeKeys, ownerToken: PublicKey, amount: Amount): Promise<TransactionInstruction> {
     return this.program.methods
-      .depositCollateral(bn(amount))
+      .depositCollateral(toU64(amount, "amount"))
       .accountsStrict({
         owner,
         market: keys.market,
@@ -460,22 +610,24 @@ export class ExampleExchangeClient {
       .instruction();
   }
 
-  openPosition(owner: PublicKey, keys: ExchangeKeys, size: Amount, price: Amount): Promise<TransactionInstruction> {
+  /** Opens a position of `size` (positive long, negative short) at the oracle price. */
+  openPosition(owner: PublicKey, keys: ExchangeKeys, size: Amount): Promise<TransactionInstruction> {
     return this.program.methods
-      .openPosition(bn(size), bn(price))
-      .accountsStrict({ owner, market: keys.market, position: positionAddress(keys.market, owner) })
+      .openPosition(toI64(size, "size"))
+      .accountsStrict({ owner, market: keys.market, position: positionAddress(keys.market, owner), priceFeed: keys.priceFeed })
       .instruction();
   }
 
-  /** Liquidates `owner` at `price`; a shortfall is drawn from the pool by CPI. */
-  liquidate(liquidator: PublicKey, keys: ExchangeKeys, owner: PublicKey, price: Amount): Promise<TransactionInstruction> {
+  /** Liquidates `owner` at the oracle price; a shortfall is drawn from the pool by CPI. */
+  liquidate(liquidator: PublicKey, keys: ExchangeKeys, owner: PublicKey): Promise<TransactionInstruction> {
     const pool = keys.pool;
     return this.program.methods
-      .liquidate(bn(price))
+      .liquidate()
       .accountsStrict({
         liquidator,
         market: keys.market,
         position: positionAddress(keys.market, owner),
+        priceFeed: keys.priceFeed,
         authority: keys.authority,
         collateralVault: keys.collateralVault,
         insuranceProgram: new PublicKey(INSURANCE_POOL_IDL.address),
@@ -494,5 +646,8 @@ export class ExampleExchangeClient {
   }
   fetchMarket(keys: ExchangeKeys) {
     return this.program.account.market.fetch(keys.market);
+  }
+  fetchPriceFeed(keys: ExchangeKeys) {
+    return this.program.account.priceFeed.fetch(keys.priceFeed);
   }
 }

@@ -5,6 +5,9 @@ export const INSURANCE_POOL_PROGRAM_ID = new PublicKey("GzN2QL4myuf5a7EUsrJ8ntnt
 /** The example exchange that covers liquidation shortfalls by CPI. */
 export const EXAMPLE_EXCHANGE_PROGRAM_ID = new PublicKey("3ZYtpeDgC32Q2VSkqVpoET3MhVG8ezqX3jNzbPaCKYBe");
 
+/** The upgradeable BPF loader (owner of a deployed program's ProgramData). */
+export const BPF_LOADER_UPGRADEABLE_PROGRAM_ID = new PublicKey("BPFLoaderUpgradeab1e11111111111111111111111");
+
 /** PDA seeds (`programs/insurance_pool/src/constants.rs`). */
 export const SEEDS = {
   protocol: "protocol",
@@ -25,6 +28,7 @@ export const EXCHANGE_SEEDS = {
   authority: "authority",
   collateral: "collateral",
   position: "position",
+  price: "price",
 } as const;
 
 /** Pause bits for `setProtocolPause` / `setPoolPause`. */

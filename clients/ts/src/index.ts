@@ -1,5 +1,6 @@
 /** TypeScript client of the segregated insurance pool. */
 export * from "./constants.js";
+export * from "./amount.js";
 export * from "./pda.js";
 export * from "./errors.js";
 export * from "./client.js";

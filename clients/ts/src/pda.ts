@@ -2,12 +2,19 @@
 import { PublicKey } from "@solana/web3.js";
 import { BN } from "@anchor-lang/core";
 
-import { EXAMPLE_EXCHANGE_PROGRAM_ID, EXCHANGE_SEEDS, INSURANCE_POOL_PROGRAM_ID, SEEDS } from "./constants.js";
+import {
+  BPF_LOADER_UPGRADEABLE_PROGRAM_ID,
+  EXAMPLE_EXCHANGE_PROGRAM_ID,
+  EXCHANGE_SEEDS,
+  INSURANCE_POOL_PROGRAM_ID,
+  SEEDS,
+} from "./constants.js";
+import { toU64 } from "./amount.js";
 
 const find = (seeds: (Buffer | Uint8Array)[], program = INSURANCE_POOL_PROGRAM_ID) =>
   PublicKey.findProgramAddressSync(seeds, program)[0];
 const seed = (s: string) => Buffer.from(s);
-const u64le = (n: number | bigint | BN) => new BN(n.toString()).toArrayLike(Buffer, "le", 8);
+const u64le = (n: number | bigint | BN | string, what: string) => toU64(n, what).toArrayLike(Buffer, "le", 8);
 
 /** `["protocol"]`: the protocol singleton. */
 export const protocolAddress = () => find([seed(SEEDS.protocol)]);
@@ -28,12 +35,22 @@ export const memberAddress = (pool: PublicKey, owner: PublicKey) =>
 /** `["exchange", pool, exchangeAuthority]`: an exchange's registration. */
 export const exchangeRegistrationAddress = (pool: PublicKey, exchangeAuthority: PublicKey) =>
   find([seed(SEEDS.exchange), pool.toBuffer(), exchangeAuthority.toBuffer()]);
-/** `["claim", pool, id (u64 LE)]`: a claim. */
-export const claimAddress = (pool: PublicKey, id: number | bigint | BN) =>
-  find([seed(SEEDS.claim), pool.toBuffer(), u64le(id)]);
+/**
+ * `["claim", pool, claimant, id (u64 LE)]`: the claim `claimant` filed as its `id`-th
+ * (from 0) in this pool; the next one's `id` is the member's `claimCount`.
+ */
+export const claimAddress = (pool: PublicKey, claimant: PublicKey, id: number | bigint | BN | string) =>
+  find([seed(SEEDS.claim), pool.toBuffer(), claimant.toBuffer(), u64le(id, "claim id")]);
 /** `["vote", claim, voter]`: a vote record. */
 export const voteAddress = (claim: PublicKey, voter: PublicKey) =>
   find([seed(SEEDS.vote), claim.toBuffer(), voter.toBuffer()]);
+
+/**
+ * `[programId]` under the upgradeable loader: a program's ProgramData account, which
+ * names its upgrade authority (the only signer `initialize_protocol` accepts).
+ */
+export const programDataAddress = (programId: PublicKey = INSURANCE_POOL_PROGRAM_ID) =>
+  PublicKey.findProgramAddressSync([programId.toBuffer()], BPF_LOADER_UPGRADEABLE_PROGRAM_ID)[0];
 
 /** Every address of one market's pool. */
 export interface PoolKeys {
@@ -66,18 +83,21 @@ export interface ExchangeKeys {
   market: PublicKey;
   authority: PublicKey;
   collateralVault: PublicKey;
+  /** The market's oracle price account, `["price", market]`. */
+  priceFeed: PublicKey;
   pool: PoolKeys;
 }
 
 /** Derives the example exchange's market `id` and its pool. */
-export function exchangeKeys(id: number | bigint | BN, mint: PublicKey, tokenProgram: PublicKey): ExchangeKeys {
+export function exchangeKeys(id: number | bigint | BN | string, mint: PublicKey, tokenProgram: PublicKey): ExchangeKeys {
   const x = (seeds: (Buffer | Uint8Array)[]) => find(seeds, EXAMPLE_EXCHANGE_PROGRAM_ID);
-  const market = x([seed(EXCHANGE_SEEDS.market), u64le(id)]);
+  const market = x([seed(EXCHANGE_SEEDS.market), u64le(id, "market id")]);
   return {
-    id: new BN(id.toString()),
+    id: toU64(id, "market id"),
     market,
     authority: x([seed(EXCHANGE_SEEDS.authority), market.toBuffer()]),
     collateralVault: x([seed(EXCHANGE_SEEDS.collateral), market.toBuffer()]),
+    priceFeed: x([seed(EXCHANGE_SEEDS.price), market.toBuffer()]),
     pool: poolKeys(market, mint, tokenProgram),
   };
 }

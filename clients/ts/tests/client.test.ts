@@ -1,23 +1,34 @@
 /**
  * The client without a node: a builder for every instruction of both IDLs, every
- * program error decodable by code and from logs, PDAs that match the IDL's seeds.
+ * program error decodable by code and from logs (named by the program that raised it:
+ * both programs' codes start at 6000), PDAs that match the IDL's seeds, amounts that
+ * refuse to lose precision.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { AnchorProvider, Wallet } from "@anchor-lang/core";
+import { AnchorProvider, BN, Wallet } from "@anchor-lang/core";
 import { Connection, Keypair, PublicKey } from "@solana/web3.js";
 
 import {
+  BPF_LOADER_UPGRADEABLE_PROGRAM_ID,
+  claimAddress,
   decodeError,
+  defaultParams,
   errorByCode,
   EXAMPLE_EXCHANGE_IDL,
+  EXAMPLE_EXCHANGE_PROGRAM_ID,
   ExampleExchangeClient,
   INSURANCE_POOL_IDL,
   InsurancePoolClient,
   INSURANCE_POOL_PROGRAM_ID,
   poolKeys,
+  programDataAddress,
   protocolAddress,
+  toBigInt,
+  toI64,
+  toSafeNumber,
+  toU64,
 } from "../src/index.js";
 
 // Never contacted: builders and decoders are offline.
@@ -56,7 +67,7 @@ describe("client (offline)", () => {
     const errors = (INSURANCE_POOL_IDL as unknown as Raw).errors ?? [];
     assert.ok(errors.length > 70);
     for (const e of errors) {
-      assert.deepEqual(errorByCode(e.code), { code: e.code, name: e.name, message: e.msg ?? e.name });
+      assert.deepEqual(errorByCode(e.code), { code: e.code, name: e.name, message: e.msg ?? e.name, program: "insurancePool" });
     }
     const first = errors[0];
     assert.equal(decodeError({ InstructionError: [0, { Custom: first.code }] })?.name, first.name);
@@ -69,6 +80,98 @@ describe("client (offline)", () => {
     assert.equal(decodeError({ transactionMessage: `custom program error: 0x${first.code.toString(16)}` })?.code, first.code);
     // Anchor's own account-check errors decode too; anything else is not a program error.
     assert.match(errorByCode(2001)?.message ?? "", /has one/i);
+    assert.equal(errorByCode(2001)?.name, "ConstraintHasOne");
+    assert.equal(errorByCode(3012, "exampleExchange")?.name, "AccountNotInitialized");
     assert.equal(decodeError(new Error("network down")), null);
+  });
+
+  it("names an error by the program that raised it (both number from 6000)", () => {
+    const pool = new Map(((INSURANCE_POOL_IDL as unknown as Raw).errors ?? []).map((e) => [e.code, e.name]));
+    const ex = (EXAMPLE_EXCHANGE_IDL as unknown as Raw).errors ?? [];
+    assert.ok(ex.length > 0);
+    const overlap = ex.find((e) => pool.has(e.code) && pool.get(e.code) !== e.name);
+    assert.ok(overlap, "the two programs' codes overlap");
+    const code = overlap.code;
+    const hex = `0x${code.toString(16)}`;
+    const P = INSURANCE_POOL_PROGRAM_ID.toBase58();
+    const X = EXAMPLE_EXCHANGE_PROGRAM_ID.toBase58();
+    // By code, for either program.
+    assert.equal(errorByCode(code, "exampleExchange")?.name, overlap.name);
+    assert.equal(errorByCode(code, EXAMPLE_EXCHANGE_PROGRAM_ID)?.name, overlap.name);
+    assert.equal(errorByCode(code, "insurancePool")?.name, pool.get(code));
+    // From the logs: the failing program.
+    const exchangeFails = [`Program ${X} invoke [1]`, `Program log: Instruction: Liquidate`, `Program ${X} failed: custom program error: ${hex}`];
+    const fromExchange = decodeError({ logs: exchangeFails });
+    assert.deepEqual([fromExchange?.name, fromExchange?.program], [overlap.name, "exampleExchange"]);
+    // A CPI: the callee (the pool) fails first, then its caller: the callee raised it.
+    const cpiFails = [
+      `Program ${X} invoke [1]`,
+      `Program ${P} invoke [2]`,
+      `Program ${P} failed: custom program error: ${hex}`,
+      `Program ${X} failed: custom program error: ${hex}`,
+    ];
+    const fromPool = decodeError({ logs: cpiFails });
+    assert.deepEqual([fromPool?.name, fromPool?.program], [pool.get(code), "insurancePool"]);
+    // Anchor's own error line, raised by the exchange.
+    const anchorLine = [
+      `Program ${X} invoke [1]`,
+      `Program log: AnchorError thrown in programs/example_exchange/src/x.rs:1. Error Code: ${overlap.name}. Error Number: ${code}. Error Message: ${overlap.msg}.`,
+      `Program ${X} failed: custom program error: ${hex}`,
+    ];
+    assert.deepEqual(decodeError({ logs: anchorLine })?.program, "exampleExchange");
+    // Without logs: the failing instruction's index names the program.
+    const instructions = [{ programId: INSURANCE_POOL_PROGRAM_ID }, { programId: EXAMPLE_EXCHANGE_PROGRAM_ID }];
+    assert.equal(decodeError({ InstructionError: [1, { Custom: code }] }, { instructions })?.name, overlap.name);
+    assert.equal(decodeError({ InstructionError: [0, { Custom: code }] }, { instructions })?.name, pool.get(code));
+    const message = `Transaction simulation failed: Error processing Instruction 1: custom program error: ${hex}`;
+    assert.equal(decodeError(new Error(message), { instructions })?.program, "exampleExchange");
+    // Nothing tells: decoded as the pool's, but the program is unknown.
+    assert.equal(decodeError({ InstructionError: [0, { Custom: code }] })?.program, null);
+  });
+
+  it("builds the new interface: upgrade-authority initialisation, claims per claimant, bounded premiums, exposure on exit", async () => {
+    const client = new InsurancePoolClient(provider);
+    const [payer, upgrade, owner, other] = [0, 1, 2, 3].map(() => Keypair.generate().publicKey);
+    const keys = poolKeys(Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey);
+    const init = await client.initializeProtocol(payer, upgrade, owner, other);
+    const programData = PublicKey.findProgramAddressSync([INSURANCE_POOL_PROGRAM_ID.toBuffer()], BPF_LOADER_UPGRADEABLE_PROGRAM_ID)[0];
+    assert.ok(programDataAddress().equals(programData));
+    assert.ok(init.keys.some((k) => k.pubkey.equals(upgrade) && k.isSigner));
+    assert.ok(init.keys.some((k) => k.pubkey.equals(programData) && !k.isWritable));
+    // A claim's address depends on its claimant and the claimant's own index.
+    assert.ok(!claimAddress(keys.pool, owner, 0).equals(claimAddress(keys.pool, other, 0)));
+    assert.ok(!claimAddress(keys.pool, owner, 0).equals(claimAddress(keys.pool, owner, 1)));
+    const file = await client.fileClaim(owner, keys, 1, other, 10, new Uint8Array(32), "");
+    assert.ok(file.keys.some((k) => k.pubkey.equals(claimAddress(keys.pool, owner, 1))));
+    const exit = await client.completeWithdrawal(owner, keys, other);
+    assert.ok(exit.keys.some((k) => k.pubkey.equals(keys.exposure)));
+    // min_expiry travels as the premium's third argument (i64 after two u64).
+    const premium = await client.contributePremium(owner, keys, other, 1_000, 50, 1_234_567);
+    assert.equal(premium.data.readBigInt64LE(8 + 16), 1_234_567n);
+    const params = defaultParams();
+    assert.equal(params.minDepositLock.toNumber(), 30 * 86_400);
+    assert.equal(params.governance.minStakeAge.toNumber(), 3 * 86_400);
+  });
+
+  it("refuses amounts that would lose precision, and takes bigint, BN and strings", async () => {
+    const unsafe = Number.MAX_SAFE_INTEGER + 1;
+    assert.throws(() => toU64(unsafe), RangeError);
+    assert.throws(() => toU64(1.5), RangeError);
+    assert.throws(() => toU64(-1), RangeError);
+    assert.throws(() => toU64(1n << 64n), RangeError);
+    assert.throws(() => toU64("12e3"), RangeError);
+    assert.throws(() => toI64(1n << 63n), RangeError);
+    assert.equal(toU64((1n << 64n) - 1n).toString(), "18446744073709551615");
+    assert.equal(toU64("9007199254740993").toString(), "9007199254740993");
+    assert.equal(toU64(new BN("9007199254740993")).toString(), "9007199254740993");
+    assert.equal(toI64(-5).toString(), "-5");
+    assert.equal(toBigInt(Number.MAX_SAFE_INTEGER), 9007199254740991n);
+    assert.throws(() => toSafeNumber(new BN("9007199254740993")), RangeError);
+    const client = new InsurancePoolClient(provider);
+    const keys = poolKeys(Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey);
+    const owner = Keypair.generate().publicKey;
+    await assert.rejects(async () => client.deposit(owner, keys, owner, unsafe), RangeError);
+    const big = await client.deposit(owner, keys, owner, 9_007_199_254_740_993n);
+    assert.equal(big.data.readBigUInt64LE(8), 9_007_199_254_740_993n);
   });
 });

@@ -1,15 +1,19 @@
 /**
  * The full lifecycle over JSON-RPC against a local node running the SBF binaries:
- * two pools, deposits, a quote and a premium, a liquidation shortfall covered through
- * the example exchange (CPI), a claim voted and paid, a withdrawal after its cooldown,
- * and refused attacks (named errors, nothing changed). Isolation: market B's pool is
- * checked untouched after every value-moving step.
+ * the protocol initialised by the programs' upgrade authority, two pools, deposits, a
+ * quote with the member's account and a premium bounded by it (held as unearned
+ * premium), a liquidation shortfall through the example exchange (CPI) refused before
+ * the registration's activation and covered after it, a claim on matured cover voted by
+ * seasoned shares and paid, the vote-capture attack refused, a withdrawal after the
+ * deposit lock and the cooldown, and refused attacks (named errors, nothing changed).
+ * Isolation: market B's pool is checked untouched after every value-moving step.
  *
- * Needs LOCALNET_URL (set by `npm test`, which starts and stops the node).
+ * Needs LOCALNET_URL (set by `npm test`, which starts and stops the node) and
+ * LOCALNET_DEPLOYER (the keypair file given to the node as `--upgrade-authority`).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
@@ -33,25 +37,36 @@ import {
 } from "@solana/web3.js";
 
 import {
+  activationDelay,
   claimAddress,
   decodeError,
   defaultParams,
   ExampleExchangeClient,
   exchangeKeys,
+  exchangeLimits,
   exchangeRegistrationAddress,
   InsurancePoolClient,
+  memberAddress,
+  protocolAddress,
   type ExchangeKeys,
 } from "../src/index.js";
 
 const url = process.env.LOCALNET_URL;
 if (!url) throw new Error("LOCALNET_URL is not set: run `npm test`, which starts the local node");
+const deployerFile = process.env.LOCALNET_DEPLOYER;
+if (!deployerFile) {
+  throw new Error("LOCALNET_DEPLOYER is not set: the keypair file given to localnet as --upgrade-authority");
+}
 
 const connection = new Connection(url, { commitment: "confirmed", wsEndpoint: process.env.LOCALNET_WS });
-const payer = Keypair.generate();
+/** The deployer: the programs' upgrade authority, payer of every transaction. */
+const payer = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(deployerFile, "utf8")) as number[]));
 const provider = new AnchorProvider(connection, new Wallet(payer), { commitment: "confirmed" });
 const pool = new InsurancePoolClient(provider);
 const exchange = new ExampleExchangeClient(provider);
 const guardian = Keypair.generate();
+const DAY = 86_400;
+const params = defaultParams();
 
 /** Sends `ixs` signed by the payer and `signers`; returns the transaction's logs. */
 async function send(ixs: TransactionInstruction[], signers: Keypair[] = []): Promise<string[]> {
@@ -60,8 +75,14 @@ async function send(ixs: TransactionInstruction[], signers: Keypair[] = []): Pro
   return tx?.meta?.logMessages ?? [];
 }
 
-/** Sends `ixs`, expects the program error `name`, and checks `watched` did not change. */
-async function refused(ixs: TransactionInstruction[], signers: Keypair[], name: string, watched: PublicKey[]) {
+/** Sends `ixs`, expects the program error `name` (of `program`), and checks `watched` did not change. */
+async function refused(
+  ixs: TransactionInstruction[],
+  signers: Keypair[],
+  name: string,
+  watched: PublicKey[],
+  program: string = "insurancePool",
+) {
   const before = await Promise.all(watched.map((k) => connection.getAccountInfo(k)));
   let error: unknown;
   try {
@@ -70,8 +91,9 @@ async function refused(ixs: TransactionInstruction[], signers: Keypair[], name: 
     error = e;
   }
   assert.ok(error, `expected ${name}, but the transaction succeeded`);
-  const decoded = decodeError(error);
+  const decoded = decodeError(error, { instructions: ixs });
   assert.equal(decoded?.name, name, `expected ${name}, got ${JSON.stringify(decoded)} from ${error}`);
+  assert.equal(decoded?.program, program, `${name} raised by ${decoded?.program}`);
   const after = await Promise.all(watched.map((k) => connection.getAccountInfo(k)));
   after.forEach((a, i) => assert.deepEqual(a?.data, before[i]?.data, `${watched[i].toBase58()} changed`));
 }
@@ -86,17 +108,21 @@ async function now(): Promise<number> {
   return Number(info!.data.readBigInt64LE(32));
 }
 
-/** Moves the node's clock forward by `seconds` (surfpool's `surfnet_timeTravel`). */
-async function warp(seconds: number) {
-  const target = ((await now()) + seconds) * 1000;
+/** Moves the node's clock to unix time `target` (surfpool's `surfnet_timeTravel`). */
+async function warpTo(target: number) {
   const res = await fetch(url!, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "surfnet_timeTravel", params: [{ absoluteTimestamp: target }] }),
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "surfnet_timeTravel", params: [{ absoluteTimestamp: target * 1000 }] }),
   });
   const body = (await res.json()) as { error?: unknown };
   assert.equal(body.error, undefined, `timeTravel: ${JSON.stringify(body.error)}`);
-  assert.ok((await now()) >= target / 1000 - 1);
+  assert.ok((await now()) >= target - 1);
+}
+
+/** Moves the node's clock forward by `seconds`. */
+async function warp(seconds: number) {
+  await warpTo((await now()) + seconds);
 }
 
 async function funded(): Promise<Keypair> {
@@ -111,54 +137,123 @@ interface Party {
   token: PublicKey;
 }
 
+const num = (x: BN) => x.toNumber();
+
 describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
   let mint: PublicKey;
+  let freezableMint: PublicKey;
   let a: ExchangeKeys; // market A: the example exchange's market 1
-  let b: ExchangeKeys; // market B: isolation witness
-  let alice: Party, bob: Party, trader: Party, doomed: Party;
+  let b: ExchangeKeys; // market B: isolation witness (a mint with a freeze authority)
+  let alice: Party, bob: Party, trader: Party, mallory: Party;
   let bSnapshot: (Buffer | undefined)[];
+  let traderClaim: { id: BN; claim: PublicKey };
+  let tokensBeforeClaim: bigint;
+  let seasoned: BN; // Alice's and Bob's shares
   const bWatched = () => [b.pool.pool, b.pool.vault, b.pool.exposure];
   const assertBUntouched = async () => {
     const now = await Promise.all(bWatched().map((k) => connection.getAccountInfo(k)));
     now.forEach((acc, i) => assert.deepEqual(acc?.data, bSnapshot[i], "market B's pool changed"));
   };
+  /** Conservation: the vault holds exactly capital + unearned premiums. */
+  const assertConserved = async () => {
+    const view = await pool.fetchPoolView(a.pool);
+    assert.equal(await balance(a.pool.vault), BigInt(view.expectedVault.toString()), "vault = capital + unearnedPremiums");
+  };
 
-  const party = async (tokens: number): Promise<Party> => {
+  const party = async (tokens: number, on = mint): Promise<Party> => {
     const key = await funded();
-    const token = await createAssociatedTokenAccount(connection, payer, mint, key.publicKey);
-    if (tokens > 0) await mintTo(connection, payer, mint, token, payer, tokens);
+    const token = await createAssociatedTokenAccount(connection, payer, on, key.publicKey);
+    if (tokens > 0) await mintTo(connection, payer, on, token, payer, tokens);
     return { key, token };
+  };
+
+  /** The market's oracle (the payer) publishes `price` as of now. */
+  const publish = async (price: number) => exchange.setPrice(payer.publicKey, a, price, await now());
+
+  /** Opens a position of 10 at 1 000 on 1 000 collateral: at 800 its equity is -1 000. */
+  const doomedPosition = async (): Promise<Party> => {
+    const doomed = await party(1_000);
+    await send(
+      [
+        await publish(1_000),
+        await exchange.depositCollateral(doomed.key.publicKey, a, doomed.token, 1_000),
+        await exchange.openPosition(doomed.key.publicKey, a, 10),
+      ],
+      [doomed.key],
+    );
+    return doomed;
   };
 
   before(async () => {
     const sig = await connection.requestAirdrop(payer.publicKey, 100 * LAMPORTS_PER_SOL);
     await connection.confirmTransaction({ signature: sig, ...(await connection.getLatestBlockhash()) }, "confirmed");
     mint = await createMint(connection, payer, payer.publicKey, null, 6, undefined, undefined, TOKEN_PROGRAM_ID);
+    freezableMint = await createMint(connection, payer, payer.publicKey, payer.publicKey, 6, undefined, undefined, TOKEN_PROGRAM_ID);
     a = exchangeKeys(1, mint, TOKEN_PROGRAM_ID);
-    b = exchangeKeys(2, mint, TOKEN_PROGRAM_ID);
+    b = exchangeKeys(2, freezableMint, TOKEN_PROGRAM_ID);
   });
 
-  it("initialises the protocol and creates two markets' pools", async () => {
-    const logs = await send([await pool.initializeProtocol(payer.publicKey, payer.publicKey, guardian.publicKey)]);
+  it("initialises the protocol only with the upgrade authority's signature, and creates two markets' pools", async () => {
+    // A stranger cannot initialise (and so choose the authority) ahead of the deployer.
+    const stranger = await funded();
+    await refused(
+      [await pool.initializeProtocol(payer.publicKey, stranger.publicKey, stranger.publicKey, stranger.publicKey)],
+      [stranger],
+      "NotUpgradeAuthority",
+      [protocolAddress()],
+    );
+    const logs = await send([await pool.initializeProtocol(payer.publicKey, payer.publicKey, payer.publicKey, guardian.publicKey)]);
     assert.ok(pool.parseEvents(logs).some((e) => e.name === "protocolInitialized"));
+    assert.ok((await pool.fetchProtocol()).guardian.equals(guardian.publicKey));
     for (const k of [a, b]) {
       await send([
-        await exchange.createMarket(payer.publicKey, k, { maintenanceMarginBps: new BN(500), maxLeverage: new BN(10) }),
-        await pool.createPool(payer.publicKey, payer.publicKey, k.pool, defaultParams()),
+        await exchange.createMarket(
+          payer.publicKey,
+          k,
+          { maintenanceMarginBps: new BN(500), maxLeverage: new BN(10), maxPriceAge: new BN(3_600) },
+          payer.publicKey,
+        ),
+        await pool.createPool(payer.publicKey, payer.publicKey, k.pool, params),
       ]);
     }
     const p = await pool.fetchPool(a.pool);
     assert.ok(p.market.equals(a.market) && p.mint.equals(mint));
-    assert.equal(p.capital.toNumber(), 0);
+    assert.equal(num(p.capital), 0);
+    // The trust assumption on the mint's issuer, in the client's reads.
+    assert.equal((await pool.fetchPoolView(a.pool)).mintHasFreezeAuthority, false);
+    assert.equal((await pool.fetchPoolView(b.pool)).mintHasFreezeAuthority, true);
+
+    // Draw rights go to a program's PDA only, and start after the activation delay.
+    const wallet = Keypair.generate().publicKey;
+    await refused(
+      [
+        await pool.registerExchange(payer.publicKey, payer.publicKey, a.pool, wallet, a.collateralVault, exchangeLimits({
+          perEventCap: 600,
+          perEpochCap: 1_000,
+          epochLength: DAY,
+        })),
+      ],
+      [],
+      "ExchangeAuthorityNotPda",
+      [a.pool.pool, exchangeRegistrationAddress(a.pool.pool, wallet)],
+    );
+    const registeredAt = await now();
     await send([
-      await pool.registerExchange(payer.publicKey, payer.publicKey, a.pool, a.authority, a.collateralVault, {
-        perEventCap: new BN(600),
-        perEpochCap: new BN(1_000),
-        epochLength: new BN(86_400),
-      }),
+      await pool.registerExchange(payer.publicKey, payer.publicKey, a.pool, a.authority, a.collateralVault, exchangeLimits({
+        perEventCap: 600,
+        perEpochCap: 1_000,
+        epochLength: DAY,
+        perEventBps: 10_000,
+        perEpochBps: 10_000,
+      })),
     ]);
     const reg = await pool.fetchRegistration(a.pool, a.authority);
-    assert.equal(reg.limits.perEventCap.toNumber(), 600);
+    assert.equal(num(reg.limits.perEventCap), 600);
+    assert.equal(num(reg.limits.perEventBps), 10_000);
+    const delay = num(activationDelay(params));
+    assert.equal(delay, 32 * DAY);
+    const activeFrom = num(reg.activeFrom);
+    assert.ok(activeFrom >= registeredAt + delay && activeFrom <= (await now()) + delay, `active from ${activeFrom}`);
   });
 
   it("takes deposits and mints shares", async () => {
@@ -170,61 +265,76 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
       assert.equal((ev?.data.amount as BN).toNumber(), amount);
     }
     const p = await pool.fetchPool(a.pool);
-    assert.equal(p.capital.toNumber(), 15_000);
+    assert.equal(num(p.capital), 15_000);
     assert.equal(await balance(a.pool.vault), 15_000n);
+    await assertConserved();
     bSnapshot = (await Promise.all(bWatched().map((k) => connection.getAccountInfo(k)))).map((x) => x?.data);
   });
 
-  it("quotes a premium by simulation and charges exactly the quote", async () => {
+  it("quotes with the member's account, buys exactly the quote, and holds the premium as unearned", async () => {
     trader = await party(5_000);
-    const quote = await pool.quote(a.pool, 20_000);
-    assert.ok(quote.premium.toNumber() > 0 && quote.rateBps.toNumber() >= 50);
-    const before = await balance(trader.token);
-    const logs = await send(
-      [await pool.contributePremium(trader.key.publicKey, a.pool, trader.token, 20_000, quote.premium)],
+    // A bound the cover cannot meet is refused, nothing moved.
+    const first = await pool.quoteFor(a.pool, 20_000, trader.key.publicKey);
+    await refused(
+      [
+        await pool.contributePremium(
+          trader.key.publicKey,
+          a.pool,
+          trader.token,
+          20_000,
+          first.premium,
+          first.coverageExpiry.addn(10 * DAY),
+        ),
+      ],
       [trader.key],
+      "CoverageEndsTooSoon",
+      [a.pool.pool, a.pool.vault, trader.token, memberAddress(a.pool.pool, trader.key.publicKey)],
     );
+    // The documented flow: quote (with the member's account), then buy bounded by it.
+    const before = await balance(trader.token);
+    const { quote, instruction } = await pool.buyCover(trader.key.publicKey, a.pool, trader.token, 20_000);
+    assert.ok(num(quote.premium) > 0 && num(quote.rateBps) >= 50);
+    const logs = await send([instruction], [trader.key]);
     assert.equal(before - (await balance(trader.token)), BigInt(quote.premium.toString()));
-    const ev = pool.parseEvents(logs).find((e) => e.name === "premiumContributed");
-    assert.ok(ev, "PremiumContributed event");
+    assert.ok(pool.parseEvents(logs).some((e) => e.name === "premiumContributed"), "PremiumContributed event");
     const p = await pool.fetchPool(a.pool);
-    assert.equal(p.capital.toNumber(), 15_000 + quote.premium.toNumber());
-    assert.equal(await balance(a.pool.vault), BigInt(p.capital.toString()));
+    assert.equal(num(p.capital), 15_000, "a premium is not capital when paid");
+    assert.equal(num(p.unearnedPremiums), num(quote.premium));
+    await assertConserved();
     const member = await pool.fetchMember(a.pool, trader.key.publicKey);
-    assert.equal(member.coveredAmount.toNumber(), 20_000);
+    assert.equal(num(member.coveredAmount), 20_000);
+    assert.ok(member.coverageExpiry.gte(quote.coverageExpiry));
+    // Quoted with the member's account, a top-up keeps the cover's expiry.
+    const topUp = await pool.quoteFor(a.pool, 1_000, trader.key.publicKey);
+    assert.ok(topUp.coverageExpiry.eq(member.coverageExpiry), "a top-up is priced to the cover's real expiry");
     await assertBUntouched();
   });
 
-  it("covers a liquidation shortfall through the exchange's CPI, up to the per-event cap", async () => {
-    doomed = await party(1_000);
-    await send(
-      [
-        await exchange.depositCollateral(doomed.key.publicKey, a, doomed.token, 1_000),
-        await exchange.openPosition(doomed.key.publicKey, a, 10, 1_000),
-      ],
-      [doomed.key],
-    );
-    const capital = (await pool.fetchPool(a.pool)).capital.toNumber();
-    const vault = await balance(a.collateralVault);
-    // At 800 the position's equity is 1 000 + 10 x (800 - 1 000) = -1 000.
-    const logs = await send([await exchange.liquidate(payer.publicKey, a, doomed.key.publicKey, 800)]);
+  it("reports a liquidation shortfall before the registration is active: nothing drawn", async () => {
+    const doomed = await doomedPosition();
+    const vault = await balance(a.pool.vault);
+    const collateral = await balance(a.collateralVault);
+    const logs = await send([await publish(800), await exchange.liquidate(payer.publicKey, a, doomed.key.publicKey)]);
     const ev = pool.parseEvents(logs).find((e) => e.name === "shortfallCovered");
     assert.ok(ev, "ShortfallCovered event from the CPI");
     assert.equal((ev.data.amount as BN).toNumber(), 1_000);
-    assert.equal((ev.data.covered as BN).toNumber(), 600);
-    assert.equal((ev.data.uncovered as BN).toNumber(), 400);
-    assert.equal((await pool.fetchPool(a.pool)).capital.toNumber(), capital - 600);
-    assert.equal((await balance(a.collateralVault)) - vault, 600n);
-    const market = await exchange.fetchMarket(a);
-    assert.equal(market.socializedLoss.toNumber(), 400);
+    assert.equal((ev.data.covered as BN).toNumber(), 0);
+    assert.equal((ev.data.uncovered as BN).toNumber(), 1_000);
+    assert.deepEqual(Object.keys(ev.data.limitedBy as object), ["suspended"]);
+    assert.equal(await balance(a.pool.vault), vault);
+    assert.equal(await balance(a.collateralVault), collateral);
+    assert.equal(num((await exchange.fetchMarket(a)).socializedLoss), 1_000);
+    const reg = await pool.fetchRegistration(a.pool, a.authority);
+    assert.equal(num(reg.nextNonce), 1, "the report is recorded");
+    await assertConserved();
     await assertBUntouched();
   });
 
   it("refuses attacks by name and changes nothing", async () => {
-    const mallory = await party(1_000);
+    mallory = await party(2_000);
     // A stranger cannot change a pool's parameters.
     await refused(
-      [await pool.updatePoolParams(mallory.key.publicKey, a.pool, { ...defaultParams(), minReserve: new BN(0) })],
+      [await pool.updatePoolParams(mallory.key.publicKey, a.pool, { ...params, minReserve: new BN(0) })],
       [mallory.key],
       "Unauthorized",
       [a.pool.pool],
@@ -245,57 +355,156 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
       "WrongVault",
       [a.pool.pool, a.pool.vault, b.pool.vault, mallory.token],
     );
-    assert.equal(await balance(mallory.token), 1_000n);
+    // Nor publish the exchange's price (a caller-chosen price would manufacture bad
+    // debt): refused by the exchange, and named as the exchange's error although the
+    // pool numbers a different error the same.
+    await refused(
+      [await exchange.setPrice(mallory.key.publicKey, a, 1, await now())],
+      [mallory.key],
+      "WrongOracleAuthority",
+      [a.priceFeed, a.market],
+      "exampleExchange",
+    );
+    assert.equal(await balance(mallory.token), 2_000n);
+    // Capital is locked for a coverage term after its deposit.
+    const shares = (await pool.fetchUnderwriter(a.pool, alice.key.publicKey)).shares;
+    await refused(
+      [await pool.requestWithdrawal(alice.key.publicKey, a.pool, shares)],
+      [alice.key],
+      "DepositLocked",
+      [a.pool.pool, a.pool.vault],
+    );
+    // Cover bought now cannot be claimed before its waiting period (1 day).
+    const { instruction } = await pool.buyCover(mallory.key.publicKey, a.pool, mallory.token, 1_000);
+    await send([instruction], [mallory.key]);
+    const next = await pool.nextClaim(a.pool, mallory.key.publicKey);
+    await refused(
+      [await pool.fileClaim(mallory.key.publicKey, a.pool, next.id, mallory.token, 500, new Uint8Array(32), "ipfs://too-soon")],
+      [mallory.key],
+      "ClaimAboveCoverage",
+      [a.pool.pool, a.pool.vault, mallory.token, next.claim],
+    );
+    await assertConserved();
     await assertBUntouched();
   });
 
-  it("files a claim, counts the vote, pays it after the hold-up and returns the bond", async () => {
-    const id = (await pool.fetchPool(a.pool)).claimCount;
-    const claim = claimAddress(a.pool.pool, id);
-    const before = await balance(trader.token);
+  it("files a claim on matured cover and counts the votes of seasoned shares", async () => {
+    // Alice's and Bob's shares vote once two stake periods (3 days each) have passed.
+    await warp(2 * num(params.governance.minStakeAge) + 60);
+    traderClaim = await pool.nextClaim(a.pool, trader.key.publicKey);
+    assert.equal(num(traderClaim.id), 0);
+    tokensBeforeClaim = await balance(trader.token);
     await send(
-      [await pool.fileClaim(trader.key.publicKey, a.pool, id, trader.token, 500, new Uint8Array(32).fill(7), "ipfs://evidence")],
+      [await pool.fileClaim(trader.key.publicKey, a.pool, traderClaim.id, trader.token, 500, new Uint8Array(32).fill(7), "ipfs://evidence")],
       [trader.key],
     );
-    const bond = before - (await balance(trader.token));
+    const bond = tokensBeforeClaim - (await balance(trader.token));
     assert.equal(bond, 50n, "bond = max(bond_min, 1 % of 500)");
+    const filed = await pool.fetchClaim(a.pool, trader.key.publicKey, traderClaim.id);
+    seasoned = (await pool.fetchPool(a.pool)).totalShares;
+    assert.ok(filed.eligibleWeight.eq(seasoned), "every share is seasoned");
     for (const voter of [alice, bob]) {
-      const logs = await send([await pool.castVote(voter.key.publicKey, a.pool, claim, true)], [voter.key]);
-      assert.ok(pool.parseEvents(logs).some((e) => e.name === "voteCast"));
+      const logs = await send([await pool.castVote(voter.key.publicKey, a.pool, traderClaim.claim, true)], [voter.key]);
+      const ev = pool.parseEvents(logs).find((e) => e.name === "voteCast");
+      assert.ok(ev && (ev.data.weight as BN).toNumber() > 0);
     }
-    await refused([await pool.finalizeClaim(a.pool, claim, trader.key.publicKey)], [], "VotingNotOver", [claim]);
-    await warp(3 * 86_400 + 60);
-    await send([await pool.finalizeClaim(a.pool, claim, trader.key.publicKey)]);
-    assert.deepEqual(Object.keys((await pool.fetchClaim(a.pool, id)).status), ["approved"]);
-    await warp(2 * 86_400 + 60);
-    const capital = (await pool.fetchPool(a.pool)).capital.toNumber();
-    const logs = await send([await pool.payClaim(a.pool, claim, trader.key.publicKey, trader.token)]);
-    const paid = pool.parseEvents(logs).find((e) => e.name === "claimPaid");
-    assert.equal((paid?.data.paid as BN).toNumber(), 500);
-    assert.equal((await pool.fetchPool(a.pool)).capital.toNumber(), capital - 500);
-    await send([await pool.withdrawBond(a.pool, claim, trader.token)]);
-    assert.equal((await balance(trader.token)) - before, 500n, "paid 500, bond returned");
+    await refused([await pool.finalizeClaim(a.pool, traderClaim.claim, trader.key.publicKey)], [], "VotingNotOver", [traderClaim.claim]);
+  });
+
+  it("refuses the vote-capture attack: stake bought just before filing one's own claim does not vote", async () => {
+    // Mallory (cover matured by now) and a sock puppet deposit just before she files.
+    const puppet = await party(5_000);
+    await send([await pool.deposit(puppet.key.publicKey, a.pool, puppet.token, 4_000)], [puppet.key]);
+    await send([await pool.deposit(mallory.key.publicKey, a.pool, mallory.token, 500)], [mallory.key]);
+    await warp(60);
+    const { id, claim } = await pool.nextClaim(a.pool, mallory.key.publicKey);
+    await send(
+      [await pool.fileClaim(mallory.key.publicKey, a.pool, id, mallory.token, 1_000, new Uint8Array(32).fill(9), "ipfs://capture")],
+      [mallory.key],
+    );
+    const filed = await pool.fetchClaim(a.pool, mallory.key.publicKey, id);
+    assert.ok(filed.eligibleWeight.eq(seasoned), "the new stake is not eligible weight");
+    const watched = [claim, a.pool.pool];
+    // The claimant cannot vote on its own claim.
+    await refused([await pool.castVote(mallory.key.publicKey, a.pool, claim, true)], [mallory.key], "ClaimantCannotVote", watched);
+    // Shares staked before the filing, but young (not yet two stake periods old), weigh nothing.
+    await refused([await pool.castVote(puppet.key.publicKey, a.pool, claim, true)], [puppet.key], "NoVotingWeight", watched);
+    // Stake added after the filing makes the position unable to vote at all.
+    await send([await pool.deposit(puppet.key.publicKey, a.pool, puppet.token, 1_000)], [puppet.key]);
+    await refused([await pool.castVote(puppet.key.publicKey, a.pool, claim, true)], [puppet.key], "VoteWeightTooNew", watched);
+    const after = await pool.fetchClaim(a.pool, mallory.key.publicKey, id);
+    assert.equal(num(after.yesWeight), 0);
+    assert.equal(num(after.voters), 0);
+    // With no votes and within its cancel window, she withdraws it.
+    await send([await pool.cancelClaim(mallory.key.publicKey, a.pool, claim)], [mallory.key]);
+    assert.deepEqual(Object.keys((await pool.fetchClaim(a.pool, mallory.key.publicKey, id)).status), ["cancelled"]);
+    assert.equal(num((await pool.fetchPool(a.pool)).votingClaims), 500, "only the trader's claim is still voting");
+    await assertConserved();
     await assertBUntouched();
   });
 
-  it("withdraws only after the cooldown, at the current share price", async () => {
+  it("finalises the claim after the voting period, pays it after the hold-up and then returns the bond", async () => {
+    await warp(num(params.governance.votingPeriod) + 60);
+    await send([await pool.finalizeClaim(a.pool, traderClaim.claim, trader.key.publicKey)]);
+    assert.deepEqual(Object.keys((await pool.fetchClaim(a.pool, trader.key.publicKey, traderClaim.id)).status), ["approved"]);
+    // The bond stays until the claim is paid.
+    await refused([await pool.withdrawBond(a.pool, traderClaim.claim, trader.token)], [], "ClaimStillOpen", [traderClaim.claim, trader.token]);
+    await warp(num(params.governance.holdupPeriod) + 60);
+    const vault = await balance(a.pool.vault);
+    const logs = await send([await pool.payClaim(a.pool, traderClaim.claim, trader.key.publicKey, trader.token)]);
+    const paid = pool.parseEvents(logs).find((e) => e.name === "claimPaid");
+    assert.equal((paid?.data.paid as BN).toNumber(), 500);
+    assert.equal(vault - (await balance(a.pool.vault)), 500n);
+    await assertConserved();
+    await send([await pool.withdrawBond(a.pool, traderClaim.claim, trader.token)]);
+    assert.equal((await balance(trader.token)) - tokensBeforeClaim, 500n, "paid 500, bond returned");
+    await assertBUntouched();
+  });
+
+  it("withdraws only after the deposit lock and the cooldown, at the lower of the two prices", async () => {
     const u = await pool.fetchUnderwriter(a.pool, alice.key.publicKey);
+    await warpTo(num(u.lastDepositAt) + num(params.minDepositLock) + 60);
     await send([await pool.requestWithdrawal(alice.key.publicKey, a.pool, u.shares)], [alice.key]);
+    const requested = await pool.fetchUnderwriter(a.pool, alice.key.publicKey);
     await refused(
       [await pool.completeWithdrawal(alice.key.publicKey, a.pool, alice.token)],
       [alice.key],
       "CooldownNotElapsed",
       [a.pool.pool, a.pool.vault, alice.token],
     );
-    await warp(86_400 + 60);
-    const p = await pool.fetchPool(a.pool);
-    const expected = BigInt(u.shares.mul(p.capital).div(p.totalShares).toString());
+    await warp(num(params.withdrawalCooldown) + 60);
     const before = await balance(alice.token);
-    await send([await pool.completeWithdrawal(alice.key.publicKey, a.pool, alice.token)], [alice.key]);
+    const logs = await send([await pool.completeWithdrawal(alice.key.publicKey, a.pool, alice.token)], [alice.key]);
     const got = (await balance(alice.token)) - before;
-    assert.ok(got <= expected && expected - got <= 1n, `withdrew ${got}, value ${expected}`);
-    const after = await pool.fetchPool(a.pool);
-    assert.equal(await balance(a.pool.vault), BigInt(after.capital.toString()), "vault = capital");
+    const ev = pool.parseEvents(logs).find((e) => e.name === "withdrawalCompleted");
+    assert.ok(ev, "WithdrawalCompleted event");
+    const atRequest = ev.data.valueAtRequest as BN;
+    assert.ok(atRequest.eq(requested.pendingValue));
+    const expected = BN.min(atRequest, ev.data.valueAtCompletion as BN);
+    assert.equal(got, BigInt(expected.toString()), `withdrew ${got}, min(value at request, value now) ${expected}`);
+    assert.ok(got > 10_000n, "alice's share of earned premiums, net of the paid claim");
+    await assertConserved();
+    await assertBUntouched();
+  });
+
+  it("covers a liquidation shortfall through the exchange's CPI once active, up to the per-event cap", async () => {
+    const reg = await pool.fetchRegistration(a.pool, a.authority);
+    await warpTo(num(reg.activeFrom) + 60);
+    const doomed = await doomedPosition();
+    const vault = await balance(a.pool.vault);
+    const collateral = await balance(a.collateralVault);
+    const logs = await send([await publish(800), await exchange.liquidate(payer.publicKey, a, doomed.key.publicKey)]);
+    const ev = pool.parseEvents(logs).find((e) => e.name === "shortfallCovered");
+    assert.ok(ev, "ShortfallCovered event from the CPI");
+    assert.equal((ev.data.amount as BN).toNumber(), 1_000);
+    assert.equal((ev.data.covered as BN).toNumber(), 600);
+    assert.equal((ev.data.uncovered as BN).toNumber(), 400);
+    assert.deepEqual(Object.keys(ev.data.limitedBy as object), ["perEvent"]);
+    assert.equal(vault - (await balance(a.pool.vault)), 600n);
+    assert.equal((await balance(a.collateralVault)) - collateral, 600n);
+    assert.equal(num((await pool.fetchPool(a.pool)).capital), (ev.data.poolCapital as BN).toNumber());
+    assert.equal(num((await exchange.fetchMarket(a)).socializedLoss), 1_000 + 400);
+    await assertConserved();
     await assertBUntouched();
   });
 
@@ -315,21 +524,29 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
       const read = run("--json", "pool", market);
       assert.equal(read.status, 0, read.stderr);
       const before = await pool.fetchPool(a.pool);
-      assert.equal(JSON.parse(read.stdout).capital, before.capital.toNumber());
-      // Write: a deposit signed by the CLI lands on the same node.
+      const json = JSON.parse(read.stdout);
+      assert.equal(json.capital, before.capital.toNumber());
+      assert.equal(json.mint_has_freeze_authority, false);
+      // Write: a deposit signed by the CLI lands on the same node (the pool releases
+      // earned premium into capital on the way: capital + unearned grows by exactly 100).
       const dep = run("deposit", market, "100");
       assert.equal(dep.status, 0, dep.stderr);
       assert.match(dep.stdout, /signature: \w+/);
-      assert.equal((await pool.fetchPool(a.pool)).capital.toNumber(), before.capital.toNumber() + 100);
+      const after = await pool.fetchPool(a.pool);
+      assert.equal(
+        after.capital.add(after.unearnedPremiums).toNumber(),
+        before.capital.add(before.unearnedPremiums).toNumber() + 100,
+      );
       // A refused write prints the decoded error, not a hex code.
       const bad = run("deposit", market, "0");
       assert.notEqual(bad.status, 0);
       assert.match(bad.stderr, /ZeroAmount|zero/i);
-      // The actuary reads the pool and its losses from the chain: the shortfall (1 000
-      // reported) and the paid claim (500) - too few to fit, and it says how many it found.
+      // The actuary reads the pool and its losses from the chain: the two shortfalls
+      // (1 000 reported each) and the paid claim (500) - too few to fit, and it says how
+      // many it found.
       const act = run("actuary", "--market", market, "--out", join(dir, "report"));
       assert.notEqual(act.status, 0);
-      assert.match(act.stderr, /2 losses: at least 20 are needed/);
+      assert.match(act.stderr, /3 losses: at least 20 are needed/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

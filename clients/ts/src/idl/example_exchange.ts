@@ -30,6 +30,19 @@ export type ExampleExchange = {
         208
       ],
       "name": "position"
+    },
+    {
+      "discriminator": [
+        189,
+        103,
+        252,
+        23,
+        152,
+        35,
+        243,
+        156
+      ],
+      "name": "priceFeed"
     }
   ],
   "address": "3ZYtpeDgC32Q2VSkqVpoET3MhVG8ezqX3jNzbPaCKYBe",
@@ -46,12 +59,12 @@ export type ExampleExchange = {
     },
     {
       "code": 6002,
-      "msg": "Maintenance margin must be in [1, 10000] bps and leverage in [1, 100]",
+      "msg": "Maintenance margin must be in [1, 10000] bps, leverage in [1, 100], price age in [1, 3600] s, and the oracle authority set",
       "name": "invalidParams"
     },
     {
       "code": 6003,
-      "msg": "Size and price must be non-zero",
+      "msg": "Size must be non-zero",
       "name": "invalidOrder"
     },
     {
@@ -83,6 +96,26 @@ export type ExampleExchange = {
       "code": 6009,
       "msg": "The insurance pool returned no cover result",
       "name": "missingCoverResult"
+    },
+    {
+      "code": 6010,
+      "msg": "The oracle price is older than the market's staleness limit (or was never published)",
+      "name": "stalePrice"
+    },
+    {
+      "code": 6011,
+      "msg": "Signer is not the market's oracle authority",
+      "name": "wrongOracleAuthority"
+    },
+    {
+      "code": 6012,
+      "msg": "Price account does not belong to this market",
+      "name": "wrongPriceFeed"
+    },
+    {
+      "code": 6013,
+      "msg": "Price must be non-zero, published no later than now and no earlier than the current one",
+      "name": "invalidPrice"
     }
   ],
   "events": [
@@ -98,6 +131,19 @@ export type ExampleExchange = {
         68
       ],
       "name": "liquidated"
+    },
+    {
+      "discriminator": [
+        152,
+        186,
+        196,
+        72,
+        117,
+        210,
+        36,
+        160
+      ],
+      "name": "priceSet"
     }
   ],
   "instructions": [
@@ -157,6 +203,32 @@ export type ExampleExchange = {
           }
         },
         {
+          "docs": [
+            "The market's price account (empty until the oracle authority's first",
+            "`set_price`; until then the market neither opens nor liquidates)."
+          ],
+          "name": "priceFeed",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  112,
+                  114,
+                  105,
+                  99,
+                  101
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "market"
+              }
+            ]
+          },
+          "writable": true
+        },
+        {
           "name": "mint"
         },
         {
@@ -206,6 +278,10 @@ export type ExampleExchange = {
               "name": "marketParams"
             }
           }
+        },
+        {
+          "name": "oracleAuthority",
+          "type": "pubkey"
         }
       ],
       "discriminator": [
@@ -219,7 +295,8 @@ export type ExampleExchange = {
         254
       ],
       "docs": [
-        "Creates market `id` with its collateral vault."
+        "Creates market `id` with its collateral vault and its price account, which only",
+        "`oracle_authority` may write."
       ],
       "name": "createMarket"
     },
@@ -327,6 +404,12 @@ export type ExampleExchange = {
           "writable": true
         },
         {
+          "name": "priceFeed",
+          "relations": [
+            "market"
+          ]
+        },
+        {
           "name": "authority",
           "pda": {
             "seeds": [
@@ -387,12 +470,7 @@ export type ExampleExchange = {
           "name": "tokenProgram"
         }
       ],
-      "args": [
-        {
-          "name": "price",
-          "type": "u64"
-        }
-      ],
+      "args": [],
       "discriminator": [
         223,
         179,
@@ -404,7 +482,7 @@ export type ExampleExchange = {
         74
       ],
       "docs": [
-        "Anyone: liquidate an under-margined position at `price`."
+        "Anyone: liquidate an under-margined position at the oracle price."
       ],
       "name": "liquidate"
     },
@@ -426,16 +504,18 @@ export type ExampleExchange = {
         {
           "name": "position",
           "writable": true
+        },
+        {
+          "name": "priceFeed",
+          "relations": [
+            "market"
+          ]
         }
       ],
       "args": [
         {
           "name": "size",
           "type": "i64"
-        },
-        {
-          "name": "price",
-          "type": "u64"
         }
       ],
       "discriminator": [
@@ -449,9 +529,55 @@ export type ExampleExchange = {
         49
       ],
       "docs": [
-        "Trader: open a position of `size` (positive long, negative short) at `price`."
+        "Trader: open a position of `size` (positive long, negative short) at the",
+        "oracle price."
       ],
       "name": "openPosition"
+    },
+    {
+      "accounts": [
+        {
+          "name": "oracleAuthority",
+          "relations": [
+            "market"
+          ],
+          "signer": true
+        },
+        {
+          "name": "market"
+        },
+        {
+          "name": "priceFeed",
+          "relations": [
+            "market"
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "price",
+          "type": "u64"
+        },
+        {
+          "name": "publishTime",
+          "type": "i64"
+        }
+      ],
+      "discriminator": [
+        16,
+        19,
+        182,
+        8,
+        149,
+        83,
+        72,
+        181
+      ],
+      "docs": [
+        "Oracle authority: publish the market's `price`, observed at `publish_time`."
+      ],
+      "name": "setPrice"
     }
   ],
   "metadata": {
@@ -541,6 +667,21 @@ export type ExampleExchange = {
             ],
             "name": "epochLength",
             "type": "i64"
+          },
+          {
+            "docs": [
+              "Most one `cover_shortfall` pays, bps of the pool's free capital at the draw."
+            ],
+            "name": "perEventBps",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Most one epoch's draws pay together, bps of free capital at each draw",
+              "(`per_event_bps <= per_epoch_bps <= 10 000`)."
+            ],
+            "name": "perEpochBps",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -618,6 +759,41 @@ export type ExampleExchange = {
           {
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "docs": [
+              "Draws are paid only from this unix time (registration + the pool's exit",
+              "horizon, so underwriters can leave before a new draw right applies)."
+            ],
+            "name": "activeFrom",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Limits and destination waiting to apply at `pending_at` (0: none). Applying",
+              "them also reactivates the registration."
+            ],
+            "name": "pendingLimits",
+            "type": {
+              "defined": {
+                "name": "exchangeLimits"
+              }
+            }
+          },
+          {
+            "name": "pendingDestination",
+            "type": "pubkey"
+          },
+          {
+            "name": "pendingAt",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Length of the current epoch (a new `limits.epoch_length` applies from the next)."
+            ],
+            "name": "epochLength",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -674,10 +850,25 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "No-votes at or above this share (bps of cast weight) mark a rejected claim as",
-              "fraudulent: its bond is slashed into the pool."
+              "No-votes at or above this share (bps of cast weight), with the quorum reached,",
+              "mark a rejected claim as fraudulent: its bond is slashed into the pool."
             ],
             "name": "fraudThresholdBps",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Only shares staked at least this long before a claim's filing vote on it",
+              "(`[MIN_STAKE_AGE, MAX_STAKE_AGE]` seconds; fixed at pool creation)."
+            ],
+            "name": "minStakeAge",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Largest single claim, bps of free capital at filing (`[1, 10 000]`)."
+            ],
+            "name": "maxClaimBps",
             "type": "u64"
           }
         ],
@@ -700,8 +891,15 @@ export type ExampleExchange = {
             "type": "pubkey"
           },
           {
+            "docs": [
+              "The oracle price used, and when it was published."
+            ],
             "name": "price",
             "type": "u64"
+          },
+          {
+            "name": "publishTime",
+            "type": "i64"
           },
           {
             "docs": [
@@ -853,6 +1051,29 @@ export type ExampleExchange = {
           {
             "name": "authorityBump",
             "type": "u8"
+          },
+          {
+            "docs": [
+              "The only key that may write this market's [`PriceFeed`] (`set_price`); fixed at",
+              "`create_market`."
+            ],
+            "name": "oracleAuthority",
+            "type": "pubkey"
+          },
+          {
+            "docs": [
+              "This market's price account, PDA `[\"price\", market]`: every price the market",
+              "uses (opening, liquidation) comes from it, never from the caller."
+            ],
+            "name": "priceFeed",
+            "type": "pubkey"
+          },
+          {
+            "docs": [
+              "Oldest price (seconds since its publish time) the market accepts."
+            ],
+            "name": "maxPriceAge",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -872,6 +1093,14 @@ export type ExampleExchange = {
           {
             "name": "maxLeverage",
             "type": "u64"
+          },
+          {
+            "docs": [
+              "Staleness limit of the oracle price, seconds (`[1, MAX_PRICE_AGE]`): opening",
+              "and liquidating are refused with `StalePrice` when the price is older."
+            ],
+            "name": "maxPriceAge",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -881,8 +1110,14 @@ export type ExampleExchange = {
       "docs": [
         "One market's isolated insurance pool, PDA `[\"pool\", market]`.",
         "",
-        "Invariant (conservation): the vault's token balance equals `capital`. Tokens sent to",
-        "the vault outside the program are not capital and do not change the share price."
+        "Invariant (conservation): the vault's token balance equals `capital +",
+        "unearned_premiums`. Tokens sent to the vault outside the program are not capital and",
+        "do not change the share price.",
+        "",
+        "Prices: deposits are priced on *free* capital (`capital - reserved_for_claims`: an",
+        "approved claim is a realised loss); exits on free capital net of the claims still",
+        "voting ([`Pool::exit_capital`]); utilisation, quotes and the exposure cap use free",
+        "capital. Unearned premium counts in none of them."
       ],
       "name": "pool",
       "type": {
@@ -932,7 +1167,8 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "Accounted capital: deposits + premiums + slashed bonds - withdrawals - payouts."
+              "Accounted (earned) capital: deposits + earned premiums + slashed bonds -",
+              "withdrawals - payouts."
             ],
             "name": "capital",
             "type": "u64"
@@ -1076,6 +1312,61 @@ export type ExampleExchange = {
             ],
             "name": "totalClaimsPaid",
             "type": "u64"
+          },
+          {
+            "docs": [
+              "Sum of the amounts of claims still voting (exits are priced net of them)."
+            ],
+            "name": "votingClaims",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Premiums paid but not yet earned (held in the vault, not capital)."
+            ],
+            "name": "unearnedPremiums",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Unix time unearned premium was last released into capital."
+            ],
+            "name": "unearnedUpdatedAt",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Shares staked in the last two stake periods (not yet able to vote)."
+            ],
+            "name": "youngShares",
+            "type": {
+              "defined": {
+                "name": "youngShares"
+              }
+            }
+          },
+          {
+            "docs": [
+              "Parameters waiting to replace `params` at `pending_params_at` (0: none)."
+            ],
+            "name": "pendingParams",
+            "type": {
+              "defined": {
+                "name": "poolParams"
+              }
+            }
+          },
+          {
+            "name": "pendingParamsAt",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Whether the mint has a freeze authority (it could freeze the vault: a trust",
+              "assumption on the mint's issuer, shown by the CLI and the TypeScript client)."
+            ],
+            "name": "mintHasFreezeAuthority",
+            "type": "bool"
           }
         ],
         "kind": "struct"
@@ -1161,6 +1452,31 @@ export type ExampleExchange = {
                 "name": "governanceParams"
               }
             }
+          },
+          {
+            "docs": [
+              "Seconds after its cooldown during which a withdrawal request can be completed;",
+              "after that it lapses (`[MIN_WITHDRAWAL_WINDOW, MAX_WITHDRAWAL_WINDOW]`)."
+            ],
+            "name": "withdrawalWindow",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Seconds after an underwriter's last deposit before it may request a withdrawal",
+              "(`>= coverage_duration`, `>= 2 · min_stake_age`, `<= MAX_DEPOSIT_LOCK`): capital",
+              "stays for at least one coverage term of the covers its presence made cheaper."
+            ],
+            "name": "minDepositLock",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Seconds after the purchase or top-up that added it before cover can be claimed",
+              "(`[MIN_CLAIM_WAITING_PERIOD, coverage_duration)`)."
+            ],
+            "name": "claimWaitingPeriod",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -1199,6 +1515,85 @@ export type ExampleExchange = {
           {
             "name": "bump",
             "type": "u8"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "A market's price, PDA `[\"price\", market]`, written only by the market's oracle",
+        "authority through `set_price`.",
+        "",
+        "This account stands in for a real oracle to keep the example self-contained: a",
+        "trusted key pushes `price` and the time it was observed. A real venue reads its",
+        "oracle's own account instead and applies the same two checks, freshness and",
+        "precision, before using a price:",
+        "",
+        "- **Pyth** (pull oracle, `pyth-solana-receiver-sdk`): take an",
+        "`Account<'info, PriceUpdateV2>` (Anchor checks that the Pyth receiver owns it),",
+        "call `price_update.get_price_no_older_than(&Clock::get()?, max_price_age,",
+        "&feed_id)` with the market's configured `feed_id` (it refuses a wrong feed and a",
+        "price older than `max_price_age` by its `publish_time`), require",
+        "`price_update.verification_level == VerificationLevel::Full`, refuse",
+        "`price <= 0`, refuse a wide confidence interval (e.g.",
+        "`conf · 10 000 > price · max_conf_bps`), and scale by `exponent`.",
+        "- **Switchboard On-Demand**: `PullFeedAccountData::parse(feed_account.data.borrow())`",
+        "after checking the feed account's address is the market's configured feed, then",
+        "`feed.get_value(&clock, max_stale_slots, min_samples, true)` (staleness is in",
+        "slots there), and refuse a result whose spread (`std_dev` or `range` of the",
+        "current result) is too wide relative to the value.",
+        "",
+        "Either way the feed's address is fixed in the market at creation, as",
+        "[`Market::price_feed`] is here, so a caller cannot substitute a feed it controls."
+      ],
+      "name": "priceFeed",
+      "type": {
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "docs": [
+              "Price of one base unit of size, in collateral units (0: never published)."
+            ],
+            "name": "price",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Unix time the price was observed (never in the future, never moves back)."
+            ],
+            "name": "publishTime",
+            "type": "i64"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "A new oracle price."
+      ],
+      "name": "priceSet",
+      "type": {
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "price",
+            "type": "u64"
+          },
+          {
+            "name": "publishTime",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -1271,6 +1666,38 @@ export type ExampleExchange = {
         ],
         "kind": "struct"
       }
+    },
+    {
+      "docs": [
+        "Shares staked in the two most recent stake periods (the young ones)."
+      ],
+      "name": "youngShares",
+      "type": {
+        "fields": [
+          {
+            "docs": [
+              "Stake period of `current` (`unix time / min_stake_age`)."
+            ],
+            "name": "period",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Shares staked during `period`."
+            ],
+            "name": "current",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Shares staked during `period - 1`."
+            ],
+            "name": "previous",
+            "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
     }
   ]
 };
@@ -1287,7 +1714,8 @@ export const EXAMPLE_EXCHANGE_IDL = {
     {
       "name": "create_market",
       "docs": [
-        "Creates market `id` with its collateral vault."
+        "Creates market `id` with its collateral vault and its price account, which only",
+        "`oracle_authority` may write."
       ],
       "discriminator": [
         103,
@@ -1354,6 +1782,32 @@ export const EXAMPLE_EXCHANGE_IDL = {
           }
         },
         {
+          "name": "price_feed",
+          "docs": [
+            "The market's price account (empty until the oracle authority's first",
+            "`set_price`; until then the market neither opens nor liquidates)."
+          ],
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  112,
+                  114,
+                  105,
+                  99,
+                  101
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "market"
+              }
+            ]
+          }
+        },
+        {
           "name": "mint"
         },
         {
@@ -1403,6 +1857,10 @@ export const EXAMPLE_EXCHANGE_IDL = {
               "name": "MarketParams"
             }
           }
+        },
+        {
+          "name": "oracle_authority",
+          "type": "pubkey"
         }
       ]
     },
@@ -1495,7 +1953,7 @@ export const EXAMPLE_EXCHANGE_IDL = {
     {
       "name": "liquidate",
       "docs": [
-        "Anyone: liquidate an under-margined position at `price`."
+        "Anyone: liquidate an under-margined position at the oracle price."
       ],
       "discriminator": [
         223,
@@ -1522,6 +1980,12 @@ export const EXAMPLE_EXCHANGE_IDL = {
         {
           "name": "position",
           "writable": true
+        },
+        {
+          "name": "price_feed",
+          "relations": [
+            "market"
+          ]
         },
         {
           "name": "authority",
@@ -1584,17 +2048,13 @@ export const EXAMPLE_EXCHANGE_IDL = {
           "name": "token_program"
         }
       ],
-      "args": [
-        {
-          "name": "price",
-          "type": "u64"
-        }
-      ]
+      "args": []
     },
     {
       "name": "open_position",
       "docs": [
-        "Trader: open a position of `size` (positive long, negative short) at `price`."
+        "Trader: open a position of `size` (positive long, negative short) at the",
+        "oracle price."
       ],
       "discriminator": [
         135,
@@ -1623,16 +2083,63 @@ export const EXAMPLE_EXCHANGE_IDL = {
         {
           "name": "position",
           "writable": true
+        },
+        {
+          "name": "price_feed",
+          "relations": [
+            "market"
+          ]
         }
       ],
       "args": [
         {
           "name": "size",
           "type": "i64"
+        }
+      ]
+    },
+    {
+      "name": "set_price",
+      "docs": [
+        "Oracle authority: publish the market's `price`, observed at `publish_time`."
+      ],
+      "discriminator": [
+        16,
+        19,
+        182,
+        8,
+        149,
+        83,
+        72,
+        181
+      ],
+      "accounts": [
+        {
+          "name": "oracle_authority",
+          "signer": true,
+          "relations": [
+            "market"
+          ]
         },
+        {
+          "name": "market"
+        },
+        {
+          "name": "price_feed",
+          "writable": true,
+          "relations": [
+            "market"
+          ]
+        }
+      ],
+      "args": [
         {
           "name": "price",
           "type": "u64"
+        },
+        {
+          "name": "publish_time",
+          "type": "i64"
         }
       ]
     }
@@ -1663,6 +2170,19 @@ export const EXAMPLE_EXCHANGE_IDL = {
         247,
         208
       ]
+    },
+    {
+      "name": "PriceFeed",
+      "discriminator": [
+        189,
+        103,
+        252,
+        23,
+        152,
+        35,
+        243,
+        156
+      ]
     }
   ],
   "events": [
@@ -1677,6 +2197,19 @@ export const EXAMPLE_EXCHANGE_IDL = {
         170,
         246,
         68
+      ]
+    },
+    {
+      "name": "PriceSet",
+      "discriminator": [
+        152,
+        186,
+        196,
+        72,
+        117,
+        210,
+        36,
+        160
       ]
     }
   ],
@@ -1694,12 +2227,12 @@ export const EXAMPLE_EXCHANGE_IDL = {
     {
       "code": 6002,
       "name": "InvalidParams",
-      "msg": "Maintenance margin must be in [1, 10000] bps and leverage in [1, 100]"
+      "msg": "Maintenance margin must be in [1, 10000] bps, leverage in [1, 100], price age in [1, 3600] s, and the oracle authority set"
     },
     {
       "code": 6003,
       "name": "InvalidOrder",
-      "msg": "Size and price must be non-zero"
+      "msg": "Size must be non-zero"
     },
     {
       "code": 6004,
@@ -1730,6 +2263,26 @@ export const EXAMPLE_EXCHANGE_IDL = {
       "code": 6009,
       "name": "MissingCoverResult",
       "msg": "The insurance pool returned no cover result"
+    },
+    {
+      "code": 6010,
+      "name": "StalePrice",
+      "msg": "The oracle price is older than the market's staleness limit (or was never published)"
+    },
+    {
+      "code": 6011,
+      "name": "WrongOracleAuthority",
+      "msg": "Signer is not the market's oracle authority"
+    },
+    {
+      "code": 6012,
+      "name": "WrongPriceFeed",
+      "msg": "Price account does not belong to this market"
+    },
+    {
+      "code": 6013,
+      "name": "InvalidPrice",
+      "msg": "Price must be non-zero, published no later than now and no earlier than the current one"
     }
   ],
   "types": [
@@ -1814,6 +2367,21 @@ export const EXAMPLE_EXCHANGE_IDL = {
               "Epoch length in seconds (`[MIN_EPOCH_LENGTH, MAX_EPOCH_LENGTH]`)."
             ],
             "type": "i64"
+          },
+          {
+            "name": "per_event_bps",
+            "docs": [
+              "Most one `cover_shortfall` pays, bps of the pool's free capital at the draw."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "per_epoch_bps",
+            "docs": [
+              "Most one epoch's draws pay together, bps of free capital at each draw",
+              "(`per_event_bps <= per_epoch_bps <= 10 000`)."
+            ],
+            "type": "u64"
           }
         ]
       }
@@ -1891,6 +2459,41 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "name": "active_from",
+            "docs": [
+              "Draws are paid only from this unix time (registration + the pool's exit",
+              "horizon, so underwriters can leave before a new draw right applies)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "pending_limits",
+            "docs": [
+              "Limits and destination waiting to apply at `pending_at` (0: none). Applying",
+              "them also reactivates the registration."
+            ],
+            "type": {
+              "defined": {
+                "name": "ExchangeLimits"
+              }
+            }
+          },
+          {
+            "name": "pending_destination",
+            "type": "pubkey"
+          },
+          {
+            "name": "pending_at",
+            "type": "i64"
+          },
+          {
+            "name": "epoch_length",
+            "docs": [
+              "Length of the current epoch (a new `limits.epoch_length` applies from the next)."
+            ],
+            "type": "i64"
           }
         ]
       }
@@ -1948,8 +2551,23 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "fraud_threshold_bps",
             "docs": [
-              "No-votes at or above this share (bps of cast weight) mark a rejected claim as",
-              "fraudulent: its bond is slashed into the pool."
+              "No-votes at or above this share (bps of cast weight), with the quorum reached,",
+              "mark a rejected claim as fraudulent: its bond is slashed into the pool."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "min_stake_age",
+            "docs": [
+              "Only shares staked at least this long before a claim's filing vote on it",
+              "(`[MIN_STAKE_AGE, MAX_STAKE_AGE]` seconds; fixed at pool creation)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "max_claim_bps",
+            "docs": [
+              "Largest single claim, bps of free capital at filing (`[1, 10 000]`)."
             ],
             "type": "u64"
           }
@@ -1974,7 +2592,14 @@ export const EXAMPLE_EXCHANGE_IDL = {
           },
           {
             "name": "price",
+            "docs": [
+              "The oracle price used, and when it was published."
+            ],
             "type": "u64"
+          },
+          {
+            "name": "publish_time",
+            "type": "i64"
           },
           {
             "name": "equity",
@@ -2126,6 +2751,29 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "authority_bump",
             "type": "u8"
+          },
+          {
+            "name": "oracle_authority",
+            "docs": [
+              "The only key that may write this market's [`PriceFeed`] (`set_price`); fixed at",
+              "`create_market`."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "price_feed",
+            "docs": [
+              "This market's price account, PDA `[\"price\", market]`: every price the market",
+              "uses (opening, liquidation) comes from it, never from the caller."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "max_price_age",
+            "docs": [
+              "Oldest price (seconds since its publish time) the market accepts."
+            ],
+            "type": "i64"
           }
         ]
       }
@@ -2145,6 +2793,14 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "max_leverage",
             "type": "u64"
+          },
+          {
+            "name": "max_price_age",
+            "docs": [
+              "Staleness limit of the oracle price, seconds (`[1, MAX_PRICE_AGE]`): opening",
+              "and liquidating are refused with `StalePrice` when the price is older."
+            ],
+            "type": "i64"
           }
         ]
       }
@@ -2154,8 +2810,14 @@ export const EXAMPLE_EXCHANGE_IDL = {
       "docs": [
         "One market's isolated insurance pool, PDA `[\"pool\", market]`.",
         "",
-        "Invariant (conservation): the vault's token balance equals `capital`. Tokens sent to",
-        "the vault outside the program are not capital and do not change the share price."
+        "Invariant (conservation): the vault's token balance equals `capital +",
+        "unearned_premiums`. Tokens sent to the vault outside the program are not capital and",
+        "do not change the share price.",
+        "",
+        "Prices: deposits are priced on *free* capital (`capital - reserved_for_claims`: an",
+        "approved claim is a realised loss); exits on free capital net of the claims still",
+        "voting ([`Pool::exit_capital`]); utilisation, quotes and the exposure cap use free",
+        "capital. Unearned premium counts in none of them."
       ],
       "type": {
         "kind": "struct",
@@ -2206,7 +2868,8 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "capital",
             "docs": [
-              "Accounted capital: deposits + premiums + slashed bonds - withdrawals - payouts."
+              "Accounted (earned) capital: deposits + earned premiums + slashed bonds -",
+              "withdrawals - payouts."
             ],
             "type": "u64"
           },
@@ -2349,6 +3012,61 @@ export const EXAMPLE_EXCHANGE_IDL = {
               "Lifetime claim payouts (statistics)."
             ],
             "type": "u64"
+          },
+          {
+            "name": "voting_claims",
+            "docs": [
+              "Sum of the amounts of claims still voting (exits are priced net of them)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "unearned_premiums",
+            "docs": [
+              "Premiums paid but not yet earned (held in the vault, not capital)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "unearned_updated_at",
+            "docs": [
+              "Unix time unearned premium was last released into capital."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "young_shares",
+            "docs": [
+              "Shares staked in the last two stake periods (not yet able to vote)."
+            ],
+            "type": {
+              "defined": {
+                "name": "YoungShares"
+              }
+            }
+          },
+          {
+            "name": "pending_params",
+            "docs": [
+              "Parameters waiting to replace `params` at `pending_params_at` (0: none)."
+            ],
+            "type": {
+              "defined": {
+                "name": "PoolParams"
+              }
+            }
+          },
+          {
+            "name": "pending_params_at",
+            "type": "i64"
+          },
+          {
+            "name": "mint_has_freeze_authority",
+            "docs": [
+              "Whether the mint has a freeze authority (it could freeze the vault: a trust",
+              "assumption on the mint's issuer, shown by the CLI and the TypeScript client)."
+            ],
+            "type": "bool"
           }
         ]
       }
@@ -2434,6 +3152,31 @@ export const EXAMPLE_EXCHANGE_IDL = {
                 "name": "GovernanceParams"
               }
             }
+          },
+          {
+            "name": "withdrawal_window",
+            "docs": [
+              "Seconds after its cooldown during which a withdrawal request can be completed;",
+              "after that it lapses (`[MIN_WITHDRAWAL_WINDOW, MAX_WITHDRAWAL_WINDOW]`)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "min_deposit_lock",
+            "docs": [
+              "Seconds after an underwriter's last deposit before it may request a withdrawal",
+              "(`>= coverage_duration`, `>= 2 · min_stake_age`, `<= MAX_DEPOSIT_LOCK`): capital",
+              "stays for at least one coverage term of the covers its presence made cheaper."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "claim_waiting_period",
+            "docs": [
+              "Seconds after the purchase or top-up that added it before cover can be claimed",
+              "(`[MIN_CLAIM_WAITING_PERIOD, coverage_duration)`)."
+            ],
+            "type": "i64"
           }
         ]
       }
@@ -2472,6 +3215,85 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "bump",
             "type": "u8"
+          }
+        ]
+      }
+    },
+    {
+      "name": "PriceFeed",
+      "docs": [
+        "A market's price, PDA `[\"price\", market]`, written only by the market's oracle",
+        "authority through `set_price`.",
+        "",
+        "This account stands in for a real oracle to keep the example self-contained: a",
+        "trusted key pushes `price` and the time it was observed. A real venue reads its",
+        "oracle's own account instead and applies the same two checks, freshness and",
+        "precision, before using a price:",
+        "",
+        "- **Pyth** (pull oracle, `pyth-solana-receiver-sdk`): take an",
+        "`Account<'info, PriceUpdateV2>` (Anchor checks that the Pyth receiver owns it),",
+        "call `price_update.get_price_no_older_than(&Clock::get()?, max_price_age,",
+        "&feed_id)` with the market's configured `feed_id` (it refuses a wrong feed and a",
+        "price older than `max_price_age` by its `publish_time`), require",
+        "`price_update.verification_level == VerificationLevel::Full`, refuse",
+        "`price <= 0`, refuse a wide confidence interval (e.g.",
+        "`conf · 10 000 > price · max_conf_bps`), and scale by `exponent`.",
+        "- **Switchboard On-Demand**: `PullFeedAccountData::parse(feed_account.data.borrow())`",
+        "after checking the feed account's address is the market's configured feed, then",
+        "`feed.get_value(&clock, max_stale_slots, min_samples, true)` (staleness is in",
+        "slots there), and refuse a result whose spread (`std_dev` or `range` of the",
+        "current result) is too wide relative to the value.",
+        "",
+        "Either way the feed's address is fixed in the market at creation, as",
+        "[`Market::price_feed`] is here, so a caller cannot substitute a feed it controls."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "price",
+            "docs": [
+              "Price of one base unit of size, in collateral units (0: never published)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "publish_time",
+            "docs": [
+              "Unix time the price was observed (never in the future, never moves back)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          }
+        ]
+      }
+    },
+    {
+      "name": "PriceSet",
+      "docs": [
+        "A new oracle price."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "price",
+            "type": "u64"
+          },
+          {
+            "name": "publish_time",
+            "type": "i64"
           }
         ]
       }
@@ -2540,6 +3362,38 @@ export const EXAMPLE_EXCHANGE_IDL = {
               "Bump of this PDA."
             ],
             "type": "u8"
+          }
+        ]
+      }
+    },
+    {
+      "name": "YoungShares",
+      "docs": [
+        "Shares staked in the two most recent stake periods (the young ones)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "period",
+            "docs": [
+              "Stake period of `current` (`unix time / min_stake_age`)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "current",
+            "docs": [
+              "Shares staked during `period`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "previous",
+            "docs": [
+              "Shares staked during `period - 1`."
+            ],
+            "type": "u64"
           }
         ]
       }

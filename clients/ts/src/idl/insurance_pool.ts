@@ -476,6 +476,96 @@ export type InsurancePool = {
       "code": 6072,
       "msg": "Exposure account does not belong to this pool",
       "name": "wrongExposure"
+    },
+    {
+      "code": 6073,
+      "msg": "Withdrawal window must be between 1 hour and 30 days",
+      "name": "invalidWithdrawalWindow"
+    },
+    {
+      "code": 6074,
+      "msg": "Deposit lock must be at least the coverage term and twice the stake age, at most 365 days",
+      "name": "invalidDepositLock"
+    },
+    {
+      "code": 6075,
+      "msg": "Claim waiting period must be at least 1 hour and shorter than the coverage term",
+      "name": "invalidClaimWaitingPeriod"
+    },
+    {
+      "code": 6076,
+      "msg": "Minimum stake age must be between 1 day and 30 days",
+      "name": "invalidStakeAge"
+    },
+    {
+      "code": 6077,
+      "msg": "Maximum claim share must be between 1 and 10000 bps of free capital",
+      "name": "invalidMaxClaim"
+    },
+    {
+      "code": 6078,
+      "msg": "The minimum stake age is fixed at pool creation",
+      "name": "stakeAgeImmutable"
+    },
+    {
+      "code": 6079,
+      "msg": "Capital cannot start a withdrawal before its deposit lock has passed and its shares are seasoned",
+      "name": "depositLocked"
+    },
+    {
+      "code": 6080,
+      "msg": "The withdrawal request lapsed: its window closed; cancel and request again",
+      "name": "withdrawalLapsed"
+    },
+    {
+      "code": 6081,
+      "msg": "This withdrawal would leave exposure above the pool's cap on free capital",
+      "name": "withdrawalBreachesExposureCap"
+    },
+    {
+      "code": 6082,
+      "msg": "A withdrawal may not be paid into a pool's vault or bond escrow",
+      "name": "forbiddenDestination"
+    },
+    {
+      "code": 6083,
+      "msg": "Claim exceeds the pool's maximum share of free capital per claim",
+      "name": "claimTooLarge"
+    },
+    {
+      "code": 6084,
+      "msg": "The claimant cannot vote on its own claim",
+      "name": "claimantCannotVote"
+    },
+    {
+      "code": 6085,
+      "msg": "This top-up could not mature before the cover expires",
+      "name": "coverCannotMature"
+    },
+    {
+      "code": 6086,
+      "msg": "The cover would end before the caller's minimum expiry",
+      "name": "coverageEndsTooSoon"
+    },
+    {
+      "code": 6087,
+      "msg": "A claim can only be cancelled within its cancel window after filing",
+      "name": "cancelWindowOver"
+    },
+    {
+      "code": 6088,
+      "msg": "The exchange authority must be a program-derived address (off the ed25519 curve)",
+      "name": "exchangeAuthorityNotPda"
+    },
+    {
+      "code": 6089,
+      "msg": "Exchange caps in bps of free capital must satisfy 1 <= per-event <= per-epoch <= 10000",
+      "name": "invalidExchangeBps"
+    },
+    {
+      "code": 6090,
+      "msg": "Signer is not the program's upgrade authority (ProgramData)",
+      "name": "notUpgradeAuthority"
     }
   ],
   "events": [
@@ -809,7 +899,8 @@ export type InsurancePool = {
           "relations": [
             "claim",
             "member"
-          ]
+          ],
+          "writable": true
         },
         {
           "name": "claim",
@@ -832,7 +923,7 @@ export type InsurancePool = {
         140
       ],
       "docs": [
-        "Claimant: withdraw a claim nobody voted on yet."
+        "Claimant: withdraw a claim nobody voted on yet, within its cancel window."
       ],
       "name": "cancelClaim"
     },
@@ -966,13 +1057,17 @@ export type InsurancePool = {
         {
           "name": "pool",
           "relations": [
-            "underwriter"
+            "underwriter",
+            "exposure"
           ],
           "writable": true
         },
         {
           "name": "underwriter",
           "writable": true
+        },
+        {
+          "name": "exposure"
         },
         {
           "name": "destination",
@@ -1111,6 +1206,10 @@ export type InsurancePool = {
         {
           "name": "maxPremium",
           "type": "u64"
+        },
+        {
+          "name": "minExpiry",
+          "type": "i64"
         }
       ],
       "discriminator": [
@@ -1124,7 +1223,8 @@ export type InsurancePool = {
         127
       ],
       "docs": [
-        "Member: buy cover of `notional`, paying at most `max_premium`."
+        "Member: buy cover of `notional`, paying at most `max_premium`, for a cover",
+        "ending no earlier than `min_expiry` (unix time; 0 for no bound)."
       ],
       "name": "contributePremium"
     },
@@ -1154,9 +1254,6 @@ export type InsurancePool = {
         },
         {
           "name": "destination",
-          "relations": [
-            "registration"
-          ],
           "writable": true
         },
         {
@@ -1543,9 +1640,13 @@ export type InsurancePool = {
                 "path": "pool"
               },
               {
-                "account": "pool",
                 "kind": "account",
-                "path": "pool.claim_count"
+                "path": "claimant"
+              },
+              {
+                "account": "member",
+                "kind": "account",
+                "path": "member.claim_count"
               }
             ]
           },
@@ -1654,6 +1755,17 @@ export type InsurancePool = {
           "name": "payer",
           "signer": true,
           "writable": true
+        },
+        {
+          "name": "upgradeAuthority",
+          "signer": true
+        },
+        {
+          "address": "4WWyj4JuVwq4HdTr4kqwxb6Qz3DSE9ttSU4x7jYrJxXe",
+          "docs": [
+            "The program's ProgramData (upgradeable loader), naming its upgrade authority."
+          ],
+          "name": "programData"
         },
         {
           "name": "protocol",
@@ -2289,6 +2401,10 @@ export type InsurancePool = {
       "type": {
         "fields": [
           {
+            "name": "pool",
+            "type": "pubkey"
+          },
+          {
             "name": "claim",
             "type": "pubkey"
           },
@@ -2306,7 +2422,7 @@ export type InsurancePool = {
     },
     {
       "docs": [
-        "A member's claim against one pool, PDA `[\"claim\", pool, id]`."
+        "A member's claim against one pool, PDA `[\"claim\", pool, claimant, id]`."
       ],
       "name": "claim",
       "type": {
@@ -2317,7 +2433,7 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Sequential per pool (`Pool::claim_count` at filing)."
+              "Sequential per claimant (`Member::claim_count` at filing)."
             ],
             "name": "id",
             "type": "u64"
@@ -2379,7 +2495,7 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Total shares at filing: the weight that may vote."
+              "Shares able to vote at filing (seasoned, not pending withdrawal)."
             ],
             "name": "eligibleWeight",
             "type": "u64"
@@ -2398,8 +2514,8 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Rejected with no-votes at or above the pool's fraud threshold: the bond is",
-              "slashed."
+              "Rejected with the quorum reached and no-votes at or above the pool's fraud",
+              "threshold: the bond is slashed."
             ],
             "name": "fraud",
             "type": "bool"
@@ -2418,6 +2534,28 @@ export type InsurancePool = {
           {
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "docs": [
+              "Capital reserved at approval: `min(amount, free capital)`; what will be paid."
+            ],
+            "name": "reserved",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Expiry of the cover term the claim was filed under (its cover is given back",
+              "to that term if the claim fails)."
+            ],
+            "name": "coverExpiry",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Pool-wide sequence number (`Pool::claim_count` at filing; statistics)."
+            ],
+            "name": "number",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -2430,6 +2568,10 @@ export type InsurancePool = {
       "name": "claimCancelled",
       "type": {
         "fields": [
+          {
+            "name": "pool",
+            "type": "pubkey"
+          },
           {
             "name": "claim",
             "type": "pubkey"
@@ -2498,6 +2640,10 @@ export type InsurancePool = {
       "type": {
         "fields": [
           {
+            "name": "pool",
+            "type": "pubkey"
+          },
+          {
             "name": "claim",
             "type": "pubkey"
           },
@@ -2540,6 +2686,10 @@ export type InsurancePool = {
       "name": "claimPaid",
       "type": {
         "fields": [
+          {
+            "name": "pool",
+            "type": "pubkey"
+          },
           {
             "name": "claim",
             "type": "pubkey"
@@ -2601,6 +2751,10 @@ export type InsurancePool = {
       "type": {
         "fields": [
           {
+            "name": "pool",
+            "type": "pubkey"
+          },
+          {
             "name": "claim",
             "type": "pubkey"
           },
@@ -2631,6 +2785,9 @@ export type InsurancePool = {
           },
           {
             "name": "solvencyFloor"
+          },
+          {
+            "name": "suspended"
           }
         ]
       }
@@ -2769,6 +2926,21 @@ export type InsurancePool = {
             ],
             "name": "epochLength",
             "type": "i64"
+          },
+          {
+            "docs": [
+              "Most one `cover_shortfall` pays, bps of the pool's free capital at the draw."
+            ],
+            "name": "perEventBps",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Most one epoch's draws pay together, bps of free capital at each draw",
+              "(`per_event_bps <= per_epoch_bps <= 10 000`)."
+            ],
+            "name": "perEpochBps",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -2804,6 +2976,13 @@ export type InsurancePool = {
                 "name": "exchangeLimits"
               }
             }
+          },
+          {
+            "docs": [
+              "Draws are paid from this unix time on."
+            ],
+            "name": "activeFrom",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -2881,6 +3060,41 @@ export type InsurancePool = {
           {
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "docs": [
+              "Draws are paid only from this unix time (registration + the pool's exit",
+              "horizon, so underwriters can leave before a new draw right applies)."
+            ],
+            "name": "activeFrom",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Limits and destination waiting to apply at `pending_at` (0: none). Applying",
+              "them also reactivates the registration."
+            ],
+            "name": "pendingLimits",
+            "type": {
+              "defined": {
+                "name": "exchangeLimits"
+              }
+            }
+          },
+          {
+            "name": "pendingDestination",
+            "type": "pubkey"
+          },
+          {
+            "name": "pendingAt",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Length of the current epoch (a new `limits.epoch_length` applies from the next)."
+            ],
+            "name": "epochLength",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -2920,6 +3134,13 @@ export type InsurancePool = {
                 "name": "exchangeLimits"
               }
             }
+          },
+          {
+            "docs": [
+              "When `limits` and `destination` apply (now for a pure decrease)."
+            ],
+            "name": "effectiveAt",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -3019,10 +3240,25 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "No-votes at or above this share (bps of cast weight) mark a rejected claim as",
-              "fraudulent: its bond is slashed into the pool."
+              "No-votes at or above this share (bps of cast weight), with the quorum reached,",
+              "mark a rejected claim as fraudulent: its bond is slashed into the pool."
             ],
             "name": "fraudThresholdBps",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Only shares staked at least this long before a claim's filing vote on it",
+              "(`[MIN_STAKE_AGE, MAX_STAKE_AGE]` seconds; fixed at pool creation)."
+            ],
+            "name": "minStakeAge",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Largest single claim, bps of free capital at filing (`[1, 10 000]`)."
+            ],
+            "name": "maxClaimBps",
             "type": "u64"
           }
         ],
@@ -3079,9 +3315,12 @@ export type InsurancePool = {
       "docs": [
         "A trader's coverage in one pool, PDA `[\"member\", pool, owner]`.",
         "",
-        "One cover at a time: contributing while covered adds to the covered amount with the",
-        "same expiry (charged pro-rata for the remaining time); contributing after expiry",
-        "starts a new cover of `coverage_duration`."
+        "One cover (term) at a time: contributing while covered adds to the covered amount",
+        "with the same expiry (charged pro-rata for all the remaining time); contributing",
+        "after expiry starts a new term of `coverage_duration`. Cover becomes claimable only",
+        "`claim_waiting_period` after the purchase or top-up that added it (a top-up restarts",
+        "the wait of the part still maturing), and every claim filed in a term uses it up:",
+        "the claims of a term (open and paid) never exceed its matured cover."
       ],
       "name": "member",
       "type": {
@@ -3127,6 +3366,38 @@ export type InsurancePool = {
           {
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "docs": [
+              "Part of `covered_amount` that has matured (claimable)."
+            ],
+            "name": "maturedAmount",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Part of `covered_amount` still in its waiting period, maturing at `matures_at`."
+            ],
+            "name": "maturingAmount",
+            "type": "u64"
+          },
+          {
+            "name": "maturesAt",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Claimed in the current term: open claims plus paid ones."
+            ],
+            "name": "claimedAmount",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Claims this member has filed (its next claim's index, part of the claim's seeds)."
+            ],
+            "name": "claimCount",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -3165,8 +3436,14 @@ export type InsurancePool = {
       "docs": [
         "One market's isolated insurance pool, PDA `[\"pool\", market]`.",
         "",
-        "Invariant (conservation): the vault's token balance equals `capital`. Tokens sent to",
-        "the vault outside the program are not capital and do not change the share price."
+        "Invariant (conservation): the vault's token balance equals `capital +",
+        "unearned_premiums`. Tokens sent to the vault outside the program are not capital and",
+        "do not change the share price.",
+        "",
+        "Prices: deposits are priced on *free* capital (`capital - reserved_for_claims`: an",
+        "approved claim is a realised loss); exits on free capital net of the claims still",
+        "voting ([`Pool::exit_capital`]); utilisation, quotes and the exposure cap use free",
+        "capital. Unearned premium counts in none of them."
       ],
       "name": "pool",
       "type": {
@@ -3216,7 +3493,8 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Accounted capital: deposits + premiums + slashed bonds - withdrawals - payouts."
+              "Accounted (earned) capital: deposits + earned premiums + slashed bonds -",
+              "withdrawals - payouts."
             ],
             "name": "capital",
             "type": "u64"
@@ -3360,6 +3638,61 @@ export type InsurancePool = {
             ],
             "name": "totalClaimsPaid",
             "type": "u64"
+          },
+          {
+            "docs": [
+              "Sum of the amounts of claims still voting (exits are priced net of them)."
+            ],
+            "name": "votingClaims",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Premiums paid but not yet earned (held in the vault, not capital)."
+            ],
+            "name": "unearnedPremiums",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Unix time unearned premium was last released into capital."
+            ],
+            "name": "unearnedUpdatedAt",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Shares staked in the last two stake periods (not yet able to vote)."
+            ],
+            "name": "youngShares",
+            "type": {
+              "defined": {
+                "name": "youngShares"
+              }
+            }
+          },
+          {
+            "docs": [
+              "Parameters waiting to replace `params` at `pending_params_at` (0: none)."
+            ],
+            "name": "pendingParams",
+            "type": {
+              "defined": {
+                "name": "poolParams"
+              }
+            }
+          },
+          {
+            "name": "pendingParamsAt",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Whether the mint has a freeze authority (it could freeze the vault: a trust",
+              "assumption on the mint's issuer, shown by the CLI and the TypeScript client)."
+            ],
+            "name": "mintHasFreezeAuthority",
+            "type": "bool"
           }
         ],
         "kind": "struct"
@@ -3512,6 +3845,31 @@ export type InsurancePool = {
                 "name": "governanceParams"
               }
             }
+          },
+          {
+            "docs": [
+              "Seconds after its cooldown during which a withdrawal request can be completed;",
+              "after that it lapses (`[MIN_WITHDRAWAL_WINDOW, MAX_WITHDRAWAL_WINDOW]`)."
+            ],
+            "name": "withdrawalWindow",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Seconds after an underwriter's last deposit before it may request a withdrawal",
+              "(`>= coverage_duration`, `>= 2 · min_stake_age`, `<= MAX_DEPOSIT_LOCK`): capital",
+              "stays for at least one coverage term of the covers its presence made cheaper."
+            ],
+            "name": "minDepositLock",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Seconds after the purchase or top-up that added it before cover can be claimed",
+              "(`[MIN_CLAIM_WAITING_PERIOD, coverage_duration)`)."
+            ],
+            "name": "claimWaitingPeriod",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -3529,6 +3887,9 @@ export type InsurancePool = {
             "type": "pubkey"
           },
           {
+            "docs": [
+              "The parameters in force until `effective_at`."
+            ],
             "name": "previous",
             "type": {
               "defined": {
@@ -3537,12 +3898,19 @@ export type InsurancePool = {
             }
           },
           {
+            "docs": [
+              "The parameters that apply from `effective_at` (stored as pending until then)."
+            ],
             "name": "params",
             "type": {
               "defined": {
                 "name": "poolParams"
               }
             }
+          },
+          {
+            "name": "effectiveAt",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -3646,14 +4014,15 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Utilisation after this cover (bps of capital)."
+              "Utilisation after this cover (bps of free capital)."
             ],
             "name": "utilisationBps",
             "type": "u64"
           },
           {
             "docs": [
-              "Seconds of cover paid for (the full term, or what remains of an active cover)."
+              "Seconds of cover paid for (the full term, or all that remains of an active cover,",
+              "which may exceed a term shortened since it was bought)."
             ],
             "name": "coveredSecs",
             "type": "i64"
@@ -3928,15 +4297,16 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Unix time of the last deposit (claim votes only count older shares)."
+              "Unix time of the last deposit (the deposit lock runs from it)."
             ],
             "name": "lastDepositAt",
             "type": "i64"
           },
           {
             "docs": [
-              "`complete_withdrawal` is refused before this time: the end of the latest voting",
-              "period this underwriter voted in."
+              "`complete_withdrawal` is refused before this time: the end of the hold-up of",
+              "the latest claim this underwriter voted on (by then the claim is settled:",
+              "rejected, vetoed, or approved and netted out of every exit)."
             ],
             "name": "voteLockedUntil",
             "type": "i64"
@@ -3958,6 +4328,25 @@ export type InsurancePool = {
           {
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "docs": [
+              "Unix time shares were last staked (deposit or cancelled withdrawal): a claim",
+              "filed at or before it gets no vote from this position."
+            ],
+            "name": "lastStakeAt",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Shares staked in the last two stake periods (not yet able to vote)."
+            ],
+            "name": "youngShares",
+            "type": {
+              "defined": {
+                "name": "youngShares"
+              }
+            }
           }
         ],
         "kind": "struct"
@@ -4018,6 +4407,10 @@ export type InsurancePool = {
       "name": "voteCast",
       "type": {
         "fields": [
+          {
+            "name": "pool",
+            "type": "pubkey"
+          },
           {
             "name": "claim",
             "type": "pubkey"
@@ -4176,6 +4569,38 @@ export type InsurancePool = {
         ],
         "kind": "struct"
       }
+    },
+    {
+      "docs": [
+        "Shares staked in the two most recent stake periods (the young ones)."
+      ],
+      "name": "youngShares",
+      "type": {
+        "fields": [
+          {
+            "docs": [
+              "Stake period of `current` (`unix time / min_stake_age`)."
+            ],
+            "name": "period",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Shares staked during `period`."
+            ],
+            "name": "current",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Shares staked during `period - 1`."
+            ],
+            "name": "previous",
+            "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
     }
   ]
 };
@@ -4220,7 +4645,7 @@ export const INSURANCE_POOL_IDL = {
     {
       "name": "cancel_claim",
       "docs": [
-        "Claimant: withdraw a claim nobody voted on yet."
+        "Claimant: withdraw a claim nobody voted on yet, within its cancel window."
       ],
       "discriminator": [
         179,
@@ -4242,6 +4667,7 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "pool",
+          "writable": true,
           "relations": [
             "claim",
             "member"
@@ -4403,12 +4829,16 @@ export const INSURANCE_POOL_IDL = {
           "name": "pool",
           "writable": true,
           "relations": [
-            "underwriter"
+            "underwriter",
+            "exposure"
           ]
         },
         {
           "name": "underwriter",
           "writable": true
+        },
+        {
+          "name": "exposure"
         },
         {
           "name": "destination",
@@ -4439,7 +4869,8 @@ export const INSURANCE_POOL_IDL = {
     {
       "name": "contribute_premium",
       "docs": [
-        "Member: buy cover of `notional`, paying at most `max_premium`."
+        "Member: buy cover of `notional`, paying at most `max_premium`, for a cover",
+        "ending no earlier than `min_expiry` (unix time; 0 for no bound)."
       ],
       "discriminator": [
         181,
@@ -4547,6 +4978,10 @@ export const INSURANCE_POOL_IDL = {
         {
           "name": "max_premium",
           "type": "u64"
+        },
+        {
+          "name": "min_expiry",
+          "type": "i64"
         }
       ]
     },
@@ -4591,10 +5026,7 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "destination",
-          "writable": true,
-          "relations": [
-            "registration"
-          ]
+          "writable": true
         },
         {
           "name": "vault",
@@ -4981,8 +5413,12 @@ export const INSURANCE_POOL_IDL = {
               },
               {
                 "kind": "account",
-                "path": "pool.claim_count",
-                "account": "Pool"
+                "path": "claimant"
+              },
+              {
+                "kind": "account",
+                "path": "member.claim_count",
+                "account": "Member"
               }
             ]
           }
@@ -5090,6 +5526,17 @@ export const INSURANCE_POOL_IDL = {
           "name": "payer",
           "writable": true,
           "signer": true
+        },
+        {
+          "name": "upgrade_authority",
+          "signer": true
+        },
+        {
+          "name": "program_data",
+          "docs": [
+            "The program's ProgramData (upgradeable loader), naming its upgrade authority."
+          ],
+          "address": "4WWyj4JuVwq4HdTr4kqwxb6Qz3DSE9ttSU4x7jYrJxXe"
         },
         {
           "name": "protocol",
@@ -6436,6 +6883,96 @@ export const INSURANCE_POOL_IDL = {
       "code": 6072,
       "name": "WrongExposure",
       "msg": "Exposure account does not belong to this pool"
+    },
+    {
+      "code": 6073,
+      "name": "InvalidWithdrawalWindow",
+      "msg": "Withdrawal window must be between 1 hour and 30 days"
+    },
+    {
+      "code": 6074,
+      "name": "InvalidDepositLock",
+      "msg": "Deposit lock must be at least the coverage term and twice the stake age, at most 365 days"
+    },
+    {
+      "code": 6075,
+      "name": "InvalidClaimWaitingPeriod",
+      "msg": "Claim waiting period must be at least 1 hour and shorter than the coverage term"
+    },
+    {
+      "code": 6076,
+      "name": "InvalidStakeAge",
+      "msg": "Minimum stake age must be between 1 day and 30 days"
+    },
+    {
+      "code": 6077,
+      "name": "InvalidMaxClaim",
+      "msg": "Maximum claim share must be between 1 and 10000 bps of free capital"
+    },
+    {
+      "code": 6078,
+      "name": "StakeAgeImmutable",
+      "msg": "The minimum stake age is fixed at pool creation"
+    },
+    {
+      "code": 6079,
+      "name": "DepositLocked",
+      "msg": "Capital cannot start a withdrawal before its deposit lock has passed and its shares are seasoned"
+    },
+    {
+      "code": 6080,
+      "name": "WithdrawalLapsed",
+      "msg": "The withdrawal request lapsed: its window closed; cancel and request again"
+    },
+    {
+      "code": 6081,
+      "name": "WithdrawalBreachesExposureCap",
+      "msg": "This withdrawal would leave exposure above the pool's cap on free capital"
+    },
+    {
+      "code": 6082,
+      "name": "ForbiddenDestination",
+      "msg": "A withdrawal may not be paid into a pool's vault or bond escrow"
+    },
+    {
+      "code": 6083,
+      "name": "ClaimTooLarge",
+      "msg": "Claim exceeds the pool's maximum share of free capital per claim"
+    },
+    {
+      "code": 6084,
+      "name": "ClaimantCannotVote",
+      "msg": "The claimant cannot vote on its own claim"
+    },
+    {
+      "code": 6085,
+      "name": "CoverCannotMature",
+      "msg": "This top-up could not mature before the cover expires"
+    },
+    {
+      "code": 6086,
+      "name": "CoverageEndsTooSoon",
+      "msg": "The cover would end before the caller's minimum expiry"
+    },
+    {
+      "code": 6087,
+      "name": "CancelWindowOver",
+      "msg": "A claim can only be cancelled within its cancel window after filing"
+    },
+    {
+      "code": 6088,
+      "name": "ExchangeAuthorityNotPda",
+      "msg": "The exchange authority must be a program-derived address (off the ed25519 curve)"
+    },
+    {
+      "code": 6089,
+      "name": "InvalidExchangeBps",
+      "msg": "Exchange caps in bps of free capital must satisfy 1 <= per-event <= per-epoch <= 10000"
+    },
+    {
+      "code": 6090,
+      "name": "NotUpgradeAuthority",
+      "msg": "Signer is not the program's upgrade authority (ProgramData)"
     }
   ],
   "types": [
@@ -6467,6 +7004,10 @@ export const INSURANCE_POOL_IDL = {
         "kind": "struct",
         "fields": [
           {
+            "name": "pool",
+            "type": "pubkey"
+          },
+          {
             "name": "claim",
             "type": "pubkey"
           },
@@ -6484,7 +7025,7 @@ export const INSURANCE_POOL_IDL = {
     {
       "name": "Claim",
       "docs": [
-        "A member's claim against one pool, PDA `[\"claim\", pool, id]`."
+        "A member's claim against one pool, PDA `[\"claim\", pool, claimant, id]`."
       ],
       "type": {
         "kind": "struct",
@@ -6496,7 +7037,7 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "id",
             "docs": [
-              "Sequential per pool (`Pool::claim_count` at filing)."
+              "Sequential per claimant (`Member::claim_count` at filing)."
             ],
             "type": "u64"
           },
@@ -6558,7 +7099,7 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "eligible_weight",
             "docs": [
-              "Total shares at filing: the weight that may vote."
+              "Shares able to vote at filing (seasoned, not pending withdrawal)."
             ],
             "type": "u64"
           },
@@ -6577,8 +7118,8 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "fraud",
             "docs": [
-              "Rejected with no-votes at or above the pool's fraud threshold: the bond is",
-              "slashed."
+              "Rejected with the quorum reached and no-votes at or above the pool's fraud",
+              "threshold: the bond is slashed."
             ],
             "type": "bool"
           },
@@ -6596,6 +7137,28 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "name": "reserved",
+            "docs": [
+              "Capital reserved at approval: `min(amount, free capital)`; what will be paid."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "cover_expiry",
+            "docs": [
+              "Expiry of the cover term the claim was filed under (its cover is given back",
+              "to that term if the claim fails)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "number",
+            "docs": [
+              "Pool-wide sequence number (`Pool::claim_count` at filing; statistics)."
+            ],
+            "type": "u64"
           }
         ]
       }
@@ -6608,6 +7171,10 @@ export const INSURANCE_POOL_IDL = {
       "type": {
         "kind": "struct",
         "fields": [
+          {
+            "name": "pool",
+            "type": "pubkey"
+          },
           {
             "name": "claim",
             "type": "pubkey"
@@ -6676,6 +7243,10 @@ export const INSURANCE_POOL_IDL = {
         "kind": "struct",
         "fields": [
           {
+            "name": "pool",
+            "type": "pubkey"
+          },
+          {
             "name": "claim",
             "type": "pubkey"
           },
@@ -6718,6 +7289,10 @@ export const INSURANCE_POOL_IDL = {
       "type": {
         "kind": "struct",
         "fields": [
+          {
+            "name": "pool",
+            "type": "pubkey"
+          },
           {
             "name": "claim",
             "type": "pubkey"
@@ -6779,6 +7354,10 @@ export const INSURANCE_POOL_IDL = {
         "kind": "struct",
         "fields": [
           {
+            "name": "pool",
+            "type": "pubkey"
+          },
+          {
             "name": "claim",
             "type": "pubkey"
           },
@@ -6808,6 +7387,9 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "SolvencyFloor"
+          },
+          {
+            "name": "Suspended"
           }
         ]
       }
@@ -6947,6 +7529,21 @@ export const INSURANCE_POOL_IDL = {
               "Epoch length in seconds (`[MIN_EPOCH_LENGTH, MAX_EPOCH_LENGTH]`)."
             ],
             "type": "i64"
+          },
+          {
+            "name": "per_event_bps",
+            "docs": [
+              "Most one `cover_shortfall` pays, bps of the pool's free capital at the draw."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "per_epoch_bps",
+            "docs": [
+              "Most one epoch's draws pay together, bps of free capital at each draw",
+              "(`per_event_bps <= per_epoch_bps <= 10 000`)."
+            ],
+            "type": "u64"
           }
         ]
       }
@@ -6982,6 +7579,13 @@ export const INSURANCE_POOL_IDL = {
                 "name": "ExchangeLimits"
               }
             }
+          },
+          {
+            "name": "active_from",
+            "docs": [
+              "Draws are paid from this unix time on."
+            ],
+            "type": "i64"
           }
         ]
       }
@@ -7059,6 +7663,41 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "name": "active_from",
+            "docs": [
+              "Draws are paid only from this unix time (registration + the pool's exit",
+              "horizon, so underwriters can leave before a new draw right applies)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "pending_limits",
+            "docs": [
+              "Limits and destination waiting to apply at `pending_at` (0: none). Applying",
+              "them also reactivates the registration."
+            ],
+            "type": {
+              "defined": {
+                "name": "ExchangeLimits"
+              }
+            }
+          },
+          {
+            "name": "pending_destination",
+            "type": "pubkey"
+          },
+          {
+            "name": "pending_at",
+            "type": "i64"
+          },
+          {
+            "name": "epoch_length",
+            "docs": [
+              "Length of the current epoch (a new `limits.epoch_length` applies from the next)."
+            ],
+            "type": "i64"
           }
         ]
       }
@@ -7098,6 +7737,13 @@ export const INSURANCE_POOL_IDL = {
                 "name": "ExchangeLimits"
               }
             }
+          },
+          {
+            "name": "effective_at",
+            "docs": [
+              "When `limits` and `destination` apply (now for a pure decrease)."
+            ],
+            "type": "i64"
           }
         ]
       }
@@ -7198,8 +7844,23 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "fraud_threshold_bps",
             "docs": [
-              "No-votes at or above this share (bps of cast weight) mark a rejected claim as",
-              "fraudulent: its bond is slashed into the pool."
+              "No-votes at or above this share (bps of cast weight), with the quorum reached,",
+              "mark a rejected claim as fraudulent: its bond is slashed into the pool."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "min_stake_age",
+            "docs": [
+              "Only shares staked at least this long before a claim's filing vote on it",
+              "(`[MIN_STAKE_AGE, MAX_STAKE_AGE]` seconds; fixed at pool creation)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "max_claim_bps",
+            "docs": [
+              "Largest single claim, bps of free capital at filing (`[1, 10 000]`)."
             ],
             "type": "u64"
           }
@@ -7257,9 +7918,12 @@ export const INSURANCE_POOL_IDL = {
       "docs": [
         "A trader's coverage in one pool, PDA `[\"member\", pool, owner]`.",
         "",
-        "One cover at a time: contributing while covered adds to the covered amount with the",
-        "same expiry (charged pro-rata for the remaining time); contributing after expiry",
-        "starts a new cover of `coverage_duration`."
+        "One cover (term) at a time: contributing while covered adds to the covered amount",
+        "with the same expiry (charged pro-rata for all the remaining time); contributing",
+        "after expiry starts a new term of `coverage_duration`. Cover becomes claimable only",
+        "`claim_waiting_period` after the purchase or top-up that added it (a top-up restarts",
+        "the wait of the part still maturing), and every claim filed in a term uses it up:",
+        "the claims of a term (open and paid) never exceed its matured cover."
       ],
       "type": {
         "kind": "struct",
@@ -7305,6 +7969,38 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "name": "matured_amount",
+            "docs": [
+              "Part of `covered_amount` that has matured (claimable)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "maturing_amount",
+            "docs": [
+              "Part of `covered_amount` still in its waiting period, maturing at `matures_at`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "matures_at",
+            "type": "i64"
+          },
+          {
+            "name": "claimed_amount",
+            "docs": [
+              "Claimed in the current term: open claims plus paid ones."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "claim_count",
+            "docs": [
+              "Claims this member has filed (its next claim's index, part of the claim's seeds)."
+            ],
+            "type": "u64"
           }
         ]
       }
@@ -7343,8 +8039,14 @@ export const INSURANCE_POOL_IDL = {
       "docs": [
         "One market's isolated insurance pool, PDA `[\"pool\", market]`.",
         "",
-        "Invariant (conservation): the vault's token balance equals `capital`. Tokens sent to",
-        "the vault outside the program are not capital and do not change the share price."
+        "Invariant (conservation): the vault's token balance equals `capital +",
+        "unearned_premiums`. Tokens sent to the vault outside the program are not capital and",
+        "do not change the share price.",
+        "",
+        "Prices: deposits are priced on *free* capital (`capital - reserved_for_claims`: an",
+        "approved claim is a realised loss); exits on free capital net of the claims still",
+        "voting ([`Pool::exit_capital`]); utilisation, quotes and the exposure cap use free",
+        "capital. Unearned premium counts in none of them."
       ],
       "type": {
         "kind": "struct",
@@ -7395,7 +8097,8 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "capital",
             "docs": [
-              "Accounted capital: deposits + premiums + slashed bonds - withdrawals - payouts."
+              "Accounted (earned) capital: deposits + earned premiums + slashed bonds -",
+              "withdrawals - payouts."
             ],
             "type": "u64"
           },
@@ -7538,6 +8241,61 @@ export const INSURANCE_POOL_IDL = {
               "Lifetime claim payouts (statistics)."
             ],
             "type": "u64"
+          },
+          {
+            "name": "voting_claims",
+            "docs": [
+              "Sum of the amounts of claims still voting (exits are priced net of them)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "unearned_premiums",
+            "docs": [
+              "Premiums paid but not yet earned (held in the vault, not capital)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "unearned_updated_at",
+            "docs": [
+              "Unix time unearned premium was last released into capital."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "young_shares",
+            "docs": [
+              "Shares staked in the last two stake periods (not yet able to vote)."
+            ],
+            "type": {
+              "defined": {
+                "name": "YoungShares"
+              }
+            }
+          },
+          {
+            "name": "pending_params",
+            "docs": [
+              "Parameters waiting to replace `params` at `pending_params_at` (0: none)."
+            ],
+            "type": {
+              "defined": {
+                "name": "PoolParams"
+              }
+            }
+          },
+          {
+            "name": "pending_params_at",
+            "type": "i64"
+          },
+          {
+            "name": "mint_has_freeze_authority",
+            "docs": [
+              "Whether the mint has a freeze authority (it could freeze the vault: a trust",
+              "assumption on the mint's issuer, shown by the CLI and the TypeScript client)."
+            ],
+            "type": "bool"
           }
         ]
       }
@@ -7690,6 +8448,31 @@ export const INSURANCE_POOL_IDL = {
                 "name": "GovernanceParams"
               }
             }
+          },
+          {
+            "name": "withdrawal_window",
+            "docs": [
+              "Seconds after its cooldown during which a withdrawal request can be completed;",
+              "after that it lapses (`[MIN_WITHDRAWAL_WINDOW, MAX_WITHDRAWAL_WINDOW]`)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "min_deposit_lock",
+            "docs": [
+              "Seconds after an underwriter's last deposit before it may request a withdrawal",
+              "(`>= coverage_duration`, `>= 2 · min_stake_age`, `<= MAX_DEPOSIT_LOCK`): capital",
+              "stays for at least one coverage term of the covers its presence made cheaper."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "claim_waiting_period",
+            "docs": [
+              "Seconds after the purchase or top-up that added it before cover can be claimed",
+              "(`[MIN_CLAIM_WAITING_PERIOD, coverage_duration)`)."
+            ],
+            "type": "i64"
           }
         ]
       }
@@ -7708,6 +8491,9 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "previous",
+            "docs": [
+              "The parameters in force until `effective_at`."
+            ],
             "type": {
               "defined": {
                 "name": "PoolParams"
@@ -7716,11 +8502,18 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "params",
+            "docs": [
+              "The parameters that apply from `effective_at` (stored as pending until then)."
+            ],
             "type": {
               "defined": {
                 "name": "PoolParams"
               }
             }
+          },
+          {
+            "name": "effective_at",
+            "type": "i64"
           }
         ]
       }
@@ -7825,14 +8618,15 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "utilisation_bps",
             "docs": [
-              "Utilisation after this cover (bps of capital)."
+              "Utilisation after this cover (bps of free capital)."
             ],
             "type": "u64"
           },
           {
             "name": "covered_secs",
             "docs": [
-              "Seconds of cover paid for (the full term, or what remains of an active cover)."
+              "Seconds of cover paid for (the full term, or all that remains of an active cover,",
+              "which may exceed a term shortened since it was bought)."
             ],
             "type": "i64"
           },
@@ -8107,15 +8901,16 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "last_deposit_at",
             "docs": [
-              "Unix time of the last deposit (claim votes only count older shares)."
+              "Unix time of the last deposit (the deposit lock runs from it)."
             ],
             "type": "i64"
           },
           {
             "name": "vote_locked_until",
             "docs": [
-              "`complete_withdrawal` is refused before this time: the end of the latest voting",
-              "period this underwriter voted in."
+              "`complete_withdrawal` is refused before this time: the end of the hold-up of",
+              "the latest claim this underwriter voted on (by then the claim is settled:",
+              "rejected, vetoed, or approved and netted out of every exit)."
             ],
             "type": "i64"
           },
@@ -8136,6 +8931,25 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "name": "last_stake_at",
+            "docs": [
+              "Unix time shares were last staked (deposit or cancelled withdrawal): a claim",
+              "filed at or before it gets no vote from this position."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "young_shares",
+            "docs": [
+              "Shares staked in the last two stake periods (not yet able to vote)."
+            ],
+            "type": {
+              "defined": {
+                "name": "YoungShares"
+              }
+            }
           }
         ]
       }
@@ -8196,6 +9010,10 @@ export const INSURANCE_POOL_IDL = {
       "type": {
         "kind": "struct",
         "fields": [
+          {
+            "name": "pool",
+            "type": "pubkey"
+          },
           {
             "name": "claim",
             "type": "pubkey"
@@ -8350,6 +9168,38 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "unlock_at",
             "type": "i64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "YoungShares",
+      "docs": [
+        "Shares staked in the two most recent stake periods (the young ones)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "period",
+            "docs": [
+              "Stake period of `current` (`unix time / min_stake_age`)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "current",
+            "docs": [
+              "Shares staked during `period`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "previous",
+            "docs": [
+              "Shares staked during `period - 1`."
+            ],
+            "type": "u64"
           }
         ]
       }

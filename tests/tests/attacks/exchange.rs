@@ -1,0 +1,769 @@
+//! Exchange-side attacks (issue 13: H3, I1, N7, M8), end to end through the example
+//! exchange: each runs the attack with several actors while time moves, and asserts it
+//! is refused with its named error and changes nothing, or that the attacker gains
+//! nothing and the honest underwriters keep their share. Every test also checks that
+//! another market's pool, registration and vault are untouched.
+
+use insurance_pool_tests::exchange::{self as x, Venue, MARKET};
+use insurance_pool_tests::*;
+
+const DAY: i64 = 86_400;
+const HOUR: i64 = 3_600;
+
+fn limits(per_event_cap: u64, per_epoch_cap: u64) -> ExchangeLimits {
+    ExchangeLimits {
+        per_event_cap,
+        per_epoch_cap,
+        epoch_length: DAY,
+        per_event_bps: 10_000,
+        per_epoch_bps: 10_000,
+    }
+}
+
+/// Market B: its own pool (7 000 deposited) and registration, which no test may touch.
+struct Bystander {
+    venue: Venue,
+    watched: Vec<Pubkey>,
+    before: Vec<Option<solana_account::Account>>,
+}
+
+impl Bystander {
+    async fn new(env: &mut TestEnv, id: u64, mint: Pubkey) -> Bystander {
+        let (venue, underwriter) = Venue::insured(
+            env,
+            id,
+            mint,
+            1_000,
+            default_params(),
+            limits(10_000, 10_000),
+            7_000,
+        )
+        .await;
+        let k = &venue.keys;
+        let watched = vec![
+            k.pool.pool,
+            k.pool.vault,
+            k.pool.bond_vault,
+            k.pool.underwriter(&underwriter.pubkey()),
+            k.registration(),
+            k.collateral_vault,
+            k.market,
+        ];
+        let before = env.snapshot(&watched).await;
+        Bystander {
+            venue,
+            watched,
+            before,
+        }
+    }
+
+    async fn assert_untouched(&self, env: &mut TestEnv) {
+        assert_eq!(
+            env.snapshot(&self.watched).await,
+            self.before,
+            "market B changed"
+        );
+        env.assert_conserved(&self.venue.keys.pool).await;
+    }
+}
+
+/// Moves to the registration's `active_from` and publishes 1 000 there.
+async fn activate(env: &mut TestEnv, v: &Venue) {
+    let active_from = v.registration(env).await.active_from;
+    x::warp_to(env, active_from).await;
+    v.publish(env, 1_000).await;
+}
+
+/// The oracle publishes `price` and `trader` is liquidated on its market's own pool;
+/// returns (covered, uncovered) as the market recorded them, checking that the pool
+/// paid exactly `covered` into the exchange's vault.
+async fn liquidate(env: &mut TestEnv, v: &Venue, trader: &User, price: u64) -> (u64, u64) {
+    v.publish(env, price).await;
+    let market: Market = env.fetch(v.keys.market).await;
+    let vault = env.balance(v.keys.collateral_vault).await;
+    let capital = env.pool(&v.keys.pool).await.capital;
+    let nonce = v.registration(env).await.next_nonce;
+    let payer = env.payer();
+    env.ok(&[v.liquidate_ix(&payer, &trader.pubkey())], &[])
+        .await;
+    let after: Market = env.fetch(v.keys.market).await;
+    let covered = after.insured_loss - market.insured_loss;
+    let uncovered = after.socialized_loss - market.socialized_loss;
+    assert_eq!(covered + uncovered, after.bad_debt - market.bad_debt);
+    assert_eq!(env.balance(v.keys.collateral_vault).await - vault, covered);
+    assert_eq!(capital - env.pool(&v.keys.pool).await.capital, covered);
+    assert_eq!(v.registration(env).await.next_nonce, nonce + 1);
+    let position: Position = env.fetch(v.keys.position(&trader.pubkey())).await;
+    assert_eq!(position.size, 0);
+    env.assert_conserved(&v.keys.pool).await;
+    (covered, uncovered)
+}
+
+async fn request_all(env: &mut TestEnv, pool: &PoolKeys, who: &User) {
+    let shares = env.underwriter(pool, &who.pubkey()).await.shares;
+    env.ok(
+        &[request_withdrawal(&who.pubkey(), pool, shares)],
+        &[&who.key],
+    )
+    .await;
+}
+
+async fn complete(env: &mut TestEnv, pool: &PoolKeys, who: &User) -> u64 {
+    let before = env.balance(who.token).await;
+    env.ok(
+        &[complete_withdrawal(&who.pubkey(), pool, &who.token)],
+        &[&who.key],
+    )
+    .await;
+    env.balance(who.token).await - before
+}
+
+/// Mallory, the oracle of market `a`, opens long 4 at 1 000 with 400 and prices the
+/// market at 1: equity 400 - 3 996 = -3 596, liquidated on `a`'s pool.
+async fn drain(env: &mut TestEnv, a: &Venue, mallory: &User) -> (u64, u64) {
+    a.publish(env, 1_000).await;
+    let t = mallory.pubkey();
+    env.ok(
+        &[
+            x::deposit_collateral(&t, &a.keys, &mallory.token, 400),
+            x::open_position(&t, &a.keys, 4),
+        ],
+        &[&mallory.key],
+    )
+    .await;
+    liquidate(env, a, mallory, 1).await
+}
+
+/// H3: a rogue protocol authority registers its own key as an exchange and drains the
+/// vault with direct `cover_shortfall` calls. A keypair is refused; a PDA it controls
+/// (a market whose oracle it is) cannot draw before `active_from`, and by then an
+/// underwriter who saw the registration has left in full.
+#[tokio::test]
+async fn h3_authority_registers_own_key_and_drains_vault() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let b = Bystander::new(&mut env, 301, mint).await;
+    // Market A, whose oracle key (`a.oracle`) the attacker holds; its pool; an honest
+    // underwriter.
+    let a = Venue::create(&mut env, 300, mint, MARKET, 1_000).await;
+    let pool = env
+        .create_pool_at(a.keys.market, mint, TOKEN, default_params())
+        .await;
+    let honest = env.user(&pool, 10_000).await;
+    env.deposit(&honest, &pool, 10_000).await;
+    // A month later (the honest deposit's lock is over) the attack starts.
+    env.warp(30 * DAY).await;
+    let authority = env.authority.insecure_clone();
+    let payer = env.payer();
+    let mallory = env.user(&pool, 1_200).await;
+
+    // 1. Its own keypair as exchange authority, paid into its own account: refused.
+    env.refused(
+        &[register_exchange(
+            &payer,
+            &authority.pubkey(),
+            &pool,
+            mallory.pubkey(),
+            &mallory.token,
+            limits(1_000_000, 1_000_000),
+        )],
+        &[&authority],
+        code(InsuranceError::ExchangeAuthorityNotPda),
+    )
+    .await;
+    let keypair_registration = insurance_pool::pda::exchange(&pool.pool, &mallory.pubkey()).0;
+    assert!(env.account(keypair_registration).await.is_none());
+    // 2. The market's PDA registers (the only route): draws wait for `active_from`.
+    let registered_at = env.now().await;
+    a.register(&mut env, limits(1_000_000, 1_000_000)).await;
+    let registration = a.registration(&mut env).await;
+    assert_eq!(
+        registration.active_from,
+        registered_at + default_params().exit_horizon()
+    );
+    // Her keypair cannot sign for the PDA's registration either.
+    env.refused(
+        &[cover_shortfall(
+            &mallory.pubkey(),
+            &pool,
+            &a.keys.registration(),
+            &mallory.token,
+            10_000,
+            0,
+        )],
+        &[&mallory.key],
+        code(InsuranceError::WrongExchangeAuthority),
+    )
+    .await;
+
+    // 3. The honest underwriter sees the registration the same day and asks to leave.
+    request_all(&mut env, &pool, &honest).await;
+
+    // 4. Mallory manufactures bad debt at once with her oracle: the pool pays nothing.
+    assert_eq!(drain(&mut env, &a, &mallory).await, (0, 3_596));
+    assert_eq!(env.pool(&pool).await.capital, 10_000);
+
+    // 5. After the one-day cooldown, well before `active_from`, it leaves in full.
+    env.warp(DAY).await;
+    assert!(env.now().await < registration.active_from);
+    assert_eq!(complete(&mut env, &pool, &honest).await, 10_000);
+    assert_eq!(drain(&mut env, &a, &mallory).await, (0, 3_596));
+
+    // 6. From `active_from` on the draw right exists, but there is nothing left to take.
+    x::warp_to(&mut env, registration.active_from).await;
+    assert_eq!(drain(&mut env, &a, &mallory).await, (0, 3_596));
+    let state = env.pool(&pool).await;
+    assert_eq!((state.capital, env.balance(pool.vault).await), (0, 0));
+    assert_eq!(state.loss_stats.total_covered, 0);
+    // Mallory put 1 200 in and got nothing out; the honest underwriter kept everything.
+    assert_eq!(env.balance(mallory.token).await, 0);
+    assert_eq!(env.balance(honest.token).await, 10_000);
+    assert_eq!(env.balance(a.keys.collateral_vault).await, 1_200);
+    b.assert_untouched(&mut env).await;
+}
+
+/// H3: governance raises an exchange's caps to drain faster. The increase waits for the
+/// activation delay (the old caps bind meanwhile); once applied, the caps in bps of
+/// free capital still bound each draw and each epoch. A decrease applies at once.
+#[tokio::test]
+async fn h3_cap_increase_waits_and_draws_are_bounded_by_free_capital() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let b = Bystander::new(&mut env, 311, mint).await;
+    let (a, _underwriter) = Venue::insured(
+        &mut env,
+        310,
+        mint,
+        1_000,
+        default_params(),
+        limits(500, 1_000),
+        10_000,
+    )
+    .await;
+    activate(&mut env, &a).await;
+    // Five traders long 10 at 1 000 with 1 000 each: at 500 each owes 4 000.
+    let mut traders = Vec::new();
+    for _ in 0..5 {
+        traders.push(a.trader(&mut env, 1_000, 10).await);
+    }
+    let authority = env.authority.insecure_clone();
+    let raised = ExchangeLimits {
+        per_event_cap: 1_000_000,
+        per_epoch_cap: 1_000_000,
+        epoch_length: DAY,
+        per_event_bps: 2_000,
+        per_epoch_bps: 5_000,
+    };
+    let update = |l: ExchangeLimits| {
+        update_exchange(
+            &authority.pubkey(),
+            &a.keys.pool,
+            &a.keys.registration(),
+            &a.keys.collateral_vault,
+            l,
+        )
+    };
+    env.ok(&[update(raised)], &[&authority]).await;
+    let registration = a.registration(&mut env).await;
+    let pending_at = env.now().await + default_params().exit_horizon();
+    assert_eq!(
+        (registration.limits, registration.pending_limits),
+        (limits(500, 1_000), raised)
+    );
+    assert_eq!(registration.pending_at, pending_at);
+
+    // Meanwhile the old caps bind.
+    assert_eq!(
+        liquidate(&mut env, &a, &traders[0], 500).await,
+        (500, 3_500)
+    );
+    env.warp(HOUR).await;
+    assert_eq!(
+        liquidate(&mut env, &a, &traders[1], 500).await,
+        (500, 3_500)
+    );
+    assert_eq!(env.pool(&a.keys.pool).await.capital, 9_000);
+
+    // Once applied: 20 % of free capital per draw, 50 % per epoch, whatever the
+    // absolute caps say.
+    x::warp_to(&mut env, pending_at).await;
+    assert_eq!(
+        liquidate(&mut env, &a, &traders[2], 500).await,
+        (1_800, 2_200),
+        "20 % of 9 000"
+    );
+    assert_eq!(a.registration(&mut env).await.limits, raised);
+    assert_eq!(
+        liquidate(&mut env, &a, &traders[3], 500).await,
+        (1_440, 2_560),
+        "20 % of 7 200"
+    );
+    // Epoch room: 50 % of 5 760 = 2 880, minus the 3 240 already paid: none.
+    assert_eq!(liquidate(&mut env, &a, &traders[4], 500).await, (0, 4_000));
+    assert_eq!(env.pool(&a.keys.pool).await.capital, 5_760);
+
+    // A decrease applies at once (and drops nothing it should not: it is the new
+    // current limit).
+    let lowered = ExchangeLimits {
+        per_event_cap: 100,
+        per_epoch_cap: 200,
+        ..raised
+    };
+    env.ok(&[update(lowered)], &[&authority]).await;
+    let registration = a.registration(&mut env).await;
+    assert_eq!((registration.limits, registration.pending_at), (lowered, 0));
+    env.warp(DAY).await;
+    a.publish(&mut env, 1_000).await;
+    let late = a.trader(&mut env, 1_000, 10).await;
+    assert_eq!(liquidate(&mut env, &a, &late, 500).await, (100, 3_900));
+    b.assert_untouched(&mut env).await;
+}
+
+/// H3: governance schedules parameters that trap underwriters (a 90-day cooldown) and
+/// open the solvency floor (no minimum reserve). They are stored as pending; the
+/// current ones apply until `effective_at`, long enough for an underwriter to leave
+/// under the current rules.
+#[tokio::test]
+async fn h3_pool_params_change_is_delayed() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let b = Bystander::new(&mut env, 321, mint).await;
+    let current = PoolParams {
+        min_reserve: 8_000,
+        ..default_params()
+    };
+    let (a, leaver) = Venue::insured(
+        &mut env,
+        320,
+        mint,
+        1_000,
+        current,
+        limits(2_000, 2_000),
+        5_000,
+    )
+    .await;
+    let pool = a.keys.pool;
+    let stayer = env.user(&pool, 5_000).await;
+    env.deposit(&stayer, &pool, 5_000).await;
+    activate(&mut env, &a).await;
+    let mut traders = Vec::new();
+    for _ in 0..3 {
+        traders.push(a.trader(&mut env, 1_000, 10).await);
+    }
+
+    let hostile = PoolParams {
+        min_reserve: 0,
+        withdrawal_cooldown: 90 * DAY,
+        ..current
+    };
+    // Only the authority may schedule parameters.
+    let mallory = Keypair::new();
+    env.refused(
+        &[update_pool_params(&mallory.pubkey(), &pool, hostile)],
+        &[&mallory],
+        code(InsuranceError::Unauthorized),
+    )
+    .await;
+    let authority = env.authority.insecure_clone();
+    let out = env
+        .ok(
+            &[update_pool_params(&authority.pubkey(), &pool, hostile)],
+            &[&authority],
+        )
+        .await;
+    // The delay is the longer exit horizon: 30-day lock + 90-day cooldown + 1 day.
+    let effective_at = env.now().await + hostile.exit_horizon();
+    assert_eq!(hostile.exit_horizon(), 121 * DAY);
+    if let Some(event) = out.event::<PoolParamsUpdated>() {
+        assert_eq!(event.effective_at, effective_at);
+    }
+    let state = env.pool(&pool).await;
+    assert_eq!(
+        (state.params, state.pending_params, state.pending_params_at),
+        (current, hostile, effective_at)
+    );
+
+    // The current floor still binds: 2 000 of 10 000 above the 8 000 reserve.
+    assert_eq!(
+        liquidate(&mut env, &a, &traders[0], 500).await,
+        (2_000, 2_000)
+    );
+    // The leaver exits under the current one-day cooldown with its fair half.
+    let expected = env
+        .pool(&pool)
+        .await
+        .value_of(env.underwriter(&pool, &leaver.pubkey()).await.shares)
+        .unwrap();
+    assert_eq!(expected, 4_000);
+    request_all(&mut env, &pool, &leaver).await;
+    assert_eq!(
+        env.underwriter(&pool, &leaver.pubkey()).await.unlock_at,
+        env.now().await + DAY
+    );
+    env.warp(DAY).await;
+    assert_eq!(complete(&mut env, &pool, &leaver).await, expected);
+    // Still before `effective_at`: capital 4 000 is under the 8 000 floor, nothing paid.
+    assert_eq!(liquidate(&mut env, &a, &traders[1], 500).await, (0, 4_000));
+    assert_eq!(env.pool(&pool).await.params, current);
+
+    // From `effective_at` the new parameters apply (for the underwriter who stayed).
+    x::warp_to(&mut env, effective_at).await;
+    assert_eq!(
+        liquidate(&mut env, &a, &traders[2], 500).await,
+        (2_000, 2_000)
+    );
+    let state = env.pool(&pool).await;
+    assert_eq!((state.params, state.pending_params_at), (hostile, 0));
+    assert_eq!(state.capital, 2_000);
+    b.assert_untouched(&mut env).await;
+}
+
+/// I1: changing the epoch length mid-epoch must not reset the epoch's paid amount (a
+/// fresh epoch cap at once). The current epoch keeps its length and what it paid; the
+/// new length applies from the next epoch; a shorter one waits for the delay.
+#[tokio::test]
+async fn i1_new_epoch_length_applies_from_next_epoch() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let b = Bystander::new(&mut env, 331, mint).await;
+    let (a, _underwriter) = Venue::insured(
+        &mut env,
+        330,
+        mint,
+        1_000,
+        default_params(),
+        limits(600, 1_000),
+        20_000,
+    )
+    .await;
+    // `active_from` (32 one-day epochs after registration) starts an epoch.
+    activate(&mut env, &a).await;
+    let epoch0 = env.now().await;
+    assert_eq!(
+        (epoch0 - a.registration(&mut env).await.epoch_start) % DAY,
+        0
+    );
+    let mut t = Vec::new();
+    for _ in 0..9 {
+        t.push(a.trader(&mut env, 1_000, 10).await);
+    }
+    let authority = env.authority.insecure_clone();
+    let update = |l: ExchangeLimits| {
+        update_exchange(
+            &authority.pubkey(),
+            &a.keys.pool,
+            &a.keys.registration(),
+            &a.keys.collateral_vault,
+            l,
+        )
+    };
+
+    // The epoch's cap is used up.
+    assert_eq!(liquidate(&mut env, &a, &t[0], 800).await, (600, 400));
+    assert_eq!(liquidate(&mut env, &a, &t[1], 800).await, (400, 600));
+    // A two-day epoch (grants nothing new: applies at once), mid-epoch.
+    let two_days = ExchangeLimits {
+        epoch_length: 2 * DAY,
+        ..limits(600, 1_000)
+    };
+    env.ok(&[update(two_days)], &[&authority]).await;
+    let registration = a.registration(&mut env).await;
+    assert_eq!(registration.limits, two_days);
+    assert_eq!(
+        (registration.epoch_start, registration.epoch_length),
+        (epoch0, DAY)
+    );
+    // Same epoch: still full.
+    env.warp(12 * HOUR).await;
+    assert_eq!(liquidate(&mut env, &a, &t[2], 800).await, (0, 1_000));
+    // The old epoch ends on schedule; the next one lasts two days.
+    x::warp_to(&mut env, epoch0 + DAY).await;
+    assert_eq!(liquidate(&mut env, &a, &t[3], 800).await, (600, 400));
+    assert_eq!(liquidate(&mut env, &a, &t[4], 800).await, (400, 600));
+    let registration = a.registration(&mut env).await;
+    assert_eq!(
+        (registration.epoch_start, registration.epoch_length),
+        (epoch0 + DAY, 2 * DAY)
+    );
+    // One day on (an old boundary) is still inside the two-day epoch.
+    x::warp_to(&mut env, epoch0 + 2 * DAY).await;
+    assert_eq!(liquidate(&mut env, &a, &t[5], 800).await, (0, 1_000));
+    x::warp_to(&mut env, epoch0 + 3 * DAY).await;
+    assert_eq!(liquidate(&mut env, &a, &t[6], 800).await, (600, 400));
+
+    // A one-hour epoch would refill the cap every hour: it waits for the delay.
+    let one_hour = ExchangeLimits {
+        epoch_length: HOUR,
+        ..limits(600, 1_000)
+    };
+    env.ok(&[update(one_hour)], &[&authority]).await;
+    let registration = a.registration(&mut env).await;
+    assert_eq!(registration.limits, two_days);
+    assert_eq!(
+        registration.pending_at,
+        env.now().await + default_params().exit_horizon()
+    );
+    env.warp(2 * HOUR).await;
+    assert_eq!(liquidate(&mut env, &a, &t[7], 800).await, (400, 600));
+    env.warp(2 * HOUR).await;
+    assert_eq!(liquidate(&mut env, &a, &t[8], 800).await, (0, 1_000));
+
+    // Over four days the pool paid at most one epoch cap per epoch that began.
+    assert_eq!(env.pool(&a.keys.pool).await.capital, 20_000 - 3_000);
+    b.assert_untouched(&mut env).await;
+}
+
+/// N7: when the pool pays nothing (not yet active, paused at pool or protocol level,
+/// deactivated), an aborting `cover_shortfall` would block liquidations and let bad
+/// debt grow. The liquidation goes through: the position is closed, the report and the
+/// nonce recorded, the pool untouched, and the exchange socialises the whole shortfall.
+#[tokio::test]
+async fn n7_paused_or_inactive_shortfall_returns_uncovered_instead_of_aborting() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let b = Bystander::new(&mut env, 341, mint).await;
+    let (a, _underwriter) = Venue::insured(
+        &mut env,
+        340,
+        mint,
+        1_000,
+        default_params(),
+        limits(10_000, 10_000),
+        10_000,
+    )
+    .await;
+    let pool = a.keys.pool;
+    let mut t = Vec::new();
+    for _ in 0..5 {
+        t.push(a.trader(&mut env, 1_000, 10).await);
+    }
+    let guardian = env.guardian.insecure_clone();
+    let authority = env.authority.insecure_clone();
+    let pool_before = env.snapshot(&[pool.vault]).await;
+
+    // Not yet active.
+    assert!(env.now().await < a.registration(&mut env).await.active_from);
+    assert_eq!(liquidate(&mut env, &a, &t[0], 800).await, (0, 1_000));
+    activate(&mut env, &a).await;
+    // Paused for this pool, then for every pool.
+    env.ok(
+        &[set_pool_pause(&guardian.pubkey(), &pool, pause::SHORTFALL)],
+        &[&guardian],
+    )
+    .await;
+    assert_eq!(liquidate(&mut env, &a, &t[1], 800).await, (0, 1_000));
+    env.ok(
+        &[set_pool_pause(&authority.pubkey(), &pool, 0)],
+        &[&authority],
+    )
+    .await;
+    env.ok(
+        &[set_protocol_pause(&guardian.pubkey(), pause::SHORTFALL)],
+        &[&guardian],
+    )
+    .await;
+    assert_eq!(liquidate(&mut env, &a, &t[2], 800).await, (0, 1_000));
+    env.ok(&[set_protocol_pause(&authority.pubkey(), 0)], &[&authority])
+        .await;
+    // Deactivated.
+    env.ok(
+        &[deactivate_exchange(
+            &authority.pubkey(),
+            &a.keys.registration(),
+        )],
+        &[&authority],
+    )
+    .await;
+    assert_eq!(liquidate(&mut env, &a, &t[3], 800).await, (0, 1_000));
+
+    // The pool paid nothing and recorded every report.
+    assert_eq!(env.snapshot(&[pool.vault]).await, pool_before);
+    let state = env.pool(&pool).await;
+    assert_eq!(state.capital, 10_000);
+    assert_eq!(
+        (
+            state.loss_stats.count,
+            state.loss_stats.total_reported,
+            state.loss_stats.total_covered
+        ),
+        (4, 4_000, 0)
+    );
+    let registration = a.registration(&mut env).await;
+    assert_eq!(
+        (registration.next_nonce, registration.total_reported),
+        (4, 4_000)
+    );
+    // The exchange socialised all of it and liquidated every position on time.
+    let market: Market = env.fetch(a.keys.market).await;
+    assert_eq!(
+        (
+            market.liquidations,
+            market.bad_debt,
+            market.insured_loss,
+            market.socialized_loss
+        ),
+        (4, 4_000, 0, 4_000)
+    );
+    // The one still-open position is liquidated too; nothing is left pending.
+    assert_eq!(liquidate(&mut env, &a, &t[4], 800).await, (0, 1_000));
+    b.assert_untouched(&mut env).await;
+}
+
+/// M8: with a caller-chosen liquidation price, 400 of collateral drained 20 000 of pool
+/// capital in four calls. Now the price comes from the market's oracle account only:
+/// the attacker cannot name a price, write the oracle, substitute a feed, or use a
+/// stale one; the pool pays only the genuine shortfall at the oracle's price.
+#[tokio::test]
+async fn m8_caller_cannot_choose_the_liquidation_price() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let b = Bystander::new(&mut env, 351, mint).await;
+    let (a, underwriter) = Venue::insured(
+        &mut env,
+        350,
+        mint,
+        1_000,
+        default_params(),
+        limits(1_000_000, 1_000_000),
+        20_000,
+    )
+    .await;
+    activate(&mut env, &a).await;
+    let pool = a.keys.pool;
+    let payer = env.payer();
+
+    // Four attacker accounts, 100 collateral each, long 1 at the oracle's 1 000 (10x).
+    let mut accounts = Vec::new();
+    for _ in 0..4 {
+        accounts.push(a.trader(&mut env, 100, 1).await);
+    }
+    let mallory = accounts[0].insecure_clone();
+    let watched = [pool.pool, pool.vault, a.keys.price_feed, a.keys.market];
+    let before = env.snapshot(&watched).await;
+
+    // 1. At the oracle's price the positions are healthy: nothing to liquidate.
+    for acct in &accounts {
+        env.refused(
+            &[a.liquidate_ix(&mallory.pubkey(), &acct.pubkey())],
+            &[&mallory.key],
+            code(ExchangeError::NotLiquidatable),
+        )
+        .await;
+    }
+    // 2. She cannot write the market's price.
+    let now = env.now().await;
+    env.refused(
+        &[x::set_price(&mallory.pubkey(), &a.keys, 1, now)],
+        &[&mallory.key],
+        code(ExchangeError::WrongOracleAuthority),
+    )
+    .await;
+    // 3. Her own market, whose oracle she is, prices at 1: its feed is not market A's...
+    let m = Venue::create(&mut env, 352, mint, MARKET, 1_000).await;
+    let evil = env.user(&m.keys.pool, 100).await;
+    env.ok(
+        &[
+            x::deposit_collateral(&evil.pubkey(), &m.keys, &evil.token, 100),
+            x::open_position(&evil.pubkey(), &m.keys, 1),
+        ],
+        &[&evil.key],
+    )
+    .await;
+    m.publish(&mut env, 1).await;
+    env.refused(
+        &[x::liquidate_with_feed(
+            &payer,
+            &a.keys,
+            &mallory.pubkey(),
+            &pool,
+            &a.keys.registration(),
+            &m.keys.price_feed,
+        )],
+        &[],
+        code(ExchangeError::WrongPriceFeed),
+    )
+    .await;
+    // ... and her market's bad debt cannot reach market A's pool, nor a pool of its own.
+    env.refused(
+        &[x::liquidate(
+            &payer,
+            &m.keys,
+            &evil.pubkey(),
+            &pool,
+            &a.keys.registration(),
+        )],
+        &[],
+        code(ExchangeError::WrongInsurancePool),
+    )
+    .await;
+    env.refused(
+        &[m.liquidate_ix(&payer, &evil.pubkey())],
+        &[],
+        code(AnchorError::AccountNotInitialized),
+    )
+    .await;
+    assert_eq!(env.snapshot(&watched).await, before, "market A changed");
+
+    // 4. A genuine drop to 800, then a minute's silence: the stale price is refused
+    // for liquidations and openings alike.
+    a.publish(&mut env, 800).await;
+    let published = env.now().await;
+    env.warp(MARKET.max_price_age + 1).await;
+    let latecomer = env.user(&pool, 1_000).await;
+    env.ok(
+        &[x::deposit_collateral(
+            &latecomer.pubkey(),
+            &a.keys,
+            &latecomer.token,
+            1_000,
+        )],
+        &[&latecomer.key],
+    )
+    .await;
+    let stale = env.snapshot(&watched).await;
+    env.refused(
+        &[a.liquidate_ix(&payer, &mallory.pubkey())],
+        &[],
+        code(ExchangeError::StalePrice),
+    )
+    .await;
+    env.refused(
+        &[x::open_position(&latecomer.pubkey(), &a.keys, 1)],
+        &[&latecomer.key],
+        code(ExchangeError::StalePrice),
+    )
+    .await;
+    // The oracle itself cannot publish from the future, go back in time, or say 0.
+    let now = env.now().await;
+    let oracle = a.oracle.insecure_clone();
+    for (price, at) in [(800, now + 1), (1, published - 1), (0, now)] {
+        env.refused(
+            &[x::set_price(&oracle.pubkey(), &a.keys, price, at)],
+            &[&oracle],
+            code(ExchangeError::InvalidPrice),
+        )
+        .await;
+    }
+    assert_eq!(env.snapshot(&watched).await, stale);
+
+    // 5. At a fresh 800 each position owes 100 - 200 = -100: the pool pays exactly the
+    // genuine shortfall, 400 in all (not 20 000), what the attacker lost.
+    for acct in &accounts {
+        assert_eq!(liquidate(&mut env, &a, acct, 800).await, (100, 0));
+    }
+    let state = env.pool(&pool).await;
+    assert_eq!(state.capital, 20_000 - 400);
+    let attacker_out: u64 = {
+        let mut sum = 0;
+        for acct in &accounts {
+            sum += env.balance(acct.token).await;
+        }
+        sum
+    };
+    assert_eq!(attacker_out, 0, "the attacker got nothing back of its 400");
+    // The honest underwriter still holds every share, worth capital minus the losses.
+    let shares = env.underwriter(&pool, &underwriter.pubkey()).await.shares;
+    assert_eq!(shares, state.total_shares);
+    assert_eq!(state.value_of(shares).unwrap(), 19_600);
+    b.assert_untouched(&mut env).await;
+}

@@ -279,7 +279,10 @@ fn rate_smoothing_follows_the_program_and_a_frozen_rate_equals_a_flat_curve() {
         premiums_free += f.premiums;
         premiums_slow += s.premiums;
     }
-    assert!(premiums_slow >= premiums_free, "{premiums_slow} < {premiums_free}");
+    assert!(
+        premiums_slow >= premiums_free,
+        "{premiums_slow} < {premiums_free}"
+    );
 }
 
 #[test]

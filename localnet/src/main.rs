@@ -64,7 +64,10 @@ fn authority_arg(value: &str) -> Result<Pubkey, String> {
         .get(32..64)
         .filter(|_| bytes.len() == 64)
         .and_then(|b| b.try_into().ok())
-        .ok_or(format!("{value}: a keypair file holds 64 bytes, found {}", bytes.len()))?;
+        .ok_or(format!(
+            "{value}: a keypair file holds 64 bytes, found {}",
+            bytes.len()
+        ))?;
     Ok(Pubkey::new_from_array(public))
 }
 

@@ -8,6 +8,9 @@ use anchor_spl::token_2022::spl_token_2022;
 use insurance_pool_tests::*;
 use spl_token_2022::extension::ExtensionType;
 
+#[path = "attacks/exchange.rs"]
+mod exchange;
+
 const DAY: i64 = 86_400;
 const VOTING: i64 = 3 * DAY;
 const HOLDUP: i64 = 2 * DAY;

@@ -209,7 +209,7 @@ pub fn deposit(
     pool: &PoolKeys,
     owner_token: &Pubkey,
     amount: u64,
-    min_shares: u64,
+    min_shares: u128,
 ) -> Instruction {
     build(
         accounts::Deposit {
@@ -227,7 +227,7 @@ pub fn deposit(
     )
 }
 
-pub fn request_withdrawal(owner: &Pubkey, pool: &PoolKeys, shares: u64) -> Instruction {
+pub fn request_withdrawal(owner: &Pubkey, pool: &PoolKeys, shares: u128) -> Instruction {
     build(
         accounts::RequestWithdrawal {
             owner: *owner,

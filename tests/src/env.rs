@@ -615,7 +615,7 @@ impl TestEnv {
     }
 
     /// `user` deposits `amount` (no slippage bound); returns the shares minted.
-    pub async fn deposit(&mut self, user: &User, pool: &PoolKeys, amount: u64) -> u64 {
+    pub async fn deposit(&mut self, user: &User, pool: &PoolKeys, amount: u64) -> u128 {
         self.deposit_with_surplus(user, pool, amount, 0).await
     }
 
@@ -626,7 +626,7 @@ impl TestEnv {
         pool: &PoolKeys,
         amount: u64,
         surplus: u64,
-    ) -> u64 {
+    ) -> u128 {
         let before = self.pool(pool).await.total_shares;
         let ix = ix::deposit(&user.pubkey(), pool, &user.token, amount, 0);
         self.ok(&[ix], &[&user.key]).await;

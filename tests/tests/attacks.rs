@@ -839,3 +839,26 @@ async fn i2_withdrawal_into_a_pool_vault() {
         .await;
     }
 }
+
+/// M5: `deposit(2·10^13)` into an empty pool overflowed (shares were u64 at 10^6 per
+/// unit), and a pool wiped down to 1 unit could not take 100 tokens.
+#[tokio::test]
+async fn m5_share_supply_overflow() {
+    let mut env = TestEnv::new().await;
+    let params = PoolParams {
+        deposit_cap: u64::MAX,
+        ..default_params()
+    };
+    let pool = env.create_pool_with_params(TOKEN, params).await;
+    let big = env.user(&pool, 20_000_000_000_000).await;
+    let shares = env.deposit(&big, &pool, 20_000_000_000_000).await;
+    assert_eq!(shares, 20_000_000_000_000u128 * 1_000_000);
+    // A 99.9999...% loss leaves 1 unit; a 100-token deposit (at 10^6 units) still mints.
+    env.simulate_loss(&pool, 20_000_000_000_000 - 1).await;
+    let late = env.user(&pool, 100_000_000).await;
+    let minted = env.deposit(&late, &pool, 100_000_000).await;
+    let state = env.pool(&pool).await;
+    assert!(state.value_of(minted).unwrap() <= 100_000_000);
+    assert!(state.value_of(minted).unwrap() >= 99_999_999);
+    env.assert_conserved(&pool).await;
+}

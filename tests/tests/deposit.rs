@@ -207,7 +207,7 @@ async fn deposit_refusals_change_nothing() {
 }
 
 #[tokio::test]
-async fn deposit_amounts_near_u64_max_fail_cleanly() {
+async fn deposit_amounts_up_to_u64_max_succeed() {
     let mut env = TestEnv::new().await;
     let params = PoolParams {
         deposit_cap: u64::MAX,
@@ -215,19 +215,12 @@ async fn deposit_amounts_near_u64_max_fail_cleanly() {
     };
     let pool = env.create_pool_with_params(TOKEN, params).await;
     let whale = env.user(&pool, u64::MAX).await;
-    // u64::MAX base units would be u64::MAX * 10^6 shares: named overflow, no panic.
+    // Shares are u128: even u64::MAX base units (u64::MAX x 10^6 shares) are accepted.
+    let shares = env.deposit(&whale, &pool, u64::MAX).await;
+    assert_eq!(shares, u64::MAX as u128 * 1_000_000);
+    // Any further deposit would overflow the pool's (u64) capital: a named error.
     env.refused(
-        &[deposit(&whale.pubkey(), &pool, &whale.token, u64::MAX, 0)],
-        &[&whale.key],
-        code(InsuranceError::MathOverflow),
-    )
-    .await;
-    // The largest deposit whose shares fit in u64 is accepted.
-    let max = u64::MAX / 1_000_000;
-    assert_eq!(env.deposit(&whale, &pool, max).await, max * 1_000_000);
-    // Any further deposit would overflow the share supply or capital.
-    env.refused(
-        &[deposit(&whale.pubkey(), &pool, &whale.token, max, 0)],
+        &[deposit(&whale.pubkey(), &pool, &whale.token, 1, 0)],
         &[&whale.key],
         code(InsuranceError::MathOverflow),
     )

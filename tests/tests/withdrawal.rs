@@ -218,7 +218,7 @@ async fn request_withdrawal_refusals() {
     )
     .await;
     env.refused(
-        &[request_withdrawal(&a, &pool, u64::MAX)],
+        &[request_withdrawal(&a, &pool, u128::MAX)],
         &[&alice.key],
         code(InsuranceError::InsufficientShares),
     )

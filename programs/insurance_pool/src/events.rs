@@ -140,7 +140,7 @@ pub struct ClaimFiled {
     pub bond: u64,
     pub evidence_hash: [u8; 32],
     pub voting_ends_at: i64,
-    pub eligible_weight: u64,
+    pub eligible_weight: u128,
 }
 
 /// An underwriter voted on a claim.
@@ -149,10 +149,10 @@ pub struct VoteCast {
     pub pool: Pubkey,
     pub claim: Pubkey,
     pub voter: Pubkey,
-    pub weight: u64,
+    pub weight: u128,
     pub approve: bool,
-    pub yes_weight: u64,
-    pub no_weight: u64,
+    pub yes_weight: u128,
+    pub no_weight: u128,
 }
 
 /// A claim's vote was counted.
@@ -161,9 +161,9 @@ pub struct ClaimFinalized {
     pub pool: Pubkey,
     pub claim: Pubkey,
     pub status: ClaimStatus,
-    pub yes_weight: u64,
-    pub no_weight: u64,
-    pub eligible_weight: u64,
+    pub yes_weight: u128,
+    pub no_weight: u128,
+    pub eligible_weight: u128,
     pub fraud: bool,
     pub holdup_ends_at: i64,
 }
@@ -209,9 +209,9 @@ pub struct Deposited {
     pub pool: Pubkey,
     pub owner: Pubkey,
     pub amount: u64,
-    pub shares: u64,
+    pub shares: u128,
     pub pool_capital: u64,
-    pub pool_shares: u64,
+    pub pool_shares: u128,
 }
 
 /// An underwriter asked to withdraw shares; the value is fixed as an upper bound.
@@ -219,7 +219,7 @@ pub struct Deposited {
 pub struct WithdrawalRequested {
     pub pool: Pubkey,
     pub owner: Pubkey,
-    pub shares: u64,
+    pub shares: u128,
     pub value_at_request: u64,
     pub unlock_at: i64,
 }
@@ -229,7 +229,7 @@ pub struct WithdrawalRequested {
 pub struct WithdrawalCancelled {
     pub pool: Pubkey,
     pub owner: Pubkey,
-    pub shares: u64,
+    pub shares: u128,
 }
 
 /// A withdrawal completed after the cooldown.
@@ -237,11 +237,11 @@ pub struct WithdrawalCancelled {
 pub struct WithdrawalCompleted {
     pub pool: Pubkey,
     pub owner: Pubkey,
-    pub shares: u64,
+    pub shares: u128,
     pub value_at_request: u64,
     pub value_at_completion: u64,
     /// `min(value_at_request, value_at_completion)`.
     pub paid: u64,
     pub pool_capital: u64,
-    pub pool_shares: u64,
+    pub pool_shares: u128,
 }

@@ -31,7 +31,7 @@ pub mod prelude {
     pub use crate::constants::*;
     pub use crate::errors::InsuranceError;
     pub use crate::events::*;
-    pub use crate::math::SafeMath;
+    pub use crate::math::{SafeMath, Shares};
     pub use crate::state::*;
 }
 
@@ -166,13 +166,13 @@ pub mod insurance_pool {
 
     /// Underwriter: deposit `amount`, receiving at least `min_shares` shares.
     #[access_control(ctx.accounts.validate(amount))]
-    pub fn deposit(ctx: Context<Deposit>, amount: u64, min_shares: u64) -> Result<()> {
+    pub fn deposit(ctx: Context<Deposit>, amount: u64, min_shares: u128) -> Result<()> {
         handle_deposit(ctx, amount, min_shares)
     }
 
     /// Underwriter: start the cooldown on `shares`.
     #[access_control(ctx.accounts.validate(shares, Clock::get()?.unix_timestamp))]
-    pub fn request_withdrawal(ctx: Context<RequestWithdrawal>, shares: u64) -> Result<()> {
+    pub fn request_withdrawal(ctx: Context<RequestWithdrawal>, shares: u128) -> Result<()> {
         handle_request_withdrawal(ctx, shares)
     }
 

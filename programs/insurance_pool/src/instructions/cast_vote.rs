@@ -64,7 +64,7 @@ impl CastVote<'_> {
     }
 
     /// The weight this position casts: shares seasoned at the filing and not pending.
-    pub fn weight(&self) -> u64 {
+    pub fn weight(&self) -> Shares {
         let period = self.pool.stake_period(self.claim.filed_at);
         self.underwriter.vote_weight(period)
     }

@@ -55,7 +55,7 @@ impl Deposit<'_> {
     }
 }
 
-pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: u64) -> Result<()> {
+pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: Shares) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
     let pool = &mut accounts.pool;

@@ -22,7 +22,7 @@ pub struct RequestWithdrawal<'info> {
 }
 
 impl RequestWithdrawal<'_> {
-    pub fn validate(&self, shares: u64, now: i64) -> Result<()> {
+    pub fn validate(&self, shares: Shares, now: i64) -> Result<()> {
         require!(
             !self.pool.is_paused(self.protocol.paused, pause::WITHDRAW),
             InsuranceError::Paused
@@ -48,7 +48,7 @@ impl RequestWithdrawal<'_> {
     }
 }
 
-pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: u64) -> Result<()> {
+pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: Shares) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let pool = &mut ctx.accounts.pool;
     let underwriter = &mut ctx.accounts.underwriter;

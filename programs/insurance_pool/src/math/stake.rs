@@ -15,6 +15,7 @@
 use anchor_lang::prelude::*;
 
 use super::safe_math::SafeMath;
+use super::shares::Shares;
 
 /// Shares staked in the two most recent stake periods (the young ones).
 #[derive(
@@ -24,9 +25,9 @@ pub struct YoungShares {
     /// Stake period of `current` (`unix time / min_stake_age`).
     pub period: i64,
     /// Shares staked during `period`.
-    pub current: u64,
+    pub current: Shares,
     /// Shares staked during `period - 1`.
-    pub previous: u64,
+    pub previous: Shares,
 }
 
 /// Stake period of unix time `now` for periods of `age` seconds (`age > 0`).
@@ -38,7 +39,7 @@ pub fn stake_period(now: i64, age: i64) -> i64 {
 impl YoungShares {
     /// Shares still young in period `period` (`period >= self.period`; an earlier period
     /// sees everything recorded as young).
-    pub fn young_at(&self, period: i64) -> u64 {
+    pub fn young_at(&self, period: i64) -> Shares {
         if period <= self.period {
             self.current.saturating_add(self.previous)
         } else if period == self.period + 1 {
@@ -63,7 +64,7 @@ impl YoungShares {
     }
 
     /// Records `shares` staked in `period`.
-    pub fn add(&mut self, period: i64, shares: u64) -> Result<()> {
+    pub fn add(&mut self, period: i64, shares: Shares) -> Result<()> {
         self.roll(period);
         self.current = self.current.safe_add(shares)?;
         Ok(())
@@ -125,7 +126,7 @@ mod tests {
         /// at arbitrary times, read at any later period, add up exactly.
         #[test]
         fn pool_record_is_the_sum_of_positions(
-            stakes in proptest::collection::vec((0i64..40, 0u64..1_000, any::<bool>()), 0..30),
+            stakes in proptest::collection::vec((0i64..40, 0u128..1_000, any::<bool>()), 0..30),
             read in 0i64..60,
         ) {
             let mut stakes = stakes;

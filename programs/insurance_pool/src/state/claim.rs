@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::MAX_URI_LEN;
+use crate::math::Shares;
 
 /// Where a claim is in its lifecycle (see the README's state diagram).
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,9 +41,9 @@ pub struct Claim {
     /// Set when approved.
     pub holdup_ends_at: i64,
     /// Shares able to vote at filing (seasoned, not pending withdrawal).
-    pub eligible_weight: u64,
-    pub yes_weight: u64,
-    pub no_weight: u64,
+    pub eligible_weight: Shares,
+    pub yes_weight: Shares,
+    pub no_weight: Shares,
     pub voters: u64,
     /// Rejected with the quorum reached and no-votes at or above the pool's fraud
     /// threshold: the bond is slashed.
@@ -73,7 +74,7 @@ impl Claim {
 pub struct VoteRecord {
     pub claim: Pubkey,
     pub voter: Pubkey,
-    pub weight: u64,
+    pub weight: Shares,
     pub approve: bool,
     pub bump: u8,
 }

@@ -4,7 +4,7 @@ use crate::constants::*;
 use crate::errors::InsuranceError;
 use crate::math::{
     curve_rate, premium_for, release_unearned, shares_for_deposit, smoothed_rate, stake_period,
-    utilisation_bps, value_of_shares, Curve, ExposureBook, SafeMath, YoungShares, BPS,
+    utilisation_bps, value_of_shares, Curve, ExposureBook, SafeMath, Shares, YoungShares, BPS,
 };
 use crate::state::Member;
 
@@ -243,9 +243,9 @@ pub struct Pool {
     /// withdrawals - payouts.
     pub capital: u64,
     /// Shares outstanding, including shares under a withdrawal request.
-    pub total_shares: u64,
+    pub total_shares: Shares,
     /// Shares currently under a withdrawal request.
-    pub pending_withdrawal_shares: u64,
+    pub pending_withdrawal_shares: Shares,
     /// Lifetime sum of deposits (statistics).
     pub total_deposited: u64,
     /// Lifetime sum of withdrawals paid (statistics).
@@ -349,13 +349,13 @@ impl Pool {
 
     /// Shares minted for a deposit of `amount` at the current price, on free capital
     /// (rounded down).
-    pub fn shares_for(&self, amount: u64) -> Result<u64> {
+    pub fn shares_for(&self, amount: u64) -> Result<Shares> {
         shares_for_deposit(amount, self.free_capital(), self.total_shares)
     }
 
     /// What `shares` may take out now (rounded down): their pro-rata part of
     /// [`Pool::exit_capital`].
-    pub fn value_of(&self, shares: u64) -> Result<u64> {
+    pub fn value_of(&self, shares: Shares) -> Result<u64> {
         value_of_shares(shares, self.exit_capital(), self.total_shares)
     }
 
@@ -365,13 +365,13 @@ impl Pool {
     }
 
     /// Records `shares` staked at `now` (a deposit or a cancelled withdrawal).
-    pub fn stake(&mut self, shares: u64, now: i64) -> Result<()> {
+    pub fn stake(&mut self, shares: Shares, now: i64) -> Result<()> {
         let period = self.stake_period(now);
         self.young_shares.add(period, shares)
     }
 
     /// Shares that may vote on a claim filed at `now`: neither young nor pending.
-    pub fn seasoned_shares(&self, now: i64) -> u64 {
+    pub fn seasoned_shares(&self, now: i64) -> Shares {
         self.total_shares
             .saturating_sub(self.pending_withdrawal_shares)
             .saturating_sub(self.young_shares.young_at(self.stake_period(now)))

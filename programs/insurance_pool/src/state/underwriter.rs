@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::math::YoungShares;
+use crate::math::{Shares, YoungShares};
 
 /// One owner's position in one pool, PDA `["underwriter", pool, owner]`.
 /// Shares are not transferable: they live only here.
@@ -10,9 +10,9 @@ pub struct Underwriter {
     pub pool: Pubkey,
     pub owner: Pubkey,
     /// All shares held, including `pending_shares`.
-    pub shares: u64,
+    pub shares: Shares,
     /// Shares under a withdrawal request (0 when none). They keep bearing losses.
-    pub pending_shares: u64,
+    pub pending_shares: Shares,
     /// Value of `pending_shares` when requested: the most the withdrawal can pay.
     pub pending_value: u64,
     /// Unix time the pending request was made.
@@ -39,13 +39,13 @@ pub struct Underwriter {
 
 impl Underwriter {
     /// Shares not under a withdrawal request.
-    pub fn free_shares(&self) -> u64 {
+    pub fn free_shares(&self) -> Shares {
         self.shares.saturating_sub(self.pending_shares)
     }
 
     /// Weight this position may cast on a claim filed in stake period `period`: its
     /// shares neither pending withdrawal nor young at the filing.
-    pub fn vote_weight(&self, period: i64) -> u64 {
+    pub fn vote_weight(&self, period: i64) -> Shares {
         self.free_shares()
             .saturating_sub(self.young_shares.young_at(period))
     }

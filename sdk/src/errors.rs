@@ -101,6 +101,7 @@ pub const ALL: &[InsuranceError] = &[
     InsuranceError::ExchangeAuthorityNotPda,
     InsuranceError::InvalidExchangeBps,
     InsuranceError::NotUpgradeAuthority,
+    InsuranceError::NotAssociatedTokenAccount,
 ];
 
 /// Every example-exchange error, in code order (checked against its `errors.rs`).

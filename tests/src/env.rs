@@ -497,6 +497,32 @@ impl TestEnv {
         account.pubkey()
     }
 
+    /// `owner`'s associated token account of `mint` (created by the associated token
+    /// program, idempotently): where claim payouts and bond returns must go.
+    pub async fn create_associated_token_account(
+        &mut self,
+        mint: &Pubkey,
+        owner: &Pubkey,
+        token_program: &Pubkey,
+    ) -> Pubkey {
+        use anchor_lang::solana_program::instruction::AccountMeta;
+        let ata = insurance_pool::token::associated_token_address(owner, mint, token_program);
+        let ix = Instruction {
+            program_id: insurance_pool::token::ASSOCIATED_TOKEN_PROGRAM,
+            accounts: vec![
+                AccountMeta::new(self.payer(), true),
+                AccountMeta::new(ata, false),
+                AccountMeta::new_readonly(*owner, false),
+                AccountMeta::new_readonly(*mint, false),
+                AccountMeta::new_readonly(anchor_lang::system_program::ID, false),
+                AccountMeta::new_readonly(*token_program, false),
+            ],
+            data: vec![1], // CreateIdempotent
+        };
+        self.ok(&[ix], &[]).await;
+        ata
+    }
+
     /// Mints `amount` of `mint` into `account` (payer is every test mint's authority).
     pub async fn mint_to(
         &mut self,
@@ -561,7 +587,7 @@ impl TestEnv {
         );
         self.ok(&[fund], &[]).await;
         let token = self
-            .create_token_account(&pool.mint, &key.pubkey(), &pool.token_program)
+            .create_associated_token_account(&pool.mint, &key.pubkey(), &pool.token_program)
             .await;
         if tokens > 0 {
             self.mint_to(&pool.mint, &pool.token_program, &token, tokens)

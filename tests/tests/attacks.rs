@@ -862,3 +862,46 @@ async fn m5_share_supply_overflow() {
     assert!(state.value_of(minted).unwrap() >= 99_999_999);
     env.assert_conserved(&pool).await;
 }
+
+/// Also: claim payouts and bond returns go only to the claimant's associated token
+/// account (not to another account it owns, which may be delegated to someone else).
+#[tokio::test]
+async fn claim_payout_only_to_the_claimants_associated_account() {
+    let mut a = arena(&[10_000]).await;
+    let honest = a.honest[0].insecure_clone();
+    let member = a.covered_member(4_000, 1_000).await;
+    a.env.warp(SEASONED).await;
+    let claim = a.file(&member, 4_000).await;
+    a.vote(&honest, &claim, true).await;
+    a.env.warp(VOTING).await;
+    a.env
+        .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
+        .await;
+    a.env.warp(HOLDUP).await;
+    let side = a
+        .env
+        .create_token_account(&a.pool.mint, &member.pubkey(), &TOKEN)
+        .await;
+    let m = member.pubkey();
+    a.env
+        .refused(
+            &[pay_claim(&a.pool, &claim, &m, &side)],
+            &[],
+            code(InsuranceError::NotAssociatedTokenAccount),
+        )
+        .await;
+    a.env
+        .ok(&[pay_claim(&a.pool, &claim, &m, &member.token)], &[])
+        .await;
+    a.env
+        .refused(
+            &[withdraw_bond(&a.pool, &claim, &side)],
+            &[],
+            code(InsuranceError::NotAssociatedTokenAccount),
+        )
+        .await;
+    a.env
+        .ok(&[withdraw_bond(&a.pool, &claim, &member.token)], &[])
+        .await;
+    a.env.assert_conserved(&a.pool).await;
+}

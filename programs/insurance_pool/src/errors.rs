@@ -191,4 +191,6 @@ pub enum InsuranceError {
     InvalidExchangeBps,
     #[msg("Signer is not the program's upgrade authority (ProgramData)")]
     NotUpgradeAuthority,
+    #[msg("Claim payouts and bond returns go only to the claimant's associated token account")]
+    NotAssociatedTokenAccount,
 }

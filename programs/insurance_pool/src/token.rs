@@ -30,6 +30,21 @@ pub const ALLOWED_MINT_EXTENSIONS: &[ExtensionType] = &[
     ExtensionType::TokenGroupMember,
 ];
 
+/// The associated token program (`ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL`).
+pub const ASSOCIATED_TOKEN_PROGRAM: Pubkey =
+    anchor_lang::pubkey!("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+
+/// `owner`'s associated token account of `mint` under `token_program`: where claim
+/// payouts and bond returns go, so nobody can redirect them to an account the
+/// claimant merely owns (and may have delegated or closed).
+pub fn associated_token_address(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[owner.as_ref(), token_program.as_ref(), mint.as_ref()],
+        &ASSOCIATED_TOKEN_PROGRAM,
+    )
+    .0
+}
+
 /// Refuses a Token-2022 mint carrying any extension outside [`ALLOWED_MINT_EXTENSIONS`].
 /// SPL Token mints have no extensions and always pass.
 pub fn check_mint_extensions(mint: &AccountInfo) -> Result<()> {

@@ -1,9 +1,9 @@
 use crate::prelude::*;
-use crate::token::pay_from_pool;
+use crate::token::{associated_token_address, pay_from_pool};
 
 /// Anyone, after the hold-up window: pays an approved claim what approval reserved for
 /// it (`min(amount, free capital at approval)`, which stays in capital until now) into
-/// the claimant's token account, records any unpaid remainder and releases the
+/// the claimant's associated token account, records any unpaid remainder and releases the
 /// reservation. Share prices do not move: the reservation was already off free capital.
 #[derive(Accounts)]
 pub struct PayClaim<'info> {
@@ -28,6 +28,9 @@ pub struct PayClaim<'info> {
         mut,
         constraint = claimant_token.mint == pool.mint @ InsuranceError::WrongMint,
         constraint = claimant_token.owner == claim.claimant @ InsuranceError::WrongClaimant,
+        constraint = claimant_token.key()
+            == associated_token_address(&claim.claimant, &pool.mint, &pool.token_program)
+            @ InsuranceError::NotAssociatedTokenAccount,
     )]
     pub claimant_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]

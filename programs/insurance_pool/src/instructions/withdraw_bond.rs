@@ -1,8 +1,8 @@
 use crate::prelude::*;
-use crate::token::pay_from_pool;
+use crate::token::{associated_token_address, pay_from_pool};
 
-/// Anyone, once a claim is settled: returns its bond to the claimant's token account
-/// (Paid, Cancelled, or Rejected without fraud), or slashes it into the pool's capital
+/// Anyone, once a claim is settled: returns its bond to the claimant's associated token
+/// account (Paid, Cancelled, or Rejected without fraud), or slashes it into the pool's capital
 /// (Vetoed, or Rejected as fraud). An Approved claim is not settled: the guardian may
 /// still veto it, so its bond stays until it is paid. Each bond is settled once.
 #[derive(Accounts)]
@@ -21,6 +21,9 @@ pub struct WithdrawBond<'info> {
         mut,
         constraint = claimant_token.mint == pool.mint @ InsuranceError::WrongMint,
         constraint = claimant_token.owner == claim.claimant @ InsuranceError::WrongClaimant,
+        constraint = claimant_token.key()
+            == associated_token_address(&claim.claimant, &pool.mint, &pool.token_program)
+            @ InsuranceError::NotAssociatedTokenAccount,
     )]
     pub claimant_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]

@@ -1,8 +1,12 @@
-//! Loss histories: from CSV, JSON, or the program's own events in transaction logs.
+//! Loss histories: from CSV, JSON, or the chain (the program's shortfall events in
+//! transaction logs, reconciled with the pool's `loss_stats`, and its paid `Claim`
+//! accounts).
 
+use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AnchorDeserialize, Discriminator};
 use base64::Engine;
-use insurance_pool::events::{ClaimPaid, ShortfallCovered};
+use insurance_pool::events::ShortfallCovered;
+use insurance_pool::state::{Claim, ClaimStatus, LossStats};
 use serde::{Deserialize, Serialize};
 
 /// Seconds per (365-day) year: the time unit of frequencies.
@@ -145,17 +149,17 @@ impl LossHistory {
     }
 }
 
-/// Losses of `pool` in one transaction's logs, as emitted by the program: each
-/// `ShortfallCovered` gives its reported `amount`, each `ClaimPaid` its approved
-/// amount (`paid + unpaid`). `block_time` dates them. Only events logged by the
-/// insurance program's own invocation frames (tracked through the runtime's
-/// `Program <id> invoke [n]` / `success` / `failed` lines) and naming `pool` count: a
-/// `Program data:` line written by any other program, or for another pool, is ignored.
-pub fn losses_from_logs(
-    block_time: i64,
-    pool: &anchor_lang::prelude::Pubkey,
-    logs: &[String],
-) -> Vec<LossEvent> {
+/// Shortfalls of `pool` in one transaction's logs, as emitted by the program: each
+/// `ShortfallCovered` gives its reported `amount` (also a report that paid nothing,
+/// while shortfall cover was paused or the registration inactive: the pool records
+/// those too). `block_time` dates them. Only events logged by the insurance program's
+/// own invocation frames (tracked through the runtime's `Program <id> invoke [n]` /
+/// `success` / `failed` lines) and naming `pool` count: a `Program data:` line written
+/// by any other program, or for another pool, is ignored.
+///
+/// Claims are not read from logs (a padded transaction can truncate its logs and hide
+/// the event): they come from the pool's `Claim` accounts, see [`claim_losses`].
+pub fn shortfalls_from_logs(block_time: i64, pool: &Pubkey, logs: &[String]) -> Vec<LossEvent> {
     let engine = base64::engine::general_purpose::STANDARD;
     let ours = insurance_pool::ID.to_string();
     let mut frames: Vec<&str> = Vec::new();
@@ -182,27 +186,133 @@ pub fn losses_from_logs(
         let Ok(bytes) = engine.decode(data.trim()) else {
             continue;
         };
-        let amount = if let Some(mut rest) = bytes.strip_prefix(ShortfallCovered::DISCRIMINATOR) {
-            match ShortfallCovered::deserialize(&mut rest) {
-                Ok(e) if e.pool == *pool => Some(e.amount),
-                _ => None,
-            }
-        } else if let Some(mut rest) = bytes.strip_prefix(ClaimPaid::DISCRIMINATOR) {
-            match ClaimPaid::deserialize(&mut rest) {
-                Ok(e) if e.pool == *pool => e.paid.checked_add(e.unpaid),
-                _ => None,
-            }
-        } else {
-            None
+        let Some(mut rest) = bytes.strip_prefix(ShortfallCovered::DISCRIMINATOR) else {
+            continue;
         };
-        if let Some(amount) = amount.filter(|&a| a > 0) {
-            out.push(LossEvent {
+        match ShortfallCovered::deserialize(&mut rest) {
+            Ok(e) if e.pool == *pool && e.amount > 0 => out.push(LossEvent {
                 time: block_time,
-                amount,
-            });
+                amount: e.amount,
+            }),
+            _ => {}
         }
     }
     out
+}
+
+/// Whether the runtime cut these logs short (its log collector stops at a byte limit
+/// and writes `Log truncated`): events after that point are lost.
+pub fn logs_truncated(logs: &[String]) -> bool {
+    logs.iter().any(|l| l.trim() == "Log truncated")
+}
+
+/// Losses from a pool's `Claim` accounts (state, which no log truncation can hide):
+/// each claim of `pool` with status `Paid` is a loss of `paid + unpaid` (the approved
+/// amount, whatever the pool could pay), dated by its `filed_at`: when the loss was
+/// reported, as a shortfall is dated by its report (`holdup_ends_at` is only when it
+/// became payable, a governance delay later). Approved claims not yet paid are not
+/// losses of the history: the pool model already holds them as `reserved_for_claims`.
+pub fn claim_losses<'a>(
+    pool: &Pubkey,
+    claims: impl IntoIterator<Item = &'a Claim>,
+) -> Vec<LossEvent> {
+    claims
+        .into_iter()
+        .filter(|c| c.pool == *pool && c.status == ClaimStatus::Paid)
+        .filter_map(|c| {
+            Some(LossEvent {
+                time: c.filed_at,
+                amount: c.paid.checked_add(c.unpaid)?,
+            })
+        })
+        .filter(|e| e.amount > 0)
+        .collect()
+}
+
+/// Checks a per-event shortfall history against the pool's on-chain `loss_stats`:
+/// the same number of reports and the same reported total (`total_reported`
+/// saturates on chain, and so does the comparison). `truncated` is the number of the
+/// pool's transactions whose logs were cut short (named in the refusal).
+pub fn reconcile_shortfalls(
+    events: &[LossEvent],
+    stats: &LossStats,
+    truncated: usize,
+) -> Result<(), String> {
+    let count = events.len() as u64;
+    let total = events.iter().map(|e| e.amount as u128).sum::<u128>();
+    let total = total.min(u64::MAX as u128) as u64;
+    if count == stats.count && total == stats.total_reported {
+        return Ok(());
+    }
+    let gap = if count < stats.count {
+        let n = stats.count - count;
+        format!(
+            "{n} event{} missing ({})",
+            if n == 1 { "" } else { "s" },
+            if truncated > 0 {
+                format!("{truncated} of the pool's transactions have truncated logs")
+            } else {
+                "truncated logs?".to_string()
+            }
+        )
+    } else if count > stats.count {
+        format!(
+            "{} event{} more than the pool recorded",
+            count - stats.count,
+            if count - stats.count == 1 { "" } else { "s" }
+        )
+    } else {
+        format!(
+            "the same count but the amounts differ by {}",
+            total.abs_diff(stats.total_reported)
+        )
+    };
+    Err(format!(
+        "history has {count} shortfalls totalling {total}, the pool's loss_stats say {} \
+         totalling {}: {gap}; refusing an incomplete history (pass --history to give one)",
+        stats.count, stats.total_reported
+    ))
+}
+
+/// Checks the paid claims found against the pool's `total_claims_paid` (claim accounts
+/// are never closed, so every payout has its account).
+pub fn reconcile_claims<'a>(
+    pool: &Pubkey,
+    claims: impl IntoIterator<Item = &'a Claim>,
+    total_claims_paid: u64,
+) -> Result<(), String> {
+    let (count, paid) = claims
+        .into_iter()
+        .filter(|c| c.pool == *pool && c.status == ClaimStatus::Paid)
+        .fold((0u64, 0u128), |(n, s), c| (n + 1, s + c.paid as u128));
+    if paid == total_claims_paid as u128 {
+        return Ok(());
+    }
+    Err(format!(
+        "the pool's Claim accounts show {count} paid claims paying {paid}, its \
+         total_claims_paid says {total_claims_paid}: claim accounts missing; refusing an \
+         incomplete history (pass --history to give one)"
+    ))
+}
+
+/// A pool's loss history from the chain: its shortfalls (from the events of its
+/// transactions, reconciled with `stats`) and its paid claims (from its `Claim`
+/// accounts, reconciled with `total_claims_paid`), observed over `window` (the pool's
+/// creation to now).
+pub fn pool_history<'a>(
+    pool: &Pubkey,
+    stats: &LossStats,
+    total_claims_paid: u64,
+    shortfalls: Vec<LossEvent>,
+    truncated: usize,
+    claims: impl IntoIterator<Item = &'a Claim> + Clone,
+    window: (i64, i64),
+) -> Result<LossHistory, String> {
+    reconcile_shortfalls(&shortfalls, stats, truncated)?;
+    reconcile_claims(pool, claims.clone(), total_claims_paid)?;
+    let mut events = shortfalls;
+    events.extend(claim_losses(pool, claims));
+    LossHistory::new(events, Some(window))
 }
 
 #[cfg(test)]
@@ -278,28 +388,32 @@ mod tests {
         assert_eq!(h.period_counts(10), vec![2, 0, 1]);
     }
 
-    #[test]
-    fn program_events_become_losses() {
+    fn encode(event: &impl Event) -> String {
         // `Event::data` is what `emit!` logs: discriminator + Borsh body.
-        let encode = |v: Vec<u8>| {
-            format!(
-                "Program data: {}",
-                base64::engine::general_purpose::STANDARD.encode(v)
-            )
-        };
-        let pool = Pubkey::new_unique();
-        let shortfall = ShortfallCovered {
+        format!(
+            "Program data: {}",
+            base64::engine::general_purpose::STANDARD.encode(event.data())
+        )
+    }
+
+    fn shortfall(pool: Pubkey, amount: u64, covered: u64) -> ShortfallCovered {
+        ShortfallCovered {
             pool,
             registration: Pubkey::new_unique(),
             nonce: 1,
-            amount: 900,
-            covered: 400,
-            uncovered: 500,
+            amount,
+            covered,
+            uncovered: amount - covered,
             limited_by: insurance_pool::state::CoverLimit::PerEvent,
-            epoch_paid: 400,
+            epoch_paid: covered,
             pool_capital: 10_000,
-        };
-        let paid = ClaimPaid {
+        }
+    }
+
+    #[test]
+    fn only_the_programs_own_shortfall_events_for_the_pool_count() {
+        let pool = Pubkey::new_unique();
+        let paid = insurance_pool::events::ClaimPaid {
             pool,
             claim: Pubkey::new_unique(),
             claimant: Pubkey::new_unique(),
@@ -307,27 +421,26 @@ mod tests {
             unpaid: 30,
             pool_capital: 9_930,
         };
-        let other_pool = ClaimPaid {
-            pool: Pubkey::new_unique(),
-            ..paid
-        };
         let ours = format!("Program {} invoke [1]", insurance_pool::ID);
         let done = format!("Program {} success", insurance_pool::ID);
         let logs = vec![
             ours.clone(),
             "Program log: Instruction: CoverShortfall".to_string(),
-            encode(shortfall.data()),
-            encode(paid.data()),
-            encode(other_pool.data()),
+            encode(&shortfall(pool, 900, 400)),
+            // A report that paid nothing (paused, inactive) is still a loss.
+            encode(&shortfall(pool, 50, 0)),
+            // Claims come from accounts, not logs; another pool's event is not ours.
+            encode(&paid),
+            encode(&shortfall(Pubkey::new_unique(), 700, 700)),
             "Program data: not-base64!".to_string(),
             done,
             // The same bytes from another program's frame are not ours.
             "Program 11111111111111111111111111111111 invoke [1]".to_string(),
-            encode(paid.data()),
+            encode(&shortfall(pool, 900, 400)),
             "Program 11111111111111111111111111111111 success".to_string(),
         ];
         assert_eq!(
-            losses_from_logs(42, &pool, &logs),
+            shortfalls_from_logs(42, &pool, &logs),
             vec![
                 LossEvent {
                     time: 42,
@@ -335,9 +448,139 @@ mod tests {
                 },
                 LossEvent {
                     time: 42,
-                    amount: 100
+                    amount: 50
                 }
             ]
         );
+        assert!(!logs_truncated(&logs));
+        assert!(logs_truncated(&[ours, "Log truncated".to_string()]));
+    }
+
+    fn claim(pool: Pubkey, status: ClaimStatus, filed_at: i64, paid: u64, unpaid: u64) -> Claim {
+        Claim {
+            pool,
+            id: 0,
+            claimant: Pubkey::new_unique(),
+            amount: paid + unpaid,
+            evidence_hash: [0; 32],
+            uri: String::new(),
+            bond: 50,
+            bond_settled: false,
+            status,
+            filed_at,
+            voting_ends_at: filed_at + 10,
+            holdup_ends_at: filed_at + 20,
+            eligible_weight: 0,
+            yes_weight: 0,
+            no_weight: 0,
+            voters: 0,
+            fraud: false,
+            paid,
+            unpaid,
+            bump: 0,
+            reserved: paid,
+            cover_expiry: 0,
+            number: 0,
+        }
+    }
+
+    #[test]
+    fn paid_claim_accounts_are_losses_dated_by_filing() {
+        let pool = Pubkey::new_unique();
+        let claims = [
+            claim(pool, ClaimStatus::Paid, 100, 70, 30),
+            claim(pool, ClaimStatus::Approved, 110, 500, 0),
+            claim(pool, ClaimStatus::Rejected, 120, 0, 0),
+            claim(Pubkey::new_unique(), ClaimStatus::Paid, 130, 9, 0),
+        ];
+        assert_eq!(
+            claim_losses(&pool, &claims),
+            vec![LossEvent {
+                time: 100,
+                amount: 100
+            }]
+        );
+        assert!(reconcile_claims(&pool, &claims, 70).is_ok());
+        let e = reconcile_claims(&pool, &claims[1..], 70).unwrap_err();
+        assert!(
+            e.contains("0 paid claims paying 0, its total_claims_paid says 70"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn shortfalls_reconcile_with_the_pools_loss_stats_or_are_refused() {
+        let events = |amounts: &[u64]| -> Vec<LossEvent> {
+            amounts
+                .iter()
+                .enumerate()
+                .map(|(i, &amount)| LossEvent {
+                    time: i as i64,
+                    amount,
+                })
+                .collect()
+        };
+        let stats = LossStats {
+            count: 3,
+            total_reported: 600,
+            total_covered: 300,
+            largest: 300,
+            ewma: 0,
+        };
+        assert!(reconcile_shortfalls(&events(&[100, 200, 300]), &stats, 0).is_ok());
+        let e = reconcile_shortfalls(&events(&[100, 200]), &stats, 1).unwrap_err();
+        assert!(
+            e.starts_with(
+                "history has 2 shortfalls totalling 300, the pool's loss_stats say 3 totalling \
+                 600: 1 event missing (1 of the pool's transactions have truncated logs)"
+            ),
+            "{e}"
+        );
+        let e = reconcile_shortfalls(&events(&[100]), &stats, 0).unwrap_err();
+        assert!(e.contains("2 events missing (truncated logs?)"), "{e}");
+        let e = reconcile_shortfalls(&events(&[100, 200, 300, 1]), &stats, 0).unwrap_err();
+        assert!(e.contains("1 event more than the pool recorded"), "{e}");
+        let e = reconcile_shortfalls(&events(&[100, 200, 301]), &stats, 0).unwrap_err();
+        assert!(e.contains("amounts differ by 1"), "{e}");
+        // The chain's total saturates; so does the comparison.
+        let huge = LossStats {
+            count: 2,
+            total_reported: u64::MAX,
+            ..stats
+        };
+        assert!(reconcile_shortfalls(&events(&[u64::MAX, 5]), &huge, 0).is_ok());
+
+        // The whole history: shortfalls and paid claims over the pool's lifetime.
+        let pool = Pubkey::new_unique();
+        let claims = [claim(pool, ClaimStatus::Paid, 50, 70, 30)];
+        let h = pool_history(
+            &pool,
+            &stats,
+            70,
+            events(&[100, 200, 300]),
+            0,
+            &claims,
+            (0, 1_000),
+        )
+        .unwrap();
+        assert_eq!((h.events.len(), h.start, h.end), (4, 0, 1_000));
+        assert_eq!(
+            h.events[3],
+            LossEvent {
+                time: 50,
+                amount: 100
+            }
+        );
+        assert!(pool_history(
+            &pool,
+            &stats,
+            71,
+            events(&[100, 200, 300]),
+            0,
+            &claims,
+            (0, 1_000)
+        )
+        .unwrap_err()
+        .contains("claim accounts missing"));
     }
 }

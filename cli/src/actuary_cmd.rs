@@ -3,20 +3,22 @@
 
 use std::path::PathBuf;
 
-use actuary::{analyse, recommendation_text, AnalysisInput, LossEvent, LossHistory, PoolModel};
+use actuary::{analyse, recommendation_text, AnalysisInput, LossHistory, PoolModel};
 use anchor_lang::prelude::Pubkey;
 use clap::Args;
 use insurance_pool_sdk::pda;
-use insurance_pool_sdk::state::{ExchangeRegistration, PoolExposure, Protocol};
+use insurance_pool_sdk::state::{ExchangeRegistration, Pool, PoolExposure, Protocol};
 use serde_json::json;
 
-use crate::{fetch, pool_keys, Chain, CliResult};
+use crate::{fetch, pool_claims, pool_keys, Chain, CliResult};
 
 /// Options of the `actuary` command.
 #[derive(Args, Debug, Clone)]
 pub struct ActuaryArgs {
     /// Loss history: CSV (`time,amount`, unix seconds and base units) or JSON. Without
-    /// it, the pool's `ShortfallCovered` / `ClaimPaid` events are read from the chain.
+    /// it, `--market` reads the pool's history from the chain: its `ShortfallCovered`
+    /// events (every transaction of the pool, reconciled with its `loss_stats`) and its
+    /// paid `Claim` accounts.
     #[arg(long)]
     pub history: Option<PathBuf>,
     /// Read capital, exposure, curve, caps and fee from this market's pool.
@@ -25,8 +27,9 @@ pub struct ActuaryArgs {
     /// Pool parameters as JSON (the engine's `PoolModel`), instead of `--market`.
     #[arg(long, conflicts_with = "market", required_unless_present = "market")]
     pub pool_config: Option<PathBuf>,
-    /// The exchange registration whose caps apply (default: the pool's first active one).
-    #[arg(long)]
+    /// The exchange whose caps are modelled: its registration address or its exchange
+    /// authority. Required with `--market` when the pool has registrations.
+    #[arg(long, conflicts_with = "pool_config")]
     pub exchange: Option<Pubkey>,
     /// Directory of the report (report.md, SVG plots, analysis.json).
     #[arg(long, default_value = "actuary-report")]
@@ -61,32 +64,75 @@ pub struct ActuaryArgs {
     pub threads: Option<usize>,
 }
 
+/// The exchange registration of `pool` named by `exchange` (its address, or the
+/// exchange authority it registers). Refuses a missing name, listing the pool's
+/// registrations, and a registration of another pool.
+pub fn exchange_registration(
+    chain: &dyn Chain,
+    pool: &Pubkey,
+    exchange: Option<Pubkey>,
+) -> CliResult<(Pubkey, ExchangeRegistration)> {
+    use anchor_lang::{AccountDeserialize, Discriminator};
+    let Some(key) = exchange else {
+        let mut registrations = Vec::new();
+        for (key, data) in chain.program_accounts()? {
+            if !data.starts_with(ExchangeRegistration::DISCRIMINATOR) {
+                continue;
+            }
+            let r = ExchangeRegistration::try_deserialize(&mut data.as_slice())
+                .map_err(|e| format!("{key}: {e}"))?;
+            if r.pool == *pool {
+                registrations.push(format!(
+                    "{key} (authority {}, {})",
+                    r.exchange_authority,
+                    if r.active { "active" } else { "inactive" }
+                ));
+            }
+        }
+        return Err(if registrations.is_empty() {
+            format!(
+                "pool {pool} has no exchange registration, so there are no caps to model: \
+                 give them with --pool-config"
+            )
+        } else {
+            format!(
+                "name the exchange whose caps are modelled: --exchange <registration or \
+                 authority>; pool {pool} has {}: {}",
+                registrations.len(),
+                registrations.join(", ")
+            )
+        });
+    };
+    if let Ok(r) = fetch::<ExchangeRegistration>(chain, &key) {
+        if r.pool != *pool {
+            return Err(format!(
+                "exchange registration {key} belongs to another pool ({}, not {pool})",
+                r.pool
+            ));
+        }
+        return Ok((key, r));
+    }
+    let address = pda::exchange(pool, &key).0;
+    match fetch::<ExchangeRegistration>(chain, &address) {
+        Ok(r) => Ok((address, r)),
+        Err(_) => Err(format!(
+            "{key} is neither an exchange registration of pool {pool} nor the authority of one"
+        )),
+    }
+}
+
 /// The engine's view of a market's pool, read from the chain: capital, exposure now,
-/// curve, term, exposure cap, floor, protocol fee and the exchange's caps.
+/// curve, term, exposure cap, floor, protocol fee and the caps of the named exchange
+/// (see [`exchange_registration`]).
 pub fn model_from_chain(
     chain: &dyn Chain,
     market: &Pubkey,
     exchange: Option<Pubkey>,
 ) -> CliResult<(PoolModel, u8)> {
     let (keys, pool) = pool_keys(chain, market)?;
-    let address = pda::pool(market).0;
     let exposure: PoolExposure = fetch(chain, &keys.exposure)?;
     let protocol: Protocol = fetch(chain, &pda::protocol().0)?;
-    let registration: ExchangeRegistration = match exchange {
-        Some(key) => fetch(chain, &key)?,
-        None => chain
-            .program_accounts()?
-            .into_iter()
-            .filter_map(|(_, data)| {
-                use anchor_lang::AccountDeserialize;
-                ExchangeRegistration::try_deserialize(&mut data.as_slice()).ok()
-            })
-            .find(|r| r.pool == address && r.active)
-            .ok_or("the pool has no active exchange registration (pass --exchange)")?,
-    };
-    if registration.pool != address {
-        return Err("that exchange registration belongs to another pool".into());
-    }
+    let (_, registration) = exchange_registration(chain, &keys.pool, exchange)?;
     let p = &pool.params;
     let now = chain.now()?;
     let mut model = PoolModel {
@@ -130,11 +176,10 @@ pub fn run(chain: Option<&dyn Chain>, args: &ActuaryArgs, json_out: bool) -> Cli
     };
     let history = match (&args.history, &args.market) {
         (Some(path), _) => LossHistory::from_file(path)?,
-        (None, Some(market)) => {
-            let chain = chain.ok_or("reading losses from the chain needs a chain")?;
-            let events = chain.pool_losses(&pda::pool(market).0)?;
-            LossHistory::new(events, None)?
-        }
+        (None, Some(market)) => chain_history(
+            chain.ok_or("reading losses from the chain needs a chain")?,
+            market,
+        )?,
         (None, None) => return Err("give --history or --market".into()),
     };
     if !(0.0..1.0).contains(&args.target)
@@ -217,45 +262,142 @@ pub fn run(chain: Option<&dyn Chain>, args: &ActuaryArgs, json_out: bool) -> Cli
     Ok(out)
 }
 
-/// Losses of a pool from its transactions' logs over JSON-RPC (newest 10 000).
-pub fn rpc_pool_losses(
+/// One transaction of an address, with its logs as the node returned them.
+#[derive(Clone, Debug)]
+pub struct TransactionLogs {
+    pub signature: String,
+    /// `None` when the node does not know it.
+    pub block_time: Option<i64>,
+    pub logs: Vec<String>,
+}
+
+/// A market pool's loss history from the chain, observed from the pool's creation to
+/// now: every `ShortfallCovered` event in the pool's successful transactions (the
+/// insurance program's own, for this pool), which must reconcile with the pool's
+/// `loss_stats` (count and `total_reported`), and its `Paid` claims from their
+/// `Claim` accounts (`paid + unpaid` dated `filed_at`), which must add up to its
+/// `total_claims_paid`. Refuses, naming the gap, when either does not.
+pub fn chain_history(chain: &dyn Chain, market: &Pubkey) -> CliResult<LossHistory> {
+    let address = pda::pool(market).0;
+    let before: Pool = fetch(chain, &address)?;
+    let transactions = chain.transaction_logs(&address)?;
+    let claims = pool_claims(chain, &address)?;
+    let pool: Pool = fetch(chain, &address)?;
+    if (pool.loss_stats, pool.total_claims_paid) != (before.loss_stats, before.total_claims_paid) {
+        return Err("the pool recorded new losses while its history was read: run again".into());
+    }
+    let (mut shortfalls, mut truncated) = (Vec::new(), 0);
+    for tx in &transactions {
+        let events = actuary::history::shortfalls_from_logs(
+            tx.block_time.unwrap_or_default(),
+            &address,
+            &tx.logs,
+        );
+        if !events.is_empty() && tx.block_time.is_none() {
+            return Err(format!(
+                "transaction {} has no block time to date its shortfall",
+                tx.signature
+            ));
+        }
+        truncated += actuary::history::logs_truncated(&tx.logs) as usize;
+        shortfalls.extend(events);
+    }
+    // Now, or the newest report if the node's clock lags its transactions.
+    let now = shortfalls
+        .iter()
+        .map(|e| e.time)
+        .fold(chain.now()?, i64::max);
+    actuary::history::pool_history(
+        &address,
+        &pool.loss_stats,
+        pool.total_claims_paid,
+        shortfalls,
+        truncated,
+        claims.iter().map(|(_, c)| c),
+        (pool.created_at, now.max(pool.created_at + 1)),
+    )
+}
+
+/// Signatures per `getSignaturesForAddress` page (the RPC maximum).
+pub const SIGNATURE_PAGE: usize = 1_000;
+
+/// Every item of a paged history: `page(cursor)` returns the page before `cursor` (the
+/// oldest item so far; `None` for the newest page), until a page comes back empty. An
+/// item seen twice (a node ignoring the cursor) is refused rather than looped on.
+pub fn all_pages<T>(
+    mut page: impl FnMut(Option<&T>) -> CliResult<Vec<T>>,
+    key: impl Fn(&T) -> String,
+) -> CliResult<Vec<T>> {
+    let mut all: Vec<T> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let batch = page(all.last())?;
+        if batch.is_empty() {
+            return Ok(all);
+        }
+        for item in batch {
+            if !seen.insert(key(&item)) {
+                return Err(format!(
+                    "the node returned {} twice while paging the history",
+                    key(&item)
+                ));
+            }
+            all.push(item);
+        }
+    }
+}
+
+/// Every successful transaction of `address` with its logs, over JSON-RPC: the whole
+/// signature history, paged with `before` until exhausted.
+pub fn rpc_transaction_logs(
     rpc: &solana_rpc_client::rpc_client::RpcClient,
-    pool: &Pubkey,
-) -> CliResult<Vec<LossEvent>> {
+    address: &Pubkey,
+) -> CliResult<Vec<TransactionLogs>> {
+    use solana_rpc_client::api::config::RpcTransactionConfig;
     use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
     use solana_transaction_status_client_types::UiTransactionEncoding;
-    let mut losses = Vec::new();
-    let mut before = None;
-    for _ in 0..10 {
-        let page = rpc
-            .get_signatures_for_address_with_config(
-                pool,
+    let commitment = Some(solana_commitment_config::CommitmentConfig::confirmed());
+    let statuses = all_pages(
+        |last: Option<
+            &solana_rpc_client::api::response::RpcConfirmedTransactionStatusWithSignature,
+        >| {
+            let before = last
+                .map(|s| s.signature.parse::<solana_signature::Signature>())
+                .transpose()
+                .map_err(|e| format!("{e:?}"))?;
+            rpc.get_signatures_for_address_with_config(
+                address,
                 GetConfirmedSignaturesForAddress2Config {
                     before,
                     until: None,
-                    limit: Some(1_000),
-                    commitment: None,
+                    limit: Some(SIGNATURE_PAGE),
+                    commitment,
                 },
             )
-            .map_err(|e| e.to_string())?;
-        for status in page.iter().filter(|s| s.err.is_none()) {
-            let signature: solana_signature::Signature =
-                status.signature.parse().map_err(|e| format!("{e:?}"))?;
-            let tx = rpc
-                .get_transaction(&signature, UiTransactionEncoding::Json)
-                .map_err(|e| e.to_string())?;
-            let logs: Option<Vec<String>> = tx.transaction.meta.and_then(|m| m.log_messages.into());
-            let time = tx.block_time.or(status.block_time).unwrap_or_default();
-            losses.extend(actuary::history::losses_from_logs(
-                time,
-                pool,
-                &logs.unwrap_or_default(),
-            ));
-        }
-        match page.last() {
-            Some(last) if page.len() == 1_000 => before = last.signature.parse().ok(),
-            _ => break,
-        }
+            .map_err(|e| e.to_string())
+        },
+        |s| s.signature.clone(),
+    )?;
+    let mut out = Vec::new();
+    for status in statuses.iter().filter(|s| s.err.is_none()) {
+        let signature: solana_signature::Signature =
+            status.signature.parse().map_err(|e| format!("{e:?}"))?;
+        let tx = rpc
+            .get_transaction_with_config(
+                &signature,
+                RpcTransactionConfig {
+                    encoding: Some(UiTransactionEncoding::Json),
+                    commitment,
+                    max_supported_transaction_version: Some(0),
+                },
+            )
+            .map_err(|e| format!("{signature}: {e}"))?;
+        let logs: Option<Vec<String>> = tx.transaction.meta.and_then(|m| m.log_messages.into());
+        out.push(TransactionLogs {
+            signature: status.signature.clone(),
+            block_time: tx.block_time.or(status.block_time),
+            logs: logs.unwrap_or_default(),
+        });
     }
-    Ok(losses)
+    Ok(out)
 }

@@ -258,8 +258,8 @@ pub trait Chain {
     fn program_accounts(&self) -> CliResult<Vec<(Pubkey, Vec<u8>)>>;
     /// Current unix time of the chain.
     fn now(&self) -> CliResult<i64>;
-    /// A pool's losses (reported shortfalls, approved claims) from its transactions.
-    fn pool_losses(&self, _pool: &Pubkey) -> CliResult<Vec<actuary::LossEvent>> {
+    /// Every successful transaction of `address` with its logs: the whole history.
+    fn transaction_logs(&self, _address: &Pubkey) -> CliResult<Vec<actuary_cmd::TransactionLogs>> {
         Err("this source has no transaction history: pass --history".into())
     }
 }
@@ -282,8 +282,8 @@ impl Chain for RpcClient {
         self.get_block_time(slot).map_err(|e| e.to_string())
     }
 
-    fn pool_losses(&self, pool: &Pubkey) -> CliResult<Vec<actuary::LossEvent>> {
-        actuary_cmd::rpc_pool_losses(self, pool)
+    fn transaction_logs(&self, address: &Pubkey) -> CliResult<Vec<actuary_cmd::TransactionLogs>> {
+        actuary_cmd::rpc_transaction_logs(self, address)
     }
 }
 

@@ -5,16 +5,19 @@
 use clap::Parser;
 use insurance_pool_tests::*;
 
+use crate::actuary_cmd::{all_pages, chain_history, model_from_chain, TransactionLogs};
 use crate::{
     explain, find_claim, read, render, resolve_url, Chain, Cli, CliResult, Command, POOL_COLUMNS,
 };
 
 const DAY: i64 = 86_400;
 
-/// The embedded runtime's accounts, captured for the CLI's read commands.
+/// The embedded runtime's accounts, captured for the CLI's read commands, and (when
+/// set) the transaction history a node would return for an address.
 struct Snapshot {
     accounts: Vec<(Pubkey, Pubkey, Vec<u8>)>,
     now: i64,
+    history: Option<Vec<TransactionLogs>>,
 }
 
 impl Snapshot {
@@ -28,6 +31,7 @@ impl Snapshot {
         Self {
             accounts,
             now: env.now().await,
+            history: None,
         }
     }
 }
@@ -52,6 +56,12 @@ impl Chain for Snapshot {
 
     fn now(&self) -> CliResult<i64> {
         Ok(self.now)
+    }
+
+    fn transaction_logs(&self, _address: &Pubkey) -> CliResult<Vec<TransactionLogs>> {
+        self.history
+            .clone()
+            .ok_or_else(|| "this source has no transaction history: pass --history".into())
     }
 }
 
@@ -625,7 +635,22 @@ async fn actuary_reads_the_pool_model_from_the_chain() {
     )
     .await;
     let pool = env.pool(&a).await;
-    let (model, decimals) = crate::actuary_cmd::model_from_chain(&chain, &a.market, None).unwrap();
+    // The exchange whose caps are modelled is named, never guessed: without --exchange
+    // the command refuses and lists the pool's registrations.
+    let e = model_from_chain(&chain, &a.market, None).unwrap_err();
+    assert!(
+        e.contains("--exchange")
+            && e.contains(&format!("has 1: {reg_a} (authority {venue}, active)"))
+            && !e.contains(&reg_b.to_string()),
+        "{e}"
+    );
+    // By its authority or its registration address: the same caps.
+    let (by_authority, _) = model_from_chain(&chain, &a.market, Some(venue)).unwrap();
+    let (model, decimals) = model_from_chain(&chain, &a.market, Some(reg_a)).unwrap();
+    assert_eq!(
+        serde_json::to_value(&by_authority).unwrap(),
+        serde_json::to_value(&model).unwrap()
+    );
     assert_eq!(
         (model.capital, model.exposure, decimals),
         (pool.capital, 40_000, pool.mint_decimals)
@@ -642,17 +667,44 @@ async fn actuary_reads_the_pool_model_from_the_chain() {
     let fee: insurance_pool_sdk::state::Protocol = crate::fetch(&chain, &protocol).unwrap();
     assert_eq!(model.protocol_fee_bps, fee.protocol_fee_bps as u64);
     // Another pool's registration is refused by name.
-    let e = crate::actuary_cmd::model_from_chain(&chain, &a.market, Some(reg_b)).unwrap_err();
+    let e = model_from_chain(&chain, &a.market, Some(reg_b)).unwrap_err();
     assert!(e.contains("another pool"), "{e}");
+    // B's authority is not an exchange of A, nor is a random key.
+    for key in [other, Pubkey::new_unique()] {
+        let e = model_from_chain(&chain, &a.market, Some(key)).unwrap_err();
+        assert!(e.contains("neither an exchange registration"), "{e}");
+    }
+    // A pool without registrations has no caps to model.
+    let lone = env.create_pool(TOKEN).await;
+    let lone_chain = Snapshot::take(&mut env, &[lone.pool, lone.exposure, protocol, reg_a]).await;
+    let e = model_from_chain(&lone_chain, &lone.market, None).unwrap_err();
+    assert!(e.contains("no exchange registration"), "{e}");
     // The whole command against the chain: the report is labelled with the market.
     let market = a.market.to_string();
-    let (summary, dir) = actuary_cli(Some(&chain), &["--market", &market], false).unwrap();
+    let reg = reg_a.to_string();
+    let e = actuary_cli(Some(&chain), &["--market", &market], false).unwrap_err();
+    assert!(e.contains("--exchange"), "{e}");
+    let (summary, dir) = actuary_cli(
+        Some(&chain),
+        &["--market", &market, "--exchange", &reg],
+        false,
+    )
+    .unwrap();
     assert!(summary.contains("ruin"), "{summary}");
     assert!(std::fs::read_to_string(dir.join("report.md"))
         .unwrap()
         .contains(&market));
+    // --exchange names a chain's exchange: --pool-config has its caps already.
+    assert!(actuary_cli(None, &["--exchange", &reg], false).is_err());
     // Losses from the chain need a transaction history this snapshot does not have.
-    let argv = ["insurance-pool", "actuary", "--market", &market];
+    let argv = [
+        "insurance-pool",
+        "actuary",
+        "--market",
+        &market,
+        "--exchange",
+        &reg,
+    ];
     let Command::Actuary(args) = Cli::try_parse_from(argv).unwrap().command else {
         panic!()
     };
@@ -660,4 +712,309 @@ async fn actuary_reads_the_pool_model_from_the_chain() {
         .unwrap_err()
         .contains("--history"));
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A market of the example exchange with its insured pool, and the losses of its life:
+/// a shortfall reported before the registration is active (paid 0, still recorded), a
+/// paid claim and a claim still voting, then two shortfalls covered up to the
+/// per-event cap (600 of 1 000 each). `history` is what a node returns for the pool's
+/// address; `keys` the accounts to snapshot.
+struct LossWorld {
+    env: TestEnv,
+    venue: exchange::Venue,
+    history: Vec<TransactionLogs>,
+    keys: Vec<Pubkey>,
+    paid_claim: Pubkey,
+}
+
+use insurance_pool_tests::exchange;
+
+/// The logs of `out` as a node returns them. Natively `emit!` logs nothing (see
+/// `Outcome::event`), so there the `ShortfallCovered` line the SBF program writes is
+/// put back where it writes it: in the insurance program's frame.
+fn node_logs(
+    out: &Outcome,
+    signature: &str,
+    time: i64,
+    event: Option<ShortfallCovered>,
+) -> TransactionLogs {
+    use anchor_lang::Event;
+    use base64::Engine;
+    let mut logs = out.logs.clone();
+    if let Some(event) = event.filter(|_| out.events::<ShortfallCovered>().is_empty()) {
+        assert_eq!(
+            out.runtime,
+            Runtime::Native,
+            "the SBF program logs its events"
+        );
+        let line = format!(
+            "Program data: {}",
+            base64::engine::general_purpose::STANDARD.encode(event.data())
+        );
+        let invoke = format!("Program {} invoke", insurance_pool::ID);
+        match logs.iter().position(|l| l.starts_with(&invoke)) {
+            Some(i) => logs.insert(i + 1, line),
+            None => logs.extend([
+                format!("{invoke} [2]"),
+                line,
+                format!("Program {} success", insurance_pool::ID),
+            ]),
+        }
+    }
+    TransactionLogs {
+        signature: signature.to_string(),
+        block_time: Some(time),
+        logs,
+    }
+}
+
+/// Liquidates a trader 1 000 under water at the oracle's 800; the node's logs of it.
+async fn liquidation(env: &mut TestEnv, v: &exchange::Venue, n: u64) -> TransactionLogs {
+    v.publish(env, 1_000).await;
+    let trader = v.trader(env, 1_000, 10).await;
+    v.publish(env, 800).await;
+    let before: Market = env.fetch(v.keys.market).await;
+    let nonce = v.registration(env).await.next_nonce;
+    let payer = env.payer();
+    let out = env
+        .ok(&[v.liquidate_ix(&payer, &trader.pubkey())], &[])
+        .await;
+    let market: Market = env.fetch(v.keys.market).await;
+    let covered = market.insured_loss - before.insured_loss;
+    let registration = v.registration(env).await;
+    let event = ShortfallCovered {
+        pool: v.keys.pool.pool,
+        registration: v.keys.registration(),
+        nonce,
+        amount: 1_000,
+        covered,
+        uncovered: 1_000 - covered,
+        limited_by: if covered == 0 {
+            CoverLimit::Suspended
+        } else {
+            CoverLimit::PerEvent
+        },
+        epoch_paid: registration.epoch_paid,
+        pool_capital: env.pool(&v.keys.pool).await.capital,
+    };
+    let now = env.now().await;
+    node_logs(&out, &format!("liquidation-{n}"), now, Some(event))
+}
+
+async fn loss_world() -> LossWorld {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let limits = ExchangeLimits {
+        per_event_cap: 600,
+        per_epoch_cap: 5_000,
+        epoch_length: DAY,
+        per_event_bps: 10_000,
+        per_epoch_bps: 10_000,
+    };
+    let (v, underwriter) =
+        exchange::Venue::insured(&mut env, 1, mint, 1_000, default_params(), limits, 100_000).await;
+    let pool = v.keys.pool;
+    let mut history = vec![liquidation(&mut env, &v, 0).await];
+    assert_eq!(env.pool(&pool).await.loss_stats.total_covered, 0);
+    // Two members buy cover; once the underwriter's shares can vote, both file.
+    let member = env.user(&pool, 10_000).await;
+    let waiting = env.user(&pool, 10_000).await;
+    buy(&mut env, &pool, &member, 5_000).await;
+    buy(&mut env, &pool, &waiting, 5_000).await;
+    env.warp(6 * DAY).await;
+    let mut claims = Vec::new();
+    for (who, amount) in [(&member, 2_000), (&waiting, 1_000)] {
+        let ix = file_claim(
+            &who.pubkey(),
+            &pool,
+            0,
+            &who.token,
+            amount,
+            [3; 32],
+            "ipfs://x",
+        );
+        env.ok(&[ix], &[&who.key]).await;
+        claims.push(claim_address(&pool, &who.pubkey(), 0));
+    }
+    let (paid_claim, voting_claim) = (claims[0], claims[1]);
+    let ix = cast_vote(&underwriter.pubkey(), &pool, &paid_claim, true);
+    env.ok(&[ix], &[&underwriter.key]).await;
+    env.warp(3 * DAY).await;
+    env.ok(&[finalize_claim(&pool, &paid_claim, &member.pubkey())], &[])
+        .await;
+    env.warp(2 * DAY).await;
+    let ix = pay_claim(&pool, &paid_claim, &member.pubkey(), &member.token);
+    let out = env.ok(&[ix], &[]).await;
+    let now = env.now().await;
+    // The payout's transaction is in the history too; its `ClaimPaid` is not a loss
+    // of the logs (claims come from their accounts).
+    history.push(node_logs(&out, "pay", now, None));
+    let claim: Claim = env.fetch(paid_claim).await;
+    assert_eq!((claim.status, claim.paid), (ClaimStatus::Paid, 2_000));
+    // Once the registration is active, two shortfalls covered up to the cap.
+    let active_from = v.registration(&mut env).await.active_from;
+    exchange::warp_to(&mut env, active_from).await;
+    history.push(liquidation(&mut env, &v, 1).await);
+    history.push(liquidation(&mut env, &v, 2).await);
+    let stats = env.pool(&pool).await.loss_stats;
+    assert_eq!(
+        (stats.count, stats.total_reported, stats.total_covered),
+        (3, 3_000, 1_200)
+    );
+    // A node returns the newest first.
+    history.reverse();
+    let keys = vec![
+        pool.pool,
+        pool.exposure,
+        insurance_pool_sdk::pda::protocol().0,
+        v.keys.registration(),
+        paid_claim,
+        voting_claim,
+    ];
+    LossWorld {
+        env,
+        venue: v,
+        history,
+        keys,
+        paid_claim,
+    }
+}
+
+impl LossWorld {
+    async fn chain(&mut self, history: Vec<TransactionLogs>) -> Snapshot {
+        let mut chain = Snapshot::take(&mut self.env, &self.keys).await;
+        chain.history = Some(history);
+        chain
+    }
+}
+
+#[tokio::test]
+async fn actuary_history_from_the_chain_reconciles_with_the_pools_loss_stats() {
+    let mut w = loss_world().await;
+    let chain = w.chain(w.history.clone()).await;
+    let pool = w.env.pool(&w.venue.keys.pool).await;
+    let h = chain_history(&chain, &w.venue.keys.market).unwrap();
+    // Observed over the pool's life: three shortfalls of 1 000 (also the one paid 0)
+    // and the paid claim (2 000, dated by its filing, from its account; the claim still
+    // voting is no loss yet).
+    assert_eq!((h.start, h.end), (pool.created_at, chain.now));
+    let claim: Claim = w.env.fetch(w.paid_claim).await;
+    let mut amounts: Vec<(i64, u64)> = h.events.iter().map(|e| (e.time, e.amount)).collect();
+    amounts.sort_by_key(|&(_, a)| a);
+    assert_eq!(amounts.len(), 4, "{amounts:?}");
+    assert_eq!(amounts[3], (claim.filed_at, 2_000));
+    assert!(amounts[..3].iter().all(|&(_, a)| a == 1_000));
+    // The whole command: the history passes the reconciliation and reaches the fit,
+    // which says it is too short.
+    let market = w.venue.keys.market.to_string();
+    let authority = w.venue.keys.authority.to_string();
+    let argv = [
+        "insurance-pool",
+        "actuary",
+        "--market",
+        &market,
+        "--exchange",
+        &authority,
+    ];
+    let Command::Actuary(args) = Cli::try_parse_from(argv).unwrap().command else {
+        panic!()
+    };
+    let e = crate::actuary_cmd::run(Some(&chain), &args, false).unwrap_err();
+    assert!(e.contains("4 losses: at least 20 are needed"), "{e}");
+}
+
+#[tokio::test]
+async fn actuary_refuses_a_history_that_does_not_reconcile() {
+    let mut w = loss_world().await;
+    let market = w.venue.keys.market;
+    // Someone padded a liquidation until its logs were truncated: its event is gone.
+    let mut padded = w.history.clone();
+    let i = padded
+        .iter()
+        .position(|t| t.signature == "liquidation-1")
+        .unwrap();
+    let cut = padded[i]
+        .logs
+        .iter()
+        .position(|l| l.starts_with("Program data: "))
+        .unwrap();
+    padded[i].logs.truncate(cut);
+    padded[i].logs.push("Log truncated".into());
+    let e = chain_history(&w.chain(padded).await, &market).unwrap_err();
+    assert!(
+        e.starts_with(
+            "history has 2 shortfalls totalling 2000, the pool's loss_stats say 3 totalling \
+             3000: 1 event missing (1 of the pool's transactions have truncated logs)"
+        ),
+        "{e}"
+    );
+    // A node that lost a transaction: the same gap, without truncated logs to blame.
+    let lost: Vec<_> = w
+        .history
+        .iter()
+        .filter(|t| t.signature != "liquidation-0")
+        .cloned()
+        .collect();
+    let e = chain_history(&w.chain(lost).await, &market).unwrap_err();
+    assert!(e.contains("1 event missing (truncated logs?)"), "{e}");
+    // The same event from another program's frame does not fill the gap.
+    let mut forged = w.history.clone();
+    let stolen = forged[i]
+        .logs
+        .iter()
+        .find(|l| l.starts_with("Program data: "))
+        .unwrap()
+        .clone();
+    forged[i].logs.retain(|l| *l != stolen);
+    forged.push(TransactionLogs {
+        signature: "forged".into(),
+        block_time: Some(1),
+        logs: vec![
+            "Program 11111111111111111111111111111111 invoke [1]".into(),
+            stolen,
+            "Program 11111111111111111111111111111111 success".into(),
+        ],
+    });
+    let e = chain_history(&w.chain(forged).await, &market).unwrap_err();
+    assert!(e.contains("1 event missing"), "{e}");
+    // A paid claim whose account the node did not return.
+    let keys: Vec<Pubkey> = w
+        .keys
+        .iter()
+        .copied()
+        .filter(|k| *k != w.paid_claim)
+        .collect();
+    let mut chain = Snapshot::take(&mut w.env, &keys).await;
+    chain.history = Some(w.history.clone());
+    let e = chain_history(&chain, &market).unwrap_err();
+    assert!(
+        e.contains(
+            "0 paid claims paying 0, its total_claims_paid says 2000: claim accounts missing"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_whole_signature_history_is_paged() {
+    // 12 345 signatures, newest first, served 1 000 a page before a cursor.
+    let all: Vec<u64> = (0..12_345).rev().collect();
+    let mut calls = 0;
+    let got = all_pages(
+        |last: Option<&u64>| {
+            calls += 1;
+            let from = last.map_or(0, |l| all.iter().position(|x| x == l).unwrap() + 1);
+            Ok(all[from..].iter().take(1_000).copied().collect())
+        },
+        |x| x.to_string(),
+    )
+    .unwrap();
+    assert_eq!(got, all);
+    assert_eq!(
+        calls, 14,
+        "13 pages and the empty one that ends the history"
+    );
+    // A node ignoring the cursor is refused, not looped on.
+    let e = all_pages(|_: Option<&u64>| Ok(vec![1, 2]), |x| x.to_string()).unwrap_err();
+    assert!(e.contains("twice"), "{e}");
 }

@@ -102,6 +102,7 @@ pub const ALL: &[InsuranceError] = &[
     InsuranceError::InvalidExchangeBps,
     InsuranceError::NotUpgradeAuthority,
     InsuranceError::NotAssociatedTokenAccount,
+    InsuranceError::HoldupDepositsClosed,
 ];
 
 /// Every example-exchange error, in code order (checked against its `errors.rs`).

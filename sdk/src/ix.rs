@@ -271,6 +271,7 @@ pub fn complete_withdrawal(owner: &Pubkey, pool: &PoolKeys, destination: &Pubkey
 pub fn quote_premium(pool: &PoolKeys, member: Option<Pubkey>, notional: u64) -> Instruction {
     build(
         accounts::QuotePremium {
+            protocol: pda::protocol().0,
             pool: pool.pool,
             exposure: pool.exposure,
             member,
@@ -469,6 +470,7 @@ pub fn cast_vote(voter: &Pubkey, pool: &PoolKeys, claim: &Pubkey, approve: bool)
 pub fn finalize_claim(pool: &PoolKeys, claim: &Pubkey, claimant: &Pubkey) -> Instruction {
     build(
         accounts::FinalizeClaim {
+            protocol: pda::protocol().0,
             pool: pool.pool,
             claim: *claim,
             member: pool.member(claimant),

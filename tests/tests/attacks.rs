@@ -24,7 +24,6 @@ struct Arena {
     pool: PoolKeys,
     honest: Vec<User>,
     /// Market B's pool keys and the accounts watched for isolation.
-    #[allow(dead_code)]
     other: PoolKeys,
     watched: Vec<Pubkey>,
 }
@@ -145,9 +144,16 @@ async fn h1_exit_at_pre_loss_price_during_holdup() {
         .ok(&[finalize_claim(&a.pool, &claim, &member2.pubkey())], &[])
         .await;
     let before_other = a.other_snapshot().await;
-    // A newcomer deposits during the hold-up.
+    // A newcomer cannot deposit during the hold-up (a veto would hand it the released
+    // reservation); it may once the hold-up is over and the claim is a settled loss.
     let dave = a.env.user(&a.pool, 10_000).await;
-    let dave_shares = a.env.deposit(&dave, &a.pool, 10_000).await;
+    a.env
+        .refused(
+            &[deposit(&dave.pubkey(), &a.pool, &dave.token, 10_000, 0)],
+            &[&dave.key],
+            code(InsuranceError::HoldupDepositsClosed),
+        )
+        .await;
     let paid_alice = a.complete(&alice).await;
     let paid_bob = a.complete(&bob).await;
     // Each leaver bears its pro-rata part of the approved 5 000: at most its share of
@@ -160,11 +166,12 @@ async fn h1_exit_at_pre_loss_price_during_holdup() {
         paid_bob <= 1_000 * 51 / 100 + 20,
         "bob left with {paid_bob}"
     );
+    a.env.warp(HOLDUP).await;
     // The newcomer's shares are worth what it paid: the loss predates it.
+    let dave_shares = a.env.deposit(&dave, &a.pool, 10_000).await;
     let pool = a.env.pool(&a.pool).await;
     let dave_value = pool.value_of(dave_shares).unwrap();
     assert!(dave_value >= 9_999, "dave's 10 000 is worth {dave_value}");
-    a.env.warp(HOLDUP).await;
     a.env
         .ok(
             &[pay_claim(
@@ -904,4 +911,166 @@ async fn claim_payout_only_to_the_claimants_associated_account() {
         .ok(&[withdraw_bond(&a.pool, &claim, &member.token)], &[])
         .await;
     a.env.assert_conserved(&a.pool).await;
+}
+
+/// Review finding: pending parameters (say, a 1-bps quorum) cannot come due while
+/// withdrawals are paused (pool or protocol): their delay runs on the exit clock.
+#[tokio::test]
+async fn review_pause_cannot_run_out_a_params_delay() {
+    let mut a = arena(&[10_000]).await;
+    let authority = a.env.authority.insecure_clone();
+    let weak = PoolParams {
+        governance: GovernanceParams {
+            quorum_bps: 1,
+            ..DEFAULT_GOVERNANCE
+        },
+        ..default_params()
+    };
+    a.env
+        .ok(
+            &[update_pool_params(&authority.pubkey(), &a.pool, weak)],
+            &[&authority],
+        )
+        .await;
+    a.env
+        .ok(
+            &[set_protocol_pause(&authority.pubkey(), pause::WITHDRAW)],
+            &[&authority],
+        )
+        .await;
+    a.env.warp(60 * DAY).await;
+    let honest = a.honest[0].insecure_clone();
+    let mint = a.pool.mint;
+    a.env.mint_to(&mint, &TOKEN, &honest.token, 10).await;
+    a.env.deposit(&honest, &a.pool, 1).await; // any refresh: still the old params
+    let pool = a.env.pool(&a.pool).await;
+    assert_eq!(pool.params, default_params());
+    assert_eq!(pool.pending_params, weak);
+    a.env
+        .ok(&[set_protocol_pause(&authority.pubkey(), 0)], &[&authority])
+        .await;
+    a.env.warp(ACTIVATION_DELAY - DAY).await;
+    a.env.deposit(&honest, &a.pool, 1).await;
+    assert_eq!(a.env.pool(&a.pool).await.params, default_params());
+    a.env.warp(2 * DAY).await;
+    a.env.deposit(&honest, &a.pool, 1).await;
+    assert_eq!(a.env.pool(&a.pool).await.params, weak);
+}
+
+/// Review finding: a claim filed and cancelled around someone's exit (a free option:
+/// the bond comes back) lowered the exit's payout for the other underwriters' benefit.
+/// Requests are valued on free capital (voting claims do not lower them), and a
+/// completion during a vote keeps the leaver's part of the voting claims pending: once
+/// the claim is cancelled, the leaver gets it back.
+#[tokio::test]
+async fn review_claim_sandwich_around_an_exit() {
+    let mut a = arena(&[4_000, 3_000, 3_000]).await;
+    let (victim, attacker) = (a.honest[0].insecure_clone(), a.honest[1].insecure_clone());
+    let _ = attacker;
+    a.env.warp(DEPOSIT_LOCK).await;
+    let puppet = a.covered_member(5_000, 1_000).await;
+    // Sandwich the request: file, request, cancel.
+    let claim = a.file(&puppet, 5_000).await;
+    a.request_all(&victim).await;
+    a.env
+        .ok(
+            &[cancel_claim(&puppet.pubkey(), &a.pool, &claim)],
+            &[&puppet.key],
+        )
+        .await;
+    let pending = a
+        .env
+        .underwriter(&a.pool, &victim.pubkey())
+        .await
+        .pending_value;
+    assert!(
+        pending >= 3_999,
+        "request valued on free capital: {pending}"
+    );
+    // Sandwich the completion: file, complete, cancel.
+    a.env.warp(DAY).await;
+    let claim = a.file(&puppet, 5_000).await;
+    let first = a.complete(&victim).await;
+    assert!(first <= 2_050, "paid net of the voting claim: {first}");
+    let left = a.env.underwriter(&a.pool, &victim.pubkey()).await;
+    assert!(
+        left.pending_shares > 0,
+        "its part of the claim stays pending"
+    );
+    a.env
+        .ok(
+            &[cancel_claim(&puppet.pubkey(), &a.pool, &claim)],
+            &[&puppet.key],
+        )
+        .await;
+    let second = a.complete(&victim).await;
+    assert!(
+        first + second >= 3_999,
+        "the victim got {first} + {second} of 4 000"
+    );
+    assert_eq!(a.env.underwriter(&a.pool, &victim.pubkey()).await.shares, 0);
+    a.env.assert_conserved(&a.pool).await;
+}
+
+/// Review finding: a deposit right before the guardian's veto bought shares at the
+/// hold-up discount and captured the released reservation. Deposits wait for the end
+/// of the hold-up.
+#[tokio::test]
+async fn review_deposit_just_before_a_veto() {
+    let mut a = arena(&[10_000]).await;
+    let honest = a.honest[0].insecure_clone();
+    let member = a.covered_member(5_000, 1_000).await;
+    a.env.warp(SEASONED).await;
+    let claim = a.file(&member, 5_000).await;
+    a.vote(&honest, &claim, true).await;
+    a.env.warp(VOTING).await;
+    a.env
+        .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
+        .await;
+    let whale = a.env.user(&a.pool, 1_000_000).await;
+    let guardian = a.env.guardian.insecure_clone();
+    let buy = deposit(&whale.pubkey(), &a.pool, &whale.token, 1_000_000, 0);
+    let veto = veto_claim(&guardian.pubkey(), &a.pool, &claim, &member.pubkey());
+    a.env
+        .refused(
+            &[buy, veto],
+            &[&whale.key, &guardian],
+            code(InsuranceError::HoldupDepositsClosed),
+        )
+        .await;
+}
+
+/// Review finding: an exchange's destination could be a pool's vault or bond escrow,
+/// breaking that pool's books.
+#[tokio::test]
+async fn review_exchange_destination_is_a_pool_vault() {
+    let mut a = arena(&[10_000]).await;
+    let authority = a.env.authority.insecure_clone();
+    let payer = a.env.payer();
+    let pda = Pubkey::find_program_address(&[b"venue"], &example_exchange::ID).0;
+    let mint = a.pool.mint;
+    let twin = a.env.create_pool_for_mint(mint, TOKEN, default_params()).await;
+    for target in [twin.vault, twin.bond_vault, a.pool.vault, a.pool.bond_vault] {
+        let limits = ExchangeLimits {
+            per_event_cap: 1_000,
+            per_epoch_cap: 1_000,
+            epoch_length: DAY,
+            per_event_bps: 10_000,
+            per_epoch_bps: 10_000,
+        };
+        a.env
+            .refused(
+                &[register_exchange(
+                    &payer,
+                    &authority.pubkey(),
+                    &a.pool,
+                    pda,
+                    &target,
+                    limits,
+                )],
+                &[&authority],
+                code(InsuranceError::ForbiddenDestination),
+            )
+            .await;
+    }
 }

@@ -208,7 +208,8 @@ async fn coverage_expiry_restores_utilisation() {
     let now = env.now().await;
     env.warp(expiry - now - 1).await;
     let mut state = env.pool(&pool).await;
-    state.refresh(env.now().await).unwrap();
+    let now = env.now().await;
+    state.refresh(now, now).unwrap();
     let covered = (60_001u64 * 10_000).div_ceil(state.free_capital());
     assert_eq!(env.quote(&pool, None, 1).await.utilisation_bps, covered);
     let end_of_day = (expiry / DAY + 1) * DAY;

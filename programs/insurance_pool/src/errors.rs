@@ -105,7 +105,7 @@ pub enum InsuranceError {
     InvalidHoldup,
     #[msg("Quorum, approval and fraud thresholds must be between 1 and 10000 bps")]
     InvalidThreshold,
-    #[msg("Bond share must not exceed 10000 bps")]
+    #[msg("Bond share must not exceed 10000 bps, and the minimum bond must be at least 1")]
     InvalidBond,
     #[msg("The member has no active coverage")]
     NotCovered,
@@ -171,7 +171,7 @@ pub enum InsuranceError {
     WithdrawalLapsed,
     #[msg("This withdrawal would leave exposure above the pool's cap on free capital")]
     WithdrawalBreachesExposureCap,
-    #[msg("A withdrawal may not be paid into a pool's vault or bond escrow")]
+    #[msg("Payments may not go into a pool's vault or bond escrow")]
     ForbiddenDestination,
     #[msg("Claim exceeds the pool's maximum share of free capital per claim")]
     ClaimTooLarge,
@@ -193,4 +193,6 @@ pub enum InsuranceError {
     NotUpgradeAuthority,
     #[msg("Claim payouts and bond returns go only to the claimant's associated token account")]
     NotAssociatedTokenAccount,
+    #[msg("Deposits are closed while an approved claim is in its hold-up")]
+    HoldupDepositsClosed,
 }

@@ -45,6 +45,19 @@ pub fn associated_token_address(owner: &Pubkey, mint: &Pubkey, token_program: &P
     .0
 }
 
+/// Refuses `account` (a token account whose authority is `authority`) if it is any
+/// pool's vault or bond escrow: value paid there would vanish from every pool's books.
+pub fn refuse_pool_escrow(account: &Pubkey, authority: &Pubkey) -> Result<()> {
+    for seed in [
+        crate::constants::VAULT_SEED,
+        crate::constants::BOND_VAULT_SEED,
+    ] {
+        let (escrow, _) = Pubkey::find_program_address(&[seed, authority.as_ref()], &crate::ID);
+        require_keys_neq!(escrow, *account, InsuranceError::ForbiddenDestination);
+    }
+    Ok(())
+}
+
 /// Refuses a Token-2022 mint carrying any extension outside [`ALLOWED_MINT_EXTENSIONS`].
 /// SPL Token mints have no extensions and always pass.
 pub fn check_mint_extensions(mint: &AccountInfo) -> Result<()> {

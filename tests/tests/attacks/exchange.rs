@@ -767,3 +767,53 @@ async fn m8_caller_cannot_choose_the_liquidation_price() {
     assert_eq!(state.value_of(shares).unwrap(), 19_600);
     b.assert_untouched(&mut env).await;
 }
+
+/// Review finding: the authority registers a draw right and pauses withdrawals, so no
+/// underwriter can leave while the activation delay runs out. The delay is counted on
+/// the pool's exit clock, which stops while withdrawals are paused: the draw right
+/// never comes due during the pause, and after it the underwriters get the whole
+/// delay to leave.
+#[tokio::test]
+async fn review_authority_pauses_withdrawals_then_waits_out_the_delay() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let b = Bystander::new(&mut env, 321, mint).await;
+    let a = Venue::create(&mut env, 320, mint, MARKET, 1_000).await;
+    let pool = env
+        .create_pool_at(a.keys.market, mint, TOKEN, default_params())
+        .await;
+    let honest = env.user(&pool, 10_000).await;
+    env.deposit(&honest, &pool, 10_000).await;
+    env.warp(30 * DAY).await;
+    let authority = env.authority.insecure_clone();
+    let mallory = env.user(&pool, 1_200).await;
+    // One block: register the market's PDA (mallory is its oracle), pause withdrawals.
+    a.register(&mut env, limits(1_000_000, 1_000_000)).await;
+    env.ok(
+        &[set_pool_pause(&authority.pubkey(), &pool, pause::WITHDRAW)],
+        &[&authority],
+    )
+    .await;
+    let shares = env.underwriter(&pool, &honest.pubkey()).await.shares;
+    env.refused(
+        &[request_withdrawal(&honest.pubkey(), &pool, shares)],
+        &[&honest.key],
+        code(InsuranceError::Paused),
+    )
+    .await;
+    // Long past the registration's activation in wall time: still nothing is paid.
+    env.warp(40 * DAY).await;
+    assert_eq!(drain(&mut env, &a, &mallory).await, (0, 3_596));
+    assert_eq!(env.pool(&pool).await.capital, 10_000);
+    // Withdrawals reopen: the exit clock runs again and the honest underwriter leaves.
+    env.ok(
+        &[set_pool_pause(&authority.pubkey(), &pool, 0)],
+        &[&authority],
+    )
+    .await;
+    request_all(&mut env, &pool, &honest).await;
+    env.warp(DAY).await;
+    assert_eq!(complete(&mut env, &pool, &honest).await, 10_000);
+    assert_eq!(drain(&mut env, &a, &mallory).await, (0, 3_596));
+    b.assert_untouched(&mut env).await;
+}

@@ -1,3 +1,4 @@
+use crate::math::withdrawal_settlement;
 use crate::prelude::*;
 use crate::token::pay_from_pool;
 
@@ -5,7 +6,9 @@ use crate::token::pay_from_pool;
 /// pays `min(value at request, value now)` from the vault to `destination` (a token
 /// account of the pool's mint chosen by the owner; never a pool's vault or bond
 /// escrow). "Value now" is on free capital net of the claims still voting, so an
-/// approved or pending claim is borne by the leaver too. Whatever the shares gained
+/// approved or pending claim is borne by the leaver too; the shares carrying the
+/// leaver's part of the voting claims stay pending until those are settled (see
+/// [`crate::math::withdrawal_settlement`]). Whatever the shares gained
 /// during the cooldown (including what a rejected claim frees) stays with the remaining
 /// underwriters. Refused if the pool's active exposure would exceed its cap on the free
 /// capital left.
@@ -66,16 +69,7 @@ impl CompleteWithdrawal<'_> {
             InsuranceError::VoteLocked
         );
         // Not into any pool's vault or bond escrow (a pool PDA owns both).
-        let owner = self.destination.owner;
-        for seed in [VAULT_SEED, BOND_VAULT_SEED] {
-            let (escrow, _) = Pubkey::find_program_address(&[seed, owner.as_ref()], &crate::ID);
-            require_keys_neq!(
-                escrow,
-                self.destination.key(),
-                InsuranceError::ForbiddenDestination
-            );
-        }
-        Ok(())
+        crate::token::refuse_pool_escrow(&self.destination.key(), &self.destination.owner)
     }
 }
 
@@ -84,11 +78,15 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     let accounts = ctx.accounts;
     let pool = &mut accounts.pool;
     let underwriter = &mut accounts.underwriter;
-    let shares = underwriter.pending_shares;
-    pool.refresh(now)?;
+    let pending = underwriter.pending_shares;
+    let clock = pool.exit_clock(&accounts.protocol, now);
+    pool.refresh(now, clock)?;
 
-    let value_now = pool.value_of(shares)?;
-    let paid = underwriter.pending_value.min(value_now);
+    let value_now = pool.value_of(pending)?;
+    let full = pool.value_on_free_capital(pending)?;
+    let (paid, shares) =
+        withdrawal_settlement(pending, underwriter.pending_value, full, value_now)?;
+    let remaining = pending.safe_sub(shares)?;
     // Capital reserved for approved claims stays put.
     require!(
         pool.capital.safe_sub(paid)? >= pool.reserved_for_claims,
@@ -117,10 +115,18 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     let value_at_request = underwriter.pending_value;
     underwriter.shares = underwriter.shares.safe_sub(shares)?;
     underwriter.total_withdrawn = underwriter.total_withdrawn.safe_add(paid)?;
-    underwriter.pending_shares = 0;
-    underwriter.pending_value = 0;
-    underwriter.requested_at = 0;
-    underwriter.unlock_at = 0;
+    if remaining > 0 {
+        // The voting claims' part stays pending; completable again (a new window)
+        // once they are settled.
+        underwriter.pending_shares = remaining;
+        underwriter.pending_value = value_at_request.safe_sub(paid)?;
+        underwriter.unlock_at = now;
+    } else {
+        underwriter.pending_shares = 0;
+        underwriter.pending_value = 0;
+        underwriter.requested_at = 0;
+        underwriter.unlock_at = 0;
+    }
 
     emit!(WithdrawalCompleted {
         pool: pool.key(),
@@ -131,6 +137,7 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
         paid,
         pool_capital: pool.capital,
         pool_shares: pool.total_shares,
+        remaining_shares: remaining,
     });
     Ok(())
 }

@@ -79,7 +79,8 @@ pub fn handle_contribute_premium(
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
     let pool = &mut accounts.pool;
-    pool.refresh(now)?;
+    let clock = pool.exit_clock(&accounts.protocol, now);
+    pool.refresh(now, clock)?;
     let member = &mut accounts.member;
     if member.owner == Pubkey::default() {
         member.pool = pool.key();

@@ -70,8 +70,9 @@ pub fn handle_cover_shortfall(
         .is_paused(accounts.protocol.paused, pause::SHORTFALL);
     let pool = &mut accounts.pool;
     let registration = &mut accounts.registration;
-    pool.refresh(now)?;
-    registration.refresh(now);
+    let clock = pool.exit_clock(&accounts.protocol, now);
+    pool.refresh(now, clock)?;
+    registration.refresh(clock);
     require_keys_eq!(
         accounts.destination.key(),
         registration.destination,
@@ -100,7 +101,7 @@ pub fn handle_cover_shortfall(
     let epoch_room = epoch_cap.saturating_sub(registration.epoch_paid);
     let floor = solvency_floor(pool.reserved_for_claims, pool.params.min_reserve);
     let available = pool.capital.saturating_sub(floor);
-    let (covered, limited_by) = if paused || !registration.can_draw(now) {
+    let (covered, limited_by) = if paused || !registration.can_draw(clock) {
         (0, CoverLimit::Suspended)
     } else {
         cover_amount(amount, per_event, epoch_room, available)

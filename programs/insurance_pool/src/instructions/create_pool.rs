@@ -120,6 +120,8 @@ pub fn handle_create_pool(
         pending_params: params,
         pending_params_at: 0,
         mint_has_freeze_authority: ctx.accounts.mint.freeze_authority.is_some(),
+        withdraw_pause: Default::default(),
+        holdup_until: 0,
     });
     emit!(PoolCreated {
         pool: pool.key(),

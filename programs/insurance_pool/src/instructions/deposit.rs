@@ -51,6 +51,12 @@ impl Deposit<'_> {
             amount >= self.pool.params.min_deposit,
             InsuranceError::DepositTooSmall
         );
+        // A veto during a hold-up returns the reservation to free capital: shares
+        // bought at the discounted price would capture it.
+        require!(
+            Clock::get()?.unix_timestamp >= self.pool.holdup_until,
+            InsuranceError::HoldupDepositsClosed
+        );
         Ok(())
     }
 }
@@ -59,7 +65,8 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: Shares) ->
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
     let pool = &mut accounts.pool;
-    pool.refresh(now)?;
+    let clock = pool.exit_clock(&accounts.protocol, now);
+    pool.refresh(now, clock)?;
 
     let shares = pool.shares_for(amount)?;
     require!(shares > 0, InsuranceError::ZeroShares);

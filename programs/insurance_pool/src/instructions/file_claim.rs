@@ -82,7 +82,8 @@ pub fn handle_file_claim(
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let pool = &mut a.pool;
-    pool.refresh(now)?;
+    let clock = pool.exit_clock(&a.protocol, now);
+    pool.refresh(now, clock)?;
     let governance = pool.params.governance;
     require!(
         amount as u128 * BPS as u128

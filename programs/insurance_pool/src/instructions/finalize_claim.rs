@@ -10,6 +10,8 @@ use crate::prelude::*;
 /// back to the member's term.
 #[derive(Accounts)]
 pub struct FinalizeClaim<'info> {
+    #[account(address = PROTOCOL_ADDRESS)]
+    pub protocol: Box<Account<'info, Protocol>>,
     #[account(mut)]
     pub pool: Box<Account<'info, Pool>>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
@@ -40,7 +42,8 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let pool = &mut a.pool;
-    pool.refresh(now)?;
+    let clock = pool.exit_clock(&a.protocol, now);
+    pool.refresh(now, clock)?;
     let claim = &mut a.claim;
     let g = pool.params.governance;
     let cast = claim.yes_weight.safe_add(claim.no_weight)?;
@@ -52,6 +55,7 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
         claim.holdup_ends_at = now.safe_add(g.holdup_period)?;
         claim.reserved = claim.amount.min(pool.free_capital());
         pool.reserved_for_claims = pool.reserved_for_claims.safe_add(claim.reserved)?;
+        pool.holdup_until = pool.holdup_until.max(claim.holdup_ends_at);
     } else {
         claim.status = ClaimStatus::Rejected;
         claim.fraud = quorum && share_reached(claim.no_weight, cast, g.fraud_threshold_bps);

@@ -62,6 +62,7 @@ pub fn handle_initialize_protocol(
         paused: 0,
         pool_count: 0,
         bump: ctx.bumps.protocol,
+        withdraw_pause: Default::default(),
     });
     emit!(ProtocolInitialized {
         authority,

@@ -61,7 +61,8 @@ pub fn handle_pay_claim(ctx: Context<PayClaim>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let pool = &mut a.pool;
-    pool.refresh(now)?;
+    let clock = pool.exit_clock(&a.protocol, now);
+    pool.refresh(now, clock)?;
     let claim = &mut a.claim;
     let paid = claim.reserved.min(pool.capital);
     pay_from_pool(

@@ -5,6 +5,8 @@ use crate::prelude::*;
 /// to quote a top-up of an active cover, or omit it for a new cover.
 #[derive(Accounts)]
 pub struct QuotePremium<'info> {
+    #[account(address = PROTOCOL_ADDRESS)]
+    pub protocol: Box<Account<'info, Protocol>>,
     pub pool: Box<Account<'info, Pool>>,
     #[account(has_one = pool @ InsuranceError::WrongExposure)]
     pub exposure: AccountLoader<'info, PoolExposure>,
@@ -25,6 +27,7 @@ pub fn handle_quote_premium(ctx: Context<QuotePremium>, notional: u64) -> Result
     let exposure = ctx.accounts.exposure.load()?;
     // Quote on the pool as `contribute_premium` would see it now (a refreshed copy).
     let mut pool = Box::new((**ctx.accounts.pool).clone());
-    pool.refresh(now)?;
+    let clock = pool.exit_clock(&ctx.accounts.protocol, now);
+    pool.refresh(now, clock)?;
     pool.quote(&exposure.book, member.map(|m| &**m), notional, now)
 }

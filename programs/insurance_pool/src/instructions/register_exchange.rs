@@ -39,6 +39,7 @@ impl RegisterExchange<'_> {
             !exchange_authority.is_on_curve(),
             InsuranceError::ExchangeAuthorityNotPda
         );
+        crate::token::refuse_pool_escrow(&self.destination.key(), &self.destination.owner)?;
         limits.validate()
     }
 }
@@ -49,7 +50,8 @@ pub fn handle_register_exchange(
     limits: ExchangeLimits,
 ) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let active_from = now.safe_add(ctx.accounts.pool.activation_delay())?;
+    let clock = ctx.accounts.pool.exit_clock(&ctx.accounts.protocol, now);
+    let active_from = clock.safe_add(ctx.accounts.pool.activation_delay())?;
     let registration = &mut ctx.accounts.registration;
     registration.set_inner(ExchangeRegistration {
         pool: ctx.accounts.pool.key(),

@@ -1,7 +1,7 @@
 use crate::prelude::*;
 
 /// Starts the cooldown on `shares` of the caller's free shares and records their
-/// current value (on free capital net of claims still voting), the most the withdrawal
+/// current value on free capital (approved claims netted out), the most the withdrawal
 /// will pay. Refused during the deposit lock and while any of the position's shares are
 /// young. The shares stay in the pool and keep bearing losses until
 /// `complete_withdrawal`, which must come within the pool's withdrawal window after the
@@ -50,11 +50,13 @@ impl RequestWithdrawal<'_> {
 
 pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: Shares) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let pool = &mut ctx.accounts.pool;
-    let underwriter = &mut ctx.accounts.underwriter;
-    pool.refresh(now)?;
+    let a = ctx.accounts;
+    let pool = &mut a.pool;
+    let underwriter = &mut a.underwriter;
+    let clock = pool.exit_clock(&a.protocol, now);
+    pool.refresh(now, clock)?;
 
-    let value = pool.value_of(shares)?;
+    let value = pool.value_on_free_capital(shares)?;
     let unlock_at = now.safe_add(pool.params.withdrawal_cooldown)?;
     pool.pending_withdrawal_shares = pool.pending_withdrawal_shares.safe_add(shares)?;
     underwriter.pending_shares = shares;

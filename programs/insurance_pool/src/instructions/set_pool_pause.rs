@@ -19,9 +19,15 @@ impl SetPoolPause<'_> {
 }
 
 pub fn handle_set_pool_pause(ctx: Context<SetPoolPause>, flags: u8) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let pool = &mut ctx.accounts.pool;
     let previous = pool.paused;
     pool.paused = flags;
+    pool.withdraw_pause.update(
+        previous & pause::WITHDRAW != 0,
+        flags & pause::WITHDRAW != 0,
+        now,
+    );
     emit!(PauseFlagsSet {
         pool: Some(pool.key()),
         previous,

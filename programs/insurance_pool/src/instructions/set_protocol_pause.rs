@@ -17,9 +17,15 @@ impl SetProtocolPause<'_> {
 }
 
 pub fn handle_set_protocol_pause(ctx: Context<SetProtocolPause>, flags: u8) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let protocol = &mut ctx.accounts.protocol;
     let previous = protocol.paused;
     protocol.paused = flags;
+    protocol.withdraw_pause.update(
+        previous & pause::WITHDRAW != 0,
+        flags & pause::WITHDRAW != 0,
+        now,
+    );
     emit!(PauseFlagsSet {
         pool: None,
         previous,

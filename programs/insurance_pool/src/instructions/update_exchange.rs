@@ -22,6 +22,7 @@ pub struct UpdateExchange<'info> {
 
 impl UpdateExchange<'_> {
     pub fn validate(&self, limits: &ExchangeLimits) -> Result<()> {
+        crate::token::refuse_pool_escrow(&self.destination.key(), &self.destination.owner)?;
         limits.validate()
     }
 }
@@ -29,9 +30,10 @@ impl UpdateExchange<'_> {
 pub fn handle_update_exchange(ctx: Context<UpdateExchange>, limits: ExchangeLimits) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let delay = ctx.accounts.pool.activation_delay();
+    let clock = ctx.accounts.pool.exit_clock(&ctx.accounts.protocol, now);
     let destination = ctx.accounts.destination.key();
     let registration = &mut ctx.accounts.registration;
-    registration.refresh(now);
+    registration.refresh(clock);
     let previous = registration.limits;
     let immediate = registration.active
         && destination == registration.destination
@@ -39,9 +41,9 @@ pub fn handle_update_exchange(ctx: Context<UpdateExchange>, limits: ExchangeLimi
     let effective_at = if immediate {
         registration.limits = limits;
         registration.pending_at = 0;
-        now
+        clock
     } else {
-        let at = now.safe_add(delay)?;
+        let at = clock.safe_add(delay)?;
         registration.pending_limits = limits;
         registration.pending_destination = destination;
         registration.pending_at = at;

@@ -32,11 +32,13 @@ impl UpdatePoolParams<'_> {
 
 pub fn handle_update_pool_params(ctx: Context<UpdatePoolParams>, params: PoolParams) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let pool = &mut ctx.accounts.pool;
-    pool.refresh(now)?;
+    let a = ctx.accounts;
+    let pool = &mut a.pool;
+    let clock = pool.exit_clock(&a.protocol, now);
+    pool.refresh(now, clock)?;
     let previous = pool.params;
     let delay = pool.params.exit_horizon().max(params.exit_horizon());
-    let effective_at = now.safe_add(delay)?;
+    let effective_at = clock.safe_add(delay)?;
     pool.pending_params = params;
     pool.pending_params_at = effective_at;
     emit!(PoolParamsUpdated {

@@ -71,6 +71,53 @@ impl YoungShares {
     }
 }
 
+/// How long withdrawals have been paused, so that delays meant to let underwriters
+/// leave only count time during which they could. A pool's *exit clock* is wall time
+/// minus the withdrawal-pause time of the pool and of the protocol
+/// ([`exit_clock`]); activation times of new draw rights and parameter changes are on
+/// that clock, so a pause stops them from coming due.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+pub struct PauseClock {
+    /// Unix time the current pause began (0: not paused).
+    pub paused_since: i64,
+    /// Seconds of pauses that have ended.
+    pub paused_secs: i64,
+}
+
+impl PauseClock {
+    /// Records a change of the paused state at `now`.
+    pub fn update(&mut self, was_paused: bool, is_paused: bool, now: i64) {
+        if !was_paused && is_paused {
+            self.paused_since = now;
+        } else if was_paused && !is_paused {
+            self.paused_secs = self
+                .paused_secs
+                .saturating_add(now.saturating_sub(self.paused_since).max(0));
+            self.paused_since = 0;
+        }
+    }
+
+    /// Seconds paused up to `now`, including a pause still running.
+    pub fn total(&self, now: i64) -> i64 {
+        let running = if self.paused_since != 0 {
+            now.saturating_sub(self.paused_since).max(0)
+        } else {
+            0
+        };
+        self.paused_secs.saturating_add(running)
+    }
+}
+
+/// The exit clock at `now`: wall time minus every second withdrawals were paused for
+/// this pool (`pool`) or for all pools (`protocol`). Overlapping pauses count twice,
+/// which only makes delays longer.
+pub fn exit_clock(now: i64, pool: &PauseClock, protocol: &PauseClock) -> i64 {
+    now.saturating_sub(pool.total(now))
+        .saturating_sub(protocol.total(now))
+}
+
 /// Unearned premium released after `elapsed` seconds of a `term`-second coverage term:
 /// `floor(unearned · min(elapsed, term) / term)` (all of it once a whole term passed).
 /// Rounded down: the remainder stays unearned and is released later.
@@ -106,6 +153,18 @@ mod tests {
         assert_eq!((y.previous, y.current, y.young_at(14)), (0, 7, 7));
         assert_eq!(stake_period(86_400 * 3 + 5, 86_400), 3);
         assert_eq!(stake_period(-5, 86_400), 0);
+    }
+
+    #[test]
+    fn the_exit_clock_stops_while_withdrawals_are_paused() {
+        let (mut pool, protocol) = (PauseClock::default(), PauseClock::default());
+        assert_eq!(exit_clock(1_000, &pool, &protocol), 1_000);
+        pool.update(false, true, 1_000);
+        assert_eq!(exit_clock(5_000, &pool, &protocol), 1_000);
+        pool.update(true, true, 6_000); // still paused
+        pool.update(true, false, 9_000);
+        assert_eq!(exit_clock(9_000, &pool, &protocol), 1_000);
+        assert_eq!(exit_clock(9_500, &pool, &protocol), 1_500);
     }
 
     #[test]

@@ -69,11 +69,12 @@ pub struct ExchangeRegistration {
     pub total_covered: u64,
     pub active: bool,
     pub bump: u8,
-    /// Draws are paid only from this unix time (registration + the pool's exit
-    /// horizon, so underwriters can leave before a new draw right applies).
+    /// Draws are paid only from this time on the pool's exit clock (registration + the
+    /// pool's exit horizon, so underwriters can leave before a new draw right applies;
+    /// the exit clock is wall time minus withdrawal pauses, so a pause delays it).
     pub active_from: i64,
-    /// Limits and destination waiting to apply at `pending_at` (0: none). Applying
-    /// them also reactivates the registration.
+    /// Limits and destination waiting to apply at `pending_at` (exit clock; 0: none).
+    /// Applying them also reactivates the registration.
     pub pending_limits: ExchangeLimits,
     pub pending_destination: Pubkey,
     pub pending_at: i64,
@@ -82,9 +83,9 @@ pub struct ExchangeRegistration {
 }
 
 impl ExchangeRegistration {
-    /// Applies a pending change whose time has come.
-    pub fn refresh(&mut self, now: i64) {
-        if self.pending_at != 0 && now >= self.pending_at {
+    /// Applies a pending change whose time has come on the pool's exit `clock`.
+    pub fn refresh(&mut self, clock: i64) {
+        if self.pending_at != 0 && clock >= self.pending_at {
             self.limits = self.pending_limits;
             self.destination = self.pending_destination;
             self.active = true;
@@ -92,9 +93,9 @@ impl ExchangeRegistration {
         }
     }
 
-    /// Whether draws are paid at `now` (active, and past its activation).
-    pub fn can_draw(&self, now: i64) -> bool {
-        self.active && now >= self.active_from
+    /// Whether draws are paid at exit `clock` (active, and past its activation).
+    pub fn can_draw(&self, clock: i64) -> bool {
+        self.active && clock >= self.active_from
     }
 }
 

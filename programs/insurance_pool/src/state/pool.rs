@@ -88,7 +88,10 @@ impl GovernanceParams {
         ] {
             require!((1..=BPS).contains(&bps), InsuranceError::InvalidThreshold);
         }
-        require!(self.bond_bps <= BPS, InsuranceError::InvalidBond);
+        require!(
+            self.bond_bps <= BPS && self.bond_min >= 1,
+            InsuranceError::InvalidBond
+        );
         require!(
             (MIN_STAKE_AGE..=MAX_STAKE_AGE).contains(&self.min_stake_age),
             InsuranceError::InvalidStakeAge
@@ -159,10 +162,17 @@ impl PoolParams {
     }
 
     /// The longest an underwriter can need to get out after seeing a change coming
-    /// (deposit lock + withdrawal cooldown), plus [`ACTIVATION_MARGIN`]: how long new
-    /// draw rights and parameter changes wait before they apply.
+    /// (the longer of the deposit lock and a voter's lock, plus the withdrawal cooldown),
+    /// plus [`ACTIVATION_MARGIN`]: how long new draw rights and parameter changes wait
+    /// before they apply, counted on the exit clock (time with withdrawals open).
     pub fn exit_horizon(&self) -> i64 {
+        // A voter is withdrawal-locked until the claim's hold-up ends: count it too.
+        let vote_lock = self
+            .governance
+            .voting_period
+            .saturating_add(self.governance.holdup_period);
         self.min_deposit_lock
+            .max(vote_lock)
             .saturating_add(self.withdrawal_cooldown)
             .saturating_add(ACTIVATION_MARGIN)
     }
@@ -295,6 +305,12 @@ pub struct Pool {
     /// Whether the mint has a freeze authority (it could freeze the vault: a trust
     /// assumption on the mint's issuer, shown by the CLI and the TypeScript client).
     pub mint_has_freeze_authority: bool,
+    /// Time withdrawals of this pool were paused (stops its exit clock).
+    pub withdraw_pause: crate::math::PauseClock,
+    /// Deposits are refused until this time: the end of the latest hold-up of an
+    /// approved claim (a veto would hand the released reservation to whoever bought
+    /// shares at the discounted price).
+    pub holdup_until: i64,
 }
 
 impl Pool {
@@ -303,11 +319,17 @@ impl Pool {
         (self.paused | protocol_paused) & flag != 0
     }
 
-    /// Brings the pool to `now`: applies pending parameters whose time has come and
-    /// releases the unearned premium earned since the last update. Every instruction
-    /// that reads or changes capital calls it first.
-    pub fn refresh(&mut self, now: i64) -> Result<()> {
-        if self.pending_params_at != 0 && now >= self.pending_params_at {
+    /// The pool's exit clock at `now` (see [`crate::math::exit_clock`]): activation
+    /// times of parameter changes and draw rights are on it.
+    pub fn exit_clock(&self, protocol: &crate::state::Protocol, now: i64) -> i64 {
+        crate::math::exit_clock(now, &self.withdraw_pause, &protocol.withdraw_pause)
+    }
+
+    /// Brings the pool to `now`: applies pending parameters whose time has come on the
+    /// exit `clock` and releases the unearned premium earned since the last update.
+    /// Every instruction that reads or changes capital calls it first.
+    pub fn refresh(&mut self, now: i64, clock: i64) -> Result<()> {
+        if self.pending_params_at != 0 && clock >= self.pending_params_at {
             self.params = self.pending_params;
             self.pending_params_at = 0;
         }
@@ -354,9 +376,16 @@ impl Pool {
     }
 
     /// What `shares` may take out now (rounded down): their pro-rata part of
-    /// [`Pool::exit_capital`].
+    /// [`Pool::exit_capital`] (free capital net of the claims still voting).
     pub fn value_of(&self, shares: Shares) -> Result<u64> {
         value_of_shares(shares, self.exit_capital(), self.total_shares)
+    }
+
+    /// Value of `shares` on free capital (approved claims netted out, claims still
+    /// voting not): the value a withdrawal request records, so that filing a claim
+    /// around someone's request cannot lower it.
+    pub fn value_on_free_capital(&self, shares: Shares) -> Result<u64> {
+        value_of_shares(shares, self.free_capital(), self.total_shares)
     }
 
     /// Stake period of `now` (see [`crate::math::stake`]).

@@ -24,6 +24,8 @@ pub struct Protocol {
     pub pool_count: u64,
     /// Bump of this PDA.
     pub bump: u8,
+    /// Time withdrawals were paused for every pool (stops every pool's exit clock).
+    pub withdraw_pause: crate::math::PauseClock,
 }
 
 impl Protocol {

@@ -1,0 +1,405 @@
+//! Stateful fuzzer with a reference model. A seeded random sequence of legal-looking
+//! instructions from several actors on two markets, with time moving, is sent to the
+//! program; after every step the principles are checked against an independent model:
+//!
+//! - conservation: each vault holds exactly what the model says flowed in and out
+//!   (deposits + premiums + slashed bonds − withdrawals − claim payouts), which must
+//!   equal `capital + unearned_premiums`; each bond escrow equals `bonds_held`;
+//! - isolation: a step on one market changes no account of the other;
+//! - refusals: a failed step fails with a named program error and changes nothing;
+//! - no exit escapes a known loss: a completed withdrawal pays at most its value at
+//!   request and at most its share of free capital net of voting claims just before;
+//! - bounded payouts: a claim pays at most what approval reserved, at most its amount;
+//!   a member is never paid more than its matured cover of the term;
+//! - capital always covers the reservations of approved claims.
+//!
+//! CI runs `FUZZ_OPS` (default 250) steps from a fixed seed (`FUZZ_SEED`, default 1) on
+//! each runtime; longer runs: `FUZZ_OPS=1000000 FUZZ_SEED=<n> cargo test -p
+//! insurance-pool-tests --release --test fuzz -- --nocapture`.
+
+use std::collections::HashMap;
+
+use insurance_pool_tests::*;
+use solana_transaction_error::TransactionError;
+
+const DAY: i64 = 86_400;
+
+/// xorshift64*: small, deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// What the model expects of one market.
+#[derive(Default, Clone, Copy)]
+struct Books {
+    /// Vault balance implied by the flows seen.
+    vault: u64,
+    /// Bond escrow implied by the flows seen.
+    bonds: u64,
+}
+
+struct Market {
+    keys: PoolKeys,
+    users: Vec<User>,
+    books: Books,
+    /// Claims filed: (address, claimant index in `users`).
+    claims: Vec<(Pubkey, usize)>,
+    /// Total paid to each member (by claimant index) in its current term.
+    paid_in_term: HashMap<usize, (i64, u64)>,
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::test]
+async fn random_sequences_keep_every_invariant() {
+    let ops = env_u64("FUZZ_OPS", 250);
+    let seed = env_u64("FUZZ_SEED", 1);
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut env = TestEnv::new().await;
+    let mut markets = Vec::new();
+    // Short windows so that a few hundred steps go through whole lifecycles: one-day
+    // covers, one-hour votes and hold-ups, two-day deposit locks.
+    let params = PoolParams {
+        withdrawal_cooldown: 3_600,
+        withdrawal_window: DAY,
+        coverage_duration: DAY,
+        min_deposit_lock: 2 * DAY,
+        claim_waiting_period: 3_600,
+        governance: GovernanceParams {
+            voting_period: 3_600,
+            holdup_period: 3_600,
+            min_stake_age: DAY,
+            ..DEFAULT_GOVERNANCE
+        },
+        ..default_params()
+    };
+    for _ in 0..2 {
+        let keys = env.create_pool_with_params(TOKEN, params).await;
+        let mut users = Vec::new();
+        for _ in 0..4 {
+            users.push(env.user(&keys, 1_000_000).await);
+        }
+        markets.push(Market {
+            keys,
+            users,
+            books: Books::default(),
+            claims: Vec::new(),
+            paid_in_term: HashMap::new(),
+        });
+    }
+    let guardian = env.guardian.insecure_clone();
+    let mut counts: HashMap<&'static str, (u64, u64)> = HashMap::new();
+    let mut reasons: HashMap<String, u64> = HashMap::new();
+
+    for step in 0..ops {
+        let m = rng.below(2) as usize;
+        let other = 1 - m;
+        let other_keys = {
+            let o = &markets[other];
+            let mut k = vec![o.keys.pool, o.keys.vault, o.keys.bond_vault];
+            k.extend(o.users.iter().map(|u| o.keys.underwriter(&u.pubkey())));
+            k.extend(o.users.iter().map(|u| o.keys.member(&u.pubkey())));
+            k
+        };
+        let other_before = env.snapshot(&other_keys).await;
+        let now = env.now().await;
+        let market = &markets[m];
+        let keys = market.keys;
+        let ui = rng.below(market.users.len() as u64) as usize;
+        let user = market.users[ui].insecure_clone();
+        let who = user.pubkey();
+        let mut pool = env.pool(&keys).await;
+        pool.refresh(now, now).expect("refresh"); // the fuzzer never pauses: exit clock = now
+        let op = rng.below(13);
+        let (name, ixs, signers): (&'static str, Vec<_>, Vec<&Keypair>) = match op {
+            0 | 1 => {
+                let amount = 1 + rng.below(50_000);
+                (
+                    "deposit",
+                    vec![deposit(&who, &keys, &user.token, amount, 0)],
+                    vec![&user.key],
+                )
+            }
+            2 => {
+                let shares = match env.account(keys.underwriter(&who)).await {
+                    Some(_) => env.underwriter(&keys, &who).await.free_shares(),
+                    None => 1,
+                };
+                let part = (shares / (1 + rng.below(3) as u128)).max(1);
+                (
+                    "request_withdrawal",
+                    vec![request_withdrawal(&who, &keys, part)],
+                    vec![&user.key],
+                )
+            }
+            3 => (
+                "cancel_withdrawal",
+                vec![cancel_withdrawal(&who, &keys)],
+                vec![&user.key],
+            ),
+            4 => (
+                "complete_withdrawal",
+                vec![complete_withdrawal(&who, &keys, &user.token)],
+                vec![&user.key],
+            ),
+            5 | 6 => {
+                let notional = 1 + rng.below(40_000);
+                (
+                    "contribute_premium",
+                    vec![contribute_premium(
+                        &who,
+                        &keys,
+                        &user.token,
+                        None,
+                        notional,
+                        u64::MAX,
+                    )],
+                    vec![&user.key],
+                )
+            }
+            7 => {
+                let index = match env.account(keys.member(&who)).await {
+                    Some(_) => env.fetch::<Member>(keys.member(&who)).await.claim_count,
+                    None => 0,
+                };
+                let amount = 1 + rng.below(20_000);
+                (
+                    "file_claim",
+                    vec![file_claim(
+                        &who,
+                        &keys,
+                        index,
+                        &user.token,
+                        amount,
+                        [3; 32],
+                        "",
+                    )],
+                    vec![&user.key],
+                )
+            }
+            8..=10 if !market.claims.is_empty() => {
+                let (claim, claimant) = *rng.pick(&market.claims);
+                let c = market.users[claimant].pubkey();
+                let token = market.users[claimant].token;
+                match rng.below(5) {
+                    0 => (
+                        "cast_vote",
+                        vec![cast_vote(&who, &keys, &claim, rng.below(3) > 0)],
+                        vec![&user.key],
+                    ),
+                    1 => (
+                        "finalize_claim",
+                        vec![finalize_claim(&keys, &claim, &c)],
+                        vec![],
+                    ),
+                    2 => (
+                        "veto_claim",
+                        vec![veto_claim(&guardian.pubkey(), &keys, &claim, &c)],
+                        vec![&guardian],
+                    ),
+                    3 => (
+                        "pay_claim",
+                        vec![pay_claim(&keys, &claim, &c, &token)],
+                        vec![],
+                    ),
+                    _ => (
+                        "withdraw_bond",
+                        vec![withdraw_bond(&keys, &claim, &token)],
+                        vec![],
+                    ),
+                }
+            }
+            _ => {
+                let secs = *rng.pick(&[60, 3_600, 4 * 3_600, DAY, 2 * DAY]);
+                env.warp(secs).await;
+                continue;
+            }
+        };
+
+        // What the model needs from before the step.
+        let touched: Vec<Pubkey> = {
+            let mut k: Vec<Pubkey> = ixs
+                .iter()
+                .flat_map(|ix| ix.accounts.iter().map(|a| a.pubkey))
+                .filter(|k| *k != env.payer())
+                .collect();
+            k.sort();
+            k.dedup();
+            k
+        };
+        let before = env.snapshot(&touched).await;
+        let user_balance = env.balance(user.token).await;
+        // Account order: PayClaim (protocol, pool, claim, ...), WithdrawBond (pool, claim, ...).
+        let claim_key = match name {
+            "pay_claim" => Some(ixs[0].accounts[2].pubkey),
+            "withdraw_bond" => Some(ixs[0].accounts[1].pubkey),
+            _ => None,
+        };
+        let claim_before: Option<Claim> = match claim_key {
+            Some(k) => Some(env.fetch(k).await),
+            None => None,
+        };
+        let position = env.account(keys.underwriter(&who)).await.map(|_| ());
+        let pending = if position.is_some() {
+            Some(env.underwriter(&keys, &who).await)
+        } else {
+            None
+        };
+
+        let result = env.send(&ixs, &signers).await;
+        let entry = counts.entry(name).or_default();
+        match result {
+            Ok(_) => {
+                entry.0 += 1;
+                let market = &mut markets[m];
+                let paid_out = user_balance.saturating_sub(env.balance(user.token).await);
+                let received = env.balance(user.token).await.saturating_sub(user_balance);
+                match name {
+                    "deposit" | "contribute_premium" => market.books.vault += paid_out,
+                    "complete_withdrawal" => {
+                        let u = pending.expect("position");
+                        // No exit escapes a known loss.
+                        assert!(
+                            received <= u.pending_value,
+                            "step {step}: paid above value at request"
+                        );
+                        let fair = pool.value_of(u.pending_shares).expect("value");
+                        assert!(
+                            received <= fair,
+                            "step {step}: paid {received} above exit value {fair}"
+                        );
+                        market.books.vault -= received;
+                    }
+                    "file_claim" => {
+                        market.books.bonds += paid_out;
+                        let index = env.fetch::<Member>(keys.member(&who)).await.claim_count - 1;
+                        market.claims.push((claim_address(&keys, &who, index), ui));
+                    }
+                    "pay_claim" => {
+                        let c = claim_before.expect("claim");
+                        let claimant_token = ixs[0].accounts[4].pubkey;
+                        let claim: Claim = env.fetch(claim_key.expect("claim")).await;
+                        assert!(
+                            claim.paid <= c.reserved && claim.paid <= c.amount,
+                            "step {step}: payout above its reservation"
+                        );
+                        market.books.vault -= claim.paid;
+                        let claimant = market
+                            .users
+                            .iter()
+                            .position(|u| u.token == claimant_token)
+                            .expect("claimant");
+                        let member: Member = env.fetch(keys.member(&c.claimant)).await;
+                        let term = market
+                            .paid_in_term
+                            .entry(claimant)
+                            .or_insert((c.cover_expiry, 0));
+                        if term.0 != c.cover_expiry {
+                            *term = (c.cover_expiry, 0);
+                        }
+                        term.1 += claim.paid;
+                        if member.coverage_expiry == c.cover_expiry {
+                            assert!(
+                                term.1 <= member.covered_amount,
+                                "step {step}: member paid beyond its cover"
+                            );
+                        }
+                    }
+                    "withdraw_bond" => {
+                        let c = claim_before.expect("claim");
+                        market.books.bonds -= c.bond;
+                        let returned = match c.status {
+                            ClaimStatus::Paid | ClaimStatus::Cancelled => true,
+                            ClaimStatus::Rejected => !c.fraud,
+                            _ => false,
+                        };
+                        if !returned {
+                            market.books.vault += c.bond;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Err((err, logs)) => {
+                entry.1 += 1;
+                if let TransactionError::InstructionError(_, InstructionError::Custom(c)) = &err {
+                    let why = insurance_pool_sdk::errors::decode(*c)
+                        .map_or_else(|| format!("Custom({c})"), |d| d.name.to_string());
+                    *reasons.entry(format!("{name}: {why}")).or_insert(0u64) += 1;
+                }
+                // A named error (the program's, Anchor's, or the token program's) and
+                // nothing changed.
+                assert!(
+                    matches!(
+                        err,
+                        TransactionError::InstructionError(_, InstructionError::Custom(_))
+                    ),
+                    "step {step} {name}: unnamed failure {err:?}; logs {logs:#?}"
+                );
+                assert_eq!(
+                    env.snapshot(&touched).await,
+                    before,
+                    "step {step} {name}: a refusal changed state"
+                );
+            }
+        }
+        // Invariants after every step.
+        for market in &markets {
+            let state = env.pool(&market.keys).await;
+            let vault = env.balance(market.keys.vault).await;
+            assert_eq!(
+                vault, market.books.vault,
+                "step {step} {name}: vault off the model"
+            );
+            assert_eq!(
+                vault,
+                state.capital + state.unearned_premiums,
+                "step {step}: conservation"
+            );
+            let escrow = env.balance(market.keys.bond_vault).await;
+            assert_eq!(
+                (escrow, state.bonds_held),
+                (market.books.bonds, market.books.bonds),
+                "step {step}: bond escrow"
+            );
+            assert!(
+                state.capital >= state.reserved_for_claims,
+                "step {step}: reservations uncovered"
+            );
+        }
+        assert_eq!(
+            env.snapshot(&other_keys).await,
+            other_before,
+            "step {step} {name}: market B changed"
+        );
+        env.advance_slot().await;
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort();
+    println!("| instruction | succeeded | refused |");
+    println!("|---|---:|---:|");
+    for (name, (ok, refused)) in rows {
+        println!("| `{name}` | {ok} | {refused} |");
+    }
+    let mut reasons: Vec<_> = reasons.into_iter().collect();
+    reasons.sort();
+    println!("refusals: {reasons:?}");
+}

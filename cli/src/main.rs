@@ -138,12 +138,12 @@ pub enum Command {
         market: Pubkey,
         amount: u64,
         #[arg(long, default_value_t = 0)]
-        min_shares: u64,
+        min_shares: u128,
         #[arg(long)]
         token_account: Option<Pubkey>,
     },
     /// Start the withdrawal cooldown on `shares`.
-    RequestWithdrawal { market: Pubkey, shares: u64 },
+    RequestWithdrawal { market: Pubkey, shares: u128 },
     /// Cancel the pending withdrawal.
     CancelWithdrawal(MarketArg),
     /// Complete the pending withdrawal.

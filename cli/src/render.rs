@@ -7,6 +7,15 @@ use serde_json::{json, Value};
 /// Shares a unit of capital bought in an empty pool (the virtual offset).
 const SHARES_PER_UNIT: u64 = insurance_pool_sdk::constants::VIRTUAL_SHARES;
 
+/// A share amount (`u128`) as JSON: a number while it fits `u64` (what JSON readers take
+/// without loss), else its decimal string.
+fn big(v: u128) -> Value {
+    match u64::try_from(v) {
+        Ok(n) => Value::from(n),
+        Err(_) => Value::from(v.to_string()),
+    }
+}
+
 /// A pool's parameters as JSON.
 pub fn params(p: &PoolParams) -> Value {
     let (c, g) = (&p.curve, &p.governance);
@@ -60,10 +69,10 @@ pub fn pool(address: &str, p: &Pool, book: &ExposureBook, now: i64) -> Value {
         "capital": p.capital,
         "free_capital": free,
         "unearned_premiums": p.unearned_premiums,
-        "shares": p.total_shares,
-        "pending_withdrawal_shares": p.pending_withdrawal_shares,
+        "shares": big(p.total_shares),
+        "pending_withdrawal_shares": big(p.pending_withdrawal_shares),
         // What the shares one unit bought in an empty pool would take out now.
-        "share_price": p.value_of(SHARES_PER_UNIT).unwrap_or(0),
+        "share_price": p.value_of(SHARES_PER_UNIT as u128).unwrap_or(0),
         "exposure": exposure,
         "utilisation_bps": utilisation_bps(exposure, free),
         "rate_bps": p.rate_bps,
@@ -102,10 +111,10 @@ pub fn underwriter(address: &str, u: &Underwriter, p: &Pool, now: i64) -> Value 
     json!({
         "underwriter": address,
         "owner": u.owner.to_string(),
-        "shares": u.shares,
+        "shares": big(u.shares),
         "value": p.value_of(u.shares).unwrap_or(0),
-        "young_shares": y.young_at(p.stake_period(now)),
-        "pending_shares": u.pending_shares,
+        "young_shares": big(y.young_at(p.stake_period(now))),
+        "pending_shares": big(u.pending_shares),
         "pending_value": u.pending_value,
         "unlock_at": u.unlock_at,
         "lapses_at": if u.pending_shares > 0 {
@@ -155,11 +164,11 @@ pub fn claim(address: &str, c: &Claim, p: &Pool) -> Value {
         "status": format!("{:?}", c.status),
         "filed_at": c.filed_at,
         "cover_expiry": c.cover_expiry,
-        "yes_weight": c.yes_weight,
-        "no_weight": c.no_weight,
-        "eligible_weight": c.eligible_weight,
+        "yes_weight": big(c.yes_weight),
+        "no_weight": big(c.no_weight),
+        "eligible_weight": big(c.eligible_weight),
         "voters": c.voters,
-        "turnout_bps": if c.eligible_weight == 0 { 0 } else { (cast as u128 * 10_000 / c.eligible_weight as u128) as u64 },
+        "turnout_bps": if c.eligible_weight == 0 { 0 } else { insurance_pool_sdk::math::mul_div_floor_u192(10_000, cast, c.eligible_weight).unwrap_or(u128::MAX).min(u64::MAX as u128) as u64 },
         "quorum_bps": g.quorum_bps,
         "approval_threshold_bps": g.approval_threshold_bps,
         "voting_ends_at": c.voting_ends_at,

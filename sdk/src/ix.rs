@@ -217,6 +217,7 @@ pub fn deposit(
             protocol: pda::protocol().0,
             pool: pool.pool,
             underwriter: pool.underwriter(owner),
+            exposure: pool.exposure,
             owner_token: *owner_token,
             vault: pool.vault,
             mint: pool.mint,
@@ -234,6 +235,7 @@ pub fn request_withdrawal(owner: &Pubkey, pool: &PoolKeys, shares: u128) -> Inst
             protocol: pda::protocol().0,
             pool: pool.pool,
             underwriter: pool.underwriter(owner),
+            exposure: pool.exposure,
         },
         instruction::RequestWithdrawal { shares },
     )

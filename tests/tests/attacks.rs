@@ -23,8 +23,7 @@ struct Arena {
     env: TestEnv,
     pool: PoolKeys,
     honest: Vec<User>,
-    /// Market B's pool keys and the accounts watched for isolation.
-    other: PoolKeys,
+    /// Market B's accounts watched for isolation.
     watched: Vec<Pubkey>,
 }
 
@@ -50,7 +49,6 @@ async fn arena(amounts: &[u64]) -> Arena {
         env,
         pool,
         honest,
-        other,
         watched,
     }
 }
@@ -1049,7 +1047,10 @@ async fn review_exchange_destination_is_a_pool_vault() {
     let payer = a.env.payer();
     let pda = Pubkey::find_program_address(&[b"venue"], &example_exchange::ID).0;
     let mint = a.pool.mint;
-    let twin = a.env.create_pool_for_mint(mint, TOKEN, default_params()).await;
+    let twin = a
+        .env
+        .create_pool_for_mint(mint, TOKEN, default_params())
+        .await;
     for target in [twin.vault, twin.bond_vault, a.pool.vault, a.pool.bond_vault] {
         let limits = ExchangeLimits {
             per_event_cap: 1_000,
@@ -1073,4 +1074,31 @@ async fn review_exchange_destination_is_a_pool_vault() {
             )
             .await;
     }
+}
+
+/// Review finding: unearned premium decayed geometrically with each refresh (a third
+/// still unearned after the cover ended, so leavers forfeited what they had earned and
+/// later depositors collected it). Each premium is now earned day by day over its own
+/// cover, however often the pool is refreshed.
+#[tokio::test]
+async fn review_premium_is_earned_over_its_own_term() {
+    let mut a = arena(&[100_000]).await;
+    let honest = a.honest[0].insecure_clone();
+    let mint = a.pool.mint;
+    a.env.mint_to(&mint, &TOKEN, &honest.token, 100).await;
+    let buyer = a.env.user(&a.pool, 100_000).await;
+    a.buy(&buyer, 50_000).await;
+    let premium = a.env.pool(&a.pool).await.unearned_premiums;
+    assert!(premium > 0);
+    // Someone refreshes the pool every day (1-unit deposits).
+    for _ in 0..31 {
+        a.env.warp(DAY).await;
+        a.env.deposit(&honest, &a.pool, 1).await;
+    }
+    let pool = a.env.pool(&a.pool).await;
+    assert_eq!(
+        pool.unearned_premiums, 0,
+        "all earned once the cover is over"
+    );
+    assert_eq!(pool.capital, 100_000 + 31 + premium);
 }

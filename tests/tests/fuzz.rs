@@ -120,14 +120,12 @@ async fn random_sequences_keep_every_invariant() {
             k
         };
         let other_before = env.snapshot(&other_keys).await;
-        let now = env.now().await;
         let market = &markets[m];
         let keys = market.keys;
         let ui = rng.below(market.users.len() as u64) as usize;
         let user = market.users[ui].insecure_clone();
         let who = user.pubkey();
-        let mut pool = env.pool(&keys).await;
-        pool.refresh(now, now).expect("refresh"); // the fuzzer never pauses: exit clock = now
+        let pool = env.pool_now(&keys).await;
         let op = rng.below(13);
         let (name, ixs, signers): (&'static str, Vec<_>, Vec<&Keypair>) = match op {
             0 | 1 => {

@@ -403,9 +403,9 @@ async fn update_pool_params_happy_and_refusals() {
         (state.pending_params, state.pending_params_at),
         (new, effective_at)
     );
-    state.refresh(effective_at - 1, effective_at - 1).unwrap(); // no pause: exit clock = time
+    state.refresh(effective_at - 1); // no pause: exit clock = wall time
     assert_eq!(state.params, default_params());
-    state.refresh(effective_at, effective_at).unwrap();
+    state.refresh(effective_at);
     assert_eq!((state.params, state.pending_params_at), (new, 0));
 
     env.refused(

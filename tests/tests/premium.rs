@@ -166,8 +166,9 @@ async fn premiums_raise_the_share_price() {
     }
     // Unearned at first: the share price does not move until the cover runs.
     assert_eq!(env.pool(&pool).await.value_of(shares).unwrap(), before);
-    // Over the term the premium is earned; the underwriter can take it out.
-    env.warp(DEPOSIT_LOCK).await;
+    // Over the term (day by day, the last day once it has passed) the premium is
+    // earned; the underwriter can take it out.
+    env.warp(DEPOSIT_LOCK + DAY).await;
     env.ok(
         &[request_withdrawal(&underwriter.pubkey(), &pool, shares)],
         &[&underwriter.key],
@@ -207,9 +208,7 @@ async fn coverage_expiry_restores_utilisation() {
     // has been earned into capital.
     let now = env.now().await;
     env.warp(expiry - now - 1).await;
-    let mut state = env.pool(&pool).await;
-    let now = env.now().await;
-    state.refresh(now, now).unwrap();
+    let state = env.pool_now(&pool).await;
     let covered = (60_001u64 * 10_000).div_ceil(state.free_capital());
     assert_eq!(env.quote(&pool, None, 1).await.utilisation_bps, covered);
     let end_of_day = (expiry / DAY + 1) * DAY;

@@ -30,7 +30,7 @@ pub struct CompleteWithdrawal<'info> {
         has_one = pool @ InsuranceError::WrongUnderwriter,
     )]
     pub underwriter: Box<Account<'info, Underwriter>>,
-    #[account(has_one = pool @ InsuranceError::WrongExposure)]
+    #[account(mut, has_one = pool @ InsuranceError::WrongExposure)]
     pub exposure: AccountLoader<'info, PoolExposure>,
     #[account(
         mut,
@@ -80,7 +80,9 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     let underwriter = &mut accounts.underwriter;
     let pending = underwriter.pending_shares;
     let clock = pool.exit_clock(&accounts.protocol, now);
-    pool.refresh(now, clock)?;
+    pool.refresh(clock);
+    let mut books = accounts.exposure.load_mut()?;
+    pool.earn(&mut books.earnings, now)?;
 
     let value_now = pool.value_of(pending)?;
     let full = pool.value_on_free_capital(pending)?;
@@ -92,7 +94,8 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
         pool.capital.safe_sub(paid)? >= pool.reserved_for_claims,
         InsuranceError::ReservedForClaims
     );
-    let exposure = accounts.exposure.load()?.book.active_at(now);
+    let exposure = books.book.active_at(now);
+    drop(books);
     require!(
         pool.exposure_within_cap(exposure, pool.free_capital().safe_sub(paid)?),
         InsuranceError::WithdrawalBreachesExposureCap

@@ -80,7 +80,7 @@ pub fn handle_contribute_premium(
     let accounts = ctx.accounts;
     let pool = &mut accounts.pool;
     let clock = pool.exit_clock(&accounts.protocol, now);
-    pool.refresh(now, clock)?;
+    pool.refresh(clock);
     let member = &mut accounts.member;
     if member.owner == Pubkey::default() {
         member.pool = pool.key();
@@ -90,6 +90,7 @@ pub fn handle_contribute_premium(
 
     let mut exposure = accounts.exposure.load_mut()?;
     exposure.book.roll(now);
+    pool.earn(&mut exposure.earnings, now)?;
     let quote = pool.quote(&exposure.book, Some(member), notional, now)?;
     require!(
         quote.premium <= max_premium,
@@ -137,6 +138,7 @@ pub fn handle_contribute_premium(
     pool.total_premiums = pool.total_premiums.safe_add(to_pool)?;
     pool.total_protocol_fees = pool.total_protocol_fees.safe_add(fee)?;
     exposure.book.add(quote.coverage_expiry, notional)?;
+    exposure.earnings.add(now, quote.coverage_expiry, to_pool)?;
     pool.rate_updated_at = rate_anchor_after(
         pool.rate_updated_at,
         pool.rate_bps,

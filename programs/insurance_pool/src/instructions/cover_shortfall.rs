@@ -71,7 +71,7 @@ pub fn handle_cover_shortfall(
     let pool = &mut accounts.pool;
     let registration = &mut accounts.registration;
     let clock = pool.exit_clock(&accounts.protocol, now);
-    pool.refresh(now, clock)?;
+    pool.refresh(clock);
     registration.refresh(clock);
     require_keys_eq!(
         accounts.destination.key(),

@@ -1,4 +1,4 @@
-use crate::math::{curve_rate, ExposureBook, YoungShares};
+use crate::math::{curve_rate, EarningBook, ExposureBook, YoungShares};
 use crate::prelude::*;
 use crate::token::check_mint_extensions;
 
@@ -83,6 +83,7 @@ pub fn handle_create_pool(
     let mut exposure = ctx.accounts.exposure.load_init()?;
     exposure.pool = ctx.accounts.pool.key();
     exposure.book = ExposureBook::new(now);
+    exposure.earnings = EarningBook::new(now);
     drop(exposure);
 
     let pool = &mut ctx.accounts.pool;
@@ -115,7 +116,6 @@ pub fn handle_create_pool(
         total_claims_paid: 0,
         voting_claims: 0,
         unearned_premiums: 0,
-        unearned_updated_at: now,
         young_shares: YoungShares::default(),
         pending_params: params,
         pending_params_at: 0,

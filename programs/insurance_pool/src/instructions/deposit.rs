@@ -26,6 +26,10 @@ pub struct Deposit<'info> {
         bump,
     )]
     pub underwriter: Box<Account<'info, Underwriter>>,
+    /// The pool's exposure and earning books (premium earned so far joins capital
+    /// before shares are priced).
+    #[account(mut, has_one = pool @ InsuranceError::WrongExposure)]
+    pub exposure: AccountLoader<'info, PoolExposure>,
     /// The owner's token account the deposit is paid from.
     #[account(
         mut,
@@ -66,7 +70,8 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: Shares) ->
     let accounts = ctx.accounts;
     let pool = &mut accounts.pool;
     let clock = pool.exit_clock(&accounts.protocol, now);
-    pool.refresh(now, clock)?;
+    pool.refresh(clock);
+    pool.earn(&mut accounts.exposure.load_mut()?.earnings, now)?;
 
     let shares = pool.shares_for(amount)?;
     require!(shares > 0, InsuranceError::ZeroShares);

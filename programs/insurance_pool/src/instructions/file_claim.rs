@@ -83,7 +83,7 @@ pub fn handle_file_claim(
     let a = ctx.accounts;
     let pool = &mut a.pool;
     let clock = pool.exit_clock(&a.protocol, now);
-    pool.refresh(now, clock)?;
+    pool.refresh(clock);
     let governance = pool.params.governance;
     require!(
         amount as u128 * BPS as u128

@@ -43,7 +43,7 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
     let a = ctx.accounts;
     let pool = &mut a.pool;
     let clock = pool.exit_clock(&a.protocol, now);
-    pool.refresh(now, clock)?;
+    pool.refresh(clock);
     let claim = &mut a.claim;
     let g = pool.params.governance;
     let cast = claim.yes_weight.safe_add(claim.no_weight)?;

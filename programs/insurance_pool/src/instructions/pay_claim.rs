@@ -62,7 +62,7 @@ pub fn handle_pay_claim(ctx: Context<PayClaim>) -> Result<()> {
     let a = ctx.accounts;
     let pool = &mut a.pool;
     let clock = pool.exit_clock(&a.protocol, now);
-    pool.refresh(now, clock)?;
+    pool.refresh(clock);
     let claim = &mut a.claim;
     let paid = claim.reserved.min(pool.capital);
     pay_from_pool(

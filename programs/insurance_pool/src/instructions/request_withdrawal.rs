@@ -19,6 +19,10 @@ pub struct RequestWithdrawal<'info> {
         has_one = pool @ InsuranceError::WrongUnderwriter,
     )]
     pub underwriter: Box<Account<'info, Underwriter>>,
+    /// The pool's exposure and earning books (premium earned so far joins capital
+    /// before shares are priced).
+    #[account(mut, has_one = pool @ InsuranceError::WrongExposure)]
+    pub exposure: AccountLoader<'info, PoolExposure>,
 }
 
 impl RequestWithdrawal<'_> {
@@ -54,7 +58,8 @@ pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: Shares
     let pool = &mut a.pool;
     let underwriter = &mut a.underwriter;
     let clock = pool.exit_clock(&a.protocol, now);
-    pool.refresh(now, clock)?;
+    pool.refresh(clock);
+    pool.earn(&mut a.exposure.load_mut()?.earnings, now)?;
 
     let value = pool.value_on_free_capital(shares)?;
     let unlock_at = now.safe_add(pool.params.withdrawal_cooldown)?;

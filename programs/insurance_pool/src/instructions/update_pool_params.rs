@@ -35,7 +35,7 @@ pub fn handle_update_pool_params(ctx: Context<UpdatePoolParams>, params: PoolPar
     let a = ctx.accounts;
     let pool = &mut a.pool;
     let clock = pool.exit_clock(&a.protocol, now);
-    pool.refresh(now, clock)?;
+    pool.refresh(clock);
     let previous = pool.params;
     let delay = pool.params.exit_horizon().max(params.exit_horizon());
     let effective_at = clock.safe_add(delay)?;

@@ -8,9 +8,7 @@
 //! those. The pool and every underwriter keep the same two-lot record ([`YoungShares`]),
 //! so the pool's eligible weight is exactly the sum of what its underwriters may cast.
 //!
-//! **Unearned premium.** A premium is not capital the moment it is paid: it joins the
-//! pool's unearned-premium reserve and is released into capital pro-rata to time over
-//! the coverage term ([`release_unearned`]).
+//! Also the withdrawal-pause clock ([`PauseClock`], [`exit_clock`]).
 
 use anchor_lang::prelude::*;
 
@@ -118,19 +116,6 @@ pub fn exit_clock(now: i64, pool: &PauseClock, protocol: &PauseClock) -> i64 {
         .saturating_sub(protocol.total(now))
 }
 
-/// Unearned premium released after `elapsed` seconds of a `term`-second coverage term:
-/// `floor(unearned · min(elapsed, term) / term)` (all of it once a whole term passed).
-/// Rounded down: the remainder stays unearned and is released later.
-pub fn release_unearned(unearned: u64, elapsed: i64, term: i64) -> u64 {
-    if elapsed <= 0 || term <= 0 {
-        return 0;
-    }
-    if elapsed >= term {
-        return unearned;
-    }
-    (unearned as u128 * elapsed as u128 / term as u128) as u64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,19 +152,6 @@ mod tests {
         assert_eq!(exit_clock(9_500, &pool, &protocol), 1_500);
     }
 
-    #[test]
-    fn unearned_releases_pro_rata_then_in_full() {
-        assert_eq!(release_unearned(3_000, 10, 30), 1_000);
-        assert_eq!(release_unearned(100, 1, 3), 33);
-        assert_eq!(release_unearned(100, 30, 30), 100);
-        assert_eq!(release_unearned(100, 31, 30), 100);
-        assert_eq!(release_unearned(100, 0, 30), 0);
-        assert_eq!(
-            release_unearned(u64::MAX, 29, 30),
-            (u64::MAX as u128 * 29 / 30) as u64
-        );
-    }
-
     proptest! {
         /// The pool's record is the sum of its underwriters': two underwriters staking
         /// at arbitrary times, read at any later period, add up exactly.
@@ -200,9 +172,5 @@ mod tests {
             prop_assert_eq!(pool.young_at(read), a.young_at(read) + b.young_at(read));
         }
 
-        #[test]
-        fn release_never_exceeds_the_reserve(u: u64, e: i64, t in 1i64..=60 * 86_400) {
-            prop_assert!(release_unearned(u, e, t) <= u);
-        }
     }
 }

@@ -3,8 +3,8 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::InsuranceError;
 use crate::math::{
-    curve_rate, premium_for, release_unearned, shares_for_deposit, smoothed_rate, stake_period,
-    utilisation_bps, value_of_shares, Curve, ExposureBook, SafeMath, Shares, YoungShares, BPS,
+    curve_rate, premium_for, shares_for_deposit, smoothed_rate, stake_period, utilisation_bps,
+    value_of_shares, Curve, EarningBook, ExposureBook, SafeMath, Shares, YoungShares, BPS,
 };
 use crate::state::Member;
 
@@ -185,6 +185,8 @@ impl PoolParams {
 pub struct PoolExposure {
     pub pool: Pubkey,
     pub book: ExposureBook,
+    /// The pool's unearned premium by the day it is earned.
+    pub earnings: EarningBook,
 }
 
 /// Loss statistics of a pool (exchange shortfalls).
@@ -293,10 +295,9 @@ pub struct Pool {
     pub total_claims_paid: u64,
     /// Sum of the amounts of claims still voting (exits are priced net of them).
     pub voting_claims: u64,
-    /// Premiums paid but not yet earned (held in the vault, not capital).
+    /// Premiums paid but not yet earned (held in the vault, not capital; by day in
+    /// the exposure account's [`EarningBook`]).
     pub unearned_premiums: u64,
-    /// Unix time unearned premium was last released into capital.
-    pub unearned_updated_at: i64,
     /// Shares staked in the last two stake periods (not yet able to vote).
     pub young_shares: YoungShares,
     /// Parameters waiting to replace `params` at `pending_params_at` (0: none).
@@ -325,25 +326,23 @@ impl Pool {
         crate::math::exit_clock(now, &self.withdraw_pause, &protocol.withdraw_pause)
     }
 
-    /// Brings the pool to `now`: applies pending parameters whose time has come on the
-    /// exit `clock` and releases the unearned premium earned since the last update.
-    /// Every instruction that reads or changes capital calls it first.
-    pub fn refresh(&mut self, now: i64, clock: i64) -> Result<()> {
+    /// Applies pending parameters whose time has come on the exit `clock`. Every
+    /// instruction that reads the parameters calls it first.
+    pub fn refresh(&mut self, clock: i64) {
         if self.pending_params_at != 0 && clock >= self.pending_params_at {
             self.params = self.pending_params;
             self.pending_params_at = 0;
         }
-        let elapsed = now.saturating_sub(self.unearned_updated_at);
-        if elapsed > 0 {
-            let earned = release_unearned(
-                self.unearned_premiums,
-                elapsed,
-                self.params.coverage_duration,
-            );
-            self.unearned_premiums = self.unearned_premiums.safe_sub(earned)?;
-            self.capital = self.capital.safe_add(earned)?;
-            self.unearned_updated_at = now;
-        }
+    }
+
+    /// Moves the premium earned by `now` from the unearned reserve into capital (see
+    /// [`EarningBook`]). Instructions that price shares (deposits, exits) and premiums
+    /// call it first; the others see slightly less free capital, which only makes
+    /// their limits stricter.
+    pub fn earn(&mut self, earnings: &mut EarningBook, now: i64) -> Result<()> {
+        let earned = earnings.release(now).min(self.unearned_premiums);
+        self.unearned_premiums = self.unearned_premiums.safe_sub(earned)?;
+        self.capital = self.capital.safe_add(earned)?;
         Ok(())
     }
 

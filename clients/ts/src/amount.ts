@@ -1,6 +1,6 @@
 /**
- * Amounts: the program's integers are u64/i64, beyond what a JavaScript `number`
- * holds exactly (2^53 - 1). Every helper accepts `BN`, `bigint`, a decimal string or a
+ * Amounts: the program's integers are u64/i64 (token amounts, times) and u128 (share
+ * amounts), beyond what a JavaScript `number` holds exactly (2^53 - 1). Every helper accepts `BN`, `bigint`, a decimal string or a
  * `number`, and refuses (throws a `RangeError`) rather than round: a `number` that is
  * not a safe integer (above `Number.MAX_SAFE_INTEGER`, fractional, NaN), a malformed
  * string, or a value outside the target type's range.
@@ -11,6 +11,7 @@ import { BN } from "@anchor-lang/core";
 export type Amount = BN | bigint | number | string;
 
 const U64_MAX = (1n << 64n) - 1n;
+const U128_MAX = (1n << 128n) - 1n;
 const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
 
@@ -41,11 +42,13 @@ function inRange(x: Amount, what: string, min: bigint, max: bigint, type: string
 
 /** `x` as a BN in the u64 range. */
 export const toU64 = (x: Amount, what = "amount"): BN => inRange(x, what, 0n, U64_MAX, "u64");
+/** `x` as a BN in the u128 range (share amounts: `min_shares`, `request_withdrawal`'s shares). */
+export const toU128 = (x: Amount, what = "shares"): BN => inRange(x, what, 0n, U128_MAX, "u128");
 /** `x` as a BN in the i64 range (timestamps, durations). */
 export const toI64 = (x: Amount, what = "value"): BN => inRange(x, what, I64_MIN, I64_MAX, "i64");
 
 /**
- * A u64 read from the chain (BN) as a `number`, only when exact; throws above
+ * A u64 or u128 read from the chain (BN) as a `number`, only when exact; throws above
  * `Number.MAX_SAFE_INTEGER` (use `toBigInt` for those).
  */
 export function toSafeNumber(x: Amount, what = "amount"): number {

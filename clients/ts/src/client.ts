@@ -4,13 +4,14 @@
  * `@anchor-lang/core` with the committed IDL.
  */
 import { AnchorProvider, BN, EventParser, Program, type IdlAccounts, type IdlEvents, type IdlTypes } from "@anchor-lang/core";
-import { PublicKey, SystemProgram, type TransactionInstruction } from "@solana/web3.js";
+import { PublicKey, SystemProgram, SYSVAR_CLOCK_PUBKEY, type TransactionInstruction } from "@solana/web3.js";
 
 import { type ExampleExchange, EXAMPLE_EXCHANGE_IDL } from "./idl/example_exchange.js";
 import { type InsurancePool, INSURANCE_POOL_IDL } from "./idl/insurance_pool.js";
-import { type Amount, toI64, toU64 } from "./amount.js";
+import { type Amount, toI64, toU128, toU64 } from "./amount.js";
 import {
   claimAddress,
+  claimantTokenAddress,
   exchangeRegistrationAddress,
   memberAddress,
   positionAddress,
@@ -34,15 +35,27 @@ export type MarketParams = IdlTypes<ExampleExchange>["marketParams"];
 export type PoolAccount = IdlAccounts<InsurancePool>["pool"];
 export type MemberAccount = IdlAccounts<InsurancePool>["member"];
 export type ClaimAccount = IdlAccounts<InsurancePool>["claim"];
+export type UnderwriterAccount = IdlAccounts<InsurancePool>["underwriter"];
+export type ProtocolAccount = IdlAccounts<InsurancePool>["protocol"];
+/** A pool's exposure book and earning book (unearned premium by the day it is earned). */
+export type PoolExposureAccount = IdlAccounts<InsurancePool>["poolExposure"];
+/** Withdrawal-pause time of a pool or of the protocol (stops the pool's exit clock). */
+export type PauseClock = Types["pauseClock"];
 export type InsuranceEvents = IdlEvents<InsurancePool>;
 export type { Amount };
 
 /** A pool with the values its instructions derive from it (base units). */
 export interface PoolView {
   account: PoolAccount;
-  /** Capital not reserved for approved claims: what deposits are priced on. */
+  /**
+   * Capital not reserved for approved claims: what deposits are priced on, and what a
+   * withdrawal request is valued on (claims still voting are not subtracted).
+   */
   freeCapital: BN;
-  /** Free capital net of the claims still voting: what exits are priced on. */
+  /**
+   * Free capital net of the claims still voting: what a completed withdrawal pays on
+   * (the leaver's part of the voting claims stays pending).
+   */
   exitCapital: BN;
   /** Premiums paid but not yet earned (in the vault, not capital). */
   unearnedPremiums: BN;
@@ -53,6 +66,8 @@ export interface PoolView {
    * exit and payout). Shown to users before they deposit or buy cover.
    */
   mintHasFreezeAuthority: boolean;
+  /** Deposits are refused (`HoldupDepositsClosed`) before this unix time: an approved claim's hold-up. */
+  depositsClosedUntil: BN;
 }
 
 const BN0 = new BN(0);
@@ -95,11 +110,35 @@ export function defaultParams(): PoolParams {
 
 /**
  * How long a new exchange registration (or raised limits, a new destination, new pool
- * parameters) waits before it applies: deposit lock + withdrawal cooldown + 1 day
- * (`PoolParams::exit_horizon`; 32 days with [`defaultParams`]).
+ * parameters) waits before it applies: the longer of the deposit lock and a voter's
+ * lock (voting period + hold-up), plus the withdrawal cooldown, plus 1 day
+ * (`PoolParams::exit_horizon`; 32 days with [`defaultParams`]). The delay runs on the
+ * pool's exit clock (see [`exitClock`]): time during which withdrawals were paused does
+ * not count, so `activeFrom` / `pendingAt` / `pendingParamsAt` are exit-clock times.
  */
 export function activationDelay(params: PoolParams): BN {
-  return new BN(params.minDepositLock.toString()).add(new BN(params.withdrawalCooldown.toString())).addn(86_400);
+  const bn = (x: BN) => new BN(x.toString());
+  const voteLock = bn(params.governance.votingPeriod).add(bn(params.governance.holdupPeriod));
+  return BN.max(bn(params.minDepositLock), voteLock).add(bn(params.withdrawalCooldown)).addn(86_400);
+}
+
+/** Seconds a withdrawal pause has lasted at `now` (ended pauses plus the current one). */
+export function pausedSeconds(pause: PauseClock, now: Amount): BN {
+  const t = new BN(toI64(now, "now").toString());
+  const since = new BN(pause.pausedSince.toString());
+  const current = since.isZero() ? BN0 : bnMax0(t.sub(since));
+  return new BN(pause.pausedSecs.toString()).add(current);
+}
+
+/**
+ * A pool's exit clock at unix time `now`: wall time minus the time withdrawals were
+ * paused, for the pool and for the protocol (`math::exit_clock`). Activation times of
+ * exchange registrations and pending parameters are on this clock.
+ */
+export function exitClock(pool: { withdrawPause: PauseClock }, protocol: { withdrawPause: PauseClock }, now: Amount): BN {
+  return new BN(toI64(now, "now").toString())
+    .sub(pausedSeconds(pool.withdrawPause, now))
+    .sub(pausedSeconds(protocol.withdrawPause, now));
 }
 
 /** Exchange limits: absolute caps, and caps in bps of free capital (default 100 %). */
@@ -205,14 +244,20 @@ export class InsurancePoolClient {
 
   // ---- underwriters ----
 
+  /**
+   * Deposits `amount` (u64 base units), minting at least `minShares` (u128; refused
+   * with `SlippageExceeded` below it). Refused (`HoldupDepositsClosed`) while an
+   * approved claim is in its hold-up (until the pool's `holdupUntil`).
+   */
   deposit(owner: PublicKey, keys: PoolKeys, ownerToken: PublicKey, amount: Amount, minShares: Amount = 0): Promise<TransactionInstruction> {
     return this.program.methods
-      .deposit(toU64(amount, "amount"), toU64(minShares, "minShares"))
+      .deposit(toU64(amount, "amount"), toU128(minShares, "minShares"))
       .accountsStrict({
         owner,
         protocol: this.protocol,
         pool: keys.pool,
         underwriter: underwriterAddress(keys.pool, owner),
+        exposure: keys.exposure,
         ownerToken,
         vault: keys.vault,
         mint: keys.mint,
@@ -222,10 +267,21 @@ export class InsurancePoolClient {
       .instruction();
   }
 
+  /**
+   * Asks to withdraw `shares` (u128). The request is valued on free capital (claims
+   * still voting are not subtracted); the completion pays net of the claims still
+   * voting and keeps the leaver's part of them pending (`remainingShares`).
+   */
   requestWithdrawal(owner: PublicKey, keys: PoolKeys, shares: Amount): Promise<TransactionInstruction> {
     return this.program.methods
-      .requestWithdrawal(toU64(shares, "shares"))
-      .accountsStrict({ owner, protocol: this.protocol, pool: keys.pool, underwriter: underwriterAddress(keys.pool, owner) })
+      .requestWithdrawal(toU128(shares, "shares"))
+      .accountsStrict({
+        owner,
+        protocol: this.protocol,
+        pool: keys.pool,
+        underwriter: underwriterAddress(keys.pool, owner),
+        exposure: keys.exposure,
+      })
       .instruction();
   }
 
@@ -236,6 +292,13 @@ export class InsurancePoolClient {
       .instruction();
   }
 
+  /**
+   * Completes a withdrawal after the cooldown into `destination` (a token account of the
+   * pool's mint; never a pool's vault or bond escrow: `ForbiddenDestination`). Pays
+   * `min(value at request, value now net of claims still voting)`; shares carrying the
+   * leaver's part of the voting claims stay pending (the `withdrawalCompleted` event's
+   * `remainingShares`), completable again once those claims are settled.
+   */
   completeWithdrawal(owner: PublicKey, keys: PoolKeys, destination: PublicKey): Promise<TransactionInstruction> {
     return this.program.methods
       .completeWithdrawal()
@@ -259,7 +322,7 @@ export class InsurancePoolClient {
   quotePremium(keys: PoolKeys, notional: Amount, member: PublicKey | null = null): Promise<TransactionInstruction> {
     return this.program.methods
       .quotePremium(toU64(notional, "notional"))
-      .accountsStrict({ pool: keys.pool, exposure: keys.exposure, member })
+      .accountsStrict({ protocol: this.protocol, pool: keys.pool, exposure: keys.exposure, member })
       .instruction();
   }
 
@@ -270,7 +333,7 @@ export class InsurancePoolClient {
   async quote(keys: PoolKeys, notional: Amount, member: PublicKey | null = null): Promise<PremiumQuote> {
     return (await this.program.methods
       .quotePremium(toU64(notional, "notional"))
-      .accountsStrict({ pool: keys.pool, exposure: keys.exposure, member })
+      .accountsStrict({ protocol: this.protocol, pool: keys.pool, exposure: keys.exposure, member })
       .view()) as PremiumQuote;
   }
 
@@ -470,7 +533,7 @@ export class InsurancePoolClient {
   finalizeClaim(keys: PoolKeys, claim: PublicKey, claimant: PublicKey): Promise<TransactionInstruction> {
     return this.program.methods
       .finalizeClaim()
-      .accountsStrict({ pool: keys.pool, claim, member: memberAddress(keys.pool, claimant) })
+      .accountsStrict({ protocol: this.protocol, pool: keys.pool, claim, member: memberAddress(keys.pool, claimant) })
       .instruction();
   }
 
@@ -481,7 +544,17 @@ export class InsurancePoolClient {
       .instruction();
   }
 
-  payClaim(keys: PoolKeys, claim: PublicKey, claimant: PublicKey, claimantToken: PublicKey): Promise<TransactionInstruction> {
+  /**
+   * Pays an approved claim after its hold-up. `claimantToken`: the claimant's associated
+   * token account of the pool's mint (the default; anything else is refused with
+   * `NotAssociatedTokenAccount`).
+   */
+  payClaim(
+    keys: PoolKeys,
+    claim: PublicKey,
+    claimant: PublicKey,
+    claimantToken: PublicKey = claimantTokenAddress(keys, claimant),
+  ): Promise<TransactionInstruction> {
     return this.program.methods
       .payClaim()
       .accountsStrict({
@@ -504,6 +577,11 @@ export class InsurancePoolClient {
       .instruction();
   }
 
+  /**
+   * Returns a settled claim's bond. `claimantToken`: the claimant's associated token
+   * account of the pool's mint (see `claimantTokenAddress`; anything else is refused
+   * with `NotAssociatedTokenAccount`).
+   */
   withdrawBond(keys: PoolKeys, claim: PublicKey, claimantToken: PublicKey): Promise<TransactionInstruction> {
     return this.program.methods
       .withdrawBond()
@@ -538,7 +616,22 @@ export class InsurancePoolClient {
       unearnedPremiums: account.unearnedPremiums,
       expectedVault: account.capital.add(account.unearnedPremiums),
       mintHasFreezeAuthority: account.mintHasFreezeAuthority,
+      depositsClosedUntil: account.holdupUntil,
     };
+  }
+  /** The pool's exposure book and earning book (unearned premium by the day it is earned). */
+  fetchExposure(keys: PoolKeys) {
+    return this.program.account.poolExposure.fetch(keys.exposure);
+  }
+  /** The pool's exit clock now (from the node's clock): activation times are on it. */
+  async fetchExitClock(keys: PoolKeys): Promise<BN> {
+    const [account, protocol, clock] = await Promise.all([
+      this.fetchPool(keys),
+      this.fetchProtocol(),
+      this.provider.connection.getAccountInfo(SYSVAR_CLOCK_PUBKEY),
+    ]);
+    if (!clock) throw new Error("no clock sysvar");
+    return exitClock(account, protocol, clock.data.readBigInt64LE(32));
   }
   fetchUnderwriter(keys: PoolKeys, owner: PublicKey) {
     return this.program.account.underwriter.fetch(underwriterAddress(keys.pool, owner));

@@ -1,6 +1,7 @@
 /** Addresses of every PDA of both programs, from the programs' seeds. */
 import { PublicKey } from "@solana/web3.js";
 import { BN } from "@anchor-lang/core";
+import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 
 import {
   BPF_LOADER_UPGRADEABLE_PROGRAM_ID,
@@ -51,6 +52,14 @@ export const voteAddress = (claim: PublicKey, voter: PublicKey) =>
  */
 export const programDataAddress = (programId: PublicKey = INSURANCE_POOL_PROGRAM_ID) =>
   PublicKey.findProgramAddressSync([programId.toBuffer()], BPF_LOADER_UPGRADEABLE_PROGRAM_ID)[0];
+
+/**
+ * `owner`'s associated token account of the pool's mint (under its token program):
+ * the only account claim payouts (`payClaim`) and bond returns (`withdrawBond`) go to
+ * (`NotAssociatedTokenAccount` otherwise).
+ */
+export const claimantTokenAddress = (keys: PoolKeys, owner: PublicKey) =>
+  getAssociatedTokenAddressSync(keys.mint, owner, true, keys.tokenProgram);
 
 /** Every address of one market's pool. */
 export interface PoolKeys {

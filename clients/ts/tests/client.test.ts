@@ -11,11 +11,14 @@ import { AnchorProvider, BN, Wallet } from "@anchor-lang/core";
 import { Connection, Keypair, PublicKey } from "@solana/web3.js";
 
 import {
+  activationDelay,
   BPF_LOADER_UPGRADEABLE_PROGRAM_ID,
   claimAddress,
+  claimantTokenAddress,
   decodeError,
   defaultParams,
   errorByCode,
+  exitClock,
   EXAMPLE_EXCHANGE_IDL,
   EXAMPLE_EXCHANGE_PROGRAM_ID,
   ExampleExchangeClient,
@@ -28,6 +31,7 @@ import {
   toBigInt,
   toI64,
   toSafeNumber,
+  toU128,
   toU64,
 } from "../src/index.js";
 
@@ -151,6 +155,63 @@ describe("client (offline)", () => {
     const params = defaultParams();
     assert.equal(params.minDepositLock.toNumber(), 30 * 86_400);
     assert.equal(params.governance.minStakeAge.toNumber(), 3 * 86_400);
+  });
+
+  it("builds the changed accounts and u128 share arguments", async () => {
+    const client = new InsurancePoolClient(provider);
+    const [owner, token] = [0, 1].map(() => Keypair.generate().publicKey);
+    const keys = poolKeys(Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey);
+    const writable = (ix: { keys: { pubkey: PublicKey; isWritable: boolean }[] }, k: PublicKey) =>
+      ix.keys.find((m) => m.pubkey.equals(k))?.isWritable;
+    // Deposits and withdrawal requests take the exposure account (mut) after the underwriter.
+    const big = (1n << 100n) + 7n;
+    const dep = await client.deposit(owner, keys, token, 1_000, big);
+    assert.ok(dep.keys[4].pubkey.equals(keys.exposure) && dep.keys[4].isWritable);
+    assert.equal(dep.data.length, 8 + 8 + 16);
+    assert.equal(dep.data.readBigUInt64LE(8), 1_000n);
+    const lo = dep.data.readBigUInt64LE(16), hi = dep.data.readBigUInt64LE(24);
+    assert.equal((hi << 64n) | lo, big);
+    const req = await client.requestWithdrawal(owner, keys, big);
+    assert.ok(req.keys[4].pubkey.equals(keys.exposure) && req.keys[4].isWritable);
+    assert.equal(req.data.length, 8 + 16);
+    assert.equal((req.data.readBigUInt64LE(16) << 64n) | req.data.readBigUInt64LE(8), big);
+    assert.equal(writable(await client.completeWithdrawal(owner, keys, token), keys.exposure), true);
+    // quote_premium and finalize_claim take the protocol first.
+    const quote = await client.quotePremium(keys, 1_000);
+    assert.ok(quote.keys[0].pubkey.equals(protocolAddress()) && !quote.keys[0].isWritable);
+    const finalize = await client.finalizeClaim(keys, claimAddress(keys.pool, owner, 0), owner);
+    assert.ok(finalize.keys[0].pubkey.equals(protocolAddress()));
+    // Payouts default to the claimant's associated token account.
+    const pay = await client.payClaim(keys, claimAddress(keys.pool, owner, 0), owner);
+    assert.ok(pay.keys.some((k) => k.pubkey.equals(claimantTokenAddress(keys, owner)) && k.isWritable));
+    // u128 range.
+    assert.equal(toU128((1n << 128n) - 1n).toString(), "340282366920938463463374607431768211455");
+    assert.throws(() => toU128(1n << 128n), RangeError);
+    assert.throws(() => toU128(-1), RangeError);
+    await assert.rejects(async () => client.requestWithdrawal(owner, keys, 1n << 128n), RangeError);
+    await assert.rejects(async () => client.deposit(owner, keys, token, 1n << 64n), RangeError);
+  });
+
+  it("computes the exit horizon and the exit clock", () => {
+    const params = defaultParams();
+    assert.equal(activationDelay(params).toNumber(), 32 * 86_400);
+    // A voter's lock (voting + hold-up) longer than the deposit lock sets the horizon.
+    const long = { ...params, minDepositLock: new BN(86_400), governance: { ...params.governance, votingPeriod: new BN(40 * 86_400) } };
+    assert.equal(activationDelay(long).toNumber(), (40 + 2 + 1 + 1) * 86_400);
+    const none = { withdrawPause: { pausedSince: new BN(0), pausedSecs: new BN(0) } };
+    assert.equal(exitClock(none, none, 1_000_000).toNumber(), 1_000_000);
+    // Ended pauses (pool) and the current one (protocol) both stop the clock.
+    const pool = { withdrawPause: { pausedSince: new BN(0), pausedSecs: new BN(100) } };
+    const protocol = { withdrawPause: { pausedSince: new BN(999_000), pausedSecs: new BN(5) } };
+    assert.equal(exitClock(pool, protocol, 1_000_000).toNumber(), 1_000_000 - 100 - 1_000 - 5);
+  });
+
+  it("knows the new errors", () => {
+    assert.equal(errorByCode(6091)?.name, "NotAssociatedTokenAccount");
+    assert.equal(errorByCode(6092)?.name, "HoldupDepositsClosed");
+    assert.match(errorByCode(6092)?.message ?? "", /hold-up/);
+    const forbidden = ((INSURANCE_POOL_IDL as unknown as Raw).errors ?? []).find((e) => e.name === "ForbiddenDestination");
+    assert.ok(forbidden && errorByCode(forbidden.code)?.message === "Payments may not go into a pool's vault or bond escrow");
   });
 
   it("refuses amounts that would lose precision, and takes bigint, BN and strings", async () => {

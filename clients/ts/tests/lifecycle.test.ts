@@ -4,8 +4,10 @@
  * quote with the member's account and a premium bounded by it (held as unearned
  * premium), a liquidation shortfall through the example exchange (CPI) refused before
  * the registration's activation and covered after it, a claim on matured cover voted by
- * seasoned shares and paid, the vote-capture attack refused, a withdrawal after the
- * deposit lock and the cooldown, and refused attacks (named errors, nothing changed).
+ * seasoned shares and paid (deposits closed during its hold-up, payouts only to the
+ * claimant's associated token account), the vote-capture attack refused, a withdrawal
+ * after the deposit lock and the cooldown, and refused attacks (named errors, nothing
+ * changed). Share amounts are u128 (BN).
  * Isolation: market B's pool is checked untouched after every value-moving step.
  *
  * Needs LOCALNET_URL (set by `npm test`, which starts and stops the node) and
@@ -20,6 +22,7 @@ import { before, describe, it } from "node:test";
 
 import { AnchorProvider, BN, Wallet } from "@anchor-lang/core";
 import {
+  createAccount,
   createAssociatedTokenAccount,
   createMint,
   getAccount,
@@ -39,6 +42,7 @@ import {
 import {
   activationDelay,
   claimAddress,
+  claimantTokenAddress,
   decodeError,
   defaultParams,
   ExampleExchangeClient,
@@ -252,8 +256,11 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     assert.equal(num(reg.limits.perEventBps), 10_000);
     const delay = num(activationDelay(params));
     assert.equal(delay, 32 * DAY);
+    // On the exit clock, which is wall time while withdrawals were never paused.
     const activeFrom = num(reg.activeFrom);
-    assert.ok(activeFrom >= registeredAt + delay && activeFrom <= (await now()) + delay, `active from ${activeFrom}`);
+    const clock = num(await pool.fetchExitClock(a.pool));
+    assert.ok(clock <= (await now()) && clock >= registeredAt, `exit clock ${clock}`);
+    assert.ok(activeFrom >= registeredAt + delay && activeFrom <= clock + delay, `active from ${activeFrom}`);
   });
 
   it("takes deposits and mints shares", async () => {
@@ -263,9 +270,14 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
       const logs = await send([await pool.deposit(u.key.publicKey, a.pool, u.token, amount)], [u.key]);
       const ev = pool.parseEvents(logs).find((e) => e.name === "deposited");
       assert.equal((ev?.data.amount as BN).toNumber(), amount);
+      // u128 shares: 10^6 per base unit in an empty pool (the virtual offset).
+      const shares = ev?.data.shares as BN;
+      assert.ok(BN.isBN(shares) && shares.eq(new BN(amount).mul(new BN(1_000_000))), `minted ${shares}`);
     }
     const p = await pool.fetchPool(a.pool);
     assert.equal(num(p.capital), 15_000);
+    assert.ok(p.totalShares.eq(new BN("15000000000")));
+    assert.ok((await pool.fetchUnderwriter(a.pool, alice.key.publicKey)).shares.eq(new BN("10000000000")));
     assert.equal(await balance(a.pool.vault), 15_000n);
     await assertConserved();
     bSnapshot = (await Promise.all(bWatched().map((k) => connection.getAccountInfo(k)))).map((x) => x?.data);
@@ -345,6 +357,13 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
       [await pool.coverShortfall(mallory.key.publicKey, a.pool, fake, mallory.token, 500, 0)],
       [mallory.key],
       "AccountNotInitialized",
+      [a.pool.pool, a.pool.vault, mallory.token],
+    );
+    // A u128 minimum beyond any mint is refused as slippage.
+    await refused(
+      [await pool.deposit(mallory.key.publicKey, a.pool, mallory.token, 100, 1n << 100n)],
+      [mallory.key],
+      "SlippageExceeded",
       [a.pool.pool, a.pool.vault, mallory.token],
     );
     // A deposit into market A cannot be routed into market B's vault.
@@ -446,12 +465,38 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
   it("finalises the claim after the voting period, pays it after the hold-up and then returns the bond", async () => {
     await warp(num(params.governance.votingPeriod) + 60);
     await send([await pool.finalizeClaim(a.pool, traderClaim.claim, trader.key.publicKey)]);
-    assert.deepEqual(Object.keys((await pool.fetchClaim(a.pool, trader.key.publicKey, traderClaim.id)).status), ["approved"]);
+    const approved = await pool.fetchClaim(a.pool, trader.key.publicKey, traderClaim.id);
+    assert.deepEqual(Object.keys(approved.status), ["approved"]);
+    assert.ok(approved.yesWeight.eq(seasoned) && approved.noWeight.isZero());
+    // No deposits during the hold-up (a veto would hand the reservation to new shares).
+    const view = await pool.fetchPoolView(a.pool);
+    assert.ok(view.depositsClosedUntil.eq(approved.holdupEndsAt));
+    await refused(
+      [await pool.deposit(mallory.key.publicKey, a.pool, mallory.token, 100)],
+      [mallory.key],
+      "HoldupDepositsClosed",
+      [a.pool.pool, a.pool.vault, mallory.token],
+    );
+    // Payouts and bond returns go only to the claimant's associated token account.
+    assert.ok(claimantTokenAddress(a.pool, trader.key.publicKey).equals(trader.token));
+    const other = await createAccount(connection, payer, mint, trader.key.publicKey, Keypair.generate());
+    await refused(
+      [await pool.payClaim(a.pool, traderClaim.claim, trader.key.publicKey, other)],
+      [],
+      "NotAssociatedTokenAccount",
+      [a.pool.pool, a.pool.vault, traderClaim.claim, other],
+    );
+    await refused(
+      [await pool.withdrawBond(a.pool, traderClaim.claim, other)],
+      [],
+      "NotAssociatedTokenAccount",
+      [traderClaim.claim, a.pool.bondVault, other],
+    );
     // The bond stays until the claim is paid.
     await refused([await pool.withdrawBond(a.pool, traderClaim.claim, trader.token)], [], "ClaimStillOpen", [traderClaim.claim, trader.token]);
     await warp(num(params.governance.holdupPeriod) + 60);
     const vault = await balance(a.pool.vault);
-    const logs = await send([await pool.payClaim(a.pool, traderClaim.claim, trader.key.publicKey, trader.token)]);
+    const logs = await send([await pool.payClaim(a.pool, traderClaim.claim, trader.key.publicKey)]);
     const paid = pool.parseEvents(logs).find((e) => e.name === "claimPaid");
     assert.equal((paid?.data.paid as BN).toNumber(), 500);
     assert.equal(vault - (await balance(a.pool.vault)), 500n);
@@ -480,6 +525,11 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     assert.ok(ev, "WithdrawalCompleted event");
     const atRequest = ev.data.valueAtRequest as BN;
     assert.ok(atRequest.eq(requested.pendingValue));
+    // No claim was voting: every share is burned, none left pending.
+    assert.ok((ev.data.shares as BN).eq(u.shares));
+    assert.ok((ev.data.remainingShares as BN).isZero());
+    const left = await pool.fetchUnderwriter(a.pool, alice.key.publicKey);
+    assert.ok(left.shares.isZero() && left.pendingShares.isZero());
     const expected = BN.min(atRequest, ev.data.valueAtCompletion as BN);
     assert.equal(got, BigInt(expected.toString()), `withdrew ${got}, min(value at request, value now) ${expected}`);
     assert.ok(got > 10_000n, "alice's share of earned premiums, net of the paid claim");
@@ -541,10 +591,15 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
       const bad = run("deposit", market, "0");
       assert.notEqual(bad.status, 0);
       assert.match(bad.stderr, /ZeroAmount|zero/i);
-      // The actuary reads the pool and its losses from the chain: the two shortfalls
-      // (1 000 reported each) and the paid claim (500) - too few to fit, and it says how
-      // many it found.
-      const act = run("actuary", "--market", market, "--out", join(dir, "report"));
+      // The actuary models a named exchange's caps: with registrations, it refuses
+      // without --exchange (and lists them).
+      const unnamed = run("actuary", "--market", market, "--out", join(dir, "report"));
+      assert.notEqual(unnamed.status, 0);
+      assert.match(unnamed.stderr, /--exchange/);
+      // It reads the pool and its losses from the chain: the two shortfalls (1 000
+      // reported each) and the paid claim (500) - too few to fit, and it says how many
+      // it found.
+      const act = run("actuary", "--market", market, "--exchange", a.authority.toBase58(), "--out", join(dir, "report"));
       assert.notEqual(act.status, 0);
       assert.match(act.stderr, /3 losses: at least 20 are needed/);
     } finally {

@@ -762,16 +762,17 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "Draws are paid only from this unix time (registration + the pool's exit",
-              "horizon, so underwriters can leave before a new draw right applies)."
+              "Draws are paid only from this time on the pool's exit clock (registration + the",
+              "pool's exit horizon, so underwriters can leave before a new draw right applies;",
+              "the exit clock is wall time minus withdrawal pauses, so a pause delays it)."
             ],
             "name": "activeFrom",
             "type": "i64"
           },
           {
             "docs": [
-              "Limits and destination waiting to apply at `pending_at` (0: none). Applying",
-              "them also reactivates the registration."
+              "Limits and destination waiting to apply at `pending_at` (exit clock; 0: none).",
+              "Applying them also reactivates the registration."
             ],
             "name": "pendingLimits",
             "type": {
@@ -1108,6 +1109,35 @@ export type ExampleExchange = {
     },
     {
       "docs": [
+        "How long withdrawals have been paused, so that delays meant to let underwriters",
+        "leave only count time during which they could. A pool's *exit clock* is wall time",
+        "minus the withdrawal-pause time of the pool and of the protocol",
+        "([`exit_clock`]); activation times of new draw rights and parameter changes are on",
+        "that clock, so a pause stops them from coming due."
+      ],
+      "name": "pauseClock",
+      "type": {
+        "fields": [
+          {
+            "docs": [
+              "Unix time the current pause began (0: not paused)."
+            ],
+            "name": "pausedSince",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Seconds of pauses that have ended."
+            ],
+            "name": "pausedSecs",
+            "type": "i64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
         "One market's isolated insurance pool, PDA `[\"pool\", market]`.",
         "",
         "Invariant (conservation): the vault's token balance equals `capital +",
@@ -1178,14 +1208,14 @@ export type ExampleExchange = {
               "Shares outstanding, including shares under a withdrawal request."
             ],
             "name": "totalShares",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "docs": [
               "Shares currently under a withdrawal request."
             ],
             "name": "pendingWithdrawalShares",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "docs": [
@@ -1322,17 +1352,11 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "Premiums paid but not yet earned (held in the vault, not capital)."
+              "Premiums paid but not yet earned (held in the vault, not capital; by day in",
+              "the exposure account's [`EarningBook`])."
             ],
             "name": "unearnedPremiums",
             "type": "u64"
-          },
-          {
-            "docs": [
-              "Unix time unearned premium was last released into capital."
-            ],
-            "name": "unearnedUpdatedAt",
-            "type": "i64"
           },
           {
             "docs": [
@@ -1367,6 +1391,26 @@ export type ExampleExchange = {
             ],
             "name": "mintHasFreezeAuthority",
             "type": "bool"
+          },
+          {
+            "docs": [
+              "Time withdrawals of this pool were paused (stops its exit clock)."
+            ],
+            "name": "withdrawPause",
+            "type": {
+              "defined": {
+                "name": "pauseClock"
+              }
+            }
+          },
+          {
+            "docs": [
+              "Deposits are refused until this time: the end of the latest hold-up of an",
+              "approved claim (a veto would hand the released reservation to whoever bought",
+              "shares at the discounted price)."
+            ],
+            "name": "holdupUntil",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -1662,6 +1706,17 @@ export type ExampleExchange = {
             ],
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "docs": [
+              "Time withdrawals were paused for every pool (stops every pool's exit clock)."
+            ],
+            "name": "withdrawPause",
+            "type": {
+              "defined": {
+                "name": "pauseClock"
+              }
+            }
           }
         ],
         "kind": "struct"
@@ -1686,14 +1741,14 @@ export type ExampleExchange = {
               "Shares staked during `period`."
             ],
             "name": "current",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "docs": [
               "Shares staked during `period - 1`."
             ],
             "name": "previous",
-            "type": "u64"
+            "type": "u128"
           }
         ],
         "kind": "struct"
@@ -2463,16 +2518,17 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "active_from",
             "docs": [
-              "Draws are paid only from this unix time (registration + the pool's exit",
-              "horizon, so underwriters can leave before a new draw right applies)."
+              "Draws are paid only from this time on the pool's exit clock (registration + the",
+              "pool's exit horizon, so underwriters can leave before a new draw right applies;",
+              "the exit clock is wall time minus withdrawal pauses, so a pause delays it)."
             ],
             "type": "i64"
           },
           {
             "name": "pending_limits",
             "docs": [
-              "Limits and destination waiting to apply at `pending_at` (0: none). Applying",
-              "them also reactivates the registration."
+              "Limits and destination waiting to apply at `pending_at` (exit clock; 0: none).",
+              "Applying them also reactivates the registration."
             ],
             "type": {
               "defined": {
@@ -2806,6 +2862,35 @@ export const EXAMPLE_EXCHANGE_IDL = {
       }
     },
     {
+      "name": "PauseClock",
+      "docs": [
+        "How long withdrawals have been paused, so that delays meant to let underwriters",
+        "leave only count time during which they could. A pool's *exit clock* is wall time",
+        "minus the withdrawal-pause time of the pool and of the protocol",
+        "([`exit_clock`]); activation times of new draw rights and parameter changes are on",
+        "that clock, so a pause stops them from coming due."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "paused_since",
+            "docs": [
+              "Unix time the current pause began (0: not paused)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "paused_secs",
+            "docs": [
+              "Seconds of pauses that have ended."
+            ],
+            "type": "i64"
+          }
+        ]
+      }
+    },
+    {
       "name": "Pool",
       "docs": [
         "One market's isolated insurance pool, PDA `[\"pool\", market]`.",
@@ -2878,14 +2963,14 @@ export const EXAMPLE_EXCHANGE_IDL = {
             "docs": [
               "Shares outstanding, including shares under a withdrawal request."
             ],
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "pending_withdrawal_shares",
             "docs": [
               "Shares currently under a withdrawal request."
             ],
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "total_deposited",
@@ -3023,16 +3108,10 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "unearned_premiums",
             "docs": [
-              "Premiums paid but not yet earned (held in the vault, not capital)."
+              "Premiums paid but not yet earned (held in the vault, not capital; by day in",
+              "the exposure account's [`EarningBook`])."
             ],
             "type": "u64"
-          },
-          {
-            "name": "unearned_updated_at",
-            "docs": [
-              "Unix time unearned premium was last released into capital."
-            ],
-            "type": "i64"
           },
           {
             "name": "young_shares",
@@ -3067,6 +3146,26 @@ export const EXAMPLE_EXCHANGE_IDL = {
               "assumption on the mint's issuer, shown by the CLI and the TypeScript client)."
             ],
             "type": "bool"
+          },
+          {
+            "name": "withdraw_pause",
+            "docs": [
+              "Time withdrawals of this pool were paused (stops its exit clock)."
+            ],
+            "type": {
+              "defined": {
+                "name": "PauseClock"
+              }
+            }
+          },
+          {
+            "name": "holdup_until",
+            "docs": [
+              "Deposits are refused until this time: the end of the latest hold-up of an",
+              "approved claim (a veto would hand the released reservation to whoever bought",
+              "shares at the discounted price)."
+            ],
+            "type": "i64"
           }
         ]
       }
@@ -3362,6 +3461,17 @@ export const EXAMPLE_EXCHANGE_IDL = {
               "Bump of this PDA."
             ],
             "type": "u8"
+          },
+          {
+            "name": "withdraw_pause",
+            "docs": [
+              "Time withdrawals were paused for every pool (stops every pool's exit clock)."
+            ],
+            "type": {
+              "defined": {
+                "name": "PauseClock"
+              }
+            }
           }
         ]
       }
@@ -3386,14 +3496,14 @@ export const EXAMPLE_EXCHANGE_IDL = {
             "docs": [
               "Shares staked during `period`."
             ],
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "previous",
             "docs": [
               "Shares staked during `period - 1`."
             ],
-            "type": "u64"
+            "type": "u128"
           }
         ]
       }

@@ -364,7 +364,7 @@ export type InsurancePool = {
     },
     {
       "code": 6050,
-      "msg": "Bond share must not exceed 10000 bps",
+      "msg": "Bond share must not exceed 10000 bps, and the minimum bond must be at least 1",
       "name": "invalidBond"
     },
     {
@@ -524,7 +524,7 @@ export type InsurancePool = {
     },
     {
       "code": 6082,
-      "msg": "A withdrawal may not be paid into a pool's vault or bond escrow",
+      "msg": "Payments may not go into a pool's vault or bond escrow",
       "name": "forbiddenDestination"
     },
     {
@@ -566,6 +566,16 @@ export type InsurancePool = {
       "code": 6090,
       "msg": "Signer is not the program's upgrade authority (ProgramData)",
       "name": "notUpgradeAuthority"
+    },
+    {
+      "code": 6091,
+      "msg": "Claim payouts and bond returns go only to the claimant's associated token account",
+      "name": "notAssociatedTokenAccount"
+    },
+    {
+      "code": 6092,
+      "msg": "Deposits are closed while an approved claim is in its hold-up",
+      "name": "holdupDepositsClosed"
     }
   ],
   "events": [
@@ -1067,7 +1077,8 @@ export type InsurancePool = {
           "writable": true
         },
         {
-          "name": "exposure"
+          "name": "exposure",
+          "writable": true
         },
         {
           "name": "destination",
@@ -1509,6 +1520,9 @@ export type InsurancePool = {
         },
         {
           "name": "pool",
+          "relations": [
+            "exposure"
+          ],
           "writable": true
         },
         {
@@ -1541,6 +1555,14 @@ export type InsurancePool = {
               }
             ]
           },
+          "writable": true
+        },
+        {
+          "docs": [
+            "The pool's exposure and earning books (premium earned so far joins capital",
+            "before shares are priced)."
+          ],
+          "name": "exposure",
           "writable": true
         },
         {
@@ -1581,7 +1603,7 @@ export type InsurancePool = {
         },
         {
           "name": "minShares",
-          "type": "u64"
+          "type": "u128"
         }
       ],
       "discriminator": [
@@ -1716,6 +1738,10 @@ export type InsurancePool = {
     },
     {
       "accounts": [
+        {
+          "address": "DBMB1EHdxbB5ktDVWhZPnyCdsiJUDKzwoEAsFkAxM73",
+          "name": "protocol"
+        },
         {
           "name": "pool",
           "relations": [
@@ -1883,6 +1909,10 @@ export type InsurancePool = {
     {
       "accounts": [
         {
+          "address": "DBMB1EHdxbB5ktDVWhZPnyCdsiJUDKzwoEAsFkAxM73",
+          "name": "protocol"
+        },
+        {
           "name": "pool",
           "relations": [
             "exposure",
@@ -2029,19 +2059,28 @@ export type InsurancePool = {
         {
           "name": "pool",
           "relations": [
-            "underwriter"
+            "underwriter",
+            "exposure"
           ],
           "writable": true
         },
         {
           "name": "underwriter",
           "writable": true
+        },
+        {
+          "docs": [
+            "The pool's exposure and earning books (premium earned so far joins capital",
+            "before shares are priced)."
+          ],
+          "name": "exposure",
+          "writable": true
         }
       ],
       "args": [
         {
           "name": "shares",
-          "type": "u64"
+          "type": "u128"
         }
       ],
       "discriminator": [
@@ -2498,15 +2537,15 @@ export type InsurancePool = {
               "Shares able to vote at filing (seasoned, not pending withdrawal)."
             ],
             "name": "eligibleWeight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "yesWeight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "noWeight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "voters",
@@ -2626,7 +2665,7 @@ export type InsurancePool = {
           },
           {
             "name": "eligibleWeight",
-            "type": "u64"
+            "type": "u128"
           }
         ],
         "kind": "struct"
@@ -2657,15 +2696,15 @@ export type InsurancePool = {
           },
           {
             "name": "yesWeight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "noWeight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "eligibleWeight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "fraud",
@@ -2866,7 +2905,7 @@ export type InsurancePool = {
           },
           {
             "name": "shares",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "poolCapital",
@@ -2874,7 +2913,52 @@ export type InsurancePool = {
           },
           {
             "name": "poolShares",
+            "type": "u128"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "Unearned premium by the day it is earned: a premium paid at `now` for a cover ending",
+        "at `expiry` is spread evenly over the days `day(now) ..= day(expiry)` (the last day",
+        "takes the rounding remainder) and each day's part is earned — moved into capital —",
+        "when that day has fully passed. So a premium is earned exactly over its own cover's",
+        "term, day by day, whoever refreshes the pool and however often."
+      ],
+      "name": "earningBook",
+      "repr": {
+        "kind": "c"
+      },
+      "serialization": "bytemuck",
+      "type": {
+        "fields": [
+          {
+            "docs": [
+              "Sum of every bucket: the pool's unearned premium."
+            ],
+            "name": "total",
             "type": "u64"
+          },
+          {
+            "docs": [
+              "Day number up to which earned buckets have been released."
+            ],
+            "name": "day",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "`buckets[d % EXPOSURE_BUCKETS]`: premium earned at the end of day `d`."
+            ],
+            "name": "buckets",
+            "type": {
+              "array": [
+                "u64",
+                64
+              ]
+            }
           }
         ],
         "kind": "struct"
@@ -3063,16 +3147,17 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Draws are paid only from this unix time (registration + the pool's exit",
-              "horizon, so underwriters can leave before a new draw right applies)."
+              "Draws are paid only from this time on the pool's exit clock (registration + the",
+              "pool's exit horizon, so underwriters can leave before a new draw right applies;",
+              "the exit clock is wall time minus withdrawal pauses, so a pause delays it)."
             ],
             "name": "activeFrom",
             "type": "i64"
           },
           {
             "docs": [
-              "Limits and destination waiting to apply at `pending_at` (0: none). Applying",
-              "them also reactivates the registration."
+              "Limits and destination waiting to apply at `pending_at` (exit clock; 0: none).",
+              "Applying them also reactivates the registration."
             ],
             "name": "pendingLimits",
             "type": {
@@ -3405,6 +3490,35 @@ export type InsurancePool = {
     },
     {
       "docs": [
+        "How long withdrawals have been paused, so that delays meant to let underwriters",
+        "leave only count time during which they could. A pool's *exit clock* is wall time",
+        "minus the withdrawal-pause time of the pool and of the protocol",
+        "([`exit_clock`]); activation times of new draw rights and parameter changes are on",
+        "that clock, so a pause stops them from coming due."
+      ],
+      "name": "pauseClock",
+      "type": {
+        "fields": [
+          {
+            "docs": [
+              "Unix time the current pause began (0: not paused)."
+            ],
+            "name": "pausedSince",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Seconds of pauses that have ended."
+            ],
+            "name": "pausedSecs",
+            "type": "i64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
         "Pause flags changed, at protocol level (`pool == None`) or for one pool."
       ],
       "name": "pauseFlagsSet",
@@ -3504,14 +3618,14 @@ export type InsurancePool = {
               "Shares outstanding, including shares under a withdrawal request."
             ],
             "name": "totalShares",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "docs": [
               "Shares currently under a withdrawal request."
             ],
             "name": "pendingWithdrawalShares",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "docs": [
@@ -3648,17 +3762,11 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Premiums paid but not yet earned (held in the vault, not capital)."
+              "Premiums paid but not yet earned (held in the vault, not capital; by day in",
+              "the exposure account's [`EarningBook`])."
             ],
             "name": "unearnedPremiums",
             "type": "u64"
-          },
-          {
-            "docs": [
-              "Unix time unearned premium was last released into capital."
-            ],
-            "name": "unearnedUpdatedAt",
-            "type": "i64"
           },
           {
             "docs": [
@@ -3693,6 +3801,26 @@ export type InsurancePool = {
             ],
             "name": "mintHasFreezeAuthority",
             "type": "bool"
+          },
+          {
+            "docs": [
+              "Time withdrawals of this pool were paused (stops its exit clock)."
+            ],
+            "name": "withdrawPause",
+            "type": {
+              "defined": {
+                "name": "pauseClock"
+              }
+            }
+          },
+          {
+            "docs": [
+              "Deposits are refused until this time: the end of the latest hold-up of an",
+              "approved claim (a veto would hand the released reservation to whoever bought",
+              "shares at the discounted price)."
+            ],
+            "name": "holdupUntil",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -3758,6 +3886,17 @@ export type InsurancePool = {
             "type": {
               "defined": {
                 "name": "exposureBook"
+              }
+            }
+          },
+          {
+            "docs": [
+              "The pool's unearned premium by the day it is earned."
+            ],
+            "name": "earnings",
+            "type": {
+              "defined": {
+                "name": "earningBook"
               }
             }
           }
@@ -4101,6 +4240,17 @@ export type InsurancePool = {
             ],
             "name": "bump",
             "type": "u8"
+          },
+          {
+            "docs": [
+              "Time withdrawals were paused for every pool (stops every pool's exit clock)."
+            ],
+            "name": "withdrawPause",
+            "type": {
+              "defined": {
+                "name": "pauseClock"
+              }
+            }
           }
         ],
         "kind": "struct"
@@ -4265,14 +4415,14 @@ export type InsurancePool = {
               "All shares held, including `pending_shares`."
             ],
             "name": "shares",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "docs": [
               "Shares under a withdrawal request (0 when none). They keep bearing losses."
             ],
             "name": "pendingShares",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "docs": [
@@ -4421,7 +4571,7 @@ export type InsurancePool = {
           },
           {
             "name": "weight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "approve",
@@ -4429,11 +4579,11 @@ export type InsurancePool = {
           },
           {
             "name": "yesWeight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "noWeight",
-            "type": "u64"
+            "type": "u128"
           }
         ],
         "kind": "struct"
@@ -4456,7 +4606,7 @@ export type InsurancePool = {
           },
           {
             "name": "weight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "approve",
@@ -4487,7 +4637,7 @@ export type InsurancePool = {
           },
           {
             "name": "shares",
-            "type": "u64"
+            "type": "u128"
           }
         ],
         "kind": "struct"
@@ -4510,7 +4660,7 @@ export type InsurancePool = {
           },
           {
             "name": "shares",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "valueAtRequest",
@@ -4533,7 +4683,14 @@ export type InsurancePool = {
           },
           {
             "name": "poolShares",
-            "type": "u64"
+            "type": "u128"
+          },
+          {
+            "docs": [
+              "Shares left pending: the leaver's part of the claims still voting."
+            ],
+            "name": "remainingShares",
+            "type": "u128"
           }
         ],
         "kind": "struct"
@@ -4556,7 +4713,7 @@ export type InsurancePool = {
           },
           {
             "name": "shares",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "valueAtRequest",
@@ -4589,14 +4746,14 @@ export type InsurancePool = {
               "Shares staked during `period`."
             ],
             "name": "current",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "docs": [
               "Shares staked during `period - 1`."
             ],
             "name": "previous",
-            "type": "u64"
+            "type": "u128"
           }
         ],
         "kind": "struct"
@@ -4838,7 +4995,8 @@ export const INSURANCE_POOL_IDL = {
           "writable": true
         },
         {
-          "name": "exposure"
+          "name": "exposure",
+          "writable": true
         },
         {
           "name": "destination",
@@ -5280,7 +5438,10 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "pool",
-          "writable": true
+          "writable": true,
+          "relations": [
+            "exposure"
+          ]
         },
         {
           "name": "underwriter",
@@ -5313,6 +5474,14 @@ export const INSURANCE_POOL_IDL = {
               }
             ]
           }
+        },
+        {
+          "name": "exposure",
+          "docs": [
+            "The pool's exposure and earning books (premium earned so far joins capital",
+            "before shares are priced)."
+          ],
+          "writable": true
         },
         {
           "name": "owner_token",
@@ -5352,7 +5521,7 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "min_shares",
-          "type": "u64"
+          "type": "u128"
         }
       ]
     },
@@ -5487,6 +5656,10 @@ export const INSURANCE_POOL_IDL = {
         149
       ],
       "accounts": [
+        {
+          "name": "protocol",
+          "address": "DBMB1EHdxbB5ktDVWhZPnyCdsiJUDKzwoEAsFkAxM73"
+        },
         {
           "name": "pool",
           "writable": true,
@@ -5654,6 +5827,10 @@ export const INSURANCE_POOL_IDL = {
       ],
       "accounts": [
         {
+          "name": "protocol",
+          "address": "DBMB1EHdxbB5ktDVWhZPnyCdsiJUDKzwoEAsFkAxM73"
+        },
+        {
           "name": "pool",
           "relations": [
             "exposure",
@@ -5801,18 +5978,27 @@ export const INSURANCE_POOL_IDL = {
           "name": "pool",
           "writable": true,
           "relations": [
-            "underwriter"
+            "underwriter",
+            "exposure"
           ]
         },
         {
           "name": "underwriter",
+          "writable": true
+        },
+        {
+          "name": "exposure",
+          "docs": [
+            "The pool's exposure and earning books (premium earned so far joins capital",
+            "before shares are priced)."
+          ],
           "writable": true
         }
       ],
       "args": [
         {
           "name": "shares",
-          "type": "u64"
+          "type": "u128"
         }
       ]
     },
@@ -6772,7 +6958,7 @@ export const INSURANCE_POOL_IDL = {
     {
       "code": 6050,
       "name": "InvalidBond",
-      "msg": "Bond share must not exceed 10000 bps"
+      "msg": "Bond share must not exceed 10000 bps, and the minimum bond must be at least 1"
     },
     {
       "code": 6051,
@@ -6932,7 +7118,7 @@ export const INSURANCE_POOL_IDL = {
     {
       "code": 6082,
       "name": "ForbiddenDestination",
-      "msg": "A withdrawal may not be paid into a pool's vault or bond escrow"
+      "msg": "Payments may not go into a pool's vault or bond escrow"
     },
     {
       "code": 6083,
@@ -6973,6 +7159,16 @@ export const INSURANCE_POOL_IDL = {
       "code": 6090,
       "name": "NotUpgradeAuthority",
       "msg": "Signer is not the program's upgrade authority (ProgramData)"
+    },
+    {
+      "code": 6091,
+      "name": "NotAssociatedTokenAccount",
+      "msg": "Claim payouts and bond returns go only to the claimant's associated token account"
+    },
+    {
+      "code": 6092,
+      "name": "HoldupDepositsClosed",
+      "msg": "Deposits are closed while an approved claim is in its hold-up"
     }
   ],
   "types": [
@@ -7101,15 +7297,15 @@ export const INSURANCE_POOL_IDL = {
             "docs": [
               "Shares able to vote at filing (seasoned, not pending withdrawal)."
             ],
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "yes_weight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "no_weight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "voters",
@@ -7229,7 +7425,7 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "eligible_weight",
-            "type": "u64"
+            "type": "u128"
           }
         ]
       }
@@ -7260,15 +7456,15 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "yes_weight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "no_weight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "eligible_weight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "fraud",
@@ -7469,7 +7665,7 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "shares",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "pool_capital",
@@ -7477,7 +7673,52 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "pool_shares",
+            "type": "u128"
+          }
+        ]
+      }
+    },
+    {
+      "name": "EarningBook",
+      "docs": [
+        "Unearned premium by the day it is earned: a premium paid at `now` for a cover ending",
+        "at `expiry` is spread evenly over the days `day(now) ..= day(expiry)` (the last day",
+        "takes the rounding remainder) and each day's part is earned — moved into capital —",
+        "when that day has fully passed. So a premium is earned exactly over its own cover's",
+        "term, day by day, whoever refreshes the pool and however often."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "total",
+            "docs": [
+              "Sum of every bucket: the pool's unearned premium."
+            ],
             "type": "u64"
+          },
+          {
+            "name": "day",
+            "docs": [
+              "Day number up to which earned buckets have been released."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "buckets",
+            "docs": [
+              "`buckets[d % EXPOSURE_BUCKETS]`: premium earned at the end of day `d`."
+            ],
+            "type": {
+              "array": [
+                "u64",
+                64
+              ]
+            }
           }
         ]
       }
@@ -7667,16 +7908,17 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "active_from",
             "docs": [
-              "Draws are paid only from this unix time (registration + the pool's exit",
-              "horizon, so underwriters can leave before a new draw right applies)."
+              "Draws are paid only from this time on the pool's exit clock (registration + the",
+              "pool's exit horizon, so underwriters can leave before a new draw right applies;",
+              "the exit clock is wall time minus withdrawal pauses, so a pause delays it)."
             ],
             "type": "i64"
           },
           {
             "name": "pending_limits",
             "docs": [
-              "Limits and destination waiting to apply at `pending_at` (0: none). Applying",
-              "them also reactivates the registration."
+              "Limits and destination waiting to apply at `pending_at` (exit clock; 0: none).",
+              "Applying them also reactivates the registration."
             ],
             "type": {
               "defined": {
@@ -8006,6 +8248,35 @@ export const INSURANCE_POOL_IDL = {
       }
     },
     {
+      "name": "PauseClock",
+      "docs": [
+        "How long withdrawals have been paused, so that delays meant to let underwriters",
+        "leave only count time during which they could. A pool's *exit clock* is wall time",
+        "minus the withdrawal-pause time of the pool and of the protocol",
+        "([`exit_clock`]); activation times of new draw rights and parameter changes are on",
+        "that clock, so a pause stops them from coming due."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "paused_since",
+            "docs": [
+              "Unix time the current pause began (0: not paused)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "paused_secs",
+            "docs": [
+              "Seconds of pauses that have ended."
+            ],
+            "type": "i64"
+          }
+        ]
+      }
+    },
+    {
       "name": "PauseFlagsSet",
       "docs": [
         "Pause flags changed, at protocol level (`pool == None`) or for one pool."
@@ -8107,14 +8378,14 @@ export const INSURANCE_POOL_IDL = {
             "docs": [
               "Shares outstanding, including shares under a withdrawal request."
             ],
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "pending_withdrawal_shares",
             "docs": [
               "Shares currently under a withdrawal request."
             ],
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "total_deposited",
@@ -8252,16 +8523,10 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "unearned_premiums",
             "docs": [
-              "Premiums paid but not yet earned (held in the vault, not capital)."
+              "Premiums paid but not yet earned (held in the vault, not capital; by day in",
+              "the exposure account's [`EarningBook`])."
             ],
             "type": "u64"
-          },
-          {
-            "name": "unearned_updated_at",
-            "docs": [
-              "Unix time unearned premium was last released into capital."
-            ],
-            "type": "i64"
           },
           {
             "name": "young_shares",
@@ -8296,6 +8561,26 @@ export const INSURANCE_POOL_IDL = {
               "assumption on the mint's issuer, shown by the CLI and the TypeScript client)."
             ],
             "type": "bool"
+          },
+          {
+            "name": "withdraw_pause",
+            "docs": [
+              "Time withdrawals of this pool were paused (stops its exit clock)."
+            ],
+            "type": {
+              "defined": {
+                "name": "PauseClock"
+              }
+            }
+          },
+          {
+            "name": "holdup_until",
+            "docs": [
+              "Deposits are refused until this time: the end of the latest hold-up of an",
+              "approved claim (a veto would hand the released reservation to whoever bought",
+              "shares at the discounted price)."
+            ],
+            "type": "i64"
           }
         ]
       }
@@ -8361,6 +8646,17 @@ export const INSURANCE_POOL_IDL = {
             "type": {
               "defined": {
                 "name": "ExposureBook"
+              }
+            }
+          },
+          {
+            "name": "earnings",
+            "docs": [
+              "The pool's unearned premium by the day it is earned."
+            ],
+            "type": {
+              "defined": {
+                "name": "EarningBook"
               }
             }
           }
@@ -8704,6 +9000,17 @@ export const INSURANCE_POOL_IDL = {
               "Bump of this PDA."
             ],
             "type": "u8"
+          },
+          {
+            "name": "withdraw_pause",
+            "docs": [
+              "Time withdrawals were paused for every pool (stops every pool's exit clock)."
+            ],
+            "type": {
+              "defined": {
+                "name": "PauseClock"
+              }
+            }
           }
         ]
       }
@@ -8868,14 +9175,14 @@ export const INSURANCE_POOL_IDL = {
             "docs": [
               "All shares held, including `pending_shares`."
             ],
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "pending_shares",
             "docs": [
               "Shares under a withdrawal request (0 when none). They keep bearing losses."
             ],
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "pending_value",
@@ -9024,7 +9331,7 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "weight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "approve",
@@ -9032,11 +9339,11 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "yes_weight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "no_weight",
-            "type": "u64"
+            "type": "u128"
           }
         ]
       }
@@ -9059,7 +9366,7 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "weight",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "approve",
@@ -9090,7 +9397,7 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "shares",
-            "type": "u64"
+            "type": "u128"
           }
         ]
       }
@@ -9113,7 +9420,7 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "shares",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "value_at_request",
@@ -9136,7 +9443,14 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "pool_shares",
-            "type": "u64"
+            "type": "u128"
+          },
+          {
+            "name": "remaining_shares",
+            "docs": [
+              "Shares left pending: the leaver's part of the claims still voting."
+            ],
+            "type": "u128"
           }
         ]
       }
@@ -9159,7 +9473,7 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "shares",
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "value_at_request",
@@ -9192,14 +9506,14 @@ export const INSURANCE_POOL_IDL = {
             "docs": [
               "Shares staked during `period`."
             ],
-            "type": "u64"
+            "type": "u128"
           },
           {
             "name": "previous",
             "docs": [
               "Shares staked during `period - 1`."
             ],
-            "type": "u64"
+            "type": "u128"
           }
         ]
       }

@@ -23,6 +23,9 @@ use insurance_pool_tests::*;
 use solana_transaction_error::TransactionError;
 
 const DAY: i64 = 86_400;
+/// Actors per market: the first `UNDERWRITERS` underwrite and vote, the rest are members.
+const USERS: usize = 5;
+const UNDERWRITERS: usize = 3;
 
 /// xorshift64*: small, deterministic, no dependency.
 struct Rng(u64);
@@ -84,7 +87,7 @@ async fn random_sequences_keep_every_invariant() {
         min_deposit_lock: 2 * DAY,
         claim_waiting_period: 3_600,
         governance: GovernanceParams {
-            voting_period: 3_600,
+            voting_period: DAY,
             holdup_period: 3_600,
             min_stake_age: DAY,
             ..DEFAULT_GOVERNANCE
@@ -94,8 +97,13 @@ async fn random_sequences_keep_every_invariant() {
     for _ in 0..2 {
         let keys = env.create_pool_with_params(TOKEN, params).await;
         let mut users = Vec::new();
-        for _ in 0..4 {
-            users.push(env.user(&keys, 1_000_000).await);
+        // Users 0..UNDERWRITERS underwrite (and vote), the others buy cover and claim.
+        for i in 0..USERS {
+            let u = env.user(&keys, 1_000_000).await;
+            if i < UNDERWRITERS {
+                env.deposit(&u, &keys, 100_000).await;
+            }
+            users.push(u);
         }
         markets.push(Market {
             keys,
@@ -105,6 +113,10 @@ async fn random_sequences_keep_every_invariant() {
             paid_in_term: HashMap::new(),
         });
     }
+    for market in &mut markets {
+        market.books.vault = env.balance(market.keys.vault).await;
+    }
+    env.warp(3 * DAY).await; // the first stakes season
     let guardian = env.guardian.insecure_clone();
     let mut counts: HashMap<&'static str, (u64, u64)> = HashMap::new();
     let mut reasons: HashMap<String, u64> = HashMap::new();
@@ -122,13 +134,17 @@ async fn random_sequences_keep_every_invariant() {
         let other_before = env.snapshot(&other_keys).await;
         let market = &markets[m];
         let keys = market.keys;
-        let ui = rng.below(market.users.len() as u64) as usize;
+        let op = rng.below(13);
+        // Underwriting and voting by underwriters; cover and claims by members.
+        let ui = match op {
+            0..=4 | 8..=10 => rng.below(UNDERWRITERS as u64) as usize,
+            _ => UNDERWRITERS + rng.below((USERS - UNDERWRITERS) as u64) as usize,
+        };
         let user = market.users[ui].insecure_clone();
         let who = user.pubkey();
         let pool = env.pool_now(&keys).await;
-        let op = rng.below(13);
         let (name, ixs, signers): (&'static str, Vec<_>, Vec<&Keypair>) = match op {
-            0 | 1 => {
+            0 => {
                 let amount = 1 + rng.below(50_000);
                 (
                     "deposit",
@@ -194,7 +210,12 @@ async fn random_sequences_keep_every_invariant() {
                 )
             }
             8..=10 if !market.claims.is_empty() => {
-                let (claim, claimant) = *rng.pick(&market.claims);
+                // Mostly the newest claim (the one still in play), sometimes any.
+                let (claim, claimant) = if rng.below(4) > 0 {
+                    *market.claims.last().expect("a claim")
+                } else {
+                    *rng.pick(&market.claims)
+                };
                 let c = market.users[claimant].pubkey();
                 let token = market.users[claimant].token;
                 match rng.below(5) {

@@ -6,8 +6,6 @@ mod actuary_cmd;
 mod demo;
 mod render;
 
-use std::str::FromStr;
-
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
@@ -232,13 +230,7 @@ pub fn resolve_url(url: &str) -> String {
 
 /// The associated token account of `owner` for `mint` under `token_program`.
 pub fn associated_token(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
-    let ata_program =
-        Pubkey::from_str("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL").expect("valid id");
-    Pubkey::find_program_address(
-        &[owner.as_ref(), token_program.as_ref(), mint.as_ref()],
-        &ata_program,
-    )
-    .0
+    insurance_pool_sdk::pda::associated_token(owner, mint, token_program)
 }
 
 struct Ctx {

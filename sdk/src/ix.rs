@@ -115,7 +115,7 @@ pub fn initialize_protocol(
         accounts::InitializeProtocol {
             payer: *payer,
             upgrade_authority: *upgrade_authority,
-            program_data: insurance_pool::instructions::initialize_protocol::program_data_address(),
+            program_data: pda::program_data(),
             protocol: pda::protocol().0,
             system_program: system_program::ID,
         },

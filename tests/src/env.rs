@@ -163,7 +163,7 @@ impl TestEnv {
     /// of its ProgramData account (creating the account when the runtime loaded the
     /// program without one, as the native builtin is), keeping any ELF after it.
     pub async fn set_upgrade_authority(&mut self, authority: Option<Pubkey>) {
-        let address = insurance_pool::instructions::initialize_protocol::program_data_address();
+        let address = insurance_pool::pda::program_data();
         let loader = anchor_lang::solana_program::bpf_loader_upgradeable::ID;
         let mut account = match self.account(address).await {
             Some(a) if a.owner == loader && a.data.len() >= PROGRAM_DATA_HEADER => a,
@@ -522,9 +522,9 @@ impl TestEnv {
         token_program: &Pubkey,
     ) -> Pubkey {
         use anchor_lang::solana_program::instruction::AccountMeta;
-        let ata = insurance_pool::token::associated_token_address(owner, mint, token_program);
+        let ata = insurance_pool::pda::associated_token(owner, mint, token_program);
         let ix = Instruction {
-            program_id: insurance_pool::token::ASSOCIATED_TOKEN_PROGRAM,
+            program_id: insurance_pool::constants::ASSOCIATED_TOKEN_PROGRAM,
             accounts: vec![
                 AccountMeta::new(self.payer(), true),
                 AccountMeta::new(ata, false),

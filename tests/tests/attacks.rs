@@ -96,6 +96,26 @@ impl Arena {
         self.env.ok(&[ix], &[&who.key]).await;
     }
 
+    async fn finalize(&mut self, claim: &Pubkey, claimant: &User) {
+        let ix = finalize_claim(&self.pool, claim, &claimant.pubkey());
+        self.env.ok(&[ix], &[]).await;
+    }
+
+    async fn pay(&mut self, claim: &Pubkey, claimant: &User) {
+        let ix = pay_claim(&self.pool, claim, &claimant.pubkey(), &claimant.token);
+        self.env.ok(&[ix], &[]).await;
+    }
+
+    /// `member` files a claim of `amount`, `voter` approves it, the vote is counted:
+    /// the claim is Approved and in its hold-up.
+    async fn approved(&mut self, voter: &User, member: &User, amount: u64) -> Pubkey {
+        let claim = self.file(member, amount).await;
+        self.vote(voter, &claim, true).await;
+        self.env.warp(VOTING).await;
+        self.finalize(&claim, member).await;
+        claim
+    }
+
     async fn request_all(&mut self, who: &User) {
         let shares = self.env.underwriter(&self.pool, &who.pubkey()).await.shares;
         let ix = request_withdrawal(&who.pubkey(), &self.pool, shares);
@@ -135,12 +155,7 @@ async fn h1_exit_at_pre_loss_price_during_holdup() {
     // Alice and bob start their exits before the claim; their cooldown ends in hold-up.
     a.request_all(&alice).await;
     a.request_all(&bob).await;
-    let claim = a.file(&member2, 5_000).await;
-    a.vote(&carol, &claim, true).await;
-    a.env.warp(VOTING).await;
-    a.env
-        .ok(&[finalize_claim(&a.pool, &claim, &member2.pubkey())], &[])
-        .await;
+    let claim = a.approved(&carol, &member2, 5_000).await;
     let before_other = a.other_snapshot().await;
     // A newcomer cannot deposit during the hold-up (a veto would hand it the released
     // reservation); it may once the hold-up is over and the claim is a settled loss.
@@ -226,9 +241,7 @@ async fn h2_vote_capture_by_a_fresh_deposit() {
     // The honest underwriter votes no: rejected as fraud (quorum reached), bond slashed.
     a.vote(&honest, &claim, false).await;
     a.env.warp(VOTING).await;
-    a.env
-        .ok(&[finalize_claim(&a.pool, &claim, &attacker.pubkey())], &[])
-        .await;
+    a.finalize(&claim, &attacker).await;
     let state: Claim = a.env.fetch(claim).await;
     assert_eq!((state.status, state.fraud), (ClaimStatus::Rejected, true));
     a.env
@@ -301,12 +314,7 @@ async fn m1_bond_withdrawn_before_veto() {
     let honest = a.honest[0].insecure_clone();
     let member = a.covered_member(4_000, 1_000).await;
     a.env.warp(SEASONED).await;
-    let claim = a.file(&member, 4_000).await;
-    a.vote(&honest, &claim, true).await;
-    a.env.warp(VOTING).await;
-    a.env
-        .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
-        .await;
+    let claim = a.approved(&honest, &member, 4_000).await;
     a.env
         .refused(
             &[withdraw_bond(&a.pool, &claim, &member.token)],
@@ -370,16 +378,9 @@ async fn m2_cover_paid_twice() {
         let claim = a.file(&member, 5_000).await;
         a.vote(&honest, &claim, true).await;
         a.env.warp(VOTING + HOLDUP).await;
-        a.env
-            .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
-            .await;
+        a.finalize(&claim, &member).await;
         a.env.warp(HOLDUP).await;
-        a.env
-            .ok(
-                &[pay_claim(&a.pool, &claim, &member.pubkey(), &member.token)],
-                &[],
-            )
-            .await;
+        a.pay(&claim, &member).await;
     }
     let m: Member = a.env.fetch(a.pool.member(&member.pubkey())).await;
     assert_eq!(m.claimed_amount, 5_000, "the cover is used up");
@@ -393,9 +394,7 @@ async fn m2_rejected_claim_gives_its_cover_back() {
     a.env.warp(SEASONED).await;
     let claim = a.file(&member, 5_000).await;
     a.env.warp(VOTING).await;
-    a.env
-        .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
-        .await;
+    a.finalize(&claim, &member).await;
     let m: Member = a.env.fetch(a.pool.member(&member.pubkey())).await;
     assert_eq!(m.claimed_amount, 0);
     a.file(&member, 5_000).await;
@@ -505,9 +504,7 @@ async fn m6_dust_no_vote_marks_fraud() {
     let claim = a.file(&member, 2_000).await;
     a.vote(&dust, &claim, false).await;
     a.env.warp(VOTING).await;
-    a.env
-        .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
-        .await;
+    a.finalize(&claim, &member).await;
     let state: Claim = a.env.fetch(claim).await;
     assert_eq!((state.status, state.fraud), (ClaimStatus::Rejected, false));
     let balance = a.env.balance(member.token).await;
@@ -719,9 +716,7 @@ async fn n6_non_voter_exits_while_claim_votes() {
     assert!(paid <= 3_050, "alice left with {paid}");
     a.vote(&bob, &claim, true).await;
     a.env.warp(VOTING).await;
-    a.env
-        .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
-        .await;
+    a.finalize(&claim, &member).await;
     a.env.assert_conserved(&a.pool).await;
 }
 
@@ -876,12 +871,7 @@ async fn claim_payout_only_to_the_claimants_associated_account() {
     let honest = a.honest[0].insecure_clone();
     let member = a.covered_member(4_000, 1_000).await;
     a.env.warp(SEASONED).await;
-    let claim = a.file(&member, 4_000).await;
-    a.vote(&honest, &claim, true).await;
-    a.env.warp(VOTING).await;
-    a.env
-        .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
-        .await;
+    let claim = a.approved(&honest, &member, 4_000).await;
     a.env.warp(HOLDUP).await;
     let side = a
         .env
@@ -1019,12 +1009,7 @@ async fn review_deposit_just_before_a_veto() {
     let honest = a.honest[0].insecure_clone();
     let member = a.covered_member(5_000, 1_000).await;
     a.env.warp(SEASONED).await;
-    let claim = a.file(&member, 5_000).await;
-    a.vote(&honest, &claim, true).await;
-    a.env.warp(VOTING).await;
-    a.env
-        .ok(&[finalize_claim(&a.pool, &claim, &member.pubkey())], &[])
-        .await;
+    let claim = a.approved(&honest, &member, 5_000).await;
     let whale = a.env.user(&a.pool, 1_000_000).await;
     let guardian = a.env.guardian.insecure_clone();
     let buy = deposit(&whale.pubkey(), &a.pool, &whale.token, 1_000_000, 0);

@@ -34,6 +34,12 @@ pub const BOND_VAULT_SEED: &[u8] = b"bonds";
 pub const CLAIM_SEED: &[u8] = b"claim";
 /// Seed of a [`crate::state::VoteRecord`]: `["vote", claim, voter]`.
 pub const VOTE_SEED: &[u8] = b"vote";
+/// The associated token program: claim payouts and bond returns go only to the
+/// claimant's associated token account ([`crate::pda::associated_token`]), never to an
+/// account the claimant merely owns (and may have delegated or closed).
+pub const ASSOCIATED_TOKEN_PROGRAM: anchor_lang::prelude::Pubkey =
+    anchor_lang::pubkey!("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+
 /// Longest evidence URI of a claim, in bytes.
 pub const MAX_URI_LEN: usize = 200;
 /// Bounds of a pool's claim voting period and hold-up window (1 hour to 30 days).

@@ -80,6 +80,26 @@ pub fn exchange(pool: &Pubkey, exchange_authority: &Pubkey) -> (Pubkey, u8) {
     )
 }
 
+/// This program's ProgramData account under the upgradeable loader (`[program_id]`),
+/// which names its upgrade authority.
+pub fn program_data() -> Pubkey {
+    Pubkey::find_program_address(
+        &[crate::ID.as_ref()],
+        &anchor_lang::solana_program::bpf_loader_upgradeable::ID,
+    )
+    .0
+}
+
+/// `owner`'s associated token account of `mint` under `token_program`
+/// (`[owner, token_program, mint]` under the associated token program).
+pub fn associated_token(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[owner.as_ref(), token_program.as_ref(), mint.as_ref()],
+        &crate::constants::ASSOCIATED_TOKEN_PROGRAM,
+    )
+    .0
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -30,29 +30,13 @@ pub const ALLOWED_MINT_EXTENSIONS: &[ExtensionType] = &[
     ExtensionType::TokenGroupMember,
 ];
 
-/// The associated token program (`ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL`).
-pub const ASSOCIATED_TOKEN_PROGRAM: Pubkey =
-    anchor_lang::pubkey!("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
-
-/// `owner`'s associated token account of `mint` under `token_program`: where claim
-/// payouts and bond returns go, so nobody can redirect them to an account the
-/// claimant merely owns (and may have delegated or closed).
-pub fn associated_token_address(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(
-        &[owner.as_ref(), token_program.as_ref(), mint.as_ref()],
-        &ASSOCIATED_TOKEN_PROGRAM,
-    )
-    .0
-}
-
 /// Refuses `account` (a token account whose authority is `authority`) if it is any
 /// pool's vault or bond escrow: value paid there would vanish from every pool's books.
 pub fn refuse_pool_escrow(account: &Pubkey, authority: &Pubkey) -> Result<()> {
-    for seed in [
-        crate::constants::VAULT_SEED,
-        crate::constants::BOND_VAULT_SEED,
+    for (escrow, _) in [
+        crate::pda::vault(authority),
+        crate::pda::bond_vault(authority),
     ] {
-        let (escrow, _) = Pubkey::find_program_address(&[seed, authority.as_ref()], &crate::ID);
         require_keys_neq!(escrow, *account, InsuranceError::ForbiddenDestination);
     }
     Ok(())

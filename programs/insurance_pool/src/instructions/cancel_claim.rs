@@ -41,8 +41,7 @@ pub fn handle_cancel_claim(ctx: Context<CancelClaim>) -> Result<()> {
     let a = ctx.accounts;
     a.claim.status = ClaimStatus::Cancelled;
     a.pool.voting_claims = a.pool.voting_claims.saturating_sub(a.claim.amount);
-    a.member.open_claim = None;
-    a.member.release_claim(a.claim.cover_expiry, a.claim.amount);
+    a.member.close_claim(&a.claim, true);
     emit!(ClaimCancelled {
         pool: a.pool.key(),
         claim: a.claim.key(),

@@ -35,10 +35,7 @@ pub fn handle_cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
     let shares = underwriter.pending_shares;
 
     pool.pending_withdrawal_shares = pool.pending_withdrawal_shares.safe_sub(shares)?;
-    pool.stake(shares, now)?;
-    let period = pool.stake_period(now);
-    underwriter.young_shares.add(period, shares)?;
-    underwriter.last_stake_at = now;
+    pool.stake(underwriter, shares, now)?;
     underwriter.pending_shares = 0;
     underwriter.pending_value = 0;
     underwriter.requested_at = 0;

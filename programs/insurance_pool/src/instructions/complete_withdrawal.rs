@@ -79,8 +79,7 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     let pool = &mut accounts.pool;
     let underwriter = &mut accounts.underwriter;
     let pending = underwriter.pending_shares;
-    let clock = pool.exit_clock(&accounts.protocol, now);
-    pool.refresh(clock);
+    pool.refresh_at(&accounts.protocol, now);
     let mut books = accounts.exposure.load_mut()?;
     pool.earn(&mut books.earnings, now)?;
 

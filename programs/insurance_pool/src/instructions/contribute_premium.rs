@@ -79,8 +79,7 @@ pub fn handle_contribute_premium(
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
     let pool = &mut accounts.pool;
-    let clock = pool.exit_clock(&accounts.protocol, now);
-    pool.refresh(clock);
+    pool.refresh_at(&accounts.protocol, now);
     let member = &mut accounts.member;
     if member.owner == Pubkey::default() {
         member.pool = pool.key();

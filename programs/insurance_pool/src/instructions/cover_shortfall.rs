@@ -70,8 +70,7 @@ pub fn handle_cover_shortfall(
         .is_paused(accounts.protocol.paused, pause::SHORTFALL);
     let pool = &mut accounts.pool;
     let registration = &mut accounts.registration;
-    let clock = pool.exit_clock(&accounts.protocol, now);
-    pool.refresh(clock);
+    let clock = pool.refresh_at(&accounts.protocol, now);
     registration.refresh(clock);
     require_keys_eq!(
         accounts.destination.key(),

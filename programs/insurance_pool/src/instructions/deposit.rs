@@ -69,8 +69,7 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: Shares) ->
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
     let pool = &mut accounts.pool;
-    let clock = pool.exit_clock(&accounts.protocol, now);
-    pool.refresh(clock);
+    pool.refresh_at(&accounts.protocol, now);
     pool.earn(&mut accounts.exposure.load_mut()?.earnings, now)?;
 
     let shares = pool.shares_for(amount)?;
@@ -96,8 +95,6 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: Shares) ->
     pool.capital = capital;
     pool.total_shares = pool.total_shares.safe_add(shares)?;
     pool.total_deposited = pool.total_deposited.safe_add(amount)?;
-    pool.stake(shares, now)?;
-    let period = pool.stake_period(now);
 
     let underwriter = &mut accounts.underwriter;
     if underwriter.owner == Pubkey::default() {
@@ -108,8 +105,7 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: Shares) ->
     underwriter.shares = underwriter.shares.safe_add(shares)?;
     underwriter.total_deposited = underwriter.total_deposited.safe_add(amount)?;
     underwriter.last_deposit_at = now;
-    underwriter.last_stake_at = now;
-    underwriter.young_shares.add(period, shares)?;
+    pool.stake(underwriter, shares, now)?;
 
     emit!(Deposited {
         pool: pool.key(),

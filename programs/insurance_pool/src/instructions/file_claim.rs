@@ -1,4 +1,4 @@
-use crate::math::{bond_for, BPS};
+use crate::math::{bond_for, within_bps};
 use crate::prelude::*;
 use crate::token::transfer;
 
@@ -82,12 +82,10 @@ pub fn handle_file_claim(
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let pool = &mut a.pool;
-    let clock = pool.exit_clock(&a.protocol, now);
-    pool.refresh(clock);
+    pool.refresh_at(&a.protocol, now);
     let governance = pool.params.governance;
     require!(
-        amount as u128 * BPS as u128
-            <= pool.free_capital() as u128 * governance.max_claim_bps as u128,
+        within_bps(amount, pool.free_capital(), governance.max_claim_bps),
         InsuranceError::ClaimTooLarge
     );
     let bond = bond_for(amount, governance.bond_min, governance.bond_bps)?;

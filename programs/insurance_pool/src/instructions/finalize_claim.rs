@@ -42,8 +42,7 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let pool = &mut a.pool;
-    let clock = pool.exit_clock(&a.protocol, now);
-    pool.refresh(clock);
+    pool.refresh_at(&a.protocol, now);
     let claim = &mut a.claim;
     let g = pool.params.governance;
     let cast = claim.yes_weight.safe_add(claim.no_weight)?;
@@ -59,8 +58,7 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
     } else {
         claim.status = ClaimStatus::Rejected;
         claim.fraud = quorum && share_reached(claim.no_weight, cast, g.fraud_threshold_bps);
-        a.member.open_claim = None;
-        a.member.release_claim(claim.cover_expiry, claim.amount);
+        a.member.close_claim(claim, true);
     }
     emit!(ClaimFinalized {
         pool: pool.key(),

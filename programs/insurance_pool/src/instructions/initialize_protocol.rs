@@ -1,14 +1,5 @@
 use crate::prelude::*;
 
-/// Address of this program's ProgramData account under the upgradeable loader.
-pub fn program_data_address() -> Pubkey {
-    Pubkey::find_program_address(
-        &[crate::ID.as_ref()],
-        &anchor_lang::solana_program::bpf_loader_upgradeable::ID,
-    )
-    .0
-}
-
 /// Creates the protocol singleton, once. Only the program's upgrade authority may
 /// (read from the program's ProgramData account), so nobody can front-run the
 /// deployer's initialisation with their own authority.
@@ -19,7 +10,7 @@ pub struct InitializeProtocol<'info> {
     pub upgrade_authority: Signer<'info>,
     /// The program's ProgramData (upgradeable loader), naming its upgrade authority.
     #[account(
-        address = program_data_address() @ InsuranceError::NotUpgradeAuthority,
+        address = crate::pda::program_data() @ InsuranceError::NotUpgradeAuthority,
         constraint = program_data.upgrade_authority_address == Some(upgrade_authority.key())
             @ InsuranceError::NotUpgradeAuthority,
     )]

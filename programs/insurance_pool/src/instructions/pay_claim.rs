@@ -1,5 +1,5 @@
 use crate::prelude::*;
-use crate::token::{associated_token_address, pay_from_pool};
+use crate::token::pay_from_pool;
 
 /// Anyone, after the hold-up window: pays an approved claim what approval reserved for
 /// it (`min(amount, free capital at approval)`, which stays in capital until now) into
@@ -29,7 +29,7 @@ pub struct PayClaim<'info> {
         constraint = claimant_token.mint == pool.mint @ InsuranceError::WrongMint,
         constraint = claimant_token.owner == claim.claimant @ InsuranceError::WrongClaimant,
         constraint = claimant_token.key()
-            == associated_token_address(&claim.claimant, &pool.mint, &pool.token_program)
+            == crate::pda::associated_token(&claim.claimant, &pool.mint, &pool.token_program)
             @ InsuranceError::NotAssociatedTokenAccount,
     )]
     pub claimant_token: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -61,8 +61,7 @@ pub fn handle_pay_claim(ctx: Context<PayClaim>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let pool = &mut a.pool;
-    let clock = pool.exit_clock(&a.protocol, now);
-    pool.refresh(clock);
+    pool.refresh_at(&a.protocol, now);
     let claim = &mut a.claim;
     let paid = claim.reserved.min(pool.capital);
     pay_from_pool(
@@ -79,7 +78,7 @@ pub fn handle_pay_claim(ctx: Context<PayClaim>) -> Result<()> {
     claim.status = ClaimStatus::Paid;
     claim.paid = paid;
     claim.unpaid = claim.amount.safe_sub(paid)?;
-    a.member.open_claim = None;
+    a.member.close_claim(claim, false);
     emit!(ClaimPaid {
         pool: pool.key(),
         claim: claim.key(),

@@ -27,8 +27,7 @@ pub fn handle_quote_premium(ctx: Context<QuotePremium>, notional: u64) -> Result
     let exposure = ctx.accounts.exposure.load()?;
     // Quote on the pool as `contribute_premium` would see it now (a refreshed copy).
     let mut pool = Box::new((**ctx.accounts.pool).clone());
-    let clock = pool.exit_clock(&ctx.accounts.protocol, now);
-    pool.refresh(clock);
+    pool.refresh_at(&ctx.accounts.protocol, now);
     let mut earnings = exposure.earnings;
     pool.earn(&mut earnings, now)?;
     pool.quote(&exposure.book, member.map(|m| &**m), notional, now)

@@ -57,8 +57,7 @@ pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: Shares
     let a = ctx.accounts;
     let pool = &mut a.pool;
     let underwriter = &mut a.underwriter;
-    let clock = pool.exit_clock(&a.protocol, now);
-    pool.refresh(clock);
+    pool.refresh_at(&a.protocol, now);
     pool.earn(&mut a.exposure.load_mut()?.earnings, now)?;
 
     let value = pool.value_on_free_capital(shares)?;

@@ -34,8 +34,7 @@ pub fn handle_update_pool_params(ctx: Context<UpdatePoolParams>, params: PoolPar
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let pool = &mut a.pool;
-    let clock = pool.exit_clock(&a.protocol, now);
-    pool.refresh(clock);
+    let clock = pool.refresh_at(&a.protocol, now);
     let previous = pool.params;
     let delay = pool.params.exit_horizon().max(params.exit_horizon());
     let effective_at = clock.safe_add(delay)?;

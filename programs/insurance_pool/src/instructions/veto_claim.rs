@@ -35,8 +35,7 @@ pub fn handle_veto_claim(ctx: Context<VetoClaim>) -> Result<()> {
     let a = ctx.accounts;
     a.claim.status = ClaimStatus::Vetoed;
     a.pool.reserved_for_claims = a.pool.reserved_for_claims.safe_sub(a.claim.reserved)?;
-    a.member.open_claim = None;
-    a.member.release_claim(a.claim.cover_expiry, a.claim.amount);
+    a.member.close_claim(&a.claim, true);
     emit!(ClaimVetoed {
         pool: a.pool.key(),
         claim: a.claim.key(),

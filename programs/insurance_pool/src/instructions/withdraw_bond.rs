@@ -1,5 +1,5 @@
 use crate::prelude::*;
-use crate::token::{associated_token_address, pay_from_pool};
+use crate::token::pay_from_pool;
 
 /// Anyone, once a claim is settled: returns its bond to the claimant's associated token
 /// account (Paid, Cancelled, or Rejected without fraud), or slashes it into the pool's capital
@@ -22,7 +22,7 @@ pub struct WithdrawBond<'info> {
         constraint = claimant_token.mint == pool.mint @ InsuranceError::WrongMint,
         constraint = claimant_token.owner == claim.claimant @ InsuranceError::WrongClaimant,
         constraint = claimant_token.key()
-            == associated_token_address(&claim.claimant, &pool.mint, &pool.token_program)
+            == crate::pda::associated_token(&claim.claimant, &pool.mint, &pool.token_program)
             @ InsuranceError::NotAssociatedTokenAccount,
     )]
     pub claimant_token: Box<InterfaceAccount<'info, TokenAccount>>,

@@ -146,6 +146,13 @@ pub fn premium_for(
     u64::try_from(premium).map_err(|_| error!(crate::errors::InsuranceError::MathOverflow))
 }
 
+/// Whether `amount <= base · bps / BPS`, exactly (no rounding): how every cap expressed
+/// in bps of capital is checked (exposure cap, largest claim).
+#[inline]
+pub fn within_bps(amount: u64, base: u64, bps: u64) -> bool {
+    amount as u128 * BPS as u128 <= base as u128 * bps as u128
+}
+
 /// `amount · bps / BPS`, rounded down (the protocol's fee share).
 #[inline]
 pub fn bps_of_floor(amount: u64, bps: u64) -> Result<u64> {

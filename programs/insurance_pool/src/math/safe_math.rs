@@ -66,15 +66,6 @@ pub fn mul_div_floor(a: u64, b: u64, c: u64) -> Result<u64> {
     u64::try_from(q).map_err(|_| overflow())
 }
 
-/// `a * b / c` rounded down for a `u128` numerator factor and divisor, each at most
-/// `u64::MAX + 1` (so `a * b` cannot overflow `u128`). Fails with `MathOverflow` if
-/// `c == 0` or the result does not fit in `u64`.
-#[track_caller]
-pub fn mul_div_floor_wide(a: u64, b: u128, c: u128) -> Result<u64> {
-    let q = (a as u128).safe_mul(b)?.safe_div(c)?;
-    u64::try_from(q).map_err(|_| overflow())
-}
-
 /// `a * b / c` rounded up. Same failure modes as [`mul_div_floor`].
 #[track_caller]
 pub fn mul_div_ceil(a: u64, b: u64, c: u64) -> Result<u64> {

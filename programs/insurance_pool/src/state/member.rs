@@ -68,12 +68,13 @@ impl Member {
         matured.saturating_sub(self.claimed_amount)
     }
 
-    /// Gives back the cover a claim filed in the term ending `term_expiry` used
-    /// (the claim was rejected, cancelled or vetoed). A claim from an earlier term
-    /// gives nothing back: that term is over.
-    pub fn release_claim(&mut self, term_expiry: i64, amount: u64) {
-        if self.coverage_expiry == term_expiry {
-            self.claimed_amount = self.claimed_amount.saturating_sub(amount);
+    /// Closes the member's open claim `claim`. A claim that failed (rejected,
+    /// cancelled, vetoed: `give_back`) returns the cover it used to its term; a claim
+    /// from an earlier term gives nothing back, that term being over.
+    pub fn close_claim(&mut self, claim: &crate::state::Claim, give_back: bool) {
+        self.open_claim = None;
+        if give_back && self.coverage_expiry == claim.cover_expiry {
+            self.claimed_amount = self.claimed_amount.saturating_sub(claim.amount);
         }
     }
 }

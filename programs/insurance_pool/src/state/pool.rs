@@ -4,7 +4,8 @@ use crate::constants::*;
 use crate::errors::InsuranceError;
 use crate::math::{
     curve_rate, premium_for, shares_for_deposit, smoothed_rate, stake_period, utilisation_bps,
-    value_of_shares, Curve, EarningBook, ExposureBook, SafeMath, Shares, YoungShares, BPS,
+    value_of_shares, within_bps, Curve, EarningBook, ExposureBook, SafeMath, Shares, YoungShares,
+    BPS,
 };
 use crate::state::Member;
 
@@ -326,6 +327,14 @@ impl Pool {
         crate::math::exit_clock(now, &self.withdraw_pause, &protocol.withdraw_pause)
     }
 
+    /// [`Pool::refresh`] at `now` for this pool under `protocol`; returns the exit clock
+    /// it used (activation times are compared with it).
+    pub fn refresh_at(&mut self, protocol: &crate::state::Protocol, now: i64) -> i64 {
+        let clock = self.exit_clock(protocol, now);
+        self.refresh(clock);
+        clock
+    }
+
     /// Applies pending parameters whose time has come on the exit `clock`. Every
     /// instruction that reads the parameters calls it first.
     pub fn refresh(&mut self, clock: i64) {
@@ -392,10 +401,20 @@ impl Pool {
         stake_period(now, self.params.governance.min_stake_age)
     }
 
-    /// Records `shares` staked at `now` (a deposit or a cancelled withdrawal).
-    pub fn stake(&mut self, shares: Shares, now: i64) -> Result<()> {
+    /// Records `shares` staked by `underwriter` at `now` (a deposit or a cancelled
+    /// withdrawal): young in the pool's and the position's records alike, and the
+    /// position's last stake time.
+    pub fn stake(
+        &mut self,
+        underwriter: &mut crate::state::Underwriter,
+        shares: Shares,
+        now: i64,
+    ) -> Result<()> {
         let period = self.stake_period(now);
-        self.young_shares.add(period, shares)
+        self.young_shares.add(period, shares)?;
+        underwriter.young_shares.add(period, shares)?;
+        underwriter.last_stake_at = now;
+        Ok(())
     }
 
     /// Shares that may vote on a claim filed at `now`: neither young nor pending.
@@ -407,7 +426,7 @@ impl Pool {
 
     /// Checks `exposure` against the cap on `capital` (bps).
     pub fn exposure_within_cap(&self, exposure: u64, capital: u64) -> bool {
-        exposure as u128 * BPS as u128 <= capital as u128 * self.params.max_exposure_bps as u128
+        within_bps(exposure, capital, self.params.max_exposure_bps)
     }
 
     /// Quotes cover of `notional` at `now` for `member` (its active cover, if any, fixes

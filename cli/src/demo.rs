@@ -85,7 +85,7 @@ impl Demo {
             .await;
         self.env
             .ok(
-                &[x::open_position(&loser.pubkey(), keys, 10)],
+                &[x::open_position(&loser.pubkey(), keys, 10, u64::MAX, None)],
                 &[&loser.key],
             )
             .await;

@@ -103,6 +103,10 @@ pub const ALL: &[InsuranceError] = &[
     InsuranceError::NotUpgradeAuthority,
     InsuranceError::NotAssociatedTokenAccount,
     InsuranceError::HoldupDepositsClosed,
+    InsuranceError::InvalidVolumeRates,
+    InsuranceError::InvalidVolumeSlope,
+    InsuranceError::ExchangeNotYetActive,
+    InsuranceError::VolumeRateAboveMaximum,
 ];
 
 /// Every example-exchange error, in code order (checked against its `errors.rs`).

@@ -127,16 +127,38 @@ pub fn deposit_collateral(
     )
 }
 
-/// Opens a position of `size` at the market's oracle price.
-pub fn open_position(owner: &Pubkey, keys: &ExchangeKeys, size: i64) -> Instruction {
+/// Opens a position of `size` at the market's oracle price, paying the insurance pool's
+/// volume fee (at most `max_insurance_rate_bps`) from the trader's collateral.
+/// `treasury_token`: the protocol treasury's account, needed while a protocol fee is set.
+pub fn open_position(
+    owner: &Pubkey,
+    keys: &ExchangeKeys,
+    size: i64,
+    max_insurance_rate_bps: u64,
+    treasury_token: Option<Pubkey>,
+) -> Instruction {
     build(
         accounts::OpenPosition {
             owner: *owner,
             market: keys.market,
             position: keys.position(owner),
             price_feed: keys.price_feed,
+            authority: keys.authority,
+            collateral_vault: keys.collateral_vault,
+            insurance_program: insurance_pool::ID,
+            insurance_protocol: insurance_pool::pda::protocol().0,
+            insurance_pool: keys.pool.pool,
+            registration: keys.registration(),
+            insurance_exposure: keys.pool.exposure,
+            insurance_vault: keys.pool.vault,
+            treasury_token,
+            mint: keys.pool.mint,
+            token_program: keys.pool.token_program,
         },
-        instruction::OpenPosition { size },
+        instruction::OpenPosition {
+            size,
+            max_insurance_rate_bps,
+        },
     )
 }
 

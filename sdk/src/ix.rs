@@ -5,7 +5,7 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use insurance_pool::instructions::UpdateProtocolArgs;
-use insurance_pool::math::Curve;
+use insurance_pool::math::{Curve, VolumeCurve};
 use insurance_pool::state::{ExchangeLimits, GovernanceParams, PoolParams};
 use insurance_pool::{accounts, instruction, pda};
 
@@ -74,6 +74,17 @@ pub const DEFAULT_GOVERNANCE: GovernanceParams = GovernanceParams {
     max_claim_bps: 5_000,
 };
 
+/// Volume rate of [`default_params`]: 2 bps of volume with no shortfall history, plus
+/// 5 bps per 1 % of loss EWMA over free capital (`loss_slope` 500), within [1, 50] bps,
+/// falling at most 1 bps a day.
+pub const DEFAULT_VOLUME: VolumeCurve = VolumeCurve {
+    base_rate: 2,
+    loss_slope: 500,
+    min_rate: 1,
+    max_rate: 50,
+    max_change_per_day: 1,
+};
+
 /// Parameters used by most tests: 1-day cooldown then a 7-day window, cap 10^15,
 /// minimum deposit 1, [`DEFAULT_CURVE`], rate falling at most 100 bps a day, 30-day
 /// covers claimable after 1 day, exposure up to 5 times free capital, no minimum
@@ -93,6 +104,7 @@ pub fn default_params() -> PoolParams {
         withdrawal_window: 7 * 86_400,
         min_deposit_lock: 30 * 86_400,
         claim_waiting_period: 86_400,
+        volume: DEFAULT_VOLUME,
     }
 }
 
@@ -414,6 +426,51 @@ pub fn cover_shortfall(
             token_program: pool.token_program,
         },
         instruction::CoverShortfall { amount, nonce },
+    )
+}
+
+/// A direct `contribute_volume` (exchanges normally reach it by CPI): the fee on
+/// `volume` from `source` (owned by `exchange_authority`), refused above `max_rate_bps`.
+/// `treasury_token`: the treasury's token account, needed when a protocol fee is due.
+#[allow(clippy::too_many_arguments)]
+pub fn contribute_volume(
+    exchange_authority: &Pubkey,
+    pool: &PoolKeys,
+    registration: &Pubkey,
+    source: &Pubkey,
+    treasury_token: Option<Pubkey>,
+    volume: u64,
+    max_rate_bps: u64,
+) -> Instruction {
+    build(
+        accounts::ContributeVolume {
+            exchange_authority: *exchange_authority,
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+            registration: *registration,
+            exposure: pool.exposure,
+            source: *source,
+            vault: pool.vault,
+            treasury_token,
+            mint: pool.mint,
+            token_program: pool.token_program,
+        },
+        instruction::ContributeVolume {
+            volume,
+            max_rate_bps,
+        },
+    )
+}
+
+/// Quote of the volume fee on `volume` (return data: `VolumeQuote`).
+pub fn quote_volume(pool: &PoolKeys, volume: u64) -> Instruction {
+    build(
+        accounts::QuoteVolume {
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+            exposure: pool.exposure,
+        },
+        instruction::QuoteVolume { volume },
     )
 }
 

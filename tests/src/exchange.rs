@@ -23,6 +23,21 @@ pub const MARKET: MarketParams = MarketParams {
     max_price_age: 60,
 };
 
+/// `params` with a zero volume rate: the exchange's trades pay no insurance fee, for
+/// tests whose subject is something else and whose amounts are exact.
+pub fn fee_free(params: PoolParams) -> PoolParams {
+    PoolParams {
+        volume: insurance_pool::math::VolumeCurve {
+            base_rate: 0,
+            loss_slope: 0,
+            min_rate: 0,
+            max_rate: 0,
+            max_change_per_day: 1,
+        },
+        ..params
+    }
+}
+
 /// One exchange market with the key of its oracle authority.
 pub struct Venue {
     pub keys: ExchangeKeys,
@@ -107,7 +122,7 @@ impl Venue {
         env.ok(
             &[
                 deposit_collateral(&t, &self.keys, &trader.token, collateral),
-                open_position(&t, &self.keys, size),
+                open_position(&t, &self.keys, size, u64::MAX, None),
             ],
             &[&trader.key],
         )

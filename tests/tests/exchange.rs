@@ -30,9 +30,10 @@ async fn venue(
     min_reserve: u64,
     limits: ExchangeLimits,
 ) -> Venue {
+    // No volume fee: these tests' amounts are exact (tests/tests/volume.rs has the fee).
     let params = PoolParams {
         min_reserve,
-        ..default_params()
+        ..x::fee_free(default_params())
     };
     let (v, _) = Venue::insured(env, id, mint, 1_000, params, limits, capital).await;
     let registration = v.registration(env).await;
@@ -107,6 +108,17 @@ async fn liquidate_at(
     }
     let position: Position = env.fetch(v.keys.position(&trader.pubkey())).await;
     assert_eq!((position.size, position.collateral), (0, 0));
+    // The house received the collateral and the cover, and bore the rest.
+    let collateral = before_market.total_collateral - market.total_collateral;
+    assert_eq!(
+        market.house_balance - before_market.house_balance,
+        collateral + covered
+    );
+    assert_eq!(
+        Some(env.balance(v.keys.collateral_vault).await),
+        market.liabilities(),
+        "the exchange's vault holds what it owes"
+    );
     env.assert_conserved(&v.keys.pool).await;
     (covered, uncovered)
 }
@@ -244,7 +256,6 @@ async fn deactivated_and_paused_exchanges_pay_nothing_unregistered_ones_are_refu
     }
     let authority = env.authority.insecure_clone();
     let guardian = env.guardian.insecure_clone();
-    let payer = env.payer();
 
     // Deactivated: the liquidation goes through, all of it socialised.
     let out = env
@@ -329,28 +340,40 @@ async fn deactivated_and_paused_exchanges_pay_nothing_unregistered_ones_are_refu
         (5, 1_000, 4_000)
     );
 
-    // An exchange market whose pool never registered it.
+    // An exchange market whose pool never registered it cannot even trade: opening a
+    // position pays the volume fee through the registration, which does not exist.
     let other = Venue::create(&mut env, 6, mint, MARKET, 1_000).await;
     env.create_pool_at(other.keys.market, mint, TOKEN, default_params())
         .await;
-    let stranger = doomed_trader(&mut env, &other).await;
-    other.publish(&mut env, 800).await;
+    let stranger = env.user(&other.keys.pool, 1_000).await;
+    let s = stranger.pubkey();
+    env.ok(
+        &[x::deposit_collateral(
+            &s,
+            &other.keys,
+            &stranger.token,
+            1_000,
+        )],
+        &[&stranger.key],
+    )
+    .await;
     env.refused(
-        &[other.liquidate_ix(&payer, &stranger.pubkey())],
-        &[],
+        &[x::open_position(&s, &other.keys, 10, u64::MAX, None)],
+        &[&stranger.key],
         code(AnchorError::AccountNotInitialized),
     )
     .await;
     // ... nor may it borrow market 5's registration: the pool checks who signs.
+    let mut borrowed = x::open_position(&s, &other.keys, 10, u64::MAX, None);
+    let index = borrowed
+        .accounts
+        .iter()
+        .position(|m| m.pubkey == other.keys.registration())
+        .unwrap();
+    borrowed.accounts[index].pubkey = v.keys.registration();
     env.refused(
-        &[x::liquidate(
-            &payer,
-            &other.keys,
-            &stranger.pubkey(),
-            &other.keys.pool,
-            &v.keys.registration(),
-        )],
-        &[],
+        &[borrowed],
+        &[&stranger.key],
         code(InsuranceError::WrongExchangeRegistration),
     )
     .await;
@@ -778,19 +801,22 @@ async fn the_exchange_refuses_healthy_and_overleveraged_positions() {
     )
     .await;
     env.refused(
-        &[x::open_position(&t, &v.keys, 11)],
+        &[x::open_position(&t, &v.keys, 11, u64::MAX, None)],
         &[&trader.key],
         code(ExchangeError::LeverageTooHigh),
     )
     .await;
     env.refused(
-        &[x::open_position(&t, &v.keys, 0)],
+        &[x::open_position(&t, &v.keys, 0, u64::MAX, None)],
         &[&trader.key],
         code(ExchangeError::InvalidOrder),
     )
     .await;
-    env.ok(&[x::open_position(&t, &v.keys, -10)], &[&trader.key])
-        .await;
+    env.ok(
+        &[x::open_position(&t, &v.keys, -10, u64::MAX, None)],
+        &[&trader.key],
+    )
+    .await;
     let position: Position = env.fetch(v.keys.position(&t)).await;
     assert_eq!((position.size, position.entry_price), (-10, 1_000));
     let payer = env.payer();

@@ -33,4 +33,6 @@ pub enum ExchangeError {
         "Price must be non-zero, published no later than now and no earlier than the current one"
     )]
     InvalidPrice,
+    #[msg("Collateral does not cover the insurance fee")]
+    InsufficientCollateral,
 }

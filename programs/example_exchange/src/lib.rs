@@ -78,9 +78,14 @@ pub mod example_exchange {
     }
 
     /// Trader: open a position of `size` (positive long, negative short) at the
-    /// oracle price.
-    pub fn open_position(ctx: Context<OpenPosition>, size: i64) -> Result<()> {
-        handle_open_position(ctx, size)
+    /// oracle price, paying the insurance pool's volume fee on the notional (at most
+    /// `max_insurance_rate_bps`) from its collateral.
+    pub fn open_position(
+        ctx: Context<OpenPosition>,
+        size: i64,
+        max_insurance_rate_bps: u64,
+    ) -> Result<()> {
+        handle_open_position(ctx, size, max_insurance_rate_bps)
     }
 
     /// Anyone: liquidate an under-margined position at the oracle price.

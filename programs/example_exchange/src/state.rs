@@ -16,14 +16,16 @@ pub struct Market {
     pub maintenance_margin_bps: u64,
     /// Largest `notional / collateral` at opening.
     pub max_leverage: u64,
+    /// Sum of every position's `collateral`.
     pub total_collateral: u64,
     pub liquidations: u64,
     /// Losses beyond collateral reported to the insurance pool.
     pub bad_debt: u64,
     /// Part of `bad_debt` the pool covered.
     pub insured_loss: u64,
-    /// Part of `bad_debt` the pool did not cover: socialised across the market's
-    /// traders (a real venue would apply it by auto-deleveraging or a loss index).
+    /// Part of `bad_debt` the pool did not cover: borne by the house (below), i.e.
+    /// socialised across the liquidity providers it stands for (a venue without a
+    /// house would apply it by auto-deleveraging or a loss index).
     pub socialized_loss: u64,
     pub bump: u8,
     pub authority_bump: u8,
@@ -35,6 +37,24 @@ pub struct Market {
     pub price_feed: Pubkey,
     /// Oldest price (seconds since its publish time) the market accepts.
     pub max_price_age: i64,
+    /// The house: the counterparty of every position (standing for the venue's
+    /// liquidity providers). It receives what traders lose, pays what they win (up to
+    /// its balance), receives the pool's covered amounts and bears what stays
+    /// uncovered. Books: the collateral vault holds exactly
+    /// `total_collateral + house_balance`.
+    pub house_balance: u64,
+    /// Profit a liquidation could not pay because the house had less (statistics).
+    pub unpaid_profit: u64,
+    /// Lifetime notional opened, and the insurance fees forwarded to the pool for it.
+    pub volume: u64,
+    pub insurance_fees: u64,
+}
+
+impl Market {
+    /// What the market owes, which its collateral vault must hold.
+    pub fn liabilities(&self) -> Option<u64> {
+        self.total_collateral.checked_add(self.house_balance)
+    }
 }
 
 /// Parameters of a market.
@@ -123,6 +143,21 @@ pub struct Liquidated {
     pub shortfall: u64,
     pub covered: u64,
     pub uncovered: u64,
+    /// What the house received (+) or paid (−) in the liquidation.
+    pub house_delta: i128,
+}
+
+/// A position was opened, paying the pool's insurance fee on its notional.
+#[event]
+pub struct PositionOpened {
+    pub market: Pubkey,
+    pub owner: Pubkey,
+    pub size: i64,
+    pub price: u64,
+    pub notional: u64,
+    /// Fee forwarded to the insurance pool (debited from the collateral).
+    pub insurance_fee: u64,
+    pub collateral: u64,
 }
 
 /// A new oracle price.

@@ -95,6 +95,15 @@ pub const MAX_RATE_BPS: u64 = 10_000;
 pub const MAX_SLOPE_BPS: u64 = 100_000;
 /// Largest exposure a pool may take on: 10 times its capital.
 pub const MAX_EXPOSURE_BPS: u64 = 100_000;
+/// Highest volume rate a pool may charge: 10 % of traded volume.
+pub const MAX_VOLUME_RATE_BPS: u64 = 1_000;
+/// Steepest loss slope of a volume curve: +1000 % of volume per 100 % of loss EWMA over
+/// free capital.
+pub const MAX_VOLUME_SLOPE_BPS: u64 = 100_000;
+/// A volume contribution is earned into capital evenly over this time (7 days, in day
+/// buckets like premiums): capital that joins after the trade shares only what is
+/// earned while it is at risk.
+pub const VOLUME_EARNING_PERIOD: i64 = 7 * 86_400;
 /// Largest protocol fee: 50 % of each premium.
 pub const MAX_PROTOCOL_FEE_BPS: u16 = 5_000;
 
@@ -105,7 +114,7 @@ pub mod pause {
     pub const DEPOSIT: u8 = 1 << 0;
     /// `request_withdrawal`, `cancel_withdrawal` and `complete_withdrawal`.
     pub const WITHDRAW: u8 = 1 << 1;
-    /// `contribute_premium` (quotes stay available).
+    /// `contribute_premium` and `contribute_volume` (quotes stay available).
     pub const PREMIUM: u8 = 1 << 2;
     /// `cover_shortfall`.
     pub const SHORTFALL: u8 = 1 << 3;

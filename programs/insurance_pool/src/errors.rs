@@ -195,4 +195,12 @@ pub enum InsuranceError {
     NotAssociatedTokenAccount,
     #[msg("Deposits are closed while an approved claim is in its hold-up")]
     HoldupDepositsClosed,
+    #[msg("Volume rates must satisfy min_rate <= base_rate <= max_rate <= 1000 bps")]
+    InvalidVolumeRates,
+    #[msg("Volume loss slope must not exceed 100000 bps")]
+    InvalidVolumeSlope,
+    #[msg("The exchange registration is not active yet (its activation delay is running)")]
+    ExchangeNotYetActive,
+    #[msg("The volume rate is above the caller's maximum")]
+    VolumeRateAboveMaximum,
 }

@@ -19,7 +19,7 @@ pub mod state;
 pub mod token;
 
 use instructions::*;
-use state::{ExchangeLimits, PoolParams, PremiumQuote};
+use state::{ExchangeLimits, PoolParams, PremiumQuote, VolumeQuote};
 
 declare_id!("GzN2QL4myuf5a7EUsrJ8ntntDocbvjVo5UK5qnNyYbkU");
 
@@ -115,6 +115,24 @@ pub mod insurance_pool {
         nonce: u64,
     ) -> Result<ShortfallCover> {
         handle_cover_shortfall(ctx, amount, nonce)
+    }
+
+    /// Exchange, by CPI: pay the volume fee on `volume` of trading (refused above
+    /// `max_rate_bps`); returns the fee charged.
+    #[access_control(ctx.accounts.validate(volume))]
+    pub fn contribute_volume(
+        ctx: Context<ContributeVolume>,
+        volume: u64,
+        max_rate_bps: u64,
+    ) -> Result<u64> {
+        handle_contribute_volume(ctx, volume, max_rate_bps)
+    }
+
+    /// Anyone: quote the volume fee on `volume` (return data: `VolumeQuote`); moves
+    /// nothing.
+    #[access_control(ctx.accounts.validate(volume))]
+    pub fn quote_volume(ctx: Context<QuoteVolume>, volume: u64) -> Result<VolumeQuote> {
+        handle_quote_volume(ctx, volume)
     }
 
     /// Member: claim `amount` of its cover, with evidence, posting the bond.

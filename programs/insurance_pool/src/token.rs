@@ -111,3 +111,67 @@ pub fn transfer<'info>(
     let ctx = CpiContext::new(token_program.key(), accounts).with_signer(signer_seeds);
     token_interface::transfer_checked(ctx, amount, decimals)
 }
+
+/// The treasury rule of every instruction that takes a protocol fee: a `treasury` token
+/// account, when passed, must be the protocol treasury's account for the pool's `mint`;
+/// it may be omitted only while the protocol fee is zero.
+pub fn check_treasury(
+    protocol: &crate::state::Protocol,
+    mint: &Pubkey,
+    treasury: Option<&anchor_spl::token_interface::TokenAccount>,
+) -> Result<()> {
+    match treasury {
+        Some(treasury) => require!(
+            treasury.mint == *mint && treasury.owner == protocol.treasury,
+            InsuranceError::WrongTreasuryAccount
+        ),
+        None => require!(
+            protocol.protocol_fee_bps == 0,
+            InsuranceError::MissingTreasuryAccount
+        ),
+    }
+    Ok(())
+}
+
+/// Collects an income payment from `from` (signed by `authority`, a signer of the
+/// instruction): `to_pool` into the pool's `vault` and `fee` into `treasury` (required
+/// when `fee > 0`). Zero amounts move nothing.
+#[allow(clippy::too_many_arguments)]
+pub fn collect<'info>(
+    token_program: &AccountInfo<'info>,
+    from: &AccountInfo<'info>,
+    mint: &AccountInfo<'info>,
+    vault: &AccountInfo<'info>,
+    treasury: Option<AccountInfo<'info>>,
+    authority: &AccountInfo<'info>,
+    to_pool: u64,
+    fee: u64,
+    decimals: u8,
+) -> Result<()> {
+    if to_pool > 0 {
+        transfer(
+            token_program,
+            from,
+            mint,
+            vault,
+            authority,
+            &[],
+            to_pool,
+            decimals,
+        )?;
+    }
+    if fee > 0 {
+        let treasury = treasury.ok_or(InsuranceError::MissingTreasuryAccount)?;
+        transfer(
+            token_program,
+            from,
+            mint,
+            &treasury,
+            authority,
+            &[],
+            fee,
+            decimals,
+        )?;
+    }
+    Ok(())
+}

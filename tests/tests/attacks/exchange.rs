@@ -126,7 +126,7 @@ async fn drain(env: &mut TestEnv, a: &Venue, mallory: &User) -> (u64, u64) {
     env.ok(
         &[
             x::deposit_collateral(&t, &a.keys, &mallory.token, 400),
-            x::open_position(&t, &a.keys, 4),
+            x::open_position(&t, &a.keys, 4, u64::MAX, None),
         ],
         &[&mallory.key],
     )
@@ -147,7 +147,7 @@ async fn h3_authority_registers_own_key_and_drains_vault() {
     // underwriter.
     let a = Venue::create(&mut env, 300, mint, MARKET, 1_000).await;
     let pool = env
-        .create_pool_at(a.keys.market, mint, TOKEN, default_params())
+        .create_pool_at(a.keys.market, mint, TOKEN, x::fee_free(default_params()))
         .await;
     let honest = env.user(&pool, 10_000).await;
     env.deposit(&honest, &pool, 10_000).await;
@@ -235,7 +235,7 @@ async fn h3_cap_increase_waits_and_draws_are_bounded_by_free_capital() {
         310,
         mint,
         1_000,
-        default_params(),
+        x::fee_free(default_params()),
         limits(500, 1_000),
         10_000,
     )
@@ -330,7 +330,7 @@ async fn h3_pool_params_change_is_delayed() {
     let b = Bystander::new(&mut env, 321, mint).await;
     let current = PoolParams {
         min_reserve: 8_000,
-        ..default_params()
+        ..x::fee_free(default_params())
     };
     let (a, leaver) = Venue::insured(
         &mut env,
@@ -431,7 +431,7 @@ async fn i1_new_epoch_length_applies_from_next_epoch() {
         330,
         mint,
         1_000,
-        default_params(),
+        x::fee_free(default_params()),
         limits(600, 1_000),
         20_000,
     )
@@ -623,7 +623,7 @@ async fn m8_caller_cannot_choose_the_liquidation_price() {
         350,
         mint,
         1_000,
-        default_params(),
+        x::fee_free(default_params()),
         limits(1_000_000, 1_000_000),
         20_000,
     )
@@ -659,14 +659,23 @@ async fn m8_caller_cannot_choose_the_liquidation_price() {
     )
     .await;
     // 3. Her own market, whose oracle she is, prices at 1: its feed is not market A's...
+    // (It has no insurance pool, so nothing trades on it at all.)
     let m = Venue::create(&mut env, 352, mint, MARKET, 1_000).await;
     let evil = env.user(&m.keys.pool, 100).await;
     env.ok(
-        &[
-            x::deposit_collateral(&evil.pubkey(), &m.keys, &evil.token, 100),
-            x::open_position(&evil.pubkey(), &m.keys, 1),
-        ],
+        &[x::deposit_collateral(
+            &evil.pubkey(),
+            &m.keys,
+            &evil.token,
+            100,
+        )],
         &[&evil.key],
+    )
+    .await;
+    env.refused(
+        &[x::open_position(&evil.pubkey(), &m.keys, 1, u64::MAX, None)],
+        &[&evil.key],
+        code(AnchorError::AccountNotInitialized),
     )
     .await;
     m.publish(&mut env, 1).await;
@@ -728,7 +737,13 @@ async fn m8_caller_cannot_choose_the_liquidation_price() {
     )
     .await;
     env.refused(
-        &[x::open_position(&latecomer.pubkey(), &a.keys, 1)],
+        &[x::open_position(
+            &latecomer.pubkey(),
+            &a.keys,
+            1,
+            u64::MAX,
+            None,
+        )],
         &[&latecomer.key],
         code(ExchangeError::StalePrice),
     )

@@ -116,6 +116,11 @@ export type ExampleExchange = {
       "code": 6013,
       "msg": "Price must be non-zero, published no later than now and no earlier than the current one",
       "name": "invalidPrice"
+    },
+    {
+      "code": 6014,
+      "msg": "Collateral does not cover the insurance fee",
+      "name": "insufficientCollateral"
     }
   ],
   "events": [
@@ -131,6 +136,19 @@ export type ExampleExchange = {
         68
       ],
       "name": "liquidated"
+    },
+    {
+      "discriminator": [
+        237,
+        175,
+        243,
+        230,
+        147,
+        117,
+        101,
+        121
+      ],
+      "name": "positionOpened"
     },
     {
       "discriminator": [
@@ -499,7 +517,8 @@ export type ExampleExchange = {
           "name": "market",
           "relations": [
             "position"
-          ]
+          ],
+          "writable": true
         },
         {
           "name": "position",
@@ -510,12 +529,94 @@ export type ExampleExchange = {
           "relations": [
             "market"
           ]
+        },
+        {
+          "docs": [
+            "owns the collateral vault the fee is paid from."
+          ],
+          "name": "authority",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  97,
+                  117,
+                  116,
+                  104,
+                  111,
+                  114,
+                  105,
+                  116,
+                  121
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "market"
+              }
+            ]
+          }
+        },
+        {
+          "name": "collateralVault",
+          "relations": [
+            "market"
+          ],
+          "writable": true
+        },
+        {
+          "address": "GzN2QL4myuf5a7EUsrJ8ntntDocbvjVo5UK5qnNyYbkU",
+          "name": "insuranceProgram"
+        },
+        {
+          "name": "insuranceProtocol"
+        },
+        {
+          "name": "insurancePool",
+          "relations": [
+            "market"
+          ],
+          "writable": true
+        },
+        {
+          "name": "registration",
+          "writable": true
+        },
+        {
+          "docs": [
+            "the pool."
+          ],
+          "name": "insuranceExposure",
+          "writable": true
+        },
+        {
+          "name": "insuranceVault",
+          "writable": true
+        },
+        {
+          "docs": [
+            "The protocol treasury's token account, needed while the protocol takes a fee."
+          ],
+          "name": "treasuryToken",
+          "optional": true,
+          "writable": true
+        },
+        {
+          "name": "mint"
+        },
+        {
+          "name": "tokenProgram"
         }
       ],
       "args": [
         {
           "name": "size",
           "type": "i64"
+        },
+        {
+          "name": "maxInsuranceRateBps",
+          "type": "u64"
         }
       ],
       "discriminator": [
@@ -530,7 +631,8 @@ export type ExampleExchange = {
       ],
       "docs": [
         "Trader: open a position of `size` (positive long, negative short) at the",
-        "oracle price."
+        "oracle price, paying the insurance pool's volume fee on the notional (at most",
+        "`max_insurance_rate_bps`) from its collateral."
       ],
       "name": "openPosition"
     },
@@ -795,6 +897,18 @@ export type ExampleExchange = {
             ],
             "name": "epochLength",
             "type": "i64"
+          },
+          {
+            "docs": [
+              "Lifetime volume this exchange reported through `contribute_volume`, and the fees",
+              "it paid for it (statistics)."
+            ],
+            "name": "totalVolume",
+            "type": "u64"
+          },
+          {
+            "name": "totalVolumeFees",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -920,6 +1034,13 @@ export type ExampleExchange = {
           {
             "name": "uncovered",
             "type": "u64"
+          },
+          {
+            "docs": [
+              "What the house received (+) or paid (−) in the liquidation."
+            ],
+            "name": "houseDelta",
+            "type": "i128"
           }
         ],
         "kind": "struct"
@@ -1016,6 +1137,9 @@ export type ExampleExchange = {
             "type": "u64"
           },
           {
+            "docs": [
+              "Sum of every position's `collateral`."
+            ],
             "name": "totalCollateral",
             "type": "u64"
           },
@@ -1039,8 +1163,9 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "Part of `bad_debt` the pool did not cover: socialised across the market's",
-              "traders (a real venue would apply it by auto-deleveraging or a loss index)."
+              "Part of `bad_debt` the pool did not cover: borne by the house (below), i.e.",
+              "socialised across the liquidity providers it stands for (a venue without a",
+              "house would apply it by auto-deleveraging or a loss index)."
             ],
             "name": "socializedLoss",
             "type": "u64"
@@ -1075,6 +1200,35 @@ export type ExampleExchange = {
             ],
             "name": "maxPriceAge",
             "type": "i64"
+          },
+          {
+            "docs": [
+              "The house: the counterparty of every position (standing for the venue's",
+              "liquidity providers). It receives what traders lose, pays what they win (up to",
+              "its balance), receives the pool's covered amounts and bears what stays",
+              "uncovered. Books: the collateral vault holds exactly",
+              "`total_collateral + house_balance`."
+            ],
+            "name": "houseBalance",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Profit a liquidation could not pay because the house had less (statistics)."
+            ],
+            "name": "unpaidProfit",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Lifetime notional opened, and the insurance fees forwarded to the pool for it."
+            ],
+            "name": "volume",
+            "type": "u64"
+          },
+          {
+            "name": "insuranceFees",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -1411,6 +1565,33 @@ export type ExampleExchange = {
             ],
             "name": "holdupUntil",
             "type": "i64"
+          },
+          {
+            "docs": [
+              "Volume rate charged by the last `contribute_volume` (bps): the anchor of its",
+              "smoothing."
+            ],
+            "name": "volumeRateBps",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Smoothing anchor time of `volume_rate_bps`."
+            ],
+            "name": "volumeRateUpdatedAt",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Lifetime volume reported by exchanges and the fees it paid (protocol fee",
+              "included; statistics)."
+            ],
+            "name": "totalVolume",
+            "type": "u64"
+          },
+          {
+            "name": "totalVolumeFees",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -1521,6 +1702,17 @@ export type ExampleExchange = {
             ],
             "name": "claimWaitingPeriod",
             "type": "i64"
+          },
+          {
+            "docs": [
+              "Volume rate of `contribute_volume` (bps of traded volume)."
+            ],
+            "name": "volume",
+            "type": {
+              "defined": {
+                "name": "volumeCurve"
+              }
+            }
           }
         ],
         "kind": "struct"
@@ -1559,6 +1751,48 @@ export type ExampleExchange = {
           {
             "name": "bump",
             "type": "u8"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "A position was opened, paying the pool's insurance fee on its notional."
+      ],
+      "name": "positionOpened",
+      "type": {
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "owner",
+            "type": "pubkey"
+          },
+          {
+            "name": "size",
+            "type": "i64"
+          },
+          {
+            "name": "price",
+            "type": "u64"
+          },
+          {
+            "name": "notional",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Fee forwarded to the insurance pool (debited from the collateral)."
+            ],
+            "name": "insuranceFee",
+            "type": "u64"
+          },
+          {
+            "name": "collateral",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -1717,6 +1951,52 @@ export type ExampleExchange = {
                 "name": "pauseClock"
               }
             }
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "Shape of a pool's volume rate (bps of traded volume)."
+      ],
+      "name": "volumeCurve",
+      "type": {
+        "fields": [
+          {
+            "docs": [
+              "Rate with no shortfall history."
+            ],
+            "name": "baseRate",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Rate added per 100 % of `loss_ewma / free_capital` (bps of volume)."
+            ],
+            "name": "lossSlope",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Floor of the rate (0 allowed: a pool that takes no volume income)."
+            ],
+            "name": "minRate",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Ceiling of the rate (`<= MAX_VOLUME_RATE_BPS`)."
+            ],
+            "name": "maxRate",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Most the charged rate may fall per day (bps, pro-rata to elapsed time; `>= 1`)."
+            ],
+            "name": "maxChangePerDay",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -2109,7 +2389,8 @@ export const EXAMPLE_EXCHANGE_IDL = {
       "name": "open_position",
       "docs": [
         "Trader: open a position of `size` (positive long, negative short) at the",
-        "oracle price."
+        "oracle price, paying the insurance pool's volume fee on the notional (at most",
+        "`max_insurance_rate_bps`) from its collateral."
       ],
       "discriminator": [
         135,
@@ -2131,6 +2412,7 @@ export const EXAMPLE_EXCHANGE_IDL = {
         },
         {
           "name": "market",
+          "writable": true,
           "relations": [
             "position"
           ]
@@ -2144,12 +2426,94 @@ export const EXAMPLE_EXCHANGE_IDL = {
           "relations": [
             "market"
           ]
+        },
+        {
+          "name": "authority",
+          "docs": [
+            "owns the collateral vault the fee is paid from."
+          ],
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  97,
+                  117,
+                  116,
+                  104,
+                  111,
+                  114,
+                  105,
+                  116,
+                  121
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "market"
+              }
+            ]
+          }
+        },
+        {
+          "name": "collateral_vault",
+          "writable": true,
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "insurance_program",
+          "address": "GzN2QL4myuf5a7EUsrJ8ntntDocbvjVo5UK5qnNyYbkU"
+        },
+        {
+          "name": "insurance_protocol"
+        },
+        {
+          "name": "insurance_pool",
+          "writable": true,
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "registration",
+          "writable": true
+        },
+        {
+          "name": "insurance_exposure",
+          "docs": [
+            "the pool."
+          ],
+          "writable": true
+        },
+        {
+          "name": "insurance_vault",
+          "writable": true
+        },
+        {
+          "name": "treasury_token",
+          "docs": [
+            "The protocol treasury's token account, needed while the protocol takes a fee."
+          ],
+          "writable": true,
+          "optional": true
+        },
+        {
+          "name": "mint"
+        },
+        {
+          "name": "token_program"
         }
       ],
       "args": [
         {
           "name": "size",
           "type": "i64"
+        },
+        {
+          "name": "max_insurance_rate_bps",
+          "type": "u64"
         }
       ]
     },
@@ -2255,6 +2619,19 @@ export const EXAMPLE_EXCHANGE_IDL = {
       ]
     },
     {
+      "name": "PositionOpened",
+      "discriminator": [
+        237,
+        175,
+        243,
+        230,
+        147,
+        117,
+        101,
+        121
+      ]
+    },
+    {
       "name": "PriceSet",
       "discriminator": [
         152,
@@ -2338,6 +2715,11 @@ export const EXAMPLE_EXCHANGE_IDL = {
       "code": 6013,
       "name": "InvalidPrice",
       "msg": "Price must be non-zero, published no later than now and no earlier than the current one"
+    },
+    {
+      "code": 6014,
+      "name": "InsufficientCollateral",
+      "msg": "Collateral does not cover the insurance fee"
     }
   ],
   "types": [
@@ -2550,6 +2932,18 @@ export const EXAMPLE_EXCHANGE_IDL = {
               "Length of the current epoch (a new `limits.epoch_length` applies from the next)."
             ],
             "type": "i64"
+          },
+          {
+            "name": "total_volume",
+            "docs": [
+              "Lifetime volume this exchange reported through `contribute_volume`, and the fees",
+              "it paid for it (statistics)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "total_volume_fees",
+            "type": "u64"
           }
         ]
       }
@@ -2675,6 +3069,13 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "uncovered",
             "type": "u64"
+          },
+          {
+            "name": "house_delta",
+            "docs": [
+              "What the house received (+) or paid (−) in the liquidation."
+            ],
+            "type": "i128"
           }
         ]
       }
@@ -2772,6 +3173,9 @@ export const EXAMPLE_EXCHANGE_IDL = {
           },
           {
             "name": "total_collateral",
+            "docs": [
+              "Sum of every position's `collateral`."
+            ],
             "type": "u64"
           },
           {
@@ -2795,8 +3199,9 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "socialized_loss",
             "docs": [
-              "Part of `bad_debt` the pool did not cover: socialised across the market's",
-              "traders (a real venue would apply it by auto-deleveraging or a loss index)."
+              "Part of `bad_debt` the pool did not cover: borne by the house (below), i.e.",
+              "socialised across the liquidity providers it stands for (a venue without a",
+              "house would apply it by auto-deleveraging or a loss index)."
             ],
             "type": "u64"
           },
@@ -2830,6 +3235,35 @@ export const EXAMPLE_EXCHANGE_IDL = {
               "Oldest price (seconds since its publish time) the market accepts."
             ],
             "type": "i64"
+          },
+          {
+            "name": "house_balance",
+            "docs": [
+              "The house: the counterparty of every position (standing for the venue's",
+              "liquidity providers). It receives what traders lose, pays what they win (up to",
+              "its balance), receives the pool's covered amounts and bears what stays",
+              "uncovered. Books: the collateral vault holds exactly",
+              "`total_collateral + house_balance`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "unpaid_profit",
+            "docs": [
+              "Profit a liquidation could not pay because the house had less (statistics)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "volume",
+            "docs": [
+              "Lifetime notional opened, and the insurance fees forwarded to the pool for it."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "insurance_fees",
+            "type": "u64"
           }
         ]
       }
@@ -3166,6 +3600,33 @@ export const EXAMPLE_EXCHANGE_IDL = {
               "shares at the discounted price)."
             ],
             "type": "i64"
+          },
+          {
+            "name": "volume_rate_bps",
+            "docs": [
+              "Volume rate charged by the last `contribute_volume` (bps): the anchor of its",
+              "smoothing."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "volume_rate_updated_at",
+            "docs": [
+              "Smoothing anchor time of `volume_rate_bps`."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "total_volume",
+            "docs": [
+              "Lifetime volume reported by exchanges and the fees it paid (protocol fee",
+              "included; statistics)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "total_volume_fees",
+            "type": "u64"
           }
         ]
       }
@@ -3276,6 +3737,17 @@ export const EXAMPLE_EXCHANGE_IDL = {
               "(`[MIN_CLAIM_WAITING_PERIOD, coverage_duration)`)."
             ],
             "type": "i64"
+          },
+          {
+            "name": "volume",
+            "docs": [
+              "Volume rate of `contribute_volume` (bps of traded volume)."
+            ],
+            "type": {
+              "defined": {
+                "name": "VolumeCurve"
+              }
+            }
           }
         ]
       }
@@ -3314,6 +3786,48 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "bump",
             "type": "u8"
+          }
+        ]
+      }
+    },
+    {
+      "name": "PositionOpened",
+      "docs": [
+        "A position was opened, paying the pool's insurance fee on its notional."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "owner",
+            "type": "pubkey"
+          },
+          {
+            "name": "size",
+            "type": "i64"
+          },
+          {
+            "name": "price",
+            "type": "u64"
+          },
+          {
+            "name": "notional",
+            "type": "u64"
+          },
+          {
+            "name": "insurance_fee",
+            "docs": [
+              "Fee forwarded to the insurance pool (debited from the collateral)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "collateral",
+            "type": "u64"
           }
         ]
       }
@@ -3472,6 +3986,52 @@ export const EXAMPLE_EXCHANGE_IDL = {
                 "name": "PauseClock"
               }
             }
+          }
+        ]
+      }
+    },
+    {
+      "name": "VolumeCurve",
+      "docs": [
+        "Shape of a pool's volume rate (bps of traded volume)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "base_rate",
+            "docs": [
+              "Rate with no shortfall history."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "loss_slope",
+            "docs": [
+              "Rate added per 100 % of `loss_ewma / free_capital` (bps of volume)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "min_rate",
+            "docs": [
+              "Floor of the rate (0 allowed: a pool that takes no volume income)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "max_rate",
+            "docs": [
+              "Ceiling of the rate (`<= MAX_VOLUME_RATE_BPS`)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "max_change_per_day",
+            "docs": [
+              "Most the charged rate may fall per day (bps, pro-rata to elapsed time; `>= 1`)."
+            ],
+            "type": "u64"
           }
         ]
       }

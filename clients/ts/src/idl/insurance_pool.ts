@@ -576,6 +576,26 @@ export type InsurancePool = {
       "code": 6092,
       "msg": "Deposits are closed while an approved claim is in its hold-up",
       "name": "holdupDepositsClosed"
+    },
+    {
+      "code": 6093,
+      "msg": "Volume rates must satisfy min_rate <= base_rate <= max_rate <= 1000 bps",
+      "name": "invalidVolumeRates"
+    },
+    {
+      "code": 6094,
+      "msg": "Volume loss slope must not exceed 100000 bps",
+      "name": "invalidVolumeSlope"
+    },
+    {
+      "code": 6095,
+      "msg": "The exchange registration is not active yet (its activation delay is running)",
+      "name": "exchangeNotYetActive"
+    },
+    {
+      "code": 6096,
+      "msg": "The volume rate is above the caller's maximum",
+      "name": "volumeRateAboveMaximum"
     }
   ],
   "events": [
@@ -812,6 +832,19 @@ export type InsurancePool = {
         125
       ],
       "name": "shortfallCovered"
+    },
+    {
+      "discriminator": [
+        227,
+        129,
+        82,
+        235,
+        8,
+        93,
+        222,
+        172
+      ],
+      "name": "volumeContributed"
     },
     {
       "discriminator": [
@@ -1238,6 +1271,98 @@ export type InsurancePool = {
         "ending no earlier than `min_expiry` (unix time; 0 for no bound)."
       ],
       "name": "contributePremium"
+    },
+    {
+      "accounts": [
+        {
+          "name": "exchangeAuthority",
+          "relations": [
+            "registration"
+          ],
+          "signer": true
+        },
+        {
+          "address": "DBMB1EHdxbB5ktDVWhZPnyCdsiJUDKzwoEAsFkAxM73",
+          "name": "protocol"
+        },
+        {
+          "name": "pool",
+          "relations": [
+            "registration",
+            "exposure"
+          ],
+          "writable": true
+        },
+        {
+          "name": "registration",
+          "writable": true
+        },
+        {
+          "name": "exposure",
+          "writable": true
+        },
+        {
+          "docs": [
+            "The exchange's token account the fee is paid from."
+          ],
+          "name": "source",
+          "writable": true
+        },
+        {
+          "name": "vault",
+          "relations": [
+            "pool"
+          ],
+          "writable": true
+        },
+        {
+          "docs": [
+            "The treasury's token account for this mint; required while the protocol fee is",
+            "not zero."
+          ],
+          "name": "treasuryToken",
+          "optional": true,
+          "writable": true
+        },
+        {
+          "name": "mint",
+          "relations": [
+            "pool"
+          ]
+        },
+        {
+          "name": "tokenProgram",
+          "relations": [
+            "pool"
+          ]
+        }
+      ],
+      "args": [
+        {
+          "name": "volume",
+          "type": "u64"
+        },
+        {
+          "name": "maxRateBps",
+          "type": "u64"
+        }
+      ],
+      "discriminator": [
+        133,
+        137,
+        39,
+        117,
+        222,
+        244,
+        118,
+        41
+      ],
+      "docs": [
+        "Exchange, by CPI: pay the volume fee on `volume` of trading (refused above",
+        "`max_rate_bps`); returns the fee charged."
+      ],
+      "name": "contributeVolume",
+      "returns": "u64"
     },
     {
       "accounts": [
@@ -1950,6 +2075,49 @@ export type InsurancePool = {
       "returns": {
         "defined": {
           "name": "premiumQuote"
+        }
+      }
+    },
+    {
+      "accounts": [
+        {
+          "address": "DBMB1EHdxbB5ktDVWhZPnyCdsiJUDKzwoEAsFkAxM73",
+          "name": "protocol"
+        },
+        {
+          "name": "pool",
+          "relations": [
+            "exposure"
+          ]
+        },
+        {
+          "name": "exposure"
+        }
+      ],
+      "args": [
+        {
+          "name": "volume",
+          "type": "u64"
+        }
+      ],
+      "discriminator": [
+        254,
+        36,
+        236,
+        240,
+        90,
+        104,
+        181,
+        155
+      ],
+      "docs": [
+        "Anyone: quote the volume fee on `volume` (return data: `VolumeQuote`); moves",
+        "nothing."
+      ],
+      "name": "quoteVolume",
+      "returns": {
+        "defined": {
+          "name": "volumeQuote"
         }
       }
     },
@@ -3180,6 +3348,18 @@ export type InsurancePool = {
             ],
             "name": "epochLength",
             "type": "i64"
+          },
+          {
+            "docs": [
+              "Lifetime volume this exchange reported through `contribute_volume`, and the fees",
+              "it paid for it (statistics)."
+            ],
+            "name": "totalVolume",
+            "type": "u64"
+          },
+          {
+            "name": "totalVolumeFees",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -3821,6 +4001,33 @@ export type InsurancePool = {
             ],
             "name": "holdupUntil",
             "type": "i64"
+          },
+          {
+            "docs": [
+              "Volume rate charged by the last `contribute_volume` (bps): the anchor of its",
+              "smoothing."
+            ],
+            "name": "volumeRateBps",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Smoothing anchor time of `volume_rate_bps`."
+            ],
+            "name": "volumeRateUpdatedAt",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Lifetime volume reported by exchanges and the fees it paid (protocol fee",
+              "included; statistics)."
+            ],
+            "name": "totalVolume",
+            "type": "u64"
+          },
+          {
+            "name": "totalVolumeFees",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -4009,6 +4216,17 @@ export type InsurancePool = {
             ],
             "name": "claimWaitingPeriod",
             "type": "i64"
+          },
+          {
+            "docs": [
+              "Volume rate of `contribute_volume` (bps of traded volume)."
+            ],
+            "name": "volume",
+            "type": {
+              "defined": {
+                "name": "volumeCurve"
+              }
+            }
           }
         ],
         "kind": "struct"
@@ -4545,6 +4763,156 @@ export type InsurancePool = {
             "type": {
               "option": "u16"
             }
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "An exchange paid the volume fee on a batch of trading volume."
+      ],
+      "name": "volumeContributed",
+      "type": {
+        "fields": [
+          {
+            "name": "pool",
+            "type": "pubkey"
+          },
+          {
+            "name": "registration",
+            "type": "pubkey"
+          },
+          {
+            "docs": [
+              "Volume reported (base units of the pool's mint)."
+            ],
+            "name": "volume",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Rate charged (bps of volume) and the curve's target before smoothing."
+            ],
+            "name": "rateBps",
+            "type": "u64"
+          },
+          {
+            "name": "targetRateBps",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Total paid: the pool's part (earned over `VOLUME_EARNING_PERIOD`) plus",
+              "`protocol_fee`."
+            ],
+            "name": "fee",
+            "type": "u64"
+          },
+          {
+            "name": "protocolFee",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "The inputs of the rate: loss EWMA and free capital at the contribution."
+            ],
+            "name": "lossEwma",
+            "type": "u64"
+          },
+          {
+            "name": "freeCapital",
+            "type": "u64"
+          },
+          {
+            "name": "poolCapital",
+            "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "Shape of a pool's volume rate (bps of traded volume)."
+      ],
+      "name": "volumeCurve",
+      "type": {
+        "fields": [
+          {
+            "docs": [
+              "Rate with no shortfall history."
+            ],
+            "name": "baseRate",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Rate added per 100 % of `loss_ewma / free_capital` (bps of volume)."
+            ],
+            "name": "lossSlope",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Floor of the rate (0 allowed: a pool that takes no volume income)."
+            ],
+            "name": "minRate",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Ceiling of the rate (`<= MAX_VOLUME_RATE_BPS`)."
+            ],
+            "name": "maxRate",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Most the charged rate may fall per day (bps, pro-rata to elapsed time; `>= 1`)."
+            ],
+            "name": "maxChangePerDay",
+            "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "A volume-fee quote: what `contribute_volume` charges for the same volume and time.",
+        "Returned by `quote_volume` as return data."
+      ],
+      "name": "volumeQuote",
+      "type": {
+        "fields": [
+          {
+            "docs": [
+              "Total the exchange pays (protocol fee included)."
+            ],
+            "name": "fee",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Part of `fee` that goes to the protocol treasury."
+            ],
+            "name": "protocolFee",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Rate charged, bps of volume (after smoothing and clamping)."
+            ],
+            "name": "rateBps",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "The volume curve's target rate before smoothing."
+            ],
+            "name": "targetRateBps",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -5142,6 +5510,98 @@ export const INSURANCE_POOL_IDL = {
           "type": "i64"
         }
       ]
+    },
+    {
+      "name": "contribute_volume",
+      "docs": [
+        "Exchange, by CPI: pay the volume fee on `volume` of trading (refused above",
+        "`max_rate_bps`); returns the fee charged."
+      ],
+      "discriminator": [
+        133,
+        137,
+        39,
+        117,
+        222,
+        244,
+        118,
+        41
+      ],
+      "accounts": [
+        {
+          "name": "exchange_authority",
+          "signer": true,
+          "relations": [
+            "registration"
+          ]
+        },
+        {
+          "name": "protocol",
+          "address": "DBMB1EHdxbB5ktDVWhZPnyCdsiJUDKzwoEAsFkAxM73"
+        },
+        {
+          "name": "pool",
+          "writable": true,
+          "relations": [
+            "registration",
+            "exposure"
+          ]
+        },
+        {
+          "name": "registration",
+          "writable": true
+        },
+        {
+          "name": "exposure",
+          "writable": true
+        },
+        {
+          "name": "source",
+          "docs": [
+            "The exchange's token account the fee is paid from."
+          ],
+          "writable": true
+        },
+        {
+          "name": "vault",
+          "writable": true,
+          "relations": [
+            "pool"
+          ]
+        },
+        {
+          "name": "treasury_token",
+          "docs": [
+            "The treasury's token account for this mint; required while the protocol fee is",
+            "not zero."
+          ],
+          "writable": true,
+          "optional": true
+        },
+        {
+          "name": "mint",
+          "relations": [
+            "pool"
+          ]
+        },
+        {
+          "name": "token_program",
+          "relations": [
+            "pool"
+          ]
+        }
+      ],
+      "args": [
+        {
+          "name": "volume",
+          "type": "u64"
+        },
+        {
+          "name": "max_rate_bps",
+          "type": "u64"
+        }
+      ],
+      "returns": "u64"
     },
     {
       "name": "cover_shortfall",
@@ -5854,6 +6314,49 @@ export const INSURANCE_POOL_IDL = {
       "returns": {
         "defined": {
           "name": "PremiumQuote"
+        }
+      }
+    },
+    {
+      "name": "quote_volume",
+      "docs": [
+        "Anyone: quote the volume fee on `volume` (return data: `VolumeQuote`); moves",
+        "nothing."
+      ],
+      "discriminator": [
+        254,
+        36,
+        236,
+        240,
+        90,
+        104,
+        181,
+        155
+      ],
+      "accounts": [
+        {
+          "name": "protocol",
+          "address": "DBMB1EHdxbB5ktDVWhZPnyCdsiJUDKzwoEAsFkAxM73"
+        },
+        {
+          "name": "pool",
+          "relations": [
+            "exposure"
+          ]
+        },
+        {
+          "name": "exposure"
+        }
+      ],
+      "args": [
+        {
+          "name": "volume",
+          "type": "u64"
+        }
+      ],
+      "returns": {
+        "defined": {
+          "name": "VolumeQuote"
         }
       }
     },
@@ -6652,6 +7155,19 @@ export const INSURANCE_POOL_IDL = {
       ]
     },
     {
+      "name": "VolumeContributed",
+      "discriminator": [
+        227,
+        129,
+        82,
+        235,
+        8,
+        93,
+        222,
+        172
+      ]
+    },
+    {
       "name": "VoteCast",
       "discriminator": [
         39,
@@ -7169,6 +7685,26 @@ export const INSURANCE_POOL_IDL = {
       "code": 6092,
       "name": "HoldupDepositsClosed",
       "msg": "Deposits are closed while an approved claim is in its hold-up"
+    },
+    {
+      "code": 6093,
+      "name": "InvalidVolumeRates",
+      "msg": "Volume rates must satisfy min_rate <= base_rate <= max_rate <= 1000 bps"
+    },
+    {
+      "code": 6094,
+      "name": "InvalidVolumeSlope",
+      "msg": "Volume loss slope must not exceed 100000 bps"
+    },
+    {
+      "code": 6095,
+      "name": "ExchangeNotYetActive",
+      "msg": "The exchange registration is not active yet (its activation delay is running)"
+    },
+    {
+      "code": 6096,
+      "name": "VolumeRateAboveMaximum",
+      "msg": "The volume rate is above the caller's maximum"
     }
   ],
   "types": [
@@ -7940,6 +8476,18 @@ export const INSURANCE_POOL_IDL = {
               "Length of the current epoch (a new `limits.epoch_length` applies from the next)."
             ],
             "type": "i64"
+          },
+          {
+            "name": "total_volume",
+            "docs": [
+              "Lifetime volume this exchange reported through `contribute_volume`, and the fees",
+              "it paid for it (statistics)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "total_volume_fees",
+            "type": "u64"
           }
         ]
       }
@@ -8581,6 +9129,33 @@ export const INSURANCE_POOL_IDL = {
               "shares at the discounted price)."
             ],
             "type": "i64"
+          },
+          {
+            "name": "volume_rate_bps",
+            "docs": [
+              "Volume rate charged by the last `contribute_volume` (bps): the anchor of its",
+              "smoothing."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "volume_rate_updated_at",
+            "docs": [
+              "Smoothing anchor time of `volume_rate_bps`."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "total_volume",
+            "docs": [
+              "Lifetime volume reported by exchanges and the fees it paid (protocol fee",
+              "included; statistics)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "total_volume_fees",
+            "type": "u64"
           }
         ]
       }
@@ -8769,6 +9344,17 @@ export const INSURANCE_POOL_IDL = {
               "(`[MIN_CLAIM_WAITING_PERIOD, coverage_duration)`)."
             ],
             "type": "i64"
+          },
+          {
+            "name": "volume",
+            "docs": [
+              "Volume rate of `contribute_volume` (bps of traded volume)."
+            ],
+            "type": {
+              "defined": {
+                "name": "VolumeCurve"
+              }
+            }
           }
         ]
       }
@@ -9305,6 +9891,156 @@ export const INSURANCE_POOL_IDL = {
             "type": {
               "option": "u16"
             }
+          }
+        ]
+      }
+    },
+    {
+      "name": "VolumeContributed",
+      "docs": [
+        "An exchange paid the volume fee on a batch of trading volume."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "pool",
+            "type": "pubkey"
+          },
+          {
+            "name": "registration",
+            "type": "pubkey"
+          },
+          {
+            "name": "volume",
+            "docs": [
+              "Volume reported (base units of the pool's mint)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "rate_bps",
+            "docs": [
+              "Rate charged (bps of volume) and the curve's target before smoothing."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "target_rate_bps",
+            "type": "u64"
+          },
+          {
+            "name": "fee",
+            "docs": [
+              "Total paid: the pool's part (earned over `VOLUME_EARNING_PERIOD`) plus",
+              "`protocol_fee`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "protocol_fee",
+            "type": "u64"
+          },
+          {
+            "name": "loss_ewma",
+            "docs": [
+              "The inputs of the rate: loss EWMA and free capital at the contribution."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "free_capital",
+            "type": "u64"
+          },
+          {
+            "name": "pool_capital",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "VolumeCurve",
+      "docs": [
+        "Shape of a pool's volume rate (bps of traded volume)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "base_rate",
+            "docs": [
+              "Rate with no shortfall history."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "loss_slope",
+            "docs": [
+              "Rate added per 100 % of `loss_ewma / free_capital` (bps of volume)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "min_rate",
+            "docs": [
+              "Floor of the rate (0 allowed: a pool that takes no volume income)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "max_rate",
+            "docs": [
+              "Ceiling of the rate (`<= MAX_VOLUME_RATE_BPS`)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "max_change_per_day",
+            "docs": [
+              "Most the charged rate may fall per day (bps, pro-rata to elapsed time; `>= 1`)."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "VolumeQuote",
+      "docs": [
+        "A volume-fee quote: what `contribute_volume` charges for the same volume and time.",
+        "Returned by `quote_volume` as return data."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "fee",
+            "docs": [
+              "Total the exchange pays (protocol fee included)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "protocol_fee",
+            "docs": [
+              "Part of `fee` that goes to the protocol treasury."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "rate_bps",
+            "docs": [
+              "Rate charged, bps of volume (after smoothing and clamping)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "target_rate_bps",
+            "docs": [
+              "The volume curve's target rate before smoothing."
+            ],
+            "type": "u64"
           }
         ]
       }

@@ -61,7 +61,7 @@ pub fn handle_create_market(
         ExchangeError::InvalidParams
     );
     let market_key = ctx.accounts.market.key();
-    let insurance_pool = insurance_pool::pda::pool(&market_key).0;
+    let insurance_pool = insurance_pool_cpi::pda::pool(&market_key).0;
     ctx.accounts.price_feed.set_inner(PriceFeed {
         market: market_key,
         price: 0,
@@ -81,6 +81,10 @@ pub fn handle_create_market(
         bad_debt: 0,
         insured_loss: 0,
         socialized_loss: 0,
+        house_balance: 0,
+        unpaid_profit: 0,
+        volume: 0,
+        insurance_fees: 0,
         bump: ctx.bumps.market,
         authority_bump: ctx.bumps.authority,
         oracle_authority,

@@ -1,10 +1,6 @@
 use anchor_lang::prelude::*;
-use anchor_lang::solana_program::program::get_return_data;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use insurance_pool::cpi::accounts::CoverShortfall;
-use insurance_pool::instructions::ShortfallCover;
-use insurance_pool::program::InsurancePool;
-use insurance_pool::state::{ExchangeRegistration, Pool, Protocol};
+use insurance_pool_cpi::{ExchangeRegistration, InsurancePool, Pool, Protocol, ShortfallAccounts};
 
 use crate::errors::ExchangeError;
 use crate::seeds;
@@ -15,6 +11,16 @@ use crate::state::{Liquidated, Market, Position, PriceFeed};
 /// collateral is reported to the market's insurance pool, and whatever the pool does
 /// not cover (caps, solvency floor, or a paused, inactive or not yet active
 /// registration, for which the pool pays 0) is socialised in the market.
+///
+/// Books (the house is every position's counterparty, see [`Market::house_balance`]):
+/// with equity `e = collateral + pnl`,
+/// - `e >= 0`: the trader keeps `collateral + pnl` (a profit paid by the house up to
+///   its balance, the rest recorded as `unpaid_profit`), the house receives a loss;
+/// - `e < 0`: the trader keeps nothing, the house receives the collateral plus what
+///   the pool covered (paid into the collateral vault), and bears the uncovered rest
+///   (`socialized_loss`).
+///
+/// So the collateral vault still holds `total_collateral + house_balance`.
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
     pub liquidator: Signer<'info>,
@@ -69,10 +75,20 @@ pub fn handle_liquidate(ctx: Context<Liquidate>) -> Result<()> {
         / 10_000) as i128;
     require!(equity < maintenance, ExchangeError::NotLiquidatable);
 
-    // Close: the trader keeps any remaining equity; a negative equity is bad debt.
+    // Close. A negative equity is bad debt, reported to the pool.
     let shortfall = u64::try_from((-equity).max(0)).map_err(|_| ExchangeError::MathOverflow)?;
-    let remaining = u64::try_from(equity.max(0)).map_err(|_| ExchangeError::MathOverflow)?;
-    position.collateral = remaining;
+    let collateral = position.collateral;
+    let house = a.market.house_balance;
+    let (remaining, unpaid) = if pnl > 0 {
+        let profit = u64::try_from(pnl).map_err(|_| ExchangeError::MathOverflow)?;
+        let paid = profit.min(house);
+        (collateral.saturating_add(paid), profit - paid)
+    } else {
+        (
+            u64::try_from(equity.max(0)).map_err(|_| ExchangeError::MathOverflow)?,
+            0,
+        )
+    };
     position.size = 0;
     position.entry_price = 0;
 
@@ -84,37 +100,44 @@ pub fn handle_liquidate(ctx: Context<Liquidate>) -> Result<()> {
             market_key.as_ref(),
             &[a.market.authority_bump],
         ];
-        let accounts = CoverShortfall {
-            exchange_authority: a.authority.to_account_info(),
-            protocol: a.insurance_protocol.to_account_info(),
-            pool: a.insurance_pool.to_account_info(),
-            registration: a.registration.to_account_info(),
-            destination: a.collateral_vault.to_account_info(),
-            vault: a.insurance_vault.to_account_info(),
-            mint: a.mint.to_account_info(),
-            token_program: a.token_program.to_account_info(),
-        };
-        let ctx = CpiContext::new(a.insurance_program.key(), accounts)
-            .with_signer(std::slice::from_ref(&signer));
-        // The nonce the pool expects next: a replayed or raced liquidation fails.
-        insurance_pool::cpi::cover_shortfall(ctx, shortfall, a.registration.next_nonce)?;
-        // Read the pool's answer from return data (checked, never panicking). While the
-        // pool's shortfall cover is paused, or the registration is inactive or not yet
-        // active, the call still succeeds with `covered: 0`: the liquidation goes on
-        // and the whole shortfall is socialised below.
-        let (program, data) = get_return_data().ok_or(ExchangeError::MissingCoverResult)?;
-        require_keys_eq!(
-            program,
-            insurance_pool::ID,
-            ExchangeError::MissingCoverResult
-        );
-        let result =
-            ShortfallCover::try_from_slice(&data).map_err(|_| ExchangeError::MissingCoverResult)?;
-        covered = result.covered;
-        uncovered = result.uncovered;
+        // The helper reads the nonce the pool expects (a replayed or raced liquidation
+        // fails) and checks the return data. While the pool's shortfall cover is
+        // paused, or the registration is inactive or not yet active, the call still
+        // succeeds with `covered: 0`: the liquidation goes on and the whole shortfall is
+        // socialised below.
+        let cover = insurance_pool_cpi::cover_shortfall(
+            &ShortfallAccounts {
+                insurance_program: &a.insurance_program.to_account_info(),
+                exchange_authority: &a.authority.to_account_info(),
+                protocol: &a.insurance_protocol.to_account_info(),
+                pool: &a.insurance_pool.to_account_info(),
+                registration: &a.registration.to_account_info(),
+                destination: &a.collateral_vault.to_account_info(),
+                vault: &a.insurance_vault.to_account_info(),
+                mint: &a.mint.to_account_info(),
+                token_program: &a.token_program.to_account_info(),
+            },
+            shortfall,
+            &[signer],
+        )?;
+        covered = cover.covered;
+        uncovered = cover.uncovered;
     }
+    // What the house receives: the trader's collateral minus what the trader keeps,
+    // plus the pool's cover (the vault grew by `covered`).
+    let house_delta = collateral as i128 - remaining as i128 + covered as i128;
+    let house_balance =
+        u64::try_from(house as i128 + house_delta).map_err(|_| ExchangeError::MathOverflow)?;
+    position.collateral = remaining;
 
     let market = &mut a.market;
+    market.total_collateral = market
+        .total_collateral
+        .checked_sub(collateral)
+        .and_then(|t| t.checked_add(remaining))
+        .ok_or(ExchangeError::MathOverflow)?;
+    market.house_balance = house_balance;
+    market.unpaid_profit = market.unpaid_profit.saturating_add(unpaid);
     market.liquidations = market
         .liquidations
         .checked_add(1)
@@ -140,6 +163,7 @@ pub fn handle_liquidate(ctx: Context<Liquidate>) -> Result<()> {
         shortfall,
         covered,
         uncovered,
+        house_delta,
     });
     Ok(())
 }

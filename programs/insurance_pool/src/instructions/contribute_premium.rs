@@ -1,6 +1,6 @@
 use crate::math::{bps_of_floor, rate_anchor_after};
 use crate::prelude::*;
-use crate::token::transfer;
+use crate::token::{check_treasury, collect};
 
 /// Buys cover of `notional`: charges the quote (refusing above `max_premium`, and a
 /// cover ending before `min_expiry`), puts the premium net of the protocol fee into the
@@ -56,16 +56,11 @@ impl ContributePremium<'_> {
             InsuranceError::Paused
         );
         require!(notional > 0, InsuranceError::ZeroAmount);
-        match &self.treasury_token {
-            Some(treasury) => require!(
-                treasury.mint == self.pool.mint && treasury.owner == self.protocol.treasury,
-                InsuranceError::WrongTreasuryAccount
-            ),
-            None => require!(
-                self.protocol.protocol_fee_bps == 0,
-                InsuranceError::MissingTreasuryAccount
-            ),
-        }
+        check_treasury(
+            &self.protocol,
+            &self.pool.mint,
+            self.treasury_token.as_deref().map(|t| &**t),
+        )?;
         Ok(())
     }
 }
@@ -102,36 +97,20 @@ pub fn handle_contribute_premium(
     let fee = bps_of_floor(quote.premium, accounts.protocol.protocol_fee_bps as u64)?;
     let to_pool = quote.premium.safe_sub(fee)?;
 
-    let token_program = accounts.token_program.to_account_info();
-    let from = accounts.owner_token.to_account_info();
-    let mint = accounts.mint.to_account_info();
-    let authority = accounts.owner.to_account_info();
-    transfer(
-        &token_program,
-        &from,
-        &mint,
+    collect(
+        &accounts.token_program.to_account_info(),
+        &accounts.owner_token.to_account_info(),
+        &accounts.mint.to_account_info(),
         &accounts.vault.to_account_info(),
-        &authority,
-        &[],
-        to_pool,
-        pool.mint_decimals,
-    )?;
-    if fee > 0 {
-        let treasury = accounts
+        accounts
             .treasury_token
             .as_ref()
-            .ok_or(InsuranceError::MissingTreasuryAccount)?;
-        transfer(
-            &token_program,
-            &from,
-            &mint,
-            &treasury.to_account_info(),
-            &authority,
-            &[],
-            fee,
-            pool.mint_decimals,
-        )?;
-    }
+            .map(|t| t.to_account_info()),
+        &accounts.owner.to_account_info(),
+        to_pool,
+        fee,
+        pool.mint_decimals,
+    )?;
 
     pool.unearned_premiums = pool.unearned_premiums.safe_add(to_pool)?;
     pool.total_premiums = pool.total_premiums.safe_add(to_pool)?;

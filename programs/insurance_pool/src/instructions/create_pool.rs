@@ -1,4 +1,4 @@
-use crate::math::{curve_rate, EarningBook, ExposureBook, YoungShares};
+use crate::math::{curve_rate, volume_target_rate, EarningBook, ExposureBook, YoungShares};
 use crate::prelude::*;
 use crate::token::check_mint_extensions;
 
@@ -122,6 +122,10 @@ pub fn handle_create_pool(
         mint_has_freeze_authority: ctx.accounts.mint.freeze_authority.is_some(),
         withdraw_pause: Default::default(),
         holdup_until: 0,
+        volume_rate_bps: volume_target_rate(&params.volume, 0, 0),
+        volume_rate_updated_at: now,
+        total_volume: 0,
+        total_volume_fees: 0,
     });
     emit!(PoolCreated {
         pool: pool.key(),

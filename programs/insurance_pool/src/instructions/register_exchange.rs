@@ -70,6 +70,8 @@ pub fn handle_register_exchange(
         pending_destination: ctx.accounts.destination.key(),
         pending_at: 0,
         epoch_length: limits.epoch_length,
+        total_volume: 0,
+        total_volume_fees: 0,
     });
     emit!(ExchangeRegistered {
         pool: registration.pool,

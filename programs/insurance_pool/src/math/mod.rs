@@ -9,6 +9,7 @@ pub mod safe_math;
 pub mod shares;
 pub mod shortfall;
 pub mod stake;
+pub mod volume;
 
 pub use exposure::*;
 pub use governance::*;
@@ -17,3 +18,4 @@ pub use safe_math::SafeMath;
 pub use shares::*;
 pub use shortfall::*;
 pub use stake::*;
+pub use volume::*;

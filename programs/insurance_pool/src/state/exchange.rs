@@ -80,6 +80,10 @@ pub struct ExchangeRegistration {
     pub pending_at: i64,
     /// Length of the current epoch (a new `limits.epoch_length` applies from the next).
     pub epoch_length: i64,
+    /// Lifetime volume this exchange reported through `contribute_volume`, and the fees
+    /// it paid for it (statistics).
+    pub total_volume: u64,
+    pub total_volume_fees: u64,
 }
 
 impl ExchangeRegistration {

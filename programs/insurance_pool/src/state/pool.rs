@@ -4,8 +4,8 @@ use crate::constants::*;
 use crate::errors::InsuranceError;
 use crate::math::{
     curve_rate, premium_for, shares_for_deposit, smoothed_rate, stake_period, utilisation_bps,
-    value_of_shares, within_bps, Curve, EarningBook, ExposureBook, SafeMath, Shares, YoungShares,
-    BPS,
+    value_of_shares, volume_fee, volume_target_rate, within_bps, Curve, EarningBook, ExposureBook,
+    SafeMath, Shares, VolumeCurve, YoungShares, BPS,
 };
 use crate::state::Member;
 
@@ -43,6 +43,8 @@ pub struct PoolParams {
     /// Seconds after the purchase or top-up that added it before cover can be claimed
     /// (`[MIN_CLAIM_WAITING_PERIOD, coverage_duration)`).
     pub claim_waiting_period: i64,
+    /// Volume rate of `contribute_volume` (bps of traded volume).
+    pub volume: VolumeCurve,
 }
 
 /// Claim governance of a pool.
@@ -159,6 +161,21 @@ impl PoolParams {
                 && self.claim_waiting_period < self.coverage_duration,
             InsuranceError::InvalidClaimWaitingPeriod
         );
+        let v = &self.volume;
+        require!(
+            v.min_rate <= v.base_rate
+                && v.base_rate <= v.max_rate
+                && v.max_rate <= MAX_VOLUME_RATE_BPS,
+            InsuranceError::InvalidVolumeRates
+        );
+        require!(
+            v.loss_slope <= MAX_VOLUME_SLOPE_BPS,
+            InsuranceError::InvalidVolumeSlope
+        );
+        require!(
+            (1..=BPS).contains(&v.max_change_per_day),
+            InsuranceError::InvalidRateChange
+        );
         Ok(())
     }
 
@@ -224,6 +241,20 @@ pub struct PremiumQuote {
     pub covered_secs: i64,
     /// When the cover ends.
     pub coverage_expiry: i64,
+}
+
+/// A volume-fee quote: what `contribute_volume` charges for the same volume and time.
+/// Returned by `quote_volume` as return data.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VolumeQuote {
+    /// Total the exchange pays (protocol fee included).
+    pub fee: u64,
+    /// Part of `fee` that goes to the protocol treasury.
+    pub protocol_fee: u64,
+    /// Rate charged, bps of volume (after smoothing and clamping).
+    pub rate_bps: u64,
+    /// The volume curve's target rate before smoothing.
+    pub target_rate_bps: u64,
 }
 
 /// One market's isolated insurance pool, PDA `["pool", market]`.
@@ -313,6 +344,15 @@ pub struct Pool {
     /// approved claim (a veto would hand the released reservation to whoever bought
     /// shares at the discounted price).
     pub holdup_until: i64,
+    /// Volume rate charged by the last `contribute_volume` (bps): the anchor of its
+    /// smoothing.
+    pub volume_rate_bps: u64,
+    /// Smoothing anchor time of `volume_rate_bps`.
+    pub volume_rate_updated_at: i64,
+    /// Lifetime volume reported by exchanges and the fees it paid (protocol fee
+    /// included; statistics).
+    pub total_volume: u64,
+    pub total_volume_fees: u64,
 }
 
 impl Pool {
@@ -471,6 +511,29 @@ impl Pool {
             utilisation_bps: utilisation,
             covered_secs,
             coverage_expiry,
+        })
+    }
+
+    /// Quotes the volume fee of `volume` at `now` (see [`crate::math::volume`]) with the
+    /// protocol's `protocol_fee_bps` split out. Reads only; the pool must be refreshed
+    /// and earned to `now`, as for [`Pool::quote`].
+    pub fn volume_quote(
+        &self,
+        volume: u64,
+        protocol_fee_bps: u16,
+        now: i64,
+    ) -> Result<VolumeQuote> {
+        let v = &self.params.volume;
+        let target = volume_target_rate(v, self.loss_stats.ewma, self.free_capital());
+        let elapsed = now.saturating_sub(self.volume_rate_updated_at);
+        let rate = smoothed_rate(self.volume_rate_bps, target, v.max_change_per_day, elapsed)
+            .clamp(v.min_rate, v.max_rate);
+        let fee = volume_fee(volume, rate)?;
+        Ok(VolumeQuote {
+            fee,
+            protocol_fee: crate::math::bps_of_floor(fee, protocol_fee_bps as u64)?,
+            rate_bps: rate,
+            target_rate_bps: target,
         })
     }
 }

@@ -1,0 +1,141 @@
+use crate::math::{rate_anchor_after, SafeMath};
+use crate::prelude::*;
+use crate::token::{check_treasury, collect};
+
+/// Exchange (by CPI, signed by its registered authority PDA): pays the pool's volume
+/// fee on `volume` of trading, `ceil(volume · volume_rate / 10 000)` (see
+/// [`crate::math::volume`]), from `source`, a token account the exchange authority
+/// owns. The fee net of the protocol fee goes into the pool's unearned reserve and is
+/// earned into capital evenly over [`VOLUME_EARNING_PERIOD`]; the protocol fee goes to
+/// the treasury. Returns the fee charged (protocol fee included) as return data.
+///
+/// Same registration and activation rules as `cover_shortfall`, but refusing instead of
+/// paying nothing: an inactive registration (`ExchangeInactive`), one not yet active
+/// (`ExchangeNotYetActive`), premium contributions paused (`Paused`), a rate above
+/// `max_rate_bps` (`VolumeRateAboveMaximum`), a zero volume (`ZeroAmount`).
+#[derive(Accounts)]
+pub struct ContributeVolume<'info> {
+    pub exchange_authority: Signer<'info>,
+    #[account(address = PROTOCOL_ADDRESS)]
+    pub protocol: Box<Account<'info, Protocol>>,
+    #[account(
+        mut,
+        has_one = mint @ InsuranceError::WrongMint,
+        has_one = vault @ InsuranceError::WrongVault,
+        has_one = token_program @ InsuranceError::WrongTokenProgram,
+    )]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(
+        mut,
+        has_one = pool @ InsuranceError::WrongExchangeRegistration,
+        has_one = exchange_authority @ InsuranceError::WrongExchangeAuthority,
+    )]
+    pub registration: Box<Account<'info, ExchangeRegistration>>,
+    #[account(mut, has_one = pool @ InsuranceError::WrongExposure)]
+    pub exposure: AccountLoader<'info, PoolExposure>,
+    /// The exchange's token account the fee is paid from.
+    #[account(
+        mut,
+        constraint = source.mint == pool.mint @ InsuranceError::WrongMint,
+        constraint = source.owner == exchange_authority.key() @ InsuranceError::WrongTokenOwner,
+    )]
+    pub source: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The treasury's token account for this mint; required while the protocol fee is
+    /// not zero.
+    #[account(mut)]
+    pub treasury_token: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl ContributeVolume<'_> {
+    pub fn validate(&self, volume: u64) -> Result<()> {
+        require!(
+            !self.pool.is_paused(self.protocol.paused, pause::PREMIUM),
+            InsuranceError::Paused
+        );
+        require!(volume > 0, InsuranceError::ZeroAmount);
+        check_treasury(
+            &self.protocol,
+            &self.pool.mint,
+            self.treasury_token.as_deref().map(|t| &**t),
+        )
+    }
+}
+
+pub fn handle_contribute_volume(
+    ctx: Context<ContributeVolume>,
+    volume: u64,
+    max_rate_bps: u64,
+) -> Result<u64> {
+    let now = Clock::get()?.unix_timestamp;
+    let accounts = ctx.accounts;
+    let pool = &mut accounts.pool;
+    let registration = &mut accounts.registration;
+    let clock = pool.refresh_at(&accounts.protocol, now);
+    registration.refresh(clock);
+    require!(registration.active, InsuranceError::ExchangeInactive);
+    require!(
+        registration.can_draw(clock),
+        InsuranceError::ExchangeNotYetActive
+    );
+
+    let mut exposure = accounts.exposure.load_mut()?;
+    pool.earn(&mut exposure.earnings, now)?;
+    let quote = pool.volume_quote(volume, accounts.protocol.protocol_fee_bps, now)?;
+    require!(
+        quote.rate_bps <= max_rate_bps,
+        InsuranceError::VolumeRateAboveMaximum
+    );
+    let to_pool = quote.fee.safe_sub(quote.protocol_fee)?;
+    collect(
+        &accounts.token_program.to_account_info(),
+        &accounts.source.to_account_info(),
+        &accounts.mint.to_account_info(),
+        &accounts.vault.to_account_info(),
+        accounts
+            .treasury_token
+            .as_ref()
+            .map(|t| t.to_account_info()),
+        &accounts.exchange_authority.to_account_info(),
+        to_pool,
+        quote.protocol_fee,
+        pool.mint_decimals,
+    )?;
+
+    pool.unearned_premiums = pool.unearned_premiums.safe_add(to_pool)?;
+    exposure
+        .earnings
+        .add(now, now.safe_add(VOLUME_EARNING_PERIOD)?, to_pool)?;
+    pool.total_protocol_fees = pool.total_protocol_fees.safe_add(quote.protocol_fee)?;
+    pool.total_volume = pool.total_volume.saturating_add(volume);
+    pool.total_volume_fees = pool.total_volume_fees.safe_add(quote.fee)?;
+    let v = pool.params.volume;
+    pool.volume_rate_updated_at = rate_anchor_after(
+        pool.volume_rate_updated_at,
+        pool.volume_rate_bps,
+        quote.rate_bps,
+        quote.target_rate_bps,
+        v.max_change_per_day,
+        now,
+    );
+    pool.volume_rate_bps = quote.rate_bps;
+    registration.total_volume = registration.total_volume.saturating_add(volume);
+    registration.total_volume_fees = registration.total_volume_fees.safe_add(quote.fee)?;
+
+    emit!(VolumeContributed {
+        pool: pool.key(),
+        registration: registration.key(),
+        volume,
+        rate_bps: quote.rate_bps,
+        target_rate_bps: quote.target_rate_bps,
+        fee: quote.fee,
+        protocol_fee: quote.protocol_fee,
+        loss_ewma: pool.loss_stats.ewma,
+        free_capital: pool.free_capital(),
+        pool_capital: pool.capital,
+    });
+    Ok(quote.fee)
+}

@@ -30,7 +30,7 @@
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::program::get_return_data;
 
-pub use insurance_pool::constants::{EXCHANGE_SEED, POOL_SEED, VAULT_SEED};
+pub use insurance_pool::constants::{EXCHANGE_SEED, POOL_SEED, PROTOCOL_ADDRESS, VAULT_SEED};
 pub use insurance_pool::instructions::ShortfallCover;
 pub use insurance_pool::program::InsurancePool;
 pub use insurance_pool::state::{ExchangeRegistration, Pool, PoolExposure, Protocol};
@@ -93,6 +93,12 @@ pub struct VolumeAccounts<'a, 'info> {
 /// does). The pool's own functions decide, so this never drifts from the program. An
 /// exchange that keeps trading while its pool refuses contributions checks it and
 /// skips the fee; one that makes insurance a condition of trading does not.
+///
+/// The caller must bind the accounts it passes here to itself: `protocol` at
+/// [`PROTOCOL_ADDRESS`], `pool` its market's pool, and `registration` its own
+/// (`registration.pool == pool`, `registration.exchange_authority ==` its authority).
+/// Otherwise a trader passes another exchange's deactivated registration, this says
+/// "no", and the trade skips its fee.
 pub fn accepts_volume(
     protocol: &Protocol,
     pool: &Pool,

@@ -18,7 +18,7 @@ use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use spl_token_2022::extension::ExtensionType;
 
-use insurance_pool::state::{Pool, PoolParams, PremiumQuote, Underwriter};
+use insurance_pool::state::{Pool, PoolParams, PremiumQuote, Underwriter, VolumeQuote};
 
 use crate::runtime::{self, Runtime};
 use insurance_pool_sdk::ix::{self, PoolKeys};
@@ -328,6 +328,13 @@ impl TestEnv {
             .await;
         let data = out.return_data.expect("quote_premium sets return data");
         PremiumQuote::deserialize(&mut data.as_slice()).expect("quote decodes")
+    }
+
+    /// Runs `quote_volume` and decodes its return data.
+    pub async fn quote_volume(&mut self, pool: &PoolKeys, volume: u64) -> VolumeQuote {
+        let out = self.ok(&[ix::quote_volume(pool, volume)], &[]).await;
+        let data = out.return_data.expect("quote_volume sets return data");
+        VolumeQuote::deserialize(&mut data.as_slice()).expect("quote decodes")
     }
 
     // ---- accounts ----------------------------------------------------------------------

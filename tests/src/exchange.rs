@@ -150,6 +150,63 @@ impl Venue {
     }
 }
 
+/// Market B of an isolation test: its own market, pool (7 000 deposited, default
+/// parameters) and registration, snapshotted so a test can assert nothing of it changed.
+pub struct Bystander {
+    pub venue: Venue,
+    watched: Vec<Pubkey>,
+    before: Vec<Option<solana_account::Account>>,
+}
+
+impl Bystander {
+    /// Market `id` on `mint`, insured and snapshotted.
+    pub async fn new(env: &mut TestEnv, id: u64, mint: Pubkey) -> Bystander {
+        let limits = ExchangeLimits {
+            per_event_cap: 10_000,
+            per_epoch_cap: 10_000,
+            epoch_length: 86_400,
+            per_event_bps: 10_000,
+            per_epoch_bps: 10_000,
+        };
+        let (venue, underwriter) =
+            Venue::insured(env, id, mint, 1_000, ix::default_params(), limits, 7_000).await;
+        let k = &venue.keys;
+        let watched = vec![
+            k.pool.pool,
+            k.pool.vault,
+            k.pool.bond_vault,
+            k.pool.exposure,
+            k.pool.underwriter(&underwriter.pubkey()),
+            k.registration(),
+            k.collateral_vault,
+            k.market,
+        ];
+        let before = env.snapshot(&watched).await;
+        Bystander {
+            venue,
+            watched,
+            before,
+        }
+    }
+
+    /// Asserts that none of market B's accounts changed and its pool is conserved.
+    pub async fn assert_untouched(&self, env: &mut TestEnv) {
+        assert_eq!(
+            env.snapshot(&self.watched).await,
+            self.before,
+            "market B changed"
+        );
+        env.assert_conserved(&self.venue.keys.pool).await;
+    }
+}
+
+/// Moves to `v`'s registration's `active_from` and publishes 1 000 there.
+pub async fn activate(env: &mut TestEnv, v: &Venue) {
+    let active_from = v.registration(env).await.active_from;
+    warp_to(env, active_from).await;
+    v.publish(env, 1_000).await;
+}
+
 /// Test-only state surgery: rewrites the registration at `key` with `edit` (e.g. to
 /// move its `next_nonce` as if an earlier deployment had drawn on it).
 pub async fn edit_registration(

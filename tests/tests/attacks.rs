@@ -2,7 +2,8 @@
 //! several actors, time moving — and asserts that it is refused with its named error
 //! (changing nothing), or that the attacker's net gain is <= 0 and the honest parties
 //! keep their fair share. They run on the native build and on the SBF binary.
-//! Exchange-side attacks (H3, I1, N7, M8) live in `attacks/exchange.rs`.
+//! Exchange-side attacks (H3, I1, N7, M8) live in `attacks/exchange.rs`, volume-fee
+//! attacks (issue 14: V1-V4) in `attacks/volume.rs`.
 
 use anchor_spl::token_2022::spl_token_2022;
 use insurance_pool_tests::*;
@@ -10,6 +11,8 @@ use spl_token_2022::extension::ExtensionType;
 
 #[path = "attacks/exchange.rs"]
 mod exchange;
+#[path = "attacks/volume.rs"]
+mod volume;
 
 const DAY: i64 = 86_400;
 const VOTING: i64 = 3 * DAY;

@@ -35,4 +35,6 @@ pub enum ExchangeError {
     InvalidPrice,
     #[msg("Collateral does not cover the insurance fee")]
     InsufficientCollateral,
+    #[msg("The insurance registration or protocol account is not this market's")]
+    WrongRegistration,
 }

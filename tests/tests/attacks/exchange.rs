@@ -4,7 +4,7 @@
 //! nothing and the honest underwriters keep their share. Every test also checks that
 //! another market's pool, registration and vault are untouched.
 
-use insurance_pool_tests::exchange::{self as x, Venue, MARKET};
+use insurance_pool_tests::exchange::{self as x, activate, Bystander, Venue, MARKET};
 use insurance_pool_tests::*;
 
 const DAY: i64 = 86_400;
@@ -18,60 +18,6 @@ fn limits(per_event_cap: u64, per_epoch_cap: u64) -> ExchangeLimits {
         per_event_bps: 10_000,
         per_epoch_bps: 10_000,
     }
-}
-
-/// Market B: its own pool (7 000 deposited) and registration, which no test may touch.
-struct Bystander {
-    venue: Venue,
-    watched: Vec<Pubkey>,
-    before: Vec<Option<solana_account::Account>>,
-}
-
-impl Bystander {
-    async fn new(env: &mut TestEnv, id: u64, mint: Pubkey) -> Bystander {
-        let (venue, underwriter) = Venue::insured(
-            env,
-            id,
-            mint,
-            1_000,
-            default_params(),
-            limits(10_000, 10_000),
-            7_000,
-        )
-        .await;
-        let k = &venue.keys;
-        let watched = vec![
-            k.pool.pool,
-            k.pool.vault,
-            k.pool.bond_vault,
-            k.pool.underwriter(&underwriter.pubkey()),
-            k.registration(),
-            k.collateral_vault,
-            k.market,
-        ];
-        let before = env.snapshot(&watched).await;
-        Bystander {
-            venue,
-            watched,
-            before,
-        }
-    }
-
-    async fn assert_untouched(&self, env: &mut TestEnv) {
-        assert_eq!(
-            env.snapshot(&self.watched).await,
-            self.before,
-            "market B changed"
-        );
-        env.assert_conserved(&self.venue.keys.pool).await;
-    }
-}
-
-/// Moves to the registration's `active_from` and publishes 1 000 there.
-async fn activate(env: &mut TestEnv, v: &Venue) {
-    let active_from = v.registration(env).await.active_from;
-    x::warp_to(env, active_from).await;
-    v.publish(env, 1_000).await;
 }
 
 /// The oracle publishes `price` and `trader` is liquidated on its market's own pool;

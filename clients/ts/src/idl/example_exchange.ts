@@ -121,6 +121,11 @@ export type ExampleExchange = {
       "code": 6014,
       "msg": "Collateral does not cover the insurance fee",
       "name": "insufficientCollateral"
+    },
+    {
+      "code": 6015,
+      "msg": "The insurance registration or protocol account is not this market's",
+      "name": "wrongRegistration"
     }
   ],
   "events": [
@@ -570,6 +575,7 @@ export type ExampleExchange = {
           "name": "insuranceProgram"
         },
         {
+          "address": "DBMB1EHdxbB5ktDVWhZPnyCdsiJUDKzwoEAsFkAxM73",
           "name": "insuranceProtocol"
         },
         {
@@ -580,6 +586,10 @@ export type ExampleExchange = {
           "writable": true
         },
         {
+          "docs": [
+            "This market's own registration: the fee decision ([`accepts_volume`]) reads it,",
+            "so another exchange's (say, deactivated) registration must not stand in for it."
+          ],
           "name": "registration",
           "writable": true
         },
@@ -2467,7 +2477,8 @@ export const EXAMPLE_EXCHANGE_IDL = {
           "address": "GzN2QL4myuf5a7EUsrJ8ntntDocbvjVo5UK5qnNyYbkU"
         },
         {
-          "name": "insurance_protocol"
+          "name": "insurance_protocol",
+          "address": "DBMB1EHdxbB5ktDVWhZPnyCdsiJUDKzwoEAsFkAxM73"
         },
         {
           "name": "insurance_pool",
@@ -2478,6 +2489,10 @@ export const EXAMPLE_EXCHANGE_IDL = {
         },
         {
           "name": "registration",
+          "docs": [
+            "This market's own registration: the fee decision ([`accepts_volume`]) reads it,",
+            "so another exchange's (say, deactivated) registration must not stand in for it."
+          ],
           "writable": true
         },
         {
@@ -2720,6 +2735,11 @@ export const EXAMPLE_EXCHANGE_IDL = {
       "code": 6014,
       "name": "InsufficientCollateral",
       "msg": "Collateral does not cover the insurance fee"
+    },
+    {
+      "code": 6015,
+      "name": "WrongRegistration",
+      "msg": "The insurance registration or protocol account is not this market's"
     }
   ],
   "types": [

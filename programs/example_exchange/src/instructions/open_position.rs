@@ -1,6 +1,9 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use insurance_pool_cpi::{ExchangeRegistration, InsurancePool, Pool, Protocol, VolumeAccounts};
+use insurance_pool_cpi::{
+    accepts_volume, ExchangeRegistration, InsurancePool, Pool, Protocol, VolumeAccounts,
+    PROTOCOL_ADDRESS,
+};
 
 use crate::errors::ExchangeError;
 use crate::seeds;
@@ -40,10 +43,18 @@ pub struct OpenPosition<'info> {
 
     // The insurance side; the insurance program checks every relation itself.
     pub insurance_program: Program<'info, InsurancePool>,
+    #[account(address = PROTOCOL_ADDRESS @ ExchangeError::WrongRegistration)]
     pub insurance_protocol: Box<Account<'info, Protocol>>,
     #[account(mut)]
     pub insurance_pool: Box<Account<'info, Pool>>,
-    #[account(mut)]
+    /// This market's own registration: the fee decision ([`accepts_volume`]) reads it,
+    /// so another exchange's (say, deactivated) registration must not stand in for it.
+    #[account(
+        mut,
+        constraint = registration.pool == market.insurance_pool
+            && registration.exchange_authority == authority.key()
+            @ ExchangeError::WrongRegistration,
+    )]
     pub registration: Box<Account<'info, ExchangeRegistration>>,
     /// CHECK: the pool's exposure account; the insurance program checks it belongs to
     /// the pool.
@@ -78,7 +89,7 @@ pub fn handle_open_position(
         &[a.market.authority_bump],
     ];
     let treasury = a.treasury_token.as_ref().map(|t| t.to_account_info());
-    let accepted = insurance_pool_cpi::accepts_volume(
+    let accepted = accepts_volume(
         &a.insurance_protocol,
         &a.insurance_pool,
         &a.registration,

@@ -846,3 +846,107 @@ async fn the_exchange_refuses_healthy_and_overleveraged_positions() {
     .await;
     env.assert_conserved(&v.keys.pool).await;
 }
+
+/// The market, its collateral vault's balance and `traders`' positions.
+async fn books_of(
+    env: &mut TestEnv,
+    keys: &ExchangeKeys,
+    traders: &[Pubkey],
+) -> (Market, u64, Vec<Position>) {
+    let market: Market = env.fetch(keys.market).await;
+    let vault = env.balance(keys.collateral_vault).await;
+    let mut positions = Vec::new();
+    for t in traders {
+        positions.push(env.fetch::<Position>(keys.position(t)).await);
+    }
+    (market, vault, positions)
+}
+
+/// The exchange's own books: the house (every position's counterparty) receives what
+/// traders lose, pays what a liquidated trader still wins (up to its balance; the rest
+/// is recorded as unpaid), receives what the pool covers and bears what it does not.
+/// After every step the collateral vault holds exactly `total_collateral + house`, and
+/// `total_collateral` is the sum of the positions' collateral.
+#[tokio::test]
+async fn the_exchange_vault_always_equals_what_it_owes() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    // A 50 % maintenance margin: a position in profit can still be liquidated.
+    let params = MarketParams {
+        maintenance_margin_bps: 5_000,
+        ..MARKET
+    };
+    let v = Venue::create(&mut env, 21, mint, params, 1_000).await;
+    env.create_pool_at(v.keys.market, mint, TOKEN, default_params())
+        .await;
+    v.register(&mut env, limits(300, 10_000)).await;
+    let underwriter = env.user(&v.keys.pool, 10_000).await;
+    env.deposit(&underwriter, &v.keys.pool, 10_000).await;
+    x::activate(&mut env, &v).await;
+    let payer = env.payer();
+
+    let books = |market: &Market, vault: u64, positions: &[Position]| {
+        assert_eq!(Some(vault), market.liabilities(), "vault = owed");
+        assert_eq!(
+            market.total_collateral,
+            positions.iter().map(|p| p.collateral).sum::<u64>(),
+            "total collateral = sum of positions"
+        );
+    };
+    // Four traders at 1 000 (each pays 2 bps of its notional to the pool):
+    // loser long 10 with 1 000, winner long 10 with 1 000, big long 20 with 2 000,
+    // bust short 10 with 1 000.
+    let loser = v.trader(&mut env, 1_000, 10).await;
+    let winner = v.trader(&mut env, 1_000, 10).await;
+    let big = v.trader(&mut env, 2_000, 20).await;
+    let bust = v.trader(&mut env, 1_000, -10).await;
+    let all: Vec<Pubkey> = [&loser, &winner, &big, &bust]
+        .iter()
+        .map(|u| u.pubkey())
+        .collect();
+    let (m, vault, p) = books_of(&mut env, &v.keys, &all).await;
+    books(&m, vault, &p);
+    assert_eq!(
+        (m.total_collateral, m.house_balance, m.insurance_fees),
+        (4_990, 0, 10)
+    );
+
+    // 900: the loser (equity 998 - 1 000 < 0... a 2 shortfall) goes; its 998 and the
+    // pool's 2 go to the house.
+    v.publish(&mut env, 900).await;
+    env.ok(&[v.liquidate_ix(&payer, &loser.pubkey())], &[])
+        .await;
+    let (m, vault, p) = books_of(&mut env, &v.keys, &all).await;
+    books(&m, vault, &p);
+    assert_eq!((m.house_balance, m.insured_loss), (1_000, 2));
+
+    // 1 050: the winner (equity 998 + 500, maintenance 5 250) is liquidated in profit:
+    // the house pays it 500.
+    v.publish(&mut env, 1_050).await;
+    env.ok(&[v.liquidate_ix(&payer, &winner.pubkey())], &[])
+        .await;
+    let (m, vault, p) = books_of(&mut env, &v.keys, &all).await;
+    books(&m, vault, &p);
+    assert_eq!((m.house_balance, p[1].collateral), (500, 1_498));
+    // The big long wins 1 000 but the house holds 500: it pays 500, 500 is unpaid.
+    env.ok(&[v.liquidate_ix(&payer, &big.pubkey())], &[]).await;
+    let (m, vault, p) = books_of(&mut env, &v.keys, &all).await;
+    books(&m, vault, &p);
+    assert_eq!(
+        (m.house_balance, m.unpaid_profit, p[2].collateral),
+        (0, 500, 1_996 + 500)
+    );
+
+    // 1 200: the short owes 2 000 on 998: a 1 002 shortfall, the pool covers its
+    // per-event cap of 300, the house bears the other 702.
+    v.publish(&mut env, 1_200).await;
+    env.ok(&[v.liquidate_ix(&payer, &bust.pubkey())], &[]).await;
+    let (m, vault, p) = books_of(&mut env, &v.keys, &all).await;
+    books(&m, vault, &p);
+    assert_eq!(
+        (m.house_balance, m.insured_loss, m.socialized_loss),
+        (998 + 300, 302, 702)
+    );
+    assert_eq!(m.total_collateral, 1_498 + 2_496);
+    env.assert_conserved(&v.keys.pool).await;
+}

@@ -11,7 +11,13 @@
 //!   request and at most its share of free capital net of voting claims just before;
 //! - bounded payouts: a claim pays at most what approval reserved, at most its amount;
 //!   a member is never paid more than its matured cover of the term;
-//! - capital always covers the reservations of approved claims.
+//! - capital always covers the reservations of approved claims;
+//! - exchange flows (a registered exchange per market, its authority rewritten to a
+//!   test keypair so it can call directly): a shortfall payout is at most the amount,
+//!   the per-event cap and the capital above the solvency floor; a volume fee is
+//!   exactly `ceil(volume · rate / 10 000)` at a rate never below the curve's target
+//!   for the loss EWMA and free capital before the step, and never above the larger of
+//!   that target and the last charged rate.
 //!
 //! CI runs `FUZZ_OPS` (default 250) steps from a fixed seed (`FUZZ_SEED`, default 1) on
 //! each runtime; longer runs: `FUZZ_OPS=1000000 FUZZ_SEED=<n> cargo test -p
@@ -57,6 +63,9 @@ struct Books {
 struct Market {
     keys: PoolKeys,
     users: Vec<User>,
+    /// The market's exchange (a keypair standing in for its PDA) and registration.
+    exchange: User,
+    registration: Pubkey,
     books: Books,
     /// Claims filed: (address, claimant index in `users`).
     claims: Vec<(Pubkey, usize)>,
@@ -105,9 +114,42 @@ async fn random_sequences_keep_every_invariant() {
             }
             users.push(u);
         }
+        // A registered exchange: a PDA registers (the program refuses keypairs), then
+        // test surgery hands the registration to a keypair that can sign directly.
+        let exchange = env.user(&keys, 100_000_000).await;
+        let pda = Pubkey::find_program_address(&[b"fuzz", keys.pool.as_ref()], &keys.pool).0;
+        let authority = env.authority.insecure_clone();
+        let payer = env.payer();
+        let limits = ExchangeLimits {
+            per_event_cap: 20_000,
+            per_epoch_cap: 50_000,
+            epoch_length: DAY,
+            per_event_bps: 2_000,
+            per_epoch_bps: 5_000,
+        };
+        env.ok(
+            &[register_exchange(
+                &payer,
+                &authority.pubkey(),
+                &keys,
+                pda,
+                &exchange.token,
+                limits,
+            )],
+            &[&authority],
+        )
+        .await;
+        let registration = insurance_pool::pda::exchange(&keys.pool, &pda).0;
+        let key = exchange.pubkey();
+        insurance_pool_tests::exchange::edit_registration(&mut env, registration, |r| {
+            r.exchange_authority = key
+        })
+        .await;
         markets.push(Market {
             keys,
             users,
+            exchange,
+            registration,
             books: Books::default(),
             claims: Vec::new(),
             paid_in_term: HashMap::new(),
@@ -126,7 +168,14 @@ async fn random_sequences_keep_every_invariant() {
         let other = 1 - m;
         let other_keys = {
             let o = &markets[other];
-            let mut k = vec![o.keys.pool, o.keys.vault, o.keys.bond_vault];
+            let mut k = vec![
+                o.keys.pool,
+                o.keys.vault,
+                o.keys.bond_vault,
+                o.keys.exposure,
+                o.registration,
+                o.exchange.token,
+            ];
             k.extend(o.users.iter().map(|u| o.keys.underwriter(&u.pubkey())));
             k.extend(o.users.iter().map(|u| o.keys.member(&u.pubkey())));
             k
@@ -134,7 +183,7 @@ async fn random_sequences_keep_every_invariant() {
         let other_before = env.snapshot(&other_keys).await;
         let market = &markets[m];
         let keys = market.keys;
-        let op = rng.below(13);
+        let op = rng.below(15);
         // Underwriting and voting by underwriters; cover and claims by members.
         let ui = match op {
             0..=4 | 8..=10 => rng.below(UNDERWRITERS as u64) as usize,
@@ -246,6 +295,53 @@ async fn random_sequences_keep_every_invariant() {
                     ),
                 }
             }
+            13 => {
+                // Volumes biased to the edges: dust, ordinary, huge.
+                let ordinary = 1 + rng.below(10_000_000);
+                let volume = *rng.pick(&[0, 1, 9_999, ordinary, u64::MAX / 4]);
+                let max_rate = *rng.pick(&[u64::MAX, 2, 1]);
+                let e = &market.exchange;
+                (
+                    "contribute_volume",
+                    vec![contribute_volume(
+                        &e.pubkey(),
+                        &keys,
+                        &market.registration,
+                        &e.token,
+                        None,
+                        volume,
+                        max_rate,
+                    )],
+                    vec![&e.key],
+                )
+            }
+            14 => {
+                let ordinary = 1 + rng.below(60_000);
+                let amount = *rng.pick(&[0, 1, 19_999, 20_000, 20_001, ordinary]);
+                let nonce = env
+                    .fetch::<ExchangeRegistration>(market.registration)
+                    .await
+                    .next_nonce;
+                // Sometimes a stale nonce (a replay).
+                let nonce = if rng.below(6) == 0 {
+                    nonce.wrapping_sub(1)
+                } else {
+                    nonce
+                };
+                let e = &market.exchange;
+                (
+                    "cover_shortfall",
+                    vec![cover_shortfall(
+                        &e.pubkey(),
+                        &keys,
+                        &market.registration,
+                        &e.token,
+                        amount,
+                        nonce,
+                    )],
+                    vec![&e.key],
+                )
+            }
             _ => {
                 let secs = *rng.pick(&[60, 3_600, 4 * 3_600, DAY, 2 * DAY]);
                 env.warp(secs).await;
@@ -266,6 +362,7 @@ async fn random_sequences_keep_every_invariant() {
         };
         let before = env.snapshot(&touched).await;
         let user_balance = env.balance(user.token).await;
+        let exchange_balance = env.balance(markets[m].exchange.token).await;
         // Account order: PayClaim (protocol, pool, claim, ...), WithdrawBond (pool, claim, ...).
         let claim_key = match name {
             "pay_claim" => Some(ixs[0].accounts[2].pubkey),
@@ -291,8 +388,60 @@ async fn random_sequences_keep_every_invariant() {
                 let market = &mut markets[m];
                 let paid_out = user_balance.saturating_sub(env.balance(user.token).await);
                 let received = env.balance(user.token).await.saturating_sub(user_balance);
+                let exchange_now = env.balance(market.exchange.token).await;
                 match name {
                     "deposit" | "contribute_premium" => market.books.vault += paid_out,
+                    "contribute_volume" => {
+                        let ix = &ixs[0];
+                        let args: (u64, u64) = {
+                            let data = &ix.data[8..];
+                            (
+                                u64::from_le_bytes(data[..8].try_into().expect("volume")),
+                                u64::from_le_bytes(data[8..16].try_into().expect("max")),
+                            )
+                        };
+                        let fee = exchange_balance - exchange_now;
+                        let after = env.pool(&keys).await;
+                        let rate = after.volume_rate_bps;
+                        let v = pool.params.volume;
+                        // The model's target, computed here from the formula.
+                        let free = pool.free_capital();
+                        let ewma = pool.loss_stats.ewma;
+                        let loss = if ewma == 0 || v.loss_slope == 0 {
+                            0
+                        } else if free == 0 {
+                            u128::MAX
+                        } else {
+                            (v.loss_slope as u128 * ewma as u128).div_ceil(free as u128)
+                        };
+                        let target = (v.base_rate as u128 + loss.min(u64::MAX as u128))
+                            .clamp(v.min_rate as u128, v.max_rate as u128)
+                            as u64;
+                        assert!(
+                            rate >= target && rate <= target.max(pool.volume_rate_bps),
+                            "step {step}: volume rate {rate} outside [{target}, max(target, last)]"
+                        );
+                        assert!(rate <= args.1, "step {step}: rate above the caller's bound");
+                        assert_eq!(
+                            fee as u128,
+                            (args.0 as u128 * rate as u128).div_ceil(10_000),
+                            "step {step}: volume fee"
+                        );
+                        market.books.vault += fee;
+                    }
+                    "cover_shortfall" => {
+                        let amount =
+                            u64::from_le_bytes(ixs[0].data[8..16].try_into().expect("amount"));
+                        let covered = exchange_now - exchange_balance;
+                        let floor = pool.reserved_for_claims + pool.params.min_reserve;
+                        assert!(
+                            covered <= amount
+                                && covered <= 20_000
+                                && covered <= pool.capital.saturating_sub(floor),
+                            "step {step}: shortfall payout {covered} above its caps"
+                        );
+                        market.books.vault -= covered;
+                    }
                     "complete_withdrawal" => {
                         let u = pending.expect("position");
                         // No exit escapes a known loss.

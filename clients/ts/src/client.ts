@@ -9,6 +9,7 @@ import { PublicKey, SystemProgram, SYSVAR_CLOCK_PUBKEY, type TransactionInstruct
 import { type ExampleExchange, EXAMPLE_EXCHANGE_IDL } from "./idl/example_exchange.js";
 import { type InsurancePool, INSURANCE_POOL_IDL } from "./idl/insurance_pool.js";
 import { type Amount, toI64, toU128, toU64 } from "./amount.js";
+import { BPS, INSURANCE_POOL_PROGRAM_ID, PAUSE } from "./constants.js";
 import {
   claimAddress,
   claimantTokenAddress,
@@ -31,12 +32,17 @@ export type GovernanceParams = Types["governanceParams"];
 export type ExchangeLimits = Types["exchangeLimits"];
 export type UpdateProtocolArgs = Types["updateProtocolArgs"];
 export type PremiumQuote = Types["premiumQuote"];
+/** Shape of a pool's volume rate (`params.volume`, bps of traded volume). */
+export type VolumeCurve = Types["volumeCurve"];
+/** `quote_volume`'s return data: the fee `contribute_volume` charges now, its protocol part, the rate and its target. */
+export type VolumeQuote = Types["volumeQuote"];
 export type MarketParams = IdlTypes<ExampleExchange>["marketParams"];
 export type PoolAccount = IdlAccounts<InsurancePool>["pool"];
 export type MemberAccount = IdlAccounts<InsurancePool>["member"];
 export type ClaimAccount = IdlAccounts<InsurancePool>["claim"];
 export type UnderwriterAccount = IdlAccounts<InsurancePool>["underwriter"];
 export type ProtocolAccount = IdlAccounts<InsurancePool>["protocol"];
+export type ExchangeRegistrationAccount = IdlAccounts<InsurancePool>["exchangeRegistration"];
 /** A pool's exposure book and earning book (unearned premium by the day it is earned). */
 export type PoolExposureAccount = IdlAccounts<InsurancePool>["poolExposure"];
 /** Withdrawal-pause time of a pool or of the protocol (stops the pool's exit clock). */
@@ -73,6 +79,52 @@ export interface PoolView {
 const BN0 = new BN(0);
 const bnMax0 = (x: BN) => (x.isNeg() ? BN0 : x);
 
+/**
+ * The SDK's default volume rate (`sdk/src/ix.rs::DEFAULT_VOLUME`): 2 bps of volume with
+ * no shortfall history, plus 5 bps per 1 % of loss EWMA over free capital (`lossSlope`
+ * 500), within [1, 50] bps, falling at most 1 bps a day.
+ */
+export function defaultVolumeCurve(): VolumeCurve {
+  return {
+    baseRate: new BN(2),
+    lossSlope: new BN(500),
+    minRate: new BN(1),
+    maxRate: new BN(50),
+    maxChangePerDay: new BN(1),
+  };
+}
+
+/**
+ * The volume fee on `volume` at `rateBps` (`math::volume_fee`): `ceil(volume · rate /
+ * 10 000)`, so splitting a volume never pays less than one contribution.
+ */
+export function volumeFee(volume: Amount, rateBps: Amount): BN {
+  const product = toU64(volume, "volume").mul(toU64(rateBps, "rateBps"));
+  return product.addn(BPS - 1).divn(BPS);
+}
+
+/**
+ * Whether `contribute_volume` accepts volume from `registration` at unix time `now`
+ * (`insurance_pool_cpi::accepts_volume`, which the example exchange checks before it
+ * charges a trade): premium contributions not paused (pool or protocol), and the
+ * registration active and past its `activeFrom` on the pool's exit clock, a pending
+ * change applied first as the pool does. While it is false the example exchange opens
+ * positions without a fee, and a direct `contributeVolume` is refused
+ * (`Paused`, `ExchangeInactive`, `ExchangeNotYetActive`).
+ */
+export function acceptsVolume(
+  protocol: { paused: number; withdrawPause: PauseClock },
+  pool: { paused: number; withdrawPause: PauseClock },
+  registration: { active: boolean; activeFrom: BN; pendingAt: BN },
+  now: Amount,
+): boolean {
+  if (((pool.paused | protocol.paused) & PAUSE.premium) !== 0) return false;
+  const clock = exitClock(pool, protocol, now);
+  const pendingAt = new BN(registration.pendingAt.toString());
+  const active = registration.active || (!pendingAt.isZero() && clock.gte(pendingAt));
+  return active && clock.gte(new BN(registration.activeFrom.toString()));
+}
+
 /** The SDK's default pool parameters (`sdk/src/ix.rs::default_params`). */
 export function defaultParams(): PoolParams {
   return {
@@ -105,6 +157,7 @@ export function defaultParams(): PoolParams {
     withdrawalWindow: new BN(7 * 86_400),
     minDepositLock: new BN(30 * 86_400),
     claimWaitingPeriod: new BN(86_400),
+    volume: defaultVolumeCurve(),
   };
 }
 
@@ -478,6 +531,76 @@ export class InsurancePoolClient {
       .instruction();
   }
 
+  /**
+   * A direct `contribute_volume` (exchanges normally reach it by CPI, signed by their
+   * registered authority PDA): pays the pool's volume fee on `volume`,
+   * `ceil(volume · rate / 10 000)`, from `source` (a token account of the pool's mint
+   * owned by `exchangeAuthority`), refused (`VolumeRateAboveMaximum`) when the rate is
+   * above `maxRateBps`. The fee net of the protocol fee is held as unearned premium and
+   * earned into capital over 7 days. `treasuryToken`: the treasury's token account,
+   * needed when a protocol fee is due. Return data: the fee charged (u64).
+   */
+  contributeVolume(
+    exchangeAuthority: PublicKey,
+    keys: PoolKeys,
+    registration: PublicKey,
+    source: PublicKey,
+    volume: Amount,
+    maxRateBps: Amount,
+    treasuryToken: PublicKey | null = null,
+  ): Promise<TransactionInstruction> {
+    return this.program.methods
+      .contributeVolume(toU64(volume, "volume"), toU64(maxRateBps, "maxRateBps"))
+      .accountsStrict({
+        exchangeAuthority,
+        protocol: this.protocol,
+        pool: keys.pool,
+        registration,
+        exposure: keys.exposure,
+        source,
+        vault: keys.vault,
+        treasuryToken,
+        mint: keys.mint,
+        tokenProgram: keys.tokenProgram,
+      })
+      .instruction();
+  }
+
+  /** Quote of the volume fee on `volume` (return data: `VolumeQuote`; see [`volumeQuote`]). */
+  quoteVolume(keys: PoolKeys, volume: Amount): Promise<TransactionInstruction> {
+    return this.program.methods
+      .quoteVolume(toU64(volume, "volume"))
+      .accountsStrict({ protocol: this.protocol, pool: keys.pool, exposure: keys.exposure })
+      .instruction();
+  }
+
+  /**
+   * Simulates `quote_volume` and decodes its return data (moves nothing): the fee
+   * `contribute_volume` would charge on `volume` now (protocol fee included), the rate
+   * (smoothed and clamped) and the curve's target before smoothing.
+   */
+  async volumeQuote(keys: PoolKeys, volume: Amount): Promise<VolumeQuote> {
+    return (await this.program.methods
+      .quoteVolume(toU64(volume, "volume"))
+      .accountsStrict({ protocol: this.protocol, pool: keys.pool, exposure: keys.exposure })
+      .view()) as VolumeQuote;
+  }
+
+  /**
+   * Whether the pool accepts volume from `exchangeAuthority`'s registration now (see
+   * [`acceptsVolume`]), on the node's clock.
+   */
+  async fetchAcceptsVolume(keys: PoolKeys, exchangeAuthority: PublicKey): Promise<boolean> {
+    const [account, protocol, registration, clock] = await Promise.all([
+      this.fetchPool(keys),
+      this.fetchProtocol(),
+      this.fetchRegistration(keys, exchangeAuthority),
+      this.provider.connection.getAccountInfo(SYSVAR_CLOCK_PUBKEY),
+    ]);
+    if (!clock) throw new Error("no clock sysvar");
+    return acceptsVolume(protocol, account, registration, clock.data.readBigInt64LE(32));
+  }
+
   // ---- claims ----
 
   /** The claim `claimant` files next (its Member's `claimCount`): id and address. */
@@ -703,12 +826,70 @@ export class ExampleExchangeClient {
       .instruction();
   }
 
-  /** Opens a position of `size` (positive long, negative short) at the oracle price. */
-  openPosition(owner: PublicKey, keys: ExchangeKeys, size: Amount): Promise<TransactionInstruction> {
+  /**
+   * Opens a position of `size` (positive long, negative short) at the oracle price,
+   * paying the insurance pool's volume fee on the notional `|size| · price` from the
+   * trader's collateral: the exchange forwards it to the market's pool by CPI
+   * (`contribute_volume`), refused (`VolumeRateAboveMaximum`) when the pool's rate is
+   * above `maxInsuranceRateBps`. While the pool does not accept volume (see
+   * [`acceptsVolume`]) the position opens without a fee. `treasuryToken`: the protocol
+   * treasury's token account, needed while a protocol fee is set. See
+   * [`openPositionQuoted`] for the quote-then-trade flow.
+   */
+  openPosition(
+    owner: PublicKey,
+    keys: ExchangeKeys,
+    size: Amount,
+    maxInsuranceRateBps: Amount,
+    treasuryToken: PublicKey | null = null,
+  ): Promise<TransactionInstruction> {
+    const pool = keys.pool;
     return this.program.methods
-      .openPosition(toI64(size, "size"))
-      .accountsStrict({ owner, market: keys.market, position: positionAddress(keys.market, owner), priceFeed: keys.priceFeed })
+      .openPosition(toI64(size, "size"), toU64(maxInsuranceRateBps, "maxInsuranceRateBps"))
+      .accountsStrict({
+        owner,
+        market: keys.market,
+        position: positionAddress(keys.market, owner),
+        priceFeed: keys.priceFeed,
+        authority: keys.authority,
+        collateralVault: keys.collateralVault,
+        insuranceProgram: INSURANCE_POOL_PROGRAM_ID,
+        insuranceProtocol: protocolAddress(),
+        insurancePool: pool.pool,
+        registration: exchangeRegistrationAddress(pool.pool, keys.authority),
+        insuranceExposure: pool.exposure,
+        insuranceVault: pool.vault,
+        treasuryToken,
+        mint: pool.mint,
+        tokenProgram: pool.tokenProgram,
+      })
       .instruction();
+  }
+
+  /**
+   * The quote-then-trade flow (like `buyCover`): reads the market's oracle price,
+   * quotes the pool's volume fee on the notional `|size| · price` (`quote_volume`), and
+   * builds `openPosition` bounded at the quoted rate plus `rateToleranceBps` (bps of
+   * volume; 0 by default: any rise is refused). `charged`: whether the pool accepts the
+   * exchange's volume now (see [`acceptsVolume`]); when it does, the trade pays the
+   * quote's `fee` if sent at the same price and pool state, otherwise nothing.
+   */
+  async openPositionQuoted(
+    owner: PublicKey,
+    keys: ExchangeKeys,
+    size: Amount,
+    options: { rateToleranceBps?: Amount; treasuryToken?: PublicKey | null } = {},
+  ): Promise<{ quote: VolumeQuote; notional: BN; charged: boolean; instruction: TransactionInstruction }> {
+    const insurance = new InsurancePoolClient(this.provider);
+    const feed = await this.fetchPriceFeed(keys);
+    const notional = toI64(size, "size").abs().mul(feed.price);
+    const [quote, charged] = await Promise.all([
+      insurance.volumeQuote(keys.pool, notional),
+      insurance.fetchAcceptsVolume(keys.pool, keys.authority),
+    ]);
+    const maxRate = quote.rateBps.add(toU64(options.rateToleranceBps ?? 0, "rateToleranceBps"));
+    const instruction = await this.openPosition(owner, keys, size, maxRate, options.treasuryToken ?? null);
+    return { quote, notional, charged, instruction };
   }
 
   /** Liquidates `owner` at the oracle price; a shortfall is drawn from the pool by CPI. */
@@ -742,5 +923,11 @@ export class ExampleExchangeClient {
   }
   fetchPriceFeed(keys: ExchangeKeys) {
     return this.program.account.priceFeed.fetch(keys.priceFeed);
+  }
+
+  /** The exchange's events in a transaction's logs (`positionOpened`, `liquidated`, ...). */
+  parseEvents(logs: string[]): { name: string; data: Record<string, unknown> }[] {
+    const parser = new EventParser(this.program.programId, this.program.coder);
+    return Array.from(parser.parseLogs(logs)) as { name: string; data: Record<string, unknown> }[];
   }
 }

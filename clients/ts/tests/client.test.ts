@@ -11,6 +11,7 @@ import { AnchorProvider, BN, Wallet } from "@anchor-lang/core";
 import { Connection, Keypair, PublicKey } from "@solana/web3.js";
 
 import {
+  acceptsVolume,
   activationDelay,
   BPF_LOADER_UPGRADEABLE_PROGRAM_ID,
   claimAddress,
@@ -18,6 +19,8 @@ import {
   decodeError,
   defaultParams,
   errorByCode,
+  exchangeKeys,
+  exchangeRegistrationAddress,
   exitClock,
   EXAMPLE_EXCHANGE_IDL,
   EXAMPLE_EXCHANGE_PROGRAM_ID,
@@ -25,7 +28,9 @@ import {
   INSURANCE_POOL_IDL,
   InsurancePoolClient,
   INSURANCE_POOL_PROGRAM_ID,
+  PAUSE,
   poolKeys,
+  positionAddress,
   programDataAddress,
   protocolAddress,
   toBigInt,
@@ -33,12 +38,20 @@ import {
   toSafeNumber,
   toU128,
   toU64,
+  volumeFee,
 } from "../src/index.js";
 
 // Never contacted: builders and decoders are offline.
 const provider = new AnchorProvider(new Connection("http://127.0.0.1:1"), new Wallet(Keypair.generate()), {});
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-type Raw = { instructions: { name: string }[]; errors?: { code: number; name: string; msg?: string }[]; address: string };
+type IdlField = { name: string; type: unknown };
+type Raw = {
+  instructions: { name: string; accounts: { name: string; writable?: boolean; signer?: boolean; optional?: boolean }[] }[];
+  errors?: { code: number; name: string; msg?: string }[];
+  types?: { name: string; type: { kind: string; fields?: IdlField[] } }[];
+  address: string;
+};
+const idlInstruction = (idl: unknown, name: string) => (idl as Raw).instructions.find((i) => i.name === name)!;
 
 describe("client (offline)", () => {
   it("has a builder for every instruction of both programs", () => {
@@ -52,7 +65,7 @@ describe("client (offline)", () => {
         assert.equal(typeof (client as Record<string, unknown>)[name], "function", `no builder for ${ix.name}`);
       }
     }
-    assert.equal((INSURANCE_POOL_IDL as unknown as Raw).instructions.length, 24);
+    assert.equal((INSURANCE_POOL_IDL as unknown as Raw).instructions.length, 26);
   });
 
   it("builds instructions with the program id and the derived accounts", async () => {
@@ -234,5 +247,142 @@ describe("client (offline)", () => {
     await assert.rejects(async () => client.deposit(owner, keys, owner, unsafe), RangeError);
     const big = await client.deposit(owner, keys, owner, 9_007_199_254_740_993n);
     assert.equal(big.data.readBigUInt64LE(8), 9_007_199_254_740_993n);
+  });
+
+  it("defaultParams has every field of the IDL's PoolParams, the volume curve included", () => {
+    // The IDL's types are the reference (the client's TypeScript types do not check them: see `types` below).
+    const types = new Map(((INSURANCE_POOL_IDL as unknown as Raw).types ?? []).map((t) => [t.name, t]));
+    const check = (value: Record<string, unknown>, typeName: string) => {
+      const fields = types.get(typeName)?.type.fields ?? [];
+      assert.ok(fields.length > 0, `no IDL type ${typeName}`);
+      assert.deepEqual(Object.keys(value).sort(), fields.map((f) => camel(f.name)).sort(), `fields of ${typeName}`);
+      for (const f of fields) {
+        const defined = (f.type as { defined?: { name: string } }).defined;
+        const v = value[camel(f.name)];
+        if (defined) check(v as Record<string, unknown>, defined.name);
+        else assert.ok(BN.isBN(v), `${typeName}.${f.name} is a BN`);
+      }
+    };
+    const params = defaultParams();
+    check(params as unknown as Record<string, unknown>, "PoolParams");
+    // sdk/src/ix.rs::DEFAULT_VOLUME.
+    const v = params.volume;
+    assert.deepEqual(
+      [v.baseRate, v.lossSlope, v.minRate, v.maxRate, v.maxChangePerDay].map((x: BN) => x.toNumber()),
+      [2, 500, 1, 50, 1],
+    );
+  });
+
+  it("builds contribute_volume, quote_volume and open_position with the insurance accounts", async () => {
+    const client = new InsurancePoolClient(provider);
+    const ex = new ExampleExchangeClient(provider);
+    const [mint, tokenProgram, source, treasury, owner] = [0, 1, 2, 3, 4].map(() => Keypair.generate().publicKey);
+    const x = exchangeKeys(7, mint, tokenProgram);
+    const keys = x.pool;
+    const registration = exchangeRegistrationAddress(keys.pool, x.authority);
+    const names = (idl: unknown, ix: string) => idlInstruction(idl, ix).accounts;
+
+    // contribute_volume: the IDL's account order, signer = exchange authority, args (u64, u64).
+    const cv = await client.contributeVolume(x.authority, keys, registration, source, 1_000_000, 12, treasury);
+    const cvAccounts = names(INSURANCE_POOL_IDL, "contribute_volume");
+    const expected = [x.authority, protocolAddress(), keys.pool, registration, keys.exposure, source, keys.vault, treasury, mint, tokenProgram];
+    assert.equal(cv.keys.length, cvAccounts.length);
+    cv.keys.forEach((k, i) => {
+      assert.ok(k.pubkey.equals(expected[i]), `contribute_volume account ${cvAccounts[i].name}`);
+      assert.equal(k.isWritable, cvAccounts[i].writable ?? false, `${cvAccounts[i].name} writable`);
+    });
+    assert.deepEqual(cv.keys.filter((k) => k.isSigner).map((k) => k.pubkey.toBase58()), [x.authority.toBase58()]);
+    assert.equal(cv.data.length, 8 + 8 + 8);
+    assert.equal(cv.data.readBigUInt64LE(8), 1_000_000n);
+    assert.equal(cv.data.readBigUInt64LE(16), 12n);
+    // Without a treasury account, the optional slot is the program id (Anchor's None).
+    const noTreasury = await client.contributeVolume(x.authority, keys, registration, source, 1, 1);
+    assert.ok(noTreasury.keys[7].pubkey.equals(INSURANCE_POOL_PROGRAM_ID));
+    await assert.rejects(async () => client.contributeVolume(x.authority, keys, registration, source, 1n << 64n, 1), RangeError);
+
+    // quote_volume: protocol, pool, exposure, all read-only (a view).
+    const qv = await client.quoteVolume(keys, 5_000);
+    assert.deepEqual(qv.keys.map((k) => k.pubkey.toBase58()), [protocolAddress(), keys.pool, keys.exposure].map((k) => k.toBase58()));
+    assert.ok(qv.keys.every((k) => !k.isWritable && !k.isSigner));
+    assert.equal(qv.data.readBigUInt64LE(8), 5_000n);
+
+    // open_position: the insurance accounts derived from the market's keys, as the Rust SDK does.
+    const op = await ex.openPosition(owner, x, -10, 25);
+    const opAccounts = names(EXAMPLE_EXCHANGE_IDL, "open_position");
+    const opExpected = [
+      owner,
+      x.market,
+      positionAddress(x.market, owner),
+      x.priceFeed,
+      x.authority,
+      x.collateralVault,
+      INSURANCE_POOL_PROGRAM_ID,
+      protocolAddress(),
+      keys.pool,
+      registration,
+      keys.exposure,
+      keys.vault,
+      EXAMPLE_EXCHANGE_PROGRAM_ID, // no treasury account: None
+      mint,
+      tokenProgram,
+    ];
+    assert.equal(op.keys.length, opAccounts.length);
+    op.keys.forEach((k, i) => {
+      assert.ok(k.pubkey.equals(opExpected[i]), `open_position account ${opAccounts[i].name}`);
+      // (an omitted optional account is passed read-only)
+      if (!opAccounts[i].optional) assert.equal(k.isWritable, opAccounts[i].writable ?? false, `${opAccounts[i].name} writable`);
+    });
+    assert.deepEqual(op.keys.filter((k) => k.isSigner).map((k) => k.pubkey.toBase58()), [owner.toBase58()]);
+    assert.equal(op.data.length, 8 + 8 + 8);
+    assert.equal(op.data.readBigInt64LE(8), -10n);
+    assert.equal(op.data.readBigUInt64LE(16), 25n);
+    const withTreasury = await ex.openPosition(owner, x, 1, 1, treasury);
+    assert.ok(withTreasury.keys[12].pubkey.equals(treasury) && withTreasury.keys[12].isWritable);
+  });
+
+  it("computes the volume fee and whether the pool accepts volume, as the program does", () => {
+    // ceil(volume · rate / 10 000): any volume at a non-zero rate pays at least 1.
+    assert.equal(volumeFee(1_000_000, 12).toNumber(), 1_200);
+    assert.equal(volumeFee(1, 1).toNumber(), 1);
+    assert.equal(volumeFee(1, 0).toNumber(), 0);
+    assert.equal(volumeFee(15_001, 48).toNumber(), 73);
+    assert.equal(volumeFee((1n << 64n) - 1n, 1_000).toString(), (((1n << 64n) - 1n) * 1_000n + 9_999n) / 10_000n + "");
+    const clock = { pausedSince: new BN(0), pausedSecs: new BN(0) };
+    const protocol = { paused: 0, withdrawPause: clock };
+    const pool = { paused: 0, withdrawPause: clock };
+    const reg = { active: true, activeFrom: new BN(1_000), pendingAt: new BN(0) };
+    assert.equal(acceptsVolume(protocol, pool, reg, 999), false, "not yet active");
+    assert.equal(acceptsVolume(protocol, pool, reg, 1_000), true);
+    assert.equal(acceptsVolume(protocol, pool, { ...reg, active: false }, 2_000), false, "deactivated");
+    assert.equal(acceptsVolume(protocol, pool, { ...reg, active: false, pendingAt: new BN(1_500) }, 1_500), true, "a pending change applies first");
+    assert.equal(acceptsVolume({ ...protocol, paused: PAUSE.premium }, pool, reg, 2_000), false, "premiums paused (protocol)");
+    assert.equal(acceptsVolume(protocol, { ...pool, paused: PAUSE.premium }, reg, 2_000), false, "premiums paused (pool)");
+    assert.equal(acceptsVolume(protocol, { ...pool, paused: PAUSE.shortfall }, reg, 2_000), true, "other pauses do not stop it");
+    // On the exit clock: time withdrawals were paused does not count.
+    const paused = { paused: 0, withdrawPause: { pausedSince: new BN(0), pausedSecs: new BN(100) } };
+    assert.equal(acceptsVolume(protocol, paused, reg, 1_050), false);
+    assert.equal(acceptsVolume(protocol, paused, reg, 1_100), true);
+  });
+
+  it("decodes the volume errors of both programs", () => {
+    for (const name of ["InvalidVolumeRates", "InvalidVolumeSlope", "ExchangeNotYetActive", "VolumeRateAboveMaximum"]) {
+      const e = ((INSURANCE_POOL_IDL as unknown as Raw).errors ?? []).find((x) => x.name === name);
+      assert.ok(e, `${name} in the IDL`);
+      assert.equal(errorByCode(e.code)?.name, name);
+    }
+    assert.equal(errorByCode(6096)?.name, "VolumeRateAboveMaximum");
+    assert.match(errorByCode(6096)?.message ?? "", /above the caller's maximum/);
+    assert.equal(errorByCode(6014, "exampleExchange")?.name, "InsufficientCollateral");
+    // Refused inside the exchange's CPI: named as the pool's error.
+    const P = INSURANCE_POOL_PROGRAM_ID.toBase58();
+    const X = EXAMPLE_EXCHANGE_PROGRAM_ID.toBase58();
+    const logs = [
+      `Program ${X} invoke [1]`,
+      `Program log: Instruction: OpenPosition`,
+      `Program ${P} invoke [2]`,
+      `Program ${P} failed: custom program error: 0x${(6096).toString(16)}`,
+      `Program ${X} failed: custom program error: 0x${(6096).toString(16)}`,
+    ];
+    assert.deepEqual([decodeError({ logs })?.name, decodeError({ logs })?.program], ["VolumeRateAboveMaximum", "insurancePool"]);
   });
 });

@@ -3,7 +3,9 @@
  * the protocol initialised by the programs' upgrade authority, two pools, deposits, a
  * quote with the member's account and a premium bounded by it (held as unearned
  * premium), a liquidation shortfall through the example exchange (CPI) refused before
- * the registration's activation and covered after it, a claim on matured cover voted by
+ * the registration's activation and covered after it, trades that pay the pool's
+ * volume fee by CPI once the registration is active (quoted first, bounded by the
+ * quoted rate, a lower bound refused), a claim on matured cover voted by
  * seasoned shares and paid (deposits closed during its hold-up, payouts only to the
  * claimant's associated token account), the vote-capture attack refused, a withdrawal
  * after the deposit lock and the cooldown, and refused attacks (named errors, nothing
@@ -51,7 +53,9 @@ import {
   exchangeRegistrationAddress,
   InsurancePoolClient,
   memberAddress,
+  positionAddress,
   protocolAddress,
+  volumeFee,
   type ExchangeKeys,
 } from "../src/index.js";
 
@@ -174,18 +178,25 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
   /** The market's oracle (the payer) publishes `price` as of now. */
   const publish = async (price: number) => exchange.setPrice(payer.publicKey, a, price, await now());
 
-  /** Opens a position of 10 at 1 000 on 1 000 collateral: at 800 its equity is -1 000. */
-  const doomedPosition = async (): Promise<Party> => {
+  /**
+   * Opens a position of 10 at 1 000 on 1 000 collateral, at the quoted volume rate: the
+   * pool's fee (0 while it does not accept the exchange's volume) is debited from the
+   * collateral, so at 800 its equity is -1 000 - fee.
+   */
+  const doomedPosition = async (): Promise<{ doomed: Party; fee: number }> => {
     const doomed = await party(1_000);
-    await send(
-      [
-        await publish(1_000),
-        await exchange.depositCollateral(doomed.key.publicKey, a, doomed.token, 1_000),
-        await exchange.openPosition(doomed.key.publicKey, a, 10),
-      ],
+    await send([await publish(1_000)]);
+    const { quote, charged, instruction } = await exchange.openPositionQuoted(doomed.key.publicKey, a, 10);
+    const logs = await send(
+      [await exchange.depositCollateral(doomed.key.publicKey, a, doomed.token, 1_000), instruction],
       [doomed.key],
     );
-    return doomed;
+    const opened = exchange.parseEvents(logs).find((e) => e.name === "positionOpened");
+    assert.ok(opened, "PositionOpened event");
+    const fee = (opened.data.insuranceFee as BN).toNumber();
+    assert.equal(fee, charged ? num(quote.fee) : 0, "the trade pays the quoted fee when the pool accepts volume");
+    assert.equal(num((await exchange.fetchPosition(a, doomed.key.publicKey)).collateral), 1_000 - fee);
+    return { doomed, fee };
   };
 
   before(async () => {
@@ -323,7 +334,11 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
   });
 
   it("reports a liquidation shortfall before the registration is active: nothing drawn", async () => {
-    const doomed = await doomedPosition();
+    // Trading does not stop while the insurance is not yet active: no volume fee either.
+    assert.equal(await pool.fetchAcceptsVolume(a.pool, a.authority), false);
+    const { doomed, fee } = await doomedPosition();
+    assert.equal(fee, 0);
+    assert.equal(num((await exchange.fetchMarket(a)).insuranceFees), 0);
     const vault = await balance(a.pool.vault);
     const collateral = await balance(a.collateralVault);
     const logs = await send([await publish(800), await exchange.liquidate(payer.publicKey, a, doomed.key.publicKey)]);
@@ -537,23 +552,101 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     await assertBUntouched();
   });
 
-  it("covers a liquidation shortfall through the exchange's CPI once active, up to the per-event cap", async () => {
+  it("charges the pool's volume fee on open_position once the registration is active, bounded by the quoted rate", async () => {
     const reg = await pool.fetchRegistration(a.pool, a.authority);
     await warpTo(num(reg.activeFrom) + 60);
-    const doomed = await doomedPosition();
+    assert.ok(await pool.fetchAcceptsVolume(a.pool, a.authority), "the pool accepts the exchange's volume once active");
+    const volumeTrader = await party(2_000);
+    const owner = volumeTrader.key.publicKey;
+    await send([await publish(1_000), await exchange.depositCollateral(owner, a, volumeTrader.token, 2_000)], [volumeTrader.key]);
+
+    // Quote first (quote_volume, simulated: moves nothing), on the notional at the oracle price.
+    const { quote, notional, charged, instruction } = await exchange.openPositionQuoted(owner, a, 15);
+    assert.ok(charged);
+    assert.equal(num(notional), 15_000);
+    const fee = quote.fee as BN;
+    assert.ok(fee.eq(volumeFee(notional, quote.rateBps)), "fee = ceil(volume · rate / 10 000)");
+    assert.ok(fee.gtn(0));
+    assert.equal(num(quote.protocolFee), 0, "no protocol fee is set");
+    const { minRate, maxRate } = params.volume;
+    assert.ok(quote.rateBps.gte(minRate) && quote.rateBps.lte(maxRate), `rate ${quote.rateBps} within the curve`);
+    // The shortfall reported before activation counts in the loss EWMA: the rate is above the base.
+    assert.ok(quote.targetRateBps.gt(params.volume.baseRate), `target ${quote.targetRateBps} above the base rate`);
+
+    const registration = exchangeRegistrationAddress(a.pool.pool, a.authority);
+    const position = positionAddress(a.market, owner);
+    // A bound below the current rate is refused by the pool (through the exchange's CPI), nothing moved.
+    await refused(
+      [await exchange.openPosition(owner, a, 15, quote.rateBps.subn(1))],
+      [volumeTrader.key],
+      "VolumeRateAboveMaximum",
+      [a.pool.pool, a.pool.vault, a.pool.exposure, registration, a.market, position, a.collateralVault],
+    );
+
+    // At the quoted rate: the fee lands in the pool, debited from the trader's collateral.
+    const [vaultBefore, collateralBefore, poolBefore, regBefore, marketBefore] = await Promise.all([
+      balance(a.pool.vault),
+      balance(a.collateralVault),
+      pool.fetchPool(a.pool),
+      pool.fetchRegistration(a.pool, a.authority),
+      exchange.fetchMarket(a),
+    ]);
+    const logs = await send([instruction], [volumeTrader.key]);
+    assert.equal((await balance(a.pool.vault)) - vaultBefore, BigInt(fee.toString()), "the vault grew by exactly the quoted fee");
+    assert.equal(collateralBefore - (await balance(a.collateralVault)), BigInt(fee.toString()));
+    const p = await pool.fetchPool(a.pool);
+    assert.ok(p.totalVolumeFees.sub(poolBefore.totalVolumeFees).eq(fee), "totalVolumeFees");
+    assert.ok(p.totalVolume.sub(poolBefore.totalVolume).eq(notional), "totalVolume");
+    assert.ok(p.volumeRateBps.eq(quote.rateBps), "the charged rate is the smoothing anchor");
+    // The fee (net of the protocol's part) is unearned premium, earned into capital over
+    // 7 days; whatever older premium was earned on the way moved from unearned to capital.
+    const earned = p.capital.sub(poolBefore.capital);
+    assert.ok(!earned.isNeg());
+    assert.ok(
+      p.unearnedPremiums.sub(poolBefore.unearnedPremiums).add(earned).eq(fee.sub(quote.protocolFee)),
+      `unearned ${poolBefore.unearnedPremiums} -> ${p.unearnedPremiums}, earned ${earned}, fee ${fee}`,
+    );
+    const r = await pool.fetchRegistration(a.pool, a.authority);
+    assert.ok(r.totalVolumeFees.sub(regBefore.totalVolumeFees).eq(fee) && r.totalVolume.sub(regBefore.totalVolume).eq(notional));
+    const contributed = pool.parseEvents(logs).find((e) => e.name === "volumeContributed");
+    assert.ok(contributed, "VolumeContributed event from the CPI");
+    assert.ok((contributed.data.fee as BN).eq(fee) && (contributed.data.volume as BN).eq(notional));
+    assert.ok((contributed.data.rateBps as BN).eq(quote.rateBps));
+    const opened = exchange.parseEvents(logs).find((e) => e.name === "positionOpened");
+    assert.ok(opened && (opened.data.insuranceFee as BN).eq(fee), "PositionOpened carries the fee");
+    // The trader's collateral fell by the fee; the market's books follow.
+    const pos = await exchange.fetchPosition(a, owner);
+    assert.equal(num(pos.collateral), 2_000 - num(fee));
+    assert.equal(num(pos.size), 15);
+    const m = await exchange.fetchMarket(a);
+    assert.ok(marketBefore.totalCollateral.sub(m.totalCollateral).eq(fee));
+    assert.ok(m.insuranceFees.sub(marketBefore.insuranceFees).eq(fee));
+    assert.ok(m.volume.sub(marketBefore.volume).eq(notional));
+    assert.equal(await balance(a.collateralVault), BigInt(m.totalCollateral.add(m.houseBalance).toString()), "the exchange's vault holds what it owes");
+    await assertConserved();
+    await assertBUntouched();
+  });
+
+  it("covers a liquidation shortfall through the exchange's CPI once active, up to the per-event cap", async () => {
+    const reg = await pool.fetchRegistration(a.pool, a.authority);
+    const active = num(reg.activeFrom) + 60;
+    if ((await now()) < active) await warpTo(active);
+    // The position pays the volume fee now: its shortfall at 800 is 1 000 plus the fee.
+    const { doomed, fee } = await doomedPosition();
+    assert.ok(fee > 0, "a trade pays the volume fee once the registration is active");
     const vault = await balance(a.pool.vault);
     const collateral = await balance(a.collateralVault);
     const logs = await send([await publish(800), await exchange.liquidate(payer.publicKey, a, doomed.key.publicKey)]);
     const ev = pool.parseEvents(logs).find((e) => e.name === "shortfallCovered");
     assert.ok(ev, "ShortfallCovered event from the CPI");
-    assert.equal((ev.data.amount as BN).toNumber(), 1_000);
+    assert.equal((ev.data.amount as BN).toNumber(), 1_000 + fee);
     assert.equal((ev.data.covered as BN).toNumber(), 600);
-    assert.equal((ev.data.uncovered as BN).toNumber(), 400);
+    assert.equal((ev.data.uncovered as BN).toNumber(), 400 + fee);
     assert.deepEqual(Object.keys(ev.data.limitedBy as object), ["perEvent"]);
     assert.equal(vault - (await balance(a.pool.vault)), 600n);
     assert.equal((await balance(a.collateralVault)) - collateral, 600n);
     assert.equal(num((await pool.fetchPool(a.pool)).capital), (ev.data.poolCapital as BN).toNumber());
-    assert.equal(num((await exchange.fetchMarket(a)).socializedLoss), 1_000 + 400);
+    assert.equal(num((await exchange.fetchMarket(a)).socializedLoss), 1_000 + 400 + fee);
     await assertConserved();
     await assertBUntouched();
   });

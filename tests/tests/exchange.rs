@@ -363,7 +363,8 @@ async fn deactivated_and_paused_exchanges_pay_nothing_unregistered_ones_are_refu
         code(AnchorError::AccountNotInitialized),
     )
     .await;
-    // ... nor may it borrow market 5's registration: the pool checks who signs.
+    // ... nor may it borrow market 5's registration: the exchange binds the
+    // registration to its own pool and authority.
     let mut borrowed = x::open_position(&s, &other.keys, 10, u64::MAX, None);
     let index = borrowed
         .accounts
@@ -374,7 +375,7 @@ async fn deactivated_and_paused_exchanges_pay_nothing_unregistered_ones_are_refu
     env.refused(
         &[borrowed],
         &[&stranger.key],
-        code(InsuranceError::WrongExchangeRegistration),
+        code(ExchangeError::WrongRegistration),
     )
     .await;
 

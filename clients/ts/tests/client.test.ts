@@ -373,6 +373,8 @@ describe("client (offline)", () => {
     assert.equal(errorByCode(6096)?.name, "VolumeRateAboveMaximum");
     assert.match(errorByCode(6096)?.message ?? "", /above the caller's maximum/);
     assert.equal(errorByCode(6014, "exampleExchange")?.name, "InsufficientCollateral");
+    // open_position binds the market's own registration and the protocol address.
+    assert.equal(errorByCode(6015, "exampleExchange")?.name, "WrongRegistration");
     // Refused inside the exchange's CPI: named as the pool's error.
     const P = INSURANCE_POOL_PROGRAM_ID.toBase58();
     const X = EXAMPLE_EXCHANGE_PROGRAM_ID.toBase58();

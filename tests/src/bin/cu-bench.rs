@@ -582,6 +582,37 @@ async fn main() {
             500 + 1_000,
             "the pool paid the shortfall (and the floor its transfer)"
         );
+        // Volume fees: a quote (no CPI), then a contribution by CPI from the floor's PDA,
+        // paid from the token account it owns (the floor: the same PDA-signed relay
+        // and transfer).
+        b.row(
+            &format!("quote_volume ({label})"),
+            (quote_volume(&keys, 1_000_000), vec![]),
+            empty(),
+            "none",
+        )
+        .await;
+        let fee = b.env.quote_volume(&keys, 1_000_000).await.fee;
+        let volume = contribute_volume(
+            &floor_authority,
+            &keys,
+            &registration,
+            &floor_vault,
+            None,
+            1_000_000,
+            u64::MAX,
+        );
+        let floor = Floor::default().pda_transfer(floor_vault, mint, sink, program);
+        let before = b.env.balance(keys.vault).await;
+        b.inner_row(
+            &format!("contribute_volume ({label}, by CPI)"),
+            (Floor::default().relay(&volume).ix(), vec![]),
+            insurance_pool::ID,
+            (floor.ix(), vec![]),
+            "TransferChecked (signer by CPI)",
+        )
+        .await;
+        assert_eq!(b.env.balance(keys.vault).await - before, fee, "the fee landed");
         b.row(
             &format!("deactivate_exchange ({label})"),
             (deactivate_exchange(&a, &registration), vec![&authority]),

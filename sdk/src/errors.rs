@@ -125,6 +125,8 @@ pub const EXCHANGE_ALL: &[ExchangeError] = &[
     ExchangeError::WrongOracleAuthority,
     ExchangeError::WrongPriceFeed,
     ExchangeError::InvalidPrice,
+    ExchangeError::InsufficientCollateral,
+    ExchangeError::WrongRegistration,
 ];
 
 /// Decodes a custom error code raised by the example exchange program.

@@ -13,7 +13,7 @@ use base64::Engine;
 use clap::{Args, Parser, Subcommand};
 use insurance_pool_sdk::ix::{self, PoolKeys};
 use insurance_pool_sdk::state::{
-    Claim, ExchangeLimits, Member, Pool, PoolExposure, PremiumQuote, Underwriter,
+    Claim, ExchangeLimits, Member, Pool, PoolExposure, PremiumQuote, Protocol, Underwriter,
 };
 use insurance_pool_sdk::{errors, pda};
 use serde_json::Value;
@@ -73,6 +73,16 @@ pub enum Command {
     Claims(MarketArg),
     /// Quote cover of `notional` (simulated, moves nothing).
     Quote { market: Pubkey, notional: u64 },
+    /// The pool's volume rate now (what `contribute_volume` would charge, computed from
+    /// the accounts with the program's own `Pool::volume_quote`) and its inputs: the
+    /// volume curve, loss EWMA, free capital, target, last charged rate and anchor,
+    /// lifetime volume and fees.
+    VolumeRate {
+        market: Pubkey,
+        /// Also price this much volume (base units): the fee and its protocol part.
+        #[arg(long)]
+        volume: Option<u64>,
+    },
     /// Create the protocol singleton.
     Init {
         #[arg(long)]
@@ -124,6 +134,21 @@ pub enum Command {
         /// Largest single claim, bps of free capital.
         #[arg(long)]
         max_claim_bps: Option<u64>,
+        /// Volume rate with no shortfall history (bps of traded volume).
+        #[arg(long)]
+        volume_base_rate: Option<u64>,
+        /// Volume rate added per 100 % of loss EWMA over free capital (bps of volume).
+        #[arg(long)]
+        volume_loss_slope: Option<u64>,
+        /// Floor of the volume rate (bps of volume).
+        #[arg(long)]
+        volume_min_rate: Option<u64>,
+        /// Ceiling of the volume rate (bps of volume).
+        #[arg(long)]
+        volume_max_rate: Option<u64>,
+        /// Most the charged volume rate falls per day (bps).
+        #[arg(long)]
+        volume_max_change_per_day: Option<u64>,
     },
     /// Set pause bits (protocol-wide, or one pool with --market).
     Pause {
@@ -312,6 +337,7 @@ pub const POOL_COLUMNS: &[&str] = &[
     "share_price",
     "utilisation_bps",
     "rate_bps",
+    "volume_rate_bps",
     "unearned_premiums",
     "mint_has_freeze_authority",
     "losses",
@@ -398,6 +424,20 @@ pub fn read(
             let address = keys.member(&owner_or_signer(owner)?);
             let m: Member = fetch(chain, &address)?;
             (render::member(&address.to_string(), &m, chain.now()?), None)
+        }
+        Command::VolumeRate { market, volume } => {
+            let (keys, pool) = pool_keys(chain, market)?;
+            let exposure: PoolExposure = fetch(chain, &keys.exposure)?;
+            let protocol: Protocol = fetch(chain, &pda::protocol().0)?;
+            let value = render::volume_rate(
+                &keys.pool.to_string(),
+                &pool,
+                &exposure,
+                &protocol,
+                *volume,
+                chain.now()?,
+            )?;
+            (value, None)
         }
         Command::Claims(m) => {
             let (keys, pool) = pool_keys(chain, &m.market)?;
@@ -537,6 +577,7 @@ fn run(cli: Cli) -> CliResult<()> {
         | Command::Pool(_)
         | Command::Underwriter { .. }
         | Command::Member { .. }
+        | Command::VolumeRate { .. }
         | Command::Claims(_) => {
             let signer = ctx.signer().ok().map(|k| k.pubkey());
             let (value, columns) = read(&ctx.rpc, &cli.command, signer)?;
@@ -604,6 +645,11 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
             min_deposit_lock,
             claim_waiting_period,
             max_claim_bps,
+            volume_base_rate,
+            volume_loss_slope,
+            volume_min_rate,
+            volume_max_rate,
+            volume_max_change_per_day,
         } => {
             let (keys, pool) = ctx.pool_keys(&market)?;
             // A new update replaces a pending one: start from it.
@@ -627,6 +673,12 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
             p.min_deposit_lock = min_deposit_lock.unwrap_or(p.min_deposit_lock);
             p.claim_waiting_period = claim_waiting_period.unwrap_or(p.claim_waiting_period);
             p.governance.max_claim_bps = max_claim_bps.unwrap_or(p.governance.max_claim_bps);
+            let v = &mut p.volume;
+            v.base_rate = volume_base_rate.unwrap_or(v.base_rate);
+            v.loss_slope = volume_loss_slope.unwrap_or(v.loss_slope);
+            v.min_rate = volume_min_rate.unwrap_or(v.min_rate);
+            v.max_rate = volume_max_rate.unwrap_or(v.max_rate);
+            v.max_change_per_day = volume_max_change_per_day.unwrap_or(v.max_change_per_day);
             (vec![ix::update_pool_params(&me, &keys, p)], Some(market))
         }
         Command::Pause {

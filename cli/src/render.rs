@@ -1,7 +1,10 @@
 //! Turning decoded accounts into JSON values and human tables (pure, tested).
 
-use insurance_pool_sdk::math::{utilisation_bps, ExposureBook};
-use insurance_pool_sdk::state::{Claim, Member, Pool, PoolParams, Underwriter};
+use insurance_pool_sdk::constants::pause;
+use insurance_pool_sdk::math::{utilisation_bps, ExposureBook, VolumeCurve};
+use insurance_pool_sdk::state::{
+    Claim, Member, Pool, PoolExposure, PoolParams, Protocol, Underwriter, VolumeQuote,
+};
 use serde_json::{json, Value};
 
 /// Shares a unit of capital bought in an empty pool (the virtual offset).
@@ -14,6 +17,14 @@ fn big(v: u128) -> Value {
         Ok(n) => Value::from(n),
         Err(_) => Value::from(v.to_string()),
     }
+}
+
+/// A volume curve as JSON (bps of traded volume).
+pub fn volume_curve(v: &VolumeCurve) -> Value {
+    json!({
+        "base_rate": v.base_rate, "loss_slope": v.loss_slope, "min_rate": v.min_rate,
+        "max_rate": v.max_rate, "max_change_per_day": v.max_change_per_day,
+    })
 }
 
 /// A pool's parameters as JSON.
@@ -45,6 +56,7 @@ pub fn params(p: &PoolParams) -> Value {
             "min_stake_age": g.min_stake_age,
             "max_claim_bps": g.max_claim_bps,
         },
+        "volume": volume_curve(&p.volume),
     })
 }
 
@@ -76,6 +88,12 @@ pub fn pool(address: &str, p: &Pool, book: &ExposureBook, now: i64) -> Value {
         "exposure": exposure,
         "utilisation_bps": utilisation_bps(exposure, free),
         "rate_bps": p.rate_bps,
+        // The volume rate charged by the last `contribute_volume` and its smoothing
+        // anchor (`volume-rate` shows the rate now).
+        "volume_rate_bps": p.volume_rate_bps,
+        "volume_rate_updated_at": p.volume_rate_updated_at,
+        "total_volume": p.total_volume,
+        "total_volume_fees": p.total_volume_fees,
         "reserved_for_claims": p.reserved_for_claims,
         "voting_claims": p.voting_claims,
         "bonds_held": p.bonds_held,
@@ -93,6 +111,77 @@ pub fn pool(address: &str, p: &Pool, book: &ExposureBook, now: i64) -> Value {
         "params": params(&p.params),
         "pending_params": pending,
     })
+}
+
+/// The pool as `quote_volume` sees it at `now` (`instructions/quote_volume.rs`): a copy
+/// with the pending parameters due on its exit clock applied and the premium (and
+/// volume fees) earned by `now` moved into capital; and its `Pool::volume_quote` for
+/// `volume` (0 prices nothing but still gives the rates). The program's own code, so
+/// the rate shown is the rate `contribute_volume` charges at `now`.
+pub fn volume_quote_at(
+    pool: &Pool,
+    exposure: &PoolExposure,
+    protocol: &Protocol,
+    volume: u64,
+    now: i64,
+) -> Result<(Pool, VolumeQuote), String> {
+    let mut pool = pool.clone();
+    pool.refresh_at(protocol, now);
+    let mut earnings = exposure.earnings;
+    pool.earn(&mut earnings, now).map_err(|e| e.to_string())?;
+    let quote = pool
+        .volume_quote(volume, protocol.protocol_fee_bps, now)
+        .map_err(|e| e.to_string())?;
+    Ok((pool, quote))
+}
+
+/// A pool's volume rate at `now` and its inputs (the `volume-rate` command): the rate
+/// `contribute_volume` charges now (`rate_bps`, smoothed from the last charged rate,
+/// `last_rate_bps` anchored at `last_rate_anchor_at`), the curve's target, the inputs
+/// of the target (the curve in effect now, `loss_ewma`, `free_capital` after earning),
+/// lifetime volume and fees, and, with `volume`, the fee on it.
+///
+/// Decided: the rate is computed from the accounts with the program's `volume_quote`
+/// (no transaction, no signer, the same numbers as a simulated `quote_volume` at the
+/// same time); `now` is the chain's clock as the node reports it.
+pub fn volume_rate(
+    address: &str,
+    p: &Pool,
+    exposure: &PoolExposure,
+    protocol: &Protocol,
+    volume: Option<u64>,
+    now: i64,
+) -> Result<Value, String> {
+    let (at, q) = volume_quote_at(p, exposure, protocol, volume.unwrap_or(0), now)?;
+    let pending = (at.pending_params_at != 0).then(|| {
+        let mut v = volume_curve(&at.pending_params.volume);
+        v["effective_at"] = at.pending_params_at.into();
+        v
+    });
+    let priced =
+        volume.map(|v| json!({ "volume": v, "fee": q.fee, "protocol_fee": q.protocol_fee }));
+    Ok(json!({
+        "pool": address,
+        "market": p.market.to_string(),
+        "now": now,
+        "rate_bps": q.rate_bps,
+        "target_rate_bps": q.target_rate_bps,
+        "last_rate_bps": at.volume_rate_bps,
+        "last_rate_anchor_at": at.volume_rate_updated_at,
+        "curve": volume_curve(&at.params.volume),
+        "pending_curve": pending,
+        "loss_ewma": at.loss_stats.ewma,
+        "loss_count": at.loss_stats.count,
+        "free_capital": at.free_capital(),
+        "capital": at.capital,
+        "reserved_for_claims": at.reserved_for_claims,
+        "protocol_fee_bps": protocol.protocol_fee_bps,
+        // `contribute_volume` is refused while premium contributions are paused.
+        "contributions_paused": at.is_paused(protocol.paused, pause::PREMIUM),
+        "total_volume": at.total_volume,
+        "total_volume_fees": at.total_volume_fees,
+        "quote": priced,
+    }))
 }
 
 /// One underwriter position (`now` for its young shares and lock).

@@ -192,9 +192,52 @@ fn parses_solana_cli_conventions() {
             deposit_cap: None,
             claim_waiting_period: Some(7_200),
             min_deposit_lock: None,
+            volume_base_rate: None,
             ..
         }
     ));
+    let cli = Cli::try_parse_from([
+        "insurance-pool",
+        "update-params",
+        &market.to_string(),
+        "--volume-base-rate",
+        "3",
+        "--volume-loss-slope",
+        "800",
+        "--volume-min-rate",
+        "1",
+        "--volume-max-rate",
+        "40",
+        "--volume-max-change-per-day",
+        "2",
+    ])
+    .unwrap();
+    assert!(matches!(
+        cli.command,
+        Command::UpdateParams {
+            volume_base_rate: Some(3),
+            volume_loss_slope: Some(800),
+            volume_min_rate: Some(1),
+            volume_max_rate: Some(40),
+            volume_max_change_per_day: Some(2),
+            base_rate: None,
+            ..
+        }
+    ));
+    let cli = Cli::try_parse_from([
+        "insurance-pool",
+        "--json",
+        "volume-rate",
+        &market.to_string(),
+        "--volume",
+        "5000",
+    ])
+    .unwrap();
+    assert!(matches!(
+        cli.command,
+        Command::VolumeRate { volume: Some(5_000), market: m } if m == market
+    ));
+    assert!(Cli::try_parse_from(["insurance-pool", "volume-rate"]).is_err());
 }
 
 #[test]
@@ -730,18 +773,18 @@ struct LossWorld {
 use insurance_pool_tests::exchange;
 
 /// The logs of `out` as a node returns them. Natively `emit!` logs nothing (see
-/// `Outcome::event`), so there the `ShortfallCovered` line the SBF program writes is
-/// put back where it writes it: in the insurance program's frame.
-fn node_logs(
+/// `Outcome::event`), so there the event line the SBF program writes (a
+/// `ShortfallCovered`, a `VolumeContributed`) is put back where it writes it: in the
+/// insurance program's frame.
+fn node_logs<E: anchor_lang::Event + AnchorDeserialize + anchor_lang::Discriminator>(
     out: &Outcome,
     signature: &str,
     time: i64,
-    event: Option<ShortfallCovered>,
+    event: Option<E>,
 ) -> TransactionLogs {
-    use anchor_lang::Event;
     use base64::Engine;
     let mut logs = out.logs.clone();
-    if let Some(event) = event.filter(|_| out.events::<ShortfallCovered>().is_empty()) {
+    if let Some(event) = event.filter(|_| out.events::<E>().is_empty()) {
         assert_eq!(
             out.runtime,
             Runtime::Native,
@@ -768,10 +811,61 @@ fn node_logs(
     }
 }
 
-/// Liquidates a trader 1 000 under water at the oracle's 800; the node's logs of it.
-async fn liquidation(env: &mut TestEnv, v: &exchange::Venue, n: u64) -> TransactionLogs {
+/// A trader who deposits `collateral` and opens `size` at the oracle's price, paying
+/// the pool's volume fee once the registration is active; the node's logs of it
+/// (signature `name`).
+async fn trade(
+    env: &mut TestEnv,
+    v: &exchange::Venue,
+    collateral: u64,
+    size: i64,
+    name: &str,
+) -> (User, TransactionLogs) {
+    let trader = env.user(&v.keys.pool, collateral).await;
+    let t = trader.pubkey();
+    let before = env.pool(&v.keys.pool).await;
+    let out = env
+        .ok(
+            &[
+                exchange::deposit_collateral(&t, &v.keys, &trader.token, collateral),
+                exchange::open_position(&t, &v.keys, size, u64::MAX, None),
+            ],
+            &[&trader.key],
+        )
+        .await;
+    let p = env.pool(&v.keys.pool).await;
+    let event = (p.total_volume > before.total_volume).then(|| VolumeContributed {
+        pool: v.keys.pool.pool,
+        registration: v.keys.registration(),
+        volume: p.total_volume - before.total_volume,
+        rate_bps: p.volume_rate_bps,
+        target_rate_bps: insurance_pool::math::volume_target_rate(
+            &p.params.volume,
+            p.loss_stats.ewma,
+            p.free_capital(),
+        ),
+        fee: p.total_volume_fees - before.total_volume_fees,
+        protocol_fee: 0,
+        loss_ewma: p.loss_stats.ewma,
+        free_capital: p.free_capital(),
+        pool_capital: p.capital,
+    });
+    let now = env.now().await;
+    (trader, node_logs(&out, name, now, event))
+}
+
+/// Liquidates a trader 1 000 under water at the oracle's 800; the node's logs of the
+/// trader's trade (`trade-{n}`) and of the liquidation (`liquidation-{n}`). The trader
+/// brings the volume fee on top of its 1 000 of collateral (once the registration is
+/// active the trade pays it from the collateral), so every shortfall is exactly 1 000.
+async fn liquidation(env: &mut TestEnv, v: &exchange::Venue, n: u64) -> Vec<TransactionLogs> {
     v.publish(env, 1_000).await;
-    let trader = v.trader(env, 1_000, 10).await;
+    let active = v.registration(env).await.active_from <= env.now().await;
+    let fee = match active {
+        true => env.quote_volume(&v.keys.pool, 10_000).await.fee,
+        false => 0,
+    };
+    let (trader, traded) = trade(env, v, 1_000 + fee, 10, &format!("trade-{n}")).await;
     v.publish(env, 800).await;
     let before: Market = env.fetch(v.keys.market).await;
     let nonce = v.registration(env).await.next_nonce;
@@ -798,7 +892,10 @@ async fn liquidation(env: &mut TestEnv, v: &exchange::Venue, n: u64) -> Transact
         pool_capital: env.pool(&v.keys.pool).await.capital,
     };
     let now = env.now().await;
-    node_logs(&out, &format!("liquidation-{n}"), now, Some(event))
+    vec![
+        traded,
+        node_logs(&out, &format!("liquidation-{n}"), now, Some(event)),
+    ]
 }
 
 async fn loss_world() -> LossWorld {
@@ -814,7 +911,7 @@ async fn loss_world() -> LossWorld {
     let (v, underwriter) =
         exchange::Venue::insured(&mut env, 1, mint, 1_000, default_params(), limits, 100_000).await;
     let pool = v.keys.pool;
-    let mut history = vec![liquidation(&mut env, &v, 0).await];
+    let mut history = liquidation(&mut env, &v, 0).await;
     assert_eq!(env.pool(&pool).await.loss_stats.total_covered, 0);
     // Two members buy cover; once the underwriter's shares can vote, both file.
     let member = env.user(&pool, 10_000).await;
@@ -848,14 +945,14 @@ async fn loss_world() -> LossWorld {
     let now = env.now().await;
     // The payout's transaction is in the history too; its `ClaimPaid` is not a loss
     // of the logs (claims come from their accounts).
-    history.push(node_logs(&out, "pay", now, None));
+    history.push(node_logs(&out, "pay", now, None::<ShortfallCovered>));
     let claim: Claim = env.fetch(paid_claim).await;
     assert_eq!((claim.status, claim.paid), (ClaimStatus::Paid, 2_000));
     // Once the registration is active, two shortfalls covered up to the cap.
     let active_from = v.registration(&mut env).await.active_from;
     exchange::warp_to(&mut env, active_from).await;
-    history.push(liquidation(&mut env, &v, 1).await);
-    history.push(liquidation(&mut env, &v, 2).await);
+    history.extend(liquidation(&mut env, &v, 1).await);
+    history.extend(liquidation(&mut env, &v, 2).await);
     let stats = env.pool(&pool).await.loss_stats;
     assert_eq!(
         (stats.count, stats.total_reported, stats.total_covered),
@@ -1017,4 +1114,168 @@ fn the_whole_signature_history_is_paged() {
     // A node ignoring the cursor is refused, not looped on.
     let e = all_pages(|_: Option<&u64>| Ok(vec![1, 2]), |x| x.to_string()).unwrap_err();
     assert!(e.contains("twice"), "{e}");
+}
+
+#[tokio::test]
+async fn volume_rate_shows_what_contribute_volume_charges_now_and_its_inputs() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let limits = ExchangeLimits {
+        per_event_cap: 600,
+        per_epoch_cap: 5_000,
+        epoch_length: DAY,
+        per_event_bps: 10_000,
+        per_epoch_bps: 10_000,
+    };
+    let (v, _) =
+        exchange::Venue::insured(&mut env, 1, mint, 1_000, default_params(), limits, 100_000).await;
+    let pool = v.keys.pool;
+    let market = pool.market.to_string();
+    let keys = [
+        pool.pool,
+        pool.exposure,
+        insurance_pool_sdk::pda::protocol().0,
+    ];
+    let read = async |env: &mut TestEnv, extra: &[&str]| {
+        let chain = Snapshot::take(env, &keys).await;
+        let mut args = vec!["volume-rate", market.as_str()];
+        args.extend_from_slice(extra);
+        (cli_read(&chain, &args, None).unwrap(), chain)
+    };
+    // A new pool charges the curve's base rate and has traded nothing.
+    let (fresh, _) = read(&mut env, &[]).await;
+    assert_eq!(
+        (
+            fresh["rate_bps"].as_u64(),
+            fresh["target_rate_bps"].as_u64(),
+            fresh["total_volume"].as_u64(),
+            fresh["loss_ewma"].as_u64()
+        ),
+        (Some(2), Some(2), Some(0), Some(0))
+    );
+    assert_eq!(fresh["curve"]["loss_slope"], 500);
+    assert!(fresh["quote"].is_null() && fresh["pending_curve"].is_null());
+    assert_eq!(fresh["contributions_paused"], false);
+
+    // Active: a trade pays the base rate, a liquidation moves the loss EWMA, and the
+    // next trade pays the risen rate.
+    let active_from = v.registration(&mut env).await.active_from;
+    exchange::warp_to(&mut env, active_from).await;
+    liquidation(&mut env, &v, 1).await;
+    v.publish(&mut env, 1_000).await;
+    trade(&mut env, &v, 1_000, 10, "trade-2").await;
+    let state = env.pool(&pool).await;
+    assert_eq!(state.total_volume, 20_000);
+    assert!(state.volume_rate_bps > 2, "{}", state.volume_rate_bps);
+
+    let check = async |env: &mut TestEnv| {
+        let (json, chain) = read(env, &["--volume", "1000000"]).await;
+        // The numbers `quote_volume` returns on chain at the same time.
+        let q = env.quote_volume(&pool, 1_000_000).await;
+        assert_eq!(env.now().await, chain.now, "quoted at the snapshot's time");
+        assert_eq!(
+            (
+                json["rate_bps"].as_u64(),
+                json["target_rate_bps"].as_u64(),
+                json["quote"]["fee"].as_u64(),
+                json["quote"]["protocol_fee"].as_u64(),
+                json["quote"]["volume"].as_u64()
+            ),
+            (
+                Some(q.rate_bps),
+                Some(q.target_rate_bps),
+                Some(q.fee),
+                Some(q.protocol_fee),
+                Some(1_000_000)
+            )
+        );
+        let now = env.pool_now(&pool).await;
+        assert_eq!(json["free_capital"], now.free_capital());
+        assert_eq!(json["capital"], now.capital);
+        assert_eq!(json["loss_ewma"], now.loss_stats.ewma);
+        assert_eq!(json["loss_count"], now.loss_stats.count);
+        assert_eq!(json["last_rate_bps"], now.volume_rate_bps);
+        assert_eq!(json["last_rate_anchor_at"], now.volume_rate_updated_at);
+        assert_eq!(json["total_volume"], 20_000);
+        assert_eq!(json["total_volume_fees"], now.total_volume_fees);
+        // The target is the curve's on the free capital after earning.
+        assert_eq!(
+            json["target_rate_bps"],
+            insurance_pool::math::volume_target_rate(
+                &now.params.volume,
+                now.loss_stats.ewma,
+                now.free_capital()
+            )
+        );
+        json
+    };
+    let risen = check(&mut env).await;
+    let last = state.volume_rate_bps;
+    assert_eq!(risen["rate_bps"], last, "no time to fall yet");
+    // The EWMA is the one shortfall of 1 000 (the first sample is taken as is).
+    assert_eq!(risen["loss_ewma"], 1_000);
+    // The EWMA moves only with new shortfalls; more capital lowers the target at once
+    // (the same loss is a smaller part of it), and the charged rate falls 1 bps a day
+    // towards it.
+    let underwriter = env.user(&pool, 900_000).await;
+    env.deposit(&underwriter, &pool, 900_000).await;
+    let lowered = check(&mut env).await;
+    let target = lowered["target_rate_bps"].as_u64().unwrap();
+    assert!(last >= target + 3, "{last} vs {target}");
+    assert_eq!(lowered["rate_bps"], last, "a fall takes time");
+    env.warp(3 * DAY).await;
+    let fallen = check(&mut env).await;
+    assert_eq!(fallen["rate_bps"], last - 3);
+    assert_eq!(fallen["last_rate_bps"], last, "nothing charged since");
+    // The detail table shows the same.
+    let table = render::detail(&fallen);
+    assert!(
+        table.contains("rate_bps") && table.contains("last_rate_anchor_at"),
+        "{table}"
+    );
+    // The pool's own read shows the last charged rate, the totals and the curve.
+    let chain = Snapshot::take(&mut env, &keys).await;
+    let json = cli_read(&chain, &["pool", &market], None).unwrap();
+    assert_eq!(
+        (
+            json["volume_rate_bps"].as_u64(),
+            json["total_volume"].as_u64(),
+            json["params"]["volume"]["max_rate"].as_u64()
+        ),
+        (Some(last), Some(20_000), Some(50))
+    );
+
+    // A pending change of the curve is shown with its activation time (exit clock);
+    // the rate stays the current curve's until then.
+    let authority = env.authority.insecure_clone();
+    let mut params = default_params();
+    params.volume.base_rate = 5;
+    params.volume.max_rate = 60;
+    env.ok(
+        &[update_pool_params(&authority.pubkey(), &pool, params)],
+        &[&authority],
+    )
+    .await;
+    let (pending, _) = read(&mut env, &[]).await;
+    assert_eq!(pending["pending_curve"]["base_rate"], 5);
+    assert_eq!(
+        pending["pending_curve"]["effective_at"],
+        env.pool(&pool).await.pending_params_at
+    );
+    assert_eq!(pending["curve"]["base_rate"], 2);
+    // Contributions paused: shown (the rate is still quoted, as `quote_volume` does).
+    let guardian = env.guardian.insecure_clone();
+    env.ok(
+        &[set_pool_pause(&guardian.pubkey(), &pool, pause::PREMIUM)],
+        &[&guardian],
+    )
+    .await;
+    let (paused, _) = read(&mut env, &[]).await;
+    assert_eq!(paused["contributions_paused"], true);
+    // An unknown market is a clear error.
+    let chain = Snapshot::take(&mut env, &keys).await;
+    let unknown = Pubkey::new_unique().to_string();
+    assert!(cli_read(&chain, &["volume-rate", &unknown], None)
+        .unwrap_err()
+        .contains("not found"));
 }

@@ -2,9 +2,12 @@
 """Vectorised numpy reference of the actuarial Monte Carlo (the benchmark's baseline).
 
 Same model as `actuary::sim` on the benchmark's fixed inputs
-(`actuary/data/sample-pool.json`, Poisson 50 losses/year, lognormal body + GPD tail):
-each day the curve's target rate is set from that day's utilisation and the charged
-rate moves towards it by at most `max_rate_change_per_day`, premium accrues continuously, losses arrive as a Poisson process and are paid
+(`actuary/data/sample-pool.json` with a flat volume income, Poisson 50 losses/year,
+lognormal body + GPD tail): each day the curve's target rate is set from that day's
+utilisation and the charged rate moves towards it by at most `max_rate_change_per_day`,
+premium accrues continuously, and so does the volume income (`--volume-per-day` at a
+flat `--volume-rate-bps`, net of the protocol fee: a constant income per day; the
+defaults are the benchmark's, which `actuary-bench` passes explicitly), losses arrive as a Poisson process and are paid
 min(loss, per-event cap, epoch room, capital above the floor); ruin is the first loss
 the capital above the floor cannot meet. Epochs are one day, as in the sample pool.
 
@@ -16,7 +19,8 @@ P_j = S_j + min(0, min_{i<=j}(A_i - S_i)), where S is the cumulative capped dema
 A the capital above the floor (premium accrued to the loss's time) - exact up to ruin;
 after ruin, the epoch room is counted on demand rather than on payouts.
 
-Usage: python3 scripts/actuary_numpy.py [--paths N] [--seed S] [--json]
+Usage: python3 scripts/actuary_numpy.py [--paths N] [--seed S] [--volume-per-day V]
+       [--volume-rate-bps R] [--json]
 """
 import argparse
 import json
@@ -50,13 +54,15 @@ def sample_severity(rng, n, mu, sigma, threshold, tail_prob, xi, gpd_sigma):
     return out
 
 
-def simulate(paths, seed, pool, rate=50.0, days=365):
+def simulate(paths, seed, pool, rate=50.0, days=365, volume_per_day=0.0, volume_rate_bps=0.0):
     rng = np.random.default_rng(seed)
     c = pool["curve"]
     capital = np.full(paths, float(pool["capital"]))
     floor = float(pool["min_reserve"] + pool["reserved_for_claims"])
     exposure = float(pool["exposure"])
     fee = pool["protocol_fee_bps"] / BPS
+    # Volume fee per second, net of the protocol fee (flat rate: constant).
+    volume_per_sec = float(volume_per_day) * volume_rate_bps / BPS * (1.0 - fee) / DAY
     term = float(pool["coverage_duration"])
     cap_event = float(pool["per_event_cap"])
     cap_epoch = float(pool["per_epoch_cap"])
@@ -80,7 +86,7 @@ def simulate(paths, seed, pool, rate=50.0, days=365):
             rate = r if pool.get("initial_rate_bps") is None else np.full(paths, float(pool["initial_rate_bps"]))
         rate = np.clip(np.clip(r, rate - step, rate + step), c["min_rate"], max_rate)
         r = rate
-        per_sec = exp_eff * r / (BPS * term) * (1.0 - fee)
+        per_sec = exp_eff * r / (BPS * term) * (1.0 - fee) + volume_per_sec
         n = rng.poisson(lam_day, paths)
         hit = np.flatnonzero(n)
         paid = np.zeros(paths)
@@ -114,12 +120,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--paths", type=int, default=200_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--volume-per-day", type=float, default=1e12,
+                    help="base units of volume a day (benchmark: 1 million tokens)")
+    ap.add_argument("--volume-rate-bps", type=float, default=2.0,
+                    help="flat volume rate, bps of volume (benchmark: 2)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     pool = load_pool()
-    simulate(max(a.paths // 20, 1), a.seed + 1, pool)  # warm-up
+    volume = dict(volume_per_day=a.volume_per_day, volume_rate_bps=a.volume_rate_bps)
+    simulate(max(a.paths // 20, 1), a.seed + 1, pool, **volume)  # warm-up
     start = time.perf_counter()
-    ruin, payouts, uncovered = simulate(a.paths, a.seed, pool)
+    ruin, payouts, uncovered = simulate(a.paths, a.seed, pool, **volume)
     secs = time.perf_counter() - start
     out = dict(numpy=np.__version__, paths=a.paths, seconds=secs, paths_per_sec=a.paths / secs,
                ruin_probability=float(ruin), mean_payouts=float(payouts), mean_uncovered=float(uncovered))

@@ -1,11 +1,12 @@
 //! Loss histories: from CSV, JSON, or the chain (the program's shortfall events in
 //! transaction logs, reconciled with the pool's `loss_stats`, and its paid `Claim`
-//! accounts).
+//! accounts); and the pool's trading volume per day from its `VolumeContributed`
+//! events (reconciled with its `total_volume`).
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AnchorDeserialize, Discriminator};
 use base64::Engine;
-use insurance_pool::events::ShortfallCovered;
+use insurance_pool::events::{ShortfallCovered, VolumeContributed};
 use insurance_pool::state::{Claim, ClaimStatus, LossStats};
 use serde::{Deserialize, Serialize};
 
@@ -160,6 +161,20 @@ impl LossHistory {
 /// Claims are not read from logs (a padded transaction can truncate its logs and hide
 /// the event): they come from the pool's `Claim` accounts, see [`claim_losses`].
 pub fn shortfalls_from_logs(block_time: i64, pool: &Pubkey, logs: &[String]) -> Vec<LossEvent> {
+    program_events::<ShortfallCovered>(logs)
+        .into_iter()
+        .filter(|e| e.pool == *pool && e.amount > 0)
+        .map(|e| LossEvent {
+            time: block_time,
+            amount: e.amount,
+        })
+        .collect()
+}
+
+/// Every event of type `E` logged by the insurance program's own invocation frames
+/// (tracked through the runtime's `Program <id> invoke [n]` / `success` / `failed`
+/// lines), in order; a `Program data:` line written by any other program is ignored.
+pub fn program_events<E: AnchorDeserialize + Discriminator>(logs: &[String]) -> Vec<E> {
     let engine = base64::engine::general_purpose::STANDARD;
     let ours = insurance_pool::ID.to_string();
     let mut frames: Vec<&str> = Vec::new();
@@ -186,18 +201,111 @@ pub fn shortfalls_from_logs(block_time: i64, pool: &Pubkey, logs: &[String]) -> 
         let Ok(bytes) = engine.decode(data.trim()) else {
             continue;
         };
-        let Some(mut rest) = bytes.strip_prefix(ShortfallCovered::DISCRIMINATOR) else {
+        let Some(mut rest) = bytes.strip_prefix(E::DISCRIMINATOR) else {
             continue;
         };
-        match ShortfallCovered::deserialize(&mut rest) {
-            Ok(e) if e.pool == *pool && e.amount > 0 => out.push(LossEvent {
-                time: block_time,
-                amount: e.amount,
-            }),
-            _ => {}
+        if let Ok(e) = E::deserialize(&mut rest) {
+            out.push(e);
         }
     }
     out
+}
+
+/// One `contribute_volume` of a pool: when (the block time), the volume reported, the
+/// fee paid (protocol fee included) and the rate charged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeEvent {
+    pub time: i64,
+    pub volume: u64,
+    pub fee: u64,
+    pub rate_bps: u64,
+}
+
+/// The `VolumeContributed` events of `pool` in one transaction's logs (the insurance
+/// program's own frames only, as for [`shortfalls_from_logs`]), dated `block_time`.
+pub fn volumes_from_logs(block_time: i64, pool: &Pubkey, logs: &[String]) -> Vec<VolumeEvent> {
+    program_events::<VolumeContributed>(logs)
+        .into_iter()
+        .filter(|e| e.pool == *pool)
+        .map(|e| VolumeEvent {
+            time: block_time,
+            volume: e.volume,
+            fee: e.fee,
+            rate_bps: e.rate_bps,
+        })
+        .collect()
+}
+
+/// Checks the volume events found against the pool's `total_volume` read before
+/// (`before`) and after (`after`) its transactions were listed: contributions keep
+/// coming while the history is read (every trade is one), so the events must add up to
+/// at least what the pool had recorded before and at most what it had recorded after
+/// (`total_volume` saturates on chain, and so does the sum). Fewer means events are
+/// missing (`truncated`: the pool's transactions whose logs were cut short, named in
+/// the refusal).
+pub fn reconcile_volume(
+    events: &[VolumeEvent],
+    before: u64,
+    after: u64,
+    truncated: usize,
+) -> Result<(), String> {
+    let total = events.iter().map(|e| e.volume as u128).sum::<u128>();
+    let total = total.min(u64::MAX as u128) as u64;
+    if (before..=after).contains(&total) {
+        return Ok(());
+    }
+    let gap = if total < before {
+        format!(
+            "{} of volume missing ({})",
+            before - total,
+            if truncated > 0 {
+                format!("{truncated} of the pool's transactions have truncated logs")
+            } else {
+                "truncated logs?".to_string()
+            }
+        )
+    } else {
+        format!("{} more than the pool recorded", total - after)
+    };
+    Err(format!(
+        "the pool's VolumeContributed events total {total}, its total_volume says {before}: \
+         {gap}; refusing to guess the volume (pass --volume-per-day to give it)"
+    ))
+}
+
+/// Trading volume per day estimated from a pool's volume events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct VolumeEstimate {
+    /// Base units per day.
+    pub volume_per_day: u64,
+    /// The window the rate is measured over.
+    pub start: i64,
+    pub end: i64,
+    /// Contributions and their volume in the window.
+    pub contributions: usize,
+    pub volume: u64,
+}
+
+/// The volume per day of `events` over the trailing `window_secs` before `now`, or
+/// since the first contribution when the pool has traded for less than that (volume
+/// only flows once an exchange's registration is active: the time before would dilute
+/// the rate). The window is at least one day. No events: 0.
+pub fn volume_per_day(events: &[VolumeEvent], now: i64, window_secs: i64) -> VolumeEstimate {
+    const DAY: i64 = 86_400;
+    let first = events.iter().map(|e| e.time).min().unwrap_or(now);
+    let start = now.saturating_sub(window_secs.max(DAY)).max(first);
+    let start = start.min(now.saturating_sub(DAY));
+    let inside = events.iter().filter(|e| e.time >= start && e.time <= now);
+    let (contributions, volume) =
+        inside.fold((0usize, 0u128), |(n, v), e| (n + 1, v + e.volume as u128));
+    let per_day = volume * DAY as u128 / (now - start).max(1) as u128;
+    VolumeEstimate {
+        volume_per_day: per_day.min(u64::MAX as u128) as u64,
+        start,
+        end: now,
+        contributions,
+        volume: volume.min(u64::MAX as u128) as u64,
+    }
 }
 
 /// Whether the runtime cut these logs short (its log collector stops at a byte limit
@@ -582,5 +690,91 @@ mod tests {
         )
         .unwrap_err()
         .contains("claim accounts missing"));
+    }
+
+    fn contributed(pool: Pubkey, volume: u64) -> VolumeContributed {
+        VolumeContributed {
+            pool,
+            registration: Pubkey::new_unique(),
+            volume,
+            rate_bps: 7,
+            target_rate_bps: 7,
+            fee: (volume * 7).div_ceil(10_000),
+            protocol_fee: 0,
+            loss_ewma: 1_000,
+            free_capital: 100_000,
+            pool_capital: 100_000,
+        }
+    }
+
+    #[test]
+    fn only_the_programs_own_volume_events_for_the_pool_count() {
+        let pool = Pubkey::new_unique();
+        let exchange = Pubkey::new_unique();
+        // A trade: the exchange's frame, then the pool's by CPI (the event is logged in
+        // the insurance program's frame), then back in the exchange's.
+        let logs = vec![
+            format!("Program {exchange} invoke [1]"),
+            "Program log: Instruction: OpenPosition".to_string(),
+            // The exchange logging the same bytes itself does not count.
+            encode(&contributed(pool, 999)),
+            format!("Program {} invoke [2]", insurance_pool::ID),
+            encode(&contributed(pool, 10_000)),
+            encode(&shortfall(pool, 5, 0)),
+            encode(&contributed(Pubkey::new_unique(), 50)),
+            format!("Program {} success", insurance_pool::ID),
+            encode(&contributed(pool, 777)),
+            format!("Program {exchange} success"),
+        ];
+        assert_eq!(
+            volumes_from_logs(9, &pool, &logs),
+            vec![VolumeEvent {
+                time: 9,
+                volume: 10_000,
+                fee: 7,
+                rate_bps: 7
+            }]
+        );
+        // The shortfall in the same frame is still read by its own parser.
+        assert_eq!(shortfalls_from_logs(9, &pool, &logs).len(), 1);
+    }
+
+    #[test]
+    fn volume_events_reconcile_with_the_pools_total_volume_while_trading_goes_on() {
+        let e = |time: i64, volume: u64| VolumeEvent {
+            time,
+            volume,
+            fee: 0,
+            rate_bps: 0,
+        };
+        let events = [e(0, 100), e(10, 200), e(20, 300)];
+        assert!(reconcile_volume(&events, 600, 600, 0).is_ok());
+        // A trade landed while the history was read: between the two reads is fine.
+        assert!(reconcile_volume(&events, 300, 700, 0).is_ok());
+        let err = reconcile_volume(&events[..2], 600, 600, 1).unwrap_err();
+        assert!(
+            err.contains("events total 300, its total_volume says 600: 300 of volume missing (1 of the pool's transactions have truncated logs)")
+                && err.contains("--volume-per-day"),
+            "{err}"
+        );
+        assert!(reconcile_volume(&events, 100, 500, 0)
+            .unwrap_err()
+            .contains("100 more than the pool recorded"));
+
+        // Per day over the trailing window, or since the first trade when younger.
+        const DAY: i64 = 86_400;
+        let daily: Vec<VolumeEvent> = (0..60).map(|d| e(d * DAY, 1_000)).collect();
+        let now = 60 * DAY;
+        let w = volume_per_day(&daily, now, 30 * DAY);
+        assert_eq!(
+            (w.volume_per_day, w.contributions, w.volume, w.start, w.end),
+            (1_000, 30, 30_000, 30 * DAY, now)
+        );
+        let young = volume_per_day(&daily[50..], now, 30 * DAY);
+        assert_eq!((young.volume_per_day, young.start), (1_000, 50 * DAY));
+        // At least a day; nothing traded is 0.
+        let burst = volume_per_day(&[e(now - 60, 5_000)], now, 30 * DAY);
+        assert_eq!((burst.volume_per_day, burst.start), (5_000, now - DAY));
+        assert_eq!(volume_per_day(&[], now, 30 * DAY).volume_per_day, 0);
     }
 }

@@ -5,6 +5,10 @@
 //! program's own payout math ([`sim`]), searches the smallest base rate that keeps the
 //! ruin probability under a target ([`recommend`]), and writes a report with plots
 //! ([`report`]). The `insurance-pool actuary` CLI command drives it.
+//!
+//! Income is premium and, when the model has a `volume_per_day`, the volume fees
+//! exchanges pay through `contribute_volume` (see [`sim`]): the recommended base rate
+//! is the premium that, on top of the volume income, keeps the pool within the target.
 
 pub mod dist;
 pub mod fit;
@@ -17,7 +21,7 @@ use serde::Serialize;
 
 pub use dist::{Frequency, Gpd, LogNormal, Severity};
 pub use fit::{fit_loss_model, LossModelFit};
-pub use history::{LossEvent, LossHistory, YEAR_SECS};
+pub use history::{LossEvent, LossHistory, VolumeEstimate, VolumeEvent, YEAR_SECS};
 pub use recommend::{recommend, Recommendation, DEFAULT_TARGET};
 pub use sim::{simulate, PoolModel, SimConfig, SimSummary};
 
@@ -115,6 +119,16 @@ pub fn recommendation_text(input: &AnalysisInput, a: &Analysis) -> String {
         input.search_paths,
         r.evaluations
     );
+    let m = &input.model;
+    if m.volume_per_day > 0 {
+        let scale = 10f64.powi(input.decimals as i32);
+        s += &format!(
+            "Income includes the volume fees: {:.2} tokens of volume a day at {} bps now ({:.2} tokens a year net of the protocol fee; the rate follows the volume curve as losses move the loss EWMA), so the premium below is what is needed on top of them.\n",
+            m.volume_per_day as f64 / scale,
+            m.initial_volume_rate(),
+            m.annual_volume_income_now() as f64 / scale,
+        );
+    }
     match (r.base_rate, r.max_rate, r.ruin_at_base_rate) {
         (Some(base), Some(max), Some(p)) => {
             let max_flag = if max != input.model.curve.max_rate { format!(" --max-rate {max}") } else { String::new() };

@@ -1,7 +1,7 @@
-//! Monte Carlo of one pool's capital: premium income in, shortfall payouts out, with
-//! the per-event cap, the per-epoch cap and the solvency floor applied by the
+//! Monte Carlo of one pool's capital: premium and volume income in, shortfall payouts
+//! out, with the per-event cap, the per-epoch cap and the solvency floor applied by the
 //! program's own functions ([`cover_amount`], [`current_epoch_start`],
-//! [`curve_rate`], [`premium_for`]).
+//! [`curve_rate`], [`premium_for`], [`volume_target_rate`], [`volume_fee`]).
 //!
 //! Model (one path):
 //! - Losses arrive as a Poisson process (or, for the negative binomial, a Poisson
@@ -13,6 +13,20 @@
 //!   it by at most `max_rate_change_per_day` (the program's `smoothed_rate`). A day's
 //!   premium is rounded once (up, as `premium_for` does); a loss sees the premium
 //!   accrued since the day began.
+//! - Volume income (`contribute_volume`): exchanges report a constant
+//!   `volume_per_day`. Each day the volume curve's target is set from that day's
+//!   opening free capital and the path's loss EWMA (the program's `volume_target_rate`;
+//!   the EWMA is updated by every simulated loss with the program's `ewma` and weight,
+//!   as `cover_shortfall` updates it on every report), and the charged volume rate moves
+//!   towards it as `Pool::volume_quote` does (rises at once, falls at most the curve's
+//!   `max_change_per_day`). The day's fee (`volume_fee`, rounded up once for the day,
+//!   net of the protocol fee) joins the day's premium and accrues with it. Fidelity,
+//!   decided: the volume does not react to the fee; the rate follows losses from the
+//!   next day, not from the next trade; and the fee counts as capital as it is paid,
+//!   while the program earns it over `VOLUME_EARNING_PERIOD` (7 days). With a constant
+//!   volume and rate the lag does not change the income per day (the unearned reserve
+//!   of the past week, not modelled, earns meanwhile, as for premiums); it only delays
+//!   by a few days the extra income of a rate raised by a loss.
 //! - Each loss is paid `min(loss, per-event cap, epoch room, capital above floor)`.
 //! - **Ruin** is the first loss whose cap-limited payout the capital above the
 //!   solvency floor cannot cover in full (the pool breaks its promise to the exchange).
@@ -25,11 +39,13 @@
 //! thread count or scheduling.
 
 use indicatif::{ProgressBar, ProgressStyle};
+use insurance_pool::constants::LOSS_EWMA_WEIGHT_BPS;
 use insurance_pool::math::premium::{
     bps_of_floor, curve_rate, premium_for, smoothed_rate, utilisation_bps, Curve, BPS,
 };
 use insurance_pool::math::safe_math::mul_div_floor;
-use insurance_pool::math::shortfall::{cover_amount, current_epoch_start, solvency_floor};
+use insurance_pool::math::shortfall::{cover_amount, current_epoch_start, ewma, solvency_floor};
+use insurance_pool::math::volume::{volume_fee, volume_target_rate, VolumeCurve};
 use insurance_pool::state::CoverLimit;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp1, Gamma};
@@ -76,10 +92,40 @@ pub struct PoolModel {
     /// at the starting capital.
     #[serde(default)]
     pub initial_rate_bps: Option<u64>,
+    /// Trading volume exchanges report through `contribute_volume` per day (base
+    /// units), held constant. Absent: 0, no volume income (then the volume fields below
+    /// do not matter).
+    #[serde(default)]
+    pub volume_per_day: u64,
+    /// The pool's volume curve (`params.volume`, bps of volume). Absent: all zero (no
+    /// volume income whatever the volume).
+    #[serde(with = "VolumeCurveDef", default = "no_volume_curve")]
+    pub volume: VolumeCurve,
+    /// The volume rate charged at the start (what `quote_volume` returns now). Absent:
+    /// the volume curve's target at the start.
+    #[serde(default)]
+    pub initial_volume_rate_bps: Option<u64>,
+    /// The pool's loss EWMA at the start (`loss_stats.ewma`, base units) and the
+    /// shortfalls behind it (`loss_stats.count`; with 0 the first loss is taken as is).
+    #[serde(default)]
+    pub loss_ewma: u64,
+    #[serde(default)]
+    pub loss_count: u64,
 }
 
 fn no_limit() -> u64 {
     u64::MAX
+}
+
+/// A volume curve that charges nothing.
+pub fn no_volume_curve() -> VolumeCurve {
+    VolumeCurve {
+        base_rate: 0,
+        loss_slope: 0,
+        min_rate: 0,
+        max_rate: 0,
+        max_change_per_day: 1,
+    }
 }
 
 fn gcd(mut a: i64, mut b: i64) -> i64 {
@@ -99,6 +145,17 @@ pub struct CurveDef {
     pub slope2: u64,
     pub min_rate: u64,
     pub max_rate: u64,
+}
+
+/// Serde mirror of the program's [`VolumeCurve`].
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "VolumeCurve")]
+pub struct VolumeCurveDef {
+    pub base_rate: u64,
+    pub loss_slope: u64,
+    pub min_rate: u64,
+    pub max_rate: u64,
+    pub max_change_per_day: u64,
 }
 
 impl PoolModel {
@@ -153,6 +210,47 @@ impl PoolModel {
         let (rate, exposure) = self.rate_and_exposure(self.capital);
         self.net_premium(exposure, rate, YEAR_SECS)
     }
+
+    /// The volume rate charged at `capital` with loss EWMA `loss_ewma`, `elapsed`
+    /// seconds after charging `last`, and the curve's target: `Pool::volume_quote`'s
+    /// rule (the program's `volume_target_rate` on free capital, `smoothed_rate`, then
+    /// the curve's clamp). `(rate, target)`.
+    pub fn volume_rate(&self, last: u64, loss_ewma: u64, capital: u64, elapsed: i64) -> (u64, u64) {
+        let v = &self.volume;
+        let free = capital.saturating_sub(self.reserved_for_claims);
+        let target = volume_target_rate(v, loss_ewma, free);
+        let rate = smoothed_rate(last, target, v.max_change_per_day, elapsed)
+            .clamp(v.min_rate, v.max_rate);
+        (rate, target)
+    }
+
+    /// The volume rate at the start: the pool's current one, or the curve's target.
+    pub fn initial_volume_rate(&self) -> u64 {
+        self.initial_volume_rate_bps
+            .unwrap_or_else(|| self.volume_rate(0, self.loss_ewma, self.capital, 0).1)
+    }
+
+    /// Volume fee (net of the protocol fee) on `secs` of the daily volume at `rate`:
+    /// `volume_fee` on the volume of that time, rounded up once.
+    pub fn net_volume_fee(&self, rate: u64, secs: i64) -> u64 {
+        let volume = mul_div_floor(
+            self.volume_per_day,
+            secs.max(0) as u64,
+            RATE_UPDATE_SECS as u64,
+        )
+        .unwrap_or(u64::MAX);
+        let fee = volume_fee(volume, rate).unwrap_or(u64::MAX);
+        fee.saturating_sub(bps_of_floor(fee, self.protocol_fee_bps).unwrap_or(0))
+    }
+
+    /// Net volume income per year at the starting rate (for reports).
+    pub fn annual_volume_income_now(&self) -> u64 {
+        if self.volume_per_day == 0 {
+            return 0;
+        }
+        self.net_volume_fee(self.initial_volume_rate(), RATE_UPDATE_SECS)
+            .saturating_mul((YEAR_SECS / RATE_UPDATE_SECS) as u64)
+    }
 }
 
 /// What to simulate and how.
@@ -183,6 +281,8 @@ pub struct PathOutcome {
     /// The part of `uncovered` due to capital only (cap-limited demand not met).
     pub unmet_by_capital: u64,
     pub premiums: u64,
+    /// Volume fees earned (net of the protocol fee).
+    pub volume_income: u64,
     pub final_capital: u64,
 }
 
@@ -205,6 +305,8 @@ pub struct SimSummary {
     pub mean_uncovered: f64,
     pub mean_unmet_by_capital: f64,
     pub mean_premiums: f64,
+    /// Mean volume income (net of the protocol fee) over the horizon.
+    pub mean_volume_income: f64,
     pub mean_losses: f64,
     /// Quantiles (5, 25, 50, 75, 95, 99.5 %) of payouts and of uncovered losses.
     pub payout_quantiles: [f64; 6],
@@ -287,10 +389,12 @@ impl Arrivals {
 
 /// Net premium of a full day at the full exposure, by rate: a path sells its full
 /// exposure almost always, and the rate is clamped to `[min_rate, max_rate]`, so one
-/// table per block of paths replaces almost every `premium_for` call.
+/// table per block of paths replaces almost every `premium_for` call. The same for the
+/// day's volume fee by volume rate.
 struct DayPremiums {
     exposure: u64,
     by_rate: Vec<u64>,
+    volume_by_rate: Vec<u64>,
 }
 
 /// Largest rate range tabulated (wider curves compute each day's premium).
@@ -306,9 +410,18 @@ impl DayPremiums {
         } else {
             Vec::new()
         };
+        let top = model.volume.max_rate;
+        let volume_by_rate = if model.volume_per_day > 0 && top < MAX_TABLE {
+            (0..=top)
+                .map(|r| model.net_volume_fee(r, RATE_UPDATE_SECS))
+                .collect()
+        } else {
+            Vec::new()
+        };
         DayPremiums {
             exposure: model.exposure,
             by_rate,
+            volume_by_rate,
         }
     }
 
@@ -317,6 +430,14 @@ impl DayPremiums {
         match self.by_rate.get(rate as usize) {
             Some(&p) if exposure == self.exposure && day_len == RATE_UPDATE_SECS => p,
             _ => model.net_premium(exposure, rate, day_len),
+        }
+    }
+
+    #[inline]
+    fn volume(&self, model: &PoolModel, rate: u64, day_len: i64) -> u64 {
+        match self.volume_by_rate.get(rate as usize) {
+            Some(&f) if day_len == RATE_UPDATE_SECS => f,
+            _ => model.net_volume_fee(rate, day_len),
         }
     }
 }
@@ -333,6 +454,10 @@ struct PathState<'a> {
     capital: u64,
     /// The rate charged (smoothed towards the curve's target once a day).
     rate: u64,
+    /// The volume rate charged (the same way), and the loss EWMA it follows.
+    volume_rate: u64,
+    loss_ewma: u64,
+    loss_count: u64,
     epoch_start: i64,
     epoch_paid: u64,
     out: PathOutcome,
@@ -360,13 +485,21 @@ impl<'a> PathState<'a> {
             rate: model
                 .initial_rate_bps
                 .unwrap_or_else(|| model.rate_and_exposure(model.capital).0),
+            volume_rate: if model.volume_per_day > 0 {
+                model.initial_volume_rate()
+            } else {
+                0
+            },
+            loss_ewma: model.loss_ewma,
+            loss_count: model.loss_count,
             epoch_start: 0,
             epoch_paid: 0,
             out: PathOutcome::default(),
         }
     }
 
-    /// Runs day `day`: sets the rate, pays the day's losses, credits the day's premium.
+    /// Runs day `day`: sets the rates, pays the day's losses, credits the day's premium
+    /// and volume fees.
     #[inline]
     fn run_day(&mut self, day: i64, premiums: &DayPremiums) {
         let model = self.model;
@@ -377,19 +510,39 @@ impl<'a> PathState<'a> {
         let (rate, exposure) = model.charged_rate(self.rate, self.capital, RATE_UPDATE_SECS);
         self.rate = rate;
         let day_premium = premiums.get(model, exposure, rate, day_len);
+        // The day's volume rate, from its opening free capital and loss EWMA.
+        let day_volume = if model.volume_per_day > 0 {
+            let (volume_rate, _) = model.volume_rate(
+                self.volume_rate,
+                self.loss_ewma,
+                self.capital,
+                RATE_UPDATE_SECS,
+            );
+            self.volume_rate = volume_rate;
+            premiums.volume(model, volume_rate, day_len)
+        } else {
+            0
+        };
+        // Both incomes accrue over the day together.
+        let day_income = day_premium.saturating_add(day_volume);
         let mut paid_today = 0u64;
         while self.next_loss < day_start + day_len {
             let t = self.next_loss;
-            // Capital at the loss: the day's opening capital, the day's premium pro rata
+            // Capital at the loss: the day's opening capital, the day's income pro rata
             // to the time elapsed (rounded down), less what the day already paid.
-            let accrued = mul_div_floor(day_premium, (t - day_start) as u64, day_len as u64)
-                .unwrap_or(day_premium);
+            let accrued = mul_div_floor(day_income, (t - day_start) as u64, day_len as u64)
+                .unwrap_or(day_income);
             let now = self
                 .capital
                 .saturating_add(accrued)
                 .saturating_sub(paid_today);
             // Nearest base unit, at least 1 (`+ 0.5` then truncation: no libm call).
             let loss = ((self.severity.sample(&mut self.rng) + 0.5) as u64).max(1);
+            // Every report moves the loss EWMA (`cover_shortfall`), whatever it pays.
+            if model.volume_per_day > 0 {
+                self.loss_ewma = ewma(self.loss_ewma, loss, LOSS_EWMA_WEIGHT_BPS, self.loss_count);
+                self.loss_count = self.loss_count.saturating_add(1);
+            }
             let start = current_epoch_start(self.epoch_start, model.epoch_length, t);
             if start != self.epoch_start {
                 self.epoch_start = start;
@@ -417,9 +570,10 @@ impl<'a> PathState<'a> {
         }
         self.capital = self
             .capital
-            .saturating_add(day_premium)
+            .saturating_add(day_income)
             .saturating_sub(paid_today);
         self.out.premiums = self.out.premiums.saturating_add(day_premium);
+        self.out.volume_income = self.out.volume_income.saturating_add(day_volume);
     }
 }
 
@@ -495,6 +649,14 @@ pub fn simulate_outcomes(
     }
     if model.per_event_cap == 0 || model.epoch_length <= 0 || model.coverage_duration <= 0 {
         return Err("per-event cap, epoch length and coverage duration must be positive".into());
+    }
+    let v = &model.volume;
+    if model.volume_per_day > 0 && !(v.min_rate <= v.base_rate && v.base_rate <= v.max_rate) {
+        return Err(format!(
+            "the volume curve needs min_rate <= base_rate <= max_rate (as update_pool_params \
+             requires), got {} / {} / {}",
+            v.min_rate, v.base_rate, v.max_rate
+        ));
     }
     let width = cfg.checkpoints + 1;
     let mut outcomes = vec![PathOutcome::default(); cfg.paths];
@@ -586,6 +748,7 @@ pub fn summarise(
         mean_uncovered: mean(&|o| o.uncovered as f64),
         mean_unmet_by_capital: mean(&|o| o.unmet_by_capital as f64),
         mean_premiums: mean(&|o| o.premiums as f64),
+        mean_volume_income: mean(&|o| o.volume_income as f64),
         mean_losses: mean(&|o| o.losses as f64),
         payout_quantiles: quantiles(payouts, OUTCOME_LEVELS),
         uncovered_quantiles: quantiles(uncovered, OUTCOME_LEVELS),

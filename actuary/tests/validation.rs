@@ -5,6 +5,7 @@ use actuary::recommend::recommend;
 use actuary::sim::{simulate, simulate_outcomes, PoolModel, SimConfig};
 use actuary::YEAR_SECS;
 use insurance_pool::math::premium::Curve;
+use insurance_pool::math::volume::VolumeCurve;
 
 const TOKEN: u64 = 1_000_000;
 
@@ -36,6 +37,11 @@ fn classical(capital: u64, exposure: u64) -> PoolModel {
         epoch_length: 86_400,
         max_rate_change_per_day: u64::MAX,
         initial_rate_bps: None,
+        volume_per_day: 0,
+        volume: actuary::sim::no_volume_curve(),
+        initial_volume_rate_bps: None,
+        loss_ewma: 0,
+        loss_count: 0,
     }
 }
 
@@ -302,4 +308,171 @@ fn invalid_simulations_are_refused() {
         ..config(10, 1, 1, Frequency::Poisson { rate: 1.0 }, sev)
     };
     assert!(simulate(&m, &cfg).is_err());
+}
+
+/// A flat volume curve at `rate` bps of volume.
+fn flat_volume(rate: u64) -> VolumeCurve {
+    VolumeCurve {
+        base_rate: rate,
+        loss_slope: 0,
+        min_rate: rate,
+        max_rate: rate,
+        max_change_per_day: 1,
+    }
+}
+
+/// A pool whose daily premium is exactly `10^7 · rate` base units (exposure 3 million
+/// tokens over a 30-day term: `premium_for` divides without rounding), base rate free
+/// in [0, 10 000], unlimited caps and no floor: every bps of base rate is 10 tokens a
+/// day.
+fn linear_premium_pool() -> PoolModel {
+    let mut m = classical(1_000_000 * TOKEN, 3_000_000 * TOKEN);
+    m.curve = Curve {
+        base_rate: 300,
+        slope1: 0,
+        kink: 8_000,
+        slope2: 0,
+        min_rate: 0,
+        max_rate: 10_000,
+    };
+    assert_eq!(m.net_premium(m.exposure, 1, 86_400), 10_000_000);
+    m
+}
+
+#[test]
+fn volume_income_lowers_the_recommended_base_rate_by_the_premium_it_replaces() {
+    let sev = Severity::LogNormal(LogNormal {
+        mu: (30_000.0 * TOKEN as f64).ln(),
+        sigma: 1.2,
+    });
+    let cfg = config(4_000, 1, 11, Frequency::Poisson { rate: 25.0 }, sev);
+    let base = linear_premium_pool();
+    // 400 000 tokens of volume a day at a flat 10 bps: 400 tokens a day, what 40 bps of
+    // base rate earn.
+    let mut with_volume = base.clone();
+    with_volume.volume_per_day = 400_000 * TOKEN;
+    with_volume.volume = flat_volume(10);
+    assert_eq!(with_volume.net_volume_fee(10, 86_400), 40 * 10_000_000);
+    assert_eq!(
+        with_volume.annual_volume_income_now(),
+        365 * 400 * TOKEN,
+        "the report's yearly volume income"
+    );
+    // Path by path, the volume income is the same capital as 40 more bps of premium.
+    let mut plus_40 = base.clone();
+    plus_40.curve.base_rate += 40;
+    let (a, _) = simulate_outcomes(&with_volume, &cfg).unwrap();
+    let (b, _) = simulate_outcomes(&plus_40, &cfg).unwrap();
+    for (v, p) in a.iter().zip(&b) {
+        assert_eq!(
+            (v.ruin_time, v.payouts, v.final_capital, v.losses),
+            (p.ruin_time, p.payouts, p.final_capital, p.losses)
+        );
+        assert_eq!(v.premiums + v.volume_income, p.premiums);
+        assert_eq!(v.volume_income, 365 * 400 * TOKEN);
+    }
+    // So at the current base rate the ruin probability falls ...
+    let ruin = |m: &PoolModel| simulate(m, &cfg).unwrap().ruin_probability;
+    let (without, with) = (ruin(&base), ruin(&with_volume));
+    println!("ruin at base 300: {without} without volume income, {with} with it");
+    assert!(with < without, "{with} >= {without}");
+    // ... and the recommended base rate drops by exactly the 40 bps the volume replaces.
+    let target = 0.01;
+    let r0 = recommend(&base, &cfg, target).unwrap();
+    let r1 = recommend(&with_volume, &cfg, target).unwrap();
+    let (b0, b1) = (r0.base_rate.unwrap(), r1.base_rate.unwrap());
+    println!("recommended base rate: {b0} bps without volume income, {b1} bps with it");
+    assert!(b0 > 40, "{r0:?}");
+    assert_eq!(b1, b0 - 40, "{r0:?} {r1:?}");
+    assert_eq!(r1.ruin_at_base_rate, r0.ruin_at_base_rate);
+}
+
+#[test]
+fn a_loss_priced_volume_rate_earns_at_least_its_base_rate_and_follows_the_losses() {
+    let sev = Severity::LogNormal(LogNormal {
+        mu: (30_000.0 * TOKEN as f64).ln(),
+        sigma: 1.2,
+    });
+    let cfg = config(3_000, 1, 23, Frequency::Poisson { rate: 25.0 }, sev);
+    let mut flat_m = linear_premium_pool();
+    flat_m.volume_per_day = 400_000 * TOKEN;
+    flat_m.volume = flat_volume(2);
+    // The default curve of the SDK: 2 bps plus 5 bps per 1 % of loss EWMA over free
+    // capital, within [1, 50], falling at most 1 bps a day.
+    let mut priced = flat_m.clone();
+    priced.volume = VolumeCurve {
+        base_rate: 2,
+        loss_slope: 500,
+        min_rate: 1,
+        max_rate: 50,
+        max_change_per_day: 1,
+    };
+    let (f, _) = simulate_outcomes(&flat_m, &cfg).unwrap();
+    let (p, _) = simulate_outcomes(&priced, &cfg).unwrap();
+    let mut raised = 0;
+    for (f, p) in f.iter().zip(&p) {
+        // The target is never below the base rate, so neither is the income; the same
+        // losses, never paid from less capital.
+        assert_eq!(f.losses, p.losses);
+        assert!(p.volume_income >= f.volume_income);
+        assert!(p.ruin_time.is_none() || f.ruin_time.is_some_and(|t| t <= p.ruin_time.unwrap()));
+        raised += (p.volume_income > f.volume_income) as usize;
+        if f.losses == 0 {
+            assert_eq!(p.volume_income, f.volume_income, "no loss, no rise");
+        }
+    }
+    assert!(
+        raised > cfg.paths / 2,
+        "the losses moved the rate on {raised} paths"
+    );
+    let s = simulate(&priced, &cfg).unwrap();
+    let flat_s = simulate(&flat_m, &cfg).unwrap();
+    assert!(s.ruin_probability <= flat_s.ruin_probability);
+    assert!(s.mean_volume_income > flat_s.mean_volume_income);
+}
+
+#[test]
+fn the_volume_rate_follows_the_programs_rule() {
+    let mut m = classical(1_000_000, 0);
+    m.volume = VolumeCurve {
+        base_rate: 2,
+        loss_slope: 500,
+        min_rate: 1,
+        max_rate: 50,
+        max_change_per_day: 1,
+    };
+    // `math::volume`'s worked example: EWMA 2 % of free capital gives 2 + 10 bps.
+    assert_eq!(m.volume_rate(2, 20_000, 1_000_000, 0), (12, 12));
+    // A rise applies at once; a fall is at most 1 bps a day, pro rata, never below the
+    // target; the reserved capital is not free.
+    assert_eq!(m.volume_rate(30, 20_000, 1_000_000, 86_400), (29, 12));
+    assert_eq!(m.volume_rate(30, 20_000, 1_000_000, 86_399), (30, 12));
+    assert_eq!(m.volume_rate(13, 20_000, 1_000_000, 10 * 86_400), (12, 12));
+    m.reserved_for_claims = 600_000;
+    assert_eq!(m.volume_rate(2, 20_000, 1_000_000, 0), (27, 27));
+    assert_eq!(m.volume_rate(2, 20_000, 600_000, 0), (50, 50));
+    // A zero volume is no income, whatever the curve: the same outcomes as without one.
+    let sev = Severity::Exponential {
+        mean: 1_000.0 * TOKEN as f64,
+    };
+    let cfg = config(500, 1, 3, Frequency::Poisson { rate: 30.0 }, sev);
+    let plain = classical(20_000 * TOKEN, 10_000 * TOKEN);
+    let mut curve_only = plain.clone();
+    curve_only.volume = m.volume;
+    curve_only.loss_ewma = 5_000 * TOKEN;
+    assert_eq!(
+        simulate_outcomes(&plain, &cfg).unwrap(),
+        simulate_outcomes(&curve_only, &cfg).unwrap()
+    );
+    // The sample pool (no volume fields) reads as no volume income.
+    let sample: PoolModel = serde_json::from_str(include_str!("../data/sample-pool.json")).unwrap();
+    assert_eq!(
+        (sample.volume_per_day, sample.annual_volume_income_now()),
+        (0, 0)
+    );
+    // A volume curve the program would refuse is refused.
+    let mut bad = plain.clone();
+    bad.volume_per_day = 1;
+    bad.volume.min_rate = 3;
+    assert!(simulate(&bad, &cfg).unwrap_err().contains("volume curve"));
 }

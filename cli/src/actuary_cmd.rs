@@ -3,11 +3,13 @@
 
 use std::path::PathBuf;
 
-use actuary::{analyse, recommendation_text, AnalysisInput, LossHistory, PoolModel};
+use actuary::{
+    analyse, recommendation_text, AnalysisInput, LossHistory, PoolModel, VolumeEstimate,
+};
 use anchor_lang::prelude::Pubkey;
 use clap::Args;
 use insurance_pool_sdk::pda;
-use insurance_pool_sdk::state::{ExchangeRegistration, Pool, PoolExposure, Protocol};
+use insurance_pool_sdk::state::{Claim, ExchangeRegistration, Pool, PoolExposure, Protocol};
 use serde_json::json;
 
 use crate::{fetch, pool_claims, pool_keys, Chain, CliResult};
@@ -62,6 +64,17 @@ pub struct ActuaryArgs {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Trading volume per day (base units) the exchanges pay the pool's volume fee on,
+    /// held constant in the simulation. Default: with `--market`, measured from the
+    /// pool's `VolumeContributed` events (reconciled with its `total_volume`) over
+    /// `--volume-window-days`; with `--pool-config`, the file's `volume_per_day` (0
+    /// when absent: no volume income).
+    #[arg(long)]
+    pub volume_per_day: Option<u64>,
+    /// Trailing days the chain's volume per day is measured over (fewer when the pool
+    /// has traded for less).
+    #[arg(long, default_value_t = 30)]
+    pub volume_window_days: i64,
 }
 
 /// The exchange registration of `pool` named by `exchange` (its address, or the
@@ -122,8 +135,10 @@ pub fn exchange_registration(
 }
 
 /// The engine's view of a market's pool, read from the chain: capital, exposure now,
-/// curve, term, exposure cap, floor, protocol fee and the caps of the named exchange
-/// (see [`exchange_registration`]).
+/// curve, term, exposure cap, floor, protocol fee, the caps of the named exchange
+/// (see [`exchange_registration`]), the volume curve, the loss EWMA and the volume rate
+/// `contribute_volume` charges now. The volume per day is not part of it (it comes
+/// from the pool's transactions: [`chain_volume`]); it is 0 here.
 pub fn model_from_chain(
     chain: &dyn Chain,
     market: &Pubkey,
@@ -149,17 +164,120 @@ pub fn model_from_chain(
         epoch_length: registration.limits.epoch_length,
         max_rate_change_per_day: p.max_rate_change_per_day,
         initial_rate_bps: None,
+        volume_per_day: 0,
+        volume: p.volume,
+        initial_volume_rate_bps: None,
+        loss_ewma: pool.loss_stats.ewma,
+        loss_count: pool.loss_stats.count,
     };
     // The simulation starts from the rate the pool would charge now: its last rate
     // smoothed towards the curve over the time since it was set.
     let elapsed = now.saturating_sub(pool.rate_updated_at);
     model.initial_rate_bps = Some(model.charged_rate(pool.rate_bps, pool.capital, elapsed).0);
+    // And from the volume rate `quote_volume` would return now (the program's own
+    // `Pool::volume_quote` on the refreshed pool, with the curve in effect now).
+    let (at, quote) = crate::render::volume_quote_at(&pool, &exposure, &protocol, 0, now)?;
+    model.volume = at.params.volume;
+    model.initial_volume_rate_bps = Some(quote.rate_bps);
     Ok((model, pool.mint_decimals))
+}
+
+/// Where the simulated volume per day came from.
+#[derive(Clone, Debug)]
+pub enum VolumeSource {
+    /// `--volume-per-day`.
+    Given,
+    /// The `--pool-config` file.
+    Config,
+    /// The pool's `VolumeContributed` events.
+    Chain(VolumeEstimate),
+}
+
+/// A market pool's transactions, read once for both the loss history and the volume:
+/// the pool account before and after its transactions were listed and, for the
+/// history, its claims read in between.
+pub struct PoolRecord {
+    pub address: Pubkey,
+    pub before: Pool,
+    pub transactions: Vec<TransactionLogs>,
+    pub claims: Vec<(Pubkey, Claim)>,
+    pub after: Pool,
+}
+
+impl PoolRecord {
+    /// Reads the record (`with_claims`: the pool's `Claim` accounts too, which the
+    /// history needs and the volume does not).
+    pub fn read(chain: &dyn Chain, market: &Pubkey, with_claims: bool) -> CliResult<Self> {
+        let address = pda::pool(market).0;
+        let before: Pool = fetch(chain, &address)?;
+        let transactions = chain.transaction_logs(&address)?;
+        let claims = if with_claims {
+            pool_claims(chain, &address)?
+        } else {
+            Vec::new()
+        };
+        let after: Pool = fetch(chain, &address)?;
+        Ok(PoolRecord {
+            address,
+            before,
+            transactions,
+            claims,
+            after,
+        })
+    }
+}
+
+/// The pool's trading volume per day from the chain: every `VolumeContributed` event in
+/// the pool's successful transactions (the insurance program's own, for this pool),
+/// which must add up to the pool's `total_volume` (at least what it recorded before the
+/// transactions were listed, at most what it recorded after: trades go on meanwhile),
+/// measured over the trailing `window_secs` (see [`actuary::history::volume_per_day`]).
+// `run` reads the pool's record once for both the history and the volume; these are
+// the one-purpose entry points (used by the tests).
+#[allow(dead_code)]
+pub fn chain_volume(
+    chain: &dyn Chain,
+    market: &Pubkey,
+    window_secs: i64,
+) -> CliResult<VolumeEstimate> {
+    volume_of(chain, &PoolRecord::read(chain, market, false)?, window_secs)
+}
+
+fn volume_of(
+    chain: &dyn Chain,
+    record: &PoolRecord,
+    window_secs: i64,
+) -> CliResult<VolumeEstimate> {
+    let (mut events, mut truncated) = (Vec::new(), 0);
+    for tx in &record.transactions {
+        let found = actuary::history::volumes_from_logs(
+            tx.block_time.unwrap_or_default(),
+            &record.address,
+            &tx.logs,
+        );
+        if !found.is_empty() && tx.block_time.is_none() {
+            return Err(format!(
+                "transaction {} has no block time to date its volume",
+                tx.signature
+            ));
+        }
+        truncated += actuary::history::logs_truncated(&tx.logs) as usize;
+        events.extend(found);
+    }
+    actuary::history::reconcile_volume(
+        &events,
+        record.before.total_volume,
+        record.after.total_volume,
+        truncated,
+    )?;
+    // Now, or the newest trade if the node's clock lags its transactions.
+    let now = events.iter().map(|e| e.time).fold(chain.now()?, i64::max);
+    Ok(actuary::history::volume_per_day(&events, now, window_secs))
 }
 
 /// Runs the analysis, writes the report, and returns the printed summary.
 pub fn run(chain: Option<&dyn Chain>, args: &ActuaryArgs, json_out: bool) -> CliResult<String> {
-    let (model, decimals) = match (&args.pool_config, &args.market) {
+    let (mut model, decimals) = match (&args.pool_config, &args.market) {
         (Some(path), _) => {
             let text =
                 std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -174,12 +292,48 @@ pub fn run(chain: Option<&dyn Chain>, args: &ActuaryArgs, json_out: bool) -> Cli
         )?,
         (None, None) => return Err("give --pool-config or --market".into()),
     };
+    if args.volume_window_days <= 0 {
+        return Err("need a positive --volume-window-days".into());
+    }
+    // The pool's transactions are read at most once, for the losses and the volume.
+    let on_chain = args.market.zip(chain);
+    let record = match on_chain {
+        Some((market, chain)) => {
+            let want_history = args.history.is_none();
+            let want_volume = args.volume_per_day.is_none()
+                && args.pool_config.is_none()
+                && pool_keys(chain, &market)?.1.total_volume > 0;
+            match want_history || want_volume {
+                true => Some(PoolRecord::read(chain, &market, want_history)?),
+                false => None,
+            }
+        }
+        None => None,
+    };
+    let source = match (args.volume_per_day, &args.pool_config) {
+        (Some(v), _) => {
+            model.volume_per_day = v;
+            VolumeSource::Given
+        }
+        (None, Some(_)) => VolumeSource::Config,
+        (None, None) => {
+            let (_, chain) = on_chain.ok_or("--market needs a chain")?;
+            let window = args.volume_window_days.saturating_mul(86_400);
+            let estimate = match &record {
+                Some(r) => volume_of(chain, r, window)?,
+                // Nothing ever traded: no events to read.
+                None => actuary::history::volume_per_day(&[], chain.now()?, window),
+            };
+            model.volume_per_day = estimate.volume_per_day;
+            VolumeSource::Chain(estimate)
+        }
+    };
     let history = match (&args.history, &args.market) {
         (Some(path), _) => LossHistory::from_file(path)?,
-        (None, Some(market)) => chain_history(
-            chain.ok_or("reading losses from the chain needs a chain")?,
-            market,
-        )?,
+        (None, Some(_)) => match (&record, chain) {
+            (Some(r), Some(chain)) => history_of(chain, r)?,
+            _ => return Err("reading losses from the chain needs a chain".into()),
+        },
         (None, None) => return Err("give --history or --market".into()),
     };
     if !(0.0..1.0).contains(&args.target)
@@ -217,17 +371,20 @@ pub fn run(chain: Option<&dyn Chain>, args: &ActuaryArgs, json_out: bool) -> Cli
     let files = actuary::report::write_report(&args.out, &input, &analysis)?;
     let s = &analysis.summary;
     let f = &analysis.fit;
+    let scale = 10f64.powi(decimals as i32);
     if json_out {
         return serde_json::to_string_pretty(&json!({
             "ruin_probability": s.ruin_probability, "ruin_std_error": s.ruin_std_error,
             "capital_loss_var_995": s.capital_loss_var_995, "capital_loss_es_995": s.capital_loss_es_995,
             "frequency": f.frequency, "severity": f.severity, "ks": f.ks, "ks_p_value": f.ks_p_value,
             "ad": f.ad, "ad_p_value": f.ad_p_value, "recommendation": analysis.recommendation,
+            "volume_per_day": input.model.volume_per_day,
+            "volume_estimate": match &source { VolumeSource::Chain(e) => Some(e), _ => None },
+            "mean_volume_income": s.mean_volume_income,
             "files": files,
         }))
         .map_err(|e| e.to_string());
     }
-    let scale = 10f64.powi(decimals as i32);
     let mut out = String::new();
     out += &format!(
         "losses        {} over {:.2} years; frequency {}\n",
@@ -243,6 +400,27 @@ pub fn run(chain: Option<&dyn Chain>, args: &ActuaryArgs, json_out: bool) -> Cli
         "fit           KS {:.4} (p {:.3}), AD {:.3} (p {:.3})\n",
         f.ks, f.ks_p_value, f.ad, f.ad_p_value
     );
+    let m = &input.model;
+    let measured = match &source {
+        VolumeSource::Given => "--volume-per-day".to_string(),
+        VolumeSource::Config => "the pool config".to_string(),
+        VolumeSource::Chain(e) => format!(
+            "{} contributions of {:.2} tokens over {:.1} days on chain",
+            e.contributions,
+            e.volume as f64 / scale,
+            (e.end - e.start) as f64 / 86_400.0
+        ),
+    };
+    if m.volume_per_day > 0 {
+        out += &format!(
+            "volume        {:.2} tokens a day ({measured}) at {} bps now: {:.2} tokens a year net\n",
+            m.volume_per_day as f64 / scale,
+            m.initial_volume_rate(),
+            m.annual_volume_income_now() as f64 / scale
+        );
+    } else if let VolumeSource::Chain(_) = source {
+        out += "volume        none contributed in the window: no volume income\n";
+    }
     out += &format!(
         "ruin          {:.3} % ± {:.3} % over {} days ({} paths, seed {})\n",
         s.ruin_probability * 100.0,
@@ -277,17 +455,18 @@ pub struct TransactionLogs {
 /// `loss_stats` (count and `total_reported`), and its `Paid` claims from their
 /// `Claim` accounts (`paid + unpaid` dated `filed_at`), which must add up to its
 /// `total_claims_paid`. Refuses, naming the gap, when either does not.
+#[allow(dead_code)]
 pub fn chain_history(chain: &dyn Chain, market: &Pubkey) -> CliResult<LossHistory> {
-    let address = pda::pool(market).0;
-    let before: Pool = fetch(chain, &address)?;
-    let transactions = chain.transaction_logs(&address)?;
-    let claims = pool_claims(chain, &address)?;
-    let pool: Pool = fetch(chain, &address)?;
+    history_of(chain, &PoolRecord::read(chain, market, true)?)
+}
+
+fn history_of(chain: &dyn Chain, record: &PoolRecord) -> CliResult<LossHistory> {
+    let (address, before, pool) = (record.address, &record.before, &record.after);
     if (pool.loss_stats, pool.total_claims_paid) != (before.loss_stats, before.total_claims_paid) {
         return Err("the pool recorded new losses while its history was read: run again".into());
     }
     let (mut shortfalls, mut truncated) = (Vec::new(), 0);
-    for tx in &transactions {
+    for tx in &record.transactions {
         let events = actuary::history::shortfalls_from_logs(
             tx.block_time.unwrap_or_default(),
             &address,
@@ -313,7 +492,7 @@ pub fn chain_history(chain: &dyn Chain, market: &Pubkey) -> CliResult<LossHistor
         pool.total_claims_paid,
         shortfalls,
         truncated,
-        claims.iter().map(|(_, c)| c),
+        record.claims.iter().map(|(_, c)| c),
         (pool.created_at, now.max(pool.created_at + 1)),
     )
 }

@@ -5,7 +5,9 @@
 use clap::Parser;
 use insurance_pool_tests::*;
 
-use crate::actuary_cmd::{all_pages, chain_history, model_from_chain, TransactionLogs};
+use crate::actuary_cmd::{
+    all_pages, chain_history, chain_volume, model_from_chain, TransactionLogs,
+};
 use crate::{
     explain, find_claim, read, render, resolve_url, Chain, Cli, CliResult, Command, POOL_COLUMNS,
 };
@@ -709,6 +711,21 @@ async fn actuary_reads_the_pool_model_from_the_chain() {
     assert_eq!(model.max_exposure_bps, pool.params.max_exposure_bps);
     let fee: insurance_pool_sdk::state::Protocol = crate::fetch(&chain, &protocol).unwrap();
     assert_eq!(model.protocol_fee_bps, fee.protocol_fee_bps as u64);
+    // The volume side: the curve, no losses yet, the rate `quote_volume` gives now; the
+    // volume per day comes from the pool's transactions, not from the model.
+    assert_eq!(
+        (
+            model.volume,
+            model.loss_ewma,
+            model.loss_count,
+            model.volume_per_day
+        ),
+        (pool.params.volume, 0, 0, 0)
+    );
+    assert_eq!(
+        model.initial_volume_rate_bps,
+        Some(env.quote_volume(&a, 1).await.rate_bps)
+    );
     // Another pool's registration is refused by name.
     let e = model_from_chain(&chain, &a.market, Some(reg_b)).unwrap_err();
     assert!(e.contains("another pool"), "{e}");
@@ -1018,6 +1035,85 @@ async fn actuary_history_from_the_chain_reconciles_with_the_pools_loss_stats() {
     };
     let e = crate::actuary_cmd::run(Some(&chain), &args, false).unwrap_err();
     assert!(e.contains("4 losses: at least 20 are needed"), "{e}");
+
+    // The volume from the same transactions: the two trades made once the registration
+    // was active paid the fee (the first, before, paid none and logged nothing); they
+    // add up to the pool's total_volume and were made within the last day, so the
+    // window is that day.
+    assert_eq!(pool.total_volume, 20_000);
+    let v = chain_volume(&chain, &w.venue.keys.market, 30 * DAY).unwrap();
+    assert_eq!(
+        (v.contributions, v.volume, v.volume_per_day, v.end - v.start),
+        (2, 20_000, 20_000, DAY)
+    );
+    // The whole command with the losses given and the volume from the chain: the
+    // summary says where the volume came from, the report and analysis carry it.
+    let (summary, dir) = actuary_cli(
+        Some(&chain),
+        &["--market", &market, "--exchange", &authority],
+        false,
+    )
+    .unwrap();
+    assert!(
+        summary.contains("volume        0.02 tokens a day (2 contributions of 0.02 tokens over 1.0 days on chain)"),
+        "{summary}"
+    );
+    let analysis: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("analysis.json")).unwrap()).unwrap();
+    assert_eq!(analysis["model"]["volume_per_day"], 20_000);
+    assert_eq!(analysis["model"]["volume"]["loss_slope"], 500);
+    assert_eq!(analysis["model"]["loss_ewma"], pool.loss_stats.ewma);
+    assert!(
+        analysis["simulation"]["mean_volume_income"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert!(std::fs::read_to_string(dir.join("report.md"))
+        .unwrap()
+        .contains("volume per day (tokens) | 0.02 |"));
+    std::fs::remove_dir_all(dir).unwrap();
+    // --volume-per-day overrides the chain's (and reads no volume history).
+    let (json, dir) = actuary_cli(
+        Some(&chain),
+        &[
+            "--market",
+            &market,
+            "--exchange",
+            &authority,
+            "--volume-per-day",
+            "5000",
+        ],
+        true,
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["volume_per_day"], 5_000);
+    assert!(v["volume_estimate"].is_null());
+    std::fs::remove_dir_all(dir).unwrap();
+
+    // A node that lost a trade: the volume does not reconcile and the command refuses,
+    // naming the way out.
+    let lost: Vec<_> = w
+        .history
+        .iter()
+        .filter(|t| t.signature != "trade-2")
+        .cloned()
+        .collect();
+    let chain = w.chain(lost).await;
+    let e = chain_volume(&chain, &w.venue.keys.market, 30 * DAY).unwrap_err();
+    assert!(
+        e.contains("events total 10000, its total_volume says 20000: 10000 of volume missing")
+            && e.contains("--volume-per-day"),
+        "{e}"
+    );
+    let e = actuary_cli(
+        Some(&chain),
+        &["--market", &market, "--exchange", &authority],
+        false,
+    )
+    .unwrap_err();
+    assert!(e.contains("10000 of volume missing"), "{e}");
 }
 
 #[tokio::test]
@@ -1244,6 +1340,40 @@ async fn volume_rate_shows_what_contribute_volume_charges_now_and_its_inputs() {
         ),
         (Some(last), Some(20_000), Some(50))
     );
+
+    // The engine's volume rule is the program's: `PoolModel::volume_rate` equals
+    // `Pool::volume_quote` on this pool for any EWMA, capital, last rate and time.
+    let mut with_registration = keys.to_vec();
+    with_registration.push(v.keys.registration());
+    let chain = Snapshot::take(&mut env, &with_registration).await;
+    let (model, _) = model_from_chain(&chain, &pool.market, Some(v.keys.authority)).unwrap();
+    assert_eq!(model.volume, DEFAULT_VOLUME);
+    assert_eq!(model.initial_volume_rate_bps, fallen["rate_bps"].as_u64());
+    assert_eq!((model.loss_ewma, model.loss_count), (1_000, 1));
+    let protocol: Protocol = crate::fetch(&chain, &keys[2]).unwrap();
+    let mut m = model.clone();
+    let mut p = env.pool_now(&pool).await;
+    for (ewma, capital, reserved, last, elapsed) in [
+        (0, 100_000, 0, 2, 0),
+        (1_000, 100_000, 0, 2, 0),
+        (1_000, 100_000, 60_000, 9, DAY),
+        (5_000, 10_000, 0, 50, DAY / 2),
+        (5_000, 10_000, 10_000, 3, 0),
+        (20_000, 1_000_000, 0, 40, 7 * DAY),
+        (1, u64::MAX, 0, 1, 0),
+    ] {
+        (p.loss_stats.ewma, p.capital, p.reserved_for_claims) = (ewma, capital, reserved);
+        (p.volume_rate_bps, p.volume_rate_updated_at) = (last, 1_000_000);
+        m.reserved_for_claims = reserved;
+        let q = p
+            .volume_quote(1, protocol.protocol_fee_bps, 1_000_000 + elapsed)
+            .unwrap();
+        assert_eq!(
+            m.volume_rate(last, ewma, capital, elapsed),
+            (q.rate_bps, q.target_rate_bps),
+            "ewma {ewma}, capital {capital}, reserved {reserved}, last {last}, after {elapsed}s"
+        );
+    }
 
     // A pending change of the curve is shown with its activation time (exit clock);
     // the rate stays the current curve's until then.

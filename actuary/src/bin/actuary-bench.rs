@@ -11,12 +11,28 @@ use std::time::Instant;
 use actuary::dist::{Frequency, Gpd, LogNormal, Severity};
 use actuary::sim::{simulate, PoolModel, SimConfig, SimSummary};
 use actuary::YEAR_SECS;
+use insurance_pool::math::volume::VolumeCurve;
 
-/// The fixed benchmark model: the sample pool (`actuary/data/sample-pool.json`) and
-/// the sample history's generating loss model.
+/// Volume exchanges report per day in the benchmark (1 million tokens of 6 decimals)
+/// and its flat volume rate (bps): 190 tokens a day of income net of the protocol fee,
+/// passed to the numpy reference as `--volume-per-day` / `--volume-rate-bps`.
+const BENCH_VOLUME_PER_DAY: u64 = 1_000_000_000_000;
+const BENCH_VOLUME_RATE_BPS: u64 = 2;
+
+/// The fixed benchmark model: the sample pool (`actuary/data/sample-pool.json`) with a
+/// flat volume income (a volume curve without loss slope: the same constant income per
+/// day in both engines), and the sample history's generating loss model.
 fn bench_model() -> (PoolModel, Frequency, Severity) {
-    let model: PoolModel =
+    let mut model: PoolModel =
         serde_json::from_str(include_str!("../../data/sample-pool.json")).expect("sample pool");
+    model.volume_per_day = BENCH_VOLUME_PER_DAY;
+    model.volume = VolumeCurve {
+        base_rate: BENCH_VOLUME_RATE_BPS,
+        loss_slope: 0,
+        min_rate: BENCH_VOLUME_RATE_BPS,
+        max_rate: BENCH_VOLUME_RATE_BPS,
+        max_change_per_day: 1,
+    };
     let severity = Severity::Spliced {
         body: LogNormal {
             mu: (8_000.0f64 * 1e6).ln(),
@@ -76,7 +92,16 @@ fn main() {
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/actuary_numpy.py");
     let numpy = Command::new("python3")
-        .args([script, "--paths", &paths.to_string(), "--json"])
+        .args([
+            script,
+            "--paths",
+            &paths.to_string(),
+            "--volume-per-day",
+            &BENCH_VOLUME_PER_DAY.to_string(),
+            "--volume-rate-bps",
+            &BENCH_VOLUME_RATE_BPS.to_string(),
+            "--json",
+        ])
         // One core for numpy too (its element-wise kernels are single-threaded anyway).
         .env("OMP_NUM_THREADS", "1")
         .env("OPENBLAS_NUM_THREADS", "1")
@@ -85,7 +110,10 @@ fn main() {
         .filter(|o| o.status.success())
         .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok());
 
-    println!("Monte Carlo benchmark: sample pool, Poisson 50/yr, spliced severity, 1 year, {paths} paths");
+    println!(
+        "Monte Carlo benchmark: sample pool with {} tokens of volume a day at {BENCH_VOLUME_RATE_BPS} bps, Poisson 50/yr, spliced severity, 1 year, {paths} paths",
+        BENCH_VOLUME_PER_DAY / 1_000_000
+    );
     println!();
     println!("| engine | threads | paths/s | paths/s per core | ruin probability | mean payouts (tokens) |");
     println!("|---|---|---|---|---|---|");

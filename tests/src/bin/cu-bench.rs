@@ -612,7 +612,11 @@ async fn main() {
             "TransferChecked (signer by CPI)",
         )
         .await;
-        assert_eq!(b.env.balance(keys.vault).await - before, fee, "the fee landed");
+        assert_eq!(
+            b.env.balance(keys.vault).await - before,
+            fee,
+            "the fee landed"
+        );
         b.row(
             &format!("deactivate_exchange ({label})"),
             (deactivate_exchange(&a, &registration), vec![&authority]),

@@ -4,7 +4,8 @@
 //! authority PDA (`signer_seeds`):
 //!
 //! - [`cover_shortfall`] when a liquidation leaves bad debt: reads the nonce the pool
-//!   expects from the registration, makes the CPI and returns the pool's
+//!   expects from the registration (or [`cover_shortfall_with_nonce`] with the
+//!   exchange's own counter), makes the CPI and returns the pool's
 //!   [`ShortfallCover`] (`covered` paid into the registered destination, `uncovered`
 //!   left to socialise). A paused pool or an inactive registration pays `covered: 0`
 //!   and the call still succeeds, so the liquidation goes on.
@@ -123,13 +124,29 @@ pub fn next_nonce(registration: &AccountInfo) -> Result<u64> {
     Ok(registration.next_nonce)
 }
 
-/// Reports a liquidation shortfall of `amount` to the pool and returns what it covered.
+/// Reports a liquidation shortfall of `amount` to the pool and returns what it covered,
+/// with the nonce the registration expects now. That nonce does not make a report
+/// idempotent (it always matches): the exchange's own state must (the example closes
+/// the position first). To have the pool refuse a repeated report, keep your own
+/// counter and use [`cover_shortfall_with_nonce`].
 pub fn cover_shortfall(
     accounts: &ShortfallAccounts,
     amount: u64,
     signer_seeds: &[&[&[u8]]],
 ) -> Result<ShortfallCover> {
     let nonce = next_nonce(accounts.registration)?;
+    cover_shortfall_with_nonce(accounts, amount, nonce, signer_seeds)
+}
+
+/// [`cover_shortfall`] with the caller's `nonce`: the pool refuses it with
+/// `InvalidNonce` unless it equals the registration's `next_nonce` (a report built
+/// from a stale counter, or sent twice, fails).
+pub fn cover_shortfall_with_nonce(
+    accounts: &ShortfallAccounts,
+    amount: u64,
+    nonce: u64,
+    signer_seeds: &[&[&[u8]]],
+) -> Result<ShortfallCover> {
     let cpi = insurance_pool::cpi::accounts::CoverShortfall {
         exchange_authority: accounts.exchange_authority.clone(),
         protocol: accounts.protocol.clone(),

@@ -107,6 +107,7 @@ pub const ALL: &[InsuranceError] = &[
     InsuranceError::InvalidVolumeSlope,
     InsuranceError::ExchangeNotYetActive,
     InsuranceError::VolumeRateAboveMaximum,
+    InsuranceError::InvalidVolumeDecay,
 ];
 
 /// Every example-exchange error, in code order (checked against its `errors.rs`).

@@ -74,15 +74,15 @@ pub const DEFAULT_GOVERNANCE: GovernanceParams = GovernanceParams {
     max_claim_bps: 5_000,
 };
 
-/// Volume rate of [`default_params`]: 2 bps of volume with no shortfall history, plus
-/// 5 bps per 1 % of loss EWMA over free capital (`loss_slope` 500), within [1, 50] bps,
-/// falling at most 1 bps a day.
+/// Volume rate of [`default_params`]: 2 bps of volume with no loss history, plus 5 bps
+/// per 1 % of the loss index over free capital (`loss_slope` 500), within [1, 50] bps;
+/// the loss index forgets 5 % of itself a day (a half-life of about two weeks).
 pub const DEFAULT_VOLUME: VolumeCurve = VolumeCurve {
     base_rate: 2,
     loss_slope: 500,
     min_rate: 1,
     max_rate: 50,
-    max_change_per_day: 1,
+    loss_decay_per_day: 500,
 };
 
 /// Parameters used by most tests: 1-day cooldown then a 7-day window, cap 10^15,

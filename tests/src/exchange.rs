@@ -32,7 +32,7 @@ pub fn fee_free(params: PoolParams) -> PoolParams {
             loss_slope: 0,
             min_rate: 0,
             max_rate: 0,
-            max_change_per_day: 1,
+            loss_decay_per_day: 500,
         },
         ..params
     }
@@ -214,14 +214,20 @@ pub async fn edit_registration(
     key: Pubkey,
     edit: impl FnOnce(&mut ExchangeRegistration),
 ) {
-    let mut account = env.account(key).await.expect("registration exists");
-    let mut state = ExchangeRegistration::try_deserialize(&mut account.data.as_slice())
-        .expect("registration decodes");
+    edit_account(env, key, edit).await
+}
+
+/// Test-only state surgery: rewrites the Anchor account `T` at `key` with `edit`.
+pub async fn edit_account<T: AccountDeserialize + AccountSerialize>(
+    env: &mut TestEnv,
+    key: Pubkey,
+    edit: impl FnOnce(&mut T),
+) {
+    let mut account = env.account(key).await.expect("account exists");
+    let mut state = T::try_deserialize(&mut account.data.as_slice()).expect("account decodes");
     edit(&mut state);
     let mut data = Vec::with_capacity(account.data.len());
-    state
-        .try_serialize(&mut data)
-        .expect("serialize registration");
+    state.try_serialize(&mut data).expect("serialize account");
     account.data[..data.len()].copy_from_slice(&data);
     env.ctx.set_account(&key, &AccountSharedData::from(account));
 }

@@ -3,7 +3,7 @@
 //! (changing nothing), or that the attacker's net gain is <= 0 and the honest parties
 //! keep their fair share. They run on the native build and on the SBF binary.
 //! Exchange-side attacks (H3, I1, N7, M8) live in `attacks/exchange.rs`, volume-fee
-//! attacks (issue 14: V1-V4) in `attacks/volume.rs`.
+//! attacks (issue 14: V1-V7) in `attacks/volume.rs`.
 
 use anchor_spl::token_2022::spl_token_2022;
 use insurance_pool_tests::*;

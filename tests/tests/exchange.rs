@@ -872,12 +872,7 @@ async fn books_of(
 async fn the_exchange_vault_always_equals_what_it_owes() {
     let mut env = TestEnv::new().await;
     let mint = env.create_mint(TOKEN).await;
-    // A 50 % maintenance margin: a position in profit can still be liquidated.
-    let params = MarketParams {
-        maintenance_margin_bps: 5_000,
-        ..MARKET
-    };
-    let v = Venue::create(&mut env, 21, mint, params, 1_000).await;
+    let v = Venue::create(&mut env, 21, mint, MARKET, 1_000).await;
     env.create_pool_at(v.keys.market, mint, TOKEN, default_params())
         .await;
     v.register(&mut env, limits(300, 10_000)).await;
@@ -911,6 +906,14 @@ async fn the_exchange_vault_always_equals_what_it_owes() {
         (m.total_collateral, m.house_balance, m.insurance_fees),
         (4_990, 0, 10)
     );
+    // A position in profit is never liquidatable under the margin it opened with (its
+    // collateral after the fee covers maintenance). Test surgery raises the market's
+    // maintenance margin to 50 % so that the house's profit path runs; it moves no
+    // money, so the books hold as before.
+    x::edit_account::<Market>(&mut env, v.keys.market, |m| {
+        m.maintenance_margin_bps = 5_000
+    })
+    .await;
 
     // 900: the loser (equity 998 - 1 000 < 0... a 2 shortfall) goes; its 998 and the
     // pool's 2 go to the house.

@@ -14,10 +14,11 @@
 //! - capital always covers the reservations of approved claims;
 //! - exchange flows (a registered exchange per market, its authority rewritten to a
 //!   test keypair so it can call directly): a shortfall payout is at most the amount,
-//!   the per-event cap and the capital above the solvency floor; a volume fee is
-//!   exactly `ceil(volume · rate / 10 000)` at a rate never below the curve's target
-//!   for the loss EWMA and free capital before the step, and never above the larger of
-//!   that target and the last charged rate.
+//!   the per-event cap and the capital above the solvency floor; the model keeps its
+//!   own loss index (a shortfall from a registration that can draw adds at most its
+//!   per-event limit) and checks the pool's after every step; a volume fee is exactly
+//!   `ceil(volume · rate / 10 000)` at the rate the model computes from its index and
+//!   the free capital before the step.
 //!
 //! CI runs `FUZZ_OPS` (default 250) steps from a fixed seed (`FUZZ_SEED`, default 1) on
 //! each runtime; longer runs: `FUZZ_OPS=1000000 FUZZ_SEED=<n> cargo test -p
@@ -56,6 +57,8 @@ impl Rng {
 struct Books {
     /// Vault balance implied by the flows seen.
     vault: u64,
+    /// The volume rate's loss index as the model tracks it: (index, day of it).
+    loss: (u64, i64),
     /// Bond escrow implied by the flows seen.
     bonds: u64,
 }
@@ -403,24 +406,22 @@ async fn random_sequences_keep_every_invariant() {
                         let fee = exchange_balance - exchange_now;
                         let after = env.pool(&keys).await;
                         let rate = after.volume_rate_bps;
+                        // The model: its own loss index, decayed to today, on the free
+                        // capital before the step.
+                        let today = insurance_pool::math::day_of(env.now().await);
+                        let (index, day) = market.books.loss;
                         let v = pool.params.volume;
-                        // The model's target, computed here from the formula.
-                        let free = pool.free_capital();
-                        let ewma = pool.loss_stats.ewma;
-                        let loss = if ewma == 0 || v.loss_slope == 0 {
-                            0
-                        } else if free == 0 {
-                            u128::MAX
-                        } else {
-                            (v.loss_slope as u128 * ewma as u128).div_ceil(free as u128)
-                        };
-                        let target = (v.base_rate as u128 + loss.min(u64::MAX as u128))
-                            .clamp(v.min_rate as u128, v.max_rate as u128)
-                            as u64;
-                        assert!(
-                            rate >= target && rate <= target.max(pool.volume_rate_bps),
-                            "step {step}: volume rate {rate} outside [{target}, max(target, last)]"
+                        let index = insurance_pool::math::decayed_loss(
+                            index,
+                            v.loss_decay_per_day,
+                            (today - day).max(0) as u64,
                         );
+                        let target = insurance_pool::math::volume_target_rate(
+                            &v,
+                            index,
+                            pool.free_capital(),
+                        );
+                        assert_eq!(rate, target, "step {step}: volume rate off the model");
                         assert!(rate <= args.1, "step {step}: rate above the caller's bound");
                         assert_eq!(
                             fee as u128,
@@ -441,6 +442,23 @@ async fn random_sequences_keep_every_invariant() {
                             "step {step}: shortfall payout {covered} above its caps"
                         );
                         market.books.vault -= covered;
+                        // Only a registration that can draw moves the loss index, by at
+                        // most its per-event limit.
+                        let registration: ExchangeRegistration =
+                            env.fetch(market.registration).await;
+                        let now = env.now().await;
+                        if registration.active && now >= registration.active_from {
+                            let per_event = 20_000u64
+                                .min((pool.free_capital() as u128 * 2_000 / 10_000) as u64);
+                            let today = insurance_pool::math::day_of(now);
+                            let (index, day) = market.books.loss;
+                            let index = insurance_pool::math::decayed_loss(
+                                index,
+                                pool.params.volume.loss_decay_per_day,
+                                (today - day).max(0) as u64,
+                            );
+                            market.books.loss = (index + amount.min(per_event), today);
+                        }
                     }
                     "complete_withdrawal" => {
                         let u = pending.expect("position");
@@ -551,6 +569,15 @@ async fn random_sequences_keep_every_invariant() {
             assert!(
                 state.capital >= state.reserved_for_claims,
                 "step {step}: reservations uncovered"
+            );
+            let now = env.now().await;
+            let decay = state.params.volume.loss_decay_per_day;
+            let (index, day) = market.books.loss;
+            let today = insurance_pool::math::day_of(now);
+            assert_eq!(
+                state.volume_loss_at(now),
+                insurance_pool::math::decayed_loss(index, decay, (today - day).max(0) as u64),
+                "step {step}: loss index off the model"
             );
         }
         assert_eq!(

@@ -73,7 +73,8 @@ async fn open_position_moves_exactly_the_quoted_fee_into_the_pool() {
             fee: 200,
             protocol_fee: 0,
             rate_bps: 2,
-            target_rate_bps: 2
+            loss_index: 0,
+            free_capital: 100_000,
         }
     );
     let before = env.pool(&pool).await;
@@ -132,7 +133,7 @@ async fn open_position_moves_exactly_the_quoted_fee_into_the_pool() {
             (event.volume, event.fee, event.rate_bps, event.protocol_fee),
             (1_000_000, 200, 2, 0)
         );
-        assert_eq!((event.loss_ewma, event.free_capital), (0, 100_000));
+        assert_eq!((event.loss_index, event.free_capital), (0, 100_000));
     }
     assert_books(&mut env, &v).await;
     env.assert_conserved(&pool).await;
@@ -151,7 +152,7 @@ async fn open_position_moves_exactly_the_quoted_fee_into_the_pool() {
 }
 
 #[tokio::test]
-async fn the_volume_rate_rises_after_shortfalls_and_falls_slowly() {
+async fn the_volume_rate_rises_after_shortfalls_and_falls_as_they_age() {
     let mut env = TestEnv::new().await;
     let mint = env.create_mint(TOKEN).await;
     let b = Bystander::new(&mut env, 12, mint).await;
@@ -172,14 +173,21 @@ async fn the_volume_rate_rises_after_shortfalls_and_falls_slowly() {
     // Shortfall 1 002 (equity 998 - 2 000), covered in full.
     assert_eq!((state.loss_stats.ewma, state.capital), (1_002, 98_998));
 
-    // 2 + ceil(500 · 1 002 / 98 998) = 2 + 6 = 8 bps, at once.
+    // The loss index is the shortfall (under the per-event limit): 2 + ceil(500 ·
+    // 1 002 / 98 998) = 2 + 6 = 8 bps, at once.
+    assert_eq!(state.volume_loss, 1_002);
     v.publish(&mut env, 1_000).await;
     let quote = env.quote_volume(&pool, 1_000_000).await;
     assert_eq!(
-        (quote.target_rate_bps, quote.rate_bps, quote.fee),
-        (8, 8, 800)
+        (
+            quote.loss_index,
+            quote.free_capital,
+            quote.rate_bps,
+            quote.fee
+        ),
+        (1_002, 98_998, 8, 800)
     );
-    // A trader who bounded the rate at the old 2 bps is refused, and nothing changes.
+    // A trader who bounded the rate at 7 bps is refused, and nothing changes.
     let careful = env.user(&pool, 200_000).await;
     let c = careful.pubkey();
     env.ok(
@@ -201,16 +209,23 @@ async fn the_volume_rate_rises_after_shortfalls_and_falls_slowly() {
     .await;
     assert_eq!(env.balance(pool.vault).await - vault, 800);
 
-    // New capital lowers the target (2 + ceil(500 · 1 002 / 498 998) = 4); the
-    // charged rate falls by at most 1 bps a day.
+    // New capital lowers the rate at once: 2 + ceil(500 · 1 002 / 498 998) = 4.
     let whale = env.user(&pool, 400_000).await;
     env.deposit(&whale, &pool, 400_000).await;
     let q = env.quote_volume(&pool, 1_000_000).await;
-    assert_eq!((q.target_rate_bps, q.rate_bps), (4, 8));
-    env.warp(2 * DAY).await;
-    assert_eq!(env.quote_volume(&pool, 1_000_000).await.rate_bps, 6);
-    env.warp(5 * DAY).await;
-    assert_eq!(env.quote_volume(&pool, 1_000_000).await.rate_bps, 4);
+    assert_eq!((q.free_capital, q.rate_bps), (498_998, 4));
+    // The loss ages, 5 % a day: 1 002 · 0.95^10 = 599 after ten days (the fees are
+    // earned by then: free capital 499 800), 2 + ceil(0.6) = 3 bps; forgotten within a
+    // year.
+    env.warp(10 * DAY).await;
+    let q = env.quote_volume(&pool, 1_000_000).await;
+    assert_eq!(
+        (q.loss_index, q.free_capital, q.rate_bps),
+        (599, 499_800, 3)
+    );
+    env.warp(200 * DAY).await;
+    let q = env.quote_volume(&pool, 1_000_000).await;
+    assert_eq!((q.loss_index, q.rate_bps), (0, 2));
     env.assert_conserved(&pool).await;
     b.assert_untouched(&mut env).await;
 }

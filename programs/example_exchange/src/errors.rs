@@ -33,7 +33,7 @@ pub enum ExchangeError {
         "Price must be non-zero, published no later than now and no earlier than the current one"
     )]
     InvalidPrice,
-    #[msg("Collateral does not cover the insurance fee")]
+    #[msg("Collateral after the insurance fee does not cover the maintenance margin")]
     InsufficientCollateral,
     #[msg("The insurance registration or protocol account is not this market's")]
     WrongRegistration,

@@ -203,4 +203,6 @@ pub enum InsuranceError {
     ExchangeNotYetActive,
     #[msg("The volume rate is above the caller's maximum")]
     VolumeRateAboveMaximum,
+    #[msg("Volume loss decay must be between 1 and 10000 bps per day")]
+    InvalidVolumeDecay,
 }

@@ -86,15 +86,14 @@ pub struct VolumeContributed {
     pub registration: Pubkey,
     /// Volume reported (base units of the pool's mint).
     pub volume: u64,
-    /// Rate charged (bps of volume) and the curve's target before smoothing.
+    /// Rate charged (bps of volume).
     pub rate_bps: u64,
-    pub target_rate_bps: u64,
     /// Total paid: the pool's part (earned over `VOLUME_EARNING_PERIOD`) plus
     /// `protocol_fee`.
     pub fee: u64,
     pub protocol_fee: u64,
-    /// The inputs of the rate: loss EWMA and free capital at the contribution.
-    pub loss_ewma: u64,
+    /// The inputs of the rate: the loss index and free capital at the contribution.
+    pub loss_index: u64,
     pub free_capital: u64,
     pub pool_capital: u64,
 }

@@ -41,6 +41,22 @@ async fn keypair_exchange(env: &mut TestEnv, v: &Venue, tokens: u64) -> User {
     exchange
 }
 
+/// A trader depositing `collateral` and opening `size` at the current price (no rate
+/// bound).
+async fn open(env: &mut TestEnv, v: &Venue, collateral: u64, size: i64) -> User {
+    let trader = env.user(&v.keys.pool, collateral).await;
+    let t = trader.pubkey();
+    env.ok(
+        &[
+            x::deposit_collateral(&t, &v.keys, &trader.token, collateral),
+            x::open_position(&t, &v.keys, size, u64::MAX, None),
+        ],
+        &[&trader.key],
+    )
+    .await;
+    trader
+}
+
 async fn pay_volume(env: &mut TestEnv, v: &Venue, exchange: &User, volume: u64) -> u64 {
     let ix = contribute_volume(
         &exchange.pubkey(),
@@ -151,51 +167,40 @@ async fn v2_dust_contributions_pay_at_least_the_whole_fee() {
     b.assert_untouched(&mut env).await;
 }
 
-/// V3: after shortfalls raised the rate, an exchange contributes every few hours
-/// hoping each call restarts (or speeds up) the smoothing. The rate falls at the
-/// configured 1 bps a day however often it is charged, and never below the target.
+/// V3 (review R1): a whale holding 90 % of the pool completes its withdrawal, an
+/// accomplice trades a dust position while free capital is at its low, and the whale
+/// deposits again, hoping the spiked rate stays charged for weeks (a stored rate that
+/// only fell 1 bps a day did). The rate is a function of the pool's state at each
+/// trade: once the capital is back, so is the rate.
 #[tokio::test]
-async fn v3_frequent_contributions_do_not_change_how_fast_the_rate_falls() {
+async fn v3_a_momentary_dip_in_free_capital_does_not_pin_the_rate() {
     let mut env = TestEnv::new().await;
     let mint = env.create_mint(TOKEN).await;
     let b = Bystander::new(&mut env, 422, mint).await;
-    let (v, _) = venue(&mut env, 421, mint, &[100_000]).await;
-    let pool = v.keys.pool;
-    // A 1 002 shortfall: the rate jumps to 8 bps (see tests/tests/volume.rs).
-    let doomed = env.user(&pool, 1_000).await;
-    let d = doomed.pubkey();
-    env.ok(
-        &[
-            x::deposit_collateral(&d, &v.keys, &doomed.token, 1_000),
-            x::open_position(&d, &v.keys, 10, 2, None),
-        ],
-        &[&doomed.key],
-    )
-    .await;
+    let (v, u) = venue(&mut env, 421, mint, &[100_000, 900_000]).await;
+    let (pool, whale) = (v.keys.pool, &u[1]);
+    // A real 10 020 shortfall: 2 + ceil(500 · 10 020 / 989 980) = 8 bps.
+    let doomed = open(&mut env, &v, 10_000, 100).await;
     v.publish(&mut env, 800).await;
     let payer = env.payer();
-    env.ok(&[v.liquidate_ix(&payer, &d)], &[]).await;
-    let exchange = keypair_exchange(&mut env, &v, 10_000_000).await;
-    pay_volume(&mut env, &v, &exchange, 10_000).await;
-    assert_eq!(env.pool(&pool).await.volume_rate_bps, 8);
-    // Capital arrives: target 4.
-    let whale = env.user(&pool, 400_000).await;
-    env.deposit(&whale, &pool, 400_000).await;
-    assert_eq!(env.quote_volume(&pool, 10_000).await.target_rate_bps, 4);
-    // Contributions every 5 hours for two days: the rate is where one quote at the end
-    // would put it, 8 - 2 = 6 bps.
-    let start = env.pool(&pool).await.volume_rate_updated_at;
-    let mut now = env.now().await;
-    while now + 5 * 3_600 <= start + 2 * DAY {
-        env.warp(5 * 3_600).await;
-        pay_volume(&mut env, &v, &exchange, 10_000).await;
-        now = env.now().await;
-    }
-    x::warp_to(&mut env, start + 2 * DAY).await;
-    assert_eq!(env.quote_volume(&pool, 10_000).await.rate_bps, 6);
-    // And much later, the target, not below.
-    env.warp(30 * DAY).await;
-    assert_eq!(env.quote_volume(&pool, 10_000).await.rate_bps, 4);
+    env.ok(&[v.liquidate_ix(&payer, &doomed.pubkey())], &[])
+        .await;
+    v.publish(&mut env, 1_000).await;
+    assert_eq!(env.quote_volume(&pool, 1_000_000).await.rate_bps, 8);
+
+    request_all(&mut env, &pool, whale).await;
+    env.warp(DAY).await;
+    v.publish(&mut env, 1_000).await;
+    let fair = env.quote_volume(&pool, 1_000_000).await;
+    // The dip: complete, dust trade at the ceiling, deposit back.
+    let got = complete(&mut env, &pool, whale).await;
+    assert_eq!(env.quote_volume(&pool, 1_000_000).await.rate_bps, 50);
+    open(&mut env, &v, 1_000, 1).await;
+    env.deposit(whale, &pool, got).await;
+    let after = env.quote_volume(&pool, 1_000_000).await;
+    assert_eq!(after.rate_bps, fair.rate_bps, "the rate is back at once");
+    env.warp(DAY).await;
+    assert!(env.quote_volume(&pool, 1_000_000).await.rate_bps <= fair.rate_bps);
     env.assert_conserved(&pool).await;
     b.assert_untouched(&mut env).await;
 }
@@ -262,5 +267,149 @@ async fn v4_a_trader_cannot_dodge_the_fee_with_another_registration() {
     )
     .await;
     assert_eq!(env.balance(pool.vault).await - vault, 200);
+    b.assert_untouched(&mut env).await;
+}
+
+/// V5 (review R2): after a large shortfall raised the rate, ten dust positions are
+/// liquidated so that ten tiny shortfalls average the large one away (an EWMA per
+/// report fell from 10 020 to 1 168). The loss index is a decayed *sum*: small
+/// shortfalls add to it, and the rate does not fall.
+#[tokio::test]
+async fn v5_dust_shortfalls_do_not_dilute_the_loss_index() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let b = Bystander::new(&mut env, 442, mint).await;
+    let (v, _) = venue(&mut env, 441, mint, &[1_000_000]).await;
+    let pool = v.keys.pool;
+    let doomed = open(&mut env, &v, 10_000, 100).await;
+    v.publish(&mut env, 800).await;
+    let payer = env.payer();
+    env.ok(&[v.liquidate_ix(&payer, &doomed.pubkey())], &[])
+        .await;
+    v.publish(&mut env, 1_000).await;
+    let before = env.quote_volume(&pool, 1_000_000).await;
+    assert_eq!((before.loss_index, before.rate_bps), (10_020, 8));
+    let mut dust = Vec::new();
+    for _ in 0..10 {
+        dust.push(open(&mut env, &v, 100, 1).await);
+    }
+    v.publish(&mut env, 800).await;
+    for d in &dust {
+        env.ok(&[v.liquidate_ix(&payer, &d.pubkey())], &[]).await;
+    }
+    v.publish(&mut env, 1_000).await;
+    let after = env.quote_volume(&pool, 1_000_000).await;
+    // Each paid 1 of fee and left a 101 shortfall: the index grew by 1 010.
+    assert_eq!(after.loss_index, 10_020 + 1_010);
+    assert!(after.rate_bps >= before.rate_bps);
+    env.assert_conserved(&pool).await;
+    b.assert_untouched(&mut env).await;
+}
+
+/// V6 (review R4): exchange B, registered on A's pool and not yet active (then
+/// deactivated), reports fake shortfalls that cost it nothing (it is paid 0): dust to
+/// lower A's rate, a huge one to block A's traders at the ceiling. Only a registration
+/// that can draw moves the loss index: A's rate does not move.
+#[tokio::test]
+async fn v6_an_exchange_that_cannot_draw_cannot_move_the_rate() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let bystander = Bystander::new(&mut env, 452, mint).await;
+    let (v, _) = venue(&mut env, 451, mint, &[1_000_000]).await;
+    let pool = v.keys.pool;
+    let doomed = open(&mut env, &v, 10_000, 100).await;
+    v.publish(&mut env, 800).await;
+    let payer = env.payer();
+    env.ok(&[v.liquidate_ix(&payer, &doomed.pubkey())], &[])
+        .await;
+    v.publish(&mut env, 1_000).await;
+    let fair = env.quote_volume(&pool, 1_000_000).await;
+    assert_eq!(fair.rate_bps, 8);
+
+    // Exchange B: registered (a PDA), then a keypair stands in for it (test surgery).
+    let other = Venue::create(&mut env, 453, mint, x::MARKET, 1_000).await;
+    let authority = env.authority.insecure_clone();
+    env.ok(
+        &[register_exchange(
+            &payer,
+            &authority.pubkey(),
+            &pool,
+            other.keys.authority,
+            &other.keys.collateral_vault,
+            limits(),
+        )],
+        &[&authority],
+    )
+    .await;
+    let reg_b = insurance_pool::pda::exchange(&pool.pool, &other.keys.authority).0;
+    let b = env.user(&pool, 0).await;
+    let (bk, bt) = (b.pubkey(), b.token);
+    x::edit_registration(&mut env, reg_b, |r| {
+        r.exchange_authority = bk;
+        r.destination = bt;
+    })
+    .await;
+    let report = |amount: u64, nonce: u64| cover_shortfall(&bk, &pool, &reg_b, &bt, amount, nonce);
+    let mut nonce = 0;
+    // Not yet active: dust, then a huge report.
+    for _ in 0..12 {
+        env.ok(&[report(1, nonce)], &[&b.key]).await;
+        nonce += 1;
+    }
+    env.ok(&[report(u64::MAX / 2, nonce)], &[&b.key]).await;
+    nonce += 1;
+    assert_eq!(env.quote_volume(&pool, 1_000_000).await, fair);
+    // Deactivated: the same.
+    env.ok(
+        &[deactivate_exchange(&authority.pubkey(), &reg_b)],
+        &[&authority],
+    )
+    .await;
+    env.ok(&[report(u64::MAX / 2, nonce)], &[&b.key]).await;
+    assert_eq!(env.quote_volume(&pool, 1_000_000).await, fair);
+    assert_eq!(env.balance(bt).await, 0, "B was paid nothing");
+    // A's trader at the fair rate trades.
+    open(&mut env, &v, 100_000, 100).await;
+    env.assert_conserved(&pool).await;
+    bystander.assert_untouched(&mut env).await;
+}
+
+/// V7 (review R3): with a volume rate as large as the initial margin (10 % against 10x
+/// leverage), the fee would leave a position with no collateral, liquidatable at once,
+/// so any tick would become cover paid by the pool. The collateral left after the fee
+/// must cover the maintenance margin.
+#[tokio::test]
+async fn v7_the_fee_cannot_eat_the_margin() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let b = Bystander::new(&mut env, 462, mint).await;
+    let mut params = default_params();
+    params.volume.base_rate = 1_000;
+    params.volume.min_rate = 1_000;
+    params.volume.max_rate = 1_000;
+    let (v, _) = Venue::insured(&mut env, 461, mint, 1_000, params, limits(), 1_000_000).await;
+    activate(&mut env, &v).await;
+    let trader = env.user(&v.keys.pool, 1_000).await;
+    let t = trader.pubkey();
+    env.ok(
+        &[x::deposit_collateral(&t, &v.keys, &trader.token, 1_000)],
+        &[&trader.key],
+    )
+    .await;
+    // 10x: fee 1 000, nothing left for the 500 maintenance margin.
+    env.refused(
+        &[x::open_position(&t, &v.keys, 10, u64::MAX, None)],
+        &[&trader.key],
+        code(ExchangeError::InsufficientCollateral),
+    )
+    .await;
+    // 5x: fee 500, 500 left against a 250 margin.
+    env.ok(
+        &[x::open_position(&t, &v.keys, 5, u64::MAX, None)],
+        &[&trader.key],
+    )
+    .await;
+    let position: Position = env.fetch(v.keys.position(&t)).await;
+    assert_eq!(position.collateral, 500);
     b.assert_untouched(&mut env).await;
 }

@@ -119,7 +119,7 @@ export type ExampleExchange = {
     },
     {
       "code": 6014,
-      "msg": "Collateral does not cover the insurance fee",
+      "msg": "Collateral after the insurance fee does not cover the maintenance margin",
       "name": "insufficientCollateral"
     },
     {
@@ -1578,17 +1578,22 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "Volume rate charged by the last `contribute_volume` (bps): the anchor of its",
-              "smoothing."
+              "Volume rate charged by the last `contribute_volume` (bps; statistics)."
             ],
             "name": "volumeRateBps",
             "type": "u64"
           },
           {
             "docs": [
-              "Smoothing anchor time of `volume_rate_bps`."
+              "The volume rate's loss index (see [`crate::math::volume`]) as of the start of day",
+              "`volume_loss_day`: decayed shortfalls of registrations that can draw, each",
+              "capped at its per-event limit."
             ],
-            "name": "volumeRateUpdatedAt",
+            "name": "volumeLoss",
+            "type": "u64"
+          },
+          {
+            "name": "volumeLossDay",
             "type": "i64"
           },
           {
@@ -1975,14 +1980,14 @@ export type ExampleExchange = {
         "fields": [
           {
             "docs": [
-              "Rate with no shortfall history."
+              "Rate with no loss history."
             ],
             "name": "baseRate",
             "type": "u64"
           },
           {
             "docs": [
-              "Rate added per 100 % of `loss_ewma / free_capital` (bps of volume)."
+              "Rate added per 100 % of `loss_index / free_capital` (bps of volume)."
             ],
             "name": "lossSlope",
             "type": "u64"
@@ -2003,9 +2008,10 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "Most the charged rate may fall per day (bps, pro-rata to elapsed time; `>= 1`)."
+              "Share of the loss index forgotten per day (bps, `[1, 10 000]`; 500 = 5 %/day, a",
+              "half-life of about two weeks)."
             ],
-            "name": "maxChangePerDay",
+            "name": "lossDecayPerDay",
             "type": "u64"
           }
         ],
@@ -2734,7 +2740,7 @@ export const EXAMPLE_EXCHANGE_IDL = {
     {
       "code": 6014,
       "name": "InsufficientCollateral",
-      "msg": "Collateral does not cover the insurance fee"
+      "msg": "Collateral after the insurance fee does not cover the maintenance margin"
     },
     {
       "code": 6015,
@@ -3624,16 +3630,21 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "volume_rate_bps",
             "docs": [
-              "Volume rate charged by the last `contribute_volume` (bps): the anchor of its",
-              "smoothing."
+              "Volume rate charged by the last `contribute_volume` (bps; statistics)."
             ],
             "type": "u64"
           },
           {
-            "name": "volume_rate_updated_at",
+            "name": "volume_loss",
             "docs": [
-              "Smoothing anchor time of `volume_rate_bps`."
+              "The volume rate's loss index (see [`crate::math::volume`]) as of the start of day",
+              "`volume_loss_day`: decayed shortfalls of registrations that can draw, each",
+              "capped at its per-event limit."
             ],
+            "type": "u64"
+          },
+          {
+            "name": "volume_loss_day",
             "type": "i64"
           },
           {
@@ -4021,14 +4032,14 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "base_rate",
             "docs": [
-              "Rate with no shortfall history."
+              "Rate with no loss history."
             ],
             "type": "u64"
           },
           {
             "name": "loss_slope",
             "docs": [
-              "Rate added per 100 % of `loss_ewma / free_capital` (bps of volume)."
+              "Rate added per 100 % of `loss_index / free_capital` (bps of volume)."
             ],
             "type": "u64"
           },
@@ -4047,9 +4058,10 @@ export const EXAMPLE_EXCHANGE_IDL = {
             "type": "u64"
           },
           {
-            "name": "max_change_per_day",
+            "name": "loss_decay_per_day",
             "docs": [
-              "Most the charged rate may fall per day (bps, pro-rata to elapsed time; `>= 1`)."
+              "Share of the loss index forgotten per day (bps, `[1, 10 000]`; 500 = 5 %/day, a",
+              "half-life of about two weeks)."
             ],
             "type": "u64"
           }

@@ -596,6 +596,11 @@ export type InsurancePool = {
       "code": 6096,
       "msg": "The volume rate is above the caller's maximum",
       "name": "volumeRateAboveMaximum"
+    },
+    {
+      "code": 6097,
+      "msg": "Volume loss decay must be between 1 and 10000 bps per day",
+      "name": "invalidVolumeDecay"
     }
   ],
   "events": [
@@ -4004,17 +4009,22 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Volume rate charged by the last `contribute_volume` (bps): the anchor of its",
-              "smoothing."
+              "Volume rate charged by the last `contribute_volume` (bps; statistics)."
             ],
             "name": "volumeRateBps",
             "type": "u64"
           },
           {
             "docs": [
-              "Smoothing anchor time of `volume_rate_bps`."
+              "The volume rate's loss index (see [`crate::math::volume`]) as of the start of day",
+              "`volume_loss_day`: decayed shortfalls of registrations that can draw, each",
+              "capped at its per-event limit."
             ],
-            "name": "volumeRateUpdatedAt",
+            "name": "volumeLoss",
+            "type": "u64"
+          },
+          {
+            "name": "volumeLossDay",
             "type": "i64"
           },
           {
@@ -4792,13 +4802,9 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Rate charged (bps of volume) and the curve's target before smoothing."
+              "Rate charged (bps of volume)."
             ],
             "name": "rateBps",
-            "type": "u64"
-          },
-          {
-            "name": "targetRateBps",
             "type": "u64"
           },
           {
@@ -4815,9 +4821,9 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "The inputs of the rate: loss EWMA and free capital at the contribution."
+              "The inputs of the rate: the loss index and free capital at the contribution."
             ],
-            "name": "lossEwma",
+            "name": "lossIndex",
             "type": "u64"
           },
           {
@@ -4841,14 +4847,14 @@ export type InsurancePool = {
         "fields": [
           {
             "docs": [
-              "Rate with no shortfall history."
+              "Rate with no loss history."
             ],
             "name": "baseRate",
             "type": "u64"
           },
           {
             "docs": [
-              "Rate added per 100 % of `loss_ewma / free_capital` (bps of volume)."
+              "Rate added per 100 % of `loss_index / free_capital` (bps of volume)."
             ],
             "name": "lossSlope",
             "type": "u64"
@@ -4869,9 +4875,10 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Most the charged rate may fall per day (bps, pro-rata to elapsed time; `>= 1`)."
+              "Share of the loss index forgotten per day (bps, `[1, 10 000]`; 500 = 5 %/day, a",
+              "half-life of about two weeks)."
             ],
-            "name": "maxChangePerDay",
+            "name": "lossDecayPerDay",
             "type": "u64"
           }
         ],
@@ -4902,16 +4909,20 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Rate charged, bps of volume (after smoothing and clamping)."
+              "Rate charged, bps of volume."
             ],
             "name": "rateBps",
             "type": "u64"
           },
           {
             "docs": [
-              "The volume curve's target rate before smoothing."
+              "The rate's inputs: the loss index decayed to now, and free capital."
             ],
-            "name": "targetRateBps",
+            "name": "lossIndex",
+            "type": "u64"
+          },
+          {
+            "name": "freeCapital",
             "type": "u64"
           }
         ],
@@ -7705,6 +7716,11 @@ export const INSURANCE_POOL_IDL = {
       "code": 6096,
       "name": "VolumeRateAboveMaximum",
       "msg": "The volume rate is above the caller's maximum"
+    },
+    {
+      "code": 6097,
+      "name": "InvalidVolumeDecay",
+      "msg": "Volume loss decay must be between 1 and 10000 bps per day"
     }
   ],
   "types": [
@@ -9133,16 +9149,21 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "volume_rate_bps",
             "docs": [
-              "Volume rate charged by the last `contribute_volume` (bps): the anchor of its",
-              "smoothing."
+              "Volume rate charged by the last `contribute_volume` (bps; statistics)."
             ],
             "type": "u64"
           },
           {
-            "name": "volume_rate_updated_at",
+            "name": "volume_loss",
             "docs": [
-              "Smoothing anchor time of `volume_rate_bps`."
+              "The volume rate's loss index (see [`crate::math::volume`]) as of the start of day",
+              "`volume_loss_day`: decayed shortfalls of registrations that can draw, each",
+              "capped at its per-event limit."
             ],
+            "type": "u64"
+          },
+          {
+            "name": "volume_loss_day",
             "type": "i64"
           },
           {
@@ -9921,12 +9942,8 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "rate_bps",
             "docs": [
-              "Rate charged (bps of volume) and the curve's target before smoothing."
+              "Rate charged (bps of volume)."
             ],
-            "type": "u64"
-          },
-          {
-            "name": "target_rate_bps",
             "type": "u64"
           },
           {
@@ -9942,9 +9959,9 @@ export const INSURANCE_POOL_IDL = {
             "type": "u64"
           },
           {
-            "name": "loss_ewma",
+            "name": "loss_index",
             "docs": [
-              "The inputs of the rate: loss EWMA and free capital at the contribution."
+              "The inputs of the rate: the loss index and free capital at the contribution."
             ],
             "type": "u64"
           },
@@ -9970,14 +9987,14 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "base_rate",
             "docs": [
-              "Rate with no shortfall history."
+              "Rate with no loss history."
             ],
             "type": "u64"
           },
           {
             "name": "loss_slope",
             "docs": [
-              "Rate added per 100 % of `loss_ewma / free_capital` (bps of volume)."
+              "Rate added per 100 % of `loss_index / free_capital` (bps of volume)."
             ],
             "type": "u64"
           },
@@ -9996,9 +10013,10 @@ export const INSURANCE_POOL_IDL = {
             "type": "u64"
           },
           {
-            "name": "max_change_per_day",
+            "name": "loss_decay_per_day",
             "docs": [
-              "Most the charged rate may fall per day (bps, pro-rata to elapsed time; `>= 1`)."
+              "Share of the loss index forgotten per day (bps, `[1, 10 000]`; 500 = 5 %/day, a",
+              "half-life of about two weeks)."
             ],
             "type": "u64"
           }
@@ -10031,15 +10049,19 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "rate_bps",
             "docs": [
-              "Rate charged, bps of volume (after smoothing and clamping)."
+              "Rate charged, bps of volume."
             ],
             "type": "u64"
           },
           {
-            "name": "target_rate_bps",
+            "name": "loss_index",
             "docs": [
-              "The volume curve's target rate before smoothing."
+              "The rate's inputs: the loss index decayed to now, and free capital."
             ],
+            "type": "u64"
+          },
+          {
+            "name": "free_capital",
             "type": "u64"
           }
         ]

@@ -69,10 +69,12 @@ pub fn handle_liquidate(ctx: Context<Liquidate>) -> Result<()> {
         .checked_add(pnl)
         .ok_or(ExchangeError::MathOverflow)?;
     // Unsigned arithmetic for the division (SBPF v3 has no signed division).
-    let maintenance = (position.size.unsigned_abs() as u128
-        * price as u128
-        * a.market.maintenance_margin_bps as u128
-        / 10_000) as i128;
+    let maintenance = (position.size.unsigned_abs() as u128)
+        .checked_mul(price as u128)
+        .and_then(|n| n.checked_mul(a.market.maintenance_margin_bps as u128))
+        .map(|m| m / 10_000)
+        .and_then(|m| i128::try_from(m).ok())
+        .ok_or(ExchangeError::MathOverflow)?;
     require!(equity < maintenance, ExchangeError::NotLiquidatable);
 
     // Close. A negative equity is bad debt, reported to the pool.

@@ -14,8 +14,10 @@ use crate::state::{Market, Position, PositionOpened, PriceFeed};
 /// pool's volume fee on the notional: the exchange pays it from its collateral vault to
 /// the market's pool by CPI (`contribute_volume`, refused above the trader's
 /// `max_insurance_rate_bps`) and debits it from the trader's collateral, in the same
-/// instruction. The leverage limit applies to the collateral before the fee (the fee
-/// is then debited from it).
+/// instruction. The leverage limit applies to the collateral before the fee; the
+/// collateral left after it must still cover the maintenance margin
+/// (`InsufficientCollateral`), so a fee as large as the margin cannot open a position
+/// that is liquidatable at once.
 ///
 /// While the pool does not accept contributions (premium contributions paused, the
 /// registration inactive or not yet active: [`insurance_pool_cpi::accepts_volume`]),
@@ -125,6 +127,12 @@ pub fn handle_open_position(
         .collateral
         .checked_sub(fee)
         .ok_or(ExchangeError::InsufficientCollateral)?;
+    // The fee may not eat the margin: what is left must cover maintenance at once.
+    let maintenance = notional as u128 * a.market.maintenance_margin_bps as u128 / 10_000;
+    require!(
+        position.collateral as u128 >= maintenance,
+        ExchangeError::InsufficientCollateral
+    );
     position.size = size;
     position.entry_price = price;
 

@@ -1,4 +1,4 @@
-use crate::math::{rate_anchor_after, SafeMath};
+use crate::math::SafeMath;
 use crate::prelude::*;
 use crate::token::{check_treasury, collect};
 
@@ -112,15 +112,6 @@ pub fn handle_contribute_volume(
     pool.total_protocol_fees = pool.total_protocol_fees.safe_add(quote.protocol_fee)?;
     pool.total_volume = pool.total_volume.saturating_add(volume);
     pool.total_volume_fees = pool.total_volume_fees.safe_add(quote.fee)?;
-    let v = pool.params.volume;
-    pool.volume_rate_updated_at = rate_anchor_after(
-        pool.volume_rate_updated_at,
-        pool.volume_rate_bps,
-        quote.rate_bps,
-        quote.target_rate_bps,
-        v.max_change_per_day,
-        now,
-    );
     pool.volume_rate_bps = quote.rate_bps;
     registration.total_volume = registration.total_volume.saturating_add(volume);
     registration.total_volume_fees = registration.total_volume_fees.safe_add(quote.fee)?;
@@ -130,11 +121,10 @@ pub fn handle_contribute_volume(
         registration: registration.key(),
         volume,
         rate_bps: quote.rate_bps,
-        target_rate_bps: quote.target_rate_bps,
         fee: quote.fee,
         protocol_fee: quote.protocol_fee,
-        loss_ewma: pool.loss_stats.ewma,
-        free_capital: pool.free_capital(),
+        loss_index: quote.loss_index,
+        free_capital: quote.free_capital,
         pool_capital: pool.capital,
     });
     Ok(quote.fee)

@@ -100,11 +100,18 @@ pub fn handle_cover_shortfall(
     let epoch_room = epoch_cap.saturating_sub(registration.epoch_paid);
     let floor = solvency_floor(pool.reserved_for_claims, pool.params.min_reserve);
     let available = pool.capital.saturating_sub(floor);
-    let (covered, limited_by) = if paused || !registration.can_draw(clock) {
+    let can_draw = registration.can_draw(clock);
+    let (covered, limited_by) = if paused || !can_draw {
         (0, CoverLimit::Suspended)
     } else {
         cover_amount(amount, per_event, epoch_room, available)
     };
+    // The volume rate's loss index: only an exchange that can draw moves it (a
+    // deactivated or not yet active registration's reports, free to fake, do not), and
+    // by at most what the pool would pay for this one event.
+    if can_draw {
+        pool.record_volume_loss(amount.min(per_event), now);
+    }
     let uncovered = amount.safe_sub(covered)?;
 
     pay_from_pool(

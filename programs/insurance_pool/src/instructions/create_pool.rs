@@ -123,7 +123,8 @@ pub fn handle_create_pool(
         withdraw_pause: Default::default(),
         holdup_until: 0,
         volume_rate_bps: volume_target_rate(&params.volume, 0, 0),
-        volume_rate_updated_at: now,
+        volume_loss: 0,
+        volume_loss_day: crate::math::day_of(now),
         total_volume: 0,
         total_volume_fees: 0,
     });

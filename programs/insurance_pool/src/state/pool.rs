@@ -3,9 +3,9 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::InsuranceError;
 use crate::math::{
-    curve_rate, premium_for, shares_for_deposit, smoothed_rate, stake_period, utilisation_bps,
-    value_of_shares, volume_fee, volume_target_rate, within_bps, Curve, EarningBook, ExposureBook,
-    SafeMath, Shares, VolumeCurve, YoungShares, BPS,
+    curve_rate, decayed_loss, premium_for, shares_for_deposit, smoothed_rate, stake_period,
+    utilisation_bps, value_of_shares, volume_fee, volume_target_rate, within_bps, Curve,
+    EarningBook, ExposureBook, SafeMath, Shares, VolumeCurve, YoungShares, BPS,
 };
 use crate::state::Member;
 
@@ -173,8 +173,8 @@ impl PoolParams {
             InsuranceError::InvalidVolumeSlope
         );
         require!(
-            (1..=BPS).contains(&v.max_change_per_day),
-            InsuranceError::InvalidRateChange
+            (1..=BPS).contains(&v.loss_decay_per_day),
+            InsuranceError::InvalidVolumeDecay
         );
         Ok(())
     }
@@ -251,10 +251,11 @@ pub struct VolumeQuote {
     pub fee: u64,
     /// Part of `fee` that goes to the protocol treasury.
     pub protocol_fee: u64,
-    /// Rate charged, bps of volume (after smoothing and clamping).
+    /// Rate charged, bps of volume.
     pub rate_bps: u64,
-    /// The volume curve's target rate before smoothing.
-    pub target_rate_bps: u64,
+    /// The rate's inputs: the loss index decayed to now, and free capital.
+    pub loss_index: u64,
+    pub free_capital: u64,
 }
 
 /// One market's isolated insurance pool, PDA `["pool", market]`.
@@ -344,11 +345,13 @@ pub struct Pool {
     /// approved claim (a veto would hand the released reservation to whoever bought
     /// shares at the discounted price).
     pub holdup_until: i64,
-    /// Volume rate charged by the last `contribute_volume` (bps): the anchor of its
-    /// smoothing.
+    /// Volume rate charged by the last `contribute_volume` (bps; statistics).
     pub volume_rate_bps: u64,
-    /// Smoothing anchor time of `volume_rate_bps`.
-    pub volume_rate_updated_at: i64,
+    /// The volume rate's loss index (see [`crate::math::volume`]) as of the start of day
+    /// `volume_loss_day`: decayed shortfalls of registrations that can draw, each
+    /// capped at its per-event limit.
+    pub volume_loss: u64,
+    pub volume_loss_day: i64,
     /// Lifetime volume reported by exchanges and the fees it paid (protocol fee
     /// included; statistics).
     pub total_volume: u64,
@@ -514,6 +517,22 @@ impl Pool {
         })
     }
 
+    /// The volume rate's loss index decayed to the day of `now`.
+    pub fn volume_loss_at(&self, now: i64) -> u64 {
+        let days = crate::math::day_of(now).saturating_sub(self.volume_loss_day);
+        decayed_loss(
+            self.volume_loss,
+            self.params.volume.loss_decay_per_day,
+            days.max(0) as u64,
+        )
+    }
+
+    /// Adds a shortfall of `sample` (already capped) to the loss index at `now`.
+    pub fn record_volume_loss(&mut self, sample: u64, now: i64) {
+        self.volume_loss = self.volume_loss_at(now).saturating_add(sample);
+        self.volume_loss_day = crate::math::day_of(now);
+    }
+
     /// Quotes the volume fee of `volume` at `now` (see [`crate::math::volume`]) with the
     /// protocol's `protocol_fee_bps` split out. Reads only; the pool must be refreshed
     /// and earned to `now`, as for [`Pool::quote`].
@@ -523,17 +542,16 @@ impl Pool {
         protocol_fee_bps: u16,
         now: i64,
     ) -> Result<VolumeQuote> {
-        let v = &self.params.volume;
-        let target = volume_target_rate(v, self.loss_stats.ewma, self.free_capital());
-        let elapsed = now.saturating_sub(self.volume_rate_updated_at);
-        let rate = smoothed_rate(self.volume_rate_bps, target, v.max_change_per_day, elapsed)
-            .clamp(v.min_rate, v.max_rate);
+        let loss_index = self.volume_loss_at(now);
+        let free_capital = self.free_capital();
+        let rate = volume_target_rate(&self.params.volume, loss_index, free_capital);
         let fee = volume_fee(volume, rate)?;
         Ok(VolumeQuote {
             fee,
             protocol_fee: crate::math::bps_of_floor(fee, protocol_fee_bps as u64)?,
             rate_bps: rate,
-            target_rate_bps: target,
+            loss_index,
+            free_capital,
         })
     }
 }

@@ -102,8 +102,9 @@ pub fn handle_liquidate(ctx: Context<Liquidate>) -> Result<()> {
             market_key.as_ref(),
             &[a.market.authority_bump],
         ];
-        // The helper reads the nonce the pool expects (a replayed or raced liquidation
-        // fails) and checks the return data. While the pool's shortfall cover is
+        // The helper reads the nonce the pool expects and checks the return data; a
+        // replayed liquidation is refused above (the position is closed, so
+        // `NoOpenPosition`), not by the nonce. While the pool's shortfall cover is
         // paused, or the registration is inactive or not yet active, the call still
         // succeeds with `covered: 0`: the liquidation goes on and the whole shortfall is
         // socialised below.

@@ -330,6 +330,22 @@ impl TestEnv {
         PremiumQuote::deserialize(&mut data.as_slice()).expect("quote decodes")
     }
 
+    /// `who` requests the withdrawal of all its shares.
+    pub async fn request_all(&mut self, pool: &PoolKeys, who: &User) {
+        let shares = self.underwriter(pool, &who.pubkey()).await.shares;
+        let ix = ix::request_withdrawal(&who.pubkey(), pool, shares);
+        self.ok(&[ix], &[&who.key]).await;
+    }
+
+    /// `who` completes its pending withdrawal into its token account; returns what it
+    /// received.
+    pub async fn complete(&mut self, pool: &PoolKeys, who: &User) -> u64 {
+        let before = self.balance(who.token).await;
+        let ix = ix::complete_withdrawal(&who.pubkey(), pool, &who.token);
+        self.ok(&[ix], &[&who.key]).await;
+        self.balance(who.token).await - before
+    }
+
     /// Runs `quote_volume` and decodes its return data.
     pub async fn quote_volume(&mut self, pool: &PoolKeys, volume: u64) -> VolumeQuote {
         let out = self.ok(&[ix::quote_volume(pool, volume)], &[]).await;

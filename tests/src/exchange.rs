@@ -130,6 +130,34 @@ impl Venue {
         trader
     }
 
+    /// A new trader deposits `collateral` and opens `size` at the current price,
+    /// accepting a volume rate up to `max_rate`.
+    pub async fn open(&self, env: &mut TestEnv, collateral: u64, size: i64, max_rate: u64) -> User {
+        let trader = env.user(&self.keys.pool, collateral).await;
+        let t = trader.pubkey();
+        env.ok(
+            &[
+                deposit_collateral(&t, &self.keys, &trader.token, collateral),
+                open_position(&t, &self.keys, size, max_rate, None),
+            ],
+            &[&trader.key],
+        )
+        .await;
+        trader
+    }
+
+    /// A shortfall on this market: a trader opens `size` with `collateral` at the
+    /// current price (1 000), the oracle moves to `price`, the trader is liquidated,
+    /// and the oracle returns to 1 000.
+    pub async fn shortfall(&self, env: &mut TestEnv, collateral: u64, size: i64, price: u64) {
+        let doomed = self.open(env, collateral, size, u64::MAX).await;
+        self.publish(env, price).await;
+        let payer = env.payer();
+        env.ok(&[self.liquidate_ix(&payer, &doomed.pubkey())], &[])
+            .await;
+        self.publish(env, 1_000).await;
+    }
+
     /// `liquidate` of `owner` on this market's own pool and registration.
     pub fn liquidate_ix(
         &self,
@@ -148,6 +176,28 @@ impl Venue {
     pub async fn registration(&self, env: &mut TestEnv) -> ExchangeRegistration {
         env.fetch(self.keys.registration()).await
     }
+}
+
+/// Caps no test reaches: 1 000 000 per event and per one-day epoch, 100 % of free
+/// capital.
+pub fn generous_limits() -> ExchangeLimits {
+    ExchangeLimits {
+        per_event_cap: 1_000_000,
+        per_epoch_cap: 1_000_000,
+        epoch_length: 86_400,
+        per_event_bps: 10_000,
+        per_epoch_bps: 10_000,
+    }
+}
+
+/// Test-only surgery: hands `v`'s registration to a new keypair funded with `tokens`
+/// (returned), standing in for the exchange's PDA signing by CPI, so that a test can
+/// call `contribute_volume` and `cover_shortfall` directly.
+pub async fn keypair_exchange(env: &mut TestEnv, v: &Venue, tokens: u64) -> User {
+    let exchange = env.user(&v.keys.pool, tokens).await;
+    let key = exchange.pubkey();
+    edit_registration(env, v.keys.registration(), |r| r.exchange_authority = key).await;
+    exchange
 }
 
 /// Market B of an isolation test: its own market, pool (7 000 deposited, default

@@ -120,16 +120,13 @@ impl Arena {
     }
 
     async fn request_all(&mut self, who: &User) {
-        let shares = self.env.underwriter(&self.pool, &who.pubkey()).await.shares;
-        let ix = request_withdrawal(&who.pubkey(), &self.pool, shares);
-        self.env.ok(&[ix], &[&who.key]).await;
+        let pool = self.pool;
+        self.env.request_all(&pool, who).await
     }
 
     async fn complete(&mut self, who: &User) -> u64 {
-        let before = self.env.balance(who.token).await;
-        let ix = complete_withdrawal(&who.pubkey(), &self.pool, &who.token);
-        self.env.ok(&[ix], &[&who.key]).await;
-        self.env.balance(who.token).await - before
+        let pool = self.pool;
+        self.env.complete(&pool, who).await
     }
 
     /// A seasoned member covered for `notional` with matured cover.

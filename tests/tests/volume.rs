@@ -12,21 +12,19 @@ use insurance_pool_tests::*;
 
 const DAY: i64 = 86_400;
 
-fn limits() -> ExchangeLimits {
-    ExchangeLimits {
-        per_event_cap: 1_000_000,
-        per_epoch_cap: 1_000_000,
-        epoch_length: DAY,
-        per_event_bps: 10_000,
-        per_epoch_bps: 10_000,
-    }
-}
-
 /// Market `id` insured by 100 000 of capital with the default volume curve (2 bps,
 /// +5 bps per 1 % of loss EWMA over free capital, [1, 50]), registration active.
 async fn insured(env: &mut TestEnv, id: u64, mint: Pubkey) -> (Venue, User) {
-    let (v, underwriter) =
-        Venue::insured(env, id, mint, 1_000, default_params(), limits(), 100_000).await;
+    let (v, underwriter) = Venue::insured(
+        env,
+        id,
+        mint,
+        1_000,
+        default_params(),
+        x::generous_limits(),
+        100_000,
+    )
+    .await;
     activate(env, &v).await;
     (v, underwriter)
 }
@@ -39,22 +37,6 @@ async fn assert_books(env: &mut TestEnv, v: &Venue) {
         market.liabilities(),
         "collateral vault = total collateral + house"
     );
-}
-
-/// A trader deposits `collateral` and opens `size` at the current price with a rate
-/// bound of `max_rate`; returns the trader.
-async fn open(env: &mut TestEnv, v: &Venue, collateral: u64, size: i64, max_rate: u64) -> User {
-    let trader = env.user(&v.keys.pool, collateral).await;
-    let t = trader.pubkey();
-    env.ok(
-        &[
-            x::deposit_collateral(&t, &v.keys, &trader.token, collateral),
-            x::open_position(&t, &v.keys, size, max_rate, None),
-        ],
-        &[&trader.key],
-    )
-    .await;
-    trader
 }
 
 #[tokio::test]
@@ -161,7 +143,7 @@ async fn the_volume_rate_rises_after_shortfalls_and_falls_as_they_age() {
     assert_eq!(env.quote_volume(&pool, 1_000_000).await.rate_bps, 2);
 
     // A trader with 1 000, long 10 at 1 000, liquidated at 800: a 1 000 shortfall.
-    let doomed = open(&mut env, &v, 1_000, 10, 2).await;
+    let doomed = v.open(&mut env, 1_000, 10, 2).await;
     let position: Position = env.fetch(v.keys.position(&doomed.pubkey())).await;
     assert_eq!(position.collateral, 998, "2 bps of 10 000");
     v.publish(&mut env, 800).await;
@@ -241,13 +223,13 @@ async fn an_exchange_whose_pool_does_not_accept_volume_trades_without_a_fee() {
         mint,
         1_000,
         default_params(),
-        limits(),
+        x::generous_limits(),
         100_000,
     )
     .await;
     let pool = v.keys.pool;
     let vault = env.balance(pool.vault).await;
-    let early = open(&mut env, &v, 1_000, 10, 0).await;
+    let early = v.open(&mut env, 1_000, 10, 0).await;
     let position: Position = env.fetch(v.keys.position(&early.pubkey())).await;
     assert_eq!(position.collateral, 1_000);
     assert_eq!(env.balance(pool.vault).await, vault);
@@ -259,7 +241,7 @@ async fn an_exchange_whose_pool_does_not_accept_volume_trades_without_a_fee() {
         &[&authority],
     )
     .await;
-    open(&mut env, &v, 1_000, 10, 0).await;
+    v.open(&mut env, 1_000, 10, 0).await;
     assert_eq!(env.balance(pool.vault).await, vault);
     env.ok(
         &[set_pool_pause(&authority.pubkey(), &pool, 0)],
@@ -275,19 +257,10 @@ async fn an_exchange_whose_pool_does_not_accept_volume_trades_without_a_fee() {
         &[&authority],
     )
     .await;
-    open(&mut env, &v, 1_000, 10, 0).await;
+    v.open(&mut env, 1_000, 10, 0).await;
     assert_eq!(env.balance(pool.vault).await, vault);
     assert_eq!(env.pool(&pool).await.total_volume, 0);
     assert_books(&mut env, &v).await;
-}
-
-/// A registration of `v`'s pool whose authority is `key` (test surgery; see the module
-/// doc), and `key`'s funded token account.
-async fn keypair_exchange(env: &mut TestEnv, v: &Venue, tokens: u64) -> User {
-    let exchange = env.user(&v.keys.pool, tokens).await;
-    let key = exchange.pubkey();
-    x::edit_registration(env, v.keys.registration(), |r| r.exchange_authority = key).await;
-    exchange
 }
 
 fn contribute(
@@ -320,13 +293,13 @@ async fn contribute_volume_refusals_change_nothing() {
         mint,
         1_000,
         default_params(),
-        limits(),
+        x::generous_limits(),
         100_000,
     )
     .await;
     let pool = v.keys.pool;
     let reg = v.keys.registration();
-    let exchange = keypair_exchange(&mut env, &v, 1_000_000).await;
+    let exchange = x::keypair_exchange(&mut env, &v, 1_000_000).await;
     let e = &exchange;
     let authority = env.authority.insecure_clone();
 

@@ -45,25 +45,6 @@ async fn liquidate(env: &mut TestEnv, v: &Venue, trader: &User, price: u64) -> (
     (covered, uncovered)
 }
 
-async fn request_all(env: &mut TestEnv, pool: &PoolKeys, who: &User) {
-    let shares = env.underwriter(pool, &who.pubkey()).await.shares;
-    env.ok(
-        &[request_withdrawal(&who.pubkey(), pool, shares)],
-        &[&who.key],
-    )
-    .await;
-}
-
-async fn complete(env: &mut TestEnv, pool: &PoolKeys, who: &User) -> u64 {
-    let before = env.balance(who.token).await;
-    env.ok(
-        &[complete_withdrawal(&who.pubkey(), pool, &who.token)],
-        &[&who.key],
-    )
-    .await;
-    env.balance(who.token).await - before
-}
-
 /// Mallory, the oracle of market `a`, opens long 4 at 1 000 with 400 and prices the
 /// market at 1: equity 400 - 3 996 = -3 596, liquidated on `a`'s pool.
 async fn drain(env: &mut TestEnv, a: &Venue, mallory: &User) -> (u64, u64) {
@@ -143,7 +124,7 @@ async fn h3_authority_registers_own_key_and_drains_vault() {
     .await;
 
     // 3. The honest underwriter sees the registration the same day and asks to leave.
-    request_all(&mut env, &pool, &honest).await;
+    env.request_all(&pool, &honest).await;
 
     // 4. Mallory manufactures bad debt at once with her oracle: the pool pays nothing.
     assert_eq!(drain(&mut env, &a, &mallory).await, (0, 3_596));
@@ -152,7 +133,7 @@ async fn h3_authority_registers_own_key_and_drains_vault() {
     // 5. After the one-day cooldown, well before `active_from`, it leaves in full.
     env.warp(DAY).await;
     assert!(env.now().await < registration.active_from);
-    assert_eq!(complete(&mut env, &pool, &honest).await, 10_000);
+    assert_eq!(env.complete(&pool, &honest).await, 10_000);
     assert_eq!(drain(&mut env, &a, &mallory).await, (0, 3_596));
 
     // 6. From `active_from` on the draw right exists, but there is nothing left to take.
@@ -341,13 +322,13 @@ async fn h3_pool_params_change_is_delayed() {
         .value_of(env.underwriter(&pool, &leaver.pubkey()).await.shares)
         .unwrap();
     assert_eq!(expected, 4_000);
-    request_all(&mut env, &pool, &leaver).await;
+    env.request_all(&pool, &leaver).await;
     assert_eq!(
         env.underwriter(&pool, &leaver.pubkey()).await.unlock_at,
         env.now().await + DAY
     );
     env.warp(DAY).await;
-    assert_eq!(complete(&mut env, &pool, &leaver).await, expected);
+    assert_eq!(env.complete(&pool, &leaver).await, expected);
     // Still before `effective_at`: capital 4 000 is under the 8 000 floor, nothing paid.
     assert_eq!(liquidate(&mut env, &a, &traders[1], 500).await, (0, 4_000));
     assert_eq!(env.pool(&pool).await.params, current);
@@ -772,9 +753,9 @@ async fn review_authority_pauses_withdrawals_then_waits_out_the_delay() {
         &[&authority],
     )
     .await;
-    request_all(&mut env, &pool, &honest).await;
+    env.request_all(&pool, &honest).await;
     env.warp(DAY).await;
-    assert_eq!(complete(&mut env, &pool, &honest).await, 10_000);
+    assert_eq!(env.complete(&pool, &honest).await, 10_000);
     assert_eq!(drain(&mut env, &a, &mallory).await, (0, 3_596));
     b.assert_untouched(&mut env).await;
 }

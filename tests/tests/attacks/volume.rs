@@ -7,21 +7,19 @@ use insurance_pool_tests::*;
 
 const DAY: i64 = 86_400;
 
-fn limits() -> ExchangeLimits {
-    ExchangeLimits {
-        per_event_cap: 1_000_000,
-        per_epoch_cap: 1_000_000,
-        epoch_length: DAY,
-        per_event_bps: 10_000,
-        per_epoch_bps: 10_000,
-    }
-}
-
 /// Market `id`'s pool with `stakes` deposited by one underwriter each (returned),
 /// registration active. Default volume curve: 2 bps with no shortfall history.
 async fn venue(env: &mut TestEnv, id: u64, mint: Pubkey, stakes: &[u64]) -> (Venue, Vec<User>) {
-    let (v, first) =
-        Venue::insured(env, id, mint, 1_000, default_params(), limits(), stakes[0]).await;
+    let (v, first) = Venue::insured(
+        env,
+        id,
+        mint,
+        1_000,
+        default_params(),
+        x::generous_limits(),
+        stakes[0],
+    )
+    .await;
     let mut underwriters = vec![first];
     for &stake in &stakes[1..] {
         let u = env.user(&v.keys.pool, stake).await;
@@ -30,31 +28,6 @@ async fn venue(env: &mut TestEnv, id: u64, mint: Pubkey, stakes: &[u64]) -> (Ven
     }
     activate(env, &v).await;
     (v, underwriters)
-}
-
-/// A registration of `v`'s pool whose authority is a test keypair (test-only surgery
-/// standing in for the exchange PDA signing by CPI), funded with `tokens`.
-async fn keypair_exchange(env: &mut TestEnv, v: &Venue, tokens: u64) -> User {
-    let exchange = env.user(&v.keys.pool, tokens).await;
-    let key = exchange.pubkey();
-    x::edit_registration(env, v.keys.registration(), |r| r.exchange_authority = key).await;
-    exchange
-}
-
-/// A trader depositing `collateral` and opening `size` at the current price (no rate
-/// bound).
-async fn open(env: &mut TestEnv, v: &Venue, collateral: u64, size: i64) -> User {
-    let trader = env.user(&v.keys.pool, collateral).await;
-    let t = trader.pubkey();
-    env.ok(
-        &[
-            x::deposit_collateral(&t, &v.keys, &trader.token, collateral),
-            x::open_position(&t, &v.keys, size, u64::MAX, None),
-        ],
-        &[&trader.key],
-    )
-    .await;
-    trader
 }
 
 async fn pay_volume(env: &mut TestEnv, v: &Venue, exchange: &User, volume: u64) -> u64 {
@@ -71,25 +44,6 @@ async fn pay_volume(env: &mut TestEnv, v: &Venue, exchange: &User, volume: u64) 
     u64::deserialize(&mut out.return_data.expect("fee").as_slice()).unwrap()
 }
 
-async fn request_all(env: &mut TestEnv, pool: &PoolKeys, who: &User) {
-    let shares = env.underwriter(pool, &who.pubkey()).await.shares;
-    env.ok(
-        &[request_withdrawal(&who.pubkey(), pool, shares)],
-        &[&who.key],
-    )
-    .await;
-}
-
-async fn complete(env: &mut TestEnv, pool: &PoolKeys, who: &User) -> u64 {
-    let before = env.balance(who.token).await;
-    env.ok(
-        &[complete_withdrawal(&who.pubkey(), pool, &who.token)],
-        &[&who.key],
-    )
-    .await;
-    env.balance(who.token).await - before
-}
-
 /// V1: an underwriter leaves the moment a large volume fee arrives, hoping to take its
 /// share of it; another deposits one second before it. The fee is earned over seven
 /// days: the leaver, no longer at risk, gets none of it; the newcomer shares only in
@@ -102,7 +56,7 @@ async fn v1_volume_income_goes_only_to_capital_at_risk_while_it_is_earned() {
     let (v, u) = venue(&mut env, 401, mint, &[100_000, 100_000]).await;
     let (leaver, stayer) = (&u[0], &u[1]);
     let pool = v.keys.pool;
-    let exchange = keypair_exchange(&mut env, &v, 10_000_000).await;
+    let exchange = x::keypair_exchange(&mut env, &v, 10_000_000).await;
 
     // The newcomer deposits 100 000 one second before a 50 000 000 trade (fee 10 000).
     let newcomer = env.user(&pool, 100_000).await;
@@ -113,9 +67,9 @@ async fn v1_volume_income_goes_only_to_capital_at_risk_while_it_is_earned() {
         10_000
     );
     // The leaver asks to leave in the same second: its exit is valued without the fee.
-    request_all(&mut env, &pool, leaver).await;
+    env.request_all(&pool, leaver).await;
     env.warp(DAY).await;
-    assert_eq!(complete(&mut env, &pool, leaver).await, 100_000);
+    assert_eq!(env.complete(&pool, leaver).await, 100_000);
 
     // Seven days on, all of the fee is capital, shared by the two who stayed at risk.
     env.warp(7 * DAY).await;
@@ -150,7 +104,7 @@ async fn v2_dust_contributions_pay_at_least_the_whole_fee() {
     let mint = env.create_mint(TOKEN).await;
     let b = Bystander::new(&mut env, 412, mint).await;
     let (v, _) = venue(&mut env, 411, mint, &[100_000]).await;
-    let exchange = keypair_exchange(&mut env, &v, 1_000_000).await;
+    let exchange = x::keypair_exchange(&mut env, &v, 1_000_000).await;
     let whole = pay_volume(&mut env, &v, &exchange, 10_000).await;
     assert_eq!(whole, 2);
     let mut split = 0;
@@ -180,22 +134,17 @@ async fn v3_a_momentary_dip_in_free_capital_does_not_pin_the_rate() {
     let (v, u) = venue(&mut env, 421, mint, &[100_000, 900_000]).await;
     let (pool, whale) = (v.keys.pool, &u[1]);
     // A real 10 020 shortfall: 2 + ceil(500 · 10 020 / 989 980) = 8 bps.
-    let doomed = open(&mut env, &v, 10_000, 100).await;
-    v.publish(&mut env, 800).await;
-    let payer = env.payer();
-    env.ok(&[v.liquidate_ix(&payer, &doomed.pubkey())], &[])
-        .await;
-    v.publish(&mut env, 1_000).await;
+    v.shortfall(&mut env, 10_000, 100, 800).await;
     assert_eq!(env.quote_volume(&pool, 1_000_000).await.rate_bps, 8);
 
-    request_all(&mut env, &pool, whale).await;
+    env.request_all(&pool, whale).await;
     env.warp(DAY).await;
     v.publish(&mut env, 1_000).await;
     let fair = env.quote_volume(&pool, 1_000_000).await;
     // The dip: complete, dust trade at the ceiling, deposit back.
-    let got = complete(&mut env, &pool, whale).await;
+    let got = env.complete(&pool, whale).await;
     assert_eq!(env.quote_volume(&pool, 1_000_000).await.rate_bps, 50);
-    open(&mut env, &v, 1_000, 1).await;
+    v.open(&mut env, 1_000, 1, u64::MAX).await;
     env.deposit(whale, &pool, got).await;
     let after = env.quote_volume(&pool, 1_000_000).await;
     assert_eq!(after.rate_bps, fair.rate_bps, "the rate is back at once");
@@ -227,7 +176,7 @@ async fn v4_a_trader_cannot_dodge_the_fee_with_another_registration() {
             &pool,
             other.keys.authority,
             &other.keys.collateral_vault,
-            limits(),
+            x::generous_limits(),
         )],
         &[&authority],
     )
@@ -281,17 +230,13 @@ async fn v5_dust_shortfalls_do_not_dilute_the_loss_index() {
     let b = Bystander::new(&mut env, 442, mint).await;
     let (v, _) = venue(&mut env, 441, mint, &[1_000_000]).await;
     let pool = v.keys.pool;
-    let doomed = open(&mut env, &v, 10_000, 100).await;
-    v.publish(&mut env, 800).await;
+    v.shortfall(&mut env, 10_000, 100, 800).await;
     let payer = env.payer();
-    env.ok(&[v.liquidate_ix(&payer, &doomed.pubkey())], &[])
-        .await;
-    v.publish(&mut env, 1_000).await;
     let before = env.quote_volume(&pool, 1_000_000).await;
     assert_eq!((before.loss_index, before.rate_bps), (10_020, 8));
     let mut dust = Vec::new();
     for _ in 0..10 {
-        dust.push(open(&mut env, &v, 100, 1).await);
+        dust.push(v.open(&mut env, 100, 1, u64::MAX).await);
     }
     v.publish(&mut env, 800).await;
     for d in &dust {
@@ -317,12 +262,8 @@ async fn v6_an_exchange_that_cannot_draw_cannot_move_the_rate() {
     let bystander = Bystander::new(&mut env, 452, mint).await;
     let (v, _) = venue(&mut env, 451, mint, &[1_000_000]).await;
     let pool = v.keys.pool;
-    let doomed = open(&mut env, &v, 10_000, 100).await;
-    v.publish(&mut env, 800).await;
+    v.shortfall(&mut env, 10_000, 100, 800).await;
     let payer = env.payer();
-    env.ok(&[v.liquidate_ix(&payer, &doomed.pubkey())], &[])
-        .await;
-    v.publish(&mut env, 1_000).await;
     let fair = env.quote_volume(&pool, 1_000_000).await;
     assert_eq!(fair.rate_bps, 8);
 
@@ -336,7 +277,7 @@ async fn v6_an_exchange_that_cannot_draw_cannot_move_the_rate() {
             &pool,
             other.keys.authority,
             &other.keys.collateral_vault,
-            limits(),
+            x::generous_limits(),
         )],
         &[&authority],
     )
@@ -369,7 +310,7 @@ async fn v6_an_exchange_that_cannot_draw_cannot_move_the_rate() {
     assert_eq!(env.quote_volume(&pool, 1_000_000).await, fair);
     assert_eq!(env.balance(bt).await, 0, "B was paid nothing");
     // A's trader at the fair rate trades.
-    open(&mut env, &v, 100_000, 100).await;
+    v.open(&mut env, 100_000, 100, u64::MAX).await;
     env.assert_conserved(&pool).await;
     bystander.assert_untouched(&mut env).await;
 }
@@ -387,7 +328,16 @@ async fn v7_the_fee_cannot_eat_the_margin() {
     params.volume.base_rate = 1_000;
     params.volume.min_rate = 1_000;
     params.volume.max_rate = 1_000;
-    let (v, _) = Venue::insured(&mut env, 461, mint, 1_000, params, limits(), 1_000_000).await;
+    let (v, _) = Venue::insured(
+        &mut env,
+        461,
+        mint,
+        1_000,
+        params,
+        x::generous_limits(),
+        1_000_000,
+    )
+    .await;
     activate(&mut env, &v).await;
     let trader = env.user(&v.keys.pool, 1_000).await;
     let t = trader.pubkey();

@@ -8,7 +8,7 @@ import { PublicKey, SystemProgram, SYSVAR_CLOCK_PUBKEY, type TransactionInstruct
 
 import { type ExampleExchange, EXAMPLE_EXCHANGE_IDL } from "./idl/example_exchange.js";
 import { type InsurancePool, INSURANCE_POOL_IDL } from "./idl/insurance_pool.js";
-import { type Amount, toI64, toU128, toU64 } from "./amount.js";
+import { type Amount, toBigInt, toI64, toU128, toU64 } from "./amount.js";
 import { BPS, INSURANCE_POOL_PROGRAM_ID, PAUSE } from "./constants.js";
 import {
   claimAddress,
@@ -34,7 +34,10 @@ export type UpdateProtocolArgs = Types["updateProtocolArgs"];
 export type PremiumQuote = Types["premiumQuote"];
 /** Shape of a pool's volume rate (`params.volume`, bps of traded volume). */
 export type VolumeCurve = Types["volumeCurve"];
-/** `quote_volume`'s return data: the fee `contribute_volume` charges now, its protocol part, the rate and its target. */
+/**
+ * `quote_volume`'s return data: the fee `contribute_volume` charges now, its protocol
+ * part, the rate and its inputs (the loss index decayed to now, free capital).
+ */
 export type VolumeQuote = Types["volumeQuote"];
 export type MarketParams = IdlTypes<ExampleExchange>["marketParams"];
 export type PoolAccount = IdlAccounts<InsurancePool>["pool"];
@@ -81,8 +84,9 @@ const bnMax0 = (x: BN) => (x.isNeg() ? BN0 : x);
 
 /**
  * The SDK's default volume rate (`sdk/src/ix.rs::DEFAULT_VOLUME`): 2 bps of volume with
- * no shortfall history, plus 5 bps per 1 % of loss EWMA over free capital (`lossSlope`
- * 500), within [1, 50] bps, falling at most 1 bps a day.
+ * no loss history, plus 5 bps per 1 % of the loss index over free capital (`lossSlope`
+ * 500), within [1, 50] bps; the loss index forgets 5 % of itself a day
+ * (`lossDecayPerDay` 500, a half-life of about two weeks).
  */
 export function defaultVolumeCurve(): VolumeCurve {
   return {
@@ -90,7 +94,7 @@ export function defaultVolumeCurve(): VolumeCurve {
     lossSlope: new BN(500),
     minRate: new BN(1),
     maxRate: new BN(50),
-    maxChangePerDay: new BN(1),
+    lossDecayPerDay: new BN(500),
   };
 }
 
@@ -101,6 +105,77 @@ export function defaultVolumeCurve(): VolumeCurve {
 export function volumeFee(volume: Amount, rateBps: Amount): BN {
   const product = toU64(volume, "volume").mul(toU64(rateBps, "rateBps"));
   return product.addn(BPS - 1).divn(BPS);
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+/** Fixed-point one of `math::decayed_loss`. */
+const DECAY_ONE = 10n ** 18n;
+const DAY_SECS = 86_400n;
+
+/**
+ * `index · (1 − decayBps / 10 000)^days`, rounded down (`math::decayed_loss`, bit for
+ * bit: the same 10^18 fixed point, squaring with each product rounded down, at most
+ * 2^20 days): what a loss index of `index` is worth `days` later. `decayBps` is
+ * clamped to [0, 10 000].
+ */
+export function decayedLoss(index: Amount, decayBps: Amount, days: Amount): BN {
+  const i = toBigInt(toU64(index, "index"));
+  const d = toBigInt(toU64(decayBps, "decayBps"));
+  const n = toBigInt(toU64(days, "days"));
+  if (i === 0n || n === 0n) return new BN(i.toString());
+  const bps = BigInt(BPS);
+  const keep = (d >= bps ? 0n : bps - d) * (DECAY_ONE / bps);
+  let [factor, base, e] = [DECAY_ONE, keep, n < 1n << 20n ? n : 1n << 20n];
+  while (e > 0n && factor > 0n) {
+    if (e & 1n) factor = (factor * base) / DECAY_ONE;
+    base = (base * base) / DECAY_ONE;
+    e >>= 1n;
+  }
+  const r = (i * factor) / DECAY_ONE;
+  return new BN((r > U64_MAX ? U64_MAX : r).toString());
+}
+
+/** The day number of unix time `t` (`math::day_of`: `floor(max(t, 0) / 86 400)`). */
+export function dayOf(t: Amount): BN {
+  const v = toBigInt(toI64(t, "time"));
+  return new BN((v > 0n ? v / DAY_SECS : 0n).toString());
+}
+
+/**
+ * A pool's volume loss index at unix time `now` (`Pool::volume_loss_at`): the stored
+ * `volumeLoss` (as of the start of day `volumeLossDay`) decayed by the curve's
+ * `lossDecayPerDay` for every day since. This is the `lossIndex` a `quote_volume` at
+ * `now` reports. It moves only by `cover_shortfall` from a registration that can draw
+ * (active and past its `activeFrom`), by at most that event's per-event limit.
+ */
+export function volumeLossAt(
+  pool: { volumeLoss: BN; volumeLossDay: BN; params: { volume: { lossDecayPerDay: BN } } },
+  now: Amount,
+): BN {
+  const days = toBigInt(dayOf(now)) - BigInt(pool.volumeLossDay.toString());
+  return decayedLoss(pool.volumeLoss, pool.params.volume.lossDecayPerDay, days > 0n ? days : 0n);
+}
+
+/**
+ * The volume rate (bps of volume) for a pool with `lossIndex` and `freeCapital`
+ * (`math::volume_target_rate`): `clamp(baseRate + ceil(lossSlope · lossIndex /
+ * freeCapital), minRate, maxRate)`, `maxRate` when there is a loss and no free capital.
+ * The rate is a function of the pool's state at the trade alone: with the inputs of a
+ * [`VolumeQuote`] (`lossIndex`, `freeCapital`) and the pool's curve this is its `rateBps`.
+ */
+export function volumeRate(curve: VolumeCurve, lossIndex: Amount, freeCapital: Amount): BN {
+  const u = (x: Amount, what: string) => toBigInt(toU64(x, what));
+  const [base, slope, min, max] = [u(curve.baseRate, "baseRate"), u(curve.lossSlope, "lossSlope"), u(curve.minRate, "minRate"), u(curve.maxRate, "maxRate")];
+  const [loss, free] = [u(lossIndex, "lossIndex"), u(freeCapital, "freeCapital")];
+  let rate: bigint;
+  if (loss === 0n || slope === 0n) rate = base;
+  else if (free === 0n) rate = U64_MAX;
+  else rate = base + (slope * loss + free - 1n) / free;
+  if (rate > U64_MAX) rate = U64_MAX;
+  if (rate < min) rate = min;
+  const ceiling = max > min ? max : min;
+  if (rate > ceiling) rate = ceiling;
+  return new BN(rate.toString());
 }
 
 /**
@@ -577,7 +652,9 @@ export class InsurancePoolClient {
   /**
    * Simulates `quote_volume` and decodes its return data (moves nothing): the fee
    * `contribute_volume` would charge on `volume` now (protocol fee included), the rate
-   * (smoothed and clamped) and the curve's target before smoothing.
+   * and its inputs: `lossIndex` (see [`volumeLossAt`]) and `freeCapital`, on the pool
+   * refreshed and earned to now, so that `rateBps = volumeRate(params.volume, lossIndex,
+   * freeCapital)`.
    */
   async volumeQuote(keys: PoolKeys, volume: Amount): Promise<VolumeQuote> {
     return (await this.program.methods
@@ -777,6 +854,27 @@ export class InsurancePoolClient {
   }
 }
 
+/**
+ * The least collateral the example exchange's `open_position` accepts for a position of
+ * `notional` that pays an insurance fee of `fee` (0 while the pool does not accept the
+ * exchange's volume): the leverage limit on the collateral before the fee,
+ * `ceil(notional / maxLeverage)`, and the maintenance margin on what the fee leaves,
+ * `floor(notional · maintenanceMarginBps / 10 000) + fee`, whichever is larger. Less is
+ * refused with `LeverageTooHigh` or `InsufficientCollateral`.
+ */
+export function requiredCollateral(
+  market: { maintenanceMarginBps: BN; maxLeverage: BN },
+  notional: Amount,
+  fee: Amount,
+): BN {
+  const n = toU64(notional, "notional");
+  // create_market keeps maxLeverage in [1, 100].
+  const leverage = BN.max(toU64(market.maxLeverage, "maxLeverage"), new BN(1));
+  const byLeverage = n.add(leverage).subn(1).div(leverage);
+  const byMargin = n.mul(toU64(market.maintenanceMarginBps, "maintenanceMarginBps")).divn(BPS).add(toU64(fee, "fee"));
+  return BN.max(byLeverage, byMargin);
+}
+
 /** Builders for the example exchange (the integration example). */
 export class ExampleExchangeClient {
   readonly program: Program<ExampleExchange>;
@@ -832,9 +930,12 @@ export class ExampleExchangeClient {
    * trader's collateral: the exchange forwards it to the market's pool by CPI
    * (`contribute_volume`), refused (`VolumeRateAboveMaximum`) when the pool's rate is
    * above `maxInsuranceRateBps`. While the pool does not accept volume (see
-   * [`acceptsVolume`]) the position opens without a fee. `treasuryToken`: the protocol
-   * treasury's token account, needed while a protocol fee is set. See
-   * [`openPositionQuoted`] for the quote-then-trade flow.
+   * [`acceptsVolume`]) the position opens without a fee. The leverage limit applies to
+   * the collateral before the fee (`LeverageTooHigh`); the collateral left after it must
+   * still cover the maintenance margin (`InsufficientCollateral`): see
+   * [`requiredCollateral`]. `treasuryToken`: the protocol treasury's token account,
+   * needed while a protocol fee is set. See [`openPositionQuoted`] for the
+   * quote-then-trade flow.
    */
   openPosition(
     owner: PublicKey,
@@ -873,15 +974,17 @@ export class ExampleExchangeClient {
    * volume; 0 by default: any rise is refused). `charged`: whether the pool accepts the
    * exchange's volume now (see [`acceptsVolume`]); when it does, the trade pays the
    * quote's `fee` if sent at the same price and pool state, otherwise nothing.
+   * `minCollateral`: the least collateral the position needs to open at that fee (see
+   * [`requiredCollateral`]; at the tolerated rate the fee, and so this, may be higher).
    */
   async openPositionQuoted(
     owner: PublicKey,
     keys: ExchangeKeys,
     size: Amount,
     options: { rateToleranceBps?: Amount; treasuryToken?: PublicKey | null } = {},
-  ): Promise<{ quote: VolumeQuote; notional: BN; charged: boolean; instruction: TransactionInstruction }> {
+  ): Promise<{ quote: VolumeQuote; notional: BN; charged: boolean; minCollateral: BN; instruction: TransactionInstruction }> {
     const insurance = new InsurancePoolClient(this.provider);
-    const feed = await this.fetchPriceFeed(keys);
+    const [feed, market] = await Promise.all([this.fetchPriceFeed(keys), this.fetchMarket(keys)]);
     const notional = toI64(size, "size").abs().mul(feed.price);
     const [quote, charged] = await Promise.all([
       insurance.volumeQuote(keys.pool, notional),
@@ -889,7 +992,8 @@ export class ExampleExchangeClient {
     ]);
     const maxRate = quote.rateBps.add(toU64(options.rateToleranceBps ?? 0, "rateToleranceBps"));
     const instruction = await this.openPosition(owner, keys, size, maxRate, options.treasuryToken ?? null);
-    return { quote, notional, charged, instruction };
+    const minCollateral = requiredCollateral(market, notional, charged ? quote.fee : 0);
+    return { quote, notional, charged, minCollateral, instruction };
   }
 
   /** Liquidates `owner` at the oracle price; a shortfall is drawn from the pool by CPI. */

@@ -16,8 +16,11 @@ import {
   BPF_LOADER_UPGRADEABLE_PROGRAM_ID,
   claimAddress,
   claimantTokenAddress,
+  dayOf,
+  decayedLoss,
   decodeError,
   defaultParams,
+  defaultVolumeCurve,
   errorByCode,
   exchangeKeys,
   exchangeRegistrationAddress,
@@ -33,12 +36,16 @@ import {
   positionAddress,
   programDataAddress,
   protocolAddress,
+  requiredCollateral,
   toBigInt,
   toI64,
   toSafeNumber,
   toU128,
   toU64,
   volumeFee,
+  volumeLossAt,
+  volumeRate,
+  type VolumeQuote,
 } from "../src/index.js";
 
 // Never contacted: builders and decoders are offline.
@@ -268,9 +275,113 @@ describe("client (offline)", () => {
     // sdk/src/ix.rs::DEFAULT_VOLUME.
     const v = params.volume;
     assert.deepEqual(
-      [v.baseRate, v.lossSlope, v.minRate, v.maxRate, v.maxChangePerDay].map((x: BN) => x.toNumber()),
-      [2, 500, 1, 50, 1],
+      [v.baseRate, v.lossSlope, v.minRate, v.maxRate, v.lossDecayPerDay].map((x: BN) => x.toNumber()),
+      [2, 500, 1, 50, 500],
     );
+  });
+
+  it("decodes the volume rate's new shapes: a decayed loss index, no stored rate", () => {
+    const types = new Map(((INSURANCE_POOL_IDL as unknown as Raw).types ?? []).map((t) => [t.name, t]));
+    const fields = (name: string) => (types.get(name)?.type.fields ?? []).map((f) => f.name);
+    assert.deepEqual(fields("VolumeCurve"), ["base_rate", "loss_slope", "min_rate", "max_rate", "loss_decay_per_day"]);
+    assert.deepEqual(fields("VolumeQuote"), ["fee", "protocol_fee", "rate_bps", "loss_index", "free_capital"]);
+    assert.deepEqual(fields("VolumeContributed"), [
+      "pool",
+      "registration",
+      "volume",
+      "rate_bps",
+      "fee",
+      "protocol_fee",
+      "loss_index",
+      "free_capital",
+      "pool_capital",
+    ]);
+    const pool = fields("Pool");
+    for (const f of ["volume_rate_bps", "volume_loss", "volume_loss_day"]) assert.ok(pool.includes(f), `Pool.${f}`);
+    const gone = ["volume_rate_updated_at", "max_change_per_day", "target_rate_bps", "loss_ewma"];
+    for (const name of ["Pool", "VolumeCurve", "VolumeQuote", "VolumeContributed"]) {
+      for (const f of gone) assert.ok(!fields(name).includes(f), `${name}.${f} is gone`);
+    }
+    // The exchange's IDL carries the same Pool (it reads it for accepts_volume).
+    const exTypes = new Map(((EXAMPLE_EXCHANGE_IDL as unknown as Raw).types ?? []).map((t) => [t.name, t]));
+    assert.deepEqual(exTypes.get("Pool")?.type.fields?.map((f) => f.name), pool);
+    // The client's coder decodes a VolumeQuote (return data of quote_volume) into these names.
+    const coder = new InsurancePoolClient(provider).program.coder.types;
+    const data = Buffer.alloc(40);
+    [7n, 1n, 12n, 20_000n, 1_000_000n].forEach((x, i) => data.writeBigUInt64LE(x, 8 * i));
+    const q = coder.decode("volumeQuote", data) as VolumeQuote;
+    assert.deepEqual(
+      [q.fee, q.protocolFee, q.rateBps, q.lossIndex, q.freeCapital].map((x) => x.toNumber()),
+      [7, 1, 12, 20_000, 1_000_000],
+    );
+  });
+
+  it("computes the loss index's decay and the volume rate, as the program does", () => {
+    // math::volume::tests::losses_decay_by_day_rounding_down.
+    assert.equal(decayedLoss(1_002, 500, 0).toNumber(), 1_002);
+    assert.equal(decayedLoss(1_002, 500, 1).toNumber(), 951, "1 002 · 0.95 = 951.9, rounded down");
+    assert.equal(decayedLoss(1_002, 500, 10).toNumber(), 599, "· 0.95^10 = 599.97, rounded down");
+    assert.equal(decayedLoss(1_000_000, 500, 14).toNumber(), 487_674, "a half-life of about 13.5 days");
+    const U64_MAX = (1n << 64n) - 1n;
+    assert.equal(decayedLoss(U64_MAX, 500, 1).toString(), ((U64_MAX * 95n) / 100n).toString());
+    assert.equal(decayedLoss(1_000, 10_000, 1).toNumber(), 0, "full decay forgets everything after a day");
+    assert.equal(decayedLoss(1, 500, 1).toNumber(), 0, "a last unit goes at once");
+    assert.equal(decayedLoss(U64_MAX, 500, 1n << 40n).toNumber(), 0);
+    assert.equal(decayedLoss(0, 500, 30).toNumber(), 0);
+    assert.equal(decayedLoss(1_000, 20_000, 1).toNumber(), 0, "decay clamped to 10 000 bps");
+    // Monotone in the days, never above the index, and within one unit of the exact value.
+    for (const [index, decay] of [[1_000_003, 500], [987_654_321, 1], [5_000, 9_999], [123_456_789_012, 333]] as const) {
+      let previous = index;
+      for (let days = 0; days <= 40; days++) {
+        const got = decayedLoss(index, decay, days).toNumber();
+        assert.ok(got <= previous, `${index} ${decay} ${days}: ${got} > ${previous}`);
+        const exact = index * (1 - decay / 10_000) ** days;
+        assert.ok(got >= Math.floor(exact) - 1 && got <= Math.ceil(exact) + 1, `${index} ${decay} ${days}: ${got} vs ${exact}`);
+        previous = got;
+      }
+    }
+    assert.throws(() => decayedLoss(-1, 500, 1), RangeError);
+
+    // math::volume::tests::worked_example, on the default curve.
+    const c = defaultVolumeCurve();
+    const rate = (loss: number, free: number) => volumeRate(c, loss, free).toNumber();
+    assert.equal(rate(0, 1_000_000), 2, "no losses: the base rate");
+    assert.equal(rate(20_000, 1_000_000), 12, "a loss index of 2 % of free capital: 2 + ceil(500 · 0.02)");
+    assert.equal(rate(1, 1_000_000), 3, "one unit of loss still adds a whole bps (rounded up)");
+    assert.equal(rate(1_000_000, 1_000_000), 50, "clamped to the ceiling");
+    assert.equal(rate(1, 0), 50, "no free capital: the ceiling, however small the loss");
+    assert.equal(rate(0, 0), 2);
+    // The floor, a zero slope, an inverted curve (the ceiling never below the floor), saturation.
+    const bn = (x: number | bigint) => new BN(x.toString());
+    assert.equal(volumeRate({ ...c, baseRate: bn(0) }, 0, 1).toNumber(), 1);
+    assert.equal(volumeRate({ ...c, lossSlope: bn(0) }, 1_000, 0).toNumber(), 2);
+    assert.equal(volumeRate({ ...c, minRate: bn(60) }, 0, 1).toNumber(), 60);
+    const wide = { ...c, baseRate: bn(U64_MAX - 1n), maxRate: bn(U64_MAX) };
+    assert.equal(volumeRate(wide, U64_MAX, 1).toString(), U64_MAX.toString());
+
+    // The pool's index at a time: decayed by whole days since volumeLossDay (day_of).
+    assert.equal(dayOf(86_399).toNumber(), 0);
+    assert.equal(dayOf(86_400).toNumber(), 1);
+    assert.equal(dayOf(-5).toNumber(), 0);
+    const day = 20_000;
+    const pool = { volumeLoss: bn(1_002), volumeLossDay: bn(day), params: { volume: c } };
+    assert.equal(volumeLossAt(pool, day * 86_400 + 86_399).toNumber(), 1_002, "the same day: undecayed");
+    assert.equal(volumeLossAt(pool, (day + 1) * 86_400).toNumber(), 951);
+    assert.equal(volumeLossAt(pool, (day + 10) * 86_400 + 5).toNumber(), 599);
+    assert.equal(volumeLossAt(pool, (day - 3) * 86_400).toNumber(), 1_002, "a clock behind the index's day does not grow it");
+  });
+
+  it("computes the collateral open_position needs: leverage before the fee, maintenance after it", () => {
+    const market = { maintenanceMarginBps: new BN(500), maxLeverage: new BN(10) };
+    // 10 000 notional: leverage needs 1 000, maintenance 500 + fee.
+    assert.equal(requiredCollateral(market, 10_000, 0).toNumber(), 1_000);
+    assert.equal(requiredCollateral(market, 10_000, 2).toNumber(), 1_000);
+    assert.equal(requiredCollateral(market, 10_001, 0).toNumber(), 1_001, "leverage rounds up");
+    // Where maintenance is as large as the leverage margin, the fee is on top of it.
+    const tight = { maintenanceMarginBps: new BN(1_000), maxLeverage: new BN(10) };
+    assert.equal(requiredCollateral(tight, 10_000, 0).toNumber(), 1_000);
+    assert.equal(requiredCollateral(tight, 10_000, 2).toNumber(), 1_002);
+    assert.equal(requiredCollateral(tight, 10_009, 0).toNumber(), 1_001, "maintenance rounds down, leverage up");
   });
 
   it("builds contribute_volume, quote_volume and open_position with the insurance accounts", async () => {
@@ -365,14 +476,17 @@ describe("client (offline)", () => {
   });
 
   it("decodes the volume errors of both programs", () => {
-    for (const name of ["InvalidVolumeRates", "InvalidVolumeSlope", "ExchangeNotYetActive", "VolumeRateAboveMaximum"]) {
+    for (const name of ["InvalidVolumeRates", "InvalidVolumeSlope", "ExchangeNotYetActive", "VolumeRateAboveMaximum", "InvalidVolumeDecay"]) {
       const e = ((INSURANCE_POOL_IDL as unknown as Raw).errors ?? []).find((x) => x.name === name);
       assert.ok(e, `${name} in the IDL`);
       assert.equal(errorByCode(e.code)?.name, name);
     }
     assert.equal(errorByCode(6096)?.name, "VolumeRateAboveMaximum");
     assert.match(errorByCode(6096)?.message ?? "", /above the caller's maximum/);
+    assert.equal(errorByCode(6097)?.name, "InvalidVolumeDecay");
+    assert.match(errorByCode(6097)?.message ?? "", /between 1 and 10000 bps per day/);
     assert.equal(errorByCode(6014, "exampleExchange")?.name, "InsufficientCollateral");
+    assert.match(errorByCode(6014, "exampleExchange")?.message ?? "", /after the insurance fee does not cover the maintenance margin/);
     // open_position binds the market's own registration and the protocol address.
     assert.equal(errorByCode(6015, "exampleExchange")?.name, "WrongRegistration");
     // Refused inside the exchange's CPI: named as the pool's error.

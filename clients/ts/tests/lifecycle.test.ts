@@ -3,9 +3,12 @@
  * the protocol initialised by the programs' upgrade authority, two pools, deposits, a
  * quote with the member's account and a premium bounded by it (held as unearned
  * premium), a liquidation shortfall through the example exchange (CPI) refused before
- * the registration's activation and covered after it, trades that pay the pool's
- * volume fee by CPI once the registration is active (quoted first, bounded by the
- * quoted rate, a lower bound refused), a claim on matured cover voted by
+ * the registration's activation (the volume rate's loss index unmoved) and covered after
+ * it (the index rising at once by the per-event limit, then decaying by the day), trades
+ * that pay the pool's volume fee by CPI once the registration is active (quoted first,
+ * bounded by the quoted rate, a lower bound refused, the rate recomputed from the
+ * quote's inputs; a fee that would eat the maintenance margin refused on a market whose
+ * margin equals its leverage limit), a claim on matured cover voted by
  * seasoned shares and paid (deposits closed during its hold-up, payouts only to the
  * claimant's associated token account), the vote-capture attack refused, a withdrawal
  * after the deposit lock and the cooldown, and refused attacks (named errors, nothing
@@ -45,6 +48,8 @@ import {
   activationDelay,
   claimAddress,
   claimantTokenAddress,
+  dayOf,
+  decayedLoss,
   decodeError,
   defaultParams,
   ExampleExchangeClient,
@@ -55,8 +60,12 @@ import {
   memberAddress,
   positionAddress,
   protocolAddress,
+  requiredCollateral,
   volumeFee,
+  volumeLossAt,
+  volumeRate,
   type ExchangeKeys,
+  type VolumeQuote,
 } from "../src/index.js";
 
 const url = process.env.LOCALNET_URL;
@@ -152,6 +161,7 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
   let freezableMint: PublicKey;
   let a: ExchangeKeys; // market A: the example exchange's market 1
   let b: ExchangeKeys; // market B: isolation witness (a mint with a freeze authority)
+  let c: ExchangeKeys; // market C: maintenance margin = the leverage limit (10 %), an empty pool
   let alice: Party, bob: Party, trader: Party, mallory: Party;
   let bSnapshot: (Buffer | undefined)[];
   let traderClaim: { id: BN; claim: PublicKey };
@@ -206,9 +216,10 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     freezableMint = await createMint(connection, payer, payer.publicKey, payer.publicKey, 6, undefined, undefined, TOKEN_PROGRAM_ID);
     a = exchangeKeys(1, mint, TOKEN_PROGRAM_ID);
     b = exchangeKeys(2, freezableMint, TOKEN_PROGRAM_ID);
+    c = exchangeKeys(3, mint, TOKEN_PROGRAM_ID);
   });
 
-  it("initialises the protocol only with the upgrade authority's signature, and creates two markets' pools", async () => {
+  it("initialises the protocol only with the upgrade authority's signature, and creates three markets' pools", async () => {
     // A stranger cannot initialise (and so choose the authority) ahead of the deployer.
     const stranger = await funded();
     await refused(
@@ -231,6 +242,22 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
         await pool.createPool(payer.publicKey, payer.publicKey, k.pool, params),
       ]);
     }
+    // Market C: at full leverage the collateral is exactly the maintenance margin, so
+    // the volume fee must come on top of it.
+    await send([
+      await exchange.createMarket(
+        payer.publicKey,
+        c,
+        { maintenanceMarginBps: new BN(1_000), maxLeverage: new BN(10), maxPriceAge: new BN(3_600) },
+        payer.publicKey,
+      ),
+      await pool.createPool(payer.publicKey, payer.publicKey, c.pool, params),
+    ]);
+    const fresh = await pool.fetchPool(a.pool);
+    assert.ok(fresh.volumeLoss.isZero(), "no loss index yet");
+    const today = dayOf(await now());
+    assert.ok(fresh.volumeLossDay.lte(today) && fresh.volumeLossDay.gte(today.subn(1)), "the index's day: the pool's creation");
+    assert.ok(fresh.volumeRateBps.eq(params.volume.baseRate), "the rate of an empty history is the base");
     const p = await pool.fetchPool(a.pool);
     assert.ok(p.market.equals(a.market) && p.mint.equals(mint));
     assert.equal(num(p.capital), 0);
@@ -260,6 +287,11 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
         epochLength: DAY,
         perEventBps: 10_000,
         perEpochBps: 10_000,
+      })),
+      await pool.registerExchange(payer.publicKey, payer.publicKey, c.pool, c.authority, c.collateralVault, exchangeLimits({
+        perEventCap: 600,
+        perEpochCap: 1_000,
+        epochLength: DAY,
       })),
     ]);
     const reg = await pool.fetchRegistration(a.pool, a.authority);
@@ -353,6 +385,12 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     assert.equal(num((await exchange.fetchMarket(a)).socializedLoss), 1_000);
     const reg = await pool.fetchRegistration(a.pool, a.authority);
     assert.equal(num(reg.nextNonce), 1, "the report is recorded");
+    // A registration that cannot draw yet does not move the volume rate's loss index (its
+    // reports are free to fake): the rate stays the base rate.
+    const p = await pool.fetchPool(a.pool);
+    assert.ok(p.volumeLoss.isZero(), `loss index ${p.volumeLoss}`);
+    const q = await pool.volumeQuote(a.pool, 10_000);
+    assert.ok(q.lossIndex.isZero() && q.rateBps.eq(params.volume.baseRate), `rate ${q.rateBps}, loss index ${q.lossIndex}`);
     await assertConserved();
     await assertBUntouched();
   });
@@ -554,7 +592,8 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
 
   it("charges the pool's volume fee on open_position once the registration is active, bounded by the quoted rate", async () => {
     const reg = await pool.fetchRegistration(a.pool, a.authority);
-    await warpTo(num(reg.activeFrom) + 60);
+    const regC = await pool.fetchRegistration(c.pool, c.authority);
+    await warpTo(Math.max(num(reg.activeFrom), num(regC.activeFrom)) + 60);
     assert.ok(await pool.fetchAcceptsVolume(a.pool, a.authority), "the pool accepts the exchange's volume once active");
     const volumeTrader = await party(2_000);
     const owner = volumeTrader.key.publicKey;
@@ -568,10 +607,14 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     assert.ok(fee.eq(volumeFee(notional, quote.rateBps)), "fee = ceil(volume · rate / 10 000)");
     assert.ok(fee.gtn(0));
     assert.equal(num(quote.protocolFee), 0, "no protocol fee is set");
-    const { minRate, maxRate } = params.volume;
-    assert.ok(quote.rateBps.gte(minRate) && quote.rateBps.lte(maxRate), `rate ${quote.rateBps} within the curve`);
-    // The shortfall reported before activation counts in the loss EWMA: the rate is above the base.
-    assert.ok(quote.targetRateBps.gt(params.volume.baseRate), `target ${quote.targetRateBps} above the base rate`);
+    // The rate is a function of the pool's state at the trade: the loss index (decayed to
+    // now) and free capital. The shortfall reported before activation did not count, so
+    // with no loss the rate is the base rate.
+    const poolNow = await pool.fetchPool(a.pool);
+    assert.ok(quote.lossIndex.eq(volumeLossAt(poolNow, await now())) && quote.lossIndex.isZero(), `loss index ${quote.lossIndex}`);
+    assert.ok(quote.freeCapital.gte(poolNow.capital.sub(poolNow.reservedForClaims)), "free capital of the earned pool");
+    assert.ok(quote.rateBps.eq(volumeRate(params.volume, quote.lossIndex, quote.freeCapital)));
+    assert.ok(quote.rateBps.eq(params.volume.baseRate), `rate ${quote.rateBps}`);
 
     const registration = exchangeRegistrationAddress(a.pool.pool, a.authority);
     const position = positionAddress(a.market, owner);
@@ -597,7 +640,8 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     const p = await pool.fetchPool(a.pool);
     assert.ok(p.totalVolumeFees.sub(poolBefore.totalVolumeFees).eq(fee), "totalVolumeFees");
     assert.ok(p.totalVolume.sub(poolBefore.totalVolume).eq(notional), "totalVolume");
-    assert.ok(p.volumeRateBps.eq(quote.rateBps), "the charged rate is the smoothing anchor");
+    assert.ok(p.volumeRateBps.eq(quote.rateBps), "the last charged rate is recorded");
+    assert.ok(p.volumeLoss.eq(poolBefore.volumeLoss) && p.volumeLossDay.eq(poolBefore.volumeLossDay), "a trade does not move the loss index");
     // The fee (net of the protocol's part) is unearned premium, earned into capital over
     // 7 days; whatever older premium was earned on the way moved from unearned to capital.
     const earned = p.capital.sub(poolBefore.capital);
@@ -612,6 +656,15 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     assert.ok(contributed, "VolumeContributed event from the CPI");
     assert.ok((contributed.data.fee as BN).eq(fee) && (contributed.data.volume as BN).eq(notional));
     assert.ok((contributed.data.rateBps as BN).eq(quote.rateBps));
+    // The event carries the rate's inputs at the contribution (free capital before the fee,
+    // which is unearned).
+    assert.ok((contributed.data.lossIndex as BN).isZero());
+    assert.ok((contributed.data.freeCapital as BN).eq(p.capital.sub(p.reservedForClaims)), "free capital at the contribution");
+    assert.ok((contributed.data.poolCapital as BN).eq(p.capital));
+    assert.deepEqual(
+      Object.keys(contributed.data).sort(),
+      ["pool", "registration", "volume", "rateBps", "fee", "protocolFee", "lossIndex", "freeCapital", "poolCapital"].sort(),
+    );
     const opened = exchange.parseEvents(logs).find((e) => e.name === "positionOpened");
     assert.ok(opened && (opened.data.insuranceFee as BN).eq(fee), "PositionOpened carries the fee");
     // The trader's collateral fell by the fee; the market's books follow.
@@ -624,6 +677,38 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     assert.ok(m.volume.sub(marketBefore.volume).eq(notional));
     assert.equal(await balance(a.collateralVault), BigInt(m.totalCollateral.add(m.houseBalance).toString()), "the exchange's vault holds what it owes");
     await assertConserved();
+    await assertBUntouched();
+  });
+
+  it("refuses a position whose volume fee would eat the maintenance margin (InsufficientCollateral)", async () => {
+    assert.ok(await pool.fetchAcceptsVolume(c.pool, c.authority));
+    const t = await party(1_002);
+    const owner = t.key.publicKey;
+    await send([await exchange.setPrice(payer.publicKey, c, 1_000, await now())]);
+    await send([await exchange.depositCollateral(owner, c, t.token, 1_000)], [t.key]);
+    // 10 at 1 000 on 1 000: within the leverage limit before the fee, but the fee (the
+    // base rate: the pool has neither capital nor losses) leaves less than maintenance.
+    const { quote, charged, minCollateral, instruction } = await exchange.openPositionQuoted(owner, c, 10);
+    assert.ok(charged && quote.rateBps.eq(params.volume.baseRate) && quote.freeCapital.isZero());
+    const fee = num(quote.fee);
+    assert.equal(fee, 2);
+    const market = await exchange.fetchMarket(c);
+    assert.ok(minCollateral.eq(requiredCollateral(market, 10_000, fee)));
+    assert.equal(num(minCollateral), 1_000 + fee, "maintenance (1 000) plus the fee");
+    const position = positionAddress(c.market, owner);
+    await refused(
+      [instruction],
+      [t.key],
+      "InsufficientCollateral",
+      [c.pool.pool, c.pool.vault, c.pool.exposure, c.market, position, c.collateralVault],
+      "exampleExchange",
+    );
+    // With the fee on top, it opens with exactly the maintenance margin left.
+    await send([await exchange.depositCollateral(owner, c, t.token, 2), instruction], [t.key]);
+    const pos = await exchange.fetchPosition(c, owner);
+    assert.equal(num(pos.collateral), 1_000);
+    assert.equal(num(pos.size), 10);
+    assert.equal(await balance(c.pool.vault), BigInt(fee));
     await assertBUntouched();
   });
 
@@ -647,6 +732,47 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     assert.equal((await balance(a.collateralVault)) - collateral, 600n);
     assert.equal(num((await pool.fetchPool(a.pool)).capital), (ev.data.poolCapital as BN).toNumber());
     assert.equal(num((await exchange.fetchMarket(a)).socializedLoss), 1_000 + 400 + fee);
+    // The loss index rises at once, by the shortfall capped at the per-event limit.
+    const p = await pool.fetchPool(a.pool);
+    assert.equal(num(p.volumeLoss), 600, "min(1 000 + fee, per-event limit 600)");
+    assert.ok(p.volumeLossDay.eq(dayOf(await now())));
+    const q = await pool.volumeQuote(a.pool, 10_000);
+    assert.equal(num(q.lossIndex), 600);
+    assert.ok(q.rateBps.eq(volumeRate(params.volume, 600, q.freeCapital)));
+    assert.ok(q.rateBps.gt(params.volume.baseRate), `rate ${q.rateBps} above the base rate after a loss`);
+    await assertConserved();
+    await assertBUntouched();
+  });
+
+  it("lets the loss index decay by the day: the rate falls with no stored rate to unwind", async () => {
+    const before = await pool.volumeQuote(a.pool, 10_000);
+    const lossDay = num((await pool.fetchPool(a.pool)).volumeLossDay);
+    // An hour into the next day (whole days count: the loss is one day old all along).
+    await warpTo((lossDay + 1) * DAY + 3_600);
+    const p = await pool.fetchPool(a.pool);
+    assert.equal(num(dayOf(await now())) - num(p.volumeLossDay), 1);
+    const q = await pool.volumeQuote(a.pool, 10_000);
+    // A day later: 600 · 0.95, rounded down.
+    assert.equal(num(q.lossIndex), 570);
+    assert.ok(q.lossIndex.eq(decayedLoss(600, params.volume.lossDecayPerDay, 1)) && q.lossIndex.eq(volumeLossAt(p, await now())));
+    assert.ok(q.rateBps.eq(volumeRate(params.volume, q.lossIndex, q.freeCapital)));
+    assert.ok(q.rateBps.lte(before.rateBps) && q.rateBps.gt(params.volume.baseRate), `rate ${before.rateBps} -> ${q.rateBps}`);
+    // A trade pays the rate of the pool's state at the trade; the event carries its inputs.
+    const t = await party(2_000);
+    const owner = t.key.publicKey;
+    await send([await publish(1_000), await exchange.depositCollateral(owner, a, t.token, 2_000)], [t.key]);
+    const { quote, instruction } = await exchange.openPositionQuoted(owner, a, 10, { rateToleranceBps: 1 });
+    const logs = await send([instruction], [t.key]);
+    const ev = pool.parseEvents(logs).find((e) => e.name === "volumeContributed");
+    assert.ok(ev, "VolumeContributed event");
+    const d = ev.data as Record<string, BN>;
+    assert.equal(num(d.lossIndex), 570);
+    assert.ok(d.rateBps.eq(volumeRate(params.volume, d.lossIndex, d.freeCapital)), `rate ${d.rateBps} from its inputs`);
+    assert.ok(d.rateBps.lte((quote as VolumeQuote).rateBps), "earning only adds free capital: never above the quote");
+    assert.ok(d.fee.eq(volumeFee(10_000, d.rateBps)));
+    const after = await pool.fetchPool(a.pool);
+    assert.ok(after.volumeRateBps.eq(d.rateBps));
+    assert.equal(num(after.volumeLoss), 600, "the stored index is not rewritten by a trade");
     await assertConserved();
     await assertBUntouched();
   });
@@ -689,9 +815,9 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
       const unnamed = run("actuary", "--market", market, "--out", join(dir, "report"));
       assert.notEqual(unnamed.status, 0);
       assert.match(unnamed.stderr, /--exchange/);
-      // It reads the pool and its losses from the chain: the two shortfalls (1 000
-      // reported each) and the paid claim (500) - too few to fit, and it says how many
-      // it found.
+      // It reads the pool and its losses from the chain: the two shortfalls (1 000, and
+      // 1 000 plus the volume fee) and the paid claim (500) - too few to fit, and it says
+      // how many it found.
       const act = run("actuary", "--market", market, "--exchange", a.authority.toBase58(), "--out", join(dir, "report"));
       assert.notEqual(act.status, 0);
       assert.match(act.stderr, /3 losses: at least 20 are needed/);

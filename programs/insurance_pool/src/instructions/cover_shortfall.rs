@@ -108,7 +108,9 @@ pub fn handle_cover_shortfall(
     };
     // The volume rate's loss index: only an exchange that can draw moves it (a
     // deactivated or not yet active registration's reports, free to fake, do not), and
-    // by at most what the pool would pay for this one event.
+    // by at most the per-event limit (what the pool would pay for this one event with
+    // cover on). A shortfall while cover is paused counts too: it is the market's real
+    // experience, from an exchange governance lets draw.
     if can_draw {
         pool.record_volume_loss(amount.min(per_event), now);
     }

@@ -698,10 +698,9 @@ mod tests {
             registration: Pubkey::new_unique(),
             volume,
             rate_bps: 7,
-            target_rate_bps: 7,
             fee: (volume * 7).div_ceil(10_000),
             protocol_fee: 0,
-            loss_ewma: 1_000,
+            loss_index: 1_000,
             free_capital: 100_000,
             pool_capital: 100_000,
         }

@@ -123,7 +123,7 @@ pub fn recommendation_text(input: &AnalysisInput, a: &Analysis) -> String {
     if m.volume_per_day > 0 {
         let scale = 10f64.powi(input.decimals as i32);
         s += &format!(
-            "Income includes the volume fees: {:.2} tokens of volume a day at {} bps now ({:.2} tokens a year net of the protocol fee; the rate follows the volume curve as losses move the loss EWMA), so the premium below is what is needed on top of them.\n",
+            "Income includes the volume fees: {:.2} tokens of volume a day at {} bps now ({:.2} tokens a year net of the protocol fee; the rate follows the volume curve as losses raise the decaying loss index), so the premium below is what is needed on top of them.\n",
             m.volume_per_day as f64 / scale,
             m.initial_volume_rate(),
             m.annual_volume_income_now() as f64 / scale,

@@ -332,18 +332,18 @@ pub fn markdown(input: &AnalysisInput, a: &Analysis) -> String {
             fmt_tokens(m.volume_per_day as f64, d),
         ),
         (
-            "volume curve base / loss slope / min / max / fall per day (bps)",
+            "volume curve base / loss slope / min / max / loss decay per day (bps)",
             format!(
                 "{} / {} / {} / {} / {}",
                 m.volume.base_rate,
                 m.volume.loss_slope,
                 m.volume.min_rate,
                 m.volume.max_rate,
-                m.volume.max_change_per_day
+                m.volume.loss_decay_per_day
             ),
         ),
         (
-            "volume rate now (bps) / loss EWMA (tokens)",
+            "volume rate now (bps) / loss index (tokens)",
             format!(
                 "{} / {}",
                 if m.volume_per_day > 0 {
@@ -351,7 +351,7 @@ pub fn markdown(input: &AnalysisInput, a: &Analysis) -> String {
                 } else {
                     "-".to_string()
                 },
-                fmt_tokens(m.loss_ewma as f64, d)
+                fmt_tokens(m.loss_index as f64, d)
             ),
         ),
         (
@@ -480,7 +480,7 @@ pub fn markdown(input: &AnalysisInput, a: &Analysis) -> String {
     let _ = writeln!(o, "![ruin vs base rate](ruin-vs-base-rate.svg)\n");
     let _ = writeln!(
         o,
-        "## Method\n\nFrequency by maximum likelihood (Poisson; negative binomial on 30-day counts when its likelihood-ratio test rejects Poisson at 5 %). Severity: lognormal body (MLE truncated at the threshold) spliced with a generalized Pareto tail over the threshold (peaks over threshold, MLE). Goodness-of-fit p-values and parameter intervals by parametric bootstrap ({} replicates, refitting each). Each path applies the program's own `cover_amount`, `current_epoch_start`, `curve_rate`, `smoothed_rate` (rises apply at once; falls at most `max_rate_change_per_day` a day) and `premium_for`; volume income (a constant volume per day) is charged each day at the volume curve's rate (`volume_target_rate` on the day's free capital and the path's loss EWMA, which every simulated loss moves, smoothed the same way; `volume_fee`), net of the protocol fee, and counted as capital when paid (the program earns it over 7 days); the recommended base rate is the premium needed on top of that income; ruin is the first loss whose capped payout the capital above the solvency floor cannot meet.",
+        "## Method\n\nFrequency by maximum likelihood (Poisson; negative binomial on 30-day counts when its likelihood-ratio test rejects Poisson at 5 %). Severity: lognormal body (MLE truncated at the threshold) spliced with a generalized Pareto tail over the threshold (peaks over threshold, MLE). Goodness-of-fit p-values and parameter intervals by parametric bootstrap ({} replicates, refitting each). Each path applies the program's own `cover_amount`, `current_epoch_start`, `curve_rate`, `smoothed_rate` (rises apply at once; falls at most `max_rate_change_per_day` a day) and `premium_for`; volume income (a constant volume per day) is charged each day at the volume curve's rate (`volume_target_rate` on the day's free capital and the path's loss index: each simulated loss adds `min(loss, per-event cap)`, and `decayed_loss` forgets `loss_decay_per_day` of it a day; no smoothing; `volume_fee`), net of the protocol fee, and counted as capital when paid (the program earns it over 7 days); the recommended base rate is the premium needed on top of that income; ruin is the first loss whose capped payout the capital above the solvency floor cannot meet.",
         f.replicates.len()
     );
     o

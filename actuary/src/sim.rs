@@ -1,7 +1,8 @@
 //! Monte Carlo of one pool's capital: premium and volume income in, shortfall payouts
 //! out, with the per-event cap, the per-epoch cap and the solvency floor applied by the
 //! program's own functions ([`cover_amount`], [`current_epoch_start`],
-//! [`curve_rate`], [`premium_for`], [`volume_target_rate`], [`volume_fee`]).
+//! [`curve_rate`], [`premium_for`], [`volume_target_rate`], [`decayed_loss`],
+//! [`volume_fee`]).
 //!
 //! Model (one path):
 //! - Losses arrive as a Poisson process (or, for the negative binomial, a Poisson
@@ -14,19 +15,25 @@
 //!   premium is rounded once (up, as `premium_for` does); a loss sees the premium
 //!   accrued since the day began.
 //! - Volume income (`contribute_volume`): exchanges report a constant
-//!   `volume_per_day`. Each day the volume curve's target is set from that day's
-//!   opening free capital and the path's loss EWMA (the program's `volume_target_rate`;
-//!   the EWMA is updated by every simulated loss with the program's `ewma` and weight,
-//!   as `cover_shortfall` updates it on every report), and the charged volume rate moves
-//!   towards it as `Pool::volume_quote` does (rises at once, falls at most the curve's
-//!   `max_change_per_day`). The day's fee (`volume_fee`, rounded up once for the day,
-//!   net of the protocol fee) joins the day's premium and accrues with it. Fidelity,
-//!   decided: the volume does not react to the fee; the rate follows losses from the
-//!   next day, not from the next trade; and the fee counts as capital as it is paid,
-//!   while the program earns it over `VOLUME_EARNING_PERIOD` (7 days). With a constant
-//!   volume and rate the lag does not change the income per day (the unearned reserve
-//!   of the past week, not modelled, earns meanwhile, as for premiums); it only delays
-//!   by a few days the extra income of a rate raised by a loss.
+//!   `volume_per_day`. Each day's volume rate is the program's rule at that day's
+//!   opening state, as `Pool::volume_quote` computes it: `volume_target_rate` on the
+//!   day's opening free capital and the path's **loss index** decayed to that day (the
+//!   program's `decayed_loss`, by whole days since the index was last recorded, as
+//!   `Pool::volume_loss_at`); no charged rate is carried from day to day. Every
+//!   simulated loss is a shortfall of the modelled exchange, which can draw, so it adds
+//!   `min(loss, per-event cap)` to the index as `cover_shortfall` does
+//!   (`Pool::record_volume_loss`: decayed to the loss's day, then added), whatever it
+//!   pays. The day's fee (`volume_fee`, rounded up once for the day, net of the
+//!   protocol fee) joins the day's premium and accrues with it. Fidelity, decided: the
+//!   volume does not react to the fee; the rate follows losses from the next day, not
+//!   from the next trade; the index decays at the simulation's day boundaries (every
+//!   86 400 s from the start), not at the chain's UTC days; the per-event cap is the
+//!   model's `per_event_cap` (the registration's `per_event_bps` of free capital is
+//!   not modelled, here as for the payouts); and the fee counts as capital as it is
+//!   paid, while the program earns it over `VOLUME_EARNING_PERIOD` (7 days). With a
+//!   constant volume and rate the lag does not change the income per day (the unearned
+//!   reserve of the past week, not modelled, earns meanwhile, as for premiums); it only
+//!   delays by a few days the extra income of a rate raised by a loss.
 //! - Each loss is paid `min(loss, per-event cap, epoch room, capital above floor)`.
 //! - **Ruin** is the first loss whose cap-limited payout the capital above the
 //!   solvency floor cannot cover in full (the pool breaks its promise to the exchange).
@@ -39,13 +46,12 @@
 //! thread count or scheduling.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use insurance_pool::constants::LOSS_EWMA_WEIGHT_BPS;
 use insurance_pool::math::premium::{
     bps_of_floor, curve_rate, premium_for, smoothed_rate, utilisation_bps, Curve, BPS,
 };
 use insurance_pool::math::safe_math::mul_div_floor;
-use insurance_pool::math::shortfall::{cover_amount, current_epoch_start, ewma, solvency_floor};
-use insurance_pool::math::volume::{volume_fee, volume_target_rate, VolumeCurve};
+use insurance_pool::math::shortfall::{cover_amount, current_epoch_start, solvency_floor};
+use insurance_pool::math::volume::{decayed_loss, volume_fee, volume_target_rate, VolumeCurve};
 use insurance_pool::state::CoverLimit;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp1, Gamma};
@@ -101,16 +107,11 @@ pub struct PoolModel {
     /// volume income whatever the volume).
     #[serde(with = "VolumeCurveDef", default = "no_volume_curve")]
     pub volume: VolumeCurve,
-    /// The volume rate charged at the start (what `quote_volume` returns now). Absent:
-    /// the volume curve's target at the start.
+    /// The volume rate's loss index at the start (base units): the pool's
+    /// `volume_loss` decayed to now (`Pool::volume_loss_at`, the `loss_index` of
+    /// `quote_volume`). Absent: 0, no loss history.
     #[serde(default)]
-    pub initial_volume_rate_bps: Option<u64>,
-    /// The pool's loss EWMA at the start (`loss_stats.ewma`, base units) and the
-    /// shortfalls behind it (`loss_stats.count`; with 0 the first loss is taken as is).
-    #[serde(default)]
-    pub loss_ewma: u64,
-    #[serde(default)]
-    pub loss_count: u64,
+    pub loss_index: u64,
 }
 
 fn no_limit() -> u64 {
@@ -124,7 +125,7 @@ pub fn no_volume_curve() -> VolumeCurve {
         loss_slope: 0,
         min_rate: 0,
         max_rate: 0,
-        max_change_per_day: 1,
+        loss_decay_per_day: BPS,
     }
 }
 
@@ -155,7 +156,7 @@ pub struct VolumeCurveDef {
     pub loss_slope: u64,
     pub min_rate: u64,
     pub max_rate: u64,
-    pub max_change_per_day: u64,
+    pub loss_decay_per_day: u64,
 }
 
 impl PoolModel {
@@ -211,23 +212,40 @@ impl PoolModel {
         self.net_premium(exposure, rate, YEAR_SECS)
     }
 
-    /// The volume rate charged at `capital` with loss EWMA `loss_ewma`, `elapsed`
-    /// seconds after charging `last`, and the curve's target: `Pool::volume_quote`'s
-    /// rule (the program's `volume_target_rate` on free capital, `smoothed_rate`, then
-    /// the curve's clamp). `(rate, target)`.
-    pub fn volume_rate(&self, last: u64, loss_ewma: u64, capital: u64, elapsed: i64) -> (u64, u64) {
-        let v = &self.volume;
+    /// The volume rate charged at `capital` with loss index `loss_index` (already
+    /// decayed to the day): `Pool::volume_quote`'s rule, the program's
+    /// `volume_target_rate` on free capital (capital less `reserved_for_claims`).
+    pub fn volume_rate(&self, loss_index: u64, capital: u64) -> u64 {
         let free = capital.saturating_sub(self.reserved_for_claims);
-        let target = volume_target_rate(v, loss_ewma, free);
-        let rate = smoothed_rate(last, target, v.max_change_per_day, elapsed)
-            .clamp(v.min_rate, v.max_rate);
-        (rate, target)
+        volume_target_rate(&self.volume, loss_index, free)
     }
 
-    /// The volume rate at the start: the pool's current one, or the curve's target.
+    /// A loss index recorded `days` whole days ago, decayed to today by the volume
+    /// curve's `loss_decay_per_day` (the program's `decayed_loss`, as
+    /// `Pool::volume_loss_at`).
+    pub fn decayed_loss_index(&self, index: u64, days: i64) -> u64 {
+        decayed_loss(index, self.volume.loss_decay_per_day, days.max(0) as u64)
+    }
+
+    /// The loss index after the modelled exchange reports a shortfall of `loss` on day
+    /// `day`, from `index` recorded on day `index_day`: decayed to the day, plus the
+    /// loss capped at the per-event limit, as `cover_shortfall` records it for a
+    /// registration that can draw (`Pool::record_volume_loss`). `(index, day)`.
+    pub fn record_volume_loss(
+        &self,
+        index: u64,
+        index_day: i64,
+        loss: u64,
+        day: i64,
+    ) -> (u64, i64) {
+        let decayed = self.decayed_loss_index(index, day - index_day);
+        (decayed.saturating_add(loss.min(self.per_event_cap)), day)
+    }
+
+    /// The volume rate at the start: the program's rule on the starting capital and
+    /// loss index.
     pub fn initial_volume_rate(&self) -> u64 {
-        self.initial_volume_rate_bps
-            .unwrap_or_else(|| self.volume_rate(0, self.loss_ewma, self.capital, 0).1)
+        self.volume_rate(self.loss_index, self.capital)
     }
 
     /// Volume fee (net of the protocol fee) on `secs` of the daily volume at `rate`:
@@ -454,10 +472,10 @@ struct PathState<'a> {
     capital: u64,
     /// The rate charged (smoothed towards the curve's target once a day).
     rate: u64,
-    /// The volume rate charged (the same way), and the loss EWMA it follows.
-    volume_rate: u64,
-    loss_ewma: u64,
-    loss_count: u64,
+    /// The volume rate's loss index as of the start of day `loss_day` (the pool's
+    /// `volume_loss` and `volume_loss_day`).
+    loss_index: u64,
+    loss_day: i64,
     epoch_start: i64,
     epoch_paid: u64,
     out: PathOutcome,
@@ -485,13 +503,8 @@ impl<'a> PathState<'a> {
             rate: model
                 .initial_rate_bps
                 .unwrap_or_else(|| model.rate_and_exposure(model.capital).0),
-            volume_rate: if model.volume_per_day > 0 {
-                model.initial_volume_rate()
-            } else {
-                0
-            },
-            loss_ewma: model.loss_ewma,
-            loss_count: model.loss_count,
+            loss_index: model.loss_index,
+            loss_day: 0,
             epoch_start: 0,
             epoch_paid: 0,
             out: PathOutcome::default(),
@@ -510,16 +523,14 @@ impl<'a> PathState<'a> {
         let (rate, exposure) = model.charged_rate(self.rate, self.capital, RATE_UPDATE_SECS);
         self.rate = rate;
         let day_premium = premiums.get(model, exposure, rate, day_len);
-        // The day's volume rate, from its opening free capital and loss EWMA.
+        // The day's volume rate, from its opening free capital and the loss index
+        // decayed to the day (a curve without loss slope does not read the index).
         let day_volume = if model.volume_per_day > 0 {
-            let (volume_rate, _) = model.volume_rate(
-                self.volume_rate,
-                self.loss_ewma,
-                self.capital,
-                RATE_UPDATE_SECS,
-            );
-            self.volume_rate = volume_rate;
-            premiums.volume(model, volume_rate, day_len)
+            let index = match model.volume.loss_slope {
+                0 => 0,
+                _ => model.decayed_loss_index(self.loss_index, day - self.loss_day),
+            };
+            premiums.volume(model, model.volume_rate(index, self.capital), day_len)
         } else {
             0
         };
@@ -538,10 +549,13 @@ impl<'a> PathState<'a> {
                 .saturating_sub(paid_today);
             // Nearest base unit, at least 1 (`+ 0.5` then truncation: no libm call).
             let loss = ((self.severity.sample(&mut self.rng) + 0.5) as u64).max(1);
-            // Every report moves the loss EWMA (`cover_shortfall`), whatever it pays.
-            if model.volume_per_day > 0 {
-                self.loss_ewma = ewma(self.loss_ewma, loss, LOSS_EWMA_WEIGHT_BPS, self.loss_count);
-                self.loss_count = self.loss_count.saturating_add(1);
+            // The modelled exchange can draw: every shortfall it reports adds to the
+            // loss index, capped at the per-event limit, whatever it pays
+            // (`cover_shortfall`, `Pool::record_volume_loss`). Only a rate with a loss
+            // slope reads it.
+            if model.volume_per_day > 0 && model.volume.loss_slope > 0 {
+                (self.loss_index, self.loss_day) =
+                    model.record_volume_loss(self.loss_index, self.loss_day, loss, day);
             }
             let start = current_epoch_start(self.epoch_start, model.epoch_length, t);
             if start != self.epoch_start {
@@ -656,6 +670,13 @@ pub fn simulate_outcomes(
             "the volume curve needs min_rate <= base_rate <= max_rate (as update_pool_params \
              requires), got {} / {} / {}",
             v.min_rate, v.base_rate, v.max_rate
+        ));
+    }
+    if model.volume_per_day > 0 && !(1..=BPS).contains(&v.loss_decay_per_day) {
+        return Err(format!(
+            "the volume curve's loss_decay_per_day must be in [1, 10000] bps (as \
+             update_pool_params requires), got {}",
+            v.loss_decay_per_day
         ));
     }
     let width = cfg.checkpoints + 1;

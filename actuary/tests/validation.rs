@@ -39,9 +39,7 @@ fn classical(capital: u64, exposure: u64) -> PoolModel {
         initial_rate_bps: None,
         volume_per_day: 0,
         volume: actuary::sim::no_volume_curve(),
-        initial_volume_rate_bps: None,
-        loss_ewma: 0,
-        loss_count: 0,
+        loss_index: 0,
     }
 }
 
@@ -317,7 +315,7 @@ fn flat_volume(rate: u64) -> VolumeCurve {
         loss_slope: 0,
         min_rate: rate,
         max_rate: rate,
-        max_change_per_day: 1,
+        loss_decay_per_day: 500,
     }
 }
 
@@ -387,6 +385,18 @@ fn volume_income_lowers_the_recommended_base_rate_by_the_premium_it_replaces() {
     assert_eq!(r1.ruin_at_base_rate, r0.ruin_at_base_rate);
 }
 
+/// The SDK's default volume curve (`DEFAULT_VOLUME`): 2 bps plus 5 bps per 1 % of
+/// loss index over free capital, within [1, 50]; the index forgets 5 % a day.
+fn default_volume() -> VolumeCurve {
+    VolumeCurve {
+        base_rate: 2,
+        loss_slope: 500,
+        min_rate: 1,
+        max_rate: 50,
+        loss_decay_per_day: 500,
+    }
+}
+
 #[test]
 fn a_loss_priced_volume_rate_earns_at_least_its_base_rate_and_follows_the_losses() {
     let sev = Severity::LogNormal(LogNormal {
@@ -397,21 +407,13 @@ fn a_loss_priced_volume_rate_earns_at_least_its_base_rate_and_follows_the_losses
     let mut flat_m = linear_premium_pool();
     flat_m.volume_per_day = 400_000 * TOKEN;
     flat_m.volume = flat_volume(2);
-    // The default curve of the SDK: 2 bps plus 5 bps per 1 % of loss EWMA over free
-    // capital, within [1, 50], falling at most 1 bps a day.
     let mut priced = flat_m.clone();
-    priced.volume = VolumeCurve {
-        base_rate: 2,
-        loss_slope: 500,
-        min_rate: 1,
-        max_rate: 50,
-        max_change_per_day: 1,
-    };
+    priced.volume = default_volume();
     let (f, _) = simulate_outcomes(&flat_m, &cfg).unwrap();
     let (p, _) = simulate_outcomes(&priced, &cfg).unwrap();
     let mut raised = 0;
     for (f, p) in f.iter().zip(&p) {
-        // The target is never below the base rate, so neither is the income; the same
+        // The rate is never below the base rate, so neither is the income; the same
         // losses, never paid from less capital.
         assert_eq!(f.losses, p.losses);
         assert!(p.volume_income >= f.volume_income);
@@ -429,28 +431,70 @@ fn a_loss_priced_volume_rate_earns_at_least_its_base_rate_and_follows_the_losses
     let flat_s = simulate(&flat_m, &cfg).unwrap();
     assert!(s.ruin_probability <= flat_s.ruin_probability);
     assert!(s.mean_volume_income > flat_s.mean_volume_income);
+
+    // A loss is remembered as long as the index decays slowly: a slower decay earns
+    // more; a full decay (10 000 bps a day) forgets every loss by the next day, before
+    // it can raise a rate (the rate follows losses from the next day), so it earns the
+    // base rate exactly, path by path: no charged rate is carried over.
+    let income = |decay: u64| {
+        let mut m = priced.clone();
+        m.volume.loss_decay_per_day = decay;
+        simulate(&m, &cfg).unwrap().mean_volume_income
+    };
+    let (slow, fast) = (income(100), income(2_000));
+    assert!(
+        slow > s.mean_volume_income && s.mean_volume_income > fast,
+        "{slow} {} {fast}",
+        s.mean_volume_income
+    );
+    let mut forgetful = priced.clone();
+    forgetful.volume.loss_decay_per_day = 10_000;
+    assert_eq!(simulate_outcomes(&forgetful, &cfg).unwrap().0, f);
+
+    // Each shortfall adds at most the per-event cap: with a cap of one base unit the
+    // index stays a few units, a loss term of at most 1 bps on this capital (rounded
+    // up), so the income lies between the flat 2 and 3 bps curves', path by path.
+    let mut capped = priced.clone();
+    capped.per_event_cap = 1;
+    let (c, _) = simulate_outcomes(&capped, &cfg).unwrap();
+    let mut flat_3 = flat_m.clone();
+    flat_3.volume = flat_volume(3);
+    let (f3, _) = simulate_outcomes(&flat_3, &cfg).unwrap();
+    let mut above_base = 0;
+    for ((c, f), f3) in c.iter().zip(&f).zip(&f3) {
+        assert!(f.volume_income <= c.volume_income && c.volume_income <= f3.volume_income);
+        above_base += (c.volume_income > f.volume_income) as usize;
+    }
+    assert!(above_base > cfg.paths / 2, "{above_base}");
 }
 
 #[test]
 fn the_volume_rate_follows_the_programs_rule() {
     let mut m = classical(1_000_000, 0);
-    m.volume = VolumeCurve {
-        base_rate: 2,
-        loss_slope: 500,
-        min_rate: 1,
-        max_rate: 50,
-        max_change_per_day: 1,
-    };
-    // `math::volume`'s worked example: EWMA 2 % of free capital gives 2 + 10 bps.
-    assert_eq!(m.volume_rate(2, 20_000, 1_000_000, 0), (12, 12));
-    // A rise applies at once; a fall is at most 1 bps a day, pro rata, never below the
-    // target; the reserved capital is not free.
-    assert_eq!(m.volume_rate(30, 20_000, 1_000_000, 86_400), (29, 12));
-    assert_eq!(m.volume_rate(30, 20_000, 1_000_000, 86_399), (30, 12));
-    assert_eq!(m.volume_rate(13, 20_000, 1_000_000, 10 * 86_400), (12, 12));
+    m.volume = default_volume();
+    // `math::volume`'s worked example: a loss index of 2 % of free capital gives
+    // 2 + 10 bps; none, the base rate; the reserved capital is not free; none free
+    // with losses, the maximum.
+    assert_eq!(m.volume_rate(20_000, 1_000_000), 12);
+    assert_eq!(m.volume_rate(0, 1_000_000), 2);
     m.reserved_for_claims = 600_000;
-    assert_eq!(m.volume_rate(2, 20_000, 1_000_000, 0), (27, 27));
-    assert_eq!(m.volume_rate(2, 20_000, 600_000, 0), (50, 50));
+    assert_eq!(m.volume_rate(20_000, 1_000_000), 27);
+    assert_eq!(m.volume_rate(20_000, 600_000), 50);
+    assert_eq!(m.volume_rate(0, 600_000), 2);
+    // The index decays by whole days, rounding down (`math::volume`'s examples).
+    assert_eq!(m.decayed_loss_index(1_002, 0), 1_002);
+    assert_eq!(m.decayed_loss_index(1_002, 1), 951);
+    assert_eq!(m.decayed_loss_index(1_002, 10), 599);
+    // A shortfall adds the loss capped at the per-event limit, after decaying the
+    // index to its day; a second one the same day decays nothing.
+    m.per_event_cap = 700;
+    assert_eq!(m.record_volume_loss(1_002, 3, 500, 4), (951 + 500, 4));
+    assert_eq!(m.record_volume_loss(1_451, 4, 5_000, 4), (1_451 + 700, 4));
+    // The starting rate is the rule on the starting state.
+    m.reserved_for_claims = 0;
+    m.loss_index = 20_000;
+    assert_eq!(m.initial_volume_rate(), 12);
+
     // A zero volume is no income, whatever the curve: the same outcomes as without one.
     let sev = Severity::Exponential {
         mean: 1_000.0 * TOKEN as f64,
@@ -459,7 +503,7 @@ fn the_volume_rate_follows_the_programs_rule() {
     let plain = classical(20_000 * TOKEN, 10_000 * TOKEN);
     let mut curve_only = plain.clone();
     curve_only.volume = m.volume;
-    curve_only.loss_ewma = 5_000 * TOKEN;
+    curve_only.loss_index = 5_000 * TOKEN;
     assert_eq!(
         simulate_outcomes(&plain, &cfg).unwrap(),
         simulate_outcomes(&curve_only, &cfg).unwrap()
@@ -475,4 +519,11 @@ fn the_volume_rate_follows_the_programs_rule() {
     bad.volume_per_day = 1;
     bad.volume.min_rate = 3;
     assert!(simulate(&bad, &cfg).unwrap_err().contains("volume curve"));
+    for decay in [0, 10_001] {
+        let mut bad = curve_only.clone();
+        bad.volume_per_day = 1;
+        bad.volume.loss_decay_per_day = decay;
+        let e = simulate(&bad, &cfg).unwrap_err();
+        assert!(e.contains("loss_decay_per_day"), "{e}");
+    }
 }

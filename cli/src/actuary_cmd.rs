@@ -136,9 +136,9 @@ pub fn exchange_registration(
 
 /// The engine's view of a market's pool, read from the chain: capital, exposure now,
 /// curve, term, exposure cap, floor, protocol fee, the caps of the named exchange
-/// (see [`exchange_registration`]), the volume curve, the loss EWMA and the volume rate
-/// `contribute_volume` charges now. The volume per day is not part of it (it comes
-/// from the pool's transactions: [`chain_volume`]); it is 0 here.
+/// (see [`exchange_registration`]), the volume curve and loss index in effect now. The
+/// volume per day is not part of it (it comes from the pool's transactions:
+/// [`chain_volume`]); it is 0 here.
 pub fn model_from_chain(
     chain: &dyn Chain,
     market: &Pubkey,
@@ -166,19 +166,18 @@ pub fn model_from_chain(
         initial_rate_bps: None,
         volume_per_day: 0,
         volume: p.volume,
-        initial_volume_rate_bps: None,
-        loss_ewma: pool.loss_stats.ewma,
-        loss_count: pool.loss_stats.count,
+        loss_index: 0,
     };
     // The simulation starts from the rate the pool would charge now: its last rate
     // smoothed towards the curve over the time since it was set.
     let elapsed = now.saturating_sub(pool.rate_updated_at);
     model.initial_rate_bps = Some(model.charged_rate(pool.rate_bps, pool.capital, elapsed).0);
-    // And from the volume rate `quote_volume` would return now (the program's own
-    // `Pool::volume_quote` on the refreshed pool, with the curve in effect now).
+    // And from the volume curve and loss index `quote_volume` would use now (the
+    // program's own `Pool::volume_quote` on the refreshed pool: the curve in effect
+    // now, the pool's `volume_loss` decayed to now).
     let (at, quote) = crate::render::volume_quote_at(&pool, &exposure, &protocol, 0, now)?;
     model.volume = at.params.volume;
-    model.initial_volume_rate_bps = Some(quote.rate_bps);
+    model.loss_index = quote.loss_index;
     Ok((model, pool.mint_decimals))
 }
 

@@ -374,13 +374,8 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
         d.say(
             &format!(
                 "trading day {day}: 3 longs of 10 000 notional each pay {} bps = {paid} into A's \
-                 pool (target {} bps: loss EWMA {} on free capital {}); capital {}, unearned {}",
-                q.rate_bps,
-                q.target_rate_bps,
-                pool.loss_stats.ewma,
-                pool.free_capital(),
-                pool.capital,
-                pool.unearned_premiums
+                 pool (loss index {} on free capital {}); capital {}, unearned {}",
+                q.rate_bps, q.loss_index, q.free_capital, pool.capital, pool.unearned_premiums
             ),
             last.as_ref(),
         );

@@ -75,8 +75,8 @@ pub enum Command {
     Quote { market: Pubkey, notional: u64 },
     /// The pool's volume rate now (what `contribute_volume` would charge, computed from
     /// the accounts with the program's own `Pool::volume_quote`) and its inputs: the
-    /// volume curve, loss EWMA, free capital, target, last charged rate and anchor,
-    /// lifetime volume and fees.
+    /// volume curve, the loss index decayed to now (and the recorded index and day it
+    /// decays from), free capital; the last charged rate, lifetime volume and fees.
     VolumeRate {
         market: Pubkey,
         /// Also price this much volume (base units): the fee and its protocol part.
@@ -134,10 +134,10 @@ pub enum Command {
         /// Largest single claim, bps of free capital.
         #[arg(long)]
         max_claim_bps: Option<u64>,
-        /// Volume rate with no shortfall history (bps of traded volume).
+        /// Volume rate with no loss history (bps of traded volume).
         #[arg(long)]
         volume_base_rate: Option<u64>,
-        /// Volume rate added per 100 % of loss EWMA over free capital (bps of volume).
+        /// Volume rate added per 100 % of loss index over free capital (bps of volume).
         #[arg(long)]
         volume_loss_slope: Option<u64>,
         /// Floor of the volume rate (bps of volume).
@@ -146,9 +146,9 @@ pub enum Command {
         /// Ceiling of the volume rate (bps of volume).
         #[arg(long)]
         volume_max_rate: Option<u64>,
-        /// Most the charged volume rate falls per day (bps).
+        /// Share of the volume rate's loss index forgotten per day (bps, 1 to 10 000).
         #[arg(long)]
-        volume_max_change_per_day: Option<u64>,
+        volume_loss_decay_per_day: Option<u64>,
     },
     /// Set pause bits (protocol-wide, or one pool with --market).
     Pause {
@@ -649,7 +649,7 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
             volume_loss_slope,
             volume_min_rate,
             volume_max_rate,
-            volume_max_change_per_day,
+            volume_loss_decay_per_day,
         } => {
             let (keys, pool) = ctx.pool_keys(&market)?;
             // A new update replaces a pending one: start from it.
@@ -678,7 +678,7 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
             v.loss_slope = volume_loss_slope.unwrap_or(v.loss_slope);
             v.min_rate = volume_min_rate.unwrap_or(v.min_rate);
             v.max_rate = volume_max_rate.unwrap_or(v.max_rate);
-            v.max_change_per_day = volume_max_change_per_day.unwrap_or(v.max_change_per_day);
+            v.loss_decay_per_day = volume_loss_decay_per_day.unwrap_or(v.loss_decay_per_day);
             (vec![ix::update_pool_params(&me, &keys, p)], Some(market))
         }
         Command::Pause {

@@ -1,7 +1,7 @@
 //! Turning decoded accounts into JSON values and human tables (pure, tested).
 
 use insurance_pool_sdk::constants::pause;
-use insurance_pool_sdk::math::{utilisation_bps, ExposureBook, VolumeCurve};
+use insurance_pool_sdk::math::{day_of, utilisation_bps, ExposureBook, VolumeCurve};
 use insurance_pool_sdk::state::{
     Claim, Member, Pool, PoolExposure, PoolParams, Protocol, Underwriter, VolumeQuote,
 };
@@ -23,7 +23,7 @@ fn big(v: u128) -> Value {
 pub fn volume_curve(v: &VolumeCurve) -> Value {
     json!({
         "base_rate": v.base_rate, "loss_slope": v.loss_slope, "min_rate": v.min_rate,
-        "max_rate": v.max_rate, "max_change_per_day": v.max_change_per_day,
+        "max_rate": v.max_rate, "loss_decay_per_day": v.loss_decay_per_day,
     })
 }
 
@@ -88,10 +88,12 @@ pub fn pool(address: &str, p: &Pool, book: &ExposureBook, now: i64) -> Value {
         "exposure": exposure,
         "utilisation_bps": utilisation_bps(exposure, free),
         "rate_bps": p.rate_bps,
-        // The volume rate charged by the last `contribute_volume` and its smoothing
-        // anchor (`volume-rate` shows the rate now).
+        // The volume rate charged by the last `contribute_volume` (statistics), and the
+        // volume rate's loss index as of the start of day `volume_loss_day` (unix
+        // days); `volume-rate` shows the index decayed to now and the rate now.
         "volume_rate_bps": p.volume_rate_bps,
-        "volume_rate_updated_at": p.volume_rate_updated_at,
+        "volume_loss": p.volume_loss,
+        "volume_loss_day": p.volume_loss_day,
         "total_volume": p.total_volume,
         "total_volume_fees": p.total_volume_fees,
         "reserved_for_claims": p.reserved_for_claims,
@@ -136,10 +138,13 @@ pub fn volume_quote_at(
 }
 
 /// A pool's volume rate at `now` and its inputs (the `volume-rate` command): the rate
-/// `contribute_volume` charges now (`rate_bps`, smoothed from the last charged rate,
-/// `last_rate_bps` anchored at `last_rate_anchor_at`), the curve's target, the inputs
-/// of the target (the curve in effect now, `loss_ewma`, `free_capital` after earning),
-/// lifetime volume and fees, and, with `volume`, the fee on it.
+/// `contribute_volume` charges now (`rate_bps`: the curve in effect now on
+/// `loss_index` and `free_capital`, after earning), the loss index decayed to now and
+/// what it decays from (`recorded_loss_index`, as of the start of unix day
+/// `recorded_loss_day`, `days_decayed` whole days ago at the curve's
+/// `loss_decay_per_day`), the rate the last contribution paid (`last_rate_bps`,
+/// statistics: nothing is smoothed from it), lifetime volume and fees, and, with
+/// `volume`, the fee on it.
 ///
 /// Decided: the rate is computed from the accounts with the program's `volume_quote`
 /// (no transaction, no signer, the same numbers as a simulated `quote_volume` at the
@@ -165,14 +170,13 @@ pub fn volume_rate(
         "market": p.market.to_string(),
         "now": now,
         "rate_bps": q.rate_bps,
-        "target_rate_bps": q.target_rate_bps,
-        "last_rate_bps": at.volume_rate_bps,
-        "last_rate_anchor_at": at.volume_rate_updated_at,
         "curve": volume_curve(&at.params.volume),
         "pending_curve": pending,
-        "loss_ewma": at.loss_stats.ewma,
-        "loss_count": at.loss_stats.count,
-        "free_capital": at.free_capital(),
+        "loss_index": q.loss_index,
+        "recorded_loss_index": at.volume_loss,
+        "recorded_loss_day": at.volume_loss_day,
+        "days_decayed": day_of(now).saturating_sub(at.volume_loss_day).max(0),
+        "free_capital": q.free_capital,
         "capital": at.capital,
         "reserved_for_claims": at.reserved_for_claims,
         "protocol_fee_bps": protocol.protocol_fee_bps,
@@ -180,6 +184,7 @@ pub fn volume_rate(
         "contributions_paused": at.is_paused(protocol.paused, pause::PREMIUM),
         "total_volume": at.total_volume,
         "total_volume_fees": at.total_volume_fees,
+        "last_rate_bps": at.volume_rate_bps,
         "quote": priced,
     }))
 }

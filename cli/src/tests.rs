@@ -210,8 +210,8 @@ fn parses_solana_cli_conventions() {
         "1",
         "--volume-max-rate",
         "40",
-        "--volume-max-change-per-day",
-        "2",
+        "--volume-loss-decay-per-day",
+        "700",
     ])
     .unwrap();
     assert!(matches!(
@@ -221,7 +221,7 @@ fn parses_solana_cli_conventions() {
             volume_loss_slope: Some(800),
             volume_min_rate: Some(1),
             volume_max_rate: Some(40),
-            volume_max_change_per_day: Some(2),
+            volume_loss_decay_per_day: Some(700),
             base_rate: None,
             ..
         }
@@ -711,21 +711,15 @@ async fn actuary_reads_the_pool_model_from_the_chain() {
     assert_eq!(model.max_exposure_bps, pool.params.max_exposure_bps);
     let fee: insurance_pool_sdk::state::Protocol = crate::fetch(&chain, &protocol).unwrap();
     assert_eq!(model.protocol_fee_bps, fee.protocol_fee_bps as u64);
-    // The volume side: the curve, no losses yet, the rate `quote_volume` gives now; the
-    // volume per day comes from the pool's transactions, not from the model.
+    // The volume side: the curve, no losses yet (the loss index `quote_volume` uses
+    // now), so the base rate; the volume per day comes from the pool's transactions,
+    // not from the model.
+    let q = env.quote_volume(&a, 1).await;
     assert_eq!(
-        (
-            model.volume,
-            model.loss_ewma,
-            model.loss_count,
-            model.volume_per_day
-        ),
-        (pool.params.volume, 0, 0, 0)
+        (model.volume, model.loss_index, model.volume_per_day),
+        (pool.params.volume, q.loss_index, 0)
     );
-    assert_eq!(
-        model.initial_volume_rate_bps,
-        Some(env.quote_volume(&a, 1).await.rate_bps)
-    );
+    assert_eq!((model.initial_volume_rate(), q.loss_index), (q.rate_bps, 0));
     // Another pool's registration is refused by name.
     let e = model_from_chain(&chain, &a.market, Some(reg_b)).unwrap_err();
     assert!(e.contains("another pool"), "{e}");
@@ -851,23 +845,18 @@ async fn trade(
         )
         .await;
     let p = env.pool(&v.keys.pool).await;
+    let now = env.now().await;
     let event = (p.total_volume > before.total_volume).then(|| VolumeContributed {
         pool: v.keys.pool.pool,
         registration: v.keys.registration(),
         volume: p.total_volume - before.total_volume,
         rate_bps: p.volume_rate_bps,
-        target_rate_bps: insurance_pool::math::volume_target_rate(
-            &p.params.volume,
-            p.loss_stats.ewma,
-            p.free_capital(),
-        ),
         fee: p.total_volume_fees - before.total_volume_fees,
         protocol_fee: 0,
-        loss_ewma: p.loss_stats.ewma,
+        loss_index: p.volume_loss_at(now),
         free_capital: p.free_capital(),
         pool_capital: p.capital,
     });
-    let now = env.now().await;
     (trader, node_logs(&out, name, now, event))
 }
 
@@ -970,10 +959,20 @@ async fn loss_world() -> LossWorld {
     exchange::warp_to(&mut env, active_from).await;
     history.extend(liquidation(&mut env, &v, 1).await);
     history.extend(liquidation(&mut env, &v, 2).await);
-    let stats = env.pool(&pool).await.loss_stats;
+    let p = env.pool(&pool).await;
+    let stats = p.loss_stats;
     assert_eq!(
         (stats.count, stats.total_reported, stats.total_covered),
         (3, 3_000, 1_200)
+    );
+    // The volume rate's loss index: the two shortfalls of the active registration, each
+    // capped at its per-event limit (600); the first, before activation, adds nothing
+    // (the second decays the first by 5 % if the two fall on different days).
+    let first = insurance_pool::math::decayed_loss(600, 500, 1);
+    assert!(
+        [1_200, first + 600].contains(&p.volume_loss),
+        "{}",
+        p.volume_loss
     );
     // A node returns the newest first.
     history.reverse();
@@ -1062,7 +1061,11 @@ async fn actuary_history_from_the_chain_reconciles_with_the_pools_loss_stats() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("analysis.json")).unwrap()).unwrap();
     assert_eq!(analysis["model"]["volume_per_day"], 20_000);
     assert_eq!(analysis["model"]["volume"]["loss_slope"], 500);
-    assert_eq!(analysis["model"]["loss_ewma"], pool.loss_stats.ewma);
+    assert_eq!(
+        analysis["model"]["loss_index"],
+        pool.volume_loss_at(chain.now)
+    );
+    assert!(pool.volume_loss_at(chain.now) > 0);
     assert!(
         analysis["simulation"]["mean_volume_income"]
             .as_f64()
@@ -1214,6 +1217,7 @@ fn the_whole_signature_history_is_paged() {
 
 #[tokio::test]
 async fn volume_rate_shows_what_contribute_volume_charges_now_and_its_inputs() {
+    use insurance_pool::math::{day_of, decayed_loss, volume_target_rate};
     let mut env = TestEnv::new().await;
     let mint = env.create_mint(TOKEN).await;
     let limits = ExchangeLimits {
@@ -1238,30 +1242,37 @@ async fn volume_rate_shows_what_contribute_volume_charges_now_and_its_inputs() {
         args.extend_from_slice(extra);
         (cli_read(&chain, &args, None).unwrap(), chain)
     };
-    // A new pool charges the curve's base rate and has traded nothing.
+    // A new pool charges the curve's base rate, has no loss index and has traded
+    // nothing.
     let (fresh, _) = read(&mut env, &[]).await;
     assert_eq!(
         (
             fresh["rate_bps"].as_u64(),
-            fresh["target_rate_bps"].as_u64(),
-            fresh["total_volume"].as_u64(),
-            fresh["loss_ewma"].as_u64()
+            fresh["loss_index"].as_u64(),
+            fresh["recorded_loss_index"].as_u64(),
+            fresh["total_volume"].as_u64()
         ),
-        (Some(2), Some(2), Some(0), Some(0))
+        (Some(2), Some(0), Some(0), Some(0))
     );
-    assert_eq!(fresh["curve"]["loss_slope"], 500);
+    assert_eq!(
+        (
+            fresh["curve"]["loss_slope"].as_u64(),
+            fresh["curve"]["loss_decay_per_day"].as_u64()
+        ),
+        (Some(500), Some(500))
+    );
     assert!(fresh["quote"].is_null() && fresh["pending_curve"].is_null());
     assert_eq!(fresh["contributions_paused"], false);
 
-    // Active: a trade pays the base rate, a liquidation moves the loss EWMA, and the
-    // next trade pays the risen rate.
+    // Active: a trade pays the base rate, a liquidation of 1 000 adds its per-event
+    // limit (600) to the loss index, and the next trade pays the risen rate.
     let active_from = v.registration(&mut env).await.active_from;
     exchange::warp_to(&mut env, active_from).await;
     liquidation(&mut env, &v, 1).await;
     v.publish(&mut env, 1_000).await;
     trade(&mut env, &v, 1_000, 10, "trade-2").await;
     let state = env.pool(&pool).await;
-    assert_eq!(state.total_volume, 20_000);
+    assert_eq!((state.total_volume, state.volume_loss), (20_000, 600));
     assert!(state.volume_rate_bps > 2, "{}", state.volume_rate_bps);
 
     let check = async |env: &mut TestEnv| {
@@ -1272,14 +1283,16 @@ async fn volume_rate_shows_what_contribute_volume_charges_now_and_its_inputs() {
         assert_eq!(
             (
                 json["rate_bps"].as_u64(),
-                json["target_rate_bps"].as_u64(),
+                json["loss_index"].as_u64(),
+                json["free_capital"].as_u64(),
                 json["quote"]["fee"].as_u64(),
                 json["quote"]["protocol_fee"].as_u64(),
                 json["quote"]["volume"].as_u64()
             ),
             (
                 Some(q.rate_bps),
-                Some(q.target_rate_bps),
+                Some(q.loss_index),
+                Some(q.free_capital),
                 Some(q.fee),
                 Some(q.protocol_fee),
                 Some(1_000_000)
@@ -1288,91 +1301,130 @@ async fn volume_rate_shows_what_contribute_volume_charges_now_and_its_inputs() {
         let now = env.pool_now(&pool).await;
         assert_eq!(json["free_capital"], now.free_capital());
         assert_eq!(json["capital"], now.capital);
-        assert_eq!(json["loss_ewma"], now.loss_stats.ewma);
-        assert_eq!(json["loss_count"], now.loss_stats.count);
+        // The index decays from the recorded one, by whole days since its day.
+        assert_eq!(json["recorded_loss_index"], now.volume_loss);
+        assert_eq!(json["recorded_loss_day"], now.volume_loss_day);
+        let days = day_of(chain.now) - now.volume_loss_day;
+        assert_eq!(json["days_decayed"], days);
+        assert_eq!(json["loss_index"], now.volume_loss_at(chain.now));
+        assert_eq!(
+            json["loss_index"],
+            decayed_loss(now.volume_loss, 500, days as u64)
+        );
         assert_eq!(json["last_rate_bps"], now.volume_rate_bps);
-        assert_eq!(json["last_rate_anchor_at"], now.volume_rate_updated_at);
         assert_eq!(json["total_volume"], 20_000);
         assert_eq!(json["total_volume_fees"], now.total_volume_fees);
-        // The target is the curve's on the free capital after earning.
+        // The rate is the curve's on the loss index and free capital after earning.
         assert_eq!(
-            json["target_rate_bps"],
-            insurance_pool::math::volume_target_rate(
-                &now.params.volume,
-                now.loss_stats.ewma,
-                now.free_capital()
-            )
+            json["rate_bps"],
+            volume_target_rate(&now.params.volume, q.loss_index, now.free_capital())
         );
         json
     };
     let risen = check(&mut env).await;
     let last = state.volume_rate_bps;
-    assert_eq!(risen["rate_bps"], last, "no time to fall yet");
-    // The EWMA is the one shortfall of 1 000 (the first sample is taken as is).
-    assert_eq!(risen["loss_ewma"], 1_000);
-    // The EWMA moves only with new shortfalls; more capital lowers the target at once
-    // (the same loss is a smaller part of it), and the charged rate falls 1 bps a day
-    // towards it.
+    assert_eq!(risen["rate_bps"], last, "the same state, the same rate");
+    assert_eq!(risen["recorded_loss_index"], 600);
+    let rate = |j: &serde_json::Value| j["rate_bps"].as_u64().unwrap();
+    // The loss ages: two weeks forget half of it and the rate falls with it.
+    env.warp(14 * DAY).await;
+    let aged = check(&mut env).await;
+    let days = aged["days_decayed"].as_u64().unwrap();
+    assert!(days >= 14, "{days}");
+    assert_eq!(aged["loss_index"], decayed_loss(600, 500, days));
+    assert!(rate(&aged) < last, "{aged}");
+    assert_eq!(aged["last_rate_bps"], last, "nothing charged since");
+    // More capital lowers the rate at once (the same loss is a smaller part of it):
+    // nothing is smoothed.
     let underwriter = env.user(&pool, 900_000).await;
     env.deposit(&underwriter, &pool, 900_000).await;
     let lowered = check(&mut env).await;
-    let target = lowered["target_rate_bps"].as_u64().unwrap();
-    assert!(last >= target + 3, "{last} vs {target}");
-    assert_eq!(lowered["rate_bps"], last, "a fall takes time");
-    env.warp(3 * DAY).await;
-    let fallen = check(&mut env).await;
-    assert_eq!(fallen["rate_bps"], last - 3);
-    assert_eq!(fallen["last_rate_bps"], last, "nothing charged since");
+    assert!(rate(&lowered) < rate(&aged), "{lowered}");
+    assert_eq!(lowered["loss_index"], aged["loss_index"]);
     // The detail table shows the same.
-    let table = render::detail(&fallen);
+    let table = render::detail(&lowered);
     assert!(
-        table.contains("rate_bps") && table.contains("last_rate_anchor_at"),
+        table.contains("loss_index") && table.contains("recorded_loss_day"),
         "{table}"
     );
-    // The pool's own read shows the last charged rate, the totals and the curve.
+    // The pool's own read shows the last charged rate, the recorded loss index and its
+    // day, the totals and the curve.
     let chain = Snapshot::take(&mut env, &keys).await;
     let json = cli_read(&chain, &["pool", &market], None).unwrap();
     assert_eq!(
         (
             json["volume_rate_bps"].as_u64(),
+            json["volume_loss"].as_u64(),
+            json["volume_loss_day"].as_i64(),
             json["total_volume"].as_u64(),
-            json["params"]["volume"]["max_rate"].as_u64()
+            json["params"]["volume"]["max_rate"].as_u64(),
+            json["params"]["volume"]["loss_decay_per_day"].as_u64()
         ),
-        (Some(last), Some(20_000), Some(50))
+        (
+            Some(last),
+            Some(600),
+            Some(state.volume_loss_day),
+            Some(20_000),
+            Some(50),
+            Some(500)
+        )
+    );
+    // Forgotten: once the index decays to nothing, the base rate again.
+    env.warp(120 * DAY).await;
+    let forgotten = check(&mut env).await;
+    assert_eq!(
+        (forgotten["loss_index"].as_u64(), rate(&forgotten)),
+        (Some(0), 2)
     );
 
-    // The engine's volume rule is the program's: `PoolModel::volume_rate` equals
-    // `Pool::volume_quote` on this pool for any EWMA, capital, last rate and time.
+    // The engine's volume rule is the program's: on this pool, for any recorded index,
+    // its age, capital and reserve, `PoolModel::decayed_loss_index` and `volume_rate`
+    // give `Pool::volume_quote`'s loss index and rate, and `record_volume_loss` records
+    // a shortfall as `cover_shortfall` does (`Pool::record_volume_loss` with the
+    // per-event limit).
     let mut with_registration = keys.to_vec();
     with_registration.push(v.keys.registration());
     let chain = Snapshot::take(&mut env, &with_registration).await;
     let (model, _) = model_from_chain(&chain, &pool.market, Some(v.keys.authority)).unwrap();
     assert_eq!(model.volume, DEFAULT_VOLUME);
-    assert_eq!(model.initial_volume_rate_bps, fallen["rate_bps"].as_u64());
-    assert_eq!((model.loss_ewma, model.loss_count), (1_000, 1));
+    assert_eq!((model.loss_index, model.per_event_cap), (0, 600));
     let protocol: Protocol = crate::fetch(&chain, &keys[2]).unwrap();
     let mut m = model.clone();
     let mut p = env.pool_now(&pool).await;
-    for (ewma, capital, reserved, last, elapsed) in [
-        (0, 100_000, 0, 2, 0),
-        (1_000, 100_000, 0, 2, 0),
-        (1_000, 100_000, 60_000, 9, DAY),
-        (5_000, 10_000, 0, 50, DAY / 2),
-        (5_000, 10_000, 10_000, 3, 0),
-        (20_000, 1_000_000, 0, 40, 7 * DAY),
-        (1, u64::MAX, 0, 1, 0),
+    let now = chain.now;
+    let today = day_of(now);
+    for (recorded, age, capital, reserved) in [
+        (0, 0, 100_000, 0),
+        (600, 0, 100_000, 0),
+        (1_002, 1, 100_000, 0),
+        (1_002, 10, 100_000, 60_000),
+        (5_000, 3, 10_000, 0),
+        (5_000, 0, 10_000, 10_000),
+        (20_000, 30, 1_000_000, 0),
+        (u64::MAX, 2, 1_000_000, 0),
+        (1, 0, u64::MAX, 0),
     ] {
-        (p.loss_stats.ewma, p.capital, p.reserved_for_claims) = (ewma, capital, reserved);
-        (p.volume_rate_bps, p.volume_rate_updated_at) = (last, 1_000_000);
+        (p.volume_loss, p.volume_loss_day) = (recorded, today - age);
+        (p.capital, p.reserved_for_claims) = (capital, reserved);
         m.reserved_for_claims = reserved;
-        let q = p
-            .volume_quote(1, protocol.protocol_fee_bps, 1_000_000 + elapsed)
-            .unwrap();
+        let q = p.volume_quote(1, protocol.protocol_fee_bps, now).unwrap();
+        let index = m.decayed_loss_index(recorded, age);
+        let context =
+            format!("index {recorded} {age} days old, capital {capital}, reserved {reserved}");
         assert_eq!(
-            m.volume_rate(last, ewma, capital, elapsed),
-            (q.rate_bps, q.target_rate_bps),
-            "ewma {ewma}, capital {capital}, reserved {reserved}, last {last}, after {elapsed}s"
+            (index, m.volume_rate(index, capital)),
+            (q.loss_index, q.rate_bps),
+            "{context}"
         );
+        for loss in [1, 599, 600, 5_000] {
+            let mut after = p.clone();
+            after.record_volume_loss(loss.min(600), now);
+            assert_eq!(
+                m.record_volume_loss(recorded, today - age, loss, today),
+                (after.volume_loss, after.volume_loss_day),
+                "{context}, loss {loss}"
+            );
+        }
     }
 
     // A pending change of the curve is shown with its activation time (exit clock);
@@ -1381,13 +1433,20 @@ async fn volume_rate_shows_what_contribute_volume_charges_now_and_its_inputs() {
     let mut params = default_params();
     params.volume.base_rate = 5;
     params.volume.max_rate = 60;
+    params.volume.loss_decay_per_day = 1_000;
     env.ok(
         &[update_pool_params(&authority.pubkey(), &pool, params)],
         &[&authority],
     )
     .await;
     let (pending, _) = read(&mut env, &[]).await;
-    assert_eq!(pending["pending_curve"]["base_rate"], 5);
+    assert_eq!(
+        (
+            pending["pending_curve"]["base_rate"].as_u64(),
+            pending["pending_curve"]["loss_decay_per_day"].as_u64()
+        ),
+        (Some(5), Some(1_000))
+    );
     assert_eq!(
         pending["pending_curve"]["effective_at"],
         env.pool(&pool).await.pending_params_at

@@ -31,7 +31,7 @@ fn bench_model() -> (PoolModel, Frequency, Severity) {
         loss_slope: 0,
         min_rate: BENCH_VOLUME_RATE_BPS,
         max_rate: BENCH_VOLUME_RATE_BPS,
-        max_change_per_day: 1,
+        loss_decay_per_day: 500,
     };
     let severity = Severity::Spliced {
         body: LogNormal {

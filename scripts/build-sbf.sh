@@ -66,7 +66,7 @@ mkdir -p "$SRC_COPY"
 exec 9>"$FIXED/lock"
 flock 9 2>/dev/null || true
 # Every workspace member must be present for cargo to load the workspace.
-for item in Cargo.toml Cargo.lock rust-toolchain.toml programs cpi patches sdk cli tests actuary localnet sbf; do
+for item in Cargo.toml Cargo.lock rust-toolchain.toml programs cpi patches sdk cli tests actuary localnet fuzz sbf; do
     [ -e "$ROOT/$item" ] && cp -a "$ROOT/$item" "$SRC_COPY/"
 done
 

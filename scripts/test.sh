@@ -6,7 +6,8 @@
 #      TypeScript client's typed copies);
 #   3. the SBF binaries (scripts/build-sbf.sh), the same integration suite on them, the
 #      compute-unit benchmark, and the TypeScript client's tests over JSON-RPC against
-#      the local node (`localnet`) running those binaries.
+#      the local node (`localnet`) running those binaries, with the LiteSVM fuzzer's
+#      smoke test (fuzz/) on the same binaries.
 # If the pinned SBF toolchain cannot be downloaded, step 3 prints a loud
 # `SBF SKIPPED: <reason>` and the run still passes on steps 1-2; any other failure fails.
 set -euo pipefail
@@ -63,6 +64,9 @@ fi
 section "SBF suite (target/deploy/insurance_pool.so)"
 run sbf env POOL_TEST_RUNTIME=sbf cargo test --locked -p insurance-pool-tests -p insurance-pool-cli
 
+section "fuzzer smoke on the SBF binaries (fuzz/: LiteSVM, 300 ops from seed 1)"
+run fuzz cargo test --locked -p insurance-pool-fuzz
+
 section "compute units (SBF)"
 cargo run --locked -q -p insurance-pool-tests --bin cu-bench 2>/dev/null | grep -v '^Instruction:'
 
@@ -73,4 +77,5 @@ run ts npm --prefix clients/ts test
 section "test summary"
 summary native "$logs/native"
 summary sbf "$logs/sbf"
+summary fuzz "$logs/fuzz"
 awk '/^ℹ pass/ {p=$3} /^ℹ fail/ {f=$3} END {printf "%-8s %4d passed, %d failed\n", "ts", p, f}' "$logs/ts"

@@ -127,10 +127,9 @@ pub fn volume_quote_at(
     volume: u64,
     now: i64,
 ) -> Result<(Pool, VolumeQuote), String> {
-    let mut pool = pool.clone();
-    pool.refresh_at(protocol, now);
-    let mut earnings = exposure.earnings;
-    pool.earn(&mut earnings, now).map_err(|e| e.to_string())?;
+    let pool = *pool
+        .projected(protocol, &exposure.earnings, now)
+        .map_err(|e| e.to_string())?;
     let quote = pool
         .volume_quote(volume, protocol.protocol_fee_bps, now)
         .map_err(|e| e.to_string())?;

@@ -390,16 +390,15 @@ impl TestEnv {
     /// applied and the premium earned so far moved into capital (what the next
     /// instruction that prices shares computes first).
     pub async fn pool_now(&mut self, keys: &PoolKeys) -> Pool {
-        let mut pool = self.pool(keys).await;
+        let pool = self.pool(keys).await;
         let protocol: insurance_pool::state::Protocol = self
             .fetch(insurance_pool::constants::PROTOCOL_ADDRESS)
             .await;
         let now = self.now().await;
-        pool.refresh(pool.exit_clock(&protocol, now));
         let exposure: insurance_pool::state::PoolExposure = self.fetch(keys.exposure).await;
-        let mut earnings = exposure.earnings;
-        pool.earn(&mut earnings, now).expect("earn");
-        pool
+        *pool
+            .projected(&protocol, &exposure.earnings, now)
+            .expect("earn")
     }
 
     /// The pool's exposure book (its own zero-copy account).

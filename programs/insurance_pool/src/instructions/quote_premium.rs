@@ -25,10 +25,10 @@ pub fn handle_quote_premium(ctx: Context<QuotePremium>, notional: u64) -> Result
     let now = Clock::get()?.unix_timestamp;
     let member = ctx.accounts.member.as_deref();
     let exposure = ctx.accounts.exposure.load()?;
-    // Quote on the pool as `contribute_premium` would see it now (a refreshed copy).
-    let mut pool = Box::new((**ctx.accounts.pool).clone());
-    pool.refresh_at(&ctx.accounts.protocol, now);
-    let mut earnings = exposure.earnings;
-    pool.earn(&mut earnings, now)?;
+    // Quote on the pool as `contribute_premium` would see it now.
+    let pool = ctx
+        .accounts
+        .pool
+        .projected(&ctx.accounts.protocol, &exposure.earnings, now)?;
     pool.quote(&exposure.book, member.map(|m| &**m), notional, now)
 }

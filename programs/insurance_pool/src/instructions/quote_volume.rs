@@ -22,10 +22,10 @@ impl QuoteVolume<'_> {
 pub fn handle_quote_volume(ctx: Context<QuoteVolume>, volume: u64) -> Result<VolumeQuote> {
     let now = Clock::get()?.unix_timestamp;
     let exposure = ctx.accounts.exposure.load()?;
-    // Quote on the pool as `contribute_volume` would see it now (a refreshed copy).
-    let mut pool = Box::new((**ctx.accounts.pool).clone());
-    pool.refresh_at(&ctx.accounts.protocol, now);
-    let mut earnings = exposure.earnings;
-    pool.earn(&mut earnings, now)?;
+    // Quote on the pool as `contribute_volume` would see it now.
+    let pool = ctx
+        .accounts
+        .pool
+        .projected(&ctx.accounts.protocol, &exposure.earnings, now)?;
     pool.volume_quote(volume, ctx.accounts.protocol.protocol_fee_bps, now)
 }

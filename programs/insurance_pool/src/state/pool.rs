@@ -398,6 +398,23 @@ impl Pool {
         Ok(())
     }
 
+    /// The pool as the next instruction at `now` will see it, without changing
+    /// anything: pending parameters due on the exit clock applied and the income earned
+    /// by `now` (from a copy of `earnings`) moved into capital. Quotes and off-chain
+    /// readers price on it.
+    pub fn projected(
+        &self,
+        protocol: &crate::state::Protocol,
+        earnings: &EarningBook,
+        now: i64,
+    ) -> Result<Box<Pool>> {
+        let mut pool = Box::new(self.clone());
+        pool.refresh_at(protocol, now);
+        let mut earnings = *earnings;
+        pool.earn(&mut earnings, now)?;
+        Ok(pool)
+    }
+
     /// How long new draw rights and parameter changes wait: the longer exit horizon
     /// of the current and the pending parameters.
     pub fn activation_delay(&self) -> i64 {

@@ -95,17 +95,29 @@ impl Venue {
     /// Governance registers the market's authority PDA with its collateral vault as
     /// destination.
     pub async fn register(&self, env: &mut TestEnv, limits: ExchangeLimits) {
+        self.register_on(env, &self.keys.pool, limits).await;
+    }
+
+    /// Governance registers this market's authority PDA on `pool` (its own or another
+    /// market's) with its collateral vault as destination; returns the registration.
+    pub async fn register_on(
+        &self,
+        env: &mut TestEnv,
+        pool: &ix::PoolKeys,
+        limits: ExchangeLimits,
+    ) -> Pubkey {
         let authority = env.authority.insecure_clone();
         let payer = env.payer();
         let ix = ix::register_exchange(
             &payer,
             &authority.pubkey(),
-            &self.keys.pool,
+            pool,
             self.keys.authority,
             &self.keys.collateral_vault,
             limits,
         );
         env.ok(&[ix], &[&authority]).await;
+        insurance_pool::pda::exchange(&pool.pool, &self.keys.authority).0
     }
 
     /// The oracle publishes `price` observed now.

@@ -168,20 +168,9 @@ async fn v4_a_trader_cannot_dodge_the_fee_with_another_registration() {
     // A second exchange market registered on the same pool, then deactivated.
     let other = Venue::create(&mut env, 433, mint, x::MARKET, 1_000).await;
     let authority = env.authority.insecure_clone();
-    let payer = env.payer();
-    env.ok(
-        &[register_exchange(
-            &payer,
-            &authority.pubkey(),
-            &pool,
-            other.keys.authority,
-            &other.keys.collateral_vault,
-            x::generous_limits(),
-        )],
-        &[&authority],
-    )
-    .await;
-    let foreign = insurance_pool::pda::exchange(&pool.pool, &other.keys.authority).0;
+    let foreign = other
+        .register_on(&mut env, &pool, x::generous_limits())
+        .await;
     env.ok(
         &[deactivate_exchange(&authority.pubkey(), &foreign)],
         &[&authority],
@@ -263,26 +252,15 @@ async fn v6_an_exchange_that_cannot_draw_cannot_move_the_rate() {
     let (v, _) = venue(&mut env, 451, mint, &[1_000_000]).await;
     let pool = v.keys.pool;
     v.shortfall(&mut env, 10_000, 100, 800).await;
-    let payer = env.payer();
     let fair = env.quote_volume(&pool, 1_000_000).await;
     assert_eq!(fair.rate_bps, 8);
 
     // Exchange B: registered (a PDA), then a keypair stands in for it (test surgery).
     let other = Venue::create(&mut env, 453, mint, x::MARKET, 1_000).await;
     let authority = env.authority.insecure_clone();
-    env.ok(
-        &[register_exchange(
-            &payer,
-            &authority.pubkey(),
-            &pool,
-            other.keys.authority,
-            &other.keys.collateral_vault,
-            x::generous_limits(),
-        )],
-        &[&authority],
-    )
-    .await;
-    let reg_b = insurance_pool::pda::exchange(&pool.pool, &other.keys.authority).0;
+    let reg_b = other
+        .register_on(&mut env, &pool, x::generous_limits())
+        .await;
     let b = env.user(&pool, 0).await;
     let (bk, bt) = (b.pubkey(), b.token);
     x::edit_registration(&mut env, reg_b, |r| {

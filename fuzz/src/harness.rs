@@ -1,15 +1,46 @@
-//! One LiteSVM with both SBF binaries, the SPL Token and Token-2022 programs LiteSVM
-//! ships, an initialised protocol, one pool and funded actors; it executes [`Op`]s and
-//! checks the invariants after every one.
+//! The fuzzed world: one LiteSVM with both SBF binaries and the SPL Token, Token-2022
+//! and associated-token programs LiteSVM ships; an initialised protocol with three
+//! insurance markets (SPL Token 6 decimals, Token-2022 9 decimals, SPL Token 9
+//! decimals), two example-exchange markets registered on the first two pools, 16
+//! funded actors (8 underwriters, 8 members, 4 of whom trade), two authority keys,
+//! the guardian, the oracle, the treasury and an attacker.
+//!
+//! [`Harness::step`] resolves an [`Op`] against the [`Model`], applies it to the model,
+//! sends it, and then checks, after every step:
+//! - **lockstep**: the program's outcome is the model's (success, or refusal with the
+//!   error the model names), and every account the transaction could write (all a
+//!   transaction can change) equals the model's copy byte for byte, token balances
+//!   included; a refusal therefore changes nothing;
+//! - **isolation**: no account of another market changed (the step's writable
+//!   accounts of other markets are compared before and after);
+//! - **invariants** on the chain state, independent of the model: per pool vault =
+//!   capital + unearned premiums, bond escrow = bonds held, capital >= reservations,
+//!   the positions' shares add up to the pool's; per exchange collateral vault =
+//!   collateral + house balance; and per step the bounds of the issue (an exit pays at
+//!   most its value at request and its pro-rata share of free capital net of voting
+//!   claims; a payout is within its reservation, its amount and the member's matured
+//!   cover of the term; a shortfall cover within its per-event cap, epoch room and
+//!   solvency floor; a premium's rate never below the curve at the utilisation the
+//!   purchase creates; a volume fee exactly `ceil(volume · rate / 10 000)`);
+//! - **named failures**: every refusal decodes to a program, Anchor, token-program or
+//!   system-program error.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::bpf_loader_upgradeable;
 use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
-use anchor_lang::{AccountDeserialize, InstructionData};
+use anchor_lang::{AccountDeserialize, AccountSerialize, AnchorSerialize};
 use anchor_spl::token_2022::spl_token_2022;
+use example_exchange::state::{Market, MarketParams, Position};
+use insurance_pool::instructions::UpdateProtocolArgs;
+use insurance_pool::math::{curve_rate, utilisation_bps, volume_fee};
+use insurance_pool::state::{
+    Claim, ClaimStatus, ExchangeLimits, GovernanceParams, Member, Pool, PoolExposure, PoolParams,
+    Protocol, Underwriter,
+};
 use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
 use litesvm::LiteSVM;
 use solana_clock::Clock;
@@ -19,29 +50,39 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
+use insurance_pool_sdk::exchange::{self as xix, ExchangeKeys};
 use insurance_pool_sdk::ix::{self, PoolKeys};
-use insurance_pool_sdk::state::{GovernanceParams, Pool, PoolParams, Underwriter};
 
-use crate::ops::{Op, Shares, ACTORS, FUNDING};
+use crate::model::{MExchange, MPool, Model, Refusal, ShortfallSeen};
+use crate::ops::{Amount, Bound, Op, Shares, Subst, Target, Who, ACTORS, FUNDING, MARKETS};
+use crate::pdas;
 
-/// Decimals of the fuzzed mint.
-pub const DECIMALS: u8 = 6;
 /// Unix time the clock starts at (LiteSVM starts at 0).
 pub const START_TIME: i64 = 1_700_000_000;
 /// Bytes of a ProgramData account's header: bincode
 /// `UpgradeableLoaderState::ProgramData { slot, upgrade_authority_address }`.
 const PROGRAM_DATA_HEADER: usize = 45;
-/// Lamports of every actor: fees of a million transactions and rent of its accounts.
-const ACTOR_LAMPORTS: u64 = 100_000_000_000;
-/// Deposit cap of the fuzz pool: below the actors' combined funding, so it is reached.
+/// Lamports of every key that signs: fees and rent of a million transactions.
+const LAMPORTS: u64 = 1_000_000_000_000;
+/// Deposit cap of the fuzz pools: below the underwriters' combined funding.
 pub const DEPOSIT_CAP: u64 = 3 * FUNDING;
+/// The exchanges' oracle price at the start.
+pub const START_PRICE: u64 = 1_000;
 
 const HOUR: i64 = 3_600;
 const DAY: i64 = 86_400;
 
-/// The pool's parameters: the SDK's defaults with windows short enough for a few
-/// thousand operations to go through whole lifecycles (1-hour cooldown, 1-day window,
-/// 1-day covers, 2-day deposit lock), and a reachable deposit cap.
+/// (token program, decimals) of each market.
+pub const MINTS: [(Pubkey, u8); MARKETS as usize] = [
+    (anchor_spl::token::ID, 6),
+    (anchor_spl::token_2022::ID, 9),
+    (anchor_spl::token::ID, 9),
+];
+
+/// The pools' parameters: the SDK's defaults with windows short enough for a few
+/// thousand operations to go through whole lifecycles (1-hour cooldown, claim wait and
+/// hold-up, 1-day withdrawal window, cover term, vote and stake age, 2-day deposit
+/// lock) and a reachable deposit cap.
 pub fn fuzz_params() -> PoolParams {
     PoolParams {
         withdrawal_cooldown: HOUR,
@@ -57,6 +98,104 @@ pub fn fuzz_params() -> PoolParams {
             ..ix::DEFAULT_GOVERNANCE
         },
         ..ix::default_params()
+    }
+}
+
+/// The parameter sets `update_pool_params` proposes (`variant % 8`).
+pub fn param_variant(variant: u8) -> PoolParams {
+    let base = fuzz_params();
+    match variant % 8 {
+        0 => base,
+        1 => PoolParams {
+            deposit_cap: FUNDING,
+            ..base
+        },
+        2 => PoolParams {
+            curve: insurance_pool::math::Curve {
+                base_rate: 200,
+                slope1: 4_000,
+                ..base.curve
+            },
+            ..base
+        },
+        3 => PoolParams {
+            max_exposure_bps: 10_000,
+            ..base
+        },
+        4 => PoolParams {
+            min_reserve: FUNDING / 20,
+            ..base
+        },
+        // The stake age is fixed at creation: refused with StakeAgeImmutable.
+        5 => PoolParams {
+            min_deposit_lock: 4 * DAY,
+            governance: GovernanceParams {
+                min_stake_age: 2 * DAY,
+                ..base.governance
+            },
+            ..base
+        },
+        // Refused by validation (InvalidRateBounds).
+        6 => PoolParams {
+            curve: insurance_pool::math::Curve {
+                min_rate: 0,
+                ..base.curve
+            },
+            ..base
+        },
+        _ => PoolParams {
+            withdrawal_cooldown: 2 * HOUR,
+            coverage_duration: 2 * DAY,
+            min_deposit_lock: 3 * DAY,
+            governance: GovernanceParams {
+                voting_period: 2 * DAY,
+                holdup_period: 2 * HOUR,
+                ..base.governance
+            },
+            ..base
+        },
+    }
+}
+
+/// The exchanges' limits at registration.
+pub fn fuzz_limits() -> ExchangeLimits {
+    ExchangeLimits {
+        per_event_cap: FUNDING / 10,
+        per_epoch_cap: FUNDING / 4,
+        epoch_length: DAY,
+        per_event_bps: 2_000,
+        per_epoch_bps: 5_000,
+    }
+}
+
+/// The limits `update_exchange` proposes (`variant % 6`).
+pub fn limits_variant(variant: u8) -> ExchangeLimits {
+    let base = fuzz_limits();
+    match variant % 6 {
+        0 => base,
+        1 => ExchangeLimits {
+            per_event_cap: FUNDING / 100,
+            ..base
+        },
+        2 => ExchangeLimits {
+            per_event_cap: FUNDING / 4,
+            per_epoch_cap: FUNDING / 2,
+            per_event_bps: 5_000,
+            per_epoch_bps: 10_000,
+            ..base
+        },
+        3 => ExchangeLimits {
+            per_event_cap: 0,
+            ..base
+        },
+        4 => ExchangeLimits {
+            epoch_length: HOUR,
+            ..base
+        },
+        _ => ExchangeLimits {
+            per_event_bps: 0,
+            ..base
+        },
     }
 }
 
@@ -93,37 +232,10 @@ pub fn stale_sources(deploy_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(newer)
 }
 
-/// A wallet with a token account of the pool's mint, its program addresses, and one
-/// unsigned transaction per instruction it sends, built once by the SDK's builders
-/// (deriving PDAs is the costliest host-side work, so no step derives any).
+/// A wallet and its associated token account of each market's mint.
 pub struct Actor {
     pub key: Keypair,
-    pub token: Pubkey,
-    pub underwriter: Pubkey,
-    pub member: Pubkey,
-    templates: Templates,
-}
-
-/// Transactions whose only instruction's data a step replaces with its arguments.
-struct Templates {
-    deposit: Transaction,
-    request_withdrawal: Transaction,
-    cancel_withdrawal: Transaction,
-    complete_withdrawal: Transaction,
-    contribute_premium: Transaction,
-}
-
-impl Templates {
-    fn new(owner: &Pubkey, pool: &PoolKeys, token: &Pubkey) -> Self {
-        let tx = |ix: Instruction| Transaction::new_with_payer(&[ix], Some(owner));
-        Templates {
-            deposit: tx(ix::deposit(owner, pool, token, 0, 0)),
-            request_withdrawal: tx(ix::request_withdrawal(owner, pool, 0)),
-            cancel_withdrawal: tx(ix::cancel_withdrawal(owner, pool)),
-            complete_withdrawal: tx(ix::complete_withdrawal(owner, pool, token)),
-            contribute_premium: tx(ix::contribute_premium(owner, pool, token, None, 0, 0)),
-        }
-    }
+    pub tokens: Vec<Pubkey>,
 }
 
 /// What one operation did.
@@ -131,30 +243,49 @@ impl Templates {
 pub enum Outcome {
     /// The clock moved.
     Warped,
-    /// The transaction succeeded, using `cu` compute units.
-    Ok { cu: u64 },
-    /// The transaction was refused with `reason`; `explained` is false when the error
-    /// is neither a named program error nor a token-program error.
+    /// Nothing to do (e.g. a claim operation before any claim exists).
+    Skipped,
+    Ok {
+        cu: u64,
+    },
     Refused {
         reason: String,
-        explained: bool,
         cu: u64,
     },
 }
 
-/// The fuzzed world.
+/// Which keys sign a step's transaction (the first pays the fee).
+#[derive(Clone, Copy)]
+enum Signer_ {
+    Actor(u8),
+    Attacker,
+    Payer,
+    Key(Who),
+    Oracle,
+    PayerAnd(Who),
+}
+
+/// The fuzzed world and its model.
 pub struct Harness {
     pub svm: LiteSVM,
     pub payer: Keypair,
-    pub authority: Keypair,
+    /// The two authority keys (the protocol's authority is one of them).
+    pub authorities: [Keypair; 2],
     pub guardian: Keypair,
-    pub pool: PoolKeys,
+    pub attacker: Actor,
+    pub oracle: Keypair,
+    pub treasury: Actor,
     pub actors: Vec<Actor>,
-    /// The vault balance implied by the token flows seen (the model's books).
-    pub model_vault: u64,
-    /// Invariant checks performed so far.
+    pub pools: Vec<PoolKeys>,
+    pub exchanges: Vec<ExchangeKeys>,
+    pub model: Model,
+    /// The market each fixed account belongs to (isolation checks).
+    owner_market: HashMap<Pubkey, usize>,
+    /// Per market, its fixed accounts in role order (attacker substitutions).
+    roles: Vec<Vec<Pubkey>>,
+    /// Invariant and lockstep checks performed so far.
     pub checks: u64,
-    /// Time spent building, signing and sending the operations' transactions.
+    /// Time spent sending transactions.
     pub tx_time: Duration,
 }
 
@@ -170,12 +301,11 @@ fn token_amount(data: &[u8]) -> u64 {
 }
 
 impl Harness {
-    /// Loads the binaries from `deploy_dir` and builds the world: protocol, a 6-decimal
-    /// SPL Token mint, its pool, and [`ACTORS`] funded actors.
+    /// Loads the binaries from `deploy_dir` and builds the world (see the module docs);
+    /// the model starts as a copy of it.
     pub fn new(deploy_dir: &Path, sigverify: bool) -> Result<Self, String> {
-        // `new()`: mainnet features (SBPF v3 enabled), builtins, sysvars, and the SPL
-        // programs (Token, Token-2022, associated token, memo). No history, so identical
-        // transactions (same op twice in one slot) are not refused as duplicates.
+        // `new()`: mainnet features (SBPF v3), builtins, sysvars and the SPL programs.
+        // No history, so identical transactions in one slot are not duplicates.
         let mut svm = LiteSVM::new()
             .with_sigverify(sigverify)
             .with_transaction_history(0);
@@ -187,86 +317,206 @@ impl Harness {
             svm.add_program_from_file(id, &path)
                 .map_err(|e| format!("loading {}: {e}", path.display()))?;
         }
-        let payer = keypair(1, 0);
-        let authority = keypair(2, 0);
-        let guardian = keypair(3, 0);
-        svm.airdrop(&payer.pubkey(), 10_000_000_000_000)
-            .map_err(|e| format!("airdrop: {:?}", e.err))?;
         let mut clock = svm.get_sysvar::<Clock>();
         clock.unix_timestamp = START_TIME;
         svm.set_sysvar(&clock);
-
+        let mints: Vec<Pubkey> = (0..MARKETS).map(|i| keypair(6, i).pubkey()).collect();
+        let exchanges: Vec<ExchangeKeys> = (0..2u8)
+            .map(|i| ExchangeKeys::new(i as u64, mints[i as usize], MINTS[i as usize].0))
+            .collect();
+        let pools: Vec<PoolKeys> = (0..MARKETS as usize)
+            .map(|i| {
+                let market = match exchanges.get(i) {
+                    Some(x) => x.market,
+                    None => keypair(4, i as u8).pubkey(),
+                };
+                PoolKeys::new(market, mints[i], MINTS[i].0)
+            })
+            .collect();
+        let actor = |tag: u8, i: u8| Actor {
+            key: keypair(tag, i),
+            tokens: Vec::new(),
+        };
         let mut h = Harness {
             svm,
-            payer,
-            authority,
-            guardian,
-            pool: PoolKeys::new(Pubkey::default(), Pubkey::default(), Pubkey::default()),
-            actors: Vec::new(),
-            model_vault: 0,
+            payer: keypair(1, 0),
+            authorities: [keypair(2, 0), keypair(2, 1)],
+            guardian: keypair(3, 0),
+            attacker: actor(9, 0),
+            oracle: keypair(10, 0),
+            treasury: actor(11, 0),
+            actors: (0..ACTORS).map(|i| actor(5, i)).collect(),
+            pools,
+            exchanges,
+            model: empty_model(),
+            owner_market: HashMap::new(),
+            roles: Vec::new(),
             checks: 0,
             tx_time: Duration::ZERO,
         };
+        let signers: Vec<Pubkey> = [&h.payer, &h.authorities[0], &h.authorities[1], &h.guardian]
+            .iter()
+            .map(|k| k.pubkey())
+            .chain([
+                h.attacker.key.pubkey(),
+                h.oracle.pubkey(),
+                h.treasury.key.pubkey(),
+            ])
+            .chain(h.actors.iter().map(|a| a.key.pubkey()))
+            .collect();
+        for key in signers {
+            h.svm
+                .airdrop(&key, LAMPORTS)
+                .map_err(|e| format!("airdrop: {:?}", e.err))?;
+        }
         h.set_upgrade_authority(h.payer.pubkey());
         let payer = h.payer.pubkey();
         h.setup(
             &[ix::initialize_protocol(
                 &payer,
                 &payer,
-                h.authority.pubkey(),
+                h.authorities[0].pubkey(),
                 h.guardian.pubkey(),
             )],
             &[],
         )?;
-
-        let token_program = anchor_spl::token::ID;
-        let mint = h.create_mint(&token_program)?;
-        let market = keypair(4, 0).pubkey();
-        h.pool = PoolKeys::new(market, mint, token_program);
-        let authority = h.authority.insecure_clone();
-        h.setup(
-            &[ix::create_pool(
-                &payer,
-                &authority.pubkey(),
-                &h.pool,
-                fuzz_params(),
-            )],
-            &[&authority],
-        )?;
-        for i in 0..ACTORS {
-            let key = keypair(5, i);
-            h.svm
-                .airdrop(&key.pubkey(), ACTOR_LAMPORTS)
-                .map_err(|e| format!("airdrop: {:?}", e.err))?;
-            let token = h.create_associated_token_account(&key.pubkey())?;
+        let authority = h.authorities[0].insecure_clone();
+        for m in 0..MARKETS as usize {
+            h.create_mint(m)?;
+            let keys = h.pools[m];
             h.setup(
-                &[spl_token_2022::instruction::mint_to(
-                    &token_program,
-                    &mint,
-                    &token,
+                &[ix::create_pool(
                     &payer,
-                    &[],
-                    FUNDING,
-                )
-                .map_err(|e| e.to_string())?],
-                &[],
+                    &authority.pubkey(),
+                    &keys,
+                    fuzz_params(),
+                )],
+                &[&authority],
             )?;
-            h.actors.push(Actor {
-                underwriter: h.pool.underwriter(&key.pubkey()),
-                member: h.pool.member(&key.pubkey()),
-                templates: Templates::new(&key.pubkey(), &h.pool, &token),
-                key,
-                token,
-            });
         }
-        h.model_vault = h.balance(&h.pool.vault);
-        h.check(None)?;
+        // Token accounts: every actor, the attacker and the treasury, in every mint.
+        let mut wallets: Vec<Pubkey> = h.actors.iter().map(|a| a.key.pubkey()).collect();
+        wallets.push(h.attacker.key.pubkey());
+        wallets.push(h.treasury.key.pubkey());
+        for (w, owner) in wallets.iter().enumerate() {
+            let mut tokens = Vec::new();
+            for m in 0..MARKETS as usize {
+                let token = h.create_associated_token_account(owner, m)?;
+                if w < wallets.len() - 1 {
+                    h.mint_to(m, &token, FUNDING)?;
+                }
+                tokens.push(token);
+            }
+            match w {
+                w if w < ACTORS as usize => h.actors[w].tokens = tokens,
+                w if w == ACTORS as usize => h.attacker.tokens = tokens,
+                _ => h.treasury.tokens = tokens,
+            }
+        }
+        // The exchanges, their prices and their registrations.
+        let oracle = h.oracle.pubkey();
+        let now = START_TIME;
+        for x in 0..2 {
+            let keys = h.exchanges[x];
+            let params = MarketParams {
+                maintenance_margin_bps: 500,
+                max_leverage: 10,
+                max_price_age: 60,
+            };
+            h.setup(&[xix::create_market(&payer, &keys, params, oracle)], &[])?;
+            let o = h.oracle.insecure_clone();
+            h.setup(&[xix::set_price(&oracle, &keys, START_PRICE, now)], &[&o])?;
+            h.setup(
+                &[ix::register_exchange(
+                    &payer,
+                    &authority.pubkey(),
+                    &h.pools[x],
+                    keys.authority,
+                    &keys.collateral_vault,
+                    fuzz_limits(),
+                )],
+                &[&authority],
+            )?;
+        }
+        // Seed capital: four underwriters in every pool; the attacker underwrites, buys
+        // cover and posts collateral too, so its substitutions meet real accounts.
+        for m in 0..MARKETS as usize {
+            let keys = h.pools[m];
+            for i in 0..4 {
+                let a = h.actors[i].key.insecure_clone();
+                let t = h.actors[i].tokens[m];
+                h.setup(
+                    &[ix::deposit(&a.pubkey(), &keys, &t, FUNDING / 10, 0)],
+                    &[&a],
+                )?;
+            }
+            let a = h.attacker.key.insecure_clone();
+            let t = h.attacker.tokens[m];
+            h.setup(
+                &[
+                    ix::deposit(&a.pubkey(), &keys, &t, FUNDING / 100, 0),
+                    ix::contribute_premium(&a.pubkey(), &keys, &t, None, FUNDING / 1_000, u64::MAX),
+                ],
+                &[&a],
+            )?;
+            if m < 2 {
+                let x = h.exchanges[m];
+                h.setup(
+                    &[xix::deposit_collateral(
+                        &a.pubkey(),
+                        &x,
+                        &t,
+                        FUNDING / 1_000,
+                    )],
+                    &[&a],
+                )?;
+            }
+        }
+        // Past the registrations' activation delay, with fresh prices.
+        h.warp(4 * DAY);
+        let now = h.now();
+        let o = h.oracle.insecure_clone();
+        for x in 0..2 {
+            let keys = h.exchanges[x];
+            h.setup(&[xix::set_price(&oracle, &keys, START_PRICE, now)], &[&o])?;
+        }
+        h.index_roles();
+        h.model = h.read_model()?;
+        h.check_invariants()?;
         Ok(h)
     }
 
+    /// An independent copy of this world and its model (shrinking replays candidates
+    /// on copies of the world as it was before the first step).
+    pub fn fork(&self) -> Harness {
+        let copy = |a: &Actor| Actor {
+            key: a.key.insecure_clone(),
+            tokens: a.tokens.clone(),
+        };
+        Harness {
+            svm: self.svm.clone(),
+            payer: self.payer.insecure_clone(),
+            authorities: [
+                self.authorities[0].insecure_clone(),
+                self.authorities[1].insecure_clone(),
+            ],
+            guardian: self.guardian.insecure_clone(),
+            attacker: copy(&self.attacker),
+            oracle: self.oracle.insecure_clone(),
+            treasury: copy(&self.treasury),
+            actors: self.actors.iter().map(copy).collect(),
+            pools: self.pools.clone(),
+            exchanges: self.exchanges.clone(),
+            model: self.model.clone(),
+            owner_market: self.owner_market.clone(),
+            roles: self.roles.clone(),
+            checks: 0,
+            tx_time: Duration::ZERO,
+        }
+    }
+
     /// Makes `authority` the insurance program's upgrade authority, as a deployment
-    /// would: rewrites the header of the ProgramData account LiteSVM created (it loads
-    /// upgradeable programs with no authority), keeping the ELF after it.
+    /// would: rewrites the header of the ProgramData account LiteSVM created.
     fn set_upgrade_authority(&mut self, authority: Pubkey) {
         let address = insurance_pool::pda::program_data();
         let mut account = self
@@ -283,7 +533,6 @@ impl Harness {
             .expect("set ProgramData");
     }
 
-    /// Sends a setup transaction paid and signed by the payer (and `signers`).
     fn setup(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), String> {
         let mut all: Vec<&Keypair> = vec![&self.payer];
         all.extend_from_slice(signers);
@@ -299,30 +548,47 @@ impl Harness {
             .map_err(|e| format!("setup failed: {:?}; logs: {:#?}", e.err, e.meta.logs))
     }
 
-    fn create_mint(&mut self, token_program: &Pubkey) -> Result<Pubkey, String> {
-        let mint = keypair(6, 0);
+    fn create_mint(&mut self, m: usize) -> Result<(), String> {
+        let mint = keypair(6, m as u8);
+        let (program, decimals) = MINTS[m];
         let space = 82;
         let create = solana_system_interface::instruction::create_account(
             &self.payer.pubkey(),
             &mint.pubkey(),
             self.svm.minimum_balance_for_rent_exemption(space),
             space as u64,
-            token_program,
+            &program,
         );
         let init = spl_token_2022::instruction::initialize_mint2(
-            token_program,
+            &program,
             &mint.pubkey(),
             &self.payer.pubkey(),
             None,
-            DECIMALS,
+            decimals,
         )
         .map_err(|e| e.to_string())?;
-        self.setup(&[create, init], &[&mint])?;
-        Ok(mint.pubkey())
+        self.setup(&[create, init], &[&mint])
     }
 
-    fn create_associated_token_account(&mut self, owner: &Pubkey) -> Result<Pubkey, String> {
-        let (mint, token_program) = (self.pool.mint, self.pool.token_program);
+    fn mint_to(&mut self, m: usize, token: &Pubkey, amount: u64) -> Result<(), String> {
+        let ix = spl_token_2022::instruction::mint_to(
+            &MINTS[m].0,
+            &self.pools[m].mint,
+            token,
+            &self.payer.pubkey(),
+            &[],
+            amount,
+        )
+        .map_err(|e| e.to_string())?;
+        self.setup(&[ix], &[])
+    }
+
+    fn create_associated_token_account(
+        &mut self,
+        owner: &Pubkey,
+        m: usize,
+    ) -> Result<Pubkey, String> {
+        let (mint, token_program) = (self.pools[m].mint, self.pools[m].token_program);
         let ata = insurance_pool::pda::associated_token(owner, &mint, &token_program);
         let ix = Instruction {
             program_id: insurance_pool::constants::ASSOCIATED_TOKEN_PROGRAM,
@@ -340,6 +606,119 @@ impl Harness {
         Ok(ata)
     }
 
+    /// Each market's fixed accounts in role order: the attacker's substitutions swap an
+    /// account for the one in the same role of another market.
+    fn index_roles(&mut self) {
+        let attacker = self.attacker.key.pubkey();
+        for m in 0..MARKETS as usize {
+            let k = self.pools[m];
+            let mut roles = vec![
+                k.pool,
+                k.vault,
+                k.bond_vault,
+                k.exposure,
+                k.mint,
+                self.attacker.tokens[m],
+                pdas::underwriter(&k.pool, &attacker).0,
+                pdas::member(&k.pool, &attacker).0,
+                self.treasury.tokens[m],
+            ];
+            let x = self.exchanges[m.min(1)];
+            roles.extend([
+                x.market,
+                x.collateral_vault,
+                x.price_feed,
+                x.authority,
+                pdas::exchange(&x.pool.pool, &x.authority).0,
+                pdas::position(&x.market, &attacker).0,
+            ]);
+            for a in &self.actors {
+                roles.push(a.tokens[m]);
+                self.owner_market.insert(a.tokens[m], m);
+                self.owner_market
+                    .insert(pdas::underwriter(&k.pool, &a.key.pubkey()).0, m);
+                self.owner_market
+                    .insert(pdas::member(&k.pool, &a.key.pubkey()).0, m);
+            }
+            for r in &roles[..9] {
+                self.owner_market.insert(*r, m);
+            }
+            if m < 2 {
+                for r in &roles[9..15] {
+                    self.owner_market.insert(*r, m);
+                }
+                for a in &self.actors {
+                    self.owner_market
+                        .insert(pdas::position(&x.market, &a.key.pubkey()).0, m);
+                }
+            }
+            self.roles.push(roles);
+        }
+    }
+
+    /// The model as a copy of the world after setup.
+    fn read_model(&self) -> Result<Model, String> {
+        let mut model = empty_model();
+        model.protocol = self
+            .fetch(&insurance_pool::pda::protocol().0)
+            .ok_or("protocol")?;
+        for m in 0..MARKETS as usize {
+            let keys = self.pools[m];
+            let pool: Pool = self.fetch(&keys.pool).ok_or("pool")?;
+            let exposure = self.exposure(&keys.exposure).ok_or("exposure")?;
+            model.pools.push(MPool {
+                keys,
+                pool,
+                exposure,
+            });
+            model.claim_lists.push(Vec::new());
+            let mut owners: Vec<Pubkey> = self.actors.iter().map(|a| a.key.pubkey()).collect();
+            owners.push(self.attacker.key.pubkey());
+            for owner in owners {
+                let u = pdas::underwriter(&keys.pool, &owner).0;
+                if let Some(v) = self.fetch::<Underwriter>(&u) {
+                    model.underwriters.insert(u, v);
+                }
+                let mb = pdas::member(&keys.pool, &owner).0;
+                if let Some(v) = self.fetch::<Member>(&mb) {
+                    model.members.insert(mb, v);
+                }
+                if m < 2 {
+                    let x = self.exchanges[m];
+                    let p = pdas::position(&x.market, &owner).0;
+                    if let Some(v) = self.fetch::<Position>(&p) {
+                        model.positions.insert(p, v);
+                    }
+                }
+            }
+            for t in [keys.vault, keys.bond_vault] {
+                model.tokens.insert(t, self.balance(&t));
+            }
+            for a in self.actors.iter().chain([&self.attacker, &self.treasury]) {
+                model.tokens.insert(a.tokens[m], self.balance(&a.tokens[m]));
+            }
+        }
+        for (x, keys) in self.exchanges.iter().enumerate() {
+            let registration = pdas::exchange(&keys.pool.pool, &keys.authority).0;
+            model.registrations.insert(
+                registration,
+                self.fetch(&registration).ok_or("registration")?,
+            );
+            model
+                .tokens
+                .insert(keys.collateral_vault, self.balance(&keys.collateral_vault));
+            model.exchanges.push(MExchange {
+                keys: *keys,
+                pool: x,
+                market: self.fetch(&keys.market).ok_or("market")?,
+                feed: self.fetch(&keys.price_feed).ok_or("price feed")?,
+                registration,
+            });
+        }
+        model.commit();
+        Ok(model)
+    }
+
     /// Token balance of a token account (0 if it does not exist).
     pub fn balance(&self, account: &Pubkey) -> u64 {
         self.svm
@@ -353,207 +732,1298 @@ impl Harness {
         T::try_deserialize(&mut account.data.as_slice()).ok()
     }
 
-    pub fn pool_state(&self) -> Pool {
-        self.fetch(&self.pool.pool).expect("pool decodes")
+    fn exposure(&self, key: &Pubkey) -> Option<PoolExposure> {
+        let account = self.svm.get_account(key)?;
+        let size = std::mem::size_of::<PoolExposure>();
+        Some(*bytemuck::from_bytes::<PoolExposure>(
+            account.data.get(8..8 + size)?,
+        ))
     }
 
     pub fn now(&self) -> i64 {
         self.svm.get_sysvar::<Clock>().unix_timestamp
     }
 
-    /// Runs `op`, then checks every invariant. `Err` is an invariant violation.
-    pub fn step(&mut self, op: &Op) -> Result<Outcome, String> {
-        use insurance_pool::instruction as args;
-        let (actor, template, data) = match *op {
-            Op::Warp { seconds } => {
-                let mut clock = self.svm.get_sysvar::<Clock>();
-                clock.slot += 1;
-                clock.unix_timestamp += seconds;
-                self.svm.set_sysvar(&clock);
-                self.check(None)?;
-                return Ok(Outcome::Warped);
-            }
-            Op::Deposit { actor, amount } => (
-                actor,
-                &self.actors[actor as usize].templates.deposit,
-                args::Deposit {
-                    amount,
-                    min_shares: 0,
-                }
-                .data(),
-            ),
-            Op::RequestWithdrawal { actor, shares } => {
-                let a = &self.actors[actor as usize];
-                let free = self
-                    .fetch::<Underwriter>(&a.underwriter)
-                    .map_or(1, |u| u.free_shares());
-                let shares = match shares {
-                    Shares::AllFree => free,
-                    Shares::Fraction(n) => (free / n.max(1) as u128).max(1),
-                    Shares::Exact(n) => n,
-                };
-                (
-                    actor,
-                    &a.templates.request_withdrawal,
-                    args::RequestWithdrawal { shares }.data(),
-                )
-            }
-            Op::CancelWithdrawal { actor } => (
-                actor,
-                &self.actors[actor as usize].templates.cancel_withdrawal,
-                args::CancelWithdrawal {}.data(),
-            ),
-            Op::CompleteWithdrawal { actor } => (
-                actor,
-                &self.actors[actor as usize].templates.complete_withdrawal,
-                args::CompleteWithdrawal {}.data(),
-            ),
-            Op::ContributePremium { actor, notional } => (
-                actor,
-                &self.actors[actor as usize].templates.contribute_premium,
-                args::ContributePremium {
-                    notional,
-                    max_premium: u64::MAX,
-                    min_expiry: 0,
-                }
-                .data(),
-            ),
+    fn warp(&mut self, seconds: i64) {
+        let mut clock = self.svm.get_sysvar::<Clock>();
+        clock.slot += 1;
+        clock.unix_timestamp += seconds;
+        self.svm.set_sysvar(&clock);
+    }
+
+    fn who(&self, who: Who) -> &Keypair {
+        let current = self.model.protocol.authority;
+        let (a, b) = (&self.authorities[0], &self.authorities[1]);
+        let (this, other) = if a.pubkey() == current {
+            (a, b)
+        } else {
+            (b, a)
         };
-        let mut tx = template.clone();
-        tx.message.instructions[0].data = data;
-        let token = self.actors[actor as usize].token;
-        let wallet_before = self.balance(&token);
-        let vault_before = self.balance(&self.pool.vault);
+        match who {
+            Who::Authority => this,
+            Who::OtherAuthority => other,
+            Who::Guardian => &self.guardian,
+            Who::Attacker => &self.attacker.key,
+        }
+    }
+
+    fn signer_key(&self, s: Signer_) -> &Keypair {
+        match s {
+            Signer_::Actor(a) => &self.actors[a as usize].key,
+            Signer_::Attacker => &self.attacker.key,
+            Signer_::Payer | Signer_::PayerAnd(_) => &self.payer,
+            Signer_::Key(w) => self.who(w),
+            Signer_::Oracle => &self.oracle,
+        }
+    }
+
+    fn actor_of(&self, key: &Pubkey) -> Option<usize> {
+        self.actors.iter().position(|a| a.key.pubkey() == *key)
+    }
+
+    /// A claim of market `m` by position from the newest.
+    fn claim_ref(&self, m: usize, back: u8) -> Option<(Pubkey, Claim)> {
+        let list = &self.model.claim_lists[m];
+        if list.is_empty() {
+            return None;
+        }
+        let i = list.len() - 1 - (back as usize).min(list.len() - 1);
+        let key = list[i];
+        Some((key, self.model.claims.get(&key)?.clone()))
+    }
+
+    fn token_of(&self, owner: &Pubkey, m: usize) -> Pubkey {
+        if *owner == self.attacker.key.pubkey() {
+            return self.attacker.tokens[m];
+        }
+        match self.actor_of(owner) {
+            Some(a) => self.actors[a].tokens[m],
+            None => insurance_pool::pda::associated_token(
+                owner,
+                &self.pools[m].mint,
+                &self.pools[m].token_program,
+            ),
+        }
+    }
+
+    fn amount(&self, amount: Amount, m: usize, wallet: &Pubkey, member: Option<&Pubkey>) -> u64 {
+        let pool = &self.model.pools[m].pool;
+        let off = |base: u64, d: i64| base.saturating_add_signed(d);
+        match amount {
+            Amount::Exact(n) => n,
+            Amount::Wallet => self.model.balance(wallet),
+            Amount::WalletPlus(k) => self.model.balance(wallet).saturating_add(k),
+            Amount::CapRoom(d) => off(pool.params.deposit_cap.saturating_sub(pool.capital), d),
+            Amount::Claimable(d) => {
+                let now = self.now();
+                let c = member
+                    .and_then(|k| self.model.members.get(k))
+                    .map_or(0, |mb| mb.claimable(now));
+                off(c, d)
+            }
+            Amount::ClaimCap(d) => {
+                let cap = (pool.free_capital() as u128
+                    * pool.params.governance.max_claim_bps as u128
+                    / 10_000) as u64;
+                off(cap, d)
+            }
+            Amount::ExposureRoom(d) => {
+                let p = &self.model.pools[m];
+                let cap = (p.pool.free_capital() as u128 * p.pool.params.max_exposure_bps as u128
+                    / 10_000) as u64;
+                off(cap.saturating_sub(p.exposure.book.active_at(self.now())), d)
+            }
+        }
+    }
+
+    fn treasury_for(&self, m: usize, with: bool) -> Option<(Pubkey, Pubkey)> {
+        with.then(|| (self.treasury.tokens[m], self.treasury.key.pubkey()))
+    }
+
+    /// Runs `op` on the model and the program, then checks the lockstep agreement, the
+    /// isolation of the other markets and every invariant. `Err` is a broken rule.
+    pub fn step(&mut self, op: &Op) -> Result<Outcome, String> {
+        if let Op::Warp { seconds } = *op {
+            self.warp(seconds);
+            self.check_invariants()?;
+            return Ok(Outcome::Warped);
+        }
+        let now = self.now();
+        let snapshot = self.model.snapshot();
+        let plan = match self.plan(op, now) {
+            Ok(Some(plan)) => plan,
+            Ok(None) => {
+                self.model.rollback(snapshot);
+                return Ok(Outcome::Skipped);
+            }
+            Err(e) => return Err(e),
+        };
+        let Plan {
+            ix,
+            signer,
+            market,
+            expected,
+            after,
+            return_data,
+            attack,
+        } = plan;
+        // Isolation: the writable accounts of other markets, before.
+        let writable: Vec<Pubkey> = ix
+            .accounts
+            .iter()
+            .filter(|a| a.is_writable)
+            .map(|a| a.pubkey)
+            .collect();
+        let foreign: Vec<(Pubkey, Option<Vec<u8>>)> = writable
+            .iter()
+            .filter(|k| market.is_some_and(|m| self.market_of(k).is_some_and(|o| o != m)))
+            .map(|k| (*k, self.svm.get_account(k).map(|a| a.data)))
+            .collect();
+
+        let payer = self.signer_key(signer).pubkey();
+        let mut tx = Transaction::new_with_payer(std::slice::from_ref(&ix), Some(&payer));
         let started = Instant::now();
         let blockhash = self.svm.latest_blockhash();
         if self.svm.get_sigverify() {
-            tx.sign(&[&self.actors[actor as usize].key], blockhash);
+            let mut keys: Vec<&Keypair> = vec![self.signer_key(signer)];
+            if let Signer_::PayerAnd(w) = signer {
+                keys.push(self.who(w));
+            }
+            tx.sign(&keys, blockhash);
         } else {
             // Unverified: placeholder signatures; the program sees the same signer flags.
             tx.message.recent_blockhash = blockhash;
         }
         let result = self.svm.send_transaction(tx);
         self.tx_time += started.elapsed();
-        let wallet_after = self.balance(&token);
-        let vault_after = self.balance(&self.pool.vault);
-        let outcome = match result {
-            Ok(TransactionMetadata {
-                compute_units_consumed,
-                ..
-            }) => {
-                // Token flows: the only tokens that move are between the actor and the
-                // vault, by exactly the amount the operation names.
-                let (paid, received) = (
-                    wallet_before.saturating_sub(wallet_after),
-                    wallet_after.saturating_sub(wallet_before),
-                );
-                match *op {
-                    Op::Deposit { amount, .. } => {
-                        if paid != amount || received != 0 {
-                            return Err(format!("deposit of {amount} moved {paid} out of the wallet and {received} in"));
-                        }
-                        self.model_vault += paid;
-                    }
-                    Op::ContributePremium { .. } => {
-                        if paid == 0 || received != 0 {
-                            return Err(format!(
-                                "a premium was charged {paid} (received {received})"
-                            ));
-                        }
-                        self.model_vault += paid;
-                    }
-                    Op::CompleteWithdrawal { .. } => {
-                        if paid != 0 {
-                            return Err(format!("a withdrawal took {paid} from the wallet"));
-                        }
-                        self.model_vault -= received;
-                    }
-                    _ => {
-                        if paid != 0 || received != 0 {
-                            return Err(format!("{} moved tokens", op.name()));
-                        }
+
+        let outcome = match (&result, &expected) {
+            (Ok(meta), Ok(())) => {
+                if let Some(want) = &return_data {
+                    if meta.return_data.data != *want {
+                        return Err(format!(
+                            "return data {:?}, the model says {:?}",
+                            meta.return_data.data, want
+                        ));
                     }
                 }
+                self.model.commit();
                 Outcome::Ok {
-                    cu: compute_units_consumed,
-                }
-            }
-            Err(FailedTransactionMetadata { err, meta }) => {
-                if wallet_after != wallet_before || vault_after != vault_before {
-                    return Err(format!("refused {} moved tokens", op.name()));
-                }
-                let (reason, explained) = refusal(&err, &meta.logs);
-                Outcome::Refused {
-                    reason,
-                    explained,
                     cu: meta.compute_units_consumed,
                 }
             }
+            (Err(FailedTransactionMetadata { err, meta }), Err(want)) => {
+                self.model.rollback(snapshot);
+                let (reason, named) = refusal(err, &meta.logs);
+                if !named {
+                    return Err(format!(
+                        "refused with an unnamed error: {reason}; logs: {:#?}",
+                        meta.logs
+                    ));
+                }
+                // An attacker's substitution must be refused; which check catches it
+                // first is not the model's business.
+                if !attack && reason != *want {
+                    return Err(format!(
+                        "refused with {reason}, the model says {want}; logs: {:#?}",
+                        meta.logs
+                    ));
+                }
+                Outcome::Refused {
+                    reason,
+                    cu: meta.compute_units_consumed,
+                }
+            }
+            (Ok(TransactionMetadata { logs, .. }), Err(want)) => {
+                return Err(format!(
+                    "the program accepted what the model refuses with {want}; logs: {logs:#?}"
+                ));
+            }
+            (Err(FailedTransactionMetadata { err, meta }), Ok(())) if attack => {
+                // The substitution is what the program refused.
+                self.model.rollback(snapshot);
+                let (reason, named) = refusal(err, &meta.logs);
+                if !named {
+                    return Err(format!(
+                        "refused with an unnamed error: {reason}; logs: {:#?}",
+                        meta.logs
+                    ));
+                }
+                Outcome::Refused {
+                    reason,
+                    cu: meta.compute_units_consumed,
+                }
+            }
+            (Err(FailedTransactionMetadata { err, meta }), Ok(())) => {
+                let (reason, _) = refusal(err, &meta.logs);
+                return Err(format!(
+                    "the program refused ({reason}) what the model accepts; logs: {:#?}",
+                    meta.logs
+                ));
+            }
         };
-        self.check(Some(vault_after))?;
+        // Lockstep: every account the transaction could write equals the model's.
+        for key in &writable {
+            self.compare(key)?;
+        }
+        for (key, before) in &foreign {
+            if self.svm.get_account(key).map(|a| a.data) != *before {
+                return Err(format!(
+                    "isolation: a step on market {market:?} changed {key} of market {:?}",
+                    self.market_of(key)
+                ));
+            }
+        }
+        if let (Outcome::Ok { .. }, Some(after)) = (&outcome, after) {
+            self.check_bounds(after)?;
+        }
+        self.check_invariants()?;
         Ok(outcome)
     }
 
-    /// The invariants: the vault holds what the flows say and exactly capital +
-    /// unearned premiums; the bond escrow holds the bonds; capital covers the
-    /// reservations; the positions' shares add up to the pool's.
-    pub fn check(&mut self, vault: Option<u64>) -> Result<(), String> {
+    fn market_of(&self, key: &Pubkey) -> Option<usize> {
+        if let Some(m) = self.owner_market.get(key) {
+            return Some(*m);
+        }
+        let pool = self.model.claims.get(key).map(|c| c.pool).or_else(|| {
+            self.model
+                .votes
+                .get(key)
+                .and_then(|v| self.model.claims.get(&v.claim))
+                .map(|c| c.pool)
+        })?;
+        self.pools.iter().position(|k| k.pool == pool)
+    }
+
+    /// Compares one account of the world with the model's copy.
+    fn compare(&mut self, key: &Pubkey) -> Result<(), String> {
         self.checks += 1;
-        let pool = self.pool_state();
-        let vault = vault.unwrap_or_else(|| self.balance(&self.pool.vault));
-        if vault != self.model_vault {
+        let account = self.svm.get_account(key);
+        let data = account.as_ref().map(|a| a.data.as_slice()).unwrap_or(&[]);
+        let exists = account.as_ref().is_some_and(|a| a.lamports > 0);
+        let model = &self.model;
+        if let Some(balance) = model.tokens.get(key) {
+            let actual = if exists { token_amount(data) } else { 0 };
+            if actual != *balance {
+                return Err(format!(
+                    "token account {key}: holds {actual}, the model says {balance}"
+                ));
+            }
+            return Ok(());
+        }
+        if *key == insurance_pool::pda::protocol().0 {
+            return same(key, data, &model.protocol);
+        }
+        for p in &model.pools {
+            if *key == p.keys.pool {
+                return same(key, data, &p.pool);
+            }
+            if *key == p.keys.exposure {
+                let size = std::mem::size_of::<PoolExposure>();
+                let chain = data.get(8..8 + size).ok_or("exposure too small")?;
+                if chain != bytemuck::bytes_of(&p.exposure) {
+                    let actual: &PoolExposure = bytemuck::from_bytes(chain);
+                    return Err(diff(key, actual, &p.exposure));
+                }
+                return Ok(());
+            }
+        }
+        for x in &model.exchanges {
+            if *key == x.keys.market {
+                return same(key, data, &x.market);
+            }
+            if *key == x.keys.price_feed {
+                return same(key, data, &x.feed);
+            }
+        }
+        macro_rules! typed {
+            ($map:expr, $t:ty) => {
+                if let Some(v) = $map.get(key) {
+                    if !exists {
+                        return Err(format!("{key} does not exist; the model has {v:#?}"));
+                    }
+                    return same(key, data, v);
+                }
+            };
+        }
+        typed!(model.underwriters, Underwriter);
+        typed!(model.members, Member);
+        typed!(model.claims, Claim);
+        typed!(model.votes, VoteRecord);
+        typed!(model.registrations, ExchangeRegistration);
+        typed!(model.positions, Position);
+        let owner = account.as_ref().map(|a| a.owner);
+        if exists && (owner == Some(insurance_pool::ID) || owner == Some(example_exchange::ID)) {
             return Err(format!(
-                "vault holds {vault}, the flows say {}",
-                self.model_vault
+                "{key} exists (owner {owner:?}), unknown to the model"
             ));
         }
-        if vault as u128 != pool.capital as u128 + pool.unearned_premiums as u128 {
-            return Err(format!(
-                "conservation: vault {vault} != capital {} + unearned {}",
-                pool.capital, pool.unearned_premiums
-            ));
-        }
-        let bonds = self.balance(&self.pool.bond_vault);
-        if bonds != pool.bonds_held {
-            return Err(format!(
-                "bond escrow {bonds} != bonds_held {}",
-                pool.bonds_held
-            ));
-        }
-        if pool.capital < pool.reserved_for_claims {
-            return Err(format!(
-                "capital {} below reserved_for_claims {}",
-                pool.capital, pool.reserved_for_claims
-            ));
-        }
-        let (mut shares, mut pending) = (0u128, 0u128);
-        for a in &self.actors {
-            if let Some(u) = self.fetch::<Underwriter>(&a.underwriter) {
+        Ok(())
+    }
+
+    /// The chain-state invariants of every pool and exchange.
+    pub fn check_invariants(&mut self) -> Result<(), String> {
+        self.checks += 1;
+        for (m, keys) in self.pools.iter().enumerate() {
+            let pool: Pool = self.fetch(&keys.pool).ok_or("pool decodes")?;
+            let vault = self.balance(&keys.vault);
+            if vault as u128 != pool.capital as u128 + pool.unearned_premiums as u128 {
+                return Err(format!(
+                    "market {m} conservation: vault {vault} != capital {} + unearned {}",
+                    pool.capital, pool.unearned_premiums
+                ));
+            }
+            let bonds = self.balance(&keys.bond_vault);
+            if bonds != pool.bonds_held {
+                return Err(format!(
+                    "market {m}: bond escrow {bonds} != bonds_held {}",
+                    pool.bonds_held
+                ));
+            }
+            if pool.capital < pool.reserved_for_claims {
+                return Err(format!(
+                    "market {m}: capital {} below reserved_for_claims {}",
+                    pool.capital, pool.reserved_for_claims
+                ));
+            }
+            let (mut shares, mut pending) = (0u128, 0u128);
+            for (_, u) in self
+                .model
+                .underwriters
+                .iter()
+                .filter(|(_, u)| u.pool == keys.pool)
+            {
                 if u.pending_shares > u.shares {
                     return Err(format!(
-                        "underwriter {} has {} pending of {} shares",
-                        a.key.pubkey(),
-                        u.pending_shares,
-                        u.shares
+                        "underwriter {} has {} pending of {}",
+                        u.owner, u.pending_shares, u.shares
                     ));
                 }
                 shares += u.shares;
                 pending += u.pending_shares;
             }
+            if shares != pool.total_shares || pending != pool.pending_withdrawal_shares {
+                return Err(format!(
+                    "market {m}: positions hold {shares} shares ({pending} pending), the pool {} ({})",
+                    pool.total_shares, pool.pending_withdrawal_shares
+                ));
+            }
+            let reserved: u64 = self
+                .model
+                .claims
+                .iter()
+                .filter(|(_, c)| c.pool == keys.pool && c.status == ClaimStatus::Approved)
+                .map(|(_, c)| c.reserved)
+                .sum();
+            if reserved != pool.reserved_for_claims {
+                return Err(format!(
+                    "market {m}: approved claims reserve {reserved}, the pool {}",
+                    pool.reserved_for_claims
+                ));
+            }
         }
-        if shares != pool.total_shares || pending != pool.pending_withdrawal_shares {
-            return Err(format!(
-                "positions hold {shares} shares ({pending} pending), the pool {} ({})",
-                pool.total_shares, pool.pending_withdrawal_shares
-            ));
+        for (x, keys) in self.exchanges.iter().enumerate() {
+            let market: Market = self.fetch(&keys.market).ok_or("market decodes")?;
+            let vault = self.balance(&keys.collateral_vault);
+            if Some(vault) != market.liabilities() {
+                return Err(format!(
+                    "exchange {x}: collateral vault {vault} != collateral {} + house {}",
+                    market.total_collateral, market.house_balance
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The per-step bounds of a successful value-moving step.
+    fn check_bounds(&mut self, after: After) -> Result<(), String> {
+        self.checks += 1;
+        match after {
+            After::Exit {
+                paid,
+                at_request,
+                pro_rata,
+            } => {
+                if paid > at_request || paid > pro_rata {
+                    return Err(format!(
+                        "an exit paid {paid}: more than its value at request {at_request} or its pro-rata share {pro_rata}"
+                    ));
+                }
+            }
+            After::Payout { claim, member } => {
+                let c = self.model.claims.get(&claim).ok_or("paid claim")?;
+                let paid_term = self
+                    .model
+                    .paid_in_term
+                    .get(&(member, c.cover_expiry))
+                    .copied()
+                    .unwrap_or(0);
+                let mb = self.model.members.get(&member).ok_or("member")?;
+                if c.paid > c.reserved || c.reserved > c.amount {
+                    return Err(format!(
+                        "claim {claim} paid {} of {} reserved, amount {}",
+                        c.paid, c.reserved, c.amount
+                    ));
+                }
+                if mb.coverage_expiry == c.cover_expiry && paid_term > mb.covered_amount {
+                    return Err(format!(
+                        "member {member} paid {paid_term} in a term covering {}",
+                        mb.covered_amount
+                    ));
+                }
+            }
+            After::Filed { member, now } => {
+                let mb = self.model.members.get(&member).ok_or("member")?;
+                let matured = mb.matured_amount
+                    + if now >= mb.matures_at {
+                        mb.maturing_amount
+                    } else {
+                        0
+                    };
+                if mb.claimed_amount > matured {
+                    return Err(format!(
+                        "member {member} claims {} with {} matured",
+                        mb.claimed_amount, matured
+                    ));
+                }
+            }
+            After::Shortfall { amount, seen } => {
+                if let Some(s) = seen {
+                    let bound = amount.min(s.per_event).min(s.epoch_room).min(s.available);
+                    if s.covered > bound {
+                        return Err(format!(
+                            "a shortfall of {amount} was covered {} (bound {bound})",
+                            s.covered
+                        ));
+                    }
+                }
+            }
+            After::Premium(c) => {
+                let curve = self.model.pools.iter().find_map(|_| None::<()>);
+                let _ = curve;
+                let util = utilisation_bps(c.exposure_after, c.free_capital);
+                let floor = curve_rate(&c.curve, util);
+                if c.charged.quote.rate_bps < floor {
+                    return Err(format!(
+                        "charged {} bps below the curve's {floor} at utilisation {util}",
+                        c.charged.quote.rate_bps
+                    ));
+                }
+            }
+            After::Volume {
+                notional,
+                fee,
+                rate,
+            } => {
+                let want = volume_fee(notional, rate).map_err(crate::model::an)?;
+                if fee != want {
+                    return Err(format!(
+                        "a volume fee of {fee} on {notional} at {rate} bps (want {want})"
+                    ));
+                }
+            }
         }
         Ok(())
     }
 }
 
-/// Names a refusal: a program or Anchor error by name, a token-program error by its
-/// program and code; anything else is reported as unexplained.
-fn refusal(err: &TransactionError, logs: &[String]) -> (String, bool) {
+/// What a step's bounds check needs.
+#[derive(Clone, Copy, Debug)]
+enum After {
+    Exit {
+        paid: u64,
+        at_request: u64,
+        pro_rata: u64,
+    },
+    Payout {
+        claim: Pubkey,
+        member: Pubkey,
+    },
+    Filed {
+        member: Pubkey,
+        now: i64,
+    },
+    Shortfall {
+        amount: u64,
+        seen: Option<ShortfallSeen>,
+    },
+    Premium(PremiumSeen),
+    Volume {
+        notional: u64,
+        fee: u64,
+        rate: u64,
+    },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PremiumSeen {
+    charged: crate::model::Charged,
+    exposure_after: u64,
+    free_capital: u64,
+    curve: insurance_pool::math::Curve,
+}
+
+/// A resolved step: the instruction, who signs, and what the model expects.
+struct Plan {
+    ix: Instruction,
+    signer: Signer_,
+    market: Option<usize>,
+    expected: Result<(), Refusal>,
+    after: Option<After>,
+    return_data: Option<Vec<u8>>,
+    attack: bool,
+}
+
+impl Harness {
+    /// Resolves `op`, applies it to the model and builds its instruction.
+    fn plan(&mut self, op: &Op, now: i64) -> Result<Option<Plan>, String> {
+        use example_exchange::instruction as xargs;
+        use insurance_pool::instruction as args;
+        let mut return_data = None;
+        let mut after = None;
+        let mut market = None;
+        let (ix, signer, expected): (Instruction, Signer_, Result<(), Refusal>) = match *op {
+            Op::Warp { .. } => unreachable!("handled by step"),
+            Op::Deposit { m, actor, amount } => {
+                let m = m as usize;
+                market = Some(m);
+                let a = &self.actors[actor as usize];
+                let (owner, token) = (a.key.pubkey(), a.tokens[m]);
+                let amount = self.amount(amount, m, &token, None);
+                let r = self
+                    .model
+                    .deposit(m, &owner, &token, amount, now)
+                    .map(|_| ());
+                (
+                    ix::deposit(&owner, &self.pools[m], &token, amount, 0),
+                    Signer_::Actor(actor),
+                    r,
+                )
+            }
+            Op::RequestWithdrawal { m, actor, shares } => {
+                let m = m as usize;
+                market = Some(m);
+                let owner = self.actors[actor as usize].key.pubkey();
+                let u = self
+                    .model
+                    .underwriters
+                    .get(&pdas::underwriter(&self.pools[m].pool, &owner).0);
+                let free = u.map_or(1, |u| u.free_shares());
+                let shares = match shares {
+                    Shares::AllFree => free,
+                    Shares::AllFreePlus1 => free.saturating_add(1),
+                    Shares::Fraction(n) => (free / n.max(1) as u128).max(1),
+                    Shares::Exact(n) => n,
+                };
+                let r = self.model.request_withdrawal(m, &owner, shares, now);
+                (
+                    ix::request_withdrawal(&owner, &self.pools[m], shares),
+                    Signer_::Actor(actor),
+                    r,
+                )
+            }
+            Op::CancelWithdrawal { m, actor } => {
+                let m = m as usize;
+                market = Some(m);
+                let owner = self.actors[actor as usize].key.pubkey();
+                let r = self.model.cancel_withdrawal(m, &owner, now);
+                (
+                    ix::cancel_withdrawal(&owner, &self.pools[m]),
+                    Signer_::Actor(actor),
+                    r,
+                )
+            }
+            Op::CompleteWithdrawal { m, actor } => {
+                let m = m as usize;
+                market = Some(m);
+                let a = &self.actors[actor as usize];
+                let (owner, token) = (a.key.pubkey(), a.tokens[m]);
+                let r = self.model.complete_withdrawal(m, &owner, &token, now);
+                if let Ok((paid, at_request, pro_rata)) = r {
+                    after = Some(After::Exit {
+                        paid,
+                        at_request,
+                        pro_rata,
+                    });
+                }
+                (
+                    ix::complete_withdrawal(&owner, &self.pools[m], &token),
+                    Signer_::Actor(actor),
+                    r.map(|_| ()),
+                )
+            }
+            Op::QuotePremium { m, actor, notional } => {
+                let m = m as usize;
+                market = Some(m);
+                let a = &self.actors[actor as usize];
+                let owner = a.key.pubkey();
+                let notional = self.amount(notional, m, &a.tokens[m], None);
+                let r = self.model.quote_premium(m, &owner, notional, now);
+                if let Ok(q) = &r {
+                    let mut bytes = Vec::new();
+                    q.serialize(&mut bytes).map_err(|e| e.to_string())?;
+                    return_data = Some(bytes);
+                }
+                let member = pdas::member(&self.pools[m].pool, &owner).0;
+                let member = self.model.members.contains_key(&member).then_some(member);
+                (
+                    ix::quote_premium(&self.pools[m], member, notional),
+                    Signer_::Actor(actor),
+                    r.map(|_| ()),
+                )
+            }
+            Op::ContributePremium {
+                m,
+                actor,
+                notional,
+                max_premium,
+                treasury,
+            } => {
+                let m = m as usize;
+                market = Some(m);
+                let a = &self.actors[actor as usize];
+                let (owner, token) = (a.key.pubkey(), a.tokens[m]);
+                let notional = self.amount(notional, m, &token, None);
+                let max = match max_premium {
+                    Bound::Any => u64::MAX,
+                    b => match self.model.quote_premium(m, &owner, notional, now) {
+                        Ok(q) if b == Bound::Quote => q.premium,
+                        Ok(q) => q.premium.saturating_sub(1),
+                        Err(_) => u64::MAX,
+                    },
+                };
+                let t = self.treasury_for(m, treasury);
+                let curve = self.model.pools[m].pool.params.curve;
+                let r = self.model.contribute_premium(
+                    m,
+                    &owner,
+                    &token,
+                    t.as_ref().map(|(a, b)| (a, b)),
+                    notional,
+                    max,
+                    now,
+                );
+                if let Ok(c) = r {
+                    // The curve the purchase priced on (parameters refreshed by it).
+                    let curve = self.model.pools[m].pool.params.curve;
+                    after = Some(After::Premium(PremiumSeen {
+                        charged: c,
+                        exposure_after: c.exposure_after,
+                        free_capital: c.free_capital,
+                        curve,
+                    }));
+                }
+                let _ = curve;
+                (
+                    ix::contribute_premium(
+                        &owner,
+                        &self.pools[m],
+                        &token,
+                        t.map(|t| t.0),
+                        notional,
+                        max,
+                    ),
+                    Signer_::Actor(actor),
+                    r.map(|_| ()),
+                )
+            }
+            Op::FileClaim { m, actor, amount } => {
+                let m = m as usize;
+                market = Some(m);
+                let a = &self.actors[actor as usize];
+                let (owner, token) = (a.key.pubkey(), a.tokens[m]);
+                let member = pdas::member(&self.pools[m].pool, &owner).0;
+                let amount = self.amount(amount, m, &token, Some(&member));
+                let id = self
+                    .model
+                    .members
+                    .get(&member)
+                    .map_or(0, |mb| mb.claim_count);
+                let r = self.model.file_claim(m, &owner, &token, amount, now);
+                if r.is_ok() {
+                    after = Some(After::Filed { member, now });
+                }
+                (
+                    ix::file_claim(&owner, &self.pools[m], id, &token, amount, [7; 32], ""),
+                    Signer_::Actor(actor),
+                    r.map(|_| ()),
+                )
+            }
+            Op::CastVote {
+                m,
+                actor,
+                claim,
+                approve,
+            } => {
+                let m = m as usize;
+                market = Some(m);
+                let Some((claim, _)) = self.claim_ref(m, claim) else {
+                    return Ok(None);
+                };
+                let voter = self.actors[actor as usize].key.pubkey();
+                let vote = pdas::vote(&claim, &voter).0;
+                let r = self.model.cast_vote(m, &voter, &claim, &vote, approve, now);
+                (
+                    ix::cast_vote(&voter, &self.pools[m], &claim, approve),
+                    Signer_::Actor(actor),
+                    r,
+                )
+            }
+            Op::FinalizeClaim { m, claim } => {
+                let m = m as usize;
+                market = Some(m);
+                let Some((key, c)) = self.claim_ref(m, claim) else {
+                    return Ok(None);
+                };
+                let r = self.model.finalize_claim(m, &key, now).map(|_| ());
+                (
+                    ix::finalize_claim(&self.pools[m], &key, &c.claimant),
+                    Signer_::Payer,
+                    r,
+                )
+            }
+            Op::VetoClaim { m, claim, by } => {
+                let m = m as usize;
+                market = Some(m);
+                let Some((key, c)) = self.claim_ref(m, claim) else {
+                    return Ok(None);
+                };
+                let signer = self.who(by).pubkey();
+                let r = self.model.veto_claim(m, &signer, &key, now);
+                (
+                    ix::veto_claim(&signer, &self.pools[m], &key, &c.claimant),
+                    Signer_::Key(by),
+                    r,
+                )
+            }
+            Op::PayClaim { m, claim } => {
+                let m = m as usize;
+                market = Some(m);
+                let Some((key, c)) = self.claim_ref(m, claim) else {
+                    return Ok(None);
+                };
+                let token = self.token_of(&c.claimant, m);
+                let r = self.model.pay_claim(m, &key, &token, now);
+                if r.is_ok() {
+                    let member = pdas::member(&self.pools[m].pool, &c.claimant).0;
+                    after = Some(After::Payout { claim: key, member });
+                }
+                (
+                    ix::pay_claim(&self.pools[m], &key, &c.claimant, &token),
+                    Signer_::Payer,
+                    r.map(|_| ()),
+                )
+            }
+            Op::CancelClaim { m, claim, by } => {
+                let m = m as usize;
+                market = Some(m);
+                let Some((key, c)) = self.claim_ref(m, claim) else {
+                    return Ok(None);
+                };
+                let (signer, who) = match by.map(|a| (self.actors[a as usize].key.pubkey(), a)) {
+                    Some((k, a)) => (k, Signer_::Actor(a)),
+                    None => match self.actor_of(&c.claimant) {
+                        Some(a) => (c.claimant, Signer_::Actor(a as u8)),
+                        None => (c.claimant, Signer_::Attacker),
+                    },
+                };
+                let r = self.model.cancel_claim(m, &signer, &key, now);
+                (ix::cancel_claim(&signer, &self.pools[m], &key), who, r)
+            }
+            Op::WithdrawBond { m, claim } => {
+                let m = m as usize;
+                market = Some(m);
+                let Some((key, c)) = self.claim_ref(m, claim) else {
+                    return Ok(None);
+                };
+                let token = self.token_of(&c.claimant, m);
+                let r = self.model.withdraw_bond(m, &key, &token).map(|_| ());
+                (
+                    ix::withdraw_bond(&self.pools[m], &key, &token),
+                    Signer_::Payer,
+                    r,
+                )
+            }
+            Op::SetPoolPause { m, by, flags } => {
+                let m = m as usize;
+                market = Some(m);
+                let signer = self.who(by).pubkey();
+                let r = self.model.set_pool_pause(m, &signer, flags, now);
+                (
+                    ix::set_pool_pause(&signer, &self.pools[m], flags),
+                    Signer_::Key(by),
+                    r,
+                )
+            }
+            Op::SetProtocolPause { by, flags } => {
+                let signer = self.who(by).pubkey();
+                let r = self.model.set_protocol_pause(&signer, flags, now);
+                (ix::set_protocol_pause(&signer, flags), Signer_::Key(by), r)
+            }
+            Op::UpdatePoolParams { m, by, variant } => {
+                let m = m as usize;
+                market = Some(m);
+                let signer = self.who(by).pubkey();
+                let params = param_variant(variant);
+                let r = self.model.update_pool_params(m, &signer, params, now);
+                (
+                    ix::update_pool_params(&signer, &self.pools[m], params),
+                    Signer_::Key(by),
+                    r,
+                )
+            }
+            Op::UpdateProtocol {
+                by,
+                fee_bps,
+                treasury,
+                pending,
+            } => {
+                let signer = self.who(by).pubkey();
+                let args = UpdateProtocolArgs {
+                    guardian: None,
+                    pending_authority: pending.map(|w| self.who(w).pubkey()),
+                    treasury: treasury.map(|t| {
+                        if t {
+                            self.treasury.key.pubkey()
+                        } else {
+                            Pubkey::default()
+                        }
+                    }),
+                    protocol_fee_bps: fee_bps,
+                };
+                let r = self.model.update_protocol(&signer, &args);
+                (ix::update_protocol(&signer, args), Signer_::Key(by), r)
+            }
+            Op::AcceptAuthority { by } => {
+                let signer = self.who(by).pubkey();
+                let r = self.model.accept_authority(&signer);
+                (ix::accept_authority(&signer), Signer_::Key(by), r)
+            }
+            Op::RegisterExchange { m, x, by } => {
+                let (m, x) = (m as usize, x as usize);
+                market = Some(m);
+                let signer = self.who(by).pubkey();
+                let keys = self.exchanges[x];
+                let r = self
+                    .model
+                    .register_exchange(
+                        m,
+                        x,
+                        &signer,
+                        &keys.collateral_vault,
+                        &keys.pool.mint,
+                        fuzz_limits(),
+                        now,
+                    )
+                    .map(|_| ());
+                (
+                    ix::register_exchange(
+                        &self.payer.pubkey(),
+                        &signer,
+                        &self.pools[m],
+                        keys.authority,
+                        &keys.collateral_vault,
+                        fuzz_limits(),
+                    ),
+                    Signer_::PayerAnd(by),
+                    r,
+                )
+            }
+            Op::UpdateExchange {
+                x,
+                by,
+                variant,
+                elsewhere,
+            } => {
+                let x = x as usize;
+                market = Some(x);
+                let signer = self.who(by).pubkey();
+                let keys = self.exchanges[x];
+                let destination = if elsewhere {
+                    self.treasury.tokens[x]
+                } else {
+                    keys.collateral_vault
+                };
+                let registration = self.model.exchanges[x].registration;
+                let limits = limits_variant(variant);
+                let r = self.model.update_exchange(
+                    x,
+                    &signer,
+                    &registration,
+                    &destination,
+                    &self.pools[x].mint,
+                    limits,
+                    now,
+                );
+                (
+                    ix::update_exchange(
+                        &signer,
+                        &self.pools[x],
+                        &registration,
+                        &destination,
+                        limits,
+                    ),
+                    Signer_::Key(by),
+                    r,
+                )
+            }
+            Op::DeactivateExchange { x, by } => {
+                let x = x as usize;
+                market = Some(x);
+                let signer = self.who(by).pubkey();
+                let registration = self.model.exchanges[x].registration;
+                let r = self.model.deactivate_exchange(&signer, &registration);
+                (
+                    ix::deactivate_exchange(&signer, &registration),
+                    Signer_::Key(by),
+                    r,
+                )
+            }
+            Op::SetPrice {
+                x,
+                move_bps,
+                age,
+                by_oracle,
+            } => {
+                let x = x as usize;
+                market = Some(x);
+                let old = self.model.exchanges[x].feed.price;
+                let price = (old as i128 * (10_000 + move_bps as i128) / 10_000).max(1) as u64;
+                let (signer, who) = if by_oracle {
+                    (self.oracle.pubkey(), Signer_::Oracle)
+                } else {
+                    (self.attacker.key.pubkey(), Signer_::Attacker)
+                };
+                let publish = now - age;
+                let r = self.model.set_price(x, &signer, price, publish, now);
+                (
+                    xix::set_price(&signer, &self.exchanges[x], price, publish),
+                    who,
+                    r,
+                )
+            }
+            Op::DepositCollateral { x, actor, amount } => {
+                let x = x as usize;
+                market = Some(x);
+                let a = &self.actors[actor as usize];
+                let (owner, token) = (a.key.pubkey(), a.tokens[x]);
+                let amount = self.amount(amount, x, &token, None);
+                let r = self.model.deposit_collateral(x, &owner, &token, amount);
+                (
+                    xix::deposit_collateral(&owner, &self.exchanges[x], &token, amount),
+                    Signer_::Actor(actor),
+                    r,
+                )
+            }
+            Op::OpenPosition {
+                x,
+                actor,
+                long,
+                leverage_pct,
+                max_rate,
+                treasury,
+            } => {
+                let x = x as usize;
+                market = Some(x);
+                let owner = self.actors[actor as usize].key.pubkey();
+                let e = &self.model.exchanges[x];
+                let collateral = self
+                    .model
+                    .positions
+                    .get(&pdas::position(&e.keys.market, &owner).0)
+                    .map_or(0, |p| p.collateral);
+                let notional =
+                    collateral as u128 * e.market.max_leverage as u128 * leverage_pct as u128 / 100;
+                let size = (notional / e.feed.price.max(1) as u128).min(i64::MAX as u128) as i64;
+                let size = if long { size } else { -size };
+                let t = self.treasury_for(x, treasury);
+                let volume_before = self.model.pools[x].pool.total_volume_fees;
+                let r = self.model.open_position(
+                    x,
+                    &owner,
+                    size,
+                    max_rate,
+                    t.as_ref().map(|(a, b)| (a, b)),
+                    now,
+                );
+                if let Ok(fee) = r {
+                    if fee > 0 {
+                        let pool = &self.model.pools[x].pool;
+                        let _ = volume_before;
+                        after = Some(After::Volume {
+                            notional: size.unsigned_abs() as u128 as u64
+                                * self.model.exchanges[x].feed.price,
+                            fee,
+                            rate: pool.volume_rate_bps,
+                        });
+                    }
+                }
+                (
+                    xix::open_position(&owner, &self.exchanges[x], size, max_rate, t.map(|t| t.0)),
+                    Signer_::Actor(actor),
+                    r.map(|_| ()),
+                )
+            }
+            Op::Liquidate {
+                x,
+                actor,
+                liquidator,
+            } => {
+                let x = x as usize;
+                market = Some(x);
+                let owner = self.actors[actor as usize].key.pubkey();
+                let by = self.actors[liquidator as usize].key.pubkey();
+                let r = self.model.liquidate(x, &owner, now);
+                if let Ok((amount, seen)) = r {
+                    after = Some(After::Shortfall { amount, seen });
+                }
+                let keys = self.exchanges[x];
+                let registration = self.model.exchanges[x].registration;
+                (
+                    xix::liquidate(&by, &keys, &owner, &keys.pool, &registration),
+                    Signer_::Actor(liquidator),
+                    r.map(|_| ()),
+                )
+            }
+            Op::Attack {
+                m,
+                target,
+                slot,
+                with,
+            } => {
+                return Ok(self.attack(m as usize, target, slot, with, now));
+            }
+        };
+        let _ = (
+            &xargs::SetPrice {
+                price: 0,
+                publish_time: 0,
+            },
+            &args::CancelWithdrawal {},
+        );
+        Ok(Some(Plan {
+            ix,
+            signer,
+            market,
+            expected,
+            after,
+            return_data,
+            attack: false,
+        }))
+    }
+
+    /// The attacker's instruction for `target` on market `m` with one account swapped;
+    /// the model expects a refusal (whatever check names it) that changes nothing.
+    fn attack(
+        &mut self,
+        m: usize,
+        target: Target,
+        slot: u8,
+        with: Subst,
+        now: i64,
+    ) -> Option<Plan> {
+        let attacker = self.attacker.key.pubkey();
+        let token = self.attacker.tokens[m];
+        let keys = self.pools[m];
+        let x = m.min(1);
+        let claim = self.claim_ref(m, 0);
+        let xk = self.exchanges[x];
+        let reg = self.model.exchanges[x].registration;
+        // The honest instruction and what the model says it does: a substitution may
+        // make it fail (with any named error) or leave its effect exactly as without
+        // it (a substituted account the instruction does not use), nothing else.
+        let (mut ix, honest) = match target {
+            Target::Deposit => (
+                ix::deposit(&attacker, &keys, &token, 1_000, 0),
+                self.model
+                    .deposit(m, &attacker, &token, 1_000, now)
+                    .map(|_| ()),
+            ),
+            Target::CompleteWithdrawal => (
+                ix::complete_withdrawal(&attacker, &keys, &token),
+                self.model
+                    .complete_withdrawal(m, &attacker, &token, now)
+                    .map(|_| ()),
+            ),
+            Target::ContributePremium => (
+                ix::contribute_premium(&attacker, &keys, &token, None, 1_000, u64::MAX),
+                self.model
+                    .contribute_premium(m, &attacker, &token, None, 1_000, u64::MAX, now)
+                    .map(|_| ()),
+            ),
+            Target::FileClaim => {
+                let id = self
+                    .model
+                    .members
+                    .get(&pdas::member(&keys.pool, &attacker).0)
+                    .map_or(0, |mb| mb.claim_count);
+                (
+                    ix::file_claim(&attacker, &keys, id, &token, 1, [7; 32], ""),
+                    self.model
+                        .file_claim(m, &attacker, &token, 1, now)
+                        .map(|_| ()),
+                )
+            }
+            Target::CastVote => {
+                let (c, _) = claim?;
+                let vote = pdas::vote(&c, &attacker).0;
+                (
+                    ix::cast_vote(&attacker, &keys, &c, true),
+                    self.model.cast_vote(m, &attacker, &c, &vote, true, now),
+                )
+            }
+            Target::PayClaim => {
+                let (key, c) = claim?;
+                let t = self.token_of(&c.claimant, m);
+                (
+                    ix::pay_claim(&keys, &key, &c.claimant, &t),
+                    self.model.pay_claim(m, &key, &t, now).map(|_| ()),
+                )
+            }
+            Target::WithdrawBond => {
+                let (key, c) = claim?;
+                let t = self.token_of(&c.claimant, m);
+                (
+                    ix::withdraw_bond(&keys, &key, &t),
+                    self.model.withdraw_bond(m, &key, &t).map(|_| ()),
+                )
+            }
+            Target::OpenPosition => (
+                xix::open_position(&attacker, &xk, 1, u64::MAX, None),
+                self.model
+                    .open_position(x, &attacker, 1, u64::MAX, None, now)
+                    .map(|_| ()),
+            ),
+            Target::Liquidate => (
+                xix::liquidate(&attacker, &xk, &attacker, &xk.pool, &reg),
+                self.model.liquidate(x, &attacker, now).map(|_| ()),
+            ),
+        };
+        // Substitutable: every account but the signer and the programs invoked.
+        let programs = [
+            anchor_lang::system_program::ID,
+            insurance_pool::ID,
+            example_exchange::ID,
+        ];
+        let slots: Vec<usize> = ix
+            .accounts
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !a.is_signer && !programs.contains(&a.pubkey))
+            .map(|(i, _)| i)
+            .collect();
+        if slots.is_empty() {
+            return None;
+        }
+        let i = slots[slot as usize % slots.len()];
+        let original = ix.accounts[i].pubkey;
+        let other = (m + 1) % MARKETS as usize;
+        let replacement = match with {
+            Subst::OtherMarket => {
+                let role = self.roles[m].iter().position(|k| *k == original);
+                match role {
+                    Some(r) => self.roles[other][r],
+                    None => self.pools[other].pool,
+                }
+            }
+            Subst::OtherTokenProgram => {
+                if original == anchor_spl::token::ID {
+                    anchor_spl::token_2022::ID
+                } else if original == anchor_spl::token_2022::ID {
+                    anchor_spl::token::ID
+                } else {
+                    return None;
+                }
+            }
+            Subst::Duplicate => ix.accounts[slots[(slot as usize + 1) % slots.len()]].pubkey,
+            Subst::Own => {
+                let own = self.roles[m]
+                    .iter()
+                    .position(|k| *k == token)
+                    .map(|r| self.roles[m][r])?;
+                own
+            }
+        };
+        if replacement == original {
+            return None;
+        }
+        ix.accounts[i].pubkey = replacement;
+        Some(Plan {
+            ix,
+            signer: Signer_::Attacker,
+            market: Some(m),
+            expected: honest,
+            after: None,
+            return_data: None,
+            attack: true,
+        })
+    }
+}
+
+/// Compares an Anchor account's data with the model's value.
+fn same<T: AccountSerialize + AccountDeserialize + std::fmt::Debug>(
+    key: &Pubkey,
+    data: &[u8],
+    model: &T,
+) -> Result<(), String> {
+    let mut bytes = Vec::with_capacity(data.len());
+    model.try_serialize(&mut bytes).map_err(|e| e.to_string())?;
+    // Only the serialised prefix counts: Anchor leaves stale bytes after a value that
+    // shrank (an `Option` set to `None`), and so does the model's comparison.
+    let matches = data.len() >= bytes.len() && data[..bytes.len()] == bytes[..];
+    if matches {
+        return Ok(());
+    }
+    match T::try_deserialize(&mut &data[..]) {
+        Ok(actual) => Err(diff(key, &actual, model)),
+        Err(e) => Err(format!(
+            "{key}: does not decode ({e}); the model has {model:#?}"
+        )),
+    }
+}
+
+/// The fields where the program's account and the model's differ.
+fn diff<T: std::fmt::Debug>(key: &Pubkey, actual: &T, model: &T) -> String {
+    let (a, b) = (format!("{actual:#?}"), format!("{model:#?}"));
+    let lines: Vec<String> = a
+        .lines()
+        .zip(b.lines())
+        .filter(|(x, y)| x != y)
+        .map(|(x, y)| format!("    program: {}\n    model:   {}", x.trim(), y.trim()))
+        .collect();
+    format!("{key} differs from the model:\n{}", lines.join("\n"))
+}
+
+fn empty_model() -> Model {
+    Model {
+        protocol: Protocol {
+            authority: Pubkey::default(),
+            pending_authority: Pubkey::default(),
+            guardian: Pubkey::default(),
+            paused: 0,
+            treasury: Pubkey::default(),
+            protocol_fee_bps: 0,
+            pool_count: 0,
+            bump: 0,
+            withdraw_pause: Default::default(),
+        },
+        pools: Vec::new(),
+        exchanges: Vec::new(),
+        claim_lists: Vec::new(),
+        underwriters: Default::default(),
+        members: Default::default(),
+        claims: Default::default(),
+        votes: Default::default(),
+        registrations: Default::default(),
+        positions: Default::default(),
+        tokens: Default::default(),
+        paid_in_term: Default::default(),
+    }
+}
+
+/// Names a refusal: a program or Anchor error by name, a token-program or system
+/// error by its program; the second value is false for anything unnamed.
+pub fn refusal(err: &TransactionError, logs: &[String]) -> (String, bool) {
     match err {
         TransactionError::InstructionError(_, InstructionError::Custom(code)) => {
             // The program that raised the error is the first (innermost) one whose
@@ -565,22 +2035,48 @@ fn refusal(err: &TransactionError, logs: &[String]) -> (String, bool) {
             });
             match failed {
                 Some(id) if id == anchor_spl::token::ID || id == anchor_spl::token_2022::ID => {
-                    // SPL Token's codes are the first of Token-2022's, same meaning.
                     match spl_token_2022::error::TokenError::try_from(*code) {
                         Ok(e) => (format!("token: {e:?}"), true),
                         Err(_) => (format!("token: unknown error {code}"), false),
                     }
                 }
+                Some(id) if id == anchor_lang::system_program::ID => match code {
+                    0 => ("system: AccountAlreadyInUse".into(), true),
+                    1 => ("system: ResultWithNegativeLamports".into(), true),
+                    c => (format!("system: error {c}"), false),
+                },
                 _ => {
                     let program = failed.unwrap_or(insurance_pool::ID);
-                    match insurance_pool_sdk::errors::decode_for(&program, *code) {
+                    // Anchor's own codes (below 6000) mean the same in both programs.
+                    let decoded =
+                        insurance_pool_sdk::errors::decode_for(&program, *code).or_else(|| {
+                            (*code < 6_000)
+                                .then(|| insurance_pool_sdk::errors::decode(*code))
+                                .flatten()
+                        });
+                    match decoded {
                         Some(d) => (d.name, true),
                         None => (format!("unknown custom error {code} from {program}"), false),
                     }
                 }
             }
         }
-        TransactionError::InstructionError(_, e) => (format!("{e:?}"), false),
+        // A runtime error Anchor attributes to a named account while loading it (a
+        // token account where a mint belongs: `InvalidAccountData`): documented
+        // Anchor behaviour, named by the account.
+        TransactionError::InstructionError(_, e) => {
+            let account = logs.iter().find_map(|l| {
+                let rest = l.split_once("ProgramError caused by account: ")?.1;
+                Some(rest.split('.').next()?.to_string())
+            });
+            match account {
+                Some(a) => (format!("{e:?} (account {a})"), true),
+                None => (format!("{e:?}"), false),
+            }
+        }
         other => (format!("{other:?}"), false),
     }
 }
+
+#[allow(dead_code)]
+fn unused(_: HashSet<u8>) {}

@@ -54,7 +54,9 @@ use insurance_pool_sdk::exchange::{self as xix, ExchangeKeys};
 use insurance_pool_sdk::ix::{self, PoolKeys};
 
 use crate::model::{MExchange, MPool, Model, Refusal, ShortfallSeen};
-use crate::ops::{Amount, Bound, Op, Shares, Subst, Target, Who, ACTORS, FUNDING, MARKETS};
+use crate::ops::{
+    ActorRef, Amount, Bound, ClaimRef, Op, Shares, Subst, Target, Who, ACTORS, FUNDING, MARKETS,
+};
 use crate::pdas;
 
 /// Unix time the clock starts at (LiteSVM starts at 0).
@@ -781,14 +783,75 @@ impl Harness {
         self.actors.iter().position(|a| a.key.pubkey() == *key)
     }
 
-    /// A claim of market `m` by position from the newest.
-    fn claim_ref(&self, m: usize, back: u8) -> Option<(Pubkey, Claim)> {
+    /// The actor an [`ActorRef`] names in market (or exchange) `m` now.
+    fn pick(&self, actor: ActorRef, need: Need, m: usize) -> u8 {
+        let n = match actor {
+            ActorRef::I(i) => return i,
+            ActorRef::Nth(n) => n as usize,
+        };
+        let now = self.now();
+        let pool = self.pools[m].pool;
+        let eligible: Vec<u8> = (0..ACTORS)
+            .filter(|a| {
+                let key = self.actors[*a as usize].key.pubkey();
+                let u = || {
+                    self.model
+                        .underwriters
+                        .get(&pdas::underwriter(&pool, &key).0)
+                };
+                let position = || {
+                    self.exchanges
+                        .get(m)
+                        .and_then(|x| self.model.positions.get(&pdas::position(&x.market, &key).0))
+                };
+                match need {
+                    Need::FreeShares => u().is_some_and(|u| u.free_shares() > 0),
+                    Need::Pending => u().is_some_and(|u| u.pending_shares > 0),
+                    Need::Shares => u().is_some_and(|u| u.shares > 0),
+                    Need::Covered => self
+                        .model
+                        .members
+                        .get(&pdas::member(&pool, &key).0)
+                        .is_some_and(|mb| mb.is_covered(now)),
+                    Need::Collateral => position().is_some_and(|p| p.collateral > 0 && p.size == 0),
+                    Need::Open => position().is_some_and(|p| p.size != 0),
+                    Need::Flat => position().is_none_or(|p| p.size == 0),
+                }
+            })
+            .collect();
+        if eligible.is_empty() {
+            (n % ACTORS as usize) as u8
+        } else {
+            eligible[n % eligible.len()]
+        }
+    }
+
+    /// The claim a [`ClaimRef`] names in market `m` now (`want`: what the step needs).
+    fn claim_ref(
+        &self,
+        m: usize,
+        r: ClaimRef,
+        want: fn(&Claim) -> bool,
+    ) -> Option<(Pubkey, Claim)> {
         let list = &self.model.claim_lists[m];
         if list.is_empty() {
             return None;
         }
-        let i = list.len() - 1 - (back as usize).min(list.len() - 1);
-        let key = list[i];
+        let back = match r {
+            ClaimRef::Back(k) => k as usize,
+            ClaimRef::Nth(n) => {
+                let fit: Vec<&Pubkey> = list
+                    .iter()
+                    .rev()
+                    .filter(|k| self.model.claims.get(k).is_some_and(want))
+                    .collect();
+                if let Some(key) = fit.get(n as usize % fit.len().max(1)) {
+                    return Some((**key, self.model.claims.get(key)?.clone()));
+                }
+                n as usize
+            }
+        };
+        let key = list[list.len() - 1 - back.min(list.len() - 1)];
         Some((key, self.model.claims.get(&key)?.clone()))
     }
 
@@ -820,6 +883,13 @@ impl Harness {
                     .and_then(|k| self.model.members.get(k))
                     .map_or(0, |mb| mb.claimable(now));
                 off(c, d)
+            }
+            Amount::ClaimableDiv(n) => {
+                let now = self.now();
+                member
+                    .and_then(|k| self.model.members.get(k))
+                    .map_or(0, |mb| mb.claimable(now))
+                    / n.max(1) as u64
             }
             Amount::ClaimCap(d) => {
                 let cap = (pool.free_capital() as u128
@@ -859,6 +929,7 @@ impl Harness {
             Err(e) => return Err(e),
         };
         let Plan {
+            pre,
             ix,
             signer,
             market,
@@ -868,9 +939,10 @@ impl Harness {
             attack,
         } = plan;
         // Isolation: the writable accounts of other markets, before.
-        let writable: Vec<Pubkey> = ix
-            .accounts
+        let ixs: Vec<Instruction> = pre.into_iter().chain([ix]).collect();
+        let writable: Vec<Pubkey> = ixs
             .iter()
+            .flat_map(|i| i.accounts.iter())
             .filter(|a| a.is_writable)
             .map(|a| a.pubkey)
             .collect();
@@ -881,13 +953,16 @@ impl Harness {
             .collect();
 
         let payer = self.signer_key(signer).pubkey();
-        let mut tx = Transaction::new_with_payer(std::slice::from_ref(&ix), Some(&payer));
+        let mut tx = Transaction::new_with_payer(&ixs, Some(&payer));
         let started = Instant::now();
         let blockhash = self.svm.latest_blockhash();
         if self.svm.get_sigverify() {
             let mut keys: Vec<&Keypair> = vec![self.signer_key(signer)];
             if let Signer_::PayerAnd(w) = signer {
                 keys.push(self.who(w));
+            }
+            if ixs.len() > 1 {
+                keys.push(&self.oracle);
             }
             tx.sign(&keys, blockhash);
         } else {
@@ -1199,8 +1274,6 @@ impl Harness {
                 }
             }
             After::Premium(c) => {
-                let curve = self.model.pools.iter().find_map(|_| None::<()>);
-                let _ = curve;
                 let util = utilisation_bps(c.exposure_after, c.free_capital);
                 let floor = curve_rate(&c.curve, util);
                 if c.charged.quote.rate_bps < floor {
@@ -1225,6 +1298,32 @@ impl Harness {
         }
         Ok(())
     }
+}
+
+fn voting(c: &Claim) -> bool {
+    c.status == ClaimStatus::Voting
+}
+
+fn approved(c: &Claim) -> bool {
+    c.status == ClaimStatus::Approved
+}
+
+fn bond_held(c: &Claim) -> bool {
+    !c.is_open() && !c.bond_settled
+}
+
+/// What makes an actor the subject of a step (see [`ActorRef::Nth`]).
+#[derive(Clone, Copy, Debug)]
+enum Need {
+    FreeShares,
+    Pending,
+    Shares,
+    Covered,
+    Collateral,
+    Open,
+    /// No open position (collateral added to an open one only lowers its leverage;
+    /// the example exchange has no way to close a position but liquidation).
+    Flat,
 }
 
 /// What a step's bounds check needs.
@@ -1265,6 +1364,8 @@ struct PremiumSeen {
 
 /// A resolved step: the instruction, who signs, and what the model expects.
 struct Plan {
+    /// An oracle update sent first in the same transaction (signed by the oracle).
+    pre: Option<Instruction>,
     ix: Instruction,
     signer: Signer_,
     market: Option<usize>,
@@ -1277,11 +1378,10 @@ struct Plan {
 impl Harness {
     /// Resolves `op`, applies it to the model and builds its instruction.
     fn plan(&mut self, op: &Op, now: i64) -> Result<Option<Plan>, String> {
-        use example_exchange::instruction as xargs;
-        use insurance_pool::instruction as args;
         let mut return_data = None;
         let mut after = None;
         let mut market = None;
+        let mut pre = None;
         let (ix, signer, expected): (Instruction, Signer_, Result<(), Refusal>) = match *op {
             Op::Warp { .. } => unreachable!("handled by step"),
             Op::Deposit { m, actor, amount } => {
@@ -1302,6 +1402,7 @@ impl Harness {
             }
             Op::RequestWithdrawal { m, actor, shares } => {
                 let m = m as usize;
+                let actor = self.pick(actor, Need::FreeShares, m);
                 market = Some(m);
                 let owner = self.actors[actor as usize].key.pubkey();
                 let u = self
@@ -1324,6 +1425,7 @@ impl Harness {
             }
             Op::CancelWithdrawal { m, actor } => {
                 let m = m as usize;
+                let actor = self.pick(actor, Need::Pending, m);
                 market = Some(m);
                 let owner = self.actors[actor as usize].key.pubkey();
                 let r = self.model.cancel_withdrawal(m, &owner, now);
@@ -1335,6 +1437,7 @@ impl Harness {
             }
             Op::CompleteWithdrawal { m, actor } => {
                 let m = m as usize;
+                let actor = self.pick(actor, Need::Pending, m);
                 market = Some(m);
                 let a = &self.actors[actor as usize];
                 let (owner, token) = (a.key.pubkey(), a.tokens[m]);
@@ -1372,6 +1475,22 @@ impl Harness {
                     r.map(|_| ()),
                 )
             }
+            Op::QuoteVolume { x, volume } => {
+                let x = x as usize;
+                market = Some(x);
+                let volume = self.amount(volume, x, &self.exchanges[x].collateral_vault, None);
+                let r = self.model.quote_volume(x, volume, now);
+                if let Ok(q) = &r {
+                    let mut bytes = Vec::new();
+                    q.serialize(&mut bytes).map_err(|e| e.to_string())?;
+                    return_data = Some(bytes);
+                }
+                (
+                    ix::quote_volume(&self.pools[x], volume),
+                    Signer_::Payer,
+                    r.map(|_| ()),
+                )
+            }
             Op::ContributePremium {
                 m,
                 actor,
@@ -1393,7 +1512,6 @@ impl Harness {
                     },
                 };
                 let t = self.treasury_for(m, treasury);
-                let curve = self.model.pools[m].pool.params.curve;
                 let r = self.model.contribute_premium(
                     m,
                     &owner,
@@ -1413,7 +1531,6 @@ impl Harness {
                         curve,
                     }));
                 }
-                let _ = curve;
                 (
                     ix::contribute_premium(
                         &owner,
@@ -1429,6 +1546,7 @@ impl Harness {
             }
             Op::FileClaim { m, actor, amount } => {
                 let m = m as usize;
+                let actor = self.pick(actor, Need::Covered, m);
                 market = Some(m);
                 let a = &self.actors[actor as usize];
                 let (owner, token) = (a.key.pubkey(), a.tokens[m]);
@@ -1456,8 +1574,9 @@ impl Harness {
                 approve,
             } => {
                 let m = m as usize;
+                let actor = self.pick(actor, Need::Shares, m);
                 market = Some(m);
-                let Some((claim, _)) = self.claim_ref(m, claim) else {
+                let Some((claim, _)) = self.claim_ref(m, claim, voting) else {
                     return Ok(None);
                 };
                 let voter = self.actors[actor as usize].key.pubkey();
@@ -1472,7 +1591,7 @@ impl Harness {
             Op::FinalizeClaim { m, claim } => {
                 let m = m as usize;
                 market = Some(m);
-                let Some((key, c)) = self.claim_ref(m, claim) else {
+                let Some((key, c)) = self.claim_ref(m, claim, voting) else {
                     return Ok(None);
                 };
                 let r = self.model.finalize_claim(m, &key, now).map(|_| ());
@@ -1485,7 +1604,7 @@ impl Harness {
             Op::VetoClaim { m, claim, by } => {
                 let m = m as usize;
                 market = Some(m);
-                let Some((key, c)) = self.claim_ref(m, claim) else {
+                let Some((key, c)) = self.claim_ref(m, claim, approved) else {
                     return Ok(None);
                 };
                 let signer = self.who(by).pubkey();
@@ -1499,7 +1618,7 @@ impl Harness {
             Op::PayClaim { m, claim } => {
                 let m = m as usize;
                 market = Some(m);
-                let Some((key, c)) = self.claim_ref(m, claim) else {
+                let Some((key, c)) = self.claim_ref(m, claim, approved) else {
                     return Ok(None);
                 };
                 let token = self.token_of(&c.claimant, m);
@@ -1517,7 +1636,7 @@ impl Harness {
             Op::CancelClaim { m, claim, by } => {
                 let m = m as usize;
                 market = Some(m);
-                let Some((key, c)) = self.claim_ref(m, claim) else {
+                let Some((key, c)) = self.claim_ref(m, claim, voting) else {
                     return Ok(None);
                 };
                 let (signer, who) = match by.map(|a| (self.actors[a as usize].key.pubkey(), a)) {
@@ -1533,7 +1652,7 @@ impl Harness {
             Op::WithdrawBond { m, claim } => {
                 let m = m as usize;
                 market = Some(m);
-                let Some((key, c)) = self.claim_ref(m, claim) else {
+                let Some((key, c)) = self.claim_ref(m, claim, bond_held) else {
                     return Ok(None);
                 };
                 let token = self.token_of(&c.claimant, m);
@@ -1704,6 +1823,7 @@ impl Harness {
             }
             Op::DepositCollateral { x, actor, amount } => {
                 let x = x as usize;
+                let actor = self.pick(actor, Need::Flat, x);
                 market = Some(x);
                 let a = &self.actors[actor as usize];
                 let (owner, token) = (a.key.pubkey(), a.tokens[x]);
@@ -1722,9 +1842,14 @@ impl Harness {
                 leverage_pct,
                 max_rate,
                 treasury,
+                fresh,
             } => {
                 let x = x as usize;
+                let actor = self.pick(actor, Need::Collateral, x);
                 market = Some(x);
+                if fresh {
+                    pre = Some(self.reprice(x, 0, now)?);
+                }
                 let owner = self.actors[actor as usize].key.pubkey();
                 let e = &self.model.exchanges[x];
                 let collateral = self
@@ -1737,7 +1862,6 @@ impl Harness {
                 let size = (notional / e.feed.price.max(1) as u128).min(i64::MAX as u128) as i64;
                 let size = if long { size } else { -size };
                 let t = self.treasury_for(x, treasury);
-                let volume_before = self.model.pools[x].pool.total_volume_fees;
                 let r = self.model.open_position(
                     x,
                     &owner,
@@ -1749,7 +1873,6 @@ impl Harness {
                 if let Ok(fee) = r {
                     if fee > 0 {
                         let pool = &self.model.pools[x].pool;
-                        let _ = volume_before;
                         after = Some(After::Volume {
                             notional: size.unsigned_abs() as u128 as u64
                                 * self.model.exchanges[x].feed.price,
@@ -1768,9 +1891,45 @@ impl Harness {
                 x,
                 actor,
                 liquidator,
+                reprice,
             } => {
                 let x = x as usize;
+                let actor = self.pick(actor, Need::Open, x);
                 market = Some(x);
+                if let Some(equity_bps) = reprice {
+                    // The price at which the position's equity is `equity_bps` of its
+                    // notional: around the maintenance margin (500) and below zero (bad
+                    // debt for the pool), whatever collateral was added since opening.
+                    let owner = self.actors[actor as usize].key.pubkey();
+                    let market = self.exchanges[x].market;
+                    let target = self
+                        .model
+                        .positions
+                        .get(&pdas::position(&market, &owner).0)
+                        .filter(|p| p.size != 0)
+                        .map(|p| {
+                            let (c, a, entry) = (
+                                p.collateral as i128,
+                                p.size.unsigned_abs() as i128,
+                                p.entry_price as i128,
+                            );
+                            let e = equity_bps as i128;
+                            let (num, den) = if p.size > 0 {
+                                ((a * entry - c) * 10_000, a * (10_000 - e))
+                            } else {
+                                ((c + a * entry) * 10_000, a * (10_000 + e))
+                            };
+                            if den <= 0 {
+                                1
+                            } else {
+                                (num / den).clamp(1, u64::MAX as i128) as u64
+                            }
+                        });
+                    pre = Some(match target {
+                        Some(price) => self.publish(x, price, 0, now)?,
+                        None => self.reprice(x, equity_bps, now)?,
+                    });
+                }
                 let owner = self.actors[actor as usize].key.pubkey();
                 let by = self.actors[liquidator as usize].key.pubkey();
                 let r = self.model.liquidate(x, &owner, now);
@@ -1794,14 +1953,8 @@ impl Harness {
                 return Ok(self.attack(m as usize, target, slot, with, now));
             }
         };
-        let _ = (
-            &xargs::SetPrice {
-                price: 0,
-                publish_time: 0,
-            },
-            &args::CancelWithdrawal {},
-        );
         Ok(Some(Plan {
+            pre,
             ix,
             signer,
             market,
@@ -1810,6 +1963,29 @@ impl Harness {
             return_data,
             attack: false,
         }))
+    }
+
+    /// The oracle's `set_price` moving the price by `move_bps`, observed now, applied to
+    /// the model (sent first in the step's transaction).
+    fn reprice(&mut self, x: usize, move_bps: i16, now: i64) -> Result<Instruction, String> {
+        let old = self.model.exchanges[x].feed.price;
+        self.publish(x, old, move_bps, now)
+    }
+
+    /// The oracle's `set_price` of `base` moved by `move_bps`, observed now.
+    fn publish(
+        &mut self,
+        x: usize,
+        old: u64,
+        move_bps: i16,
+        now: i64,
+    ) -> Result<Instruction, String> {
+        let price = (old as i128 * (10_000 + move_bps as i128) / 10_000).max(1) as u64;
+        let oracle = self.oracle.pubkey();
+        self.model
+            .set_price(x, &oracle, price, now, now)
+            .map_err(|e| format!("the oracle's own update refused by the model: {e}"))?;
+        Ok(xix::set_price(&oracle, &self.exchanges[x], price, now))
     }
 
     /// The attacker's instruction for `target` on market `m` with one account swapped;
@@ -1826,7 +2002,7 @@ impl Harness {
         let token = self.attacker.tokens[m];
         let keys = self.pools[m];
         let x = m.min(1);
-        let claim = self.claim_ref(m, 0);
+        let claim = self.claim_ref(m, ClaimRef::Nth(0), voting);
         let xk = self.exchanges[x];
         let reg = self.model.exchanges[x].registration;
         // The honest instruction and what the model says it does: a substitution may
@@ -1948,10 +2124,16 @@ impl Harness {
             return None;
         }
         ix.accounts[i].pubkey = replacement;
+        // The exchange targets act on exchange `x`, which insures with pool `x`.
+        let home = match target {
+            Target::OpenPosition | Target::Liquidate => x,
+            _ => m,
+        };
         Some(Plan {
+            pre: None,
             ix,
             signer: Signer_::Attacker,
-            market: Some(m),
+            market: Some(home),
             expected: honest,
             after: None,
             return_data: None,

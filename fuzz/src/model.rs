@@ -1323,6 +1323,7 @@ impl Model {
 
     /// The fee `contribute_volume(volume)` would charge now (the quote_volume view).
     pub fn quote_volume(&self, m: usize, volume: u64, now: i64) -> R<VolumeQuote> {
+        req!(volume > 0, ie(InsuranceError::ZeroAmount));
         let p = &self.pools[m];
         let pool = p
             .pool

@@ -34,6 +34,8 @@ pub enum Amount {
     CapRoom(i64),
     /// What the member may still claim (claims), offset by `i64`.
     Claimable(i64),
+    /// What the member may still claim, divided by `n` (at least 1).
+    ClaimableDiv(u8),
     /// The most a claim may be under the pool's `max_claim_bps` cap, offset.
     ClaimCap(i64),
     /// Room below the exposure cap (cover), offset.
@@ -50,6 +52,25 @@ pub enum Shares {
     Fraction(u8),
     /// A literal count (edges: 0, 1, `u128::MAX`).
     Exact(u128),
+}
+
+/// The actor of a step: by index, or the `n`-th (cyclically) of the actors the step
+/// makes sense for when it runs (an underwriter with a pending withdrawal, a member
+/// with cover, a trader with collateral or an open position, ...), so that follow-up
+/// steps find their subject however the sequence was shrunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActorRef {
+    I(u8),
+    Nth(u8),
+}
+
+/// A claim of the step's market: the `k`-th from the newest, or the `n`-th
+/// (cyclically, newest first) of those the step makes sense for when it runs (voting
+/// for a vote, approved for a payout, closed with its bond held for a settlement).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClaimRef {
+    Back(u8),
+    Nth(u8),
 }
 
 /// Who signs a governance instruction.
@@ -110,21 +131,26 @@ pub enum Op {
     },
     RequestWithdrawal {
         m: u8,
-        actor: u8,
+        actor: ActorRef,
         shares: Shares,
     },
     CancelWithdrawal {
         m: u8,
-        actor: u8,
+        actor: ActorRef,
     },
     CompleteWithdrawal {
         m: u8,
-        actor: u8,
+        actor: ActorRef,
     },
     QuotePremium {
         m: u8,
         actor: u8,
         notional: Amount,
+    },
+    /// The `quote_volume` view on exchange `x`'s pool.
+    QuoteVolume {
+        x: u8,
+        volume: Amount,
     },
     ContributePremium {
         m: u8,
@@ -135,38 +161,38 @@ pub enum Op {
     },
     FileClaim {
         m: u8,
-        actor: u8,
+        actor: ActorRef,
         amount: Amount,
     },
     /// `claim`: 0 is the market's newest claim, 1 the one before, ...
     CastVote {
         m: u8,
-        actor: u8,
-        claim: u8,
+        actor: ActorRef,
+        claim: ClaimRef,
         approve: bool,
     },
     FinalizeClaim {
         m: u8,
-        claim: u8,
+        claim: ClaimRef,
     },
     VetoClaim {
         m: u8,
-        claim: u8,
+        claim: ClaimRef,
         by: Who,
     },
     PayClaim {
         m: u8,
-        claim: u8,
+        claim: ClaimRef,
     },
     /// By the claimant, or by `by` (another actor: refused).
     CancelClaim {
         m: u8,
-        claim: u8,
+        claim: ClaimRef,
         by: Option<u8>,
     },
     WithdrawBond {
         m: u8,
-        claim: u8,
+        claim: ClaimRef,
     },
     SetPoolPause {
         m: u8,
@@ -221,23 +247,30 @@ pub enum Op {
     },
     DepositCollateral {
         x: u8,
-        actor: u8,
+        actor: ActorRef,
         amount: Amount,
     },
     /// `leverage_pct`: notional as a percentage of the position's collateral times
     /// the market's maximum leverage (100 = exactly at the limit).
+    /// `fresh`: the oracle republishes the price in the same transaction first.
     OpenPosition {
         x: u8,
-        actor: u8,
+        actor: ActorRef,
         long: bool,
         leverage_pct: u16,
         max_rate: u64,
         treasury: bool,
+        fresh: bool,
     },
+    /// `reprice`: the oracle first publishes, in the same transaction (as a keeper
+    /// bundles an oracle update with a liquidation), the price at which the position's
+    /// equity is that many bps of its notional (maintenance is 500; below 0 is bad
+    /// debt the pool is asked to cover).
     Liquidate {
         x: u8,
-        actor: u8,
+        actor: ActorRef,
         liquidator: u8,
+        reprice: Option<i16>,
     },
     /// The attacker sends `target` for market `m` (or exchange `m % 2`) with the
     /// account in slot `slot` (modulo the substitutable slots) replaced.
@@ -262,6 +295,7 @@ impl Op {
             Op::CancelWithdrawal { .. } => "cancel_withdrawal",
             Op::CompleteWithdrawal { .. } => "complete_withdrawal",
             Op::QuotePremium { .. } => "quote_premium",
+            Op::QuoteVolume { .. } => "quote_volume",
             Op::ContributePremium { .. } => "contribute_premium",
             Op::FileClaim { .. } => "file_claim",
             Op::CastVote { .. } => "cast_vote",
@@ -368,6 +402,15 @@ fn trader(rng: &mut Rng) -> u8 {
     UNDERWRITERS + rng.below(4) as u8
 }
 
+/// Mostly the `n`-th actor the step makes sense for, sometimes anyone of the role.
+fn subject(rng: &mut Rng, role: fn(&mut Rng) -> u8) -> ActorRef {
+    if rng.chance(3, 4) {
+        ActorRef::Nth(rng.below(ACTORS as u64) as u8)
+    } else {
+        ActorRef::I(role(rng))
+    }
+}
+
 fn who(rng: &mut Rng, usual: Who) -> Who {
     match rng.below(10) {
         0 => Who::Attacker,
@@ -378,26 +421,44 @@ fn who(rng: &mut Rng, usual: Who) -> Who {
     }
 }
 
-fn claim(rng: &mut Rng) -> u8 {
-    rng.pick(&[0, 0, 0, 1, 1, 2, 3, 5])
-}
-
-fn pause_flags(rng: &mut Rng) -> u8 {
-    match rng.below(8) {
-        0..=3 => 0,
-        4 => 1 << rng.below(5),
-        5 => 0x1f,
-        6 => rng.below(32) as u8,
-        _ => 0x20, // not a flag
+fn claim(rng: &mut Rng) -> ClaimRef {
+    if rng.chance(3, 4) {
+        ClaimRef::Nth(rng.pick(&[0, 0, 0, 1, 1, 2, 3, 5]))
+    } else {
+        ClaimRef::Back(rng.pick(&[0, 0, 1, 2, 5]))
     }
 }
 
-/// One random operation.
+/// Pause flags: mostly none (an unpause), else one flag, all, any mix, or a bit that
+/// is not a flag (pauses last until the authority lifts them: keep them rare).
+fn pause_flags(rng: &mut Rng) -> u8 {
+    match rng.below(16) {
+        0..=10 => 0,
+        11 | 12 => 1 << rng.below(5),
+        13 => 0x1f,
+        14 => rng.below(32) as u8,
+        _ => 0x20,
+    }
+}
+
+/// A clock move: mostly within the short windows (seconds to an hour: the price age,
+/// cooldown, claim wait, cancel window and hold-up), sometimes just around a day (the
+/// withdrawal window, cover term, vote and stake age) or longer (the deposit lock, the
+/// volume earning period, the registrations' activation delay, cover expiry).
+fn warp(rng: &mut Rng) -> i64 {
+    match rng.below(20) {
+        0..=12 => rng.pick(&[1, 10, MINUTE - 1, MINUTE, MINUTE + 1, 5 * MINUTE]),
+        13..=18 => rng.pick(&[HOUR / 4, HOUR - 1, HOUR, HOUR + 1, 2 * HOUR]),
+        _ => rng.pick(&[DAY / 2, DAY - 1, DAY, DAY + 1, 2 * DAY, 4 * DAY, 7 * DAY]),
+    }
+}
+
+/// One random operation (weights per mille).
 pub fn random_op(rng: &mut Rng) -> Op {
     let m = rng.below(MARKETS as u64) as u8;
     let x = rng.below(EXCHANGES as u64) as u8;
     match rng.below(1000) {
-        0..=89 => Op::Deposit {
+        0..=79 => Op::Deposit {
             m,
             actor: underwriter(rng),
             amount: match rng.below(10) {
@@ -405,9 +466,9 @@ pub fn random_op(rng: &mut Rng) -> Op {
                 _ => amount(rng),
             },
         },
-        90..=149 => Op::RequestWithdrawal {
+        80..=129 => Op::RequestWithdrawal {
             m,
-            actor: underwriter(rng),
+            actor: subject(rng, underwriter),
             shares: match rng.below(9) {
                 0 => Shares::Exact(0),
                 1 => Shares::Exact(1),
@@ -417,25 +478,30 @@ pub fn random_op(rng: &mut Rng) -> Op {
                 _ => Shares::Fraction(rng.range(2, 10) as u8),
             },
         },
-        150..=169 => Op::CancelWithdrawal {
+        130..=144 => Op::CancelWithdrawal {
             m,
-            actor: underwriter(rng),
+            actor: subject(rng, underwriter),
         },
-        170..=229 => Op::CompleteWithdrawal {
+        145..=194 => Op::CompleteWithdrawal {
             m,
-            actor: underwriter(rng),
+            actor: subject(rng, underwriter),
         },
-        230..=244 => Op::QuotePremium {
+        195..=204 => Op::QuotePremium {
             m,
             actor: member(rng),
             notional: amount(rng),
         },
-        245..=339 => Op::ContributePremium {
+        205..=209 => Op::QuoteVolume {
+            x,
+            volume: amount(rng),
+        },
+        210..=319 => Op::ContributePremium {
             m,
             actor: member(rng),
             notional: match rng.below(8) {
                 0 => Amount::ExposureRoom(edge(rng)),
-                _ => amount(rng),
+                1 => amount(rng),
+                _ => Amount::Exact(rng.range(1_000_000, FUNDING / 20)),
             },
             max_premium: rng.pick(&[
                 Bound::Any,
@@ -444,61 +510,61 @@ pub fn random_op(rng: &mut Rng) -> Op {
                 Bound::Quote,
                 Bound::QuoteMinus1,
             ]),
-            treasury: rng.chance(1, 2),
+            treasury: !rng.chance(1, 8),
         },
-        340..=399 => Op::FileClaim {
+        320..=389 => Op::FileClaim {
             m,
-            actor: member(rng),
-            amount: match rng.below(6) {
+            actor: subject(rng, member),
+            amount: match rng.below(8) {
                 0 => amount(rng),
                 1 => Amount::ClaimCap(edge(rng)),
                 2 => Amount::Claimable(edge(rng)),
-                _ => Amount::Claimable(-(rng.range(0, FUNDING / 1_000) as i64)),
+                _ => Amount::ClaimableDiv(rng.pick(&[1, 1, 2, 3, 10])),
             },
         },
-        400..=499 => Op::CastVote {
+        390..=489 => Op::CastVote {
             m,
-            actor: underwriter(rng),
+            actor: subject(rng, underwriter),
             claim: claim(rng),
             approve: rng.chance(2, 3),
         },
-        500..=539 => Op::FinalizeClaim {
+        490..=529 => Op::FinalizeClaim {
             m,
             claim: claim(rng),
         },
-        540..=549 => Op::VetoClaim {
+        530..=539 => Op::VetoClaim {
             m,
             claim: claim(rng),
             by: who(rng, Who::Guardian),
         },
-        550..=579 => Op::PayClaim {
+        540..=569 => Op::PayClaim {
             m,
             claim: claim(rng),
         },
-        580..=589 => Op::CancelClaim {
+        570..=579 => Op::CancelClaim {
             m,
             claim: claim(rng),
             by: rng.chance(1, 4).then(|| rng.below(ACTORS as u64) as u8),
         },
-        590..=619 => Op::WithdrawBond {
+        580..=604 => Op::WithdrawBond {
             m,
             claim: claim(rng),
         },
-        620..=629 => Op::SetPoolPause {
+        605..=611 => Op::SetPoolPause {
             m,
             by: who(rng, Who::Authority),
             flags: pause_flags(rng),
         },
-        630..=633 => Op::SetProtocolPause {
+        612..=613 => Op::SetProtocolPause {
             by: who(rng, Who::Authority),
             flags: pause_flags(rng),
         },
-        634..=643 => Op::UpdatePoolParams {
+        614..=621 => Op::UpdatePoolParams {
             m,
             by: who(rng, Who::Authority),
             variant: rng.below(8) as u8,
         },
-        644..=648 => Op::UpdateProtocol {
+        622..=625 => Op::UpdateProtocol {
             by: who(rng, Who::Authority),
             fee_bps: rng
                 .chance(1, 2)
@@ -506,25 +572,25 @@ pub fn random_op(rng: &mut Rng) -> Op {
             treasury: rng.chance(1, 2).then(|| rng.chance(4, 5)),
             pending: rng.chance(1, 3).then(|| who(rng, Who::OtherAuthority)),
         },
-        649..=651 => Op::AcceptAuthority {
+        626..=628 => Op::AcceptAuthority {
             by: who(rng, Who::OtherAuthority),
         },
-        652..=654 => Op::RegisterExchange {
+        629..=630 => Op::RegisterExchange {
             m,
             x,
             by: who(rng, Who::Authority),
         },
-        655..=661 => Op::UpdateExchange {
+        631..=636 => Op::UpdateExchange {
             x,
             by: who(rng, Who::Authority),
             variant: rng.below(6) as u8,
-            elsewhere: rng.chance(1, 8),
+            elsewhere: rng.chance(1, 10),
         },
-        662..=663 => Op::DeactivateExchange {
+        637 => Op::DeactivateExchange {
             x,
             by: who(rng, Who::Authority),
         },
-        664..=724 => Op::SetPrice {
+        638..=677 => Op::SetPrice {
             x,
             move_bps: rng.pick(&[
                 -2_000, -1_000, -600, -300, -100, 0, 100, 300, 600, 1_000, 2_000,
@@ -532,28 +598,31 @@ pub fn random_op(rng: &mut Rng) -> Op {
             age: rng.pick(&[0, 0, 0, 1, 30, 59, 60, 61]),
             by_oracle: !rng.chance(1, 20),
         },
-        725..=764 => Op::DepositCollateral {
+        678..=717 => Op::DepositCollateral {
             x,
-            actor: trader(rng),
+            actor: subject(rng, trader),
             amount: match rng.below(6) {
                 0 => amount(rng),
                 _ => Amount::Exact(rng.range(1_000_000, FUNDING / 100)),
             },
         },
-        765..=814 => Op::OpenPosition {
+        718..=767 => Op::OpenPosition {
             x,
-            actor: trader(rng),
+            actor: subject(rng, trader),
             long: rng.chance(1, 2),
-            leverage_pct: rng.pick(&[0, 10, 50, 90, 99, 100, 101, 200]),
-            max_rate: rng.pick(&[0, 1, 2, 5, 50, u64::MAX, u64::MAX]),
-            treasury: rng.chance(1, 2),
+            leverage_pct: rng.pick(&[0, 10, 50, 90, 99, 100, 100, 101, 200]),
+            max_rate: rng.pick(&[0, 1, 2, 5, 50, u64::MAX, u64::MAX, u64::MAX]),
+            treasury: !rng.chance(1, 8),
+            fresh: !rng.chance(1, 6),
         },
-        815..=869 => Op::Liquidate {
+        768..=829 => Op::Liquidate {
             x,
-            actor: trader(rng),
+            actor: subject(rng, trader),
             liquidator: rng.below(ACTORS as u64) as u8,
+            reprice: (!rng.chance(1, 6))
+                .then(|| rng.pick(&[-5_000, -1_000, -100, -1, 0, 100, 499, 500, 501, 1_000])),
         },
-        870..=909 => Op::Attack {
+        830..=899 => Op::Attack {
             m,
             target: rng.pick(&[
                 Target::Deposit,
@@ -575,28 +644,7 @@ pub fn random_op(rng: &mut Rng) -> Op {
                 Subst::Own,
             ]),
         },
-        // Clock jumps around every window of the fuzz parameters: price age (60 s),
-        // cooldown, claim wait, cancel window and hold-up (1 h), withdrawal window,
-        // cover term, voting and stake age (1 day), deposit lock (2 days), the volume
-        // earning period (7 days), registration activation (~4 days), cover expiry.
-        _ => Op::Warp {
-            seconds: rng.pick(&[
-                1,
-                MINUTE - 1,
-                MINUTE,
-                MINUTE + 1,
-                HOUR - 1,
-                HOUR,
-                HOUR + 1,
-                4 * HOUR,
-                DAY - 1,
-                DAY,
-                DAY + 1,
-                2 * DAY,
-                4 * DAY,
-                7 * DAY,
-            ]),
-        },
+        _ => Op::Warp { seconds: warp(rng) },
     }
 }
 
@@ -622,7 +670,7 @@ mod tests {
         let mut names: Vec<_> = ops.iter().map(|o| o.name()).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 27, "{names:?}");
+        assert_eq!(names.len(), 28, "{names:?}");
     }
 
     #[test]

@@ -6,8 +6,10 @@
 #      TypeScript client's typed copies);
 #   3. the SBF binaries (scripts/build-sbf.sh), the same integration suite on them, the
 #      compute-unit benchmark, and the TypeScript client's tests over JSON-RPC against
-#      the local node (`localnet`) running those binaries, with the LiteSVM fuzzer's
-#      smoke test (fuzz/) on the same binaries.
+#      the local node (`localnet`) running those binaries, and the LiteSVM fuzzer (fuzz/)
+#      on the same binaries: its tests and stored regression cases, then 20,000
+#      operations from seed 1 and 20,000 from a random seed (printed), in lockstep with
+#      its reference model.
 # If the pinned SBF toolchain cannot be downloaded, step 3 prints a loud
 # `SBF SKIPPED: <reason>` and the run still passes on steps 1-2; any other failure fails.
 set -euo pipefail
@@ -64,8 +66,10 @@ fi
 section "SBF suite (target/deploy/insurance_pool.so)"
 run sbf env POOL_TEST_RUNTIME=sbf cargo test --locked -p insurance-pool-tests -p insurance-pool-cli
 
-section "fuzzer smoke on the SBF binaries (fuzz/: LiteSVM, 300 ops from seed 1)"
+section "fuzzer on the SBF binaries (fuzz/: LiteSVM + reference model; tests, stored regressions, 20,000 ops from seed 1, 20,000 from a random seed)"
 run fuzz cargo test --locked -p insurance-pool-fuzz
+run fuzz-seed cargo run --locked -q -p insurance-pool-fuzz --bin fuzz -- --ops 20000 --seed 1
+run fuzz-random cargo run --locked -q -p insurance-pool-fuzz --bin fuzz -- --ops 20000 --random-seed
 
 section "compute units (SBF)"
 cargo run --locked -q -p insurance-pool-tests --bin cu-bench 2>/dev/null | grep -v '^Instruction:'
@@ -78,4 +82,8 @@ section "test summary"
 summary native "$logs/native"
 summary sbf "$logs/sbf"
 summary fuzz "$logs/fuzz"
+for run in fuzz-seed fuzz-random; do
+    awk -v label="$run" '/^seed / {s=$2} /ops\/s/ {r=$0} /all rules held/ {ok=1}
+        END {printf "%-8s seed %s: %s (%s)\n", label, s, ok ? "all rules held" : "FAILED", r}' "$logs/$run"
+done
 awk '/^ℹ pass/ {p=$3} /^ℹ fail/ {f=$3} END {printf "%-8s %4d passed, %d failed\n", "ts", p, f}' "$logs/ts"

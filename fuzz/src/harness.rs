@@ -103,10 +103,10 @@ pub fn fuzz_params() -> PoolParams {
     }
 }
 
-/// The parameter sets `update_pool_params` proposes (`variant % 8`).
+/// The parameter sets `update_pool_params` proposes (`variant % 10`).
 pub fn param_variant(variant: u8) -> PoolParams {
     let base = fuzz_params();
-    match variant % 8 {
+    match variant % 10 {
         0 => base,
         1 => PoolParams {
             deposit_cap: FUNDING,
@@ -145,6 +145,17 @@ pub fn param_variant(variant: u8) -> PoolParams {
             },
             ..base
         },
+        // Claims up to all free capital, approved by a small quorum: concurrent claims
+        // whose approval finds less free capital than their amount.
+        7 | 8 => PoolParams {
+            governance: GovernanceParams {
+                max_claim_bps: 10_000,
+                quorum_bps: 500,
+                approval_threshold_bps: 5_000,
+                ..base.governance
+            },
+            ..base
+        },
         _ => PoolParams {
             withdrawal_cooldown: 2 * HOUR,
             coverage_duration: 2 * DAY,
@@ -159,21 +170,22 @@ pub fn param_variant(variant: u8) -> PoolParams {
     }
 }
 
-/// The exchanges' limits at registration.
+/// The exchanges' limits at registration: small enough that liquidations' bad debt
+/// meets the per-event cap and the epoch cap.
 pub fn fuzz_limits() -> ExchangeLimits {
     ExchangeLimits {
-        per_event_cap: FUNDING / 10,
-        per_epoch_cap: FUNDING / 4,
+        per_event_cap: FUNDING / 200,
+        per_epoch_cap: FUNDING / 80,
         epoch_length: DAY,
         per_event_bps: 2_000,
         per_epoch_bps: 5_000,
     }
 }
 
-/// The limits `update_exchange` proposes (`variant % 6`).
+/// The limits `update_exchange` proposes (`variant % 7`).
 pub fn limits_variant(variant: u8) -> ExchangeLimits {
     let base = fuzz_limits();
-    match variant % 6 {
+    match variant % 7 {
         0 => base,
         1 => ExchangeLimits {
             per_event_cap: FUNDING / 100,
@@ -192,6 +204,15 @@ pub fn limits_variant(variant: u8) -> ExchangeLimits {
         },
         4 => ExchangeLimits {
             epoch_length: HOUR,
+            ..base
+        },
+        // An epoch cap barely above the per-event cap: the second draw of an epoch
+        // meets it.
+        5 => ExchangeLimits {
+            per_event_cap: FUNDING / 1_000,
+            per_epoch_cap: FUNDING / 700,
+            per_event_bps: 100,
+            per_epoch_bps: 150,
             ..base
         },
         _ => ExchangeLimits {
@@ -674,6 +695,7 @@ impl Harness {
                 exposure,
             });
             model.claim_lists.push(Vec::new());
+            model.open_claims.push(Vec::new());
             let mut owners: Vec<Pubkey> = self.actors.iter().map(|a| a.key.pubkey()).collect();
             owners.push(self.attacker.key.pubkey());
             for owner in owners {
@@ -1183,13 +1205,16 @@ impl Harness {
                     pool.total_shares, pool.pending_withdrawal_shares
                 ));
             }
-            let reserved: u64 = self
-                .model
-                .claims
-                .iter()
-                .filter(|(_, c)| c.pool == keys.pool && c.status == ClaimStatus::Approved)
-                .map(|(_, c)| c.reserved)
-                .sum();
+            let mut reserved = 0u64;
+            for key in &self.model.open_claims[m] {
+                let c = self.model.claims.get(key).ok_or("open claim")?;
+                if !c.is_open() {
+                    return Err(format!("claim {key} listed open is {:?}", c.status));
+                }
+                if c.status == ClaimStatus::Approved {
+                    reserved += c.reserved;
+                }
+            }
             if reserved != pool.reserved_for_claims {
                 return Err(format!(
                     "market {m}: approved claims reserve {reserved}, the pool {}",
@@ -1214,6 +1239,15 @@ impl Harness {
     fn check_bounds(&mut self, after: After) -> Result<(), String> {
         self.checks += 1;
         match after {
+            After::Deposited { m, shares, amount } => {
+                let pool = &self.model.pools[m].pool;
+                let value = pool
+                    .value_on_free_capital(shares)
+                    .map_err(crate::model::an)?;
+                if value > amount {
+                    return Err(format!("a deposit of {amount} is worth {value} at once"));
+                }
+            }
             After::Exit {
                 paid,
                 at_request,
@@ -1329,6 +1363,13 @@ enum Need {
 /// What a step's bounds check needs.
 #[derive(Clone, Copy, Debug)]
 enum After {
+    /// A deposit's shares, valued right after it, are worth at most what it paid: no
+    /// premium paid before it is shared with capital that was not at risk for it.
+    Deposited {
+        m: usize,
+        shares: u128,
+        amount: u64,
+    },
     Exit {
         paid: u64,
         at_request: u64,
@@ -1390,10 +1431,11 @@ impl Harness {
                 let a = &self.actors[actor as usize];
                 let (owner, token) = (a.key.pubkey(), a.tokens[m]);
                 let amount = self.amount(amount, m, &token, None);
-                let r = self
-                    .model
-                    .deposit(m, &owner, &token, amount, now)
-                    .map(|_| ());
+                let r = self.model.deposit(m, &owner, &token, amount, now);
+                if let Ok(shares) = r {
+                    after = Some(After::Deposited { m, shares, amount });
+                }
+                let r = r.map(|_| ());
                 (
                     ix::deposit(&owner, &self.pools[m], &token, amount, 0),
                     Signer_::Actor(actor),
@@ -2192,6 +2234,7 @@ fn empty_model() -> Model {
         pools: Vec::new(),
         exchanges: Vec::new(),
         claim_lists: Vec::new(),
+        open_claims: Vec::new(),
         underwriters: Default::default(),
         members: Default::default(),
         claims: Default::default(),

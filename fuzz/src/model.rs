@@ -166,6 +166,9 @@ pub struct Model {
     pub exchanges: Vec<MExchange>,
     /// Claims filed per pool, oldest first.
     pub claim_lists: Vec<Vec<Pubkey>>,
+    /// Claims still open (voting or approved) per pool: few at any time, so the
+    /// invariants over them stay cheap however long the run.
+    pub open_claims: Vec<Vec<Pubkey>>,
     pub underwriters: Journal<Pubkey, Underwriter>,
     pub members: Journal<Pubkey, Member>,
     pub claims: Journal<Pubkey, Claim>,
@@ -185,6 +188,7 @@ pub struct Snapshot {
     pools: Vec<MPool>,
     exchanges: Vec<MExchange>,
     claim_lens: Vec<usize>,
+    open_claims: Vec<Vec<Pubkey>>,
 }
 
 /// What a successful premium purchase charged (for the harness's rate invariant).
@@ -203,6 +207,7 @@ impl Model {
             pools: self.pools.clone(),
             exchanges: self.exchanges.clone(),
             claim_lens: self.claim_lists.iter().map(Vec::len).collect(),
+            open_claims: self.open_claims.clone(),
         }
     }
 
@@ -211,6 +216,7 @@ impl Model {
         self.protocol = snapshot.protocol;
         self.pools = snapshot.pools;
         self.exchanges = snapshot.exchanges;
+        self.open_claims = snapshot.open_claims;
         for (list, len) in self.claim_lists.iter_mut().zip(snapshot.claim_lens) {
             list.truncate(len);
         }
@@ -738,6 +744,7 @@ impl Model {
             },
         );
         self.claim_lists[m].push(address);
+        self.open_claims[m].push(address);
         Ok(address)
     }
 
@@ -818,6 +825,8 @@ impl Model {
     }
 
     fn close_claim(&mut self, m: usize, claim: &Claim, give_back: bool) {
+        let address = crate::pdas::claim(&claim.pool, &claim.claimant, claim.id).0;
+        self.open_claims[m].retain(|k| *k != address);
         let key = crate::pdas::member(&self.pools[m].keys.pool, &claim.claimant).0;
         if let Some(mb) = self.members.get_mut(&key) {
             mb.close_claim(claim, give_back);

@@ -562,7 +562,7 @@ pub fn random_op(rng: &mut Rng) -> Op {
         614..=621 => Op::UpdatePoolParams {
             m,
             by: who(rng, Who::Authority),
-            variant: rng.below(8) as u8,
+            variant: rng.below(10) as u8,
         },
         622..=625 => Op::UpdateProtocol {
             by: who(rng, Who::Authority),
@@ -583,7 +583,7 @@ pub fn random_op(rng: &mut Rng) -> Op {
         631..=636 => Op::UpdateExchange {
             x,
             by: who(rng, Who::Authority),
-            variant: rng.below(6) as u8,
+            variant: rng.below(7) as u8,
             elsewhere: rng.chance(1, 10),
         },
         637 => Op::DeactivateExchange {

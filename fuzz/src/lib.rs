@@ -13,6 +13,7 @@ pub mod harness;
 pub mod model;
 pub mod ops;
 pub mod pdas;
+pub mod rules;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

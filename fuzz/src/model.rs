@@ -261,17 +261,17 @@ impl Model {
     }
 
     fn paused(&self, m: usize, flag: u8) -> bool {
-        self.pools[m].pool.is_paused(self.protocol.paused, flag)
+        crate::rules::paused(&self.pools[m].pool, &self.protocol, flag)
     }
 
     fn refresh(&mut self, m: usize, now: i64) -> i64 {
         let protocol = &self.protocol;
-        self.pools[m].pool.refresh_at(protocol, now)
+        crate::rules::refresh(&mut self.pools[m].pool, protocol, now)
     }
 
     fn earn(&mut self, m: usize, now: i64) -> R<()> {
         let p = &mut self.pools[m];
-        p.pool.earn(&mut p.exposure.earnings, now).map_err(an)
+        crate::rules::earn(&mut p.pool, &mut p.exposure.earnings, now)
     }
 
     /// The treasury rule of premium-like payments: a fee due needs the treasury's
@@ -335,7 +335,7 @@ impl Model {
         self.refresh(m, now);
         self.earn(m, now)?;
         let pool = &self.pools[m].pool;
-        let shares = pool.shares_for(amount).map_err(an)?;
+        let shares = crate::rules::shares_for(pool, amount)?;
         req!(shares > 0, ie(InsuranceError::ZeroShares));
         let capital = pool
             .capital
@@ -367,7 +367,7 @@ impl Model {
             .checked_add(amount)
             .ok_or("MathOverflow")?;
         u.last_deposit_at = now;
-        pool.stake(u, shares, now).map_err(an)?;
+        crate::rules::stake(pool, u, shares, now)?;
         Ok(shares)
     }
 
@@ -392,7 +392,7 @@ impl Model {
             ie(InsuranceError::WithdrawalAlreadyPending)
         );
         req!(
-            shares <= u.free_shares(),
+            shares <= crate::rules::free_shares(&u),
             ie(InsuranceError::InsufficientShares)
         );
         // Unrefreshed parameters, as the account check sees them.
@@ -400,13 +400,13 @@ impl Model {
             .last_deposit_at
             .saturating_add(pool.params.min_deposit_lock);
         req!(
-            now >= lock_ends && u.young_shares.young_at(pool.stake_period(now)) == 0,
+            now >= lock_ends && u.young_shares.young_at(crate::rules::period(pool, now)) == 0,
             ie(InsuranceError::DepositLocked)
         );
         self.refresh(m, now);
         self.earn(m, now)?;
         let pool = &mut self.pools[m].pool;
-        let value = pool.value_on_free_capital(shares).map_err(an)?;
+        let value = crate::rules::value_on_free_capital(pool, shares)?;
         let unlock_at = now
             .checked_add(pool.params.withdrawal_cooldown)
             .ok_or("MathOverflow")?;
@@ -435,7 +435,7 @@ impl Model {
             .pending_withdrawal_shares
             .checked_sub(shares)
             .ok_or("MathOverflow")?;
-        pool.stake(u, shares, now).map_err(an)?;
+        crate::rules::stake(pool, u, shares, now)?;
         u.pending_shares = 0;
         u.pending_value = 0;
         u.requested_at = 0;
@@ -476,8 +476,8 @@ impl Model {
         let p = &self.pools[m];
         let pool = &p.pool;
         let pending = u.pending_shares;
-        let value_now = pool.value_of(pending).map_err(an)?;
-        let full = pool.value_on_free_capital(pending).map_err(an)?;
+        let value_now = crate::rules::value_of(pool, pending)?;
+        let full = crate::rules::value_on_free_capital(pool, pending)?;
         let (paid, shares) =
             withdrawal_settlement(pending, u.pending_value, full, value_now).map_err(an)?;
         let remaining = pending - shares;
@@ -486,12 +486,11 @@ impl Model {
             ie(InsuranceError::ReservedForClaims)
         );
         let exposure = p.exposure.book.active_at(now);
-        let free_after = pool
-            .free_capital()
+        let free_after = crate::rules::free_capital(pool)
             .checked_sub(paid)
             .ok_or("MathOverflow")?;
         req!(
-            pool.exposure_within_cap(exposure, free_after),
+            crate::rules::within_cap(pool, exposure, free_after),
             ie(InsuranceError::WithdrawalBreachesExposureCap)
         );
         let vault = p.keys.vault;
@@ -548,12 +547,8 @@ impl Model {
         let member = self
             .members
             .get(&crate::pdas::member(&p.keys.pool, owner).0);
-        let pool = p
-            .pool
-            .projected(&self.protocol, &p.exposure.earnings, now)
-            .map_err(an)?;
-        pool.quote(&p.exposure.book, member, notional, now)
-            .map_err(an)
+        let pool = crate::rules::projected(&p.pool, &self.protocol, &p.exposure.earnings, now)?;
+        crate::rules::quote(&pool, &p.exposure.book, member, notional, now)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -583,14 +578,11 @@ impl Model {
         self.pools[m].exposure.book.roll(now);
         self.earn(m, now)?;
         let p = &self.pools[m];
-        let quote = p
-            .pool
-            .quote(&p.exposure.book, Some(&member), notional, now)
-            .map_err(an)?;
+        let quote = crate::rules::quote(&p.pool, &p.exposure.book, Some(&member), notional, now)?;
         let charged = Charged {
             quote,
             exposure_after: p.exposure.book.active_at(now).saturating_add(notional),
-            free_capital: p.pool.free_capital(),
+            free_capital: crate::rules::free_capital(&p.pool),
         };
         req!(
             quote.premium <= max_premium,
@@ -632,8 +624,8 @@ impl Model {
         pool.rate_bps = quote.rate_bps;
         let waiting = pool.params.claim_waiting_period;
         let mb = self.members.get_mut(&address).expect("inserted");
-        if mb.is_covered(now) {
-            mb.mature(now);
+        if crate::rules::covered(mb, now) {
+            crate::rules::mature(mb, now);
             mb.maturing_amount = mb
                 .maturing_amount
                 .checked_add(notional)
@@ -644,8 +636,7 @@ impl Model {
             mb.claimed_amount = 0;
         }
         mb.matures_at = now.checked_add(waiting).ok_or("MathOverflow")?;
-        mb.covered_amount = mb
-            .active_cover(now)
+        mb.covered_amount = crate::rules::active_cover(mb, now)
             .checked_add(notional)
             .ok_or("MathOverflow")?;
         mb.coverage_expiry = quote.coverage_expiry;
@@ -676,9 +667,12 @@ impl Model {
             .clone();
         req!(!self.paused(m, pause::CLAIMS), ie(InsuranceError::Paused));
         req!(amount > 0, ie(InsuranceError::ZeroAmount));
-        req!(member.is_covered(now), ie(InsuranceError::NotCovered));
         req!(
-            amount <= member.claimable(now),
+            crate::rules::covered(&member, now),
+            ie(InsuranceError::NotCovered)
+        );
+        req!(
+            amount <= crate::rules::claimable(&member, now),
             ie(InsuranceError::ClaimAboveCoverage)
         );
         req!(
@@ -689,7 +683,7 @@ impl Model {
         let pool = &self.pools[m].pool;
         let g = pool.params.governance;
         req!(
-            within_bps(amount, pool.free_capital(), g.max_claim_bps),
+            within_bps(amount, crate::rules::free_capital(pool), g.max_claim_bps),
             ie(InsuranceError::ClaimTooLarge)
         );
         let bond = bond_for(amount, g.bond_min, g.bond_bps).map_err(an)?;
@@ -703,10 +697,10 @@ impl Model {
             .voting_claims
             .checked_add(amount)
             .ok_or("MathOverflow")?;
-        let eligible = pool.seasoned_shares(now);
+        let eligible = crate::rules::seasoned_shares(pool, now);
         let voting_ends_at = now.checked_add(g.voting_period).ok_or("MathOverflow")?;
         let mb = self.members.get_mut(&member_key).expect("checked");
-        mb.mature(now);
+        crate::rules::mature(mb, now);
         mb.claimed_amount = mb
             .claimed_amount
             .checked_add(amount)
@@ -786,7 +780,7 @@ impl Model {
         );
         // The pool is read, not refreshed (cast_vote does not write it).
         let pool = &self.pools[m].pool;
-        let weight = u.vote_weight(pool.stake_period(claim.filed_at));
+        let weight = crate::rules::vote_weight(&u, crate::rules::period(pool, claim.filed_at));
         req!(weight > 0, ie(InsuranceError::NoVotingWeight));
         let settled_by = claim
             .voting_ends_at
@@ -829,7 +823,7 @@ impl Model {
         self.open_claims[m].retain(|k| *k != address);
         let key = crate::pdas::member(&self.pools[m].keys.pool, &claim.claimant).0;
         if let Some(mb) = self.members.get_mut(&key) {
-            mb.close_claim(claim, give_back);
+            crate::rules::close_claim(mb, claim, give_back);
         }
     }
 
@@ -854,7 +848,7 @@ impl Model {
         if approved {
             c.status = ClaimStatus::Approved;
             c.holdup_ends_at = now.checked_add(g.holdup_period).ok_or("MathOverflow")?;
-            c.reserved = c.amount.min(pool.free_capital());
+            c.reserved = c.amount.min(crate::rules::free_capital(pool));
             pool.reserved_for_claims = pool
                 .reserved_for_claims
                 .checked_add(c.reserved)
@@ -981,7 +975,10 @@ impl Model {
     ) -> R<(u64, bool)> {
         let mut c = self.claim_in(m, claim_key)?;
         req!(!c.bond_settled, ie(InsuranceError::BondAlreadySettled));
-        req!(!c.is_open(), ie(InsuranceError::ClaimStillOpen));
+        req!(
+            !crate::rules::is_open(&c),
+            ie(InsuranceError::ClaimStillOpen)
+        );
         let returned = match c.status {
             ClaimStatus::Paid | ClaimStatus::Cancelled => true,
             ClaimStatus::Rejected => !c.fraud,
@@ -1069,7 +1066,8 @@ impl Model {
         );
         let clock = self.refresh(m, now);
         let pool = &mut self.pools[m].pool;
-        let delay = pool.params.exit_horizon().max(params.exit_horizon());
+        let delay =
+            crate::rules::exit_horizon(&pool.params).max(crate::rules::exit_horizon(&params));
         pool.pending_params = params;
         pool.pending_params_at = clock.checked_add(delay).ok_or("MathOverflow")?;
         Ok(())
@@ -1159,9 +1157,9 @@ impl Model {
         self.refuse_pool_escrow(destination)?;
         limits.validate().map_err(an)?;
         let pool = &self.pools[m].pool;
-        let clock = pool.exit_clock(&self.protocol, now);
+        let clock = crate::rules::exit_clock(pool, &self.protocol, now);
         let active_from = clock
-            .checked_add(pool.activation_delay())
+            .checked_add(crate::rules::activation_delay(pool))
             .ok_or("MathOverflow")?;
         self.registrations.insert(
             address,
@@ -1221,11 +1219,12 @@ impl Model {
         self.refuse_pool_escrow(destination)?;
         limits.validate().map_err(an)?;
         let pool = &self.pools[m].pool;
-        let delay = pool.activation_delay();
-        let clock = pool.exit_clock(&self.protocol, now);
-        r.refresh(clock);
-        let immediate =
-            r.active && *destination == r.destination && limits.is_decrease_of(&r.limits);
+        let delay = crate::rules::activation_delay(pool);
+        let clock = crate::rules::exit_clock(pool, &self.protocol, now);
+        crate::rules::refresh_registration(&mut r, clock);
+        let immediate = r.active
+            && *destination == r.destination
+            && crate::rules::is_decrease(&limits, &r.limits);
         if immediate {
             r.limits = limits;
             r.pending_at = 0;
@@ -1266,7 +1265,7 @@ impl Model {
         req!(amount > 0, ie(InsuranceError::ZeroAmount));
         let paused = self.paused(m, pause::SHORTFALL);
         let clock = self.refresh(m, now);
-        r.refresh(clock);
+        crate::rules::refresh_registration(&mut r, clock);
         req!(
             destination == r.destination,
             ie(InsuranceError::WrongDestination)
@@ -1279,7 +1278,7 @@ impl Model {
         }
         r.epoch_length = epoch_length;
         let pool = &mut self.pools[m].pool;
-        let free = pool.free_capital();
+        let free = crate::rules::free_capital(pool);
         let per_event = r
             .limits
             .per_event_cap
@@ -1291,14 +1290,14 @@ impl Model {
         let epoch_room = epoch_cap.saturating_sub(r.epoch_paid);
         let floor = solvency_floor(pool.reserved_for_claims, pool.params.min_reserve);
         let available = pool.capital.saturating_sub(floor);
-        let can_draw = r.can_draw(clock);
+        let can_draw = crate::rules::can_draw(&r, clock);
         let covered = if paused || !can_draw {
             0
         } else {
             cover_amount(amount, per_event, epoch_room, available).0
         };
         if can_draw {
-            pool.record_volume_loss(amount.min(per_event), now);
+            crate::rules::record_volume_loss(pool, amount.min(per_event), now);
         }
         pool.capital -= covered;
         let stats = &mut pool.loss_stats;
@@ -1334,12 +1333,8 @@ impl Model {
     pub fn quote_volume(&self, m: usize, volume: u64, now: i64) -> R<VolumeQuote> {
         req!(volume > 0, ie(InsuranceError::ZeroAmount));
         let p = &self.pools[m];
-        let pool = p
-            .pool
-            .projected(&self.protocol, &p.exposure.earnings, now)
-            .map_err(an)?;
-        pool.volume_quote(volume, self.protocol.protocol_fee_bps, now)
-            .map_err(an)
+        let pool = crate::rules::projected(&p.pool, &self.protocol, &p.exposure.earnings, now)?;
+        crate::rules::volume_quote(&pool, volume, self.protocol.protocol_fee_bps, now)
     }
 
     fn contribute_volume(
@@ -1365,14 +1360,19 @@ impl Model {
             None => self.check_treasury(m, None, &Pubkey::default())?,
         }
         let clock = self.refresh(m, now);
-        r.refresh(clock);
+        crate::rules::refresh_registration(&mut r, clock);
         req!(r.active, ie(InsuranceError::ExchangeInactive));
-        req!(r.can_draw(clock), ie(InsuranceError::ExchangeNotYetActive));
+        req!(
+            crate::rules::can_draw(&r, clock),
+            ie(InsuranceError::ExchangeNotYetActive)
+        );
         self.earn(m, now)?;
-        let quote = self.pools[m]
-            .pool
-            .volume_quote(volume, self.protocol.protocol_fee_bps, now)
-            .map_err(an)?;
+        let quote = crate::rules::volume_quote(
+            &self.pools[m].pool,
+            volume,
+            self.protocol.protocol_fee_bps,
+            now,
+        )?;
         req!(
             quote.rate_bps <= max_rate,
             ie(InsuranceError::VolumeRateAboveMaximum)
@@ -1489,10 +1489,10 @@ impl Model {
         if self.paused(m, pause::PREMIUM) {
             return false;
         }
-        let clock = self.pools[m].pool.exit_clock(&self.protocol, now);
+        let clock = crate::rules::exit_clock(&self.pools[m].pool, &self.protocol, now);
         let mut r = r.clone();
-        r.refresh(clock);
-        r.can_draw(clock)
+        crate::rules::refresh_registration(&mut r, clock);
+        crate::rules::can_draw(&r, clock)
     }
 
     /// Opens a position of `size`; returns the insurance fee it paid.

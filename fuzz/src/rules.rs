@@ -1,0 +1,290 @@
+//! The rules the program's state types carry in their helper methods, restated for the
+//! model from the README and the doc comments, so that the model shares only the pure
+//! arithmetic of `math/` (share pricing, the premium curve and its smoothing, the
+//! exposure and earning books, stake periods, pause clocks, the volume curve) and
+//! never a rule: which capital an exit or a deposit is priced on, when cover matures
+//! and what may be claimed, which shares vote, when parameters and registration
+//! changes apply, when a registration may draw, what counts as a decrease of limits,
+//! the exposure cap and the top-up maturity rule of a quote.
+
+use insurance_pool::constants::ACTIVATION_MARGIN;
+use insurance_pool::errors::InsuranceError;
+use insurance_pool::math::{
+    curve_rate, day_of, decayed_loss, premium_for, shares_for_deposit, smoothed_rate, stake_period,
+    utilisation_bps, value_of_shares, volume_fee, volume_target_rate, within_bps, EarningBook,
+    ExposureBook, Shares, BPS,
+};
+use insurance_pool::state::{
+    Claim, ClaimStatus, ExchangeLimits, ExchangeRegistration, Member, Pool, PoolParams,
+    PremiumQuote, Protocol, Underwriter, VolumeQuote,
+};
+
+use crate::model::{an, R};
+
+/// A flag is paused if the pool or the protocol pauses it.
+pub fn paused(pool: &Pool, protocol: &Protocol, flag: u8) -> bool {
+    (pool.paused | protocol.paused) & flag != 0
+}
+
+/// Wall time minus every second withdrawals were paused (pool and protocol).
+pub fn exit_clock(pool: &Pool, protocol: &Protocol, now: i64) -> i64 {
+    now - pool.withdraw_pause.total(now) - protocol.withdraw_pause.total(now)
+}
+
+/// Applies pending parameters due on the exit clock; returns the clock.
+pub fn refresh(pool: &mut Pool, protocol: &Protocol, now: i64) -> i64 {
+    let clock = exit_clock(pool, protocol, now);
+    if pool.pending_params_at != 0 && clock >= pool.pending_params_at {
+        pool.params = pool.pending_params;
+        pool.pending_params_at = 0;
+    }
+    clock
+}
+
+/// Moves the premium earned by `now` into capital.
+pub fn earn(pool: &mut Pool, earnings: &mut EarningBook, now: i64) -> R<()> {
+    let earned = earnings.release(now).min(pool.unearned_premiums);
+    pool.unearned_premiums -= earned;
+    pool.capital = pool.capital.checked_add(earned).ok_or("MathOverflow")?;
+    Ok(())
+}
+
+/// Capital not reserved for approved claims.
+pub fn free_capital(pool: &Pool) -> u64 {
+    pool.capital.saturating_sub(pool.reserved_for_claims)
+}
+
+/// Free capital net of the claims still voting: what exits are priced on.
+pub fn exit_capital(pool: &Pool) -> u64 {
+    free_capital(pool).saturating_sub(pool.voting_claims)
+}
+
+/// Shares for a deposit, priced on free capital.
+pub fn shares_for(pool: &Pool, amount: u64) -> R<Shares> {
+    shares_for_deposit(amount, free_capital(pool), pool.total_shares).map_err(an)
+}
+
+/// What `shares` may take out now: their part of exit capital.
+pub fn value_of(pool: &Pool, shares: Shares) -> R<u64> {
+    value_of_shares(shares, exit_capital(pool), pool.total_shares).map_err(an)
+}
+
+/// The value a withdrawal request records: on free capital (voting claims not netted).
+pub fn value_on_free_capital(pool: &Pool, shares: Shares) -> R<u64> {
+    value_of_shares(shares, free_capital(pool), pool.total_shares).map_err(an)
+}
+
+pub fn period(pool: &Pool, now: i64) -> i64 {
+    stake_period(now, pool.params.governance.min_stake_age)
+}
+
+/// Shares staked at `now` are young in the pool's and the position's records.
+pub fn stake(pool: &mut Pool, u: &mut Underwriter, shares: Shares, now: i64) -> R<()> {
+    let p = period(pool, now);
+    pool.young_shares.add(p, shares).map_err(an)?;
+    u.young_shares.add(p, shares).map_err(an)?;
+    u.last_stake_at = now;
+    Ok(())
+}
+
+/// Shares that may vote on a claim filed at `now`: neither pending nor young.
+pub fn seasoned_shares(pool: &Pool, now: i64) -> Shares {
+    pool.total_shares
+        .saturating_sub(pool.pending_withdrawal_shares)
+        .saturating_sub(pool.young_shares.young_at(period(pool, now)))
+}
+
+pub fn free_shares(u: &Underwriter) -> Shares {
+    u.shares.saturating_sub(u.pending_shares)
+}
+
+/// A position's weight on a claim filed in stake period `period`.
+pub fn vote_weight(u: &Underwriter, period: i64) -> Shares {
+    free_shares(u).saturating_sub(u.young_shares.young_at(period))
+}
+
+pub fn within_cap(pool: &Pool, exposure: u64, capital: u64) -> bool {
+    within_bps(exposure, capital, pool.params.max_exposure_bps)
+}
+
+pub fn covered(m: &Member, now: i64) -> bool {
+    now < m.coverage_expiry
+}
+
+pub fn active_cover(m: &Member, now: i64) -> u64 {
+    if covered(m, now) {
+        m.covered_amount
+    } else {
+        0
+    }
+}
+
+/// Cover bought at least the waiting period ago counts as matured.
+pub fn mature(m: &mut Member, now: i64) {
+    if m.maturing_amount > 0 && now >= m.matures_at {
+        m.matured_amount = m.matured_amount.saturating_add(m.maturing_amount);
+        m.maturing_amount = 0;
+    }
+}
+
+/// What a member may still claim in its current term: matured cover not yet claimed.
+pub fn claimable(m: &Member, now: i64) -> u64 {
+    if !covered(m, now) {
+        return 0;
+    }
+    let mut matured = m.matured_amount;
+    if now >= m.matures_at {
+        matured = matured.saturating_add(m.maturing_amount);
+    }
+    matured.saturating_sub(m.claimed_amount)
+}
+
+/// A claim closes; a claim that paid nothing (rejected, vetoed, cancelled) gives its
+/// amount back to the term it was filed in, if that term still runs.
+pub fn close_claim(m: &mut Member, claim: &Claim, give_back: bool) {
+    m.open_claim = None;
+    if give_back && m.coverage_expiry == claim.cover_expiry {
+        m.claimed_amount = m.claimed_amount.saturating_sub(claim.amount);
+    }
+}
+
+pub fn is_open(c: &Claim) -> bool {
+    matches!(c.status, ClaimStatus::Voting | ClaimStatus::Approved)
+}
+
+/// The longest an underwriter needs to get out after seeing a change coming, plus
+/// the margin.
+pub fn exit_horizon(p: &PoolParams) -> i64 {
+    let vote_lock = p
+        .governance
+        .voting_period
+        .saturating_add(p.governance.holdup_period);
+    p.min_deposit_lock
+        .max(vote_lock)
+        .saturating_add(p.withdrawal_cooldown)
+        .saturating_add(ACTIVATION_MARGIN)
+}
+
+/// How long new draw rights and parameter changes wait (current and pending params).
+pub fn activation_delay(pool: &Pool) -> i64 {
+    let pending = if pool.pending_params_at != 0 {
+        exit_horizon(&pool.pending_params)
+    } else {
+        0
+    };
+    exit_horizon(&pool.params).max(pending)
+}
+
+/// A registration's pending change applies once the exit clock reaches its time.
+pub fn refresh_registration(r: &mut ExchangeRegistration, clock: i64) {
+    if r.pending_at != 0 && clock >= r.pending_at {
+        r.limits = r.pending_limits;
+        r.destination = r.pending_destination;
+        r.active = true;
+        r.pending_at = 0;
+    }
+}
+
+pub fn can_draw(r: &ExchangeRegistration, clock: i64) -> bool {
+    r.active && clock >= r.active_from
+}
+
+/// Every limit tighter or equal (a longer epoch is tighter).
+pub fn is_decrease(new: &ExchangeLimits, old: &ExchangeLimits) -> bool {
+    new.per_event_cap <= old.per_event_cap
+        && new.per_epoch_cap <= old.per_epoch_cap
+        && new.per_event_bps <= old.per_event_bps
+        && new.per_epoch_bps <= old.per_epoch_bps
+        && new.epoch_length >= old.epoch_length
+}
+
+/// The pool as the next instruction at `now` sees it (refreshed and earned), on copies.
+pub fn projected(pool: &Pool, protocol: &Protocol, earnings: &EarningBook, now: i64) -> R<Pool> {
+    let mut pool = pool.clone();
+    refresh(&mut pool, protocol, now);
+    let mut earnings = *earnings;
+    earn(&mut pool, &mut earnings, now)?;
+    Ok(pool)
+}
+
+/// A premium quote: refused above the exposure cap on free capital, and for a top-up
+/// that could not mature before its cover ends; the rate is the curve's at the
+/// utilisation the purchase creates, falls only at the configured speed, within the
+/// curve's bounds; a top-up pays for the time its cover has left.
+pub fn quote(
+    pool: &Pool,
+    book: &ExposureBook,
+    member: Option<&Member>,
+    notional: u64,
+    now: i64,
+) -> R<PremiumQuote> {
+    let p = &pool.params;
+    let exposure = book
+        .active_at(now)
+        .checked_add(notional)
+        .ok_or_else(|| InsuranceError::MathOverflow.name())?;
+    let free = free_capital(pool);
+    if !within_cap(pool, exposure, free) {
+        return Err(InsuranceError::ExposureCapExceeded.name());
+    }
+    let utilisation = utilisation_bps(exposure, free);
+    let target = curve_rate(&p.curve, utilisation);
+    let elapsed = now.saturating_sub(pool.rate_updated_at);
+    let rate = smoothed_rate(pool.rate_bps, target, p.max_rate_change_per_day, elapsed)
+        .clamp(p.curve.min_rate, p.curve.max_rate);
+    let (covered_secs, coverage_expiry) = match member {
+        Some(m) if covered(m, now) => {
+            let ready = now
+                .checked_add(p.claim_waiting_period)
+                .ok_or_else(|| InsuranceError::MathOverflow.name())?;
+            if ready >= m.coverage_expiry {
+                return Err(InsuranceError::CoverCannotMature.name());
+            }
+            (m.coverage_expiry - now, m.coverage_expiry)
+        }
+        _ => (
+            p.coverage_duration,
+            now.checked_add(p.coverage_duration)
+                .ok_or_else(|| InsuranceError::MathOverflow.name())?,
+        ),
+    };
+    Ok(PremiumQuote {
+        premium: premium_for(notional, rate, covered_secs, p.coverage_duration).map_err(an)?,
+        rate_bps: rate,
+        target_rate_bps: target,
+        utilisation_bps: utilisation,
+        covered_secs,
+        coverage_expiry,
+    })
+}
+
+/// The loss index decayed to the day of `now`.
+pub fn volume_loss_at(pool: &Pool, now: i64) -> u64 {
+    let days = day_of(now).saturating_sub(pool.volume_loss_day);
+    decayed_loss(
+        pool.volume_loss,
+        pool.params.volume.loss_decay_per_day,
+        days.max(0) as u64,
+    )
+}
+
+pub fn record_volume_loss(pool: &mut Pool, sample: u64, now: i64) {
+    pool.volume_loss = volume_loss_at(pool, now).saturating_add(sample);
+    pool.volume_loss_day = day_of(now);
+}
+
+/// The volume fee at the rate the loss index over free capital sets, the protocol
+/// fee split out (rounded down).
+pub fn volume_quote(pool: &Pool, volume: u64, protocol_fee_bps: u16, now: i64) -> R<VolumeQuote> {
+    let loss_index = volume_loss_at(pool, now);
+    let free = free_capital(pool);
+    let rate = volume_target_rate(&pool.params.volume, loss_index, free);
+    let fee = volume_fee(volume, rate).map_err(an)?;
+    Ok(VolumeQuote {
+        fee,
+        protocol_fee: (fee as u128 * protocol_fee_bps as u128 / BPS as u128) as u64,
+        rate_bps: rate,
+        loss_index,
+        free_capital: free,
+    })
+}

@@ -79,7 +79,18 @@ pub const MINTS: [(Pubkey, u8); MARKETS as usize] = [
     (anchor_spl::token::ID, 6),
     (anchor_spl::token_2022::ID, 9),
     (anchor_spl::token::ID, 9),
+    // Market 3 shares market 0's mint (a second market of the same asset).
+    (anchor_spl::token::ID, 6),
 ];
+
+/// The market whose mint market `m` uses.
+pub fn mint_of(m: usize) -> usize {
+    if m == 3 {
+        0
+    } else {
+        m
+    }
+}
 
 /// The pools' parameters: the SDK's defaults with windows short enough for a few
 /// thousand operations to go through whole lifecycles (1-hour cooldown, claim wait and
@@ -304,8 +315,6 @@ pub struct Harness {
     pub model: Model,
     /// The market each fixed account belongs to (isolation checks).
     owner_market: HashMap<Pubkey, usize>,
-    /// Per market, its fixed accounts in role order (attacker substitutions).
-    roles: Vec<Vec<Pubkey>>,
     /// Invariant and lockstep checks performed so far.
     pub checks: u64,
     /// Time spent sending transactions.
@@ -344,7 +353,9 @@ impl Harness {
         let mut clock = svm.get_sysvar::<Clock>();
         clock.unix_timestamp = START_TIME;
         svm.set_sysvar(&clock);
-        let mints: Vec<Pubkey> = (0..MARKETS).map(|i| keypair(6, i).pubkey()).collect();
+        let mints: Vec<Pubkey> = (0..MARKETS as usize)
+            .map(|i| keypair(6, mint_of(i) as u8).pubkey())
+            .collect();
         let exchanges: Vec<ExchangeKeys> = (0..2u8)
             .map(|i| ExchangeKeys::new(i as u64, mints[i as usize], MINTS[i as usize].0))
             .collect();
@@ -374,7 +385,6 @@ impl Harness {
             exchanges,
             model: empty_model(),
             owner_market: HashMap::new(),
-            roles: Vec::new(),
             checks: 0,
             tx_time: Duration::ZERO,
         };
@@ -406,7 +416,9 @@ impl Harness {
         )?;
         let authority = h.authorities[0].insecure_clone();
         for m in 0..MARKETS as usize {
-            h.create_mint(m)?;
+            if mint_of(m) == m {
+                h.create_mint(m)?;
+            }
             let keys = h.pools[m];
             h.setup(
                 &[ix::create_pool(
@@ -425,6 +437,10 @@ impl Harness {
         for (w, owner) in wallets.iter().enumerate() {
             let mut tokens = Vec::new();
             for m in 0..MARKETS as usize {
+                if mint_of(m) != m {
+                    tokens.push(tokens[mint_of(m)]);
+                    continue;
+                }
                 let token = h.create_associated_token_account(owner, m)?;
                 if w < wallets.len() - 1 {
                     h.mint_to(m, &token, FUNDING)?;
@@ -462,6 +478,19 @@ impl Harness {
                 &[&authority],
             )?;
         }
+        // Exchange 0's authority also registered on pool 3 (same mint, another pool):
+        // a registration an exchange could try to use on the wrong pool.
+        h.setup(
+            &[ix::register_exchange(
+                &payer,
+                &authority.pubkey(),
+                &h.pools[3],
+                h.exchanges[0].authority,
+                &h.exchanges[0].collateral_vault,
+                fuzz_limits(),
+            )],
+            &[&authority],
+        )?;
         // Seed capital: four underwriters in every pool; the attacker underwrites, buys
         // cover and posts collateral too, so its substitutions meet real accounts.
         for m in 0..MARKETS as usize {
@@ -504,7 +533,7 @@ impl Harness {
             let keys = h.exchanges[x];
             h.setup(&[xix::set_price(&oracle, &keys, START_PRICE, now)], &[&o])?;
         }
-        h.index_roles();
+        h.index_markets();
         h.model = h.read_model()?;
         h.check_invariants()?;
         Ok(h)
@@ -533,7 +562,6 @@ impl Harness {
             exchanges: self.exchanges.clone(),
             model: self.model.clone(),
             owner_market: self.owner_market.clone(),
-            roles: self.roles.clone(),
             checks: 0,
             tx_time: Duration::ZERO,
         }
@@ -630,53 +658,34 @@ impl Harness {
         Ok(ata)
     }
 
-    /// Each market's fixed accounts in role order: the attacker's substitutions swap an
-    /// account for the one in the same role of another market.
-    fn index_roles(&mut self) {
-        let attacker = self.attacker.key.pubkey();
+    /// Which market owns each of its fixed accounts and its participants' program
+    /// accounts (for the isolation check; wallets belong to no market).
+    fn index_markets(&mut self) {
         for m in 0..MARKETS as usize {
             let k = self.pools[m];
-            let mut roles = vec![
-                k.pool,
-                k.vault,
-                k.bond_vault,
-                k.exposure,
-                k.mint,
-                self.attacker.tokens[m],
-                pdas::underwriter(&k.pool, &attacker).0,
-                pdas::member(&k.pool, &attacker).0,
-                self.treasury.tokens[m],
-            ];
-            let x = self.exchanges[m.min(1)];
-            roles.extend([
-                x.market,
-                x.collateral_vault,
-                x.price_feed,
-                x.authority,
-                pdas::exchange(&x.pool.pool, &x.authority).0,
-                pdas::position(&x.market, &attacker).0,
-            ]);
-            for a in &self.actors {
-                roles.push(a.tokens[m]);
-                self.owner_market.insert(a.tokens[m], m);
-                self.owner_market
-                    .insert(pdas::underwriter(&k.pool, &a.key.pubkey()).0, m);
-                self.owner_market
-                    .insert(pdas::member(&k.pool, &a.key.pubkey()).0, m);
+            for key in [k.pool, k.vault, k.bond_vault, k.exposure] {
+                self.owner_market.insert(key, m);
             }
-            for r in &roles[..9] {
-                self.owner_market.insert(*r, m);
+            let mut owners: Vec<Pubkey> = self.actors.iter().map(|a| a.key.pubkey()).collect();
+            owners.push(self.attacker.key.pubkey());
+            for owner in &owners {
+                self.owner_market
+                    .insert(pdas::underwriter(&k.pool, owner).0, m);
+                self.owner_market.insert(pdas::member(&k.pool, owner).0, m);
             }
-            if m < 2 {
-                for r in &roles[9..15] {
-                    self.owner_market.insert(*r, m);
+            for x in &self.exchanges {
+                self.owner_market
+                    .insert(pdas::exchange(&k.pool, &x.authority).0, m);
+            }
+            if let Some(x) = self.exchanges.get(m) {
+                for key in [x.market, x.collateral_vault, x.price_feed] {
+                    self.owner_market.insert(key, m);
                 }
-                for a in &self.actors {
+                for owner in &owners {
                     self.owner_market
-                        .insert(pdas::position(&x.market, &a.key.pubkey()).0, m);
+                        .insert(pdas::position(&x.market, owner).0, m);
                 }
             }
-            self.roles.push(roles);
         }
     }
 
@@ -723,6 +732,10 @@ impl Harness {
                 model.tokens.insert(a.tokens[m], self.balance(&a.tokens[m]));
             }
         }
+        let second = pdas::exchange(&self.pools[3].pool, &self.exchanges[0].authority).0;
+        model
+            .registrations
+            .insert(second, self.fetch(&second).ok_or("registration on pool 3")?);
         for (x, keys) in self.exchanges.iter().enumerate() {
             let registration = pdas::exchange(&keys.pool.pool, &keys.authority).0;
             model.registrations.insert(
@@ -839,6 +852,7 @@ impl Harness {
                     Need::Collateral => position().is_some_and(|p| p.collateral > 0 && p.size == 0),
                     Need::Open => position().is_some_and(|p| p.size != 0),
                     Need::Flat => position().is_none_or(|p| p.size == 0),
+                    Need::Any => true,
                 }
             })
             .collect();
@@ -1371,6 +1385,7 @@ enum Need {
     /// No open position (collateral added to an open one only lowers its leverage;
     /// the example exchange has no way to close a position but liquidation).
     Flat,
+    Any,
 }
 
 /// What a step's bounds check needs.
@@ -2001,11 +2016,12 @@ impl Harness {
             }
             Op::Attack {
                 m,
+                actor,
                 target,
                 slot,
                 with,
             } => {
-                return Ok(self.attack(m as usize, target, slot, with, now));
+                return Ok(self.attack(m as usize, actor, target, slot, with, now));
             }
         };
         Ok(Some(Plan {
@@ -2043,68 +2059,110 @@ impl Harness {
         Ok(xix::set_price(&oracle, &self.exchanges[x], price, now))
     }
 
-    /// The attacker's instruction for `target` on market `m` with one account swapped;
-    /// the model expects a refusal (whatever check names it) that changes nothing.
+    /// The accounts of market `m` by role, as `actor` sees them: the attacker's
+    /// substitutions swap an account for the one in the same role of another market.
+    fn roles(&self, m: usize, actor: &Pubkey) -> Vec<Pubkey> {
+        let k = self.pools[m];
+        let x = self.exchanges[m % 2];
+        let newest_claim = self.model.claim_lists[m].last().copied().unwrap_or(k.pool);
+        vec![
+            k.pool,
+            k.vault,
+            k.bond_vault,
+            k.exposure,
+            k.mint,
+            self.token_of(actor, m),
+            pdas::underwriter(&k.pool, actor).0,
+            pdas::member(&k.pool, actor).0,
+            self.treasury.tokens[m],
+            x.market,
+            x.collateral_vault,
+            x.price_feed,
+            x.authority,
+            // The exchange's registration on this pool (market 3 holds exchange 0's
+            // second registration: same mint, another pool).
+            pdas::exchange(
+                &k.pool,
+                &self.exchanges[if m == 3 { 0 } else { m % 2 }].authority,
+            )
+            .0,
+            pdas::position(&x.market, actor).0,
+            newest_claim,
+        ]
+    }
+
+    /// An actor's instruction for `target` on market `m` with one account swapped
+    /// (the actor is an ordinary participant, resolved like any step's subject, so the
+    /// honest instruction usually succeeds); the model says what the honest one does.
     fn attack(
         &mut self,
         m: usize,
+        actor: ActorRef,
         target: Target,
         slot: u8,
         with: Subst,
         now: i64,
     ) -> Option<Plan> {
-        let attacker = self.attacker.key.pubkey();
-        let token = self.attacker.tokens[m];
+        let x = m % 2;
+        let need = match target {
+            Target::CompleteWithdrawal => Need::Pending,
+            Target::FileClaim => Need::Covered,
+            Target::CastVote => Need::Shares,
+            Target::OpenPosition => Need::Collateral,
+            Target::Liquidate => Need::Open,
+            _ => Need::Any,
+        };
+        let home = match target {
+            Target::OpenPosition | Target::Liquidate => x,
+            _ => m,
+        };
+        let a = self.pick(actor, need, home);
+        let signer_key = self.actors[a as usize].key.pubkey();
+        let who = signer_key;
+        let token = self.actors[a as usize].tokens[m];
         let keys = self.pools[m];
-        let x = m.min(1);
-        let claim = self.claim_ref(m, ClaimRef::Nth(0), voting);
         let xk = self.exchanges[x];
         let reg = self.model.exchanges[x].registration;
-        // The honest instruction and what the model says it does: a substitution may
-        // make it fail (with any named error) or leave its effect exactly as without
-        // it (a substituted account the instruction does not use), nothing else.
         let (mut ix, honest) = match target {
             Target::Deposit => (
-                ix::deposit(&attacker, &keys, &token, 1_000, 0),
+                ix::deposit(&who, &keys, &token, 1_000_000, 0),
                 self.model
-                    .deposit(m, &attacker, &token, 1_000, now)
+                    .deposit(m, &who, &token, 1_000_000, now)
                     .map(|_| ()),
             ),
             Target::CompleteWithdrawal => (
-                ix::complete_withdrawal(&attacker, &keys, &token),
+                ix::complete_withdrawal(&who, &keys, &token),
                 self.model
-                    .complete_withdrawal(m, &attacker, &token, now)
+                    .complete_withdrawal(m, &who, &token, now)
                     .map(|_| ()),
             ),
             Target::ContributePremium => (
-                ix::contribute_premium(&attacker, &keys, &token, None, 1_000, u64::MAX),
+                ix::contribute_premium(&who, &keys, &token, None, 1_000_000, u64::MAX),
                 self.model
-                    .contribute_premium(m, &attacker, &token, None, 1_000, u64::MAX, now)
+                    .contribute_premium(m, &who, &token, None, 1_000_000, u64::MAX, now)
                     .map(|_| ()),
             ),
             Target::FileClaim => {
                 let id = self
                     .model
                     .members
-                    .get(&pdas::member(&keys.pool, &attacker).0)
+                    .get(&pdas::member(&keys.pool, &who).0)
                     .map_or(0, |mb| mb.claim_count);
                 (
-                    ix::file_claim(&attacker, &keys, id, &token, 1, [7; 32], ""),
-                    self.model
-                        .file_claim(m, &attacker, &token, 1, now)
-                        .map(|_| ()),
+                    ix::file_claim(&who, &keys, id, &token, 1, [7; 32], ""),
+                    self.model.file_claim(m, &who, &token, 1, now).map(|_| ()),
                 )
             }
             Target::CastVote => {
-                let (c, _) = claim?;
-                let vote = pdas::vote(&c, &attacker).0;
+                let (c, _) = self.claim_ref(m, ClaimRef::Nth(slot), voting)?;
+                let vote = pdas::vote(&c, &who).0;
                 (
-                    ix::cast_vote(&attacker, &keys, &c, true),
-                    self.model.cast_vote(m, &attacker, &c, &vote, true, now),
+                    ix::cast_vote(&who, &keys, &c, true),
+                    self.model.cast_vote(m, &who, &c, &vote, true, now),
                 )
             }
             Target::PayClaim => {
-                let (key, c) = claim?;
+                let (key, c) = self.claim_ref(m, ClaimRef::Nth(slot), approved)?;
                 let t = self.token_of(&c.claimant, m);
                 (
                     ix::pay_claim(&keys, &key, &c.claimant, &t),
@@ -2112,7 +2170,7 @@ impl Harness {
                 )
             }
             Target::WithdrawBond => {
-                let (key, c) = claim?;
+                let (key, c) = self.claim_ref(m, ClaimRef::Nth(slot), bond_held)?;
                 let t = self.token_of(&c.claimant, m);
                 (
                     ix::withdraw_bond(&keys, &key, &t),
@@ -2120,14 +2178,14 @@ impl Harness {
                 )
             }
             Target::OpenPosition => (
-                xix::open_position(&attacker, &xk, 1, u64::MAX, None),
+                xix::open_position(&who, &xk, 1, u64::MAX, None),
                 self.model
-                    .open_position(x, &attacker, 1, u64::MAX, None, now)
+                    .open_position(x, &who, 1, u64::MAX, None, now)
                     .map(|_| ()),
             ),
             Target::Liquidate => (
-                xix::liquidate(&attacker, &xk, &attacker, &xk.pool, &reg),
-                self.model.liquidate(x, &attacker, now).map(|_| ()),
+                xix::liquidate(&who, &xk, &who, &xk.pool, &reg),
+                self.model.liquidate(x, &who, now).map(|_| ()),
             ),
         };
         // Substitutable: every account but the signer and the programs invoked.
@@ -2148,15 +2206,20 @@ impl Harness {
         }
         let i = slots[slot as usize % slots.len()];
         let original = ix.accounts[i].pubkey;
-        let other = (m + 1) % MARKETS as usize;
+        // Another market: most often the one on the same mint (0 and 3), where the
+        // token program cannot tell the accounts apart and the program's own checks
+        // must.
+        let other = match (m, slot % 3) {
+            (0, 0 | 1) => 3,
+            (3, 0 | 1) => 0,
+            _ => (m + 1 + slot as usize % 3) % MARKETS as usize,
+        };
+        let mine = self.roles(m, &who);
         let replacement = match with {
-            Subst::OtherMarket => {
-                let role = self.roles[m].iter().position(|k| *k == original);
-                match role {
-                    Some(r) => self.roles[other][r],
-                    None => self.pools[other].pool,
-                }
-            }
+            Subst::OtherMarket => match mine.iter().position(|k| *k == original) {
+                Some(r) => self.roles(other, &who)[r],
+                None => self.pools[other].pool,
+            },
             Subst::OtherTokenProgram => {
                 if original == anchor_spl::token::ID {
                     anchor_spl::token_2022::ID
@@ -2167,27 +2230,17 @@ impl Harness {
                 }
             }
             Subst::Duplicate => ix.accounts[slots[(slot as usize + 1) % slots.len()]].pubkey,
-            Subst::Own => {
-                let own = self.roles[m]
-                    .iter()
-                    .position(|k| *k == token)
-                    .map(|r| self.roles[m][r])?;
-                own
-            }
+            // The actor's own other accounts: token, position, membership, stake.
+            Subst::Own => mine[[5, 6, 7, 14][slot as usize % 4]],
         };
         if replacement == original {
             return None;
         }
         ix.accounts[i].pubkey = replacement;
-        // The exchange targets act on exchange `x`, which insures with pool `x`.
-        let home = match target {
-            Target::OpenPosition | Target::Liquidate => x,
-            _ => m,
-        };
         Some(Plan {
             pre: None,
             ix,
-            signer: Signer_::Attacker,
+            signer: Signer_::Actor(a),
             market: Some(home),
             expected: honest,
             after: None,

@@ -125,7 +125,7 @@ fn main() -> ExitCode {
         if args.sigverify { "on" } else { "off" }
     );
     println!(
-        "setup (protocol, 3 markets, 2 exchanges, {} actors): {:.1} ms",
+        "setup (protocol, 4 markets, 2 exchanges, {} actors): {:.1} ms",
         h.actors.len(),
         setup.as_secs_f64() * 1e3
     );

@@ -9,8 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Insurance markets (pools): 0 SPL Token 6 decimals, 1 Token-2022 9 decimals, 2 SPL
-/// Token 9 decimals.
-pub const MARKETS: u8 = 3;
+/// Token 9 decimals, 3 a second market on market 0's mint.
+pub const MARKETS: u8 = 4;
 /// Example-exchange markets: exchange 0 insures with pool 0, exchange 1 with pool 1.
 pub const EXCHANGES: u8 = 2;
 /// Underwriters are actors `0..UNDERWRITERS`, members `UNDERWRITERS..ACTORS`.
@@ -272,10 +272,12 @@ pub enum Op {
         liquidator: u8,
         reprice: Option<i16>,
     },
-    /// The attacker sends `target` for market `m` (or exchange `m % 2`) with the
-    /// account in slot `slot` (modulo the substitutable slots) replaced.
+    /// `actor` (an ordinary participant turned attacker) sends `target` for market `m`
+    /// (or exchange `m % 2`) with the account in slot `slot` (modulo the
+    /// substitutable slots) replaced.
     Attack {
         m: u8,
+        actor: ActorRef,
         target: Target,
         slot: u8,
         with: Subst,
@@ -624,6 +626,7 @@ pub fn random_op(rng: &mut Rng) -> Op {
         },
         830..=899 => Op::Attack {
             m,
+            actor: ActorRef::Nth(rng.below(ACTORS as u64) as u8),
             target: rng.pick(&[
                 Target::Deposit,
                 Target::CompleteWithdrawal,

@@ -55,7 +55,8 @@ use insurance_pool_sdk::ix::{self, PoolKeys};
 
 use crate::model::{MExchange, MPool, Model, Refusal, ShortfallSeen};
 use crate::ops::{
-    ActorRef, Amount, Bound, ClaimRef, Op, Shares, Subst, Target, Who, ACTORS, FUNDING, MARKETS,
+    ActorRef, Amount, Bound, ClaimRef, Edge, Op, Shares, Subst, Target, Who, ACTORS, FUNDING,
+    MARKETS,
 };
 use crate::pdas;
 
@@ -100,12 +101,12 @@ pub fn fuzz_params() -> PoolParams {
     PoolParams {
         withdrawal_cooldown: HOUR,
         withdrawal_window: DAY,
-        coverage_duration: DAY,
+        coverage_duration: 2 * DAY,
         min_deposit_lock: 2 * DAY,
         claim_waiting_period: HOUR,
         deposit_cap: DEPOSIT_CAP,
         governance: GovernanceParams {
-            voting_period: DAY,
+            voting_period: 6 * HOUR,
             holdup_period: HOUR,
             min_stake_age: DAY,
             ..ix::DEFAULT_GOVERNANCE
@@ -1194,6 +1195,16 @@ impl Harness {
                     pool.capital, pool.unearned_premiums
                 ));
             }
+            let book = self.exposure(&keys.exposure).ok_or("exposure decodes")?;
+            let buckets: u128 = book.earnings.buckets.iter().map(|b| *b as u128).sum();
+            if book.earnings.total != pool.unearned_premiums
+                || buckets != book.earnings.total as u128
+            {
+                return Err(format!(
+                    "market {m}: unearned premiums {}, earning book total {} (buckets {buckets})",
+                    pool.unearned_premiums, book.earnings.total
+                ));
+            }
             let bonds = self.balance(&keys.bond_vault);
             if bonds != pool.bonds_held {
                 return Err(format!(
@@ -1266,6 +1277,15 @@ impl Harness {
     fn check_bounds(&mut self, after: After) -> Result<(), String> {
         self.checks += 1;
         match after {
+            After::Voted { claim } => {
+                let c = self.model.claims.get(&claim).ok_or("voted claim")?;
+                if c.yes_weight + c.no_weight > c.eligible_weight {
+                    return Err(format!(
+                        "claim {claim}: {} yes + {} no of {} eligible",
+                        c.yes_weight, c.no_weight, c.eligible_weight
+                    ));
+                }
+            }
             After::Deposited { m, shares, amount } => {
                 let pool = &self.model.pools[m].pool;
                 let value = pool
@@ -1335,6 +1355,14 @@ impl Harness {
                 }
             }
             After::Premium(c) => {
+                if c.exposure_after as u128 * 10_000
+                    > c.free_capital as u128 * c.max_exposure_bps as u128
+                {
+                    return Err(format!(
+                        "cover sold to exposure {} above the cap on free capital {}",
+                        c.exposure_after, c.free_capital
+                    ));
+                }
                 let util = utilisation_bps(c.exposure_after, c.free_capital);
                 let floor = curve_rate(&c.curve, util);
                 if c.charged.quote.rate_bps < floor {
@@ -1391,6 +1419,10 @@ enum Need {
 /// What a step's bounds check needs.
 #[derive(Clone, Copy, Debug)]
 enum After {
+    /// A claim's tallies never exceed the weight eligible when it was filed.
+    Voted {
+        claim: Pubkey,
+    },
     /// A deposit's shares, valued right after it, are worth at most what it paid: no
     /// premium paid before it is shared with capital that was not at risk for it.
     Deposited {
@@ -1425,6 +1457,7 @@ enum After {
 
 #[derive(Clone, Copy, Debug)]
 struct PremiumSeen {
+    max_exposure_bps: u64,
     charged: crate::model::Charged,
     exposure_after: u64,
     free_capital: u64,
@@ -1453,19 +1486,45 @@ impl Harness {
         let mut pre = None;
         let (ix, signer, expected): (Instruction, Signer_, Result<(), Refusal>) = match *op {
             Op::Warp { .. } => unreachable!("handled by step"),
-            Op::Deposit { m, actor, amount } => {
+            Op::Deposit {
+                m,
+                actor,
+                amount,
+                min_shares,
+            } => {
                 let m = m as usize;
                 market = Some(m);
                 let a = &self.actors[actor as usize];
                 let (owner, token) = (a.key.pubkey(), a.tokens[m]);
                 let amount = self.amount(amount, m, &token, None);
-                let r = self.model.deposit(m, &owner, &token, amount, now);
+                let min_shares = match min_shares {
+                    Edge::Zero => 0,
+                    edge => {
+                        let p = &self.model.pools[m];
+                        let quoted = crate::rules::projected(
+                            &p.pool,
+                            &self.model.protocol,
+                            &p.exposure.earnings,
+                            now,
+                        )
+                        .and_then(|pool| crate::rules::shares_for(&pool, amount))
+                        .unwrap_or(0);
+                        if edge == Edge::At {
+                            quoted
+                        } else {
+                            quoted.saturating_add(1)
+                        }
+                    }
+                };
+                let r = self
+                    .model
+                    .deposit(m, &owner, &token, amount, min_shares, now);
                 if let Ok(shares) = r {
                     after = Some(After::Deposited { m, shares, amount });
                 }
                 let r = r.map(|_| ());
                 (
-                    ix::deposit(&owner, &self.pools[m], &token, amount, 0),
+                    ix::deposit(&owner, &self.pools[m], &token, amount, min_shares),
                     Signer_::Actor(actor),
                     r,
                 )
@@ -1511,8 +1570,32 @@ impl Harness {
                 market = Some(m);
                 let a = &self.actors[actor as usize];
                 let (owner, token) = (a.key.pubkey(), a.tokens[m]);
+                // The exit bound from the raw state before the step: the position's
+                // pro-rata share of capital (with the premium earned by now) net of
+                // approved reservations and of the claims still voting.
+                let p = &self.model.pools[m];
+                let pending = self
+                    .model
+                    .underwriters
+                    .get(&pdas::underwriter(&p.keys.pool, &owner).0)
+                    .map_or(0, |u| u.pending_shares);
+                let earned = p
+                    .exposure
+                    .earnings
+                    .clone()
+                    .release(now)
+                    .min(p.pool.unearned_premiums);
+                let exit_capital = (p.pool.capital + earned)
+                    .saturating_sub(p.pool.reserved_for_claims)
+                    .saturating_sub(p.pool.voting_claims);
+                let pro_rata = insurance_pool::math::value_of_shares(
+                    pending,
+                    exit_capital,
+                    p.pool.total_shares,
+                )
+                .unwrap_or(u64::MAX);
                 let r = self.model.complete_withdrawal(m, &owner, &token, now);
-                if let Ok((paid, at_request, pro_rata)) = r {
+                if let Ok((paid, at_request, _)) = r {
                     after = Some(After::Exit {
                         paid,
                         at_request,
@@ -1567,6 +1650,7 @@ impl Harness {
                 notional,
                 max_premium,
                 treasury,
+                min_expiry,
             } => {
                 let m = m as usize;
                 market = Some(m);
@@ -1582,6 +1666,20 @@ impl Harness {
                     },
                 };
                 let t = self.treasury_for(m, treasury);
+                let min_expiry = match min_expiry {
+                    Edge::Zero => 0,
+                    edge => {
+                        let expiry = self
+                            .model
+                            .quote_premium(m, &owner, notional, now)
+                            .map_or(0, |q| q.coverage_expiry);
+                        if edge == Edge::At {
+                            expiry
+                        } else {
+                            expiry + 1
+                        }
+                    }
+                };
                 let r = self.model.contribute_premium(
                     m,
                     &owner,
@@ -1589,12 +1687,14 @@ impl Harness {
                     t.as_ref().map(|(a, b)| (a, b)),
                     notional,
                     max,
+                    min_expiry,
                     now,
                 );
                 if let Ok(c) = r {
                     // The curve the purchase priced on (parameters refreshed by it).
                     let curve = self.model.pools[m].pool.params.curve;
                     after = Some(After::Premium(PremiumSeen {
+                        max_exposure_bps: self.model.pools[m].pool.params.max_exposure_bps,
                         charged: c,
                         exposure_after: c.exposure_after,
                         free_capital: c.free_capital,
@@ -1602,19 +1702,25 @@ impl Harness {
                     }));
                 }
                 (
-                    ix::contribute_premium(
+                    ix::contribute_premium_until(
                         &owner,
                         &self.pools[m],
                         &token,
                         t.map(|t| t.0),
                         notional,
                         max,
+                        min_expiry,
                     ),
                     Signer_::Actor(actor),
                     r.map(|_| ()),
                 )
             }
-            Op::FileClaim { m, actor, amount } => {
+            Op::FileClaim {
+                m,
+                actor,
+                amount,
+                uri_len,
+            } => {
                 let m = m as usize;
                 let actor = self.pick(actor, Need::Covered, m);
                 market = Some(m);
@@ -1627,12 +1733,13 @@ impl Harness {
                     .members
                     .get(&member)
                     .map_or(0, |mb| mb.claim_count);
-                let r = self.model.file_claim(m, &owner, &token, amount, now);
+                let uri = "u".repeat(uri_len as usize);
+                let r = self.model.file_claim(m, &owner, &token, amount, &uri, now);
                 if r.is_ok() {
                     after = Some(After::Filed { member, now });
                 }
                 (
-                    ix::file_claim(&owner, &self.pools[m], id, &token, amount, [7; 32], ""),
+                    ix::file_claim(&owner, &self.pools[m], id, &token, amount, [7; 32], &uri),
                     Signer_::Actor(actor),
                     r.map(|_| ()),
                 )
@@ -1652,6 +1759,9 @@ impl Harness {
                 let voter = self.actors[actor as usize].key.pubkey();
                 let vote = pdas::vote(&claim, &voter).0;
                 let r = self.model.cast_vote(m, &voter, &claim, &vote, approve, now);
+                if r.is_ok() {
+                    after = Some(After::Voted { claim });
+                }
                 (
                     ix::cast_vote(&voter, &self.pools[m], &claim, approve),
                     Signer_::Actor(actor),
@@ -2127,7 +2237,7 @@ impl Harness {
             Target::Deposit => (
                 ix::deposit(&who, &keys, &token, 1_000_000, 0),
                 self.model
-                    .deposit(m, &who, &token, 1_000_000, now)
+                    .deposit(m, &who, &token, 1_000_000, 0, now)
                     .map(|_| ()),
             ),
             Target::CompleteWithdrawal => (
@@ -2139,7 +2249,7 @@ impl Harness {
             Target::ContributePremium => (
                 ix::contribute_premium(&who, &keys, &token, None, 1_000_000, u64::MAX),
                 self.model
-                    .contribute_premium(m, &who, &token, None, 1_000_000, u64::MAX, now)
+                    .contribute_premium(m, &who, &token, None, 1_000_000, u64::MAX, 0, now)
                     .map(|_| ()),
             ),
             Target::FileClaim => {
@@ -2150,7 +2260,9 @@ impl Harness {
                     .map_or(0, |mb| mb.claim_count);
                 (
                     ix::file_claim(&who, &keys, id, &token, 1, [7; 32], ""),
-                    self.model.file_claim(m, &who, &token, 1, now).map(|_| ()),
+                    self.model
+                        .file_claim(m, &who, &token, 1, "", now)
+                        .map(|_| ()),
                 )
             }
             Target::CastVote => {

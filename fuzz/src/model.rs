@@ -318,6 +318,7 @@ impl Model {
         owner: &Pubkey,
         token: &Pubkey,
         amount: u64,
+        min_shares: Shares,
         now: i64,
     ) -> R<Shares> {
         let address = crate::pdas::underwriter(&self.pools[m].keys.pool, owner).0;
@@ -337,6 +338,7 @@ impl Model {
         let pool = &self.pools[m].pool;
         let shares = crate::rules::shares_for(pool, amount)?;
         req!(shares > 0, ie(InsuranceError::ZeroShares));
+        req!(shares >= min_shares, ie(InsuranceError::SlippageExceeded));
         let capital = pool
             .capital
             .checked_add(amount)
@@ -560,6 +562,7 @@ impl Model {
         treasury: Option<(&Pubkey, &Pubkey)>,
         notional: u64,
         max_premium: u64,
+        min_expiry: i64,
         now: i64,
     ) -> R<Charged> {
         req!(!self.paused(m, pause::PREMIUM), ie(InsuranceError::Paused));
@@ -587,6 +590,10 @@ impl Model {
         req!(
             quote.premium <= max_premium,
             ie(InsuranceError::PremiumAboveMaximum)
+        );
+        req!(
+            quote.coverage_expiry >= min_expiry,
+            ie(InsuranceError::CoverageEndsTooSoon)
         );
         let fee = bps_of_floor(quote.premium, self.protocol.protocol_fee_bps as u64).map_err(an)?;
         let to_pool = quote.premium - fee;
@@ -656,6 +663,7 @@ impl Model {
         claimant: &Pubkey,
         token: &Pubkey,
         amount: u64,
+        uri: &str,
         now: i64,
     ) -> R<Pubkey> {
         let keys = self.pools[m].keys;
@@ -667,6 +675,10 @@ impl Model {
             .clone();
         req!(!self.paused(m, pause::CLAIMS), ie(InsuranceError::Paused));
         req!(amount > 0, ie(InsuranceError::ZeroAmount));
+        req!(
+            uri.len() <= insurance_pool::constants::MAX_URI_LEN,
+            ie(InsuranceError::UriTooLong)
+        );
         req!(
             crate::rules::covered(&member, now),
             ie(InsuranceError::NotCovered)
@@ -717,7 +729,7 @@ impl Model {
                 claimant: *claimant,
                 amount,
                 evidence_hash: [7; 32],
-                uri: String::new(),
+                uri: uri.to_string(),
                 bond,
                 bond_settled: false,
                 status: ClaimStatus::Voting,

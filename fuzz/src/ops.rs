@@ -73,6 +73,15 @@ pub enum ClaimRef {
     Nth(u8),
 }
 
+/// A slippage bound at an edge: none, exactly the quoted value (accepted), or one
+/// past it (refused: `SlippageExceeded`, `CoverageEndsTooSoon`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Edge {
+    Zero,
+    At,
+    Above,
+}
+
 /// Who signs a governance instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Who {
@@ -128,6 +137,7 @@ pub enum Op {
         m: u8,
         actor: u8,
         amount: Amount,
+        min_shares: Edge,
     },
     RequestWithdrawal {
         m: u8,
@@ -158,11 +168,14 @@ pub enum Op {
         notional: Amount,
         max_premium: Bound,
         treasury: bool,
+        min_expiry: Edge,
     },
     FileClaim {
         m: u8,
         actor: ActorRef,
         amount: Amount,
+        /// Length of the evidence URI (the limit is 200).
+        uri_len: u8,
     },
     /// `claim`: 0 is the market's newest claim, 1 the one before, ...
     CastVote {
@@ -467,6 +480,7 @@ pub fn random_op(rng: &mut Rng) -> Op {
                 0 => Amount::CapRoom(edge(rng)),
                 _ => amount(rng),
             },
+            min_shares: rng.pick(&[Edge::Zero, Edge::Zero, Edge::Zero, Edge::At, Edge::Above]),
         },
         80..=129 => Op::RequestWithdrawal {
             m,
@@ -513,6 +527,7 @@ pub fn random_op(rng: &mut Rng) -> Op {
                 Bound::QuoteMinus1,
             ]),
             treasury: !rng.chance(1, 8),
+            min_expiry: rng.pick(&[Edge::Zero, Edge::Zero, Edge::Zero, Edge::At, Edge::Above]),
         },
         320..=389 => Op::FileClaim {
             m,
@@ -523,6 +538,7 @@ pub fn random_op(rng: &mut Rng) -> Op {
                 2 => Amount::Claimable(edge(rng)),
                 _ => Amount::ClaimableDiv(rng.pick(&[1, 1, 2, 3, 10])),
             },
+            uri_len: rng.pick(&[0, 0, 0, 32, 200, 201]),
         },
         390..=489 => Op::CastVote {
             m,

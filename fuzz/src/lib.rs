@@ -149,10 +149,10 @@ pub struct Regression {
     pub ops: Vec<Op>,
 }
 
-/// Writes `ops` as `regressions/seed-<seed>.json`; returns the path.
+/// Writes `ops` as `regressions/seed-<seed>-<n>ops.json`; returns the path.
 pub fn save_regression(dir: &Path, seed: u64, found: &str, ops: &[Op]) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let path = dir.join(format!("seed-{seed}.json"));
+    let path = dir.join(format!("seed-{seed}-{}ops.json", ops.len()));
     let case = Regression {
         seed,
         found: found.to_string(),

@@ -1,8 +1,9 @@
 //! The fuzzed world: one LiteSVM with both SBF binaries and the SPL Token, Token-2022
-//! and associated-token programs LiteSVM ships; an initialised protocol with three
+//! and associated-token programs LiteSVM ships; an initialised protocol with four
 //! insurance markets (SPL Token 6 decimals, Token-2022 9 decimals, SPL Token 9
-//! decimals), two example-exchange markets registered on the first two pools, 16
-//! funded actors (8 underwriters, 8 members, 4 of whom trade), two authority keys,
+//! decimals, a second market on the first mint), two example-exchange markets
+//! registered on the first two pools (and exchange 0 on pool 3 as well), 16
+//! funded actors (8 underwriters, 8 members, all of whom trade), two authority keys,
 //! the guardian, the oracle, the treasury and an attacker.
 //!
 //! [`Harness::step`] resolves an [`Op`] against the [`Model`], applies it to the model,

@@ -412,9 +412,9 @@ fn member(rng: &mut Rng) -> u8 {
     }
 }
 
-/// Members `UNDERWRITERS..UNDERWRITERS + 4` trade on the exchanges.
+/// Members trade on the exchanges.
 fn trader(rng: &mut Rng) -> u8 {
-    UNDERWRITERS + rng.below(4) as u8
+    UNDERWRITERS + rng.below((ACTORS - UNDERWRITERS) as u64) as u8
 }
 
 /// Mostly the `n`-th actor the step makes sense for, sometimes anyone of the role.
@@ -621,14 +621,18 @@ pub fn random_op(rng: &mut Rng) -> Op {
             actor: subject(rng, trader),
             amount: match rng.below(6) {
                 0 => amount(rng),
-                _ => Amount::Exact(rng.range(1_000_000, FUNDING / 100)),
+                // Collateral only flows in (the example exchange has no withdrawal):
+                // amounts that last a million operations.
+                _ => Amount::Exact(rng.range(1_000_000, FUNDING / 10_000)),
             },
         },
         718..=767 => Op::OpenPosition {
             x,
             actor: subject(rng, trader),
             long: rng.chance(1, 2),
-            leverage_pct: rng.pick(&[0, 10, 50, 90, 99, 100, 100, 101, 200]),
+            // Not below 5x: at 1x or less a position can never be liquidated (its
+            // equity stays above maintenance at any price), and it would stay open.
+            leverage_pct: rng.pick(&[0, 50, 90, 99, 100, 100, 101, 200]),
             max_rate: rng.pick(&[0, 1, 2, 5, 50, u64::MAX, u64::MAX, u64::MAX]),
             treasury: !rng.chance(1, 8),
             fresh: !rng.chance(1, 6),

@@ -317,6 +317,9 @@ pub struct Harness {
     pub model: Model,
     /// The market each fixed account belongs to (isolation checks).
     owner_market: HashMap<Pubkey, usize>,
+    /// Instructions already built, by what determines their accounts (the builders
+    /// derive addresses: costlier than the rest of a step's host-side work).
+    ix_cache: HashMap<IxKey, Instruction>,
     /// Invariant and lockstep checks performed so far.
     pub checks: u64,
     /// Time spent sending transactions.
@@ -387,6 +390,7 @@ impl Harness {
             exchanges,
             model: empty_model(),
             owner_market: HashMap::new(),
+            ix_cache: HashMap::new(),
             checks: 0,
             tx_time: Duration::ZERO,
         };
@@ -564,6 +568,7 @@ impl Harness {
             exchanges: self.exchanges.clone(),
             model: self.model.clone(),
             owner_market: self.owner_market.clone(),
+            ix_cache: HashMap::new(),
             checks: 0,
             tx_time: Duration::ZERO,
         }
@@ -879,9 +884,12 @@ impl Harness {
         let back = match r {
             ClaimRef::Back(k) => k as usize,
             ClaimRef::Nth(n) => {
-                let fit: Vec<&Pubkey> = list
+                // Among the open claims (few) and the most recent closed ones: the
+                // search stays cheap however many claims a long run files.
+                let fit: Vec<&Pubkey> = self.model.open_claims[m]
                     .iter()
                     .rev()
+                    .chain(list.iter().rev().take(256))
                     .filter(|k| self.model.claims.get(k).is_some_and(want))
                     .collect();
                 if let Some(key) = fit.get(n as usize % fit.len().max(1)) {
@@ -1402,6 +1410,24 @@ fn bond_held(c: &Claim) -> bool {
     !c.is_open() && !c.bond_settled
 }
 
+/// What determines an instruction's accounts: (kind, and up to three keys and a number).
+type IxKey = (u8, Pubkey, Pubkey, Pubkey, u64);
+
+/// The instruction `build` makes for `key` (built once), with `data` as its data.
+fn memo(
+    cache: &mut HashMap<IxKey, Instruction>,
+    key: IxKey,
+    data: Vec<u8>,
+    build: impl FnOnce() -> Instruction,
+) -> Instruction {
+    if cache.len() > 50_000 {
+        cache.clear();
+    }
+    let mut ix = cache.entry(key).or_insert_with(build).clone();
+    ix.data = data;
+    ix
+}
+
 /// What makes an actor the subject of a step (see [`ActorRef::Nth`]).
 #[derive(Clone, Copy, Debug)]
 enum Need {
@@ -1481,6 +1507,9 @@ struct Plan {
 impl Harness {
     /// Resolves `op`, applies it to the model and builds its instruction.
     fn plan(&mut self, op: &Op, now: i64) -> Result<Option<Plan>, String> {
+        use anchor_lang::InstructionData;
+        use example_exchange::instruction as xargs;
+        use insurance_pool::instruction as args;
         let mut return_data = None;
         let mut after = None;
         let mut market = None;
@@ -1525,7 +1554,15 @@ impl Harness {
                 }
                 let r = r.map(|_| ());
                 (
-                    ix::deposit(&owner, &self.pools[m], &token, amount, min_shares),
+                    {
+                        let pk = self.pools[m];
+                        memo(
+                            &mut self.ix_cache,
+                            (1, pk.pool, owner, token, 0),
+                            args::Deposit { amount, min_shares }.data(),
+                            || ix::deposit(&owner, &pk, &token, 0, 0),
+                        )
+                    },
                     Signer_::Actor(actor),
                     r,
                 )
@@ -1548,7 +1585,15 @@ impl Harness {
                 };
                 let r = self.model.request_withdrawal(m, &owner, shares, now);
                 (
-                    ix::request_withdrawal(&owner, &self.pools[m], shares),
+                    {
+                        let pk = self.pools[m];
+                        memo(
+                            &mut self.ix_cache,
+                            (3, pk.pool, owner, Pubkey::default(), 0),
+                            args::RequestWithdrawal { shares }.data(),
+                            || ix::request_withdrawal(&owner, &pk, 0),
+                        )
+                    },
                     Signer_::Actor(actor),
                     r,
                 )
@@ -1560,7 +1605,15 @@ impl Harness {
                 let owner = self.actors[actor as usize].key.pubkey();
                 let r = self.model.cancel_withdrawal(m, &owner, now);
                 (
-                    ix::cancel_withdrawal(&owner, &self.pools[m]),
+                    {
+                        let pk = self.pools[m];
+                        memo(
+                            &mut self.ix_cache,
+                            (4, pk.pool, owner, Pubkey::default(), 0),
+                            args::CancelWithdrawal {}.data(),
+                            || ix::cancel_withdrawal(&owner, &pk),
+                        )
+                    },
                     Signer_::Actor(actor),
                     r,
                 )
@@ -1604,7 +1657,15 @@ impl Harness {
                     });
                 }
                 (
-                    ix::complete_withdrawal(&owner, &self.pools[m], &token),
+                    {
+                        let pk = self.pools[m];
+                        memo(
+                            &mut self.ix_cache,
+                            (15, pk.pool, owner, token, 0),
+                            args::CompleteWithdrawal {}.data(),
+                            || ix::complete_withdrawal(&owner, &pk, &token),
+                        )
+                    },
                     Signer_::Actor(actor),
                     r.map(|_| ()),
                 )
@@ -1703,15 +1764,25 @@ impl Harness {
                     }));
                 }
                 (
-                    ix::contribute_premium_until(
-                        &owner,
-                        &self.pools[m],
-                        &token,
-                        t.map(|t| t.0),
-                        notional,
-                        max,
-                        min_expiry,
-                    ),
+                    {
+                        let pk = self.pools[m];
+                        let tt = t.map(|t| t.0);
+                        memo(
+                            &mut self.ix_cache,
+                            (2, pk.pool, owner, tt.unwrap_or_default(), 0),
+                            args::ContributePremium {
+                                notional,
+                                max_premium: max,
+                                min_expiry,
+                            }
+                            .data(),
+                            || {
+                                ix::contribute_premium_until(
+                                    &owner, &pk, &token, tt, notional, max, min_expiry,
+                                )
+                            },
+                        )
+                    },
                     Signer_::Actor(actor),
                     r.map(|_| ()),
                 )
@@ -1764,7 +1835,15 @@ impl Harness {
                     after = Some(After::Voted { claim });
                 }
                 (
-                    ix::cast_vote(&voter, &self.pools[m], &claim, approve),
+                    {
+                        let pk = self.pools[m];
+                        memo(
+                            &mut self.ix_cache,
+                            (7, pk.pool, voter, claim, 0),
+                            args::CastVote { approve }.data(),
+                            || ix::cast_vote(&voter, &pk, &claim, approve),
+                        )
+                    },
                     Signer_::Actor(actor),
                     r,
                 )
@@ -1777,7 +1856,15 @@ impl Harness {
                 };
                 let r = self.model.finalize_claim(m, &key, now).map(|_| ());
                 (
-                    ix::finalize_claim(&self.pools[m], &key, &c.claimant),
+                    {
+                        let pk = self.pools[m];
+                        memo(
+                            &mut self.ix_cache,
+                            (8, pk.pool, key, Pubkey::default(), 0),
+                            args::FinalizeClaim {}.data(),
+                            || ix::finalize_claim(&pk, &key, &c.claimant),
+                        )
+                    },
                     Signer_::Payer,
                     r,
                 )
@@ -1809,7 +1896,15 @@ impl Harness {
                     after = Some(After::Payout { claim: key, member });
                 }
                 (
-                    ix::pay_claim(&self.pools[m], &key, &c.claimant, &token),
+                    {
+                        let pk = self.pools[m];
+                        memo(
+                            &mut self.ix_cache,
+                            (9, pk.pool, key, token, 0),
+                            args::PayClaim {}.data(),
+                            || ix::pay_claim(&pk, &key, &c.claimant, &token),
+                        )
+                    },
                     Signer_::Payer,
                     r.map(|_| ()),
                 )
@@ -1839,7 +1934,15 @@ impl Harness {
                 let token = self.token_of(&c.claimant, m);
                 let r = self.model.withdraw_bond(m, &key, &token).map(|_| ());
                 (
-                    ix::withdraw_bond(&self.pools[m], &key, &token),
+                    {
+                        let pk = self.pools[m];
+                        memo(
+                            &mut self.ix_cache,
+                            (10, pk.pool, key, token, 0),
+                            args::WithdrawBond {}.data(),
+                            || ix::withdraw_bond(&pk, &key, &token),
+                        )
+                    },
                     Signer_::Payer,
                     r,
                 )
@@ -1997,7 +2100,19 @@ impl Harness {
                 let publish = now - age;
                 let r = self.model.set_price(x, &signer, price, publish, now);
                 (
-                    xix::set_price(&signer, &self.exchanges[x], price, publish),
+                    {
+                        let xk = self.exchanges[x];
+                        memo(
+                            &mut self.ix_cache,
+                            (11, xk.market, signer, Pubkey::default(), 0),
+                            xargs::SetPrice {
+                                price,
+                                publish_time: publish,
+                            }
+                            .data(),
+                            || xix::set_price(&signer, &xk, price, publish),
+                        )
+                    },
                     who,
                     r,
                 )
@@ -2011,7 +2126,15 @@ impl Harness {
                 let amount = self.amount(amount, x, &token, None);
                 let r = self.model.deposit_collateral(x, &owner, &token, amount);
                 (
-                    xix::deposit_collateral(&owner, &self.exchanges[x], &token, amount),
+                    {
+                        let xk = self.exchanges[x];
+                        memo(
+                            &mut self.ix_cache,
+                            (12, xk.market, owner, token, 0),
+                            xargs::DepositCollateral { amount }.data(),
+                            || xix::deposit_collateral(&owner, &xk, &token, amount),
+                        )
+                    },
                     Signer_::Actor(actor),
                     r,
                 )
@@ -2063,7 +2186,20 @@ impl Harness {
                     }
                 }
                 (
-                    xix::open_position(&owner, &self.exchanges[x], size, max_rate, t.map(|t| t.0)),
+                    {
+                        let xk = self.exchanges[x];
+                        let tt = t.map(|t| t.0);
+                        memo(
+                            &mut self.ix_cache,
+                            (13, xk.market, owner, tt.unwrap_or_default(), 0),
+                            xargs::OpenPosition {
+                                size,
+                                max_insurance_rate_bps: max_rate,
+                            }
+                            .data(),
+                            || xix::open_position(&owner, &xk, size, max_rate, tt),
+                        )
+                    },
                     Signer_::Actor(actor),
                     r.map(|_| ()),
                 )
@@ -2120,7 +2256,12 @@ impl Harness {
                 let keys = self.exchanges[x];
                 let registration = self.model.exchanges[x].registration;
                 (
-                    xix::liquidate(&by, &keys, &owner, &keys.pool, &registration),
+                    memo(
+                        &mut self.ix_cache,
+                        (14, keys.market, by, owner, 0),
+                        xargs::Liquidate {}.data(),
+                        || xix::liquidate(&by, &keys, &owner, &keys.pool, &registration),
+                    ),
                     Signer_::Actor(liquidator),
                     r.map(|_| ()),
                 )

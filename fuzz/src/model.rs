@@ -1210,15 +1210,16 @@ impl Model {
         limits: ExchangeLimits,
         now: i64,
     ) -> R<()> {
-        req!(
-            *signer == self.protocol.authority,
-            ie(InsuranceError::Unauthorized)
-        );
+        // The registration loads before the authority constraint is checked.
         let mut r = self
             .registrations
             .get(registration)
             .ok_or(NOT_INITIALIZED)?
             .clone();
+        req!(
+            *signer == self.protocol.authority,
+            ie(InsuranceError::Unauthorized)
+        );
         let keys = self.pools[m].keys;
         req!(
             r.pool == keys.pool,
@@ -1250,6 +1251,11 @@ impl Model {
     }
 
     pub fn deactivate_exchange(&mut self, signer: &Pubkey, registration: &Pubkey) -> R<()> {
+        // The registration loads before the authority constraint is checked.
+        req!(
+            self.registrations.contains_key(registration),
+            NOT_INITIALIZED.to_string()
+        );
         req!(
             *signer == self.protocol.authority,
             ie(InsuranceError::Unauthorized)

@@ -26,7 +26,7 @@
 //! - **named failures**: every refusal decodes to a program, Anchor, token-program or
 //!   system-program error.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -2622,6 +2622,3 @@ pub fn refusal(err: &TransactionError, logs: &[String]) -> (String, bool) {
         other => (format!("{other:?}"), false),
     }
 }
-
-#[allow(dead_code)]
-fn unused(_: HashSet<u8>) {}

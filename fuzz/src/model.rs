@@ -276,9 +276,10 @@ impl Model {
 
     /// The treasury rule of premium-like payments: a fee due needs the treasury's
     /// account of the pool's mint; none is needed without a fee.
-    fn check_treasury(&self, m: usize, treasury: Option<&Pubkey>, owner_of: &Pubkey) -> R<()> {
+    fn check_treasury(&self, treasury: Option<(&Pubkey, &Pubkey)>) -> R<()> {
         match treasury {
-            Some(_) => req!(
+            // (the treasury's token account, its owner)
+            Some((_, owner_of)) => req!(
                 *owner_of == self.protocol.treasury,
                 ie(InsuranceError::WrongTreasuryAccount)
             ),
@@ -287,7 +288,6 @@ impl Model {
                 ie(InsuranceError::MissingTreasuryAccount)
             ),
         }
-        let _ = m;
         Ok(())
     }
 
@@ -567,10 +567,7 @@ impl Model {
     ) -> R<Charged> {
         req!(!self.paused(m, pause::PREMIUM), ie(InsuranceError::Paused));
         req!(notional > 0, ie(InsuranceError::ZeroAmount));
-        match treasury {
-            Some((t, owner_of)) => self.check_treasury(m, Some(t), owner_of)?,
-            None => self.check_treasury(m, None, &Pubkey::default())?,
-        }
+        self.check_treasury(treasury)?;
         self.refresh(m, now);
         let address = crate::pdas::member(&self.pools[m].keys.pool, owner).0;
         let pool_key = self.pools[m].keys.pool;
@@ -1373,10 +1370,7 @@ impl Model {
             .clone();
         req!(!self.paused(m, pause::PREMIUM), ie(InsuranceError::Paused));
         req!(volume > 0, ie(InsuranceError::ZeroAmount));
-        match treasury {
-            Some((t, owner_of)) => self.check_treasury(m, Some(t), owner_of)?,
-            None => self.check_treasury(m, None, &Pubkey::default())?,
-        }
+        self.check_treasury(treasury)?;
         let clock = self.refresh(m, now);
         crate::rules::refresh_registration(&mut r, clock);
         req!(r.active, ie(InsuranceError::ExchangeInactive));

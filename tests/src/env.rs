@@ -445,6 +445,13 @@ impl TestEnv {
         self.create_mint_with(token_program, &[], |_| vec![]).await
     }
 
+    /// [`Self::create_mint`] at a chosen address (the benchmark uses fixed keys so that
+    /// PDA bump searches over the mint, and so compute units, repeat on every run).
+    pub async fn create_mint_at(&mut self, token_program: Pubkey, mint: Keypair) -> Pubkey {
+        self.create_mint_keyed(mint, token_program, &[], |_| vec![])
+            .await
+    }
+
     /// New mint with Token-2022 `extensions`; `init_extensions(mint)` returns the
     /// instructions that initialise them (they must run before `initialize_mint2`).
     pub async fn create_mint_with(
@@ -453,7 +460,17 @@ impl TestEnv {
         extensions: &[ExtensionType],
         init_extensions: impl FnOnce(&Pubkey) -> Vec<Instruction>,
     ) -> Pubkey {
-        let mint = Keypair::new();
+        self.create_mint_keyed(Keypair::new(), token_program, extensions, init_extensions)
+            .await
+    }
+
+    async fn create_mint_keyed(
+        &mut self,
+        mint: Keypair,
+        token_program: Pubkey,
+        extensions: &[ExtensionType],
+        init_extensions: impl FnOnce(&Pubkey) -> Vec<Instruction>,
+    ) -> Pubkey {
         let space =
             ExtensionType::try_calculate_account_len::<spl_token_2022::state::Mint>(extensions)
                 .expect("mint size");

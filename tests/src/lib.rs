@@ -5,6 +5,7 @@
 //! ([`env::TestEnv`]), and instruction builders ([`ix`]). Test files only describe
 //! scenarios.
 
+pub mod cu;
 pub mod env;
 pub mod exchange;
 pub mod runtime;

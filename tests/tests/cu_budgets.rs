@@ -1,0 +1,59 @@
+//! Compute-unit and size budgets on the SBF binary: every instruction's compute units
+//! (deterministic for a given binary: fixed keys, fixed sequence) and the deployable
+//! binaries' sizes stay within `tests/cu-budgets.tsv`. Runs on the SBF runtime only
+//! (native programs are not metered); the budgets are for the binaries built by
+//! `scripts/build-sbf.sh` (a platform-tools build differs: set `CU_BUDGETS=off`).
+
+use insurance_pool_tests::cu::{measure, Budgets};
+use insurance_pool_tests::{selected_runtime, Runtime};
+
+#[tokio::test]
+async fn every_instruction_and_binary_within_its_budget() {
+    if selected_runtime() != Runtime::Sbf || std::env::var("CU_BUDGETS").as_deref() == Ok("off") {
+        eprintln!("skipped: compute-unit budgets apply to the SBF binary");
+        return;
+    }
+    let budgets = Budgets::load(&Budgets::path()).expect("budget file");
+    let report = measure().await;
+    let violations = budgets.violations(&report);
+    assert!(
+        violations.is_empty(),
+        "over budget (after a justified change, `cargo run -p insurance-pool-tests --bin cu-bench -- --write-budgets`):\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn a_regression_of_one_unit_is_caught() {
+    use insurance_pool_tests::cu::{Report, Row};
+    let report = Report {
+        rows: vec![Row {
+            name: "x".into(),
+            cu: 1_000,
+            floor: 35,
+            cpis: "none",
+        }],
+        binaries: vec![("insurance_pool.so".into(), 10_000, 0)],
+    };
+    let budgets = Budgets::from_report(&report);
+    assert_eq!(budgets.0["x"], 1_100);
+    assert_eq!(budgets.0["insurance_pool.so"], 11_000);
+    assert!(budgets.violations(&report).is_empty());
+    let mut worse = report.clone();
+    worse.rows[0].cu = 1_101;
+    worse.binaries[0].1 = 11_001;
+    assert_eq!(
+        budgets.violations(&worse),
+        vec![
+            "`x`: 1101 > budget 1100".to_string(),
+            "`insurance_pool.so`: 11001 > budget 11000".to_string()
+        ]
+    );
+    let mut renamed = report.clone();
+    renamed.rows[0].name = "y".into();
+    assert_eq!(
+        budgets.violations(&renamed).len(),
+        2,
+        "unbudgeted row and stale budget"
+    );
+}

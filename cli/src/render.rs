@@ -76,13 +76,13 @@ pub fn pool(address: &str, p: &Pool, book: &ExposureBook, now: i64) -> Value {
         "market": p.market.to_string(),
         "mint": p.mint.to_string(),
         // A trust assumption: the mint's issuer can freeze the pool's vault.
-        "mint_has_freeze_authority": p.mint_has_freeze_authority,
+        "mint_has_freeze_authority": p.mint_has_freeze_authority != 0,
         "vault": p.vault.to_string(),
         "capital": p.capital,
         "free_capital": free,
         "unearned_premiums": p.unearned_premiums,
-        "shares": big(p.total_shares),
-        "pending_withdrawal_shares": big(p.pending_withdrawal_shares),
+        "shares": big(p.total_shares.get()),
+        "pending_withdrawal_shares": big(p.pending_withdrawal_shares.get()),
         // What the shares one unit bought in an empty pool would take out now.
         "share_price": p.value_of(SHARES_PER_UNIT as u128).unwrap_or(0),
         "exposure": exposure,
@@ -193,9 +193,9 @@ pub fn underwriter(address: &str, u: &Underwriter, p: &Pool, now: i64) -> Value 
     let age = p.params.governance.min_stake_age;
     let y = &u.young_shares;
     // Shares staked in period P are young during P and P + 1.
-    let young_until = if y.current > 0 {
+    let young_until = if y.current.get() > 0 {
         (y.period + 2).saturating_mul(age)
-    } else if y.previous > 0 {
+    } else if y.previous.get() > 0 {
         (y.period + 1).saturating_mul(age)
     } else {
         0

@@ -1417,7 +1417,7 @@ async fn volume_rate_shows_what_contribute_volume_charges_now_and_its_inputs() {
             "{context}"
         );
         for loss in [1, 599, 600, 5_000] {
-            let mut after = p.clone();
+            let mut after = p;
             after.record_volume_loss(loss.min(600), now);
             assert_eq!(
                 m.record_volume_loss(recorded, today - age, loss, today),

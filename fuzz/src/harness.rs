@@ -1138,7 +1138,7 @@ impl Harness {
         }
         for p in &model.pools {
             if *key == p.keys.pool {
-                return same(key, data, &p.pool);
+                return same_pod(key, data, &p.pool);
             }
             if *key == p.keys.exposure {
                 let size = std::mem::size_of::<PoolExposure>();
@@ -1243,10 +1243,13 @@ impl Harness {
                 shares += u.shares;
                 pending += u.pending_shares;
             }
-            if shares != pool.total_shares || pending != pool.pending_withdrawal_shares {
+            let (total, total_pending) = (
+                pool.total_shares.get(),
+                pool.pending_withdrawal_shares.get(),
+            );
+            if shares != total || pending != total_pending {
                 return Err(format!(
-                    "market {m}: positions hold {shares} shares ({pending} pending), the pool {} ({})",
-                    pool.total_shares, pool.pending_withdrawal_shares
+                    "market {m}: positions hold {shares} shares ({pending} pending), the pool {total} ({total_pending})"
                 ));
             }
             let mut reserved = 0u64;
@@ -1645,7 +1648,7 @@ impl Harness {
                 let pro_rata = insurance_pool::math::value_of_shares(
                     pending,
                     exit_capital,
-                    p.pool.total_shares,
+                    p.pool.total_shares.get(),
                 )
                 .unwrap_or(u64::MAX);
                 let r = self.model.complete_withdrawal(m, &owner, &token, now);
@@ -2504,7 +2507,7 @@ impl Harness {
     }
 }
 
-/// Compares an Anchor account's data with the model's value.
+/// Compares an Anchor (Borsh) account's data with the model's value.
 fn same<T: AccountSerialize + AccountDeserialize + std::fmt::Debug>(
     key: &Pubkey,
     data: &[u8],
@@ -2512,6 +2515,32 @@ fn same<T: AccountSerialize + AccountDeserialize + std::fmt::Debug>(
 ) -> Result<(), String> {
     let mut bytes = Vec::with_capacity(data.len());
     model.try_serialize(&mut bytes).map_err(|e| e.to_string())?;
+    same_bytes(key, data, &bytes, model)
+}
+
+/// Compares a zero-copy account's data with the model's value.
+fn same_pod<
+    T: bytemuck::Pod + anchor_lang::Discriminator + AccountDeserialize + std::fmt::Debug,
+>(
+    key: &Pubkey,
+    data: &[u8],
+    model: &T,
+) -> Result<(), String> {
+    same_bytes(
+        key,
+        data,
+        &insurance_pool_sdk::encode_zero_copy(model),
+        model,
+    )
+}
+
+/// Compares account `data` with the model's encoding `bytes` of `model`.
+fn same_bytes<T: AccountDeserialize + std::fmt::Debug>(
+    key: &Pubkey,
+    data: &[u8],
+    bytes: &[u8],
+    model: &T,
+) -> Result<(), String> {
     // Only the serialised prefix counts: Anchor leaves stale bytes after a value that
     // shrank (an `Option` set to `None`), and so does the model's comparison.
     let matches = data.len() >= bytes.len() && data[..bytes.len()] == bytes[..];

@@ -352,10 +352,12 @@ impl Model {
         let pool_key = self.pools[m].keys.pool;
         let pool = &mut self.pools[m].pool;
         pool.capital = capital;
-        pool.total_shares = pool
+        let total = pool
             .total_shares
+            .get()
             .checked_add(shares)
             .ok_or("MathOverflow")?;
+        pool.total_shares.set(total);
         pool.total_deposited = pool
             .total_deposited
             .checked_add(amount)
@@ -412,10 +414,12 @@ impl Model {
         let unlock_at = now
             .checked_add(pool.params.withdrawal_cooldown)
             .ok_or("MathOverflow")?;
-        pool.pending_withdrawal_shares = pool
+        let pending = pool
             .pending_withdrawal_shares
+            .get()
             .checked_add(shares)
             .ok_or("MathOverflow")?;
+        pool.pending_withdrawal_shares.set(pending);
         let u = self.underwriters.get_mut(&address).expect("checked");
         u.pending_shares = shares;
         u.pending_value = value;
@@ -433,10 +437,12 @@ impl Model {
         );
         let shares = u.pending_shares;
         let pool = &mut self.pools[m].pool;
-        pool.pending_withdrawal_shares = pool
+        let pending = pool
             .pending_withdrawal_shares
+            .get()
             .checked_sub(shares)
             .ok_or("MathOverflow")?;
+        pool.pending_withdrawal_shares.set(pending);
         crate::rules::stake(pool, u, shares, now)?;
         u.pending_shares = 0;
         u.pending_value = 0;
@@ -499,8 +505,12 @@ impl Model {
         self.transfer(&vault, destination, paid)?;
         let pool = &mut self.pools[m].pool;
         pool.capital -= paid;
-        pool.total_shares -= shares;
-        pool.pending_withdrawal_shares -= shares;
+        let (total, pending) = (
+            pool.total_shares.get() - shares,
+            pool.pending_withdrawal_shares.get() - shares,
+        );
+        pool.total_shares.set(total);
+        pool.pending_withdrawal_shares.set(pending);
         pool.total_withdrawn = pool
             .total_withdrawn
             .checked_add(paid)

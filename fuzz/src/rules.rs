@@ -61,17 +61,17 @@ pub fn exit_capital(pool: &Pool) -> u64 {
 
 /// Shares for a deposit, priced on free capital.
 pub fn shares_for(pool: &Pool, amount: u64) -> R<Shares> {
-    shares_for_deposit(amount, free_capital(pool), pool.total_shares).map_err(an)
+    shares_for_deposit(amount, free_capital(pool), pool.total_shares.get()).map_err(an)
 }
 
 /// What `shares` may take out now: their part of exit capital.
 pub fn value_of(pool: &Pool, shares: Shares) -> R<u64> {
-    value_of_shares(shares, exit_capital(pool), pool.total_shares).map_err(an)
+    value_of_shares(shares, exit_capital(pool), pool.total_shares.get()).map_err(an)
 }
 
 /// The value a withdrawal request records: on free capital (voting claims not netted).
 pub fn value_on_free_capital(pool: &Pool, shares: Shares) -> R<u64> {
-    value_of_shares(shares, free_capital(pool), pool.total_shares).map_err(an)
+    value_of_shares(shares, free_capital(pool), pool.total_shares.get()).map_err(an)
 }
 
 pub fn period(pool: &Pool, now: i64) -> i64 {
@@ -90,7 +90,8 @@ pub fn stake(pool: &mut Pool, u: &mut Underwriter, shares: Shares, now: i64) -> 
 /// Shares that may vote on a claim filed at `now`: neither pending nor young.
 pub fn seasoned_shares(pool: &Pool, now: i64) -> Shares {
     pool.total_shares
-        .saturating_sub(pool.pending_withdrawal_shares)
+        .get()
+        .saturating_sub(pool.pending_withdrawal_shares.get())
         .saturating_sub(pool.young_shares.young_at(period(pool, now)))
 }
 
@@ -200,7 +201,7 @@ pub fn is_decrease(new: &ExchangeLimits, old: &ExchangeLimits) -> bool {
 
 /// The pool as the next instruction at `now` sees it (refreshed and earned), on copies.
 pub fn projected(pool: &Pool, protocol: &Protocol, earnings: &EarningBook, now: i64) -> R<Pool> {
-    let mut pool = pool.clone();
+    let mut pool = *pool;
     refresh(&mut pool, protocol, now);
     let mut earnings = *earnings;
     earn(&mut pool, &mut earnings, now)?;

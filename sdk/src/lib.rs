@@ -19,3 +19,13 @@ pub use insurance_pool::{constants, events, math, pda, state, ID};
 pub fn decode_account<T: anchor_lang::AccountDeserialize>(data: &[u8]) -> anchor_lang::Result<T> {
     T::try_deserialize(&mut &data[..])
 }
+
+/// The account data of a zero-copy account (`#[account(zero_copy)]`, e.g.
+/// [`state::Pool`]): its discriminator followed by its in-memory bytes. Anchor gives
+/// zero-copy types `AccountDeserialize` but no `AccountSerialize`; tests and the
+/// fuzzer's model build the bytes they compare and write with this.
+pub fn encode_zero_copy<T: bytemuck::Pod + anchor_lang::Discriminator>(state: &T) -> Vec<u8> {
+    let mut data = T::DISCRIMINATOR.to_vec();
+    data.extend_from_slice(bytemuck::bytes_of(state));
+    data
+}

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
-use anchor_lang::{AccountDeserialize, AccountSerialize, AnchorDeserialize, Discriminator};
+use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
 use anchor_spl::token_2022::spl_token_2022;
 use base64::Engine;
 use solana_account::{Account, AccountSharedData};
@@ -712,7 +712,7 @@ impl TestEnv {
         let ix = ix::deposit(&user.pubkey(), pool, &user.token, amount, 0);
         self.ok(&[ix], &[&user.key]).await;
         self.assert_conserved_with_surplus(pool, surplus).await;
-        self.pool(pool).await.total_shares - before
+        self.pool(pool).await.total_shares.get() - before.get()
     }
 
     // ---- invariants --------------------------------------------------------------------
@@ -784,8 +784,7 @@ impl TestEnv {
         let mut state = self.pool(pool).await;
         state.capital = u64::try_from(state.capital as i128 + delta).expect("capital in range");
         let mut account = self.account(pool.pool).await.expect("pool");
-        let mut data = Vec::with_capacity(account.data.len());
-        state.try_serialize(&mut data).expect("serialize pool");
+        let data = insurance_pool_sdk::encode_zero_copy(&state);
         account.data[..data.len()].copy_from_slice(&data);
         self.ctx
             .set_account(&pool.pool, &AccountSharedData::from(account));

@@ -125,7 +125,7 @@ async fn losses_are_shared_pro_rata() {
     let state = env.pool(&pool).await;
     assert_eq!(state.capital, 4_800 - paid);
     assert!(state.capital <= 3);
-    assert_eq!(state.total_shares, 0);
+    assert_eq!(state.total_shares.get(), 0);
 }
 
 #[tokio::test]

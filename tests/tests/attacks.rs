@@ -758,7 +758,7 @@ async fn l1_mint_close_authority_is_refused() {
 async fn l2_freeze_authority_is_recorded() {
     let mut env = TestEnv::new().await;
     let pool = env.create_pool(TOKEN).await;
-    assert!(!env.pool(&pool).await.mint_has_freeze_authority);
+    assert_eq!(env.pool(&pool).await.mint_has_freeze_authority, 0);
 }
 
 /// L3: a withdrawal that would leave exposure above the cap on free capital.

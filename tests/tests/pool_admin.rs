@@ -37,7 +37,10 @@ async fn create_pool_for_spl_token_and_token_2022() {
         assert_eq!(pool.token_program, program);
         assert_eq!(pool.mint_decimals, DECIMALS);
         assert_eq!(pool.index, index as u64);
-        assert_eq!((pool.capital, pool.total_shares, pool.paused), (0, 0, 0));
+        assert_eq!(
+            (pool.capital, pool.total_shares.get(), pool.paused),
+            (0, 0, 0)
+        );
         assert_eq!(pool.params, default_params());
         assert_eq!(pool.bump, insurance_pool::pda::pool(&keys.market).1);
         // The vault is a token account of the mint whose authority is the pool PDA.

@@ -28,9 +28,12 @@ async fn request_then_complete_after_cooldown() {
     );
     assert_eq!(position.unlock_at, position.requested_at + DAY);
     assert!(position.requested_at >= now);
-    assert_eq!(env.pool(&pool).await.pending_withdrawal_shares, shares / 4);
+    assert_eq!(
+        env.pool(&pool).await.pending_withdrawal_shares.get(),
+        shares / 4
+    );
     // Requested shares stay in the pool until completion.
-    assert_eq!(env.pool(&pool).await.total_shares, shares);
+    assert_eq!(env.pool(&pool).await.total_shares.get(), shares);
     env.assert_conserved(&pool).await;
 
     // One second early is refused; at the unlock time it pays.
@@ -53,8 +56,8 @@ async fn request_then_complete_after_cooldown() {
     assert_eq!(
         (
             state.capital,
-            state.total_shares,
-            state.pending_withdrawal_shares
+            state.total_shares.get(),
+            state.pending_withdrawal_shares.get()
         ),
         (750, shares * 3 / 4, 0)
     );
@@ -131,7 +134,7 @@ async fn gains_during_the_cooldown_stay_with_the_pool() {
     // Bob keeps the whole gain: 2_000 of capital behind his shares (the virtual shares
     // own a sliver, so his redeemable value rounds to 1_999).
     let state = env.pool(&pool).await;
-    assert_eq!((state.capital, state.total_shares), (2_000, sb));
+    assert_eq!((state.capital, state.total_shares.get()), (2_000, sb));
     assert_eq!(state.value_of(sb).unwrap(), 1_999);
     env.assert_conserved(&pool).await;
 }
@@ -156,7 +159,7 @@ async fn cancel_restores_free_shares() {
         (position.shares, position.pending_shares, position.unlock_at),
         (shares, 0, 0)
     );
-    assert_eq!(env.pool(&pool).await.pending_withdrawal_shares, 0);
+    assert_eq!(env.pool(&pool).await.pending_withdrawal_shares.get(), 0);
     env.refused(
         &[cancel_withdrawal(&a, &pool)],
         &[&alice.key],

@@ -815,7 +815,7 @@ export class InsurancePoolClient {
       exitCapital: bnMax0(freeCapital.sub(account.votingClaims)),
       unearnedPremiums: account.unearnedPremiums,
       expectedVault: account.capital.add(account.unearnedPremiums),
-      mintHasFreezeAuthority: account.mintHasFreezeAuthority,
+      mintHasFreezeAuthority: account.mintHasFreezeAuthority !== 0,
       depositsClosedUntil: account.holdupUntil,
     };
   }

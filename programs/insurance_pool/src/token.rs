@@ -59,10 +59,32 @@ pub fn check_mint_extensions(mint: &AccountInfo) -> Result<()> {
     Ok(())
 }
 
-/// Pays `amount` out of one of `pool`'s token accounts (`from`: its vault or bond
-/// escrow) to `to`, signed by the pool PDA. Does nothing for a zero amount.
+/// What the pool PDA needs to sign a transfer out of its token accounts, copied out
+/// of the zero-copy [`crate::state::Pool`] so that no borrow of the pool's data is held
+/// across the CPI (the runtime refuses a CPI with an account mutably borrowed).
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSigner {
+    pub market: Pubkey,
+    pub bump: u8,
+    pub decimals: u8,
+}
+
+impl crate::state::Pool {
+    /// The signer data of this pool (see [`PoolSigner`]).
+    pub fn signer(&self) -> PoolSigner {
+        PoolSigner {
+            market: self.market,
+            bump: self.bump,
+            decimals: self.mint_decimals,
+        }
+    }
+}
+
+/// Pays `amount` out of one of the pool's token accounts (`from`: its vault or bond
+/// escrow) to `to`, signed by the pool PDA `pool`. Does nothing for a zero amount.
 pub fn pay_from_pool<'info>(
-    pool: &Account<'info, crate::state::Pool>,
+    pool: &AccountInfo<'info>,
+    signer: PoolSigner,
     token_program: &AccountInfo<'info>,
     from: &AccountInfo<'info>,
     mint: &AccountInfo<'info>,
@@ -74,18 +96,18 @@ pub fn pay_from_pool<'info>(
     }
     let seeds: &[&[u8]] = &[
         crate::constants::POOL_SEED,
-        pool.market.as_ref(),
-        &[pool.bump],
+        signer.market.as_ref(),
+        &[signer.bump],
     ];
     transfer(
         token_program,
         from,
         mint,
         to,
-        &pool.to_account_info(),
+        pool,
         &[seeds],
         amount,
-        pool.mint_decimals,
+        signer.decimals,
     )
 }
 

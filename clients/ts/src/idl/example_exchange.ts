@@ -704,6 +704,9 @@ export type ExampleExchange = {
         "Shape of a pool's premium curve (all rates in bps of notional)."
       ],
       "name": "curve",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -929,6 +932,9 @@ export type ExampleExchange = {
         "Claim governance of a pool."
       ],
       "name": "governanceParams",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -1061,6 +1067,9 @@ export type ExampleExchange = {
         "Loss statistics of a pool (exchange shortfalls)."
       ],
       "name": "lossStats",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -1280,6 +1289,9 @@ export type ExampleExchange = {
         "that clock, so a pause stops them from coming due."
       ],
       "name": "pauseClock",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -1302,6 +1314,16 @@ export type ExampleExchange = {
     },
     {
       "docs": [
+        "A u128 share amount (16 little-endian bytes)."
+      ],
+      "name": "podShares",
+      "type": {
+        "alias": "u128",
+        "kind": "type"
+      }
+    },
+    {
+      "docs": [
         "One market's isolated insurance pool, PDA `[\"pool\", market]`.",
         "",
         "Invariant (conservation): the vault's token balance equals `capital +",
@@ -1314,6 +1336,10 @@ export type ExampleExchange = {
         "capital. Unearned premium counts in none of them."
       ],
       "name": "pool",
+      "repr": {
+        "kind": "c"
+      },
+      "serialization": "bytemuck",
       "type": {
         "fields": [
           {
@@ -1347,10 +1373,11 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "Decimals of `mint`, used for `transfer_checked`."
+              "The bond escrow, PDA `[\"bonds\", pool]`, owned by this pool. Bonds are not",
+              "capital: its balance equals `bonds_held`."
             ],
-            "name": "mintDecimals",
-            "type": "u8"
+            "name": "bondVault",
+            "type": "pubkey"
           },
           {
             "docs": [
@@ -1372,14 +1399,22 @@ export type ExampleExchange = {
               "Shares outstanding, including shares under a withdrawal request."
             ],
             "name": "totalShares",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
           },
           {
             "docs": [
               "Shares currently under a withdrawal request."
             ],
             "name": "pendingWithdrawalShares",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
           },
           {
             "docs": [
@@ -1394,13 +1429,6 @@ export type ExampleExchange = {
             ],
             "name": "totalWithdrawn",
             "type": "u64"
-          },
-          {
-            "docs": [
-              "Pause bits for this pool only (see [`crate::constants::pause`])."
-            ],
-            "name": "paused",
-            "type": "u8"
           },
           {
             "docs": [
@@ -1468,28 +1496,6 @@ export type ExampleExchange = {
             "type": "i64"
           },
           {
-            "docs": [
-              "Bump of this PDA."
-            ],
-            "name": "bump",
-            "type": "u8"
-          },
-          {
-            "docs": [
-              "Bump of the vault PDA."
-            ],
-            "name": "vaultBump",
-            "type": "u8"
-          },
-          {
-            "docs": [
-              "The bond escrow, PDA `[\"bonds\", pool]`, owned by this pool. Bonds are not",
-              "capital: its balance equals `bonds_held`."
-            ],
-            "name": "bondVault",
-            "type": "pubkey"
-          },
-          {
             "name": "bondsHeld",
             "type": "u64"
           },
@@ -1550,14 +1556,6 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "Whether the mint has a freeze authority (it could freeze the vault: a trust",
-              "assumption on the mint's issuer, shown by the CLI and the TypeScript client)."
-            ],
-            "name": "mintHasFreezeAuthority",
-            "type": "bool"
-          },
-          {
-            "docs": [
               "Time withdrawals of this pool were paused (stops its exit clock)."
             ],
             "name": "withdrawPause",
@@ -1607,6 +1605,55 @@ export type ExampleExchange = {
           {
             "name": "totalVolumeFees",
             "type": "u64"
+          },
+          {
+            "docs": [
+              "Decimals of `mint`, used for `transfer_checked`."
+            ],
+            "name": "mintDecimals",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Pause bits for this pool only (see [`crate::constants::pause`])."
+            ],
+            "name": "paused",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Bump of this PDA."
+            ],
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Bump of the vault PDA."
+            ],
+            "name": "vaultBump",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "1 if the mint has a freeze authority (it could freeze the vault: a trust",
+              "assumption on the mint's issuer, shown by the CLI and the TypeScript client),",
+              "else 0."
+            ],
+            "name": "mintHasFreezeAuthority",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                3
+              ]
+            }
           }
         ],
         "kind": "struct"
@@ -1618,6 +1665,9 @@ export type ExampleExchange = {
         "[`PoolParams::validate`] on `create_pool` and `update_pool_params`."
       ],
       "name": "poolParams",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -1976,6 +2026,9 @@ export type ExampleExchange = {
         "Shape of a pool's volume rate (bps of traded volume)."
       ],
       "name": "volumeCurve",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -2020,9 +2073,13 @@ export type ExampleExchange = {
     },
     {
       "docs": [
-        "Shares staked in the two most recent stake periods (the young ones)."
+        "Shares staked in the two most recent stake periods (the young ones). Plain old",
+        "data (it lives in the zero-copy [`crate::state::Pool`])."
       ],
       "name": "youngShares",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -2037,14 +2094,22 @@ export type ExampleExchange = {
               "Shares staked during `period`."
             ],
             "name": "current",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
           },
           {
             "docs": [
               "Shares staked during `period - 1`."
             ],
             "name": "previous",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
           }
         ],
         "kind": "struct"
@@ -2754,6 +2819,9 @@ export const EXAMPLE_EXCHANGE_IDL = {
       "docs": [
         "Shape of a pool's premium curve (all rates in bps of notional)."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -2979,6 +3047,9 @@ export const EXAMPLE_EXCHANGE_IDL = {
       "docs": [
         "Claim governance of a pool."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -3111,6 +3182,9 @@ export const EXAMPLE_EXCHANGE_IDL = {
       "docs": [
         "Loss statistics of a pool (exchange shortfalls)."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -3330,6 +3404,9 @@ export const EXAMPLE_EXCHANGE_IDL = {
         "([`exit_clock`]); activation times of new draw rights and parameter changes are on",
         "that clock, so a pause stops them from coming due."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -3351,6 +3428,16 @@ export const EXAMPLE_EXCHANGE_IDL = {
       }
     },
     {
+      "name": "PodShares",
+      "docs": [
+        "A u128 share amount (16 little-endian bytes)."
+      ],
+      "type": {
+        "kind": "type",
+        "alias": "u128"
+      }
+    },
+    {
       "name": "Pool",
       "docs": [
         "One market's isolated insurance pool, PDA `[\"pool\", market]`.",
@@ -3364,6 +3451,10 @@ export const EXAMPLE_EXCHANGE_IDL = {
         "voting ([`Pool::exit_capital`]); utilisation, quotes and the exposure cap use free",
         "capital. Unearned premium counts in none of them."
       ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -3397,11 +3488,12 @@ export const EXAMPLE_EXCHANGE_IDL = {
             "type": "pubkey"
           },
           {
-            "name": "mint_decimals",
+            "name": "bond_vault",
             "docs": [
-              "Decimals of `mint`, used for `transfer_checked`."
+              "The bond escrow, PDA `[\"bonds\", pool]`, owned by this pool. Bonds are not",
+              "capital: its balance equals `bonds_held`."
             ],
-            "type": "u8"
+            "type": "pubkey"
           },
           {
             "name": "index",
@@ -3423,14 +3515,22 @@ export const EXAMPLE_EXCHANGE_IDL = {
             "docs": [
               "Shares outstanding, including shares under a withdrawal request."
             ],
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
           },
           {
             "name": "pending_withdrawal_shares",
             "docs": [
               "Shares currently under a withdrawal request."
             ],
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
           },
           {
             "name": "total_deposited",
@@ -3445,13 +3545,6 @@ export const EXAMPLE_EXCHANGE_IDL = {
               "Lifetime sum of withdrawals paid (statistics)."
             ],
             "type": "u64"
-          },
-          {
-            "name": "paused",
-            "docs": [
-              "Pause bits for this pool only (see [`crate::constants::pause`])."
-            ],
-            "type": "u8"
           },
           {
             "name": "rate_bps",
@@ -3519,28 +3612,6 @@ export const EXAMPLE_EXCHANGE_IDL = {
             "type": "i64"
           },
           {
-            "name": "bump",
-            "docs": [
-              "Bump of this PDA."
-            ],
-            "type": "u8"
-          },
-          {
-            "name": "vault_bump",
-            "docs": [
-              "Bump of the vault PDA."
-            ],
-            "type": "u8"
-          },
-          {
-            "name": "bond_vault",
-            "docs": [
-              "The bond escrow, PDA `[\"bonds\", pool]`, owned by this pool. Bonds are not",
-              "capital: its balance equals `bonds_held`."
-            ],
-            "type": "pubkey"
-          },
-          {
             "name": "bonds_held",
             "type": "u64"
           },
@@ -3600,14 +3671,6 @@ export const EXAMPLE_EXCHANGE_IDL = {
             "type": "i64"
           },
           {
-            "name": "mint_has_freeze_authority",
-            "docs": [
-              "Whether the mint has a freeze authority (it could freeze the vault: a trust",
-              "assumption on the mint's issuer, shown by the CLI and the TypeScript client)."
-            ],
-            "type": "bool"
-          },
-          {
             "name": "withdraw_pause",
             "docs": [
               "Time withdrawals of this pool were paused (stops its exit clock)."
@@ -3658,6 +3721,55 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "total_volume_fees",
             "type": "u64"
+          },
+          {
+            "name": "mint_decimals",
+            "docs": [
+              "Decimals of `mint`, used for `transfer_checked`."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "paused",
+            "docs": [
+              "Pause bits for this pool only (see [`crate::constants::pause`])."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "docs": [
+              "Bump of this PDA."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "vault_bump",
+            "docs": [
+              "Bump of the vault PDA."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "mint_has_freeze_authority",
+            "docs": [
+              "1 if the mint has a freeze authority (it could freeze the vault: a trust",
+              "assumption on the mint's issuer, shown by the CLI and the TypeScript client),",
+              "else 0."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "reserved",
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                3
+              ]
+            }
           }
         ]
       }
@@ -3668,6 +3780,9 @@ export const EXAMPLE_EXCHANGE_IDL = {
         "Governance-set parameters of one pool. Every field is range-checked by",
         "[`PoolParams::validate`] on `create_pool` and `update_pool_params`."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -4026,6 +4141,9 @@ export const EXAMPLE_EXCHANGE_IDL = {
       "docs": [
         "Shape of a pool's volume rate (bps of traded volume)."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -4071,8 +4189,12 @@ export const EXAMPLE_EXCHANGE_IDL = {
     {
       "name": "YoungShares",
       "docs": [
-        "Shares staked in the two most recent stake periods (the young ones)."
+        "Shares staked in the two most recent stake periods (the young ones). Plain old",
+        "data (it lives in the zero-copy [`crate::state::Pool`])."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -4088,14 +4210,22 @@ export const EXAMPLE_EXCHANGE_IDL = {
             "docs": [
               "Shares staked during `period`."
             ],
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
           },
           {
             "name": "previous",
             "docs": [
               "Shares staked during `period - 1`."
             ],
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
           }
         ]
       }

@@ -3009,6 +3009,9 @@ export type InsurancePool = {
         "Shape of a pool's premium curve (all rates in bps of notional)."
       ],
       "name": "curve",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -3464,6 +3467,9 @@ export type InsurancePool = {
         "Claim governance of a pool."
       ],
       "name": "governanceParams",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -3540,6 +3546,9 @@ export type InsurancePool = {
         "Loss statistics of a pool (exchange shortfalls)."
       ],
       "name": "lossStats",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -3682,6 +3691,9 @@ export type InsurancePool = {
         "that clock, so a pause stops them from coming due."
       ],
       "name": "pauseClock",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -3733,6 +3745,16 @@ export type InsurancePool = {
     },
     {
       "docs": [
+        "A u128 share amount (16 little-endian bytes)."
+      ],
+      "name": "podShares",
+      "type": {
+        "alias": "u128",
+        "kind": "type"
+      }
+    },
+    {
+      "docs": [
         "One market's isolated insurance pool, PDA `[\"pool\", market]`.",
         "",
         "Invariant (conservation): the vault's token balance equals `capital +",
@@ -3745,6 +3767,10 @@ export type InsurancePool = {
         "capital. Unearned premium counts in none of them."
       ],
       "name": "pool",
+      "repr": {
+        "kind": "c"
+      },
+      "serialization": "bytemuck",
       "type": {
         "fields": [
           {
@@ -3778,10 +3804,11 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Decimals of `mint`, used for `transfer_checked`."
+              "The bond escrow, PDA `[\"bonds\", pool]`, owned by this pool. Bonds are not",
+              "capital: its balance equals `bonds_held`."
             ],
-            "name": "mintDecimals",
-            "type": "u8"
+            "name": "bondVault",
+            "type": "pubkey"
           },
           {
             "docs": [
@@ -3803,14 +3830,22 @@ export type InsurancePool = {
               "Shares outstanding, including shares under a withdrawal request."
             ],
             "name": "totalShares",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
           },
           {
             "docs": [
               "Shares currently under a withdrawal request."
             ],
             "name": "pendingWithdrawalShares",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
           },
           {
             "docs": [
@@ -3825,13 +3860,6 @@ export type InsurancePool = {
             ],
             "name": "totalWithdrawn",
             "type": "u64"
-          },
-          {
-            "docs": [
-              "Pause bits for this pool only (see [`crate::constants::pause`])."
-            ],
-            "name": "paused",
-            "type": "u8"
           },
           {
             "docs": [
@@ -3899,28 +3927,6 @@ export type InsurancePool = {
             "type": "i64"
           },
           {
-            "docs": [
-              "Bump of this PDA."
-            ],
-            "name": "bump",
-            "type": "u8"
-          },
-          {
-            "docs": [
-              "Bump of the vault PDA."
-            ],
-            "name": "vaultBump",
-            "type": "u8"
-          },
-          {
-            "docs": [
-              "The bond escrow, PDA `[\"bonds\", pool]`, owned by this pool. Bonds are not",
-              "capital: its balance equals `bonds_held`."
-            ],
-            "name": "bondVault",
-            "type": "pubkey"
-          },
-          {
             "name": "bondsHeld",
             "type": "u64"
           },
@@ -3981,14 +3987,6 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Whether the mint has a freeze authority (it could freeze the vault: a trust",
-              "assumption on the mint's issuer, shown by the CLI and the TypeScript client)."
-            ],
-            "name": "mintHasFreezeAuthority",
-            "type": "bool"
-          },
-          {
-            "docs": [
               "Time withdrawals of this pool were paused (stops its exit clock)."
             ],
             "name": "withdrawPause",
@@ -4038,6 +4036,55 @@ export type InsurancePool = {
           {
             "name": "totalVolumeFees",
             "type": "u64"
+          },
+          {
+            "docs": [
+              "Decimals of `mint`, used for `transfer_checked`."
+            ],
+            "name": "mintDecimals",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Pause bits for this pool only (see [`crate::constants::pause`])."
+            ],
+            "name": "paused",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Bump of this PDA."
+            ],
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Bump of the vault PDA."
+            ],
+            "name": "vaultBump",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "1 if the mint has a freeze authority (it could freeze the vault: a trust",
+              "assumption on the mint's issuer, shown by the CLI and the TypeScript client),",
+              "else 0."
+            ],
+            "name": "mintHasFreezeAuthority",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                3
+              ]
+            }
           }
         ],
         "kind": "struct"
@@ -4127,6 +4174,9 @@ export type InsurancePool = {
         "[`PoolParams::validate`] on `create_pool` and `update_pool_params`."
       ],
       "name": "poolParams",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -4843,6 +4893,9 @@ export type InsurancePool = {
         "Shape of a pool's volume rate (bps of traded volume)."
       ],
       "name": "volumeCurve",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -5108,9 +5161,13 @@ export type InsurancePool = {
     },
     {
       "docs": [
-        "Shares staked in the two most recent stake periods (the young ones)."
+        "Shares staked in the two most recent stake periods (the young ones). Plain old",
+        "data (it lives in the zero-copy [`crate::state::Pool`])."
       ],
       "name": "youngShares",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -5125,14 +5182,22 @@ export type InsurancePool = {
               "Shares staked during `period`."
             ],
             "name": "current",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
           },
           {
             "docs": [
               "Shares staked during `period - 1`."
             ],
             "name": "previous",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
           }
         ],
         "kind": "struct"
@@ -8147,6 +8212,9 @@ export const INSURANCE_POOL_IDL = {
       "docs": [
         "Shape of a pool's premium curve (all rates in bps of notional)."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -8602,6 +8670,9 @@ export const INSURANCE_POOL_IDL = {
       "docs": [
         "Claim governance of a pool."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -8678,6 +8749,9 @@ export const INSURANCE_POOL_IDL = {
       "docs": [
         "Loss statistics of a pool (exchange shortfalls)."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -8820,6 +8894,9 @@ export const INSURANCE_POOL_IDL = {
         "([`exit_clock`]); activation times of new draw rights and parameter changes are on",
         "that clock, so a pause stops them from coming due."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -8870,6 +8947,16 @@ export const INSURANCE_POOL_IDL = {
       }
     },
     {
+      "name": "PodShares",
+      "docs": [
+        "A u128 share amount (16 little-endian bytes)."
+      ],
+      "type": {
+        "kind": "type",
+        "alias": "u128"
+      }
+    },
+    {
       "name": "Pool",
       "docs": [
         "One market's isolated insurance pool, PDA `[\"pool\", market]`.",
@@ -8883,6 +8970,10 @@ export const INSURANCE_POOL_IDL = {
         "voting ([`Pool::exit_capital`]); utilisation, quotes and the exposure cap use free",
         "capital. Unearned premium counts in none of them."
       ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -8916,11 +9007,12 @@ export const INSURANCE_POOL_IDL = {
             "type": "pubkey"
           },
           {
-            "name": "mint_decimals",
+            "name": "bond_vault",
             "docs": [
-              "Decimals of `mint`, used for `transfer_checked`."
+              "The bond escrow, PDA `[\"bonds\", pool]`, owned by this pool. Bonds are not",
+              "capital: its balance equals `bonds_held`."
             ],
-            "type": "u8"
+            "type": "pubkey"
           },
           {
             "name": "index",
@@ -8942,14 +9034,22 @@ export const INSURANCE_POOL_IDL = {
             "docs": [
               "Shares outstanding, including shares under a withdrawal request."
             ],
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
           },
           {
             "name": "pending_withdrawal_shares",
             "docs": [
               "Shares currently under a withdrawal request."
             ],
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
           },
           {
             "name": "total_deposited",
@@ -8964,13 +9064,6 @@ export const INSURANCE_POOL_IDL = {
               "Lifetime sum of withdrawals paid (statistics)."
             ],
             "type": "u64"
-          },
-          {
-            "name": "paused",
-            "docs": [
-              "Pause bits for this pool only (see [`crate::constants::pause`])."
-            ],
-            "type": "u8"
           },
           {
             "name": "rate_bps",
@@ -9038,28 +9131,6 @@ export const INSURANCE_POOL_IDL = {
             "type": "i64"
           },
           {
-            "name": "bump",
-            "docs": [
-              "Bump of this PDA."
-            ],
-            "type": "u8"
-          },
-          {
-            "name": "vault_bump",
-            "docs": [
-              "Bump of the vault PDA."
-            ],
-            "type": "u8"
-          },
-          {
-            "name": "bond_vault",
-            "docs": [
-              "The bond escrow, PDA `[\"bonds\", pool]`, owned by this pool. Bonds are not",
-              "capital: its balance equals `bonds_held`."
-            ],
-            "type": "pubkey"
-          },
-          {
             "name": "bonds_held",
             "type": "u64"
           },
@@ -9119,14 +9190,6 @@ export const INSURANCE_POOL_IDL = {
             "type": "i64"
           },
           {
-            "name": "mint_has_freeze_authority",
-            "docs": [
-              "Whether the mint has a freeze authority (it could freeze the vault: a trust",
-              "assumption on the mint's issuer, shown by the CLI and the TypeScript client)."
-            ],
-            "type": "bool"
-          },
-          {
             "name": "withdraw_pause",
             "docs": [
               "Time withdrawals of this pool were paused (stops its exit clock)."
@@ -9177,6 +9240,55 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "total_volume_fees",
             "type": "u64"
+          },
+          {
+            "name": "mint_decimals",
+            "docs": [
+              "Decimals of `mint`, used for `transfer_checked`."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "paused",
+            "docs": [
+              "Pause bits for this pool only (see [`crate::constants::pause`])."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "docs": [
+              "Bump of this PDA."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "vault_bump",
+            "docs": [
+              "Bump of the vault PDA."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "mint_has_freeze_authority",
+            "docs": [
+              "1 if the mint has a freeze authority (it could freeze the vault: a trust",
+              "assumption on the mint's issuer, shown by the CLI and the TypeScript client),",
+              "else 0."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "reserved",
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                3
+              ]
+            }
           }
         ]
       }
@@ -9265,6 +9377,9 @@ export const INSURANCE_POOL_IDL = {
         "Governance-set parameters of one pool. Every field is range-checked by",
         "[`PoolParams::validate`] on `create_pool` and `update_pool_params`."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -9981,6 +10096,9 @@ export const INSURANCE_POOL_IDL = {
       "docs": [
         "Shape of a pool's volume rate (bps of traded volume)."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -10247,8 +10365,12 @@ export const INSURANCE_POOL_IDL = {
     {
       "name": "YoungShares",
       "docs": [
-        "Shares staked in the two most recent stake periods (the young ones)."
+        "Shares staked in the two most recent stake periods (the young ones). Plain old",
+        "data (it lives in the zero-copy [`crate::state::Pool`])."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -10264,14 +10386,22 @@ export const INSURANCE_POOL_IDL = {
             "docs": [
               "Shares staked during `period`."
             ],
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
           },
           {
             "name": "previous",
             "docs": [
               "Shares staked during `period - 1`."
             ],
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
           }
         ]
       }

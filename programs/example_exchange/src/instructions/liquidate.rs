@@ -44,7 +44,7 @@ pub struct Liquidate<'info> {
     pub insurance_program: Program<'info, InsurancePool>,
     pub insurance_protocol: Box<Account<'info, Protocol>>,
     #[account(mut)]
-    pub insurance_pool: Box<Account<'info, Pool>>,
+    pub insurance_pool: AccountLoader<'info, Pool>,
     #[account(mut)]
     pub registration: Box<Account<'info, ExchangeRegistration>>,
     #[account(mut)]

@@ -48,7 +48,7 @@ pub struct OpenPosition<'info> {
     #[account(address = PROTOCOL_ADDRESS @ ExchangeError::WrongRegistration)]
     pub insurance_protocol: Box<Account<'info, Protocol>>,
     #[account(mut)]
-    pub insurance_pool: Box<Account<'info, Pool>>,
+    pub insurance_pool: AccountLoader<'info, Pool>,
     /// This market's own registration: the fee decision ([`accepts_volume`]) reads it,
     /// so another exchange's (say, deactivated) registration must not stand in for it.
     #[account(
@@ -93,7 +93,7 @@ pub fn handle_open_position(
     let treasury = a.treasury_token.as_ref().map(|t| t.to_account_info());
     let accepted = accepts_volume(
         &a.insurance_protocol,
-        &a.insurance_pool,
+        &*a.insurance_pool.load()?,
         &a.registration,
         now,
     );

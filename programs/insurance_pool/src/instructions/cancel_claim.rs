@@ -7,7 +7,7 @@ use crate::prelude::*;
 pub struct CancelClaim<'info> {
     pub claimant: Signer<'info>,
     #[account(mut)]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongClaim,
@@ -40,7 +40,8 @@ impl CancelClaim<'_> {
 pub fn handle_cancel_claim(ctx: Context<CancelClaim>) -> Result<()> {
     let a = ctx.accounts;
     a.claim.status = ClaimStatus::Cancelled;
-    a.pool.voting_claims = a.pool.voting_claims.saturating_sub(a.claim.amount);
+    let mut pool = a.pool.load_mut()?;
+    pool.voting_claims = pool.voting_claims.saturating_sub(a.claim.amount);
     a.member.close_claim(&a.claim, true);
     emit!(ClaimCancelled {
         pool: a.pool.key(),

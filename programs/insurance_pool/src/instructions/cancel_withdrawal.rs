@@ -9,7 +9,7 @@ use crate::prelude::*;
 pub struct CancelWithdrawal<'info> {
     pub owner: Signer<'info>,
     #[account(mut)]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(
         mut,
         has_one = owner @ InsuranceError::WrongUnderwriter,
@@ -30,11 +30,12 @@ impl CancelWithdrawal<'_> {
 
 pub fn handle_cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let pool = &mut ctx.accounts.pool;
+    let mut pool = ctx.accounts.pool.load_mut()?;
     let underwriter = &mut ctx.accounts.underwriter;
     let shares = underwriter.pending_shares;
 
-    pool.pending_withdrawal_shares = pool.pending_withdrawal_shares.safe_sub(shares)?;
+    let pending = pool.pending_withdrawal_shares.get().safe_sub(shares)?;
+    pool.pending_withdrawal_shares.set(pending);
     pool.stake(underwriter, shares, now)?;
     underwriter.pending_shares = 0;
     underwriter.pending_value = 0;
@@ -42,7 +43,7 @@ pub fn handle_cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
     underwriter.unlock_at = 0;
 
     emit!(WithdrawalCancelled {
-        pool: pool.key(),
+        pool: ctx.accounts.pool.key(),
         owner: underwriter.owner,
         shares,
     });

@@ -11,7 +11,7 @@ pub struct CastVote<'info> {
     pub voter: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS)]
     pub protocol: Box<Account<'info, Protocol>>,
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
     pub claim: Box<Account<'info, Claim>>,
     #[account(
@@ -34,7 +34,10 @@ pub struct CastVote<'info> {
 impl CastVote<'_> {
     pub fn validate(&self, now: i64) -> Result<()> {
         require!(
-            !self.pool.is_paused(self.protocol.paused, pause::CLAIMS),
+            !self
+                .pool
+                .load()?
+                .is_paused(self.protocol.paused, pause::CLAIMS),
             InsuranceError::Paused
         );
         require!(
@@ -59,19 +62,19 @@ impl CastVote<'_> {
             u.last_deposit_at < self.claim.filed_at && u.last_stake_at < self.claim.filed_at,
             InsuranceError::VoteWeightTooNew
         );
-        require!(self.weight() > 0, InsuranceError::NoVotingWeight);
+        require!(self.weight()? > 0, InsuranceError::NoVotingWeight);
         Ok(())
     }
 
     /// The weight this position casts: shares seasoned at the filing and not pending.
-    pub fn weight(&self) -> Shares {
-        let period = self.pool.stake_period(self.claim.filed_at);
-        self.underwriter.vote_weight(period)
+    pub fn weight(&self) -> Result<Shares> {
+        let period = self.pool.load()?.stake_period(self.claim.filed_at);
+        Ok(self.underwriter.vote_weight(period))
     }
 }
 
 pub fn handle_cast_vote(ctx: Context<CastVote>, approve: bool) -> Result<()> {
-    let weight = ctx.accounts.weight();
+    let weight = ctx.accounts.weight()?;
     let a = ctx.accounts;
     let claim = &mut a.claim;
     if approve {
@@ -83,7 +86,7 @@ pub fn handle_cast_vote(ctx: Context<CastVote>, approve: bool) -> Result<()> {
     let underwriter = &mut a.underwriter;
     let settled_by = claim
         .voting_ends_at
-        .safe_add(a.pool.params.governance.holdup_period)?;
+        .safe_add(a.pool.load()?.params.governance.holdup_period)?;
     underwriter.vote_locked_until = underwriter.vote_locked_until.max(settled_by);
     a.vote_record.set_inner(VoteRecord {
         claim: claim.key(),

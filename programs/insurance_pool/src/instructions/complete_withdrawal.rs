@@ -23,7 +23,7 @@ pub struct CompleteWithdrawal<'info> {
         has_one = vault @ InsuranceError::WrongVault,
         has_one = token_program @ InsuranceError::WrongTokenProgram,
     )]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(
         mut,
         has_one = owner @ InsuranceError::WrongUnderwriter,
@@ -34,7 +34,7 @@ pub struct CompleteWithdrawal<'info> {
     pub exposure: AccountLoader<'info, PoolExposure>,
     #[account(
         mut,
-        constraint = destination.mint == pool.mint @ InsuranceError::WrongMint,
+        constraint = destination.mint == pool.load()?.mint @ InsuranceError::WrongMint,
     )]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
@@ -45,8 +45,9 @@ pub struct CompleteWithdrawal<'info> {
 
 impl CompleteWithdrawal<'_> {
     pub fn validate(&self, now: i64) -> Result<()> {
+        let pool = self.pool.load()?;
         require!(
-            !self.pool.is_paused(self.protocol.paused, pause::WITHDRAW),
+            !pool.is_paused(self.protocol.paused, pause::WITHDRAW),
             InsuranceError::Paused
         );
         require!(
@@ -61,7 +62,7 @@ impl CompleteWithdrawal<'_> {
             now <= self
                 .underwriter
                 .unlock_at
-                .saturating_add(self.pool.params.withdrawal_window),
+                .saturating_add(pool.params.withdrawal_window),
             InsuranceError::WithdrawalLapsed
         );
         require!(
@@ -76,7 +77,8 @@ impl CompleteWithdrawal<'_> {
 pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
-    let pool = &mut accounts.pool;
+    let pool_key = accounts.pool.key();
+    let mut pool = accounts.pool.load_mut()?;
     let underwriter = &mut accounts.underwriter;
     let pending = underwriter.pending_shares;
     pool.refresh_at(&accounts.protocol, now);
@@ -100,19 +102,25 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
         InsuranceError::WithdrawalBreachesExposureCap
     );
 
+    pool.capital = pool.capital.safe_sub(paid)?;
+    let total = pool.total_shares.get().safe_sub(shares)?;
+    pool.total_shares.set(total);
+    let pending_total = pool.pending_withdrawal_shares.get().safe_sub(shares)?;
+    pool.pending_withdrawal_shares.set(pending_total);
+    pool.total_withdrawn = pool.total_withdrawn.safe_add(paid)?;
+    let (pool_capital, pool_shares, signer) =
+        (pool.capital, pool.total_shares.get(), pool.signer());
+    // The pool signs the transfer: no borrow of its data across the CPI.
+    drop(pool);
     pay_from_pool(
-        pool,
+        &accounts.pool.to_account_info(),
+        signer,
         &accounts.token_program.to_account_info(),
         &accounts.vault.to_account_info(),
         &accounts.mint.to_account_info(),
         &accounts.destination.to_account_info(),
         paid,
     )?;
-
-    pool.capital = pool.capital.safe_sub(paid)?;
-    pool.total_shares = pool.total_shares.safe_sub(shares)?;
-    pool.pending_withdrawal_shares = pool.pending_withdrawal_shares.safe_sub(shares)?;
-    pool.total_withdrawn = pool.total_withdrawn.safe_add(paid)?;
 
     let value_at_request = underwriter.pending_value;
     underwriter.shares = underwriter.shares.safe_sub(shares)?;
@@ -131,14 +139,14 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     }
 
     emit!(WithdrawalCompleted {
-        pool: pool.key(),
+        pool: pool_key,
         owner: underwriter.owner,
         shares,
         value_at_request,
         value_at_completion: value_now,
         paid,
-        pool_capital: pool.capital,
-        pool_shares: pool.total_shares,
+        pool_capital,
+        pool_shares,
         remaining_shares: remaining,
     });
     Ok(())

@@ -20,7 +20,7 @@ pub struct ContributePremium<'info> {
         has_one = vault @ InsuranceError::WrongVault,
         has_one = token_program @ InsuranceError::WrongTokenProgram,
     )]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(
         init_if_needed,
         payer = owner,
@@ -34,7 +34,7 @@ pub struct ContributePremium<'info> {
     /// The owner's token account the premium is paid from.
     #[account(
         mut,
-        constraint = owner_token.mint == pool.mint @ InsuranceError::WrongMint,
+        constraint = owner_token.mint == pool.load()?.mint @ InsuranceError::WrongMint,
         constraint = owner_token.owner == owner.key() @ InsuranceError::WrongTokenOwner,
     )]
     pub owner_token: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -51,14 +51,15 @@ pub struct ContributePremium<'info> {
 
 impl ContributePremium<'_> {
     pub fn validate(&self, notional: u64) -> Result<()> {
+        let pool = self.pool.load()?;
         require!(
-            !self.pool.is_paused(self.protocol.paused, pause::PREMIUM),
+            !pool.is_paused(self.protocol.paused, pause::PREMIUM),
             InsuranceError::Paused
         );
         require!(notional > 0, InsuranceError::ZeroAmount);
         check_treasury(
             &self.protocol,
-            &self.pool.mint,
+            &pool.mint,
             self.treasury_token.as_deref().map(|t| &**t),
         )?;
         Ok(())
@@ -73,11 +74,12 @@ pub fn handle_contribute_premium(
 ) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
-    let pool = &mut accounts.pool;
+    let pool_key = accounts.pool.key();
+    let mut pool = accounts.pool.load_mut()?;
     pool.refresh_at(&accounts.protocol, now);
     let member = &mut accounts.member;
     if member.owner == Pubkey::default() {
-        member.pool = pool.key();
+        member.pool = pool_key;
         member.owner = accounts.owner.key();
         member.bump = ctx.bumps.member;
     }
@@ -142,7 +144,7 @@ pub fn handle_contribute_premium(
     member.premiums_paid = member.premiums_paid.safe_add(quote.premium)?;
 
     emit!(PremiumContributed {
-        pool: pool.key(),
+        pool: pool_key,
         owner: member.owner,
         notional,
         rate_bps: quote.rate_bps,

@@ -24,7 +24,7 @@ pub struct ContributeVolume<'info> {
         has_one = vault @ InsuranceError::WrongVault,
         has_one = token_program @ InsuranceError::WrongTokenProgram,
     )]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongExchangeRegistration,
@@ -36,7 +36,7 @@ pub struct ContributeVolume<'info> {
     /// The exchange's token account the fee is paid from.
     #[account(
         mut,
-        constraint = source.mint == pool.mint @ InsuranceError::WrongMint,
+        constraint = source.mint == pool.load()?.mint @ InsuranceError::WrongMint,
         constraint = source.owner == exchange_authority.key() @ InsuranceError::WrongTokenOwner,
     )]
     pub source: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -52,14 +52,15 @@ pub struct ContributeVolume<'info> {
 
 impl ContributeVolume<'_> {
     pub fn validate(&self, volume: u64) -> Result<()> {
+        let pool = self.pool.load()?;
         require!(
-            !self.pool.is_paused(self.protocol.paused, pause::PREMIUM),
+            !pool.is_paused(self.protocol.paused, pause::PREMIUM),
             InsuranceError::Paused
         );
         require!(volume > 0, InsuranceError::ZeroAmount);
         check_treasury(
             &self.protocol,
-            &self.pool.mint,
+            &pool.mint,
             self.treasury_token.as_deref().map(|t| &**t),
         )
     }
@@ -72,7 +73,8 @@ pub fn handle_contribute_volume(
 ) -> Result<u64> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
-    let pool = &mut accounts.pool;
+    let pool_key = accounts.pool.key();
+    let mut pool = accounts.pool.load_mut()?;
     let registration = &mut accounts.registration;
     let clock = pool.refresh_at(&accounts.protocol, now);
     registration.refresh(clock);
@@ -117,7 +119,7 @@ pub fn handle_contribute_volume(
     registration.total_volume_fees = registration.total_volume_fees.safe_add(quote.fee)?;
 
     emit!(VolumeContributed {
-        pool: pool.key(),
+        pool: pool_key,
         registration: registration.key(),
         volume,
         rate_bps: quote.rate_bps,

@@ -32,7 +32,7 @@ pub struct CoverShortfall<'info> {
         has_one = vault @ InsuranceError::WrongVault,
         has_one = token_program @ InsuranceError::WrongTokenProgram,
     )]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongExchangeRegistration,
@@ -65,10 +65,9 @@ pub fn handle_cover_shortfall(
 ) -> Result<ShortfallCover> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
-    let paused = accounts
-        .pool
-        .is_paused(accounts.protocol.paused, pause::SHORTFALL);
-    let pool = &mut accounts.pool;
+    let pool_key = accounts.pool.key();
+    let mut pool = accounts.pool.load_mut()?;
+    let paused = pool.is_paused(accounts.protocol.paused, pause::SHORTFALL);
     let registration = &mut accounts.registration;
     let clock = pool.refresh_at(&accounts.protocol, now);
     registration.refresh(clock);
@@ -116,15 +115,6 @@ pub fn handle_cover_shortfall(
     }
     let uncovered = amount.safe_sub(covered)?;
 
-    pay_from_pool(
-        pool,
-        &accounts.token_program.to_account_info(),
-        &accounts.vault.to_account_info(),
-        &accounts.mint.to_account_info(),
-        &accounts.destination.to_account_info(),
-        covered,
-    )?;
-
     pool.capital = pool.capital.safe_sub(covered)?;
     let stats = &mut pool.loss_stats;
     stats.ewma = ewma(stats.ewma, amount, LOSS_EWMA_WEIGHT_BPS, stats.count);
@@ -132,6 +122,18 @@ pub fn handle_cover_shortfall(
     stats.total_reported = stats.total_reported.saturating_add(amount);
     stats.total_covered = stats.total_covered.safe_add(covered)?;
     stats.largest = stats.largest.max(amount);
+    let (pool_capital, signer) = (pool.capital, pool.signer());
+    // The pool signs the transfer: no borrow of its data across the CPI.
+    drop(pool);
+    pay_from_pool(
+        &accounts.pool.to_account_info(),
+        signer,
+        &accounts.token_program.to_account_info(),
+        &accounts.vault.to_account_info(),
+        &accounts.mint.to_account_info(),
+        &accounts.destination.to_account_info(),
+        covered,
+    )?;
 
     registration.epoch_paid = registration.epoch_paid.safe_add(covered)?;
     registration.next_nonce = nonce.safe_add(1)?;
@@ -139,7 +141,7 @@ pub fn handle_cover_shortfall(
     registration.total_covered = registration.total_covered.safe_add(covered)?;
 
     emit!(ShortfallCovered {
-        pool: pool.key(),
+        pool: pool_key,
         registration: registration.key(),
         nonce,
         amount,
@@ -147,7 +149,7 @@ pub fn handle_cover_shortfall(
         uncovered,
         limited_by,
         epoch_paid: registration.epoch_paid,
-        pool_capital: pool.capital,
+        pool_capital,
     });
     Ok(ShortfallCover { covered, uncovered })
 }

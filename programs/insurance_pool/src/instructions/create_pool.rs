@@ -1,4 +1,6 @@
-use crate::math::{curve_rate, volume_target_rate, EarningBook, ExposureBook, YoungShares};
+use crate::math::{
+    curve_rate, volume_target_rate, EarningBook, ExposureBook, PodShares, YoungShares,
+};
 use crate::prelude::*;
 use crate::token::check_mint_extensions;
 
@@ -25,7 +27,7 @@ pub struct CreatePool<'info> {
         seeds = [POOL_SEED, market.as_ref()],
         bump,
     )]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(
@@ -86,8 +88,9 @@ pub fn handle_create_pool(
     exposure.earnings = EarningBook::new(now);
     drop(exposure);
 
-    let pool = &mut ctx.accounts.pool;
-    pool.set_inner(Pool {
+    let pool_key = ctx.accounts.pool.key();
+    let mut pool = ctx.accounts.pool.load_init()?;
+    *pool = Pool {
         market,
         mint: ctx.accounts.mint.key(),
         vault: ctx.accounts.vault.key(),
@@ -95,8 +98,8 @@ pub fn handle_create_pool(
         mint_decimals: ctx.accounts.mint.decimals,
         index,
         capital: 0,
-        total_shares: 0,
-        pending_withdrawal_shares: 0,
+        total_shares: PodShares::default(),
+        pending_withdrawal_shares: PodShares::default(),
         total_deposited: 0,
         total_withdrawn: 0,
         paused: 0,
@@ -119,7 +122,7 @@ pub fn handle_create_pool(
         young_shares: YoungShares::default(),
         pending_params: params,
         pending_params_at: 0,
-        mint_has_freeze_authority: ctx.accounts.mint.freeze_authority.is_some(),
+        mint_has_freeze_authority: ctx.accounts.mint.freeze_authority.is_some() as u8,
         withdraw_pause: Default::default(),
         holdup_until: 0,
         volume_rate_bps: volume_target_rate(&params.volume, 0, 0),
@@ -127,9 +130,10 @@ pub fn handle_create_pool(
         volume_loss_day: crate::math::day_of(now),
         total_volume: 0,
         total_volume_fees: 0,
-    });
+        reserved: [0; 3],
+    };
     emit!(PoolCreated {
-        pool: pool.key(),
+        pool: pool_key,
         market,
         mint: pool.mint,
         vault: pool.vault,

@@ -17,7 +17,7 @@ pub struct Deposit<'info> {
         has_one = vault @ InsuranceError::WrongVault,
         has_one = token_program @ InsuranceError::WrongTokenProgram,
     )]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(
         init_if_needed,
         payer = owner,
@@ -33,7 +33,7 @@ pub struct Deposit<'info> {
     /// The owner's token account the deposit is paid from.
     #[account(
         mut,
-        constraint = owner_token.mint == pool.mint @ InsuranceError::WrongMint,
+        constraint = owner_token.mint == pool.load()?.mint @ InsuranceError::WrongMint,
         constraint = owner_token.owner == owner.key() @ InsuranceError::WrongTokenOwner,
     )]
     pub owner_token: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -46,19 +46,20 @@ pub struct Deposit<'info> {
 
 impl Deposit<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
+        let pool = self.pool.load()?;
         require!(
-            !self.pool.is_paused(self.protocol.paused, pause::DEPOSIT),
+            !pool.is_paused(self.protocol.paused, pause::DEPOSIT),
             InsuranceError::Paused
         );
         require!(amount > 0, InsuranceError::ZeroAmount);
         require!(
-            amount >= self.pool.params.min_deposit,
+            amount >= pool.params.min_deposit,
             InsuranceError::DepositTooSmall
         );
         // A veto during a hold-up returns the reservation to free capital: shares
         // bought at the discounted price would capture it.
         require!(
-            Clock::get()?.unix_timestamp >= self.pool.holdup_until,
+            Clock::get()?.unix_timestamp >= pool.holdup_until,
             InsuranceError::HoldupDepositsClosed
         );
         Ok(())
@@ -68,7 +69,8 @@ impl Deposit<'_> {
 pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: Shares) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
-    let pool = &mut accounts.pool;
+    let pool_key = accounts.pool.key();
+    let mut pool = accounts.pool.load_mut()?;
     pool.refresh_at(&accounts.protocol, now);
     pool.earn(&mut accounts.exposure.load_mut()?.earnings, now)?;
 
@@ -93,12 +95,13 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: Shares) ->
     )?;
 
     pool.capital = capital;
-    pool.total_shares = pool.total_shares.safe_add(shares)?;
+    let total = pool.total_shares.get().safe_add(shares)?;
+    pool.total_shares.set(total);
     pool.total_deposited = pool.total_deposited.safe_add(amount)?;
 
     let underwriter = &mut accounts.underwriter;
     if underwriter.owner == Pubkey::default() {
-        underwriter.pool = pool.key();
+        underwriter.pool = pool_key;
         underwriter.owner = accounts.owner.key();
         underwriter.bump = ctx.bumps.underwriter;
     }
@@ -108,12 +111,12 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: Shares) ->
     pool.stake(underwriter, shares, now)?;
 
     emit!(Deposited {
-        pool: pool.key(),
+        pool: pool_key,
         owner: underwriter.owner,
         amount,
         shares,
         pool_capital: pool.capital,
-        pool_shares: pool.total_shares,
+        pool_shares: pool.total_shares.get(),
     });
     Ok(())
 }

@@ -19,7 +19,7 @@ pub struct FileClaim<'info> {
         has_one = bond_vault @ InsuranceError::WrongVault,
         has_one = token_program @ InsuranceError::WrongTokenProgram,
     )]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongMember,
@@ -41,7 +41,7 @@ pub struct FileClaim<'info> {
     pub claim: Box<Account<'info, Claim>>,
     #[account(
         mut,
-        constraint = claimant_token.mint == pool.mint @ InsuranceError::WrongMint,
+        constraint = claimant_token.mint == pool.load()?.mint @ InsuranceError::WrongMint,
         constraint = claimant_token.owner == claimant.key() @ InsuranceError::WrongTokenOwner,
     )]
     pub claimant_token: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -55,7 +55,10 @@ pub struct FileClaim<'info> {
 impl FileClaim<'_> {
     pub fn validate(&self, amount: u64, uri: &str, now: i64) -> Result<()> {
         require!(
-            !self.pool.is_paused(self.protocol.paused, pause::CLAIMS),
+            !self
+                .pool
+                .load()?
+                .is_paused(self.protocol.paused, pause::CLAIMS),
             InsuranceError::Paused
         );
         require!(amount > 0, InsuranceError::ZeroAmount);
@@ -81,7 +84,8 @@ pub fn handle_file_claim(
 ) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
-    let pool = &mut a.pool;
+    let pool_key = a.pool.key();
+    let mut pool = a.pool.load_mut()?;
     pool.refresh_at(&a.protocol, now);
     let governance = pool.params.governance;
     require!(
@@ -112,7 +116,7 @@ pub fn handle_file_claim(
     member.claim_count = id.safe_add(1)?;
     let claim = &mut a.claim;
     claim.set_inner(Claim {
-        pool: pool.key(),
+        pool: pool_key,
         id,
         claimant: a.claimant.key(),
         amount,
@@ -138,7 +142,7 @@ pub fn handle_file_claim(
     });
     member.open_claim = Some(claim.key());
     emit!(ClaimFiled {
-        pool: pool.key(),
+        pool: pool_key,
         claim: claim.key(),
         id,
         claimant: claim.claimant,

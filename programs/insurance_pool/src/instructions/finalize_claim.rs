@@ -13,7 +13,7 @@ pub struct FinalizeClaim<'info> {
     #[account(address = PROTOCOL_ADDRESS)]
     pub protocol: Box<Account<'info, Protocol>>,
     #[account(mut)]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
     pub claim: Box<Account<'info, Claim>>,
     #[account(
@@ -41,7 +41,8 @@ impl FinalizeClaim<'_> {
 pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
-    let pool = &mut a.pool;
+    let pool_key = a.pool.key();
+    let mut pool = a.pool.load_mut()?;
     pool.refresh_at(&a.protocol, now);
     let claim = &mut a.claim;
     let g = pool.params.governance;
@@ -61,7 +62,7 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
         a.member.close_claim(claim, true);
     }
     emit!(ClaimFinalized {
-        pool: pool.key(),
+        pool: pool_key,
         claim: claim.key(),
         status: claim.status,
         yes_weight: claim.yes_weight,

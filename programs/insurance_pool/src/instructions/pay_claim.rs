@@ -15,7 +15,7 @@ pub struct PayClaim<'info> {
         has_one = vault @ InsuranceError::WrongVault,
         has_one = token_program @ InsuranceError::WrongTokenProgram,
     )]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
     pub claim: Box<Account<'info, Claim>>,
     #[account(
@@ -26,10 +26,10 @@ pub struct PayClaim<'info> {
     pub member: Box<Account<'info, Member>>,
     #[account(
         mut,
-        constraint = claimant_token.mint == pool.mint @ InsuranceError::WrongMint,
+        constraint = claimant_token.mint == pool.load()?.mint @ InsuranceError::WrongMint,
         constraint = claimant_token.owner == claim.claimant @ InsuranceError::WrongClaimant,
         constraint = claimant_token.key()
-            == crate::pda::associated_token(&claim.claimant, &pool.mint, &pool.token_program)
+            == pool.load()?.associated_token(&claim.claimant)
             @ InsuranceError::NotAssociatedTokenAccount,
     )]
     pub claimant_token: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -42,7 +42,10 @@ pub struct PayClaim<'info> {
 impl PayClaim<'_> {
     pub fn validate(&self, now: i64) -> Result<()> {
         require!(
-            !self.pool.is_paused(self.protocol.paused, pause::CLAIMS),
+            !self
+                .pool
+                .load()?
+                .is_paused(self.protocol.paused, pause::CLAIMS),
             InsuranceError::Paused
         );
         require!(
@@ -60,32 +63,37 @@ impl PayClaim<'_> {
 pub fn handle_pay_claim(ctx: Context<PayClaim>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
-    let pool = &mut a.pool;
+    let pool_key = a.pool.key();
+    let mut pool = a.pool.load_mut()?;
     pool.refresh_at(&a.protocol, now);
     let claim = &mut a.claim;
     let paid = claim.reserved.min(pool.capital);
+    pool.capital = pool.capital.safe_sub(paid)?;
+    pool.reserved_for_claims = pool.reserved_for_claims.safe_sub(claim.reserved)?;
+    pool.total_claims_paid = pool.total_claims_paid.safe_add(paid)?;
+    let (pool_capital, signer) = (pool.capital, pool.signer());
+    // The pool signs the transfer: no borrow of its data across the CPI.
+    drop(pool);
     pay_from_pool(
-        pool,
+        &a.pool.to_account_info(),
+        signer,
         &a.token_program.to_account_info(),
         &a.vault.to_account_info(),
         &a.mint.to_account_info(),
         &a.claimant_token.to_account_info(),
         paid,
     )?;
-    pool.capital = pool.capital.safe_sub(paid)?;
-    pool.reserved_for_claims = pool.reserved_for_claims.safe_sub(claim.reserved)?;
-    pool.total_claims_paid = pool.total_claims_paid.safe_add(paid)?;
     claim.status = ClaimStatus::Paid;
     claim.paid = paid;
     claim.unpaid = claim.amount.safe_sub(paid)?;
     a.member.close_claim(claim, false);
     emit!(ClaimPaid {
-        pool: pool.key(),
+        pool: pool_key,
         claim: claim.key(),
         claimant: claim.claimant,
         paid,
         unpaid: claim.unpaid,
-        pool_capital: pool.capital,
+        pool_capital,
     });
     Ok(())
 }

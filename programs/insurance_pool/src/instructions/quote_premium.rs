@@ -7,7 +7,7 @@ use crate::prelude::*;
 pub struct QuotePremium<'info> {
     #[account(address = PROTOCOL_ADDRESS)]
     pub protocol: Box<Account<'info, Protocol>>,
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(has_one = pool @ InsuranceError::WrongExposure)]
     pub exposure: AccountLoader<'info, PoolExposure>,
     #[account(has_one = pool @ InsuranceError::WrongMember)]
@@ -26,9 +26,10 @@ pub fn handle_quote_premium(ctx: Context<QuotePremium>, notional: u64) -> Result
     let member = ctx.accounts.member.as_deref();
     let exposure = ctx.accounts.exposure.load()?;
     // Quote on the pool as `contribute_premium` would see it now.
-    let pool = ctx
-        .accounts
-        .pool
-        .projected(&ctx.accounts.protocol, &exposure.earnings, now)?;
+    let pool =
+        ctx.accounts
+            .pool
+            .load()?
+            .projected(&ctx.accounts.protocol, &exposure.earnings, now)?;
     pool.quote(&exposure.book, member.map(|m| &**m), notional, now)
 }

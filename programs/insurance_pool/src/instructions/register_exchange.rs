@@ -13,7 +13,7 @@ pub struct RegisterExchange<'info> {
     pub authority: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS, has_one = authority @ InsuranceError::Unauthorized)]
     pub protocol: Box<Account<'info, Protocol>>,
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(
         init,
         payer = payer,
@@ -23,7 +23,7 @@ pub struct RegisterExchange<'info> {
     )]
     pub registration: Box<Account<'info, ExchangeRegistration>>,
     /// The token account payouts go to; must hold the pool's mint.
-    #[account(constraint = destination.mint == pool.mint @ InsuranceError::WrongMint)]
+    #[account(constraint = destination.mint == pool.load()?.mint @ InsuranceError::WrongMint)]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
     pub system_program: Program<'info, System>,
 }
@@ -50,8 +50,10 @@ pub fn handle_register_exchange(
     limits: ExchangeLimits,
 ) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let clock = ctx.accounts.pool.exit_clock(&ctx.accounts.protocol, now);
-    let active_from = clock.safe_add(ctx.accounts.pool.activation_delay())?;
+    let pool = ctx.accounts.pool.load()?;
+    let clock = pool.exit_clock(&ctx.accounts.protocol, now);
+    let active_from = clock.safe_add(pool.activation_delay())?;
+    drop(pool);
     let registration = &mut ctx.accounts.registration;
     registration.set_inner(ExchangeRegistration {
         pool: ctx.accounts.pool.key(),

@@ -12,7 +12,7 @@ pub struct RequestWithdrawal<'info> {
     #[account(address = PROTOCOL_ADDRESS)]
     pub protocol: Box<Account<'info, Protocol>>,
     #[account(mut)]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(
         mut,
         has_one = owner @ InsuranceError::WrongUnderwriter,
@@ -27,8 +27,9 @@ pub struct RequestWithdrawal<'info> {
 
 impl RequestWithdrawal<'_> {
     pub fn validate(&self, shares: Shares, now: i64) -> Result<()> {
+        let pool = self.pool.load()?;
         require!(
-            !self.pool.is_paused(self.protocol.paused, pause::WITHDRAW),
+            !pool.is_paused(self.protocol.paused, pause::WITHDRAW),
             InsuranceError::Paused
         );
         require!(shares > 0, InsuranceError::ZeroAmount);
@@ -44,8 +45,8 @@ impl RequestWithdrawal<'_> {
         require!(
             now >= u
                 .last_deposit_at
-                .saturating_add(self.pool.params.min_deposit_lock)
-                && u.young_shares.young_at(self.pool.stake_period(now)) == 0,
+                .saturating_add(pool.params.min_deposit_lock)
+                && u.young_shares.young_at(pool.stake_period(now)) == 0,
             InsuranceError::DepositLocked
         );
         Ok(())
@@ -55,21 +56,23 @@ impl RequestWithdrawal<'_> {
 pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: Shares) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
-    let pool = &mut a.pool;
+    let pool_key = a.pool.key();
+    let mut pool = a.pool.load_mut()?;
     let underwriter = &mut a.underwriter;
     pool.refresh_at(&a.protocol, now);
     pool.earn(&mut a.exposure.load_mut()?.earnings, now)?;
 
     let value = pool.value_on_free_capital(shares)?;
     let unlock_at = now.safe_add(pool.params.withdrawal_cooldown)?;
-    pool.pending_withdrawal_shares = pool.pending_withdrawal_shares.safe_add(shares)?;
+    let pending = pool.pending_withdrawal_shares.get().safe_add(shares)?;
+    pool.pending_withdrawal_shares.set(pending);
     underwriter.pending_shares = shares;
     underwriter.pending_value = value;
     underwriter.requested_at = now;
     underwriter.unlock_at = unlock_at;
 
     emit!(WithdrawalRequested {
-        pool: pool.key(),
+        pool: pool_key,
         owner: underwriter.owner,
         shares,
         value_at_request: value,

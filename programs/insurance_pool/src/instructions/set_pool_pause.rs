@@ -8,19 +8,20 @@ pub struct SetPoolPause<'info> {
     #[account(address = PROTOCOL_ADDRESS)]
     pub protocol: Box<Account<'info, Protocol>>,
     #[account(mut)]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
 }
 
 impl SetPoolPause<'_> {
     pub fn validate(&self, flags: u8) -> Result<()> {
         self.protocol
-            .check_pause_change(&self.signer.key(), self.pool.paused, flags)
+            .check_pause_change(&self.signer.key(), self.pool.load()?.paused, flags)
     }
 }
 
 pub fn handle_set_pool_pause(ctx: Context<SetPoolPause>, flags: u8) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let pool = &mut ctx.accounts.pool;
+    let pool_key = ctx.accounts.pool.key();
+    let mut pool = ctx.accounts.pool.load_mut()?;
     let previous = pool.paused;
     pool.paused = flags;
     pool.withdraw_pause.update(
@@ -29,7 +30,7 @@ pub fn handle_set_pool_pause(ctx: Context<SetPoolPause>, flags: u8) -> Result<()
         now,
     );
     emit!(PauseFlagsSet {
-        pool: Some(pool.key()),
+        pool: Some(pool_key),
         previous,
         flags,
         signer: ctx.accounts.signer.key(),

@@ -15,8 +15,8 @@ pub struct UpdateExchange<'info> {
     #[account(mut)]
     pub registration: Box<Account<'info, ExchangeRegistration>>,
     #[account(address = registration.pool @ InsuranceError::WrongExchangeRegistration)]
-    pub pool: Box<Account<'info, Pool>>,
-    #[account(constraint = destination.mint == pool.mint @ InsuranceError::WrongMint)]
+    pub pool: AccountLoader<'info, Pool>,
+    #[account(constraint = destination.mint == pool.load()?.mint @ InsuranceError::WrongMint)]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
 }
 
@@ -29,8 +29,10 @@ impl UpdateExchange<'_> {
 
 pub fn handle_update_exchange(ctx: Context<UpdateExchange>, limits: ExchangeLimits) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let delay = ctx.accounts.pool.activation_delay();
-    let clock = ctx.accounts.pool.exit_clock(&ctx.accounts.protocol, now);
+    let pool = ctx.accounts.pool.load()?;
+    let delay = pool.activation_delay();
+    let clock = pool.exit_clock(&ctx.accounts.protocol, now);
+    drop(pool);
     let destination = ctx.accounts.destination.key();
     let registration = &mut ctx.accounts.registration;
     registration.refresh(clock);

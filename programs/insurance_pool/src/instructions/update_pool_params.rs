@@ -16,14 +16,14 @@ pub struct UpdatePoolParams<'info> {
     )]
     pub protocol: Box<Account<'info, Protocol>>,
     #[account(mut)]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
 }
 
 impl UpdatePoolParams<'_> {
     pub fn validate(&self, params: &PoolParams) -> Result<()> {
         params.validate()?;
         require!(
-            params.governance.min_stake_age == self.pool.params.governance.min_stake_age,
+            params.governance.min_stake_age == self.pool.load()?.params.governance.min_stake_age,
             InsuranceError::StakeAgeImmutable
         );
         Ok(())
@@ -33,7 +33,8 @@ impl UpdatePoolParams<'_> {
 pub fn handle_update_pool_params(ctx: Context<UpdatePoolParams>, params: PoolParams) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
-    let pool = &mut a.pool;
+    let pool_key = a.pool.key();
+    let mut pool = a.pool.load_mut()?;
     let clock = pool.refresh_at(&a.protocol, now);
     let previous = pool.params;
     let delay = pool.params.exit_horizon().max(params.exit_horizon());
@@ -41,7 +42,7 @@ pub fn handle_update_pool_params(ctx: Context<UpdatePoolParams>, params: PoolPar
     pool.pending_params = params;
     pool.pending_params_at = effective_at;
     emit!(PoolParamsUpdated {
-        pool: pool.key(),
+        pool: pool_key,
         previous,
         params,
         effective_at,

@@ -9,7 +9,7 @@ pub struct VetoClaim<'info> {
     #[account(address = PROTOCOL_ADDRESS, has_one = guardian @ InsuranceError::NotGuardian)]
     pub protocol: Box<Account<'info, Protocol>>,
     #[account(mut)]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
     pub claim: Box<Account<'info, Claim>>,
     #[account(
@@ -34,7 +34,9 @@ impl VetoClaim<'_> {
 pub fn handle_veto_claim(ctx: Context<VetoClaim>) -> Result<()> {
     let a = ctx.accounts;
     a.claim.status = ClaimStatus::Vetoed;
-    a.pool.reserved_for_claims = a.pool.reserved_for_claims.safe_sub(a.claim.reserved)?;
+    let mut pool = a.pool.load_mut()?;
+    pool.reserved_for_claims = pool.reserved_for_claims.safe_sub(a.claim.reserved)?;
+    drop(pool);
     a.member.close_claim(&a.claim, true);
     emit!(ClaimVetoed {
         pool: a.pool.key(),

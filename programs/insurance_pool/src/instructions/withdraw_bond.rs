@@ -14,15 +14,15 @@ pub struct WithdrawBond<'info> {
         has_one = bond_vault @ InsuranceError::WrongVault,
         has_one = token_program @ InsuranceError::WrongTokenProgram,
     )]
-    pub pool: Box<Account<'info, Pool>>,
+    pub pool: AccountLoader<'info, Pool>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
     pub claim: Box<Account<'info, Claim>>,
     #[account(
         mut,
-        constraint = claimant_token.mint == pool.mint @ InsuranceError::WrongMint,
+        constraint = claimant_token.mint == pool.load()?.mint @ InsuranceError::WrongMint,
         constraint = claimant_token.owner == claim.claimant @ InsuranceError::WrongClaimant,
         constraint = claimant_token.key()
-            == crate::pda::associated_token(&claim.claimant, &pool.mint, &pool.token_program)
+            == pool.load()?.associated_token(&claim.claimant)
             @ InsuranceError::NotAssociatedTokenAccount,
     )]
     pub claimant_token: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -53,7 +53,8 @@ pub fn bond_returned(claim: &Claim) -> bool {
 
 pub fn handle_withdraw_bond(ctx: Context<WithdrawBond>) -> Result<()> {
     let a = ctx.accounts;
-    let pool = &mut a.pool;
+    let pool_key = a.pool.key();
+    let mut pool = a.pool.load_mut()?;
     let claim = &mut a.claim;
     let returned = bond_returned(claim);
     let bond = claim.bond;
@@ -62,21 +63,25 @@ pub fn handle_withdraw_bond(ctx: Context<WithdrawBond>) -> Result<()> {
     } else {
         a.vault.to_account_info()
     };
+    pool.bonds_held = pool.bonds_held.safe_sub(bond)?;
+    if !returned {
+        pool.capital = pool.capital.safe_add(bond)?;
+    }
+    let signer = pool.signer();
+    // The pool signs the transfer: no borrow of its data across the CPI.
+    drop(pool);
     pay_from_pool(
-        pool,
+        &a.pool.to_account_info(),
+        signer,
         &a.token_program.to_account_info(),
         &a.bond_vault.to_account_info(),
         &a.mint.to_account_info(),
         &to,
         bond,
     )?;
-    pool.bonds_held = pool.bonds_held.safe_sub(bond)?;
-    if !returned {
-        pool.capital = pool.capital.safe_add(bond)?;
-    }
     claim.bond_settled = true;
     emit!(BondSettled {
-        pool: pool.key(),
+        pool: pool_key,
         claim: claim.key(),
         amount: bond,
         returned,

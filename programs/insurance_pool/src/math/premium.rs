@@ -12,7 +12,19 @@ pub const BPS: u64 = 10_000;
 pub const DAY: i64 = 86_400;
 
 /// Shape of a pool's premium curve (all rates in bps of notional).
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    InitSpace,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
+#[repr(C)]
 pub struct Curve {
     /// Rate at zero utilisation.
     pub base_rate: u64,

@@ -17,6 +17,77 @@ use crate::errors::InsuranceError;
 /// ~10^12; 10^19 units then need ~10^31 shares, far below `u128::MAX` ≈ 3.4·10^38).
 pub type Shares = u128;
 
+/// A [`Shares`] (`u128`) stored as its 16 little-endian bytes, alignment 1: zero-copy
+/// accounts must keep the 8-byte alignment of account data, and a plain `u128` needs
+/// 16. The bytes are exactly Borsh's encoding of the `u128`, and the IDL describes the
+/// type as an alias of `u128`, so clients decode it as the number it is.
+#[derive(Clone, Copy, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(transparent)]
+pub struct PodShares([u8; 16]);
+
+// Borsh by hand (the derive would also emit an IDL definition, and this type has its
+// own: an alias of `u128`): the 16 bytes, which is Borsh's `u128`.
+impl AnchorSerialize for PodShares {
+    fn serialize<W: std::io::Write>(&self, writer: &mut W) -> std::io::Result<()> {
+        writer.write_all(&self.0)
+    }
+}
+
+impl AnchorDeserialize for PodShares {
+    fn deserialize_reader<R: std::io::Read>(reader: &mut R) -> std::io::Result<Self> {
+        let mut bytes = [0u8; 16];
+        reader.read_exact(&mut bytes)?;
+        Ok(Self(bytes))
+    }
+}
+
+impl PodShares {
+    /// The stored amount.
+    #[inline(always)]
+    pub fn get(&self) -> Shares {
+        Shares::from_le_bytes(self.0)
+    }
+
+    /// Stores `value`.
+    #[inline(always)]
+    pub fn set(&mut self, value: Shares) {
+        self.0 = value.to_le_bytes();
+    }
+}
+
+impl From<Shares> for PodShares {
+    fn from(value: Shares) -> Self {
+        Self(value.to_le_bytes())
+    }
+}
+
+impl std::fmt::Debug for PodShares {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+impl anchor_lang::Space for PodShares {
+    const INIT_SPACE: usize = 16;
+}
+
+#[cfg(feature = "idl-build")]
+impl anchor_lang::idl::IdlBuild for PodShares {
+    fn create_type() -> Option<anchor_lang::idl::types::IdlTypeDef> {
+        use anchor_lang::idl::types::*;
+        Some(IdlTypeDef {
+            name: Self::get_full_path(),
+            docs: vec!["A u128 share amount (16 little-endian bytes).".into()],
+            serialization: IdlSerialization::default(),
+            repr: None,
+            generics: vec![],
+            ty: IdlTypeDefTy::Type {
+                alias: IdlType::U128,
+            },
+        })
+    }
+}
+
 /// Shares minted for depositing `amount` into a pool holding `capital` with
 /// `total_shares` outstanding: `floor(amount * (S + V_s) / (C + V_a))`, exact in
 /// 192-bit arithmetic. Fails with `MathOverflow` only if the result exceeds `u128`.

@@ -13,19 +13,31 @@
 use anchor_lang::prelude::*;
 
 use super::safe_math::SafeMath;
-use super::shares::Shares;
+use super::shares::{PodShares, Shares};
 
-/// Shares staked in the two most recent stake periods (the young ones).
+/// Shares staked in the two most recent stake periods (the young ones). Plain old
+/// data (it lives in the zero-copy [`crate::state::Pool`]).
 #[derive(
-    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+    AnchorSerialize,
+    AnchorDeserialize,
+    InitSpace,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
 )]
+#[repr(C)]
 pub struct YoungShares {
     /// Stake period of `current` (`unix time / min_stake_age`).
     pub period: i64,
     /// Shares staked during `period`.
-    pub current: Shares,
+    pub current: PodShares,
     /// Shares staked during `period - 1`.
-    pub previous: Shares,
+    pub previous: PodShares,
 }
 
 /// Stake period of unix time `now` for periods of `age` seconds (`age > 0`).
@@ -39,9 +51,9 @@ impl YoungShares {
     /// sees everything recorded as young).
     pub fn young_at(&self, period: i64) -> Shares {
         if period <= self.period {
-            self.current.saturating_add(self.previous)
+            self.current.get().saturating_add(self.previous.get())
         } else if period == self.period + 1 {
-            self.current
+            self.current.get()
         } else {
             0
         }
@@ -55,16 +67,16 @@ impl YoungShares {
         self.previous = if period == self.period + 1 {
             self.current
         } else {
-            0
+            PodShares::default()
         };
-        self.current = 0;
+        self.current = PodShares::default();
         self.period = period;
     }
 
     /// Records `shares` staked in `period`.
     pub fn add(&mut self, period: i64, shares: Shares) -> Result<()> {
         self.roll(period);
-        self.current = self.current.safe_add(shares)?;
+        self.current.set(self.current.get().safe_add(shares)?);
         Ok(())
     }
 }
@@ -75,8 +87,19 @@ impl YoungShares {
 /// ([`exit_clock`]); activation times of new draw rights and parameter changes are on
 /// that clock, so a pause stops them from coming due.
 #[derive(
-    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+    AnchorSerialize,
+    AnchorDeserialize,
+    InitSpace,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
 )]
+#[repr(C)]
 pub struct PauseClock {
     /// Unix time the current pause began (0: not paused).
     pub paused_since: i64,
@@ -135,7 +158,10 @@ mod tests {
             (150, 50, 0)
         );
         y.add(14, 7).unwrap();
-        assert_eq!((y.previous, y.current, y.young_at(14)), (0, 7, 7));
+        assert_eq!(
+            (y.previous.get(), y.current.get(), y.young_at(14)),
+            (0, 7, 7)
+        );
         assert_eq!(stake_period(86_400 * 3 + 5, 86_400), 3);
         assert_eq!(stake_period(-5, 86_400), 0);
     }

@@ -21,7 +21,19 @@ use anchor_lang::prelude::*;
 use super::premium::BPS;
 
 /// Shape of a pool's volume rate (bps of traded volume).
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    InitSpace,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
+#[repr(C)]
 pub struct VolumeCurve {
     /// Rate with no loss history.
     pub base_rate: u64,

@@ -5,13 +5,25 @@ use crate::errors::InsuranceError;
 use crate::math::{
     curve_rate, decayed_loss, premium_for, shares_for_deposit, smoothed_rate, stake_period,
     utilisation_bps, value_of_shares, volume_fee, volume_target_rate, within_bps, Curve,
-    EarningBook, ExposureBook, SafeMath, Shares, VolumeCurve, YoungShares, BPS,
+    EarningBook, ExposureBook, PodShares, SafeMath, Shares, VolumeCurve, YoungShares, BPS,
 };
 use crate::state::Member;
 
 /// Governance-set parameters of one pool. Every field is range-checked by
 /// [`PoolParams::validate`] on `create_pool` and `update_pool_params`.
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    InitSpace,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
+#[repr(C)]
 pub struct PoolParams {
     /// Seconds between `request_withdrawal` and the earliest `complete_withdrawal`,
     /// in `[MIN_WITHDRAWAL_COOLDOWN, MAX_WITHDRAWAL_COOLDOWN]`.
@@ -48,7 +60,19 @@ pub struct PoolParams {
 }
 
 /// Claim governance of a pool.
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    InitSpace,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
+#[repr(C)]
 pub struct GovernanceParams {
     /// Seconds underwriters may vote after filing.
     pub voting_period: i64,
@@ -209,8 +233,19 @@ pub struct PoolExposure {
 
 /// Loss statistics of a pool (exchange shortfalls).
 #[derive(
-    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+    AnchorSerialize,
+    AnchorDeserialize,
+    InitSpace,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
 )]
+#[repr(C)]
 pub struct LossStats {
     /// Number of shortfalls reported.
     pub count: u64,
@@ -268,7 +303,7 @@ pub struct VolumeQuote {
 /// approved claim is a realised loss); exits on free capital net of the claims still
 /// voting ([`Pool::exit_capital`]); utilisation, quotes and the exposure cap use free
 /// capital. Unearned premium counts in none of them.
-#[account]
+#[account(zero_copy)]
 #[derive(InitSpace, Debug)]
 pub struct Pool {
     /// The market this pool insures (any identifier the venue chooses, usually its
@@ -280,23 +315,22 @@ pub struct Pool {
     pub vault: Pubkey,
     /// SPL Token or Token-2022, whichever owns `mint`.
     pub token_program: Pubkey,
-    /// Decimals of `mint`, used for `transfer_checked`.
-    pub mint_decimals: u8,
+    /// The bond escrow, PDA `["bonds", pool]`, owned by this pool. Bonds are not
+    /// capital: its balance equals `bonds_held`.
+    pub bond_vault: Pubkey,
     /// Sequential pool number (`Protocol::pool_count` at creation).
     pub index: u64,
     /// Accounted (earned) capital: deposits + earned premiums + slashed bonds -
     /// withdrawals - payouts.
     pub capital: u64,
     /// Shares outstanding, including shares under a withdrawal request.
-    pub total_shares: Shares,
+    pub total_shares: PodShares,
     /// Shares currently under a withdrawal request.
-    pub pending_withdrawal_shares: Shares,
+    pub pending_withdrawal_shares: PodShares,
     /// Lifetime sum of deposits (statistics).
     pub total_deposited: u64,
     /// Lifetime sum of withdrawals paid (statistics).
     pub total_withdrawn: u64,
-    /// Pause bits for this pool only (see [`crate::constants::pause`]).
-    pub paused: u8,
     /// Rate charged by the last contribution (bps): the anchor of rate smoothing.
     pub rate_bps: u64,
     /// Unix time `rate_bps` was set.
@@ -314,13 +348,6 @@ pub struct Pool {
     pub params: PoolParams,
     /// Unix time of creation.
     pub created_at: i64,
-    /// Bump of this PDA.
-    pub bump: u8,
-    /// Bump of the vault PDA.
-    pub vault_bump: u8,
-    /// The bond escrow, PDA `["bonds", pool]`, owned by this pool. Bonds are not
-    /// capital: its balance equals `bonds_held`.
-    pub bond_vault: Pubkey,
     pub bonds_held: u64,
     /// Number of claims filed; the next claim's id.
     pub claim_count: u64,
@@ -336,9 +363,6 @@ pub struct Pool {
     /// Parameters waiting to replace `params` at `pending_params_at` (0: none).
     pub pending_params: PoolParams,
     pub pending_params_at: i64,
-    /// Whether the mint has a freeze authority (it could freeze the vault: a trust
-    /// assumption on the mint's issuer, shown by the CLI and the TypeScript client).
-    pub mint_has_freeze_authority: bool,
     /// Time withdrawals of this pool were paused (stops its exit clock).
     pub withdraw_pause: crate::math::PauseClock,
     /// Deposits are refused until this time: the end of the latest hold-up of an
@@ -356,7 +380,26 @@ pub struct Pool {
     /// included; statistics).
     pub total_volume: u64,
     pub total_volume_fees: u64,
+    /// Decimals of `mint`, used for `transfer_checked`.
+    pub mint_decimals: u8,
+    /// Pause bits for this pool only (see [`crate::constants::pause`]).
+    pub paused: u8,
+    /// Bump of this PDA.
+    pub bump: u8,
+    /// Bump of the vault PDA.
+    pub vault_bump: u8,
+    /// 1 if the mint has a freeze authority (it could freeze the vault: a trust
+    /// assumption on the mint's issuer, shown by the CLI and the TypeScript client),
+    /// else 0.
+    pub mint_has_freeze_authority: u8,
+    /// Keeps the account a multiple of 8 bytes (zero).
+    pub reserved: [u8; 3],
 }
+
+// Zero-copy: the Borsh size the IDL and clients compute is the in-memory size (no
+// padding anywhere, enforced by `Pod`), and the account data stays 8-byte aligned.
+const _: () = assert!(Pool::INIT_SPACE == std::mem::size_of::<Pool>());
+const _: () = assert!(std::mem::align_of::<Pool>() <= 8);
 
 impl Pool {
     /// Whether `flag` is paused for this pool, at pool or protocol level.
@@ -408,7 +451,7 @@ impl Pool {
         earnings: &EarningBook,
         now: i64,
     ) -> Result<Box<Pool>> {
-        let mut pool = Box::new(self.clone());
+        let mut pool = Box::new(*self);
         pool.refresh_at(protocol, now);
         let mut earnings = *earnings;
         pool.earn(&mut earnings, now)?;
@@ -426,6 +469,12 @@ impl Pool {
         self.params.exit_horizon().max(pending)
     }
 
+    /// `owner`'s associated token account of the pool's mint (where claim payouts and
+    /// bond returns must go).
+    pub fn associated_token(&self, owner: &Pubkey) -> Pubkey {
+        crate::pda::associated_token(owner, &self.mint, &self.token_program)
+    }
+
     /// Capital not reserved for approved claims.
     pub fn free_capital(&self) -> u64 {
         self.capital.saturating_sub(self.reserved_for_claims)
@@ -440,20 +489,20 @@ impl Pool {
     /// Shares minted for a deposit of `amount` at the current price, on free capital
     /// (rounded down).
     pub fn shares_for(&self, amount: u64) -> Result<Shares> {
-        shares_for_deposit(amount, self.free_capital(), self.total_shares)
+        shares_for_deposit(amount, self.free_capital(), self.total_shares.get())
     }
 
     /// What `shares` may take out now (rounded down): their pro-rata part of
     /// [`Pool::exit_capital`] (free capital net of the claims still voting).
     pub fn value_of(&self, shares: Shares) -> Result<u64> {
-        value_of_shares(shares, self.exit_capital(), self.total_shares)
+        value_of_shares(shares, self.exit_capital(), self.total_shares.get())
     }
 
     /// Value of `shares` on free capital (approved claims netted out, claims still
     /// voting not): the value a withdrawal request records, so that filing a claim
     /// around someone's request cannot lower it.
     pub fn value_on_free_capital(&self, shares: Shares) -> Result<u64> {
-        value_of_shares(shares, self.free_capital(), self.total_shares)
+        value_of_shares(shares, self.free_capital(), self.total_shares.get())
     }
 
     /// Stake period of `now` (see [`crate::math::stake`]).
@@ -480,7 +529,8 @@ impl Pool {
     /// Shares that may vote on a claim filed at `now`: neither young nor pending.
     pub fn seasoned_shares(&self, now: i64) -> Shares {
         self.total_shares
-            .saturating_sub(self.pending_withdrawal_shares)
+            .get()
+            .saturating_sub(self.pending_withdrawal_shares.get())
             .saturating_sub(self.young_shares.young_at(self.stake_period(now)))
     }
 

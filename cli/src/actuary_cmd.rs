@@ -98,7 +98,7 @@ pub fn exchange_registration(
                 registrations.push(format!(
                     "{key} (authority {}, {})",
                     r.exchange_authority,
-                    if r.active { "active" } else { "inactive" }
+                    if r.is_active() { "active" } else { "inactive" }
                 ));
             }
         }

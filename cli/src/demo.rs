@@ -401,7 +401,7 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
     d.pools(&[("A", &a.pool), ("B", &b.pool)]).await;
 
     // A withdrawal: after the deposit lock, then the cooldown.
-    let shares = d.env.underwriter(&a.pool, &bob.pubkey()).await.shares;
+    let shares = d.env.underwriter(&a.pool, &bob.pubkey()).await.shares.get();
     d.env
         .ok(
             &[request_withdrawal(&bob.pubkey(), &a.pool, shares)],

@@ -204,13 +204,13 @@ pub fn underwriter(address: &str, u: &Underwriter, p: &Pool, now: i64) -> Value 
     json!({
         "underwriter": address,
         "owner": u.owner.to_string(),
-        "shares": big(u.shares),
-        "value": p.value_of(u.shares).unwrap_or(0),
+        "shares": big(u.shares.get()),
+        "value": p.value_of(u.shares.get()).unwrap_or(0),
         "young_shares": big(y.young_at(p.stake_period(now))),
-        "pending_shares": big(u.pending_shares),
+        "pending_shares": big(u.pending_shares.get()),
         "pending_value": u.pending_value,
         "unlock_at": u.unlock_at,
-        "lapses_at": if u.pending_shares > 0 {
+        "lapses_at": if u.pending_shares.get() > 0 {
             Value::from(u.unlock_at.saturating_add(p.params.withdrawal_window))
         } else {
             Value::Null
@@ -236,7 +236,7 @@ pub fn member(address: &str, m: &Member, now: i64) -> Value {
         "matures_at": m.matures_at,
         "claimed_amount": m.claimed_amount,
         "premiums_paid": m.premiums_paid,
-        "open_claim": m.open_claim.map(|c| c.to_string()),
+        "open_claim": m.has_open_claim().then(|| m.open_claim.to_string()),
         "claims_filed": m.claim_count,
     })
 }

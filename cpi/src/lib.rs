@@ -110,7 +110,7 @@ pub fn accepts_volume(
         return false;
     }
     let clock = pool.exit_clock(protocol, now);
-    let mut registration = registration.clone();
+    let mut registration = *registration;
     registration.refresh(clock);
     registration.can_draw(clock)
 }

@@ -849,8 +849,8 @@ impl Harness {
                 };
                 match need {
                     Need::FreeShares => u().is_some_and(|u| u.free_shares() > 0),
-                    Need::Pending => u().is_some_and(|u| u.pending_shares > 0),
-                    Need::Shares => u().is_some_and(|u| u.shares > 0),
+                    Need::Pending => u().is_some_and(|u| u.pending_shares.get() > 0),
+                    Need::Shares => u().is_some_and(|u| u.shares.get() > 0),
                     Need::Covered => self
                         .model
                         .members
@@ -1134,7 +1134,7 @@ impl Harness {
             return Ok(());
         }
         if *key == insurance_pool::constants::PROTOCOL_ADDRESS {
-            return same(key, data, &model.protocol);
+            return same_pod(key, data, &model.protocol);
         }
         for p in &model.pools {
             if *key == p.keys.pool {
@@ -1159,21 +1159,22 @@ impl Harness {
             }
         }
         macro_rules! typed {
-            ($map:expr, $t:ty) => {
+            ($map:expr, $same:ident) => {
                 if let Some(v) = $map.get(key) {
                     if !exists {
                         return Err(format!("{key} does not exist; the model has {v:#?}"));
                     }
-                    return same(key, data, v);
+                    return $same(key, data, v);
                 }
             };
         }
-        typed!(model.underwriters, Underwriter);
-        typed!(model.members, Member);
-        typed!(model.claims, Claim);
-        typed!(model.votes, VoteRecord);
-        typed!(model.registrations, ExchangeRegistration);
-        typed!(model.positions, Position);
+        // Zero-copy accounts compare as raw bytes, Borsh ones as their encoding.
+        typed!(model.underwriters, same_pod);
+        typed!(model.members, same_pod);
+        typed!(model.claims, same);
+        typed!(model.votes, same);
+        typed!(model.registrations, same_pod);
+        typed!(model.positions, same);
         let owner = account.as_ref().map(|a| a.owner);
         if exists && (owner == Some(insurance_pool::ID) || owner == Some(example_exchange::ID)) {
             return Err(format!(
@@ -1234,14 +1235,16 @@ impl Harness {
                 .iter()
                 .filter(|(_, u)| u.pool == keys.pool)
             {
-                if u.pending_shares > u.shares {
+                if u.pending_shares.get() > u.shares.get() {
                     return Err(format!(
                         "underwriter {} has {} pending of {}",
-                        u.owner, u.pending_shares, u.shares
+                        u.owner,
+                        u.pending_shares.get(),
+                        u.shares.get()
                     ));
                 }
-                shares += u.shares;
-                pending += u.pending_shares;
+                shares += u.shares.get();
+                pending += u.pending_shares.get();
             }
             let (total, total_pending) = (
                 pool.total_shares.get(),
@@ -1635,7 +1638,7 @@ impl Harness {
                     .model
                     .underwriters
                     .get(&pdas::underwriter(&p.keys.pool, &owner).0)
-                    .map_or(0, |u| u.pending_shares);
+                    .map_or(0, |u| u.pending_shares.get());
                 let earned = p
                     .exposure
                     .earnings
@@ -2579,6 +2582,7 @@ fn empty_model() -> Model {
             pool_count: 0,
             bump: 0,
             withdraw_pause: Default::default(),
+            reserved: [0; 4],
         },
         pools: Vec::new(),
         exchanges: Vec::new(),

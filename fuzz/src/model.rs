@@ -33,7 +33,7 @@ use insurance_pool::constants::{pause, CLAIM_CANCEL_WINDOW, MAX_PROTOCOL_FEE_BPS
 use insurance_pool::errors::InsuranceError;
 use insurance_pool::math::{
     bond_for, bps_of_floor, cover_amount, ewma, next_epoch, quorum_met, rate_anchor_after,
-    share_reached, solvency_floor, withdrawal_settlement, within_bps, Shares,
+    share_reached, solvency_floor, withdrawal_settlement, within_bps, PodShares, Shares,
 };
 use insurance_pool::state::{
     Claim, ClaimStatus, ExchangeLimits, ExchangeRegistration, Member, Pool, PoolExposure,
@@ -45,8 +45,13 @@ use insurance_pool_sdk::ix::PoolKeys;
 pub type Refusal = String;
 pub type R<T> = Result<T, Refusal>;
 
-/// Anchor's error of the example: `AccountNotInitialized` (3012).
+/// Anchor's error for a missing Borsh account (`Account<T>`): `AccountNotInitialized`
+/// (3012).
 pub const NOT_INITIALIZED: &str = "AccountNotInitialized";
+/// Anchor's error for a missing zero-copy account (`AccountLoader<T>` checks the owner
+/// first: the underwriter, member and registration accounts): `AccountOwnedByWrongProgram`
+/// (3007).
+pub const NO_POSITION: &str = "AccountOwnedByWrongProgram";
 /// SPL Token / Token-2022 refusing a transfer above the balance.
 pub const INSUFFICIENT_FUNDS: &str = "token: InsufficientFunds";
 
@@ -203,7 +208,7 @@ impl Model {
     /// What [`Model::rollback`] restores.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
-            protocol: self.protocol.clone(),
+            protocol: self.protocol,
             pools: self.pools.clone(),
             exchanges: self.exchanges.clone(),
             claim_lens: self.claim_lists.iter().map(Vec::len).collect(),
@@ -365,7 +370,8 @@ impl Model {
         let u = self
             .underwriters
             .get_or_insert_with(address, || empty_underwriter(pool_key, *owner));
-        u.shares = u.shares.checked_add(shares).ok_or("MathOverflow")?;
+        u.shares
+            .set(u.shares.get().checked_add(shares).ok_or("MathOverflow")?);
         u.total_deposited = u
             .total_deposited
             .checked_add(amount)
@@ -383,16 +389,12 @@ impl Model {
         now: i64,
     ) -> R<()> {
         let address = crate::pdas::underwriter(&self.pools[m].keys.pool, owner).0;
-        let u = self
-            .underwriters
-            .get(&address)
-            .ok_or(NOT_INITIALIZED)?
-            .clone();
+        let u = *self.underwriters.get(&address).ok_or(NO_POSITION)?;
         let pool = &self.pools[m].pool;
         req!(!self.paused(m, pause::WITHDRAW), ie(InsuranceError::Paused));
         req!(shares > 0, ie(InsuranceError::ZeroAmount));
         req!(
-            u.pending_shares == 0,
+            u.pending_shares.get() == 0,
             ie(InsuranceError::WithdrawalAlreadyPending)
         );
         req!(
@@ -421,7 +423,7 @@ impl Model {
             .ok_or("MathOverflow")?;
         pool.pending_withdrawal_shares.set(pending);
         let u = self.underwriters.get_mut(&address).expect("checked");
-        u.pending_shares = shares;
+        u.pending_shares.set(shares);
         u.pending_value = value;
         u.requested_at = now;
         u.unlock_at = unlock_at;
@@ -430,12 +432,12 @@ impl Model {
 
     pub fn cancel_withdrawal(&mut self, m: usize, owner: &Pubkey, now: i64) -> R<()> {
         let address = crate::pdas::underwriter(&self.pools[m].keys.pool, owner).0;
-        let u = self.underwriters.get_mut(&address).ok_or(NOT_INITIALIZED)?;
+        let u = self.underwriters.get_mut(&address).ok_or(NO_POSITION)?;
         req!(
-            u.pending_shares > 0,
+            u.pending_shares.get() > 0,
             ie(InsuranceError::NoPendingWithdrawal)
         );
-        let shares = u.pending_shares;
+        let shares = u.pending_shares.get();
         let pool = &mut self.pools[m].pool;
         let pending = pool
             .pending_withdrawal_shares
@@ -444,7 +446,7 @@ impl Model {
             .ok_or("MathOverflow")?;
         pool.pending_withdrawal_shares.set(pending);
         crate::rules::stake(pool, u, shares, now)?;
-        u.pending_shares = 0;
+        u.pending_shares = PodShares::default();
         u.pending_value = 0;
         u.requested_at = 0;
         u.unlock_at = 0;
@@ -461,15 +463,11 @@ impl Model {
         now: i64,
     ) -> R<(u64, u64, u64)> {
         let address = crate::pdas::underwriter(&self.pools[m].keys.pool, owner).0;
-        let u = self
-            .underwriters
-            .get(&address)
-            .ok_or(NOT_INITIALIZED)?
-            .clone();
+        let u = *self.underwriters.get(&address).ok_or(NO_POSITION)?;
         let pool = &self.pools[m].pool;
         req!(!self.paused(m, pause::WITHDRAW), ie(InsuranceError::Paused));
         req!(
-            u.pending_shares > 0,
+            u.pending_shares.get() > 0,
             ie(InsuranceError::NoPendingWithdrawal)
         );
         req!(now >= u.unlock_at, ie(InsuranceError::CooldownNotElapsed));
@@ -483,7 +481,7 @@ impl Model {
         self.earn(m, now)?;
         let p = &self.pools[m];
         let pool = &p.pool;
-        let pending = u.pending_shares;
+        let pending = u.pending_shares.get();
         let value_now = crate::rules::value_of(pool, pending)?;
         let full = crate::rules::value_on_free_capital(pool, pending)?;
         let (paid, shares) =
@@ -517,14 +515,14 @@ impl Model {
             .ok_or("MathOverflow")?;
         let u = self.underwriters.get_mut(&address).expect("checked");
         let value_at_request = u.pending_value;
-        u.shares -= shares;
+        u.shares.set(u.shares.get() - shares);
         u.total_withdrawn = u.total_withdrawn.checked_add(paid).ok_or("MathOverflow")?;
         if remaining > 0 {
-            u.pending_shares = remaining;
+            u.pending_shares.set(remaining);
             u.pending_value = value_at_request.checked_sub(paid).ok_or("MathOverflow")?;
             u.unlock_at = now;
         } else {
-            u.pending_shares = 0;
+            u.pending_shares = PodShares::default();
             u.pending_value = 0;
             u.requested_at = 0;
             u.unlock_at = 0;
@@ -581,10 +579,9 @@ impl Model {
         self.refresh(m, now);
         let address = crate::pdas::member(&self.pools[m].keys.pool, owner).0;
         let pool_key = self.pools[m].keys.pool;
-        let member = self
+        let member = *self
             .members
-            .get_or_insert_with(address, || empty_member(pool_key, *owner))
-            .clone();
+            .get_or_insert_with(address, || empty_member(pool_key, *owner));
         self.pools[m].exposure.book.roll(now);
         self.earn(m, now)?;
         let p = &self.pools[m];
@@ -675,11 +672,7 @@ impl Model {
     ) -> R<Pubkey> {
         let keys = self.pools[m].keys;
         let member_key = crate::pdas::member(&keys.pool, claimant).0;
-        let member = self
-            .members
-            .get(&member_key)
-            .ok_or(NOT_INITIALIZED)?
-            .clone();
+        let member = *self.members.get(&member_key).ok_or(NO_POSITION)?;
         req!(!self.paused(m, pause::CLAIMS), ie(InsuranceError::Paused));
         req!(amount > 0, ie(InsuranceError::ZeroAmount));
         req!(
@@ -695,7 +688,7 @@ impl Model {
             ie(InsuranceError::ClaimAboveCoverage)
         );
         req!(
-            member.open_claim.is_none(),
+            !member.has_open_claim(),
             ie(InsuranceError::ClaimAlreadyOpen)
         );
         self.refresh(m, now);
@@ -726,7 +719,7 @@ impl Model {
             .ok_or("MathOverflow")?;
         let id = mb.claim_count;
         mb.claim_count += 1;
-        mb.open_claim = Some(address);
+        mb.open_claim = address;
         let bump = crate::pdas::claim(&keys.pool, claimant, id).1;
         self.claims.insert(
             address,
@@ -773,11 +766,7 @@ impl Model {
         let keys = self.pools[m].keys;
         let claim = self.claims.get(claim_key).ok_or(NOT_INITIALIZED)?.clone();
         let u_key = crate::pdas::underwriter(&keys.pool, voter).0;
-        let u = self
-            .underwriters
-            .get(&u_key)
-            .ok_or(NOT_INITIALIZED)?
-            .clone();
+        let u = *self.underwriters.get(&u_key).ok_or(NO_POSITION)?;
         req!(claim.pool == keys.pool, ie(InsuranceError::WrongClaim));
         req!(!self.paused(m, pause::CLAIMS), ie(InsuranceError::Paused));
         req!(
@@ -964,7 +953,7 @@ impl Model {
         let member_key = crate::pdas::member(&self.pools[m].keys.pool, claimant).0;
         req!(
             self.members.contains_key(&member_key),
-            NOT_INITIALIZED.to_string()
+            NO_POSITION.to_string()
         );
         let mut c = self.claim_in(m, claim_key)?;
         req!(c.claimant == *claimant, ie(InsuranceError::WrongClaimant));
@@ -1192,7 +1181,7 @@ impl Model {
                 next_nonce: 0,
                 total_reported: 0,
                 total_covered: 0,
-                active: true,
+                active: 1,
                 bump,
                 active_from,
                 pending_limits: limits,
@@ -1201,6 +1190,7 @@ impl Model {
                 epoch_length: limits.epoch_length,
                 total_volume: 0,
                 total_volume_fees: 0,
+                reserved: [0; 6],
             },
         );
         Ok(address)
@@ -1218,11 +1208,7 @@ impl Model {
         now: i64,
     ) -> R<()> {
         // The registration loads before the authority constraint is checked.
-        let mut r = self
-            .registrations
-            .get(registration)
-            .ok_or(NOT_INITIALIZED)?
-            .clone();
+        let mut r = *self.registrations.get(registration).ok_or(NO_POSITION)?;
         req!(
             *signer == self.protocol.authority,
             ie(InsuranceError::Unauthorized)
@@ -1242,7 +1228,7 @@ impl Model {
         let delay = crate::rules::activation_delay(pool);
         let clock = crate::rules::exit_clock(pool, &self.protocol, now);
         crate::rules::refresh_registration(&mut r, clock);
-        let immediate = r.active
+        let immediate = r.active != 0
             && *destination == r.destination
             && crate::rules::is_decrease(&limits, &r.limits);
         if immediate {
@@ -1271,7 +1257,7 @@ impl Model {
             .registrations
             .get_mut(registration)
             .ok_or(NOT_INITIALIZED)?;
-        r.active = false;
+        r.active = 0;
         r.pending_at = 0;
         Ok(())
     }
@@ -1282,11 +1268,7 @@ impl Model {
         let m = self.exchanges[x].pool;
         let reg_key = self.exchanges[x].registration;
         let destination = self.exchanges[x].keys.collateral_vault;
-        let mut r = self
-            .registrations
-            .get(&reg_key)
-            .ok_or(NOT_INITIALIZED)?
-            .clone();
+        let mut r = *self.registrations.get(&reg_key).ok_or(NOT_INITIALIZED)?;
         req!(amount > 0, ie(InsuranceError::ZeroAmount));
         let paused = self.paused(m, pause::SHORTFALL);
         let clock = self.refresh(m, now);
@@ -1373,17 +1355,13 @@ impl Model {
         let m = self.exchanges[x].pool;
         let reg_key = self.exchanges[x].registration;
         let source = self.exchanges[x].keys.collateral_vault;
-        let mut r = self
-            .registrations
-            .get(&reg_key)
-            .ok_or(NOT_INITIALIZED)?
-            .clone();
+        let mut r = *self.registrations.get(&reg_key).ok_or(NOT_INITIALIZED)?;
         req!(!self.paused(m, pause::PREMIUM), ie(InsuranceError::Paused));
         req!(volume > 0, ie(InsuranceError::ZeroAmount));
         self.check_treasury(treasury)?;
         let clock = self.refresh(m, now);
         crate::rules::refresh_registration(&mut r, clock);
-        req!(r.active, ie(InsuranceError::ExchangeInactive));
+        req!(r.active != 0, ie(InsuranceError::ExchangeInactive));
         req!(
             crate::rules::can_draw(&r, clock),
             ie(InsuranceError::ExchangeNotYetActive)
@@ -1512,7 +1490,7 @@ impl Model {
             return false;
         }
         let clock = crate::rules::exit_clock(&self.pools[m].pool, &self.protocol, now);
-        let mut r = r.clone();
+        let mut r = *r;
         crate::rules::refresh_registration(&mut r, clock);
         crate::rules::can_draw(&r, clock)
     }
@@ -1674,8 +1652,8 @@ fn empty_underwriter(pool: Pubkey, owner: Pubkey) -> Underwriter {
     Underwriter {
         pool,
         owner,
-        shares: 0,
-        pending_shares: 0,
+        shares: PodShares::default(),
+        pending_shares: PodShares::default(),
         pending_value: 0,
         requested_at: 0,
         unlock_at: 0,
@@ -1686,6 +1664,7 @@ fn empty_underwriter(pool: Pubkey, owner: Pubkey) -> Underwriter {
         bump,
         last_stake_at: 0,
         young_shares: Default::default(),
+        reserved: [0; 7],
     }
 }
 
@@ -1697,12 +1676,13 @@ fn empty_member(pool: Pubkey, owner: Pubkey) -> Member {
         covered_amount: 0,
         coverage_expiry: 0,
         premiums_paid: 0,
-        open_claim: None,
+        open_claim: Pubkey::default(),
         bump,
         matured_amount: 0,
         maturing_amount: 0,
         matures_at: 0,
         claimed_amount: 0,
         claim_count: 0,
+        reserved: [0; 7],
     }
 }

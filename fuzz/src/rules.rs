@@ -96,7 +96,7 @@ pub fn seasoned_shares(pool: &Pool, now: i64) -> Shares {
 }
 
 pub fn free_shares(u: &Underwriter) -> Shares {
-    u.shares.saturating_sub(u.pending_shares)
+    u.shares.get().saturating_sub(u.pending_shares.get())
 }
 
 /// A position's weight on a claim filed in stake period `period`.
@@ -143,7 +143,7 @@ pub fn claimable(m: &Member, now: i64) -> u64 {
 /// A claim closes; a claim that paid nothing (rejected, vetoed, cancelled) gives its
 /// amount back to the term it was filed in, if that term still runs.
 pub fn close_claim(m: &mut Member, claim: &Claim, give_back: bool) {
-    m.open_claim = None;
+    m.open_claim = anchor_lang::prelude::Pubkey::default();
     if give_back && m.coverage_expiry == claim.cover_expiry {
         m.claimed_amount = m.claimed_amount.saturating_sub(claim.amount);
     }
@@ -181,13 +181,13 @@ pub fn refresh_registration(r: &mut ExchangeRegistration, clock: i64) {
     if r.pending_at != 0 && clock >= r.pending_at {
         r.limits = r.pending_limits;
         r.destination = r.pending_destination;
-        r.active = true;
+        r.active = 1;
         r.pending_at = 0;
     }
 }
 
 pub fn can_draw(r: &ExchangeRegistration, clock: i64) -> bool {
-    r.active && clock >= r.active_from
+    r.active != 0 && clock >= r.active_from
 }
 
 /// Every limit tighter or equal (a longer epoch is tighter).

@@ -557,7 +557,7 @@ pub async fn measure() -> Report {
         let lock = default_params().min_deposit_lock;
         let since = b.env.now().await - b.env.underwriter(&keys, &u).await.last_deposit_at;
         b.env.warp((lock - since).max(0)).await;
-        let shares = b.env.underwriter(&keys, &u).await.shares;
+        let shares = b.env.underwriter(&keys, &u).await.shares.get();
         b.row(
             &format!("request_withdrawal ({label})"),
             (request_withdrawal(&u, &keys, shares / 2), vec![&user.key]),
@@ -572,7 +572,7 @@ pub async fn measure() -> Report {
             "none",
         )
         .await;
-        let shares = b.env.underwriter(&keys, &v).await.shares;
+        let shares = b.env.underwriter(&keys, &v).await.shares.get();
         b.env
             .ok(&[request_withdrawal(&v, &keys, shares)], &[&voter.key])
             .await;

@@ -332,7 +332,7 @@ impl TestEnv {
 
     /// `who` requests the withdrawal of all its shares.
     pub async fn request_all(&mut self, pool: &PoolKeys, who: &User) {
-        let shares = self.underwriter(pool, &who.pubkey()).await.shares;
+        let shares = self.underwriter(pool, &who.pubkey()).await.shares.get();
         let ix = ix::request_withdrawal(&who.pubkey(), pool, shares);
         self.ok(&[ix], &[&who.key]).await;
     }

@@ -276,10 +276,23 @@ pub async fn edit_registration(
     key: Pubkey,
     edit: impl FnOnce(&mut ExchangeRegistration),
 ) {
-    edit_account(env, key, edit).await
+    edit_zero_copy(env, key, edit).await
 }
 
-/// Test-only state surgery: rewrites the Anchor account `T` at `key` with `edit`.
+/// Test-only state surgery: rewrites the zero-copy account `T` at `key` with `edit`.
+pub async fn edit_zero_copy<T>(env: &mut TestEnv, key: Pubkey, edit: impl FnOnce(&mut T))
+where
+    T: AccountDeserialize + bytemuck::Pod + anchor_lang::Discriminator,
+{
+    let mut account = env.account(key).await.expect("account exists");
+    let mut state = T::try_deserialize(&mut account.data.as_slice()).expect("account decodes");
+    edit(&mut state);
+    let data = insurance_pool_sdk::encode_zero_copy(&state);
+    account.data[..data.len()].copy_from_slice(&data);
+    env.ctx.set_account(&key, &AccountSharedData::from(account));
+}
+
+/// Test-only state surgery: rewrites the Anchor (Borsh) account `T` at `key` with `edit`.
 pub async fn edit_account<T: AccountDeserialize + AccountSerialize>(
     env: &mut TestEnv,
     key: Pubkey,

@@ -9,7 +9,7 @@ const DAY: i64 = 86_400;
 /// `surplus`: tokens donated to the vault outside the program.
 async fn exit_with_surplus(env: &mut TestEnv, pool: &PoolKeys, user: &User, surplus: u64) -> u64 {
     let before = env.balance(user.token).await;
-    let shares = env.underwriter(pool, &user.pubkey()).await.shares;
+    let shares = env.underwriter(pool, &user.pubkey()).await.shares.get();
     env.warp(DEPOSIT_LOCK).await; // deposits are locked for one coverage term
     env.ok(
         &[request_withdrawal(&user.pubkey(), pool, shares)],
@@ -86,7 +86,12 @@ async fn inflation_through_capital_gains_costs_the_attacker() {
         "victim loses at most rounding: {victim_value}"
     );
     let attacker_value = state
-        .value_of(env.underwriter(&pool, &attacker.pubkey()).await.shares)
+        .value_of(
+            env.underwriter(&pool, &attacker.pubkey())
+                .await
+                .shares
+                .get(),
+        )
         .unwrap();
     assert!(
         attacker_value < 1_000_001 / 2 + 2,
@@ -109,7 +114,7 @@ async fn losses_are_shared_pro_rata() {
 
     let state = env.pool(&pool).await;
     for (user, amount) in &users {
-        let shares = env.underwriter(&pool, &user.pubkey()).await.shares;
+        let shares = env.underwriter(&pool, &user.pubkey()).await.shares.get();
         let value = state.value_of(shares).unwrap();
         let fair = amount * 4 / 5;
         assert!(value <= fair && fair - value <= 1, "{value} vs fair {fair}");
@@ -142,7 +147,7 @@ async fn market_b_is_untouched_by_everything_done_to_market_a() {
     let alice = env.user(&a, 10_000).await;
     let bob = env.user(&b, 10_000).await;
     env.deposit(&bob, &b, 4_000).await;
-    let sb = env.underwriter(&b, &bob.pubkey()).await.shares;
+    let sb = env.underwriter(&b, &bob.pubkey()).await.shares.get();
     env.warp(DEPOSIT_LOCK).await; // deposits are locked for one coverage term
     env.ok(
         &[request_withdrawal(&bob.pubkey(), &b, sb / 2)],

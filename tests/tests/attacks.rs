@@ -216,7 +216,12 @@ async fn h2_vote_capture_by_a_fresh_deposit() {
     // The claim may not exceed 50 % of free capital at filing: 9 000 of 30 000 passes.
     let claim = a.file(&attacker, 9_000).await;
     let state: Claim = a.env.fetch(claim).await;
-    let honest_shares = a.env.underwriter(&a.pool, &honest.pubkey()).await.shares;
+    let honest_shares = a
+        .env
+        .underwriter(&a.pool, &honest.pubkey())
+        .await
+        .shares
+        .get();
     assert_eq!(
         state.eligible_weight, honest_shares,
         "only seasoned shares count"
@@ -230,7 +235,12 @@ async fn h2_vote_capture_by_a_fresh_deposit() {
         )
         .await;
     // Nor can it start its exit (deposit lock).
-    let shares = a.env.underwriter(&a.pool, &attacker.pubkey()).await.shares;
+    let shares = a
+        .env
+        .underwriter(&a.pool, &attacker.pubkey())
+        .await
+        .shares
+        .get();
     a.env
         .refused(
             &[request_withdrawal(&attacker.pubkey(), &a.pool, shares)],
@@ -280,7 +290,7 @@ async fn h2_pending_shares_cannot_vote_or_inflate_the_quorum() {
     a.request_all(&alice).await;
     let claim = a.file(&member, 2_000).await;
     let state: Claim = a.env.fetch(claim).await;
-    let bob_shares = a.env.underwriter(&a.pool, &bob.pubkey()).await.shares;
+    let bob_shares = a.env.underwriter(&a.pool, &bob.pubkey()).await.shares.get();
     assert_eq!(
         state.eligible_weight, bob_shares,
         "alice's pending shares are out"
@@ -629,7 +639,12 @@ async fn n2_buyer_deflates_utilisation_with_its_own_deposit() {
     );
     a.env.ok(&[deposit, buy], &[&buyer.key]).await;
     a.env.warp(DAY).await;
-    let shares = a.env.underwriter(&a.pool, &buyer.pubkey()).await.shares;
+    let shares = a
+        .env
+        .underwriter(&a.pool, &buyer.pubkey())
+        .await
+        .shares
+        .get();
     // Its capital must stay for the whole term of the cover it made cheap.
     a.env
         .refused(
@@ -982,7 +997,7 @@ async fn review_claim_sandwich_around_an_exit() {
     assert!(first <= 2_050, "paid net of the voting claim: {first}");
     let left = a.env.underwriter(&a.pool, &victim.pubkey()).await;
     assert!(
-        left.pending_shares > 0,
+        left.pending_shares.get() > 0,
         "its part of the claim stays pending"
     );
     a.env
@@ -996,7 +1011,14 @@ async fn review_claim_sandwich_around_an_exit() {
         first + second >= 3_999,
         "the victim got {first} + {second} of 4 000"
     );
-    assert_eq!(a.env.underwriter(&a.pool, &victim.pubkey()).await.shares, 0);
+    assert_eq!(
+        a.env
+            .underwriter(&a.pool, &victim.pubkey())
+            .await
+            .shares
+            .get(),
+        0
+    );
     a.env.assert_conserved(&a.pool).await;
 }
 

@@ -32,7 +32,7 @@ async fn deposits_mint_shares_pro_rata() {
     let position = env.underwriter(&pool, &alice.pubkey()).await;
     assert_eq!(position.owner, alice.pubkey());
     assert_eq!(position.pool, pool.pool);
-    assert_eq!(position.shares, 1_000_000_000);
+    assert_eq!(position.shares.get(), 1_000_000_000);
     assert_eq!(position.total_deposited, 1_000);
     assert!(position.last_deposit_at >= before);
     assert_eq!(
@@ -50,7 +50,7 @@ async fn deposits_mint_shares_pro_rata() {
     );
     assert_eq!(state.total_deposited, 4_500);
     assert_eq!(
-        env.underwriter(&pool, &alice.pubkey()).await.shares,
+        env.underwriter(&pool, &alice.pubkey()).await.shares.get(),
         1_500_000_000
     );
     assert_eq!(env.balance(alice.token).await, 8_500);

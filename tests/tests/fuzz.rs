@@ -447,7 +447,7 @@ async fn random_sequences_keep_every_invariant() {
                         let registration: ExchangeRegistration =
                             env.fetch(market.registration).await;
                         let now = env.now().await;
-                        if registration.active && now >= registration.active_from {
+                        if registration.is_active() && now >= registration.active_from {
                             let per_event = 20_000u64
                                 .min((pool.free_capital() as u128 * 2_000 / 10_000) as u64);
                             let today = insurance_pool::math::day_of(now);
@@ -467,7 +467,7 @@ async fn random_sequences_keep_every_invariant() {
                             received <= u.pending_value,
                             "step {step}: paid above value at request"
                         );
-                        let fair = pool.value_of(u.pending_shares).expect("value");
+                        let fair = pool.value_of(u.pending_shares.get()).expect("value");
                         assert!(
                             received <= fair,
                             "step {step}: paid {received} above exit value {fair}"

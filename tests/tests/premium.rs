@@ -155,7 +155,11 @@ async fn quote_moves_nothing() {
 async fn premiums_raise_the_share_price() {
     let mut env = TestEnv::new().await;
     let (pool, underwriter, trader) = setup(&mut env, 100_000, 100_000).await;
-    let shares = env.underwriter(&pool, &underwriter.pubkey()).await.shares;
+    let shares = env
+        .underwriter(&pool, &underwriter.pubkey())
+        .await
+        .shares
+        .get();
     let before = env.pool(&pool).await.value_of(shares).unwrap();
     env.warp(DAY).await;
     let out = buy(&mut env, &pool, &trader, 40_000).await;

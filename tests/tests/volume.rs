@@ -124,7 +124,11 @@ async fn open_position_moves_exactly_the_quoted_fee_into_the_pool() {
     env.warp(8 * DAY).await;
     let now = env.pool_now(&pool).await;
     assert_eq!(now.capital, 100_200);
-    let shares = env.underwriter(&pool, &underwriter.pubkey()).await.shares;
+    let shares = env
+        .underwriter(&pool, &underwriter.pubkey())
+        .await
+        .shares
+        .get();
     assert_eq!(
         now.value_of(shares).unwrap(),
         100_199,

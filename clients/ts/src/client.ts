@@ -190,13 +190,14 @@ export function volumeRate(curve: VolumeCurve, lossIndex: Amount, freeCapital: A
 export function acceptsVolume(
   protocol: { paused: number; withdrawPause: PauseClock },
   pool: { paused: number; withdrawPause: PauseClock },
-  registration: { active: boolean; activeFrom: BN; pendingAt: BN },
+  // `active` is a u8 on chain (1 active, 0 deactivated); a boolean is accepted too.
+  registration: { active: number | boolean; activeFrom: BN; pendingAt: BN },
   now: Amount,
 ): boolean {
   if (((pool.paused | protocol.paused) & PAUSE.premium) !== 0) return false;
   const clock = exitClock(pool, protocol, now);
   const pendingAt = new BN(registration.pendingAt.toString());
-  const active = registration.active || (!pendingAt.isZero() && clock.gte(pendingAt));
+  const active = Boolean(registration.active) || (!pendingAt.isZero() && clock.gte(pendingAt));
   return active && clock.gte(new BN(registration.activeFrom.toString()));
 }
 

@@ -31,7 +31,7 @@ pub mod prelude {
     pub use crate::constants::*;
     pub use crate::errors::InsuranceError;
     pub use crate::events::*;
-    pub use crate::math::{SafeMath, Shares};
+    pub use crate::math::{PodShares, SafeMath, Shares};
     pub use crate::state::*;
 }
 

@@ -319,7 +319,7 @@ async fn h3_pool_params_change_is_delayed() {
     let expected = env
         .pool(&pool)
         .await
-        .value_of(env.underwriter(&pool, &leaver.pubkey()).await.shares)
+        .value_of(env.underwriter(&pool, &leaver.pubkey()).await.shares.get())
         .unwrap();
     assert_eq!(expected, 4_000);
     env.request_all(&pool, &leaver).await;
@@ -706,7 +706,11 @@ async fn m8_caller_cannot_choose_the_liquidation_price() {
     };
     assert_eq!(attacker_out, 0, "the attacker got nothing back of its 400");
     // The honest underwriter still holds every share, worth capital minus the losses.
-    let shares = env.underwriter(&pool, &underwriter.pubkey()).await.shares;
+    let shares = env
+        .underwriter(&pool, &underwriter.pubkey())
+        .await
+        .shares
+        .get();
     assert_eq!(shares, state.total_shares.get());
     assert_eq!(state.value_of(shares).unwrap(), 19_600);
     b.assert_untouched(&mut env).await;
@@ -738,7 +742,7 @@ async fn review_authority_pauses_withdrawals_then_waits_out_the_delay() {
         &[&authority],
     )
     .await;
-    let shares = env.underwriter(&pool, &honest.pubkey()).await.shares;
+    let shares = env.underwriter(&pool, &honest.pubkey()).await.shares.get();
     env.refused(
         &[request_withdrawal(&honest.pubkey(), &pool, shares)],
         &[&honest.key],

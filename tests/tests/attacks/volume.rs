@@ -76,15 +76,24 @@ async fn v1_volume_income_goes_only_to_capital_at_risk_while_it_is_earned() {
     let state = env.pool_now(&pool).await;
     assert_eq!(state.capital, 210_000);
     let stayer_value = state
-        .value_of(env.underwriter(&pool, &stayer.pubkey()).await.shares)
+        .value_of(env.underwriter(&pool, &stayer.pubkey()).await.shares.get())
         .unwrap();
     let newcomer_value = state
-        .value_of(env.underwriter(&pool, &newcomer.pubkey()).await.shares)
+        .value_of(
+            env.underwriter(&pool, &newcomer.pubkey())
+                .await
+                .shares
+                .get(),
+        )
         .unwrap();
     assert!(stayer_value >= 104_999 && newcomer_value <= 105_000);
     assert!(stayer_value + newcomer_value <= 210_000);
     // The newcomer cannot leave before its deposit lock (one coverage term).
-    let shares = env.underwriter(&pool, &newcomer.pubkey()).await.shares;
+    let shares = env
+        .underwriter(&pool, &newcomer.pubkey())
+        .await
+        .shares
+        .get();
     env.refused(
         &[request_withdrawal(&newcomer.pubkey(), &pool, shares)],
         &[&newcomer.key],

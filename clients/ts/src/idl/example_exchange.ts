@@ -760,6 +760,9 @@ export type ExampleExchange = {
         "Governance-set limits of one exchange's draws on one pool."
       ],
       "name": "exchangeLimits",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -804,9 +807,14 @@ export type ExampleExchange = {
     },
     {
       "docs": [
-        "An exchange allowed to draw on one pool, PDA `[\"exchange\", pool, exchange_authority]`."
+        "An exchange allowed to draw on one pool, PDA `[\"exchange\", pool, exchange_authority]`",
+        "(zero-copy)."
       ],
       "name": "exchangeRegistration",
+      "repr": {
+        "kind": "c"
+      },
+      "serialization": "bytemuck",
       "type": {
         "fields": [
           {
@@ -868,14 +876,6 @@ export type ExampleExchange = {
             "type": "u64"
           },
           {
-            "name": "active",
-            "type": "bool"
-          },
-          {
-            "name": "bump",
-            "type": "u8"
-          },
-          {
             "docs": [
               "Draws are paid only from this time on the pool's exit clock (registration + the",
               "pool's exit horizon, so underwriters can leave before a new draw right applies;",
@@ -922,6 +922,30 @@ export type ExampleExchange = {
           {
             "name": "totalVolumeFees",
             "type": "u64"
+          },
+          {
+            "docs": [
+              "1 while the registration may draw and report volume, 0 once deactivated",
+              "([`ExchangeRegistration::is_active`])."
+            ],
+            "name": "active",
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                6
+              ]
+            }
           }
         ],
         "kind": "struct"
@@ -1944,9 +1968,13 @@ export type ExampleExchange = {
     },
     {
       "docs": [
-        "Protocol-wide singleton, PDA `[\"protocol\"]`."
+        "Protocol-wide singleton, PDA `[\"protocol\"]` (zero-copy: every instruction reads it)."
       ],
       "name": "protocol",
+      "repr": {
+        "kind": "c"
+      },
+      "serialization": "bytemuck",
       "type": {
         "fields": [
           {
@@ -1972,25 +2000,11 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "Pause bits (see [`crate::constants::pause`]) applying to every pool."
-            ],
-            "name": "paused",
-            "type": "u8"
-          },
-          {
-            "docs": [
               "Owner of the token accounts that receive the protocol fee (one per mint);",
               "`Pubkey::default()` while no fee is charged."
             ],
             "name": "treasury",
             "type": "pubkey"
-          },
-          {
-            "docs": [
-              "Share of every premium routed to the treasury (bps, at most 5000)."
-            ],
-            "name": "protocolFeeBps",
-            "type": "u16"
           },
           {
             "docs": [
@@ -2001,13 +2015,6 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "Bump of this PDA."
-            ],
-            "name": "bump",
-            "type": "u8"
-          },
-          {
-            "docs": [
               "Time withdrawals were paused for every pool (stops every pool's exit clock)."
             ],
             "name": "withdrawPause",
@@ -2015,6 +2022,39 @@ export type ExampleExchange = {
               "defined": {
                 "name": "pauseClock"
               }
+            }
+          },
+          {
+            "docs": [
+              "Share of every premium routed to the treasury (bps, at most 5000)."
+            ],
+            "name": "protocolFeeBps",
+            "type": "u16"
+          },
+          {
+            "docs": [
+              "Pause bits (see [`crate::constants::pause`]) applying to every pool."
+            ],
+            "name": "paused",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Bump of this PDA."
+            ],
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
             }
           }
         ],
@@ -2875,6 +2915,9 @@ export const EXAMPLE_EXCHANGE_IDL = {
       "docs": [
         "Governance-set limits of one exchange's draws on one pool."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -2920,8 +2963,13 @@ export const EXAMPLE_EXCHANGE_IDL = {
     {
       "name": "ExchangeRegistration",
       "docs": [
-        "An exchange allowed to draw on one pool, PDA `[\"exchange\", pool, exchange_authority]`."
+        "An exchange allowed to draw on one pool, PDA `[\"exchange\", pool, exchange_authority]`",
+        "(zero-copy)."
       ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -2984,14 +3032,6 @@ export const EXAMPLE_EXCHANGE_IDL = {
             "type": "u64"
           },
           {
-            "name": "active",
-            "type": "bool"
-          },
-          {
-            "name": "bump",
-            "type": "u8"
-          },
-          {
             "name": "active_from",
             "docs": [
               "Draws are paid only from this time on the pool's exit clock (registration + the",
@@ -3038,6 +3078,30 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "total_volume_fees",
             "type": "u64"
+          },
+          {
+            "name": "active",
+            "docs": [
+              "1 while the registration may draw and report volume, 0 once deactivated",
+              "([`ExchangeRegistration::is_active`])."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "reserved",
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                6
+              ]
+            }
           }
         ]
       }
@@ -4060,8 +4124,12 @@ export const EXAMPLE_EXCHANGE_IDL = {
     {
       "name": "Protocol",
       "docs": [
-        "Protocol-wide singleton, PDA `[\"protocol\"]`."
+        "Protocol-wide singleton, PDA `[\"protocol\"]` (zero-copy: every instruction reads it)."
       ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -4087,13 +4155,6 @@ export const EXAMPLE_EXCHANGE_IDL = {
             "type": "pubkey"
           },
           {
-            "name": "paused",
-            "docs": [
-              "Pause bits (see [`crate::constants::pause`]) applying to every pool."
-            ],
-            "type": "u8"
-          },
-          {
             "name": "treasury",
             "docs": [
               "Owner of the token accounts that receive the protocol fee (one per mint);",
@@ -4102,25 +4163,11 @@ export const EXAMPLE_EXCHANGE_IDL = {
             "type": "pubkey"
           },
           {
-            "name": "protocol_fee_bps",
-            "docs": [
-              "Share of every premium routed to the treasury (bps, at most 5000)."
-            ],
-            "type": "u16"
-          },
-          {
             "name": "pool_count",
             "docs": [
               "Number of pools created; the next pool's `index`."
             ],
             "type": "u64"
-          },
-          {
-            "name": "bump",
-            "docs": [
-              "Bump of this PDA."
-            ],
-            "type": "u8"
           },
           {
             "name": "withdraw_pause",
@@ -4131,6 +4178,39 @@ export const EXAMPLE_EXCHANGE_IDL = {
               "defined": {
                 "name": "PauseClock"
               }
+            }
+          },
+          {
+            "name": "protocol_fee_bps",
+            "docs": [
+              "Share of every premium routed to the treasury (bps, at most 5000)."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "paused",
+            "docs": [
+              "Pause bits (see [`crate::constants::pause`]) applying to every pool."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "docs": [
+              "Bump of this PDA."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "reserved",
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
             }
           }
         ]

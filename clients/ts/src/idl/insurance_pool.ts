@@ -1796,9 +1796,8 @@ export type InsurancePool = {
                 "path": "claimant"
               },
               {
-                "account": "member",
                 "kind": "account",
-                "path": "member.claim_count"
+                "path": "member"
               }
             ]
           },
@@ -3164,6 +3163,9 @@ export type InsurancePool = {
         "Governance-set limits of one exchange's draws on one pool."
       ],
       "name": "exchangeLimits",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "fields": [
           {
@@ -3250,9 +3252,14 @@ export type InsurancePool = {
     },
     {
       "docs": [
-        "An exchange allowed to draw on one pool, PDA `[\"exchange\", pool, exchange_authority]`."
+        "An exchange allowed to draw on one pool, PDA `[\"exchange\", pool, exchange_authority]`",
+        "(zero-copy)."
       ],
       "name": "exchangeRegistration",
+      "repr": {
+        "kind": "c"
+      },
+      "serialization": "bytemuck",
       "type": {
         "fields": [
           {
@@ -3314,14 +3321,6 @@ export type InsurancePool = {
             "type": "u64"
           },
           {
-            "name": "active",
-            "type": "bool"
-          },
-          {
-            "name": "bump",
-            "type": "u8"
-          },
-          {
             "docs": [
               "Draws are paid only from this time on the pool's exit clock (registration + the",
               "pool's exit horizon, so underwriters can leave before a new draw right applies;",
@@ -3368,6 +3367,30 @@ export type InsurancePool = {
           {
             "name": "totalVolumeFees",
             "type": "u64"
+          },
+          {
+            "docs": [
+              "1 while the registration may draw and report volume, 0 once deactivated",
+              "([`ExchangeRegistration::is_active`])."
+            ],
+            "name": "active",
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                6
+              ]
+            }
           }
         ],
         "kind": "struct"
@@ -3602,6 +3625,10 @@ export type InsurancePool = {
         "the claims of a term (open and paid) never exceed its matured cover."
       ],
       "name": "member",
+      "repr": {
+        "kind": "c"
+      },
+      "serialization": "bytemuck",
       "type": {
         "fields": [
           {
@@ -3635,19 +3662,6 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "The member's open claim (voting or approved, not yet paid), if any."
-            ],
-            "name": "openClaim",
-            "type": {
-              "option": "pubkey"
-            }
-          },
-          {
-            "name": "bump",
-            "type": "u8"
-          },
-          {
-            "docs": [
               "Part of `covered_amount` that has matured (claimable)."
             ],
             "name": "maturedAmount",
@@ -3677,6 +3691,30 @@ export type InsurancePool = {
             ],
             "name": "claimCount",
             "type": "u64"
+          },
+          {
+            "docs": [
+              "The member's open claim (voting or approved, not yet paid);",
+              "`Pubkey::default()` when none ([`Member::has_open_claim`])."
+            ],
+            "name": "openClaim",
+            "type": "pubkey"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                7
+              ]
+            }
           }
         ],
         "kind": "struct"
@@ -4457,9 +4495,13 @@ export type InsurancePool = {
     },
     {
       "docs": [
-        "Protocol-wide singleton, PDA `[\"protocol\"]`."
+        "Protocol-wide singleton, PDA `[\"protocol\"]` (zero-copy: every instruction reads it)."
       ],
       "name": "protocol",
+      "repr": {
+        "kind": "c"
+      },
+      "serialization": "bytemuck",
       "type": {
         "fields": [
           {
@@ -4485,25 +4527,11 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Pause bits (see [`crate::constants::pause`]) applying to every pool."
-            ],
-            "name": "paused",
-            "type": "u8"
-          },
-          {
-            "docs": [
               "Owner of the token accounts that receive the protocol fee (one per mint);",
               "`Pubkey::default()` while no fee is charged."
             ],
             "name": "treasury",
             "type": "pubkey"
-          },
-          {
-            "docs": [
-              "Share of every premium routed to the treasury (bps, at most 5000)."
-            ],
-            "name": "protocolFeeBps",
-            "type": "u16"
           },
           {
             "docs": [
@@ -4514,13 +4542,6 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Bump of this PDA."
-            ],
-            "name": "bump",
-            "type": "u8"
-          },
-          {
-            "docs": [
               "Time withdrawals were paused for every pool (stops every pool's exit clock)."
             ],
             "name": "withdrawPause",
@@ -4528,6 +4549,39 @@ export type InsurancePool = {
               "defined": {
                 "name": "pauseClock"
               }
+            }
+          },
+          {
+            "docs": [
+              "Share of every premium routed to the treasury (bps, at most 5000)."
+            ],
+            "name": "protocolFeeBps",
+            "type": "u16"
+          },
+          {
+            "docs": [
+              "Pause bits (see [`crate::constants::pause`]) applying to every pool."
+            ],
+            "name": "paused",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Bump of this PDA."
+            ],
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
             }
           }
         ],
@@ -4674,10 +4728,14 @@ export type InsurancePool = {
     },
     {
       "docs": [
-        "One owner's position in one pool, PDA `[\"underwriter\", pool, owner]`.",
+        "One owner's position in one pool, PDA `[\"underwriter\", pool, owner]` (zero-copy).",
         "Shares are not transferable: they live only here."
       ],
       "name": "underwriter",
+      "repr": {
+        "kind": "c"
+      },
+      "serialization": "bytemuck",
       "type": {
         "fields": [
           {
@@ -4693,14 +4751,22 @@ export type InsurancePool = {
               "All shares held, including `pending_shares`."
             ],
             "name": "shares",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
           },
           {
             "docs": [
               "Shares under a withdrawal request (0 when none). They keep bearing losses."
             ],
             "name": "pendingShares",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
           },
           {
             "docs": [
@@ -4754,10 +4820,6 @@ export type InsurancePool = {
             "type": "u64"
           },
           {
-            "name": "bump",
-            "type": "u8"
-          },
-          {
             "docs": [
               "Unix time shares were last staked (deposit or cancelled withdrawal): a claim",
               "filed at or before it gets no vote from this position."
@@ -4774,6 +4836,22 @@ export type InsurancePool = {
               "defined": {
                 "name": "youngShares"
               }
+            }
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                7
+              ]
             }
           }
         ],
@@ -6122,8 +6200,7 @@ export const INSURANCE_POOL_IDL = {
               },
               {
                 "kind": "account",
-                "path": "member.claim_count",
-                "account": "Member"
+                "path": "member"
               }
             ]
           }
@@ -8367,6 +8444,9 @@ export const INSURANCE_POOL_IDL = {
       "docs": [
         "Governance-set limits of one exchange's draws on one pool."
       ],
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -8454,8 +8534,13 @@ export const INSURANCE_POOL_IDL = {
     {
       "name": "ExchangeRegistration",
       "docs": [
-        "An exchange allowed to draw on one pool, PDA `[\"exchange\", pool, exchange_authority]`."
+        "An exchange allowed to draw on one pool, PDA `[\"exchange\", pool, exchange_authority]`",
+        "(zero-copy)."
       ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -8518,14 +8603,6 @@ export const INSURANCE_POOL_IDL = {
             "type": "u64"
           },
           {
-            "name": "active",
-            "type": "bool"
-          },
-          {
-            "name": "bump",
-            "type": "u8"
-          },
-          {
             "name": "active_from",
             "docs": [
               "Draws are paid only from this time on the pool's exit clock (registration + the",
@@ -8572,6 +8649,30 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "total_volume_fees",
             "type": "u64"
+          },
+          {
+            "name": "active",
+            "docs": [
+              "1 while the registration may draw and report volume, 0 once deactivated",
+              "([`ExchangeRegistration::is_active`])."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "reserved",
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                6
+              ]
+            }
           }
         ]
       }
@@ -8805,6 +8906,10 @@ export const INSURANCE_POOL_IDL = {
         "the wait of the part still maturing), and every claim filed in a term uses it up:",
         "the claims of a term (open and paid) never exceed its matured cover."
       ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -8838,19 +8943,6 @@ export const INSURANCE_POOL_IDL = {
             "type": "u64"
           },
           {
-            "name": "open_claim",
-            "docs": [
-              "The member's open claim (voting or approved, not yet paid), if any."
-            ],
-            "type": {
-              "option": "pubkey"
-            }
-          },
-          {
-            "name": "bump",
-            "type": "u8"
-          },
-          {
             "name": "matured_amount",
             "docs": [
               "Part of `covered_amount` that has matured (claimable)."
@@ -8881,6 +8973,30 @@ export const INSURANCE_POOL_IDL = {
               "Claims this member has filed (its next claim's index, part of the claim's seeds)."
             ],
             "type": "u64"
+          },
+          {
+            "name": "open_claim",
+            "docs": [
+              "The member's open claim (voting or approved, not yet paid);",
+              "`Pubkey::default()` when none ([`Member::has_open_claim`])."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "reserved",
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                7
+              ]
+            }
           }
         ]
       }
@@ -9661,8 +9777,12 @@ export const INSURANCE_POOL_IDL = {
     {
       "name": "Protocol",
       "docs": [
-        "Protocol-wide singleton, PDA `[\"protocol\"]`."
+        "Protocol-wide singleton, PDA `[\"protocol\"]` (zero-copy: every instruction reads it)."
       ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -9688,13 +9808,6 @@ export const INSURANCE_POOL_IDL = {
             "type": "pubkey"
           },
           {
-            "name": "paused",
-            "docs": [
-              "Pause bits (see [`crate::constants::pause`]) applying to every pool."
-            ],
-            "type": "u8"
-          },
-          {
             "name": "treasury",
             "docs": [
               "Owner of the token accounts that receive the protocol fee (one per mint);",
@@ -9703,25 +9816,11 @@ export const INSURANCE_POOL_IDL = {
             "type": "pubkey"
           },
           {
-            "name": "protocol_fee_bps",
-            "docs": [
-              "Share of every premium routed to the treasury (bps, at most 5000)."
-            ],
-            "type": "u16"
-          },
-          {
             "name": "pool_count",
             "docs": [
               "Number of pools created; the next pool's `index`."
             ],
             "type": "u64"
-          },
-          {
-            "name": "bump",
-            "docs": [
-              "Bump of this PDA."
-            ],
-            "type": "u8"
           },
           {
             "name": "withdraw_pause",
@@ -9732,6 +9831,39 @@ export const INSURANCE_POOL_IDL = {
               "defined": {
                 "name": "PauseClock"
               }
+            }
+          },
+          {
+            "name": "protocol_fee_bps",
+            "docs": [
+              "Share of every premium routed to the treasury (bps, at most 5000)."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "paused",
+            "docs": [
+              "Pause bits (see [`crate::constants::pause`]) applying to every pool."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "docs": [
+              "Bump of this PDA."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "reserved",
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
             }
           }
         ]
@@ -9878,9 +10010,13 @@ export const INSURANCE_POOL_IDL = {
     {
       "name": "Underwriter",
       "docs": [
-        "One owner's position in one pool, PDA `[\"underwriter\", pool, owner]`.",
+        "One owner's position in one pool, PDA `[\"underwriter\", pool, owner]` (zero-copy).",
         "Shares are not transferable: they live only here."
       ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -9897,14 +10033,22 @@ export const INSURANCE_POOL_IDL = {
             "docs": [
               "All shares held, including `pending_shares`."
             ],
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
           },
           {
             "name": "pending_shares",
             "docs": [
               "Shares under a withdrawal request (0 when none). They keep bearing losses."
             ],
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
           },
           {
             "name": "pending_value",
@@ -9958,10 +10102,6 @@ export const INSURANCE_POOL_IDL = {
             "type": "u64"
           },
           {
-            "name": "bump",
-            "type": "u8"
-          },
-          {
             "name": "last_stake_at",
             "docs": [
               "Unix time shares were last staked (deposit or cancelled withdrawal): a claim",
@@ -9978,6 +10118,22 @@ export const INSURANCE_POOL_IDL = {
               "defined": {
                 "name": "YoungShares"
               }
+            }
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "reserved",
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                7
+              ]
             }
           }
         ]

@@ -42,11 +42,11 @@ pub struct Liquidate<'info> {
 
     // The insurance side; the insurance program checks every relation itself.
     pub insurance_program: Program<'info, InsurancePool>,
-    pub insurance_protocol: Box<Account<'info, Protocol>>,
+    pub insurance_protocol: AccountLoader<'info, Protocol>,
     #[account(mut)]
     pub insurance_pool: AccountLoader<'info, Pool>,
     #[account(mut)]
-    pub registration: Box<Account<'info, ExchangeRegistration>>,
+    pub registration: AccountLoader<'info, ExchangeRegistration>,
     #[account(mut)]
     pub insurance_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     pub mint: Box<InterfaceAccount<'info, Mint>>,

@@ -46,18 +46,18 @@ pub struct OpenPosition<'info> {
     // The insurance side; the insurance program checks every relation itself.
     pub insurance_program: Program<'info, InsurancePool>,
     #[account(address = PROTOCOL_ADDRESS @ ExchangeError::WrongRegistration)]
-    pub insurance_protocol: Box<Account<'info, Protocol>>,
+    pub insurance_protocol: AccountLoader<'info, Protocol>,
     #[account(mut)]
     pub insurance_pool: AccountLoader<'info, Pool>,
     /// This market's own registration: the fee decision ([`accepts_volume`]) reads it,
     /// so another exchange's (say, deactivated) registration must not stand in for it.
     #[account(
         mut,
-        constraint = registration.pool == market.insurance_pool
-            && registration.exchange_authority == authority.key()
+        constraint = registration.load()?.pool == market.insurance_pool
+            && registration.load()?.exchange_authority == authority.key()
             @ ExchangeError::WrongRegistration,
     )]
-    pub registration: Box<Account<'info, ExchangeRegistration>>,
+    pub registration: AccountLoader<'info, ExchangeRegistration>,
     /// CHECK: the pool's exposure account; the insurance program checks it belongs to
     /// the pool.
     #[account(mut)]
@@ -92,9 +92,9 @@ pub fn handle_open_position(
     ];
     let treasury = a.treasury_token.as_ref().map(|t| t.to_account_info());
     let accepted = accepts_volume(
-        &a.insurance_protocol,
+        &*a.insurance_protocol.load()?,
         &*a.insurance_pool.load()?,
-        &a.registration,
+        &*a.registration.load()?,
         now,
     );
     let fee = if !accepted {

@@ -5,18 +5,19 @@ use crate::prelude::*;
 pub struct AcceptAuthority<'info> {
     pub new_authority: Signer<'info>,
     #[account(mut, address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
 }
 
 impl AcceptAuthority<'_> {
     pub fn validate(&self) -> Result<()> {
+        let protocol = self.protocol.load()?;
         require_keys_neq!(
-            self.protocol.pending_authority,
+            protocol.pending_authority,
             Pubkey::default(),
             InsuranceError::NoPendingAuthority
         );
         require_keys_eq!(
-            self.protocol.pending_authority,
+            protocol.pending_authority,
             self.new_authority.key(),
             InsuranceError::NotPendingAuthority
         );
@@ -25,7 +26,7 @@ impl AcceptAuthority<'_> {
 }
 
 pub fn handle_accept_authority(ctx: Context<AcceptAuthority>) -> Result<()> {
-    let protocol = &mut ctx.accounts.protocol;
+    let mut protocol = ctx.accounts.protocol.load_mut()?;
     let previous = protocol.authority;
     protocol.authority = protocol.pending_authority;
     protocol.pending_authority = Pubkey::default();

@@ -17,9 +17,9 @@ pub struct CancelClaim<'info> {
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongMember,
-        constraint = member.owner == claimant.key() @ InsuranceError::WrongClaimant,
+        constraint = member.load()?.owner == claimant.key() @ InsuranceError::WrongClaimant,
     )]
-    pub member: Box<Account<'info, Member>>,
+    pub member: AccountLoader<'info, Member>,
 }
 
 impl CancelClaim<'_> {
@@ -42,7 +42,7 @@ pub fn handle_cancel_claim(ctx: Context<CancelClaim>) -> Result<()> {
     a.claim.status = ClaimStatus::Cancelled;
     let mut pool = a.pool.load_mut()?;
     pool.voting_claims = pool.voting_claims.saturating_sub(a.claim.amount);
-    a.member.close_claim(&a.claim, true);
+    a.member.load_mut()?.close_claim(&a.claim, true);
     emit!(ClaimCancelled {
         pool: a.pool.key(),
         claim: a.claim.key(),

@@ -15,13 +15,13 @@ pub struct CancelWithdrawal<'info> {
         has_one = owner @ InsuranceError::WrongUnderwriter,
         has_one = pool @ InsuranceError::WrongUnderwriter,
     )]
-    pub underwriter: Box<Account<'info, Underwriter>>,
+    pub underwriter: AccountLoader<'info, Underwriter>,
 }
 
 impl CancelWithdrawal<'_> {
     pub fn validate(&self) -> Result<()> {
         require!(
-            self.underwriter.has_pending_withdrawal(),
+            self.underwriter.load()?.has_pending_withdrawal(),
             InsuranceError::NoPendingWithdrawal
         );
         Ok(())
@@ -31,13 +31,13 @@ impl CancelWithdrawal<'_> {
 pub fn handle_cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut pool = ctx.accounts.pool.load_mut()?;
-    let underwriter = &mut ctx.accounts.underwriter;
-    let shares = underwriter.pending_shares;
+    let mut underwriter = ctx.accounts.underwriter.load_mut()?;
+    let shares = underwriter.pending_shares.get();
 
     let pending = pool.pending_withdrawal_shares.get().safe_sub(shares)?;
     pool.pending_withdrawal_shares.set(pending);
-    pool.stake(underwriter, shares, now)?;
-    underwriter.pending_shares = 0;
+    pool.stake(&mut underwriter, shares, now)?;
+    underwriter.pending_shares = PodShares::default();
     underwriter.pending_value = 0;
     underwriter.requested_at = 0;
     underwriter.unlock_at = 0;

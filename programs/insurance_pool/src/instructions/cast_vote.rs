@@ -10,16 +10,16 @@ pub struct CastVote<'info> {
     #[account(mut)]
     pub voter: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     pub pool: AccountLoader<'info, Pool>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
     pub claim: Box<Account<'info, Claim>>,
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongUnderwriter,
-        constraint = underwriter.owner == voter.key() @ InsuranceError::WrongUnderwriter,
+        constraint = underwriter.load()?.owner == voter.key() @ InsuranceError::WrongUnderwriter,
     )]
-    pub underwriter: Box<Account<'info, Underwriter>>,
+    pub underwriter: AccountLoader<'info, Underwriter>,
     #[account(
         init_if_needed,
         payer = voter,
@@ -37,7 +37,7 @@ impl CastVote<'_> {
             !self
                 .pool
                 .load()?
-                .is_paused(self.protocol.paused, pause::CLAIMS),
+                .is_paused(self.protocol.load()?.paused, pause::CLAIMS),
             InsuranceError::Paused
         );
         require!(
@@ -57,7 +57,7 @@ impl CastVote<'_> {
             self.claim.claimant,
             InsuranceError::ClaimantCannotVote
         );
-        let u = &self.underwriter;
+        let u = self.underwriter.load()?;
         require!(
             u.last_deposit_at < self.claim.filed_at && u.last_stake_at < self.claim.filed_at,
             InsuranceError::VoteWeightTooNew
@@ -69,7 +69,7 @@ impl CastVote<'_> {
     /// The weight this position casts: shares seasoned at the filing and not pending.
     pub fn weight(&self) -> Result<Shares> {
         let period = self.pool.load()?.stake_period(self.claim.filed_at);
-        Ok(self.underwriter.vote_weight(period))
+        Ok(self.underwriter.load()?.vote_weight(period))
     }
 }
 
@@ -83,7 +83,7 @@ pub fn handle_cast_vote(ctx: Context<CastVote>, approve: bool) -> Result<()> {
         claim.no_weight = claim.no_weight.safe_add(weight)?;
     }
     claim.voters = claim.voters.safe_add(1)?;
-    let underwriter = &mut a.underwriter;
+    let mut underwriter = a.underwriter.load_mut()?;
     let settled_by = claim
         .voting_ends_at
         .safe_add(a.pool.load()?.params.governance.holdup_period)?;

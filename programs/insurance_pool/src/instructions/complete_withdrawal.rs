@@ -16,7 +16,7 @@ use crate::token::pay_from_pool;
 pub struct CompleteWithdrawal<'info> {
     pub owner: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(
         mut,
         has_one = mint @ InsuranceError::WrongMint,
@@ -29,7 +29,7 @@ pub struct CompleteWithdrawal<'info> {
         has_one = owner @ InsuranceError::WrongUnderwriter,
         has_one = pool @ InsuranceError::WrongUnderwriter,
     )]
-    pub underwriter: Box<Account<'info, Underwriter>>,
+    pub underwriter: AccountLoader<'info, Underwriter>,
     #[account(mut, has_one = pool @ InsuranceError::WrongExposure)]
     pub exposure: AccountLoader<'info, PoolExposure>,
     #[account(
@@ -47,26 +47,26 @@ impl CompleteWithdrawal<'_> {
     pub fn validate(&self, now: i64) -> Result<()> {
         let pool = self.pool.load()?;
         require!(
-            !pool.is_paused(self.protocol.paused, pause::WITHDRAW),
+            !pool.is_paused(self.protocol.load()?.paused, pause::WITHDRAW),
             InsuranceError::Paused
         );
+        let underwriter = self.underwriter.load()?;
         require!(
-            self.underwriter.has_pending_withdrawal(),
+            underwriter.has_pending_withdrawal(),
             InsuranceError::NoPendingWithdrawal
         );
         require!(
-            now >= self.underwriter.unlock_at,
+            now >= underwriter.unlock_at,
             InsuranceError::CooldownNotElapsed
         );
         require!(
-            now <= self
-                .underwriter
+            now <= underwriter
                 .unlock_at
                 .saturating_add(pool.params.withdrawal_window),
             InsuranceError::WithdrawalLapsed
         );
         require!(
-            now >= self.underwriter.vote_locked_until,
+            now >= underwriter.vote_locked_until,
             InsuranceError::VoteLocked
         );
         // Not into any pool's vault or bond escrow (a pool PDA owns both).
@@ -79,9 +79,9 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     let accounts = ctx.accounts;
     let pool_key = accounts.pool.key();
     let mut pool = accounts.pool.load_mut()?;
-    let underwriter = &mut accounts.underwriter;
-    let pending = underwriter.pending_shares;
-    pool.refresh_at(&accounts.protocol, now);
+    let mut underwriter = accounts.underwriter.load_mut()?;
+    let pending = underwriter.pending_shares.get();
+    pool.refresh_at(&*accounts.protocol.load()?, now);
     let mut books = accounts.exposure.load_mut()?;
     pool.earn(&mut books.earnings, now)?;
 
@@ -123,16 +123,17 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     )?;
 
     let value_at_request = underwriter.pending_value;
-    underwriter.shares = underwriter.shares.safe_sub(shares)?;
+    let held = underwriter.shares.get().safe_sub(shares)?;
+    underwriter.shares.set(held);
     underwriter.total_withdrawn = underwriter.total_withdrawn.safe_add(paid)?;
     if remaining > 0 {
         // The voting claims' part stays pending; completable again (a new window)
         // once they are settled.
-        underwriter.pending_shares = remaining;
+        underwriter.pending_shares.set(remaining);
         underwriter.pending_value = value_at_request.safe_sub(paid)?;
         underwriter.unlock_at = now;
     } else {
-        underwriter.pending_shares = 0;
+        underwriter.pending_shares = PodShares::default();
         underwriter.pending_value = 0;
         underwriter.requested_at = 0;
         underwriter.unlock_at = 0;

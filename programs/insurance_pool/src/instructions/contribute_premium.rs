@@ -13,7 +13,7 @@ pub struct ContributePremium<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(
         mut,
         has_one = mint @ InsuranceError::WrongMint,
@@ -28,7 +28,7 @@ pub struct ContributePremium<'info> {
         seeds = [MEMBER_SEED, pool.key().as_ref(), owner.key().as_ref()],
         bump,
     )]
-    pub member: Box<Account<'info, Member>>,
+    pub member: AccountLoader<'info, Member>,
     #[account(mut, has_one = pool @ InsuranceError::WrongExposure)]
     pub exposure: AccountLoader<'info, PoolExposure>,
     /// The owner's token account the premium is paid from.
@@ -53,12 +53,12 @@ impl ContributePremium<'_> {
     pub fn validate(&self, notional: u64) -> Result<()> {
         let pool = self.pool.load()?;
         require!(
-            !pool.is_paused(self.protocol.paused, pause::PREMIUM),
+            !pool.is_paused(self.protocol.load()?.paused, pause::PREMIUM),
             InsuranceError::Paused
         );
         require!(notional > 0, InsuranceError::ZeroAmount);
         check_treasury(
-            &self.protocol,
+            &*self.protocol.load()?,
             &pool.mint,
             self.treasury_token.as_deref().map(|t| &**t),
         )?;
@@ -76,8 +76,8 @@ pub fn handle_contribute_premium(
     let accounts = ctx.accounts;
     let pool_key = accounts.pool.key();
     let mut pool = accounts.pool.load_mut()?;
-    pool.refresh_at(&accounts.protocol, now);
-    let member = &mut accounts.member;
+    pool.refresh_at(&*accounts.protocol.load()?, now);
+    let mut member = load_or_init(&accounts.member)?;
     if member.owner == Pubkey::default() {
         member.pool = pool_key;
         member.owner = accounts.owner.key();
@@ -87,7 +87,7 @@ pub fn handle_contribute_premium(
     let mut exposure = accounts.exposure.load_mut()?;
     exposure.book.roll(now);
     pool.earn(&mut exposure.earnings, now)?;
-    let quote = pool.quote(&exposure.book, Some(member), notional, now)?;
+    let quote = pool.quote(&exposure.book, Some(&member), notional, now)?;
     require!(
         quote.premium <= max_premium,
         InsuranceError::PremiumAboveMaximum
@@ -96,7 +96,10 @@ pub fn handle_contribute_premium(
         quote.coverage_expiry >= min_expiry,
         InsuranceError::CoverageEndsTooSoon
     );
-    let fee = bps_of_floor(quote.premium, accounts.protocol.protocol_fee_bps as u64)?;
+    let fee = bps_of_floor(
+        quote.premium,
+        accounts.protocol.load()?.protocol_fee_bps as u64,
+    )?;
     let to_pool = quote.premium.safe_sub(fee)?;
 
     collect(

@@ -17,7 +17,7 @@ use crate::token::{check_treasury, collect};
 pub struct ContributeVolume<'info> {
     pub exchange_authority: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(
         mut,
         has_one = mint @ InsuranceError::WrongMint,
@@ -30,7 +30,7 @@ pub struct ContributeVolume<'info> {
         has_one = pool @ InsuranceError::WrongExchangeRegistration,
         has_one = exchange_authority @ InsuranceError::WrongExchangeAuthority,
     )]
-    pub registration: Box<Account<'info, ExchangeRegistration>>,
+    pub registration: AccountLoader<'info, ExchangeRegistration>,
     #[account(mut, has_one = pool @ InsuranceError::WrongExposure)]
     pub exposure: AccountLoader<'info, PoolExposure>,
     /// The exchange's token account the fee is paid from.
@@ -54,12 +54,12 @@ impl ContributeVolume<'_> {
     pub fn validate(&self, volume: u64) -> Result<()> {
         let pool = self.pool.load()?;
         require!(
-            !pool.is_paused(self.protocol.paused, pause::PREMIUM),
+            !pool.is_paused(self.protocol.load()?.paused, pause::PREMIUM),
             InsuranceError::Paused
         );
         require!(volume > 0, InsuranceError::ZeroAmount);
         check_treasury(
-            &self.protocol,
+            &*self.protocol.load()?,
             &pool.mint,
             self.treasury_token.as_deref().map(|t| &**t),
         )
@@ -75,10 +75,11 @@ pub fn handle_contribute_volume(
     let accounts = ctx.accounts;
     let pool_key = accounts.pool.key();
     let mut pool = accounts.pool.load_mut()?;
-    let registration = &mut accounts.registration;
-    let clock = pool.refresh_at(&accounts.protocol, now);
+    let registration_key = accounts.registration.key();
+    let mut registration = accounts.registration.load_mut()?;
+    let clock = pool.refresh_at(&*accounts.protocol.load()?, now);
     registration.refresh(clock);
-    require!(registration.active, InsuranceError::ExchangeInactive);
+    require!(registration.is_active(), InsuranceError::ExchangeInactive);
     require!(
         registration.can_draw(clock),
         InsuranceError::ExchangeNotYetActive
@@ -86,7 +87,7 @@ pub fn handle_contribute_volume(
 
     let mut exposure = accounts.exposure.load_mut()?;
     pool.earn(&mut exposure.earnings, now)?;
-    let quote = pool.volume_quote(volume, accounts.protocol.protocol_fee_bps, now)?;
+    let quote = pool.volume_quote(volume, accounts.protocol.load()?.protocol_fee_bps, now)?;
     require!(
         quote.rate_bps <= max_rate_bps,
         InsuranceError::VolumeRateAboveMaximum
@@ -120,7 +121,7 @@ pub fn handle_contribute_volume(
 
     emit!(VolumeContributed {
         pool: pool_key,
-        registration: registration.key(),
+        registration: registration_key,
         volume,
         rate_bps: quote.rate_bps,
         fee: quote.fee,

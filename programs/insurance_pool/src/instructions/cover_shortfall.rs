@@ -25,7 +25,7 @@ pub struct ShortfallCover {
 pub struct CoverShortfall<'info> {
     pub exchange_authority: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(
         mut,
         has_one = mint @ InsuranceError::WrongMint,
@@ -38,7 +38,7 @@ pub struct CoverShortfall<'info> {
         has_one = pool @ InsuranceError::WrongExchangeRegistration,
         has_one = exchange_authority @ InsuranceError::WrongExchangeAuthority,
     )]
-    pub registration: Box<Account<'info, ExchangeRegistration>>,
+    pub registration: AccountLoader<'info, ExchangeRegistration>,
     #[account(mut)]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
@@ -50,7 +50,7 @@ pub struct CoverShortfall<'info> {
 impl CoverShortfall<'_> {
     pub fn validate(&self, amount: u64, nonce: u64) -> Result<()> {
         require!(
-            nonce == self.registration.next_nonce,
+            nonce == self.registration.load()?.next_nonce,
             InsuranceError::InvalidNonce
         );
         require!(amount > 0, InsuranceError::ZeroAmount);
@@ -67,9 +67,10 @@ pub fn handle_cover_shortfall(
     let accounts = ctx.accounts;
     let pool_key = accounts.pool.key();
     let mut pool = accounts.pool.load_mut()?;
-    let paused = pool.is_paused(accounts.protocol.paused, pause::SHORTFALL);
-    let registration = &mut accounts.registration;
-    let clock = pool.refresh_at(&accounts.protocol, now);
+    let paused = pool.is_paused(accounts.protocol.load()?.paused, pause::SHORTFALL);
+    let registration_key = accounts.registration.key();
+    let mut registration = accounts.registration.load_mut()?;
+    let clock = pool.refresh_at(&*accounts.protocol.load()?, now);
     registration.refresh(clock);
     require_keys_eq!(
         accounts.destination.key(),
@@ -142,7 +143,7 @@ pub fn handle_cover_shortfall(
 
     emit!(ShortfallCovered {
         pool: pool_key,
-        registration: registration.key(),
+        registration: registration_key,
         nonce,
         amount,
         covered,

@@ -19,7 +19,7 @@ pub struct CreatePool<'info> {
         address = PROTOCOL_ADDRESS,
         has_one = authority @ InsuranceError::Unauthorized,
     )]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(
         init,
         payer = payer,
@@ -78,9 +78,10 @@ pub fn handle_create_pool(
     params: PoolParams,
 ) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let protocol = &mut ctx.accounts.protocol;
+    let mut protocol = ctx.accounts.protocol.load_mut()?;
     let index = protocol.pool_count;
     protocol.pool_count = index.safe_add(1)?;
+    drop(protocol);
 
     let mut exposure = ctx.accounts.exposure.load_init()?;
     exposure.pool = ctx.accounts.pool.key();

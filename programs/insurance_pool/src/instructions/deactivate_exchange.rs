@@ -6,18 +6,19 @@ use crate::prelude::*;
 pub struct DeactivateExchange<'info> {
     pub authority: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS, has_one = authority @ InsuranceError::Unauthorized)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(mut)]
-    pub registration: Box<Account<'info, ExchangeRegistration>>,
+    pub registration: AccountLoader<'info, ExchangeRegistration>,
 }
 
 pub fn handle_deactivate_exchange(ctx: Context<DeactivateExchange>) -> Result<()> {
-    let registration = &mut ctx.accounts.registration;
-    registration.active = false;
+    let registration_key = ctx.accounts.registration.key();
+    let mut registration = ctx.accounts.registration.load_mut()?;
+    registration.active = 0;
     registration.pending_at = 0;
     emit!(ExchangeDeactivated {
         pool: registration.pool,
-        registration: registration.key(),
+        registration: registration_key,
     });
     Ok(())
 }

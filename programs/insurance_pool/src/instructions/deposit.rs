@@ -10,7 +10,7 @@ pub struct Deposit<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(
         mut,
         has_one = mint @ InsuranceError::WrongMint,
@@ -25,7 +25,7 @@ pub struct Deposit<'info> {
         seeds = [UNDERWRITER_SEED, pool.key().as_ref(), owner.key().as_ref()],
         bump,
     )]
-    pub underwriter: Box<Account<'info, Underwriter>>,
+    pub underwriter: AccountLoader<'info, Underwriter>,
     /// The pool's exposure and earning books (premium earned so far joins capital
     /// before shares are priced).
     #[account(mut, has_one = pool @ InsuranceError::WrongExposure)]
@@ -48,7 +48,7 @@ impl Deposit<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
         let pool = self.pool.load()?;
         require!(
-            !pool.is_paused(self.protocol.paused, pause::DEPOSIT),
+            !pool.is_paused(self.protocol.load()?.paused, pause::DEPOSIT),
             InsuranceError::Paused
         );
         require!(amount > 0, InsuranceError::ZeroAmount);
@@ -71,7 +71,7 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: Shares) ->
     let accounts = ctx.accounts;
     let pool_key = accounts.pool.key();
     let mut pool = accounts.pool.load_mut()?;
-    pool.refresh_at(&accounts.protocol, now);
+    pool.refresh_at(&*accounts.protocol.load()?, now);
     pool.earn(&mut accounts.exposure.load_mut()?.earnings, now)?;
 
     let shares = pool.shares_for(amount)?;
@@ -99,16 +99,17 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: Shares) ->
     pool.total_shares.set(total);
     pool.total_deposited = pool.total_deposited.safe_add(amount)?;
 
-    let underwriter = &mut accounts.underwriter;
+    let mut underwriter = load_or_init(&accounts.underwriter)?;
     if underwriter.owner == Pubkey::default() {
         underwriter.pool = pool_key;
         underwriter.owner = accounts.owner.key();
         underwriter.bump = ctx.bumps.underwriter;
     }
-    underwriter.shares = underwriter.shares.safe_add(shares)?;
+    let held = underwriter.shares.get().safe_add(shares)?;
+    underwriter.shares.set(held);
     underwriter.total_deposited = underwriter.total_deposited.safe_add(amount)?;
     underwriter.last_deposit_at = now;
-    pool.stake(underwriter, shares, now)?;
+    pool.stake(&mut underwriter, shares, now)?;
 
     emit!(Deposited {
         pool: pool_key,

@@ -12,7 +12,7 @@ pub struct FileClaim<'info> {
     #[account(mut)]
     pub claimant: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(
         mut,
         has_one = mint @ InsuranceError::WrongMint,
@@ -23,9 +23,9 @@ pub struct FileClaim<'info> {
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongMember,
-        constraint = member.owner == claimant.key() @ InsuranceError::WrongMember,
+        constraint = member.load()?.owner == claimant.key() @ InsuranceError::WrongMember,
     )]
-    pub member: Box<Account<'info, Member>>,
+    pub member: AccountLoader<'info, Member>,
     #[account(
         init,
         payer = claimant,
@@ -34,7 +34,7 @@ pub struct FileClaim<'info> {
             CLAIM_SEED,
             pool.key().as_ref(),
             claimant.key().as_ref(),
-            &member.claim_count.to_le_bytes(),
+            &member.load()?.claim_count.to_le_bytes(),
         ],
         bump,
     )]
@@ -58,20 +58,18 @@ impl FileClaim<'_> {
             !self
                 .pool
                 .load()?
-                .is_paused(self.protocol.paused, pause::CLAIMS),
+                .is_paused(self.protocol.load()?.paused, pause::CLAIMS),
             InsuranceError::Paused
         );
         require!(amount > 0, InsuranceError::ZeroAmount);
         require!(uri.len() <= MAX_URI_LEN, InsuranceError::UriTooLong);
-        require!(self.member.is_covered(now), InsuranceError::NotCovered);
+        let member = self.member.load()?;
+        require!(member.is_covered(now), InsuranceError::NotCovered);
         require!(
-            amount <= self.member.claimable(now),
+            amount <= member.claimable(now),
             InsuranceError::ClaimAboveCoverage
         );
-        require!(
-            self.member.open_claim.is_none(),
-            InsuranceError::ClaimAlreadyOpen
-        );
+        require!(!member.has_open_claim(), InsuranceError::ClaimAlreadyOpen);
         Ok(())
     }
 }
@@ -86,7 +84,7 @@ pub fn handle_file_claim(
     let a = ctx.accounts;
     let pool_key = a.pool.key();
     let mut pool = a.pool.load_mut()?;
-    pool.refresh_at(&a.protocol, now);
+    pool.refresh_at(&*a.protocol.load()?, now);
     let governance = pool.params.governance;
     require!(
         within_bps(amount, pool.free_capital(), governance.max_claim_bps),
@@ -109,7 +107,7 @@ pub fn handle_file_claim(
     pool.claim_count = number.safe_add(1)?;
     pool.bonds_held = pool.bonds_held.safe_add(bond)?;
     pool.voting_claims = pool.voting_claims.safe_add(amount)?;
-    let member = &mut a.member;
+    let mut member = a.member.load_mut()?;
     member.mature(now);
     member.claimed_amount = member.claimed_amount.safe_add(amount)?;
     let id = member.claim_count;
@@ -140,7 +138,7 @@ pub fn handle_file_claim(
         cover_expiry: member.coverage_expiry,
         number,
     });
-    member.open_claim = Some(claim.key());
+    member.open_claim = claim.key();
     emit!(ClaimFiled {
         pool: pool_key,
         claim: claim.key(),

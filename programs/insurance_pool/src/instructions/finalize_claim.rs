@@ -11,7 +11,7 @@ use crate::prelude::*;
 #[derive(Accounts)]
 pub struct FinalizeClaim<'info> {
     #[account(address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(mut)]
     pub pool: AccountLoader<'info, Pool>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
@@ -19,9 +19,9 @@ pub struct FinalizeClaim<'info> {
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongMember,
-        constraint = member.owner == claim.claimant @ InsuranceError::WrongClaimant,
+        constraint = member.load()?.owner == claim.claimant @ InsuranceError::WrongClaimant,
     )]
-    pub member: Box<Account<'info, Member>>,
+    pub member: AccountLoader<'info, Member>,
 }
 
 impl FinalizeClaim<'_> {
@@ -43,7 +43,7 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
     let a = ctx.accounts;
     let pool_key = a.pool.key();
     let mut pool = a.pool.load_mut()?;
-    pool.refresh_at(&a.protocol, now);
+    pool.refresh_at(&*a.protocol.load()?, now);
     let claim = &mut a.claim;
     let g = pool.params.governance;
     let cast = claim.yes_weight.safe_add(claim.no_weight)?;
@@ -59,7 +59,7 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
     } else {
         claim.status = ClaimStatus::Rejected;
         claim.fraud = quorum && share_reached(claim.no_weight, cast, g.fraud_threshold_bps);
-        a.member.close_claim(claim, true);
+        a.member.load_mut()?.close_claim(claim, true);
     }
     emit!(ClaimFinalized {
         pool: pool_key,

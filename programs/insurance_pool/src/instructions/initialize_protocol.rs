@@ -22,7 +22,7 @@ pub struct InitializeProtocol<'info> {
         seeds = [PROTOCOL_SEED],
         bump,
     )]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     pub system_program: Program<'info, System>,
 }
 
@@ -43,8 +43,8 @@ pub fn handle_initialize_protocol(
     authority: Pubkey,
     guardian: Pubkey,
 ) -> Result<()> {
-    let protocol = &mut ctx.accounts.protocol;
-    protocol.set_inner(Protocol {
+    let mut protocol = ctx.accounts.protocol.load_init()?;
+    *protocol = Protocol {
         authority,
         pending_authority: Pubkey::default(),
         guardian,
@@ -54,7 +54,8 @@ pub fn handle_initialize_protocol(
         pool_count: 0,
         bump: ctx.bumps.protocol,
         withdraw_pause: Default::default(),
-    });
+        reserved: [0; 4],
+    };
     emit!(ProtocolInitialized {
         authority,
         guardian

@@ -8,7 +8,7 @@ use crate::token::pay_from_pool;
 #[derive(Accounts)]
 pub struct PayClaim<'info> {
     #[account(address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(
         mut,
         has_one = mint @ InsuranceError::WrongMint,
@@ -21,9 +21,9 @@ pub struct PayClaim<'info> {
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongMember,
-        constraint = member.owner == claim.claimant @ InsuranceError::WrongClaimant,
+        constraint = member.load()?.owner == claim.claimant @ InsuranceError::WrongClaimant,
     )]
-    pub member: Box<Account<'info, Member>>,
+    pub member: AccountLoader<'info, Member>,
     #[account(
         mut,
         constraint = claimant_token.mint == pool.load()?.mint @ InsuranceError::WrongMint,
@@ -45,7 +45,7 @@ impl PayClaim<'_> {
             !self
                 .pool
                 .load()?
-                .is_paused(self.protocol.paused, pause::CLAIMS),
+                .is_paused(self.protocol.load()?.paused, pause::CLAIMS),
             InsuranceError::Paused
         );
         require!(
@@ -65,7 +65,7 @@ pub fn handle_pay_claim(ctx: Context<PayClaim>) -> Result<()> {
     let a = ctx.accounts;
     let pool_key = a.pool.key();
     let mut pool = a.pool.load_mut()?;
-    pool.refresh_at(&a.protocol, now);
+    pool.refresh_at(&*a.protocol.load()?, now);
     let claim = &mut a.claim;
     let paid = claim.reserved.min(pool.capital);
     pool.capital = pool.capital.safe_sub(paid)?;
@@ -86,7 +86,7 @@ pub fn handle_pay_claim(ctx: Context<PayClaim>) -> Result<()> {
     claim.status = ClaimStatus::Paid;
     claim.paid = paid;
     claim.unpaid = claim.amount.safe_sub(paid)?;
-    a.member.close_claim(claim, false);
+    a.member.load_mut()?.close_claim(claim, false);
     emit!(ClaimPaid {
         pool: pool_key,
         claim: claim.key(),

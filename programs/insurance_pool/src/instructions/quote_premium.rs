@@ -6,12 +6,12 @@ use crate::prelude::*;
 #[derive(Accounts)]
 pub struct QuotePremium<'info> {
     #[account(address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     pub pool: AccountLoader<'info, Pool>,
     #[account(has_one = pool @ InsuranceError::WrongExposure)]
     pub exposure: AccountLoader<'info, PoolExposure>,
     #[account(has_one = pool @ InsuranceError::WrongMember)]
-    pub member: Option<Box<Account<'info, Member>>>,
+    pub member: Option<AccountLoader<'info, Member>>,
 }
 
 impl QuotePremium<'_> {
@@ -23,13 +23,16 @@ impl QuotePremium<'_> {
 
 pub fn handle_quote_premium(ctx: Context<QuotePremium>, notional: u64) -> Result<PremiumQuote> {
     let now = Clock::get()?.unix_timestamp;
-    let member = ctx.accounts.member.as_deref();
+    let member = match &ctx.accounts.member {
+        Some(m) => Some(m.load()?),
+        None => None,
+    };
     let exposure = ctx.accounts.exposure.load()?;
     // Quote on the pool as `contribute_premium` would see it now.
-    let pool =
-        ctx.accounts
-            .pool
-            .load()?
-            .projected(&ctx.accounts.protocol, &exposure.earnings, now)?;
-    pool.quote(&exposure.book, member.map(|m| &**m), notional, now)
+    let pool = ctx.accounts.pool.load()?.projected(
+        &*ctx.accounts.protocol.load()?,
+        &exposure.earnings,
+        now,
+    )?;
+    pool.quote(&exposure.book, member.as_deref(), notional, now)
 }

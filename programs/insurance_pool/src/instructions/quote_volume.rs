@@ -6,7 +6,7 @@ use crate::prelude::*;
 #[derive(Accounts)]
 pub struct QuoteVolume<'info> {
     #[account(address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     pub pool: AccountLoader<'info, Pool>,
     #[account(has_one = pool @ InsuranceError::WrongExposure)]
     pub exposure: AccountLoader<'info, PoolExposure>,
@@ -23,10 +23,10 @@ pub fn handle_quote_volume(ctx: Context<QuoteVolume>, volume: u64) -> Result<Vol
     let now = Clock::get()?.unix_timestamp;
     let exposure = ctx.accounts.exposure.load()?;
     // Quote on the pool as `contribute_volume` would see it now.
-    let pool =
-        ctx.accounts
-            .pool
-            .load()?
-            .projected(&ctx.accounts.protocol, &exposure.earnings, now)?;
-    pool.volume_quote(volume, ctx.accounts.protocol.protocol_fee_bps, now)
+    let pool = ctx.accounts.pool.load()?.projected(
+        &*ctx.accounts.protocol.load()?,
+        &exposure.earnings,
+        now,
+    )?;
+    pool.volume_quote(volume, ctx.accounts.protocol.load()?.protocol_fee_bps, now)
 }

@@ -12,7 +12,7 @@ pub struct RegisterExchange<'info> {
     pub payer: Signer<'info>,
     pub authority: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS, has_one = authority @ InsuranceError::Unauthorized)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     pub pool: AccountLoader<'info, Pool>,
     #[account(
         init,
@@ -21,7 +21,7 @@ pub struct RegisterExchange<'info> {
         seeds = [EXCHANGE_SEED, pool.key().as_ref(), exchange_authority.as_ref()],
         bump,
     )]
-    pub registration: Box<Account<'info, ExchangeRegistration>>,
+    pub registration: AccountLoader<'info, ExchangeRegistration>,
     /// The token account payouts go to; must hold the pool's mint.
     #[account(constraint = destination.mint == pool.load()?.mint @ InsuranceError::WrongMint)]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -51,11 +51,12 @@ pub fn handle_register_exchange(
 ) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let pool = ctx.accounts.pool.load()?;
-    let clock = pool.exit_clock(&ctx.accounts.protocol, now);
+    let clock = pool.exit_clock(&*ctx.accounts.protocol.load()?, now);
     let active_from = clock.safe_add(pool.activation_delay())?;
     drop(pool);
-    let registration = &mut ctx.accounts.registration;
-    registration.set_inner(ExchangeRegistration {
+    let registration_key = ctx.accounts.registration.key();
+    let mut registration = ctx.accounts.registration.load_init()?;
+    *registration = ExchangeRegistration {
         pool: ctx.accounts.pool.key(),
         exchange_authority,
         destination: ctx.accounts.destination.key(),
@@ -65,7 +66,7 @@ pub fn handle_register_exchange(
         next_nonce: 0,
         total_reported: 0,
         total_covered: 0,
-        active: true,
+        active: 1,
         bump: ctx.bumps.registration,
         active_from,
         pending_limits: limits,
@@ -74,10 +75,11 @@ pub fn handle_register_exchange(
         epoch_length: limits.epoch_length,
         total_volume: 0,
         total_volume_fees: 0,
-    });
+        reserved: [0; 6],
+    };
     emit!(ExchangeRegistered {
         pool: registration.pool,
-        registration: registration.key(),
+        registration: registration_key,
         exchange_authority,
         destination: registration.destination,
         limits,

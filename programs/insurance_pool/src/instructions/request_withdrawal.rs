@@ -10,7 +10,7 @@ use crate::prelude::*;
 pub struct RequestWithdrawal<'info> {
     pub owner: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(mut)]
     pub pool: AccountLoader<'info, Pool>,
     #[account(
@@ -18,7 +18,7 @@ pub struct RequestWithdrawal<'info> {
         has_one = owner @ InsuranceError::WrongUnderwriter,
         has_one = pool @ InsuranceError::WrongUnderwriter,
     )]
-    pub underwriter: Box<Account<'info, Underwriter>>,
+    pub underwriter: AccountLoader<'info, Underwriter>,
     /// The pool's exposure and earning books (premium earned so far joins capital
     /// before shares are priced).
     #[account(mut, has_one = pool @ InsuranceError::WrongExposure)]
@@ -29,19 +29,19 @@ impl RequestWithdrawal<'_> {
     pub fn validate(&self, shares: Shares, now: i64) -> Result<()> {
         let pool = self.pool.load()?;
         require!(
-            !pool.is_paused(self.protocol.paused, pause::WITHDRAW),
+            !pool.is_paused(self.protocol.load()?.paused, pause::WITHDRAW),
             InsuranceError::Paused
         );
         require!(shares > 0, InsuranceError::ZeroAmount);
+        let u = self.underwriter.load()?;
         require!(
-            !self.underwriter.has_pending_withdrawal(),
+            !u.has_pending_withdrawal(),
             InsuranceError::WithdrawalAlreadyPending
         );
         require!(
-            shares <= self.underwriter.free_shares(),
+            shares <= u.free_shares(),
             InsuranceError::InsufficientShares
         );
-        let u = &self.underwriter;
         require!(
             now >= u
                 .last_deposit_at
@@ -58,15 +58,15 @@ pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: Shares
     let a = ctx.accounts;
     let pool_key = a.pool.key();
     let mut pool = a.pool.load_mut()?;
-    let underwriter = &mut a.underwriter;
-    pool.refresh_at(&a.protocol, now);
+    let mut underwriter = a.underwriter.load_mut()?;
+    pool.refresh_at(&*a.protocol.load()?, now);
     pool.earn(&mut a.exposure.load_mut()?.earnings, now)?;
 
     let value = pool.value_on_free_capital(shares)?;
     let unlock_at = now.safe_add(pool.params.withdrawal_cooldown)?;
     let pending = pool.pending_withdrawal_shares.get().safe_add(shares)?;
     pool.pending_withdrawal_shares.set(pending);
-    underwriter.pending_shares = shares;
+    underwriter.pending_shares.set(shares);
     underwriter.pending_value = value;
     underwriter.requested_at = now;
     underwriter.unlock_at = unlock_at;

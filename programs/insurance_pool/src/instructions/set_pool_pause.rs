@@ -6,15 +6,18 @@ use crate::prelude::*;
 pub struct SetPoolPause<'info> {
     pub signer: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(mut)]
     pub pool: AccountLoader<'info, Pool>,
 }
 
 impl SetPoolPause<'_> {
     pub fn validate(&self, flags: u8) -> Result<()> {
-        self.protocol
-            .check_pause_change(&self.signer.key(), self.pool.load()?.paused, flags)
+        self.protocol.load()?.check_pause_change(
+            &self.signer.key(),
+            self.pool.load()?.paused,
+            flags,
+        )
     }
 }
 

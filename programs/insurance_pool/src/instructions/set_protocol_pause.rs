@@ -6,19 +6,19 @@ use crate::prelude::*;
 pub struct SetProtocolPause<'info> {
     pub signer: Signer<'info>,
     #[account(mut, address = PROTOCOL_ADDRESS)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
 }
 
 impl SetProtocolPause<'_> {
     pub fn validate(&self, flags: u8) -> Result<()> {
-        self.protocol
-            .check_pause_change(&self.signer.key(), self.protocol.paused, flags)
+        let protocol = self.protocol.load()?;
+        protocol.check_pause_change(&self.signer.key(), protocol.paused, flags)
     }
 }
 
 pub fn handle_set_protocol_pause(ctx: Context<SetProtocolPause>, flags: u8) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let protocol = &mut ctx.accounts.protocol;
+    let mut protocol = ctx.accounts.protocol.load_mut()?;
     let previous = protocol.paused;
     protocol.paused = flags;
     protocol.withdraw_pause.update(

@@ -11,10 +11,10 @@ use crate::prelude::*;
 pub struct UpdateExchange<'info> {
     pub authority: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS, has_one = authority @ InsuranceError::Unauthorized)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(mut)]
-    pub registration: Box<Account<'info, ExchangeRegistration>>,
-    #[account(address = registration.pool @ InsuranceError::WrongExchangeRegistration)]
+    pub registration: AccountLoader<'info, ExchangeRegistration>,
+    #[account(address = registration.load()?.pool @ InsuranceError::WrongExchangeRegistration)]
     pub pool: AccountLoader<'info, Pool>,
     #[account(constraint = destination.mint == pool.load()?.mint @ InsuranceError::WrongMint)]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -31,13 +31,14 @@ pub fn handle_update_exchange(ctx: Context<UpdateExchange>, limits: ExchangeLimi
     let now = Clock::get()?.unix_timestamp;
     let pool = ctx.accounts.pool.load()?;
     let delay = pool.activation_delay();
-    let clock = pool.exit_clock(&ctx.accounts.protocol, now);
+    let clock = pool.exit_clock(&*ctx.accounts.protocol.load()?, now);
     drop(pool);
     let destination = ctx.accounts.destination.key();
-    let registration = &mut ctx.accounts.registration;
+    let registration_key = ctx.accounts.registration.key();
+    let mut registration = ctx.accounts.registration.load_mut()?;
     registration.refresh(clock);
     let previous = registration.limits;
-    let immediate = registration.active
+    let immediate = registration.is_active()
         && destination == registration.destination
         && limits.is_decrease_of(&previous);
     let effective_at = if immediate {
@@ -53,7 +54,7 @@ pub fn handle_update_exchange(ctx: Context<UpdateExchange>, limits: ExchangeLimi
     };
     emit!(ExchangeUpdated {
         pool: registration.pool,
-        registration: registration.key(),
+        registration: registration_key,
         destination,
         previous,
         limits,

@@ -14,7 +14,7 @@ pub struct UpdatePoolParams<'info> {
         address = PROTOCOL_ADDRESS,
         has_one = authority @ InsuranceError::Unauthorized,
     )]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(mut)]
     pub pool: AccountLoader<'info, Pool>,
 }
@@ -35,7 +35,7 @@ pub fn handle_update_pool_params(ctx: Context<UpdatePoolParams>, params: PoolPar
     let a = ctx.accounts;
     let pool_key = a.pool.key();
     let mut pool = a.pool.load_mut()?;
-    let clock = pool.refresh_at(&a.protocol, now);
+    let clock = pool.refresh_at(&*a.protocol.load()?, now);
     let previous = pool.params;
     let delay = pool.params.exit_horizon().max(params.exit_horizon());
     let effective_at = clock.safe_add(delay)?;

@@ -23,7 +23,7 @@ pub struct UpdateProtocol<'info> {
         address = PROTOCOL_ADDRESS,
         has_one = authority @ InsuranceError::Unauthorized,
     )]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
 }
 
 impl UpdateProtocol<'_> {
@@ -31,10 +31,9 @@ impl UpdateProtocol<'_> {
         if let Some(guardian) = args.guardian {
             require_keys_neq!(guardian, Pubkey::default(), InsuranceError::InvalidAddress);
         }
-        let fee = args
-            .protocol_fee_bps
-            .unwrap_or(self.protocol.protocol_fee_bps);
-        let treasury = args.treasury.unwrap_or(self.protocol.treasury);
+        let protocol = self.protocol.load()?;
+        let fee = args.protocol_fee_bps.unwrap_or(protocol.protocol_fee_bps);
+        let treasury = args.treasury.unwrap_or(protocol.treasury);
         require!(
             fee <= MAX_PROTOCOL_FEE_BPS && (fee == 0 || treasury != Pubkey::default()),
             InsuranceError::InvalidProtocolFee
@@ -47,7 +46,7 @@ pub fn handle_update_protocol(
     ctx: Context<UpdateProtocol>,
     args: UpdateProtocolArgs,
 ) -> Result<()> {
-    let protocol = &mut ctx.accounts.protocol;
+    let mut protocol = ctx.accounts.protocol.load_mut()?;
     if let Some(guardian) = args.guardian {
         protocol.guardian = guardian;
     }

@@ -7,7 +7,7 @@ use crate::prelude::*;
 pub struct VetoClaim<'info> {
     pub guardian: Signer<'info>,
     #[account(address = PROTOCOL_ADDRESS, has_one = guardian @ InsuranceError::NotGuardian)]
-    pub protocol: Box<Account<'info, Protocol>>,
+    pub protocol: AccountLoader<'info, Protocol>,
     #[account(mut)]
     pub pool: AccountLoader<'info, Pool>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
@@ -15,9 +15,9 @@ pub struct VetoClaim<'info> {
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongMember,
-        constraint = member.owner == claim.claimant @ InsuranceError::WrongClaimant,
+        constraint = member.load()?.owner == claim.claimant @ InsuranceError::WrongClaimant,
     )]
-    pub member: Box<Account<'info, Member>>,
+    pub member: AccountLoader<'info, Member>,
 }
 
 impl VetoClaim<'_> {
@@ -37,7 +37,7 @@ pub fn handle_veto_claim(ctx: Context<VetoClaim>) -> Result<()> {
     let mut pool = a.pool.load_mut()?;
     pool.reserved_for_claims = pool.reserved_for_claims.safe_sub(a.claim.reserved)?;
     drop(pool);
-    a.member.close_claim(&a.claim, true);
+    a.member.load_mut()?.close_claim(&a.claim, true);
     emit!(ClaimVetoed {
         pool: a.pool.key(),
         claim: a.claim.key(),

@@ -1,7 +1,19 @@
 use anchor_lang::prelude::*;
 
 /// Governance-set limits of one exchange's draws on one pool.
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    InitSpace,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
+#[repr(C)]
 pub struct ExchangeLimits {
     /// Most one `cover_shortfall` pays (base units, > 0).
     pub per_event_cap: u64,
@@ -48,8 +60,9 @@ impl ExchangeLimits {
     }
 }
 
-/// An exchange allowed to draw on one pool, PDA `["exchange", pool, exchange_authority]`.
-#[account]
+/// An exchange allowed to draw on one pool, PDA `["exchange", pool, exchange_authority]`
+/// (zero-copy).
+#[account(zero_copy)]
 #[derive(InitSpace, Debug)]
 pub struct ExchangeRegistration {
     pub pool: Pubkey,
@@ -67,8 +80,6 @@ pub struct ExchangeRegistration {
     /// Lifetime shortfalls reported and amounts covered (statistics).
     pub total_reported: u64,
     pub total_covered: u64,
-    pub active: bool,
-    pub bump: u8,
     /// Draws are paid only from this time on the pool's exit clock (registration + the
     /// pool's exit horizon, so underwriters can leave before a new draw right applies;
     /// the exit clock is wall time minus withdrawal pauses, so a pause delays it).
@@ -84,22 +95,38 @@ pub struct ExchangeRegistration {
     /// it paid for it (statistics).
     pub total_volume: u64,
     pub total_volume_fees: u64,
+    /// 1 while the registration may draw and report volume, 0 once deactivated
+    /// ([`ExchangeRegistration::is_active`]).
+    pub active: u8,
+    pub bump: u8,
+    /// Keeps the account a multiple of 8 bytes (zero).
+    pub reserved: [u8; 6],
 }
 
+// Zero-copy: no padding (enforced by `Pod`), so the Borsh size is the in-memory size.
+const _: () =
+    assert!(ExchangeRegistration::INIT_SPACE == std::mem::size_of::<ExchangeRegistration>());
+const _: () = assert!(std::mem::align_of::<ExchangeRegistration>() <= 8);
+
 impl ExchangeRegistration {
+    /// Whether the registration is active (not deactivated, or reactivated since).
+    pub fn is_active(&self) -> bool {
+        self.active != 0
+    }
+
     /// Applies a pending change whose time has come on the pool's exit `clock`.
     pub fn refresh(&mut self, clock: i64) {
         if self.pending_at != 0 && clock >= self.pending_at {
             self.limits = self.pending_limits;
             self.destination = self.pending_destination;
-            self.active = true;
+            self.active = 1;
             self.pending_at = 0;
         }
     }
 
     /// Whether draws are paid at exit `clock` (active, and past its activation).
     pub fn can_draw(&self, clock: i64) -> bool {
-        self.active && clock >= self.active_from
+        self.is_active() && clock >= self.active_from
     }
 }
 

@@ -8,7 +8,7 @@ use anchor_lang::prelude::*;
 /// `claim_waiting_period` after the purchase or top-up that added it (a top-up restarts
 /// the wait of the part still maturing), and every claim filed in a term uses it up:
 /// the claims of a term (open and paid) never exceed its matured cover.
-#[account]
+#[account(zero_copy)]
 #[derive(InitSpace, Debug)]
 pub struct Member {
     pub pool: Pubkey,
@@ -19,9 +19,6 @@ pub struct Member {
     pub coverage_expiry: i64,
     /// Lifetime premiums paid, protocol fee included.
     pub premiums_paid: u64,
-    /// The member's open claim (voting or approved, not yet paid), if any.
-    pub open_claim: Option<Pubkey>,
-    pub bump: u8,
     /// Part of `covered_amount` that has matured (claimable).
     pub matured_amount: u64,
     /// Part of `covered_amount` still in its waiting period, maturing at `matures_at`.
@@ -31,9 +28,24 @@ pub struct Member {
     pub claimed_amount: u64,
     /// Claims this member has filed (its next claim's index, part of the claim's seeds).
     pub claim_count: u64,
+    /// The member's open claim (voting or approved, not yet paid);
+    /// `Pubkey::default()` when none ([`Member::has_open_claim`]).
+    pub open_claim: Pubkey,
+    pub bump: u8,
+    /// Keeps the account a multiple of 8 bytes (zero).
+    pub reserved: [u8; 7],
 }
 
+// Zero-copy: no padding (enforced by `Pod`), so the Borsh size is the in-memory size.
+const _: () = assert!(Member::INIT_SPACE == std::mem::size_of::<Member>());
+const _: () = assert!(std::mem::align_of::<Member>() <= 8);
+
 impl Member {
+    /// Whether the member has a claim open (voting or approved, not yet paid).
+    pub fn has_open_claim(&self) -> bool {
+        self.open_claim != Pubkey::default()
+    }
+
     /// Whether the member is covered at `now`.
     pub fn is_covered(&self, now: i64) -> bool {
         now < self.coverage_expiry
@@ -72,7 +84,7 @@ impl Member {
     /// cancelled, vetoed: `give_back`) returns the cover it used to its term; a claim
     /// from an earlier term gives nothing back, that term being over.
     pub fn close_claim(&mut self, claim: &crate::state::Claim, give_back: bool) {
-        self.open_claim = None;
+        self.open_claim = Pubkey::default();
         if give_back && self.coverage_expiry == claim.cover_expiry {
             self.claimed_amount = self.claimed_amount.saturating_sub(claim.amount);
         }

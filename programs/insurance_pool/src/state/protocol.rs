@@ -3,8 +3,8 @@ use anchor_lang::prelude::*;
 use crate::constants::pause;
 use crate::errors::InsuranceError;
 
-/// Protocol-wide singleton, PDA `["protocol"]`.
-#[account]
+/// Protocol-wide singleton, PDA `["protocol"]` (zero-copy: every instruction reads it).
+#[account(zero_copy)]
 #[derive(InitSpace, Debug)]
 pub struct Protocol {
     /// May create pools, change parameters and unpause.
@@ -13,20 +13,26 @@ pub struct Protocol {
     pub pending_authority: Pubkey,
     /// May set pause flags (never clear them) and veto claims during their hold-up.
     pub guardian: Pubkey,
-    /// Pause bits (see [`crate::constants::pause`]) applying to every pool.
-    pub paused: u8,
     /// Owner of the token accounts that receive the protocol fee (one per mint);
     /// `Pubkey::default()` while no fee is charged.
     pub treasury: Pubkey,
-    /// Share of every premium routed to the treasury (bps, at most 5000).
-    pub protocol_fee_bps: u16,
     /// Number of pools created; the next pool's `index`.
     pub pool_count: u64,
-    /// Bump of this PDA.
-    pub bump: u8,
     /// Time withdrawals were paused for every pool (stops every pool's exit clock).
     pub withdraw_pause: crate::math::PauseClock,
+    /// Share of every premium routed to the treasury (bps, at most 5000).
+    pub protocol_fee_bps: u16,
+    /// Pause bits (see [`crate::constants::pause`]) applying to every pool.
+    pub paused: u8,
+    /// Bump of this PDA.
+    pub bump: u8,
+    /// Keeps the account a multiple of 8 bytes (zero).
+    pub reserved: [u8; 4],
 }
+
+// Zero-copy: no padding (enforced by `Pod`), so the Borsh size is the in-memory size.
+const _: () = assert!(Protocol::INIT_SPACE == std::mem::size_of::<Protocol>());
+const _: () = assert!(std::mem::align_of::<Protocol>() <= 8);
 
 impl Protocol {
     /// Whether `signer` may set pause flags (authority or guardian).

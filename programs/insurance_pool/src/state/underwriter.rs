@@ -1,18 +1,18 @@
 use anchor_lang::prelude::*;
 
-use crate::math::{Shares, YoungShares};
+use crate::math::{PodShares, Shares, YoungShares};
 
-/// One owner's position in one pool, PDA `["underwriter", pool, owner]`.
+/// One owner's position in one pool, PDA `["underwriter", pool, owner]` (zero-copy).
 /// Shares are not transferable: they live only here.
-#[account]
+#[account(zero_copy)]
 #[derive(InitSpace, Debug)]
 pub struct Underwriter {
     pub pool: Pubkey,
     pub owner: Pubkey,
     /// All shares held, including `pending_shares`.
-    pub shares: Shares,
+    pub shares: PodShares,
     /// Shares under a withdrawal request (0 when none). They keep bearing losses.
-    pub pending_shares: Shares,
+    pub pending_shares: PodShares,
     /// Value of `pending_shares` when requested: the most the withdrawal can pay.
     pub pending_value: u64,
     /// Unix time the pending request was made.
@@ -29,18 +29,24 @@ pub struct Underwriter {
     pub total_deposited: u64,
     /// Sum of withdrawals paid (statistics).
     pub total_withdrawn: u64,
-    pub bump: u8,
     /// Unix time shares were last staked (deposit or cancelled withdrawal): a claim
     /// filed at or before it gets no vote from this position.
     pub last_stake_at: i64,
     /// Shares staked in the last two stake periods (not yet able to vote).
     pub young_shares: YoungShares,
+    pub bump: u8,
+    /// Keeps the account a multiple of 8 bytes (zero).
+    pub reserved: [u8; 7],
 }
+
+// Zero-copy: no padding (enforced by `Pod`), so the Borsh size is the in-memory size.
+const _: () = assert!(Underwriter::INIT_SPACE == std::mem::size_of::<Underwriter>());
+const _: () = assert!(std::mem::align_of::<Underwriter>() <= 8);
 
 impl Underwriter {
     /// Shares not under a withdrawal request.
     pub fn free_shares(&self) -> Shares {
-        self.shares.saturating_sub(self.pending_shares)
+        self.shares.get().saturating_sub(self.pending_shares.get())
     }
 
     /// Weight this position may cast on a claim filed in stake period `period`: its
@@ -52,6 +58,6 @@ impl Underwriter {
 
     /// Whether a withdrawal request is pending.
     pub fn has_pending_withdrawal(&self) -> bool {
-        self.pending_shares > 0
+        self.pending_shares.get() > 0
     }
 }

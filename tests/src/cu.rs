@@ -181,7 +181,9 @@ impl Bench {
         floor: (Instruction, Vec<&Keypair>),
         cpis: &'static str,
     ) {
-        let cu = self.run(ours.0, &ours.1).await;
+        let out = self.env.ok(&[ours.0], &ours.1).await;
+        trace(name, &out.logs);
+        let cu = out.compute_units;
         let floor = self.run(floor.0, &floor.1).await;
         self.rows.push(Row {
             name: name.into(),
@@ -202,6 +204,7 @@ impl Bench {
         cpis: &'static str,
     ) {
         let out = self.env.ok(&[ours.0], &ours.1).await;
+        trace(name, &out.logs);
         let prefix = format!("Program {program} consumed ");
         let cu = out
             .logs
@@ -220,6 +223,19 @@ impl Bench {
     fn next_seed(&mut self) -> u8 {
         self.seed += 1;
         self.seed
+    }
+}
+
+/// Prints the logs of the rows whose name contains `$CU_BENCH_LOGS` (to read where an
+/// instruction's compute units go, e.g. with `sol_log_compute_units` probes).
+fn trace(name: &str, logs: &[String]) {
+    if let Ok(filter) = std::env::var("CU_BENCH_LOGS") {
+        if name.contains(&filter) {
+            eprintln!("--- {name}");
+            for line in logs {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 

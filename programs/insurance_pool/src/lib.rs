@@ -33,6 +33,7 @@ pub mod prelude {
     pub use crate::events::*;
     pub use crate::math::{PodShares, SafeMath, Shares};
     pub use crate::state::*;
+    pub use crate::token::token_account;
 }
 
 #[program]

@@ -1119,10 +1119,16 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "program validates it again on the transfer."
+          ],
           "name": "destination",
           "writable": true
         },
         {
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "name": "vault",
           "relations": [
             "pool"
@@ -1130,6 +1136,9 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "name": "mint",
           "relations": [
             "pool"
@@ -1209,12 +1218,16 @@ export type InsurancePool = {
         },
         {
           "docs": [
-            "The owner's token account the premium is paid from."
+            "The owner's token account the premium is paid from.",
+            "owner); the token program validates it again on the transfer."
           ],
           "name": "ownerToken",
           "writable": true
         },
         {
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "name": "vault",
           "relations": [
             "pool"
@@ -1224,13 +1237,17 @@ export type InsurancePool = {
         {
           "docs": [
             "The treasury's token account for this mint; required while the protocol fee is",
-            "not zero (checked in `validate`)."
+            "not zero (checked in `validate`).",
+            "account for the pool's mint."
           ],
           "name": "treasuryToken",
           "optional": true,
           "writable": true
         },
         {
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "name": "mint",
           "relations": [
             "pool"
@@ -1308,12 +1325,16 @@ export type InsurancePool = {
         },
         {
           "docs": [
-            "The exchange's token account the fee is paid from."
+            "The exchange's token account the fee is paid from.",
+            "owner); the token program validates it again on the transfer."
           ],
           "name": "source",
           "writable": true
         },
         {
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "name": "vault",
           "relations": [
             "pool"
@@ -1323,13 +1344,17 @@ export type InsurancePool = {
         {
           "docs": [
             "The treasury's token account for this mint; required while the protocol fee is",
-            "not zero."
+            "not zero.",
+            "account for the pool's mint."
           ],
           "name": "treasuryToken",
           "optional": true,
           "writable": true
         },
         {
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "name": "mint",
           "relations": [
             "pool"
@@ -1394,10 +1419,16 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "program validates it again on the transfer."
+          ],
           "name": "destination",
           "writable": true
         },
         {
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "name": "vault",
           "relations": [
             "pool"
@@ -1405,6 +1436,9 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "name": "mint",
           "relations": [
             "pool"
@@ -1697,12 +1731,16 @@ export type InsurancePool = {
         },
         {
           "docs": [
-            "The owner's token account the deposit is paid from."
+            "The owner's token account the deposit is paid from.",
+            "owner); the token program validates it again on the transfer."
           ],
           "name": "ownerToken",
           "writable": true
         },
         {
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "name": "vault",
           "relations": [
             "pool"
@@ -1710,6 +1748,9 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "name": "mint",
           "relations": [
             "pool"
@@ -1804,10 +1845,16 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "owner); the token program validates it again on the transfer."
+          ],
           "name": "claimantToken",
           "writable": true
         },
         {
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "name": "bondVault",
           "relations": [
             "pool"
@@ -1815,6 +1862,9 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "name": "mint",
           "relations": [
             "pool"
@@ -1996,10 +2046,16 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "owner); the token program validates it again on the transfer."
+          ],
           "name": "claimantToken",
           "writable": true
         },
         {
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "name": "vault",
           "relations": [
             "pool"
@@ -2007,6 +2063,9 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "name": "mint",
           "relations": [
             "pool"
@@ -2177,7 +2236,8 @@ export type InsurancePool = {
         },
         {
           "docs": [
-            "The token account payouts go to; must hold the pool's mint."
+            "The token account payouts go to; must hold the pool's mint.",
+            "program validates it again on the transfer."
           ],
           "name": "destination"
         },
@@ -2360,6 +2420,9 @@ export type InsurancePool = {
           "name": "pool"
         },
         {
+          "docs": [
+            "program validates it again on the transfer."
+          ],
           "name": "destination"
         }
       ],
@@ -2531,10 +2594,16 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "owner); the token program validates it again on the transfer."
+          ],
           "name": "claimantToken",
           "writable": true
         },
         {
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "name": "bondVault",
           "relations": [
             "pool"
@@ -2542,6 +2611,9 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "name": "vault",
           "relations": [
             "pool"
@@ -2549,6 +2621,9 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "name": "mint",
           "relations": [
             "pool"
@@ -5522,10 +5597,16 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "destination",
+          "docs": [
+            "program validates it again on the transfer."
+          ],
           "writable": true
         },
         {
           "name": "vault",
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "writable": true,
           "relations": [
             "pool"
@@ -5533,6 +5614,9 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "mint",
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "relations": [
             "pool"
           ]
@@ -5613,12 +5697,16 @@ export const INSURANCE_POOL_IDL = {
         {
           "name": "owner_token",
           "docs": [
-            "The owner's token account the premium is paid from."
+            "The owner's token account the premium is paid from.",
+            "owner); the token program validates it again on the transfer."
           ],
           "writable": true
         },
         {
           "name": "vault",
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "writable": true,
           "relations": [
             "pool"
@@ -5628,13 +5716,17 @@ export const INSURANCE_POOL_IDL = {
           "name": "treasury_token",
           "docs": [
             "The treasury's token account for this mint; required while the protocol fee is",
-            "not zero (checked in `validate`)."
+            "not zero (checked in `validate`).",
+            "account for the pool's mint."
           ],
           "writable": true,
           "optional": true
         },
         {
           "name": "mint",
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "relations": [
             "pool"
           ]
@@ -5712,12 +5804,16 @@ export const INSURANCE_POOL_IDL = {
         {
           "name": "source",
           "docs": [
-            "The exchange's token account the fee is paid from."
+            "The exchange's token account the fee is paid from.",
+            "owner); the token program validates it again on the transfer."
           ],
           "writable": true
         },
         {
           "name": "vault",
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "writable": true,
           "relations": [
             "pool"
@@ -5727,13 +5823,17 @@ export const INSURANCE_POOL_IDL = {
           "name": "treasury_token",
           "docs": [
             "The treasury's token account for this mint; required while the protocol fee is",
-            "not zero."
+            "not zero.",
+            "account for the pool's mint."
           ],
           "writable": true,
           "optional": true
         },
         {
           "name": "mint",
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "relations": [
             "pool"
           ]
@@ -5798,10 +5898,16 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "destination",
+          "docs": [
+            "program validates it again on the transfer."
+          ],
           "writable": true
         },
         {
           "name": "vault",
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "writable": true,
           "relations": [
             "pool"
@@ -5809,6 +5915,9 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "mint",
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "relations": [
             "pool"
           ]
@@ -6100,12 +6209,16 @@ export const INSURANCE_POOL_IDL = {
         {
           "name": "owner_token",
           "docs": [
-            "The owner's token account the deposit is paid from."
+            "The owner's token account the deposit is paid from.",
+            "owner); the token program validates it again on the transfer."
           ],
           "writable": true
         },
         {
           "name": "vault",
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "writable": true,
           "relations": [
             "pool"
@@ -6113,6 +6226,9 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "mint",
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "relations": [
             "pool"
           ]
@@ -6207,10 +6323,16 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "claimant_token",
+          "docs": [
+            "owner); the token program validates it again on the transfer."
+          ],
           "writable": true
         },
         {
           "name": "bond_vault",
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "writable": true,
           "relations": [
             "pool"
@@ -6218,6 +6340,9 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "mint",
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "relations": [
             "pool"
           ]
@@ -6399,10 +6524,16 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "claimant_token",
+          "docs": [
+            "owner); the token program validates it again on the transfer."
+          ],
           "writable": true
         },
         {
           "name": "vault",
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "writable": true,
           "relations": [
             "pool"
@@ -6410,6 +6541,9 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "mint",
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "relations": [
             "pool"
           ]
@@ -6580,7 +6714,8 @@ export const INSURANCE_POOL_IDL = {
         {
           "name": "destination",
           "docs": [
-            "The token account payouts go to; must hold the pool's mint."
+            "The token account payouts go to; must hold the pool's mint.",
+            "program validates it again on the transfer."
           ]
         },
         {
@@ -6762,7 +6897,10 @@ export const INSURANCE_POOL_IDL = {
           "name": "pool"
         },
         {
-          "name": "destination"
+          "name": "destination",
+          "docs": [
+            "program validates it again on the transfer."
+          ]
         }
       ],
       "args": [
@@ -6934,10 +7072,16 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "claimant_token",
+          "docs": [
+            "owner); the token program validates it again on the transfer."
+          ],
           "writable": true
         },
         {
           "name": "bond_vault",
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "writable": true,
           "relations": [
             "pool"
@@ -6945,6 +7089,9 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "vault",
+          "docs": [
+            "it on the transfer (no need to unpack it here)."
+          ],
           "writable": true,
           "relations": [
             "pool"
@@ -6952,6 +7099,9 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "mint",
+          "docs": [
+            "both token accounts and the pool's stored decimals."
+          ],
           "relations": [
             "pool"
           ]

@@ -36,17 +36,25 @@ pub struct ContributeVolume<'info> {
     /// The exchange's token account the fee is paid from.
     #[account(
         mut,
-        constraint = source.mint == pool.load()?.mint @ InsuranceError::WrongMint,
-        constraint = source.owner == exchange_authority.key() @ InsuranceError::WrongTokenOwner,
+        constraint = token_account(&source)?.mint == pool.load()?.mint @ InsuranceError::WrongMint,
+        constraint = token_account(&source)?.owner == exchange_authority.key() @ InsuranceError::WrongTokenOwner,
     )]
-    pub source: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: a token account, read by `token_account` in the constraints (its mint and
+    /// owner); the token program validates it again on the transfer.
+    pub source: UncheckedAccount<'info>,
     #[account(mut)]
-    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: the pool's own escrow, bound by its `has_one`; the token program validates
+    /// it on the transfer (no need to unpack it here).
+    pub vault: UncheckedAccount<'info>,
     /// The treasury's token account for this mint; required while the protocol fee is
     /// not zero.
     #[account(mut)]
-    pub treasury_token: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
-    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    /// CHECK: read by `check_treasury` (through `token_account`): the protocol treasury's
+    /// account for the pool's mint.
+    pub treasury_token: Option<UncheckedAccount<'info>>,
+    /// CHECK: the pool's mint, bound by its `has_one`; `transfer_checked` checks it against
+    /// both token accounts and the pool's stored decimals.
+    pub mint: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
@@ -61,7 +69,7 @@ impl ContributeVolume<'_> {
         check_treasury(
             &*self.protocol.load()?,
             &pool.mint,
-            self.treasury_token.as_deref().map(|t| &**t),
+            self.treasury_token.as_deref(),
         )
     }
 }

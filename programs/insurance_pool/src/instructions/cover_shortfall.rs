@@ -40,10 +40,16 @@ pub struct CoverShortfall<'info> {
     )]
     pub registration: AccountLoader<'info, ExchangeRegistration>,
     #[account(mut)]
-    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: a token account, read by `token_account` (its mint and owner); the token
+    /// program validates it again on the transfer.
+    pub destination: UncheckedAccount<'info>,
     #[account(mut)]
-    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    /// CHECK: the pool's own escrow, bound by its `has_one`; the token program validates
+    /// it on the transfer (no need to unpack it here).
+    pub vault: UncheckedAccount<'info>,
+    /// CHECK: the pool's mint, bound by its `has_one`; `transfer_checked` checks it against
+    /// both token accounts and the pool's stored decimals.
+    pub mint: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 

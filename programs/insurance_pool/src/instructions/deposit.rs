@@ -33,13 +33,19 @@ pub struct Deposit<'info> {
     /// The owner's token account the deposit is paid from.
     #[account(
         mut,
-        constraint = owner_token.mint == pool.load()?.mint @ InsuranceError::WrongMint,
-        constraint = owner_token.owner == owner.key() @ InsuranceError::WrongTokenOwner,
+        constraint = token_account(&owner_token)?.mint == pool.load()?.mint @ InsuranceError::WrongMint,
+        constraint = token_account(&owner_token)?.owner == owner.key() @ InsuranceError::WrongTokenOwner,
     )]
-    pub owner_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: a token account, read by `token_account` in the constraints (its mint and
+    /// owner); the token program validates it again on the transfer.
+    pub owner_token: UncheckedAccount<'info>,
     #[account(mut)]
-    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    /// CHECK: the pool's own escrow, bound by its `has_one`; the token program validates
+    /// it on the transfer (no need to unpack it here).
+    pub vault: UncheckedAccount<'info>,
+    /// CHECK: the pool's mint, bound by its `has_one`; `transfer_checked` checks it against
+    /// both token accounts and the pool's stored decimals.
+    pub mint: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }

@@ -23,8 +23,10 @@ pub struct RegisterExchange<'info> {
     )]
     pub registration: AccountLoader<'info, ExchangeRegistration>,
     /// The token account payouts go to; must hold the pool's mint.
-    #[account(constraint = destination.mint == pool.load()?.mint @ InsuranceError::WrongMint)]
-    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(constraint = token_account(&destination)?.mint == pool.load()?.mint @ InsuranceError::WrongMint)]
+    /// CHECK: a token account, read by `token_account` (its mint and owner); the token
+    /// program validates it again on the transfer.
+    pub destination: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -39,7 +41,10 @@ impl RegisterExchange<'_> {
             !exchange_authority.is_on_curve(),
             InsuranceError::ExchangeAuthorityNotPda
         );
-        crate::token::refuse_pool_escrow(&self.destination.key(), &self.destination.owner)?;
+        crate::token::refuse_pool_escrow(
+            &self.destination.key(),
+            &token_account(&self.destination)?.owner,
+        )?;
         limits.validate()
     }
 }

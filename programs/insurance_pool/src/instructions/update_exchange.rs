@@ -16,13 +16,18 @@ pub struct UpdateExchange<'info> {
     pub registration: AccountLoader<'info, ExchangeRegistration>,
     #[account(address = registration.load()?.pool @ InsuranceError::WrongExchangeRegistration)]
     pub pool: AccountLoader<'info, Pool>,
-    #[account(constraint = destination.mint == pool.load()?.mint @ InsuranceError::WrongMint)]
-    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(constraint = token_account(&destination)?.mint == pool.load()?.mint @ InsuranceError::WrongMint)]
+    /// CHECK: a token account, read by `token_account` (its mint and owner); the token
+    /// program validates it again on the transfer.
+    pub destination: UncheckedAccount<'info>,
 }
 
 impl UpdateExchange<'_> {
     pub fn validate(&self, limits: &ExchangeLimits) -> Result<()> {
-        crate::token::refuse_pool_escrow(&self.destination.key(), &self.destination.owner)?;
+        crate::token::refuse_pool_escrow(
+            &self.destination.key(),
+            &token_account(&self.destination)?.owner,
+        )?;
         limits.validate()
     }
 }

@@ -19,18 +19,26 @@ pub struct WithdrawBond<'info> {
     pub claim: Box<Account<'info, Claim>>,
     #[account(
         mut,
-        constraint = claimant_token.mint == pool.load()?.mint @ InsuranceError::WrongMint,
-        constraint = claimant_token.owner == claim.claimant @ InsuranceError::WrongClaimant,
+        constraint = token_account(&claimant_token)?.mint == pool.load()?.mint @ InsuranceError::WrongMint,
+        constraint = token_account(&claimant_token)?.owner == claim.claimant @ InsuranceError::WrongClaimant,
         constraint = claimant_token.key()
             == pool.load()?.associated_token(&claim.claimant)
             @ InsuranceError::NotAssociatedTokenAccount,
     )]
-    pub claimant_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: a token account, read by `token_account` in the constraints (its mint and
+    /// owner); the token program validates it again on the transfer.
+    pub claimant_token: UncheckedAccount<'info>,
     #[account(mut)]
-    pub bond_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: the pool's own escrow, bound by its `has_one`; the token program validates
+    /// it on the transfer (no need to unpack it here).
+    pub bond_vault: UncheckedAccount<'info>,
     #[account(mut)]
-    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    /// CHECK: the pool's own escrow, bound by its `has_one`; the token program validates
+    /// it on the transfer (no need to unpack it here).
+    pub vault: UncheckedAccount<'info>,
+    /// CHECK: the pool's mint, bound by its `has_one`; `transfer_checked` checks it against
+    /// both token accounts and the pool's stored decimals.
+    pub mint: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 

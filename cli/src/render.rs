@@ -245,7 +245,12 @@ pub fn member(address: &str, m: &Member, now: i64) -> Value {
 /// `claimant_index` its index among its claimant's claims (part of its address).
 pub fn claim(address: &str, c: &Claim, p: &Pool) -> Value {
     let g = p.params.governance;
-    let cast = c.yes_weight.saturating_add(c.no_weight);
+    let (yes, no, eligible) = (
+        c.yes_weight.get(),
+        c.no_weight.get(),
+        c.eligible_weight.get(),
+    );
+    let cast = yes.saturating_add(no);
     json!({
         "claim": address,
         "id": c.number,
@@ -253,24 +258,24 @@ pub fn claim(address: &str, c: &Claim, p: &Pool) -> Value {
         "claimant_index": c.id,
         "amount": c.amount,
         "bond": c.bond,
-        "bond_settled": c.bond_settled,
+        "bond_settled": c.bond_settled != 0,
         "status": format!("{:?}", c.status),
         "filed_at": c.filed_at,
         "cover_expiry": c.cover_expiry,
-        "yes_weight": big(c.yes_weight),
-        "no_weight": big(c.no_weight),
-        "eligible_weight": big(c.eligible_weight),
+        "yes_weight": big(yes),
+        "no_weight": big(no),
+        "eligible_weight": big(eligible),
         "voters": c.voters,
-        "turnout_bps": if c.eligible_weight == 0 { 0 } else { insurance_pool_sdk::math::mul_div_floor_u192(10_000, cast, c.eligible_weight).unwrap_or(u128::MAX).min(u64::MAX as u128) as u64 },
+        "turnout_bps": if eligible == 0 { 0 } else { insurance_pool_sdk::math::mul_div_floor_u192(10_000, cast, eligible).unwrap_or(u128::MAX).min(u64::MAX as u128) as u64 },
         "quorum_bps": g.quorum_bps,
         "approval_threshold_bps": g.approval_threshold_bps,
         "voting_ends_at": c.voting_ends_at,
         "holdup_ends_at": c.holdup_ends_at,
         "reserved": c.reserved,
-        "fraud": c.fraud,
+        "fraud": c.fraud != 0,
         "paid": c.paid,
         "unpaid": c.unpaid,
-        "uri": c.uri,
+        "uri": c.uri.as_str(),
     })
 }
 

@@ -953,7 +953,7 @@ async fn loss_world() -> LossWorld {
     // of the logs (claims come from their accounts).
     history.push(node_logs(&out, "pay", now, None::<ShortfallCovered>));
     let claim: Claim = env.fetch(paid_claim).await;
-    assert_eq!((claim.status, claim.paid), (ClaimStatus::Paid, 2_000));
+    assert_eq!((claim.status.get(), claim.paid), (ClaimStatus::Paid, 2_000));
     // Once the registration is active, two shortfalls covered up to the cap.
     let active_from = v.registration(&mut env).await.active_from;
     exchange::warp_to(&mut env, active_from).await;

@@ -893,13 +893,13 @@ impl Harness {
                     .filter(|k| self.model.claims.get(k).is_some_and(want))
                     .collect();
                 if let Some(key) = fit.get(n as usize % fit.len().max(1)) {
-                    return Some((**key, self.model.claims.get(key)?.clone()));
+                    return Some((**key, *self.model.claims.get(key)?));
                 }
                 n as usize
             }
         };
         let key = list[list.len() - 1 - back.min(list.len() - 1)];
-        Some((key, self.model.claims.get(&key)?.clone()))
+        Some((key, *self.model.claims.get(&key)?))
     }
 
     fn token_of(&self, owner: &Pubkey, m: usize) -> Pubkey {
@@ -1171,7 +1171,7 @@ impl Harness {
         // Zero-copy accounts compare as raw bytes, Borsh ones as their encoding.
         typed!(model.underwriters, same_pod);
         typed!(model.members, same_pod);
-        typed!(model.claims, same);
+        typed!(model.claims, same_pod);
         typed!(model.votes, same);
         typed!(model.registrations, same_pod);
         typed!(model.positions, same);
@@ -1294,10 +1294,12 @@ impl Harness {
         match after {
             After::Voted { claim } => {
                 let c = self.model.claims.get(&claim).ok_or("voted claim")?;
-                if c.yes_weight + c.no_weight > c.eligible_weight {
+                if c.yes_weight.get() + c.no_weight.get() > c.eligible_weight.get() {
                     return Err(format!(
                         "claim {claim}: {} yes + {} no of {} eligible",
-                        c.yes_weight, c.no_weight, c.eligible_weight
+                        c.yes_weight.get(),
+                        c.no_weight.get(),
+                        c.eligible_weight.get()
                     ));
                 }
             }
@@ -1413,7 +1415,7 @@ fn approved(c: &Claim) -> bool {
 }
 
 fn bond_held(c: &Claim) -> bool {
-    !c.is_open() && !c.bond_settled
+    !c.is_open() && c.bond_settled == 0
 }
 
 /// What determines an instruction's accounts: (kind, and up to three keys and a number).

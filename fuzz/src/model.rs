@@ -36,8 +36,8 @@ use insurance_pool::math::{
     share_reached, solvency_floor, withdrawal_settlement, within_bps, PodShares, Shares,
 };
 use insurance_pool::state::{
-    Claim, ClaimStatus, ExchangeLimits, ExchangeRegistration, Member, Pool, PoolExposure,
-    PoolParams, PremiumQuote, Protocol, Underwriter, VolumeQuote, VoteRecord,
+    Claim, ClaimStatus, EvidenceUri, ExchangeLimits, ExchangeRegistration, Member, Pool,
+    PoolExposure, PoolParams, PremiumQuote, Protocol, Underwriter, VolumeQuote, VoteRecord,
 };
 use insurance_pool_sdk::ix::PoolKeys;
 
@@ -49,8 +49,8 @@ pub type R<T> = Result<T, Refusal>;
 /// (3012).
 pub const NOT_INITIALIZED: &str = "AccountNotInitialized";
 /// Anchor's error for a missing zero-copy account (`AccountLoader<T>` checks the owner
-/// first: the underwriter, member and registration accounts): `AccountOwnedByWrongProgram`
-/// (3007).
+/// first: the underwriter, member, claim and registration accounts):
+/// `AccountOwnedByWrongProgram` (3007).
 pub const NO_POSITION: &str = "AccountOwnedByWrongProgram";
 /// SPL Token / Token-2022 refusing a transfer above the balance.
 pub const INSUFFICIENT_FUNDS: &str = "token: InsufficientFunds";
@@ -729,24 +729,25 @@ impl Model {
                 claimant: *claimant,
                 amount,
                 evidence_hash: [7; 32],
-                uri: uri.to_string(),
+                uri: EvidenceUri::new(uri),
                 bond,
-                bond_settled: false,
-                status: ClaimStatus::Voting,
+                bond_settled: 0,
+                status: ClaimStatus::Voting.into(),
                 filed_at: now,
                 voting_ends_at,
                 holdup_ends_at: 0,
-                eligible_weight: eligible,
-                yes_weight: 0,
-                no_weight: 0,
+                eligible_weight: eligible.into(),
+                yes_weight: PodShares::default(),
+                no_weight: PodShares::default(),
                 voters: 0,
-                fraud: false,
+                fraud: 0,
                 paid: 0,
                 unpaid: 0,
                 bump,
                 reserved: 0,
                 cover_expiry: mb.coverage_expiry,
                 number,
+                padding: [0; 3],
             },
         );
         self.claim_lists[m].push(address);
@@ -764,7 +765,7 @@ impl Model {
         now: i64,
     ) -> R<()> {
         let keys = self.pools[m].keys;
-        let claim = self.claims.get(claim_key).ok_or(NOT_INITIALIZED)?.clone();
+        let claim = *self.claims.get(claim_key).ok_or(NO_POSITION)?;
         let u_key = crate::pdas::underwriter(&keys.pool, voter).0;
         let u = *self.underwriters.get(&u_key).ok_or(NO_POSITION)?;
         req!(claim.pool == keys.pool, ie(InsuranceError::WrongClaim));
@@ -796,9 +797,9 @@ impl Model {
             .ok_or("MathOverflow")?;
         let c = self.claims.get_mut(claim_key).expect("checked");
         if approve {
-            c.yes_weight += weight;
+            c.yes_weight.set(c.yes_weight.get() + weight);
         } else {
-            c.no_weight += weight;
+            c.no_weight.set(c.no_weight.get() + weight);
         }
         c.voters += 1;
         let u = self.underwriters.get_mut(&u_key).expect("checked");
@@ -818,7 +819,7 @@ impl Model {
     }
 
     fn claim_in(&self, m: usize, claim_key: &Pubkey) -> R<Claim> {
-        let claim = self.claims.get(claim_key).ok_or(NOT_INITIALIZED)?.clone();
+        let claim = *self.claims.get(claim_key).ok_or(NO_POSITION)?;
         req!(
             claim.pool == self.pools[m].keys.pool,
             ie(InsuranceError::WrongClaim)
@@ -848,13 +849,14 @@ impl Model {
         self.refresh(m, now);
         let pool = &mut self.pools[m].pool;
         let g = pool.params.governance;
-        let cast = claim.yes_weight + claim.no_weight;
-        let quorum = quorum_met(cast, claim.eligible_weight, g.quorum_bps);
-        let approved = quorum && share_reached(claim.yes_weight, cast, g.approval_threshold_bps);
+        let (yes, no) = (claim.yes_weight.get(), claim.no_weight.get());
+        let cast = yes + no;
+        let quorum = quorum_met(cast, claim.eligible_weight.get(), g.quorum_bps);
+        let approved = quorum && share_reached(yes, cast, g.approval_threshold_bps);
         pool.voting_claims = pool.voting_claims.saturating_sub(claim.amount);
         let mut c = claim;
         if approved {
-            c.status = ClaimStatus::Approved;
+            c.status = ClaimStatus::Approved.into();
             c.holdup_ends_at = now.checked_add(g.holdup_period).ok_or("MathOverflow")?;
             c.reserved = c.amount.min(crate::rules::free_capital(pool));
             pool.reserved_for_claims = pool
@@ -863,11 +865,11 @@ impl Model {
                 .ok_or("MathOverflow")?;
             pool.holdup_until = pool.holdup_until.max(c.holdup_ends_at);
         } else {
-            c.status = ClaimStatus::Rejected;
-            c.fraud = quorum && share_reached(c.no_weight, cast, g.fraud_threshold_bps);
+            c.status = ClaimStatus::Rejected.into();
+            c.fraud = (quorum && share_reached(no, cast, g.fraud_threshold_bps)) as u8;
             self.close_claim(m, &c, true);
         }
-        let status = c.status;
+        let status = c.status.get();
         self.claims.insert(*claim_key, c);
         Ok(status)
     }
@@ -889,7 +891,7 @@ impl Model {
             ie(InsuranceError::ClaimNotApproved)
         );
         req!(now < c.holdup_ends_at, ie(InsuranceError::HoldupOver));
-        c.status = ClaimStatus::Vetoed;
+        c.status = ClaimStatus::Vetoed.into();
         let pool = &mut self.pools[m].pool;
         pool.reserved_for_claims = pool
             .reserved_for_claims
@@ -930,7 +932,7 @@ impl Model {
             .total_claims_paid
             .checked_add(paid)
             .ok_or("MathOverflow")?;
-        c.status = ClaimStatus::Paid;
+        c.status = ClaimStatus::Paid.into();
         c.paid = paid;
         c.unpaid = c.amount - paid;
         self.close_claim(m, &c, false);
@@ -966,7 +968,7 @@ impl Model {
             now < c.filed_at.saturating_add(CLAIM_CANCEL_WINDOW),
             ie(InsuranceError::CancelWindowOver)
         );
-        c.status = ClaimStatus::Cancelled;
+        c.status = ClaimStatus::Cancelled.into();
         let pool = &mut self.pools[m].pool;
         pool.voting_claims = pool.voting_claims.saturating_sub(c.amount);
         self.close_claim(m, &c, true);
@@ -982,14 +984,14 @@ impl Model {
         claimant_token: &Pubkey,
     ) -> R<(u64, bool)> {
         let mut c = self.claim_in(m, claim_key)?;
-        req!(!c.bond_settled, ie(InsuranceError::BondAlreadySettled));
+        req!(c.bond_settled == 0, ie(InsuranceError::BondAlreadySettled));
         req!(
             !crate::rules::is_open(&c),
             ie(InsuranceError::ClaimStillOpen)
         );
-        let returned = match c.status {
+        let returned = match c.status.get() {
             ClaimStatus::Paid | ClaimStatus::Cancelled => true,
-            ClaimStatus::Rejected => !c.fraud,
+            ClaimStatus::Rejected => c.fraud == 0,
             _ => false,
         };
         let keys = self.pools[m].keys;
@@ -1004,7 +1006,7 @@ impl Model {
         if !returned {
             pool.capital = pool.capital.checked_add(c.bond).ok_or("MathOverflow")?;
         }
-        c.bond_settled = true;
+        c.bond_settled = 1;
         let bond = c.bond;
         self.claims.insert(*claim_key, c);
         Ok((bond, returned))

@@ -150,7 +150,7 @@ pub fn close_claim(m: &mut Member, claim: &Claim, give_back: bool) {
 }
 
 pub fn is_open(c: &Claim) -> bool {
-    matches!(c.status, ClaimStatus::Voting | ClaimStatus::Approved)
+    matches!(c.status.get(), ClaimStatus::Voting | ClaimStatus::Approved)
 }
 
 /// The longest an underwriter needs to get out after seeing a change coming, plus

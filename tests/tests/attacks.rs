@@ -223,7 +223,8 @@ async fn h2_vote_capture_by_a_fresh_deposit() {
         .shares
         .get();
     assert_eq!(
-        state.eligible_weight, honest_shares,
+        state.eligible_weight.get(),
+        honest_shares,
         "only seasoned shares count"
     );
     // The attacker cannot vote: it is the claimant, and its shares are young.
@@ -253,7 +254,10 @@ async fn h2_vote_capture_by_a_fresh_deposit() {
     a.env.warp(VOTING).await;
     a.finalize(&claim, &attacker).await;
     let state: Claim = a.env.fetch(claim).await;
-    assert_eq!((state.status, state.fraud), (ClaimStatus::Rejected, true));
+    assert_eq!(
+        (state.status.get(), (state.fraud != 0)),
+        (ClaimStatus::Rejected, true)
+    );
     a.env
         .ok(&[withdraw_bond(&a.pool, &claim, &attacker.token)], &[])
         .await;
@@ -292,7 +296,8 @@ async fn h2_pending_shares_cannot_vote_or_inflate_the_quorum() {
     let state: Claim = a.env.fetch(claim).await;
     let bob_shares = a.env.underwriter(&a.pool, &bob.pubkey()).await.shares.get();
     assert_eq!(
-        state.eligible_weight, bob_shares,
+        state.eligible_weight.get(),
+        bob_shares,
         "alice's pending shares are out"
     );
     a.env
@@ -516,7 +521,10 @@ async fn m6_dust_no_vote_marks_fraud() {
     a.env.warp(VOTING).await;
     a.finalize(&claim, &member).await;
     let state: Claim = a.env.fetch(claim).await;
-    assert_eq!((state.status, state.fraud), (ClaimStatus::Rejected, false));
+    assert_eq!(
+        (state.status.get(), (state.fraud != 0)),
+        (ClaimStatus::Rejected, false)
+    );
     let balance = a.env.balance(member.token).await;
     a.env
         .ok(&[withdraw_bond(&a.pool, &claim, &member.token)], &[])

@@ -122,12 +122,12 @@ async fn approved_claim_is_paid_after_hold_up() {
     let claim = w.file(0, 2_000).await;
     let state: Claim = w.env.fetch(claim).await;
     assert_eq!(
-        (state.id, state.amount, state.bond, state.status),
+        (state.id, state.amount, state.bond, state.status.get()),
         (0, 2_000, 50, ClaimStatus::Voting)
     );
     assert_eq!(
         (
-            state.eligible_weight,
+            state.eligible_weight.get(),
             state.evidence_hash,
             state.uri.as_str()
         ),
@@ -175,9 +175,9 @@ async fn approved_claim_is_paid_after_hold_up() {
         .await;
 
     let state = w.finalize(&claim).await;
-    assert_eq!(state.status, ClaimStatus::Approved);
+    assert_eq!(state.status.get(), ClaimStatus::Approved);
     assert_eq!(
-        (state.yes_weight, state.no_weight, state.voters),
+        (state.yes_weight.get(), state.no_weight.get(), state.voters),
         (9_000_000_000, 0, 2)
     );
     assert_eq!(w.env.pool(&w.pool).await.reserved_for_claims, 2_000);
@@ -251,7 +251,10 @@ async fn quorum_not_met_rejects_and_returns_the_bond() {
     w.vote(&bob, &claim, true).await; // 10 % turnout < 20 % quorum
     w.env.warp(VOTING).await;
     let state = w.finalize(&claim).await;
-    assert_eq!((state.status, state.fraud), (ClaimStatus::Rejected, false));
+    assert_eq!(
+        (state.status.get(), (state.fraud != 0)),
+        (ClaimStatus::Rejected, false)
+    );
     assert!(!w.member_account().await.has_open_claim());
     assert_eq!(w.settle_bond(&claim).await, (50, 0));
 }
@@ -265,7 +268,10 @@ async fn threshold_not_met_rejects_without_fraud() {
     w.vote(&bob, &claim, true).await; // 25 % yes < 60 %; 75 % no < 80 %
     w.env.warp(VOTING).await;
     let state = w.finalize(&claim).await;
-    assert_eq!((state.status, state.fraud), (ClaimStatus::Rejected, false));
+    assert_eq!(
+        (state.status.get(), (state.fraud != 0)),
+        (ClaimStatus::Rejected, false)
+    );
     assert_eq!(w.settle_bond(&claim).await, (50, 0));
 }
 
@@ -278,7 +284,10 @@ async fn fraudulent_claim_loses_its_bond_to_the_pool() {
     w.vote(&bob, &claim, true).await; // 6/7 = 85.7 % no >= 80 %
     w.env.warp(VOTING).await;
     let state = w.finalize(&claim).await;
-    assert_eq!((state.status, state.fraud), (ClaimStatus::Rejected, true));
+    assert_eq!(
+        (state.status.get(), (state.fraud != 0)),
+        (ClaimStatus::Rejected, true)
+    );
     assert_eq!(w.settle_bond(&claim).await, (0, 50), "slashed into capital");
     assert_eq!(w.env.pool(&w.pool).await.bonds_held, 0);
 }
@@ -312,7 +321,7 @@ async fn guardian_veto_during_hold_up_slashes_the_bond() {
         assert_eq!(event.claim, claim);
     }
     let state: Claim = w.env.fetch(claim).await;
-    assert_eq!(state.status, ClaimStatus::Vetoed);
+    assert_eq!(state.status.get(), ClaimStatus::Vetoed);
     assert_eq!(w.env.pool(&w.pool).await.reserved_for_claims, 0);
     w.env.warp(HOLDUP).await;
     w.env
@@ -350,7 +359,7 @@ async fn partial_payment_records_the_unpaid_rest() {
         .await;
     let state: Claim = w.env.fetch(claim).await;
     assert_eq!(
-        (state.status, state.paid, state.unpaid),
+        (state.status.get(), state.paid, state.unpaid),
         (
             ClaimStatus::Paid,
             approved.reserved,
@@ -771,7 +780,12 @@ async fn out_of_order_lifecycle_steps_are_refused() {
     let mut wrong = finalize_claim(&w.pool, &claim2, &m);
     wrong.accounts[2].pubkey = w.pool.member(&alice.pubkey());
     w.env
-        .refused(&[wrong], &[], code(AnchorError::AccountNotInitialized))
+        .refused(
+            &[wrong],
+            &[],
+            // No claim there: the zero-copy loader refuses the empty account by owner.
+            code(AnchorError::AccountOwnedByWrongProgram),
+        )
         .await;
     w.env.assert_conserved(&w.pool).await;
 }

@@ -512,9 +512,9 @@ async fn random_sequences_keep_every_invariant() {
                     "withdraw_bond" => {
                         let c = claim_before.expect("claim");
                         market.books.bonds -= c.bond;
-                        let returned = match c.status {
+                        let returned = match c.status.get() {
                             ClaimStatus::Paid | ClaimStatus::Cancelled => true,
-                            ClaimStatus::Rejected => !c.fraud,
+                            ClaimStatus::Rejected => c.fraud == 0,
                             _ => false,
                         };
                         if !returned {

@@ -1420,7 +1420,8 @@ export type InsurancePool = {
         },
         {
           "docs": [
-            "program validates it again on the transfer."
+            "the handler, `WrongDestination`), a token account of the pool's mint when it",
+            "was registered; the token program validates it on the payout."
           ],
           "name": "destination",
           "writable": true
@@ -2708,9 +2709,13 @@ export type InsurancePool = {
     },
     {
       "docs": [
-        "A member's claim against one pool, PDA `[\"claim\", pool, claimant, id]`."
+        "A member's claim against one pool, PDA `[\"claim\", pool, claimant, id]` (zero-copy)."
       ],
       "name": "claim",
+      "repr": {
+        "kind": "c"
+      },
+      "serialization": "bytemuck",
       "type": {
         "fields": [
           {
@@ -2718,19 +2723,8 @@ export type InsurancePool = {
             "type": "pubkey"
           },
           {
-            "docs": [
-              "Sequential per claimant (`Member::claim_count` at filing)."
-            ],
-            "name": "id",
-            "type": "u64"
-          },
-          {
             "name": "claimant",
             "type": "pubkey"
-          },
-          {
-            "name": "amount",
-            "type": "u64"
           },
           {
             "name": "evidenceHash",
@@ -2742,8 +2736,15 @@ export type InsurancePool = {
             }
           },
           {
-            "name": "uri",
-            "type": "string"
+            "docs": [
+              "Sequential per claimant (`Member::claim_count` at filing)."
+            ],
+            "name": "id",
+            "type": "u64"
+          },
+          {
+            "name": "amount",
+            "type": "u64"
           },
           {
             "docs": [
@@ -2751,18 +2752,6 @@ export type InsurancePool = {
             ],
             "name": "bond",
             "type": "u64"
-          },
-          {
-            "name": "bondSettled",
-            "type": "bool"
-          },
-          {
-            "name": "status",
-            "type": {
-              "defined": {
-                "name": "claimStatus"
-              }
-            }
           },
           {
             "name": "filedAt",
@@ -2784,27 +2773,31 @@ export type InsurancePool = {
               "Shares able to vote at filing (seasoned, not pending withdrawal)."
             ],
             "name": "eligibleWeight",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
           },
           {
             "name": "yesWeight",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
           },
           {
             "name": "noWeight",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
           },
           {
             "name": "voters",
             "type": "u64"
-          },
-          {
-            "docs": [
-              "Rejected with the quorum reached and no-votes at or above the pool's fraud",
-              "threshold: the bond is slashed."
-            ],
-            "name": "fraud",
-            "type": "bool"
           },
           {
             "name": "paid",
@@ -2816,10 +2809,6 @@ export type InsurancePool = {
             ],
             "name": "unpaid",
             "type": "u64"
-          },
-          {
-            "name": "bump",
-            "type": "u8"
           },
           {
             "docs": [
@@ -2842,6 +2831,53 @@ export type InsurancePool = {
             ],
             "name": "number",
             "type": "u64"
+          },
+          {
+            "name": "uri",
+            "type": {
+              "defined": {
+                "name": "evidenceUri"
+              }
+            }
+          },
+          {
+            "name": "status",
+            "type": {
+              "defined": {
+                "name": "podClaimStatus"
+              }
+            }
+          },
+          {
+            "docs": [
+              "1 once `withdraw_bond` settled the bond, else 0."
+            ],
+            "name": "bondSettled",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "1 if rejected with the quorum reached and no-votes at or above the pool's fraud",
+              "threshold (the bond is slashed), else 0."
+            ],
+            "name": "fraud",
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "name": "padding",
+            "type": {
+              "array": [
+                "u8",
+                3
+              ]
+            }
           }
         ],
         "kind": "struct"
@@ -3209,6 +3245,39 @@ export type InsurancePool = {
                 64
               ]
             }
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "A claim's evidence URI in a fixed buffer (at most [`MAX_URI_LEN`] bytes of UTF-8)."
+      ],
+      "name": "evidenceUri",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "fields": [
+          {
+            "docs": [
+              "The URI's bytes, zero after `len`."
+            ],
+            "name": "bytes",
+            "type": {
+              "array": [
+                "u8",
+                200
+              ]
+            }
+          },
+          {
+            "docs": [
+              "Bytes used."
+            ],
+            "name": "len",
+            "type": "u8"
           }
         ],
         "kind": "struct"
@@ -3854,6 +3923,20 @@ export type InsurancePool = {
           }
         ],
         "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "A ClaimStatus (its Borsh variant byte)."
+      ],
+      "name": "podClaimStatus",
+      "type": {
+        "alias": {
+          "defined": {
+            "name": "claimStatus"
+          }
+        },
+        "kind": "type"
       }
     },
     {
@@ -5899,7 +5982,8 @@ export const INSURANCE_POOL_IDL = {
         {
           "name": "destination",
           "docs": [
-            "program validates it again on the transfer."
+            "the handler, `WrongDestination`), a token account of the pool's mint when it",
+            "was registered; the token program validates it on the payout."
           ],
           "writable": true
         },
@@ -8065,8 +8149,12 @@ export const INSURANCE_POOL_IDL = {
     {
       "name": "Claim",
       "docs": [
-        "A member's claim against one pool, PDA `[\"claim\", pool, claimant, id]`."
+        "A member's claim against one pool, PDA `[\"claim\", pool, claimant, id]` (zero-copy)."
       ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
       "type": {
         "kind": "struct",
         "fields": [
@@ -8075,19 +8163,8 @@ export const INSURANCE_POOL_IDL = {
             "type": "pubkey"
           },
           {
-            "name": "id",
-            "docs": [
-              "Sequential per claimant (`Member::claim_count` at filing)."
-            ],
-            "type": "u64"
-          },
-          {
             "name": "claimant",
             "type": "pubkey"
-          },
-          {
-            "name": "amount",
-            "type": "u64"
           },
           {
             "name": "evidence_hash",
@@ -8099,8 +8176,15 @@ export const INSURANCE_POOL_IDL = {
             }
           },
           {
-            "name": "uri",
-            "type": "string"
+            "name": "id",
+            "docs": [
+              "Sequential per claimant (`Member::claim_count` at filing)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "amount",
+            "type": "u64"
           },
           {
             "name": "bond",
@@ -8108,18 +8192,6 @@ export const INSURANCE_POOL_IDL = {
               "Held in the pool's bond escrow until settled by `withdraw_bond`."
             ],
             "type": "u64"
-          },
-          {
-            "name": "bond_settled",
-            "type": "bool"
-          },
-          {
-            "name": "status",
-            "type": {
-              "defined": {
-                "name": "ClaimStatus"
-              }
-            }
           },
           {
             "name": "filed_at",
@@ -8141,27 +8213,31 @@ export const INSURANCE_POOL_IDL = {
             "docs": [
               "Shares able to vote at filing (seasoned, not pending withdrawal)."
             ],
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
           },
           {
             "name": "yes_weight",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
           },
           {
             "name": "no_weight",
-            "type": "u128"
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
           },
           {
             "name": "voters",
             "type": "u64"
-          },
-          {
-            "name": "fraud",
-            "docs": [
-              "Rejected with the quorum reached and no-votes at or above the pool's fraud",
-              "threshold: the bond is slashed."
-            ],
-            "type": "bool"
           },
           {
             "name": "paid",
@@ -8173,10 +8249,6 @@ export const INSURANCE_POOL_IDL = {
               "`amount - paid` when the pool could not pay in full."
             ],
             "type": "u64"
-          },
-          {
-            "name": "bump",
-            "type": "u8"
           },
           {
             "name": "reserved",
@@ -8199,6 +8271,53 @@ export const INSURANCE_POOL_IDL = {
               "Pool-wide sequence number (`Pool::claim_count` at filing; statistics)."
             ],
             "type": "u64"
+          },
+          {
+            "name": "uri",
+            "type": {
+              "defined": {
+                "name": "EvidenceUri"
+              }
+            }
+          },
+          {
+            "name": "status",
+            "type": {
+              "defined": {
+                "name": "PodClaimStatus"
+              }
+            }
+          },
+          {
+            "name": "bond_settled",
+            "docs": [
+              "1 once `withdraw_bond` settled the bond, else 0."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "fraud",
+            "docs": [
+              "1 if rejected with the quorum reached and no-votes at or above the pool's fraud",
+              "threshold (the bond is slashed), else 0."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "padding",
+            "docs": [
+              "Keeps the account a multiple of 8 bytes (zero)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                3
+              ]
+            }
           }
         ]
       }
@@ -8566,6 +8685,39 @@ export const INSURANCE_POOL_IDL = {
                 64
               ]
             }
+          }
+        ]
+      }
+    },
+    {
+      "name": "EvidenceUri",
+      "docs": [
+        "A claim's evidence URI in a fixed buffer (at most [`MAX_URI_LEN`] bytes of UTF-8)."
+      ],
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "bytes",
+            "docs": [
+              "The URI's bytes, zero after `len`."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                200
+              ]
+            }
+          },
+          {
+            "name": "len",
+            "docs": [
+              "Bytes used."
+            ],
+            "type": "u8"
           }
         ]
       }
@@ -9210,6 +9362,20 @@ export const INSURANCE_POOL_IDL = {
             "type": "pubkey"
           }
         ]
+      }
+    },
+    {
+      "name": "PodClaimStatus",
+      "docs": [
+        "A ClaimStatus (its Borsh variant byte)."
+      ],
+      "type": {
+        "kind": "type",
+        "alias": {
+          "defined": {
+            "name": "ClaimStatus"
+          }
+        }
       }
     },
     {

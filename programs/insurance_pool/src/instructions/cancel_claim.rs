@@ -13,7 +13,7 @@ pub struct CancelClaim<'info> {
         has_one = pool @ InsuranceError::WrongClaim,
         has_one = claimant @ InsuranceError::WrongClaimant,
     )]
-    pub claim: Box<Account<'info, Claim>>,
+    pub claim: AccountLoader<'info, Claim>,
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongMember,
@@ -24,13 +24,14 @@ pub struct CancelClaim<'info> {
 
 impl CancelClaim<'_> {
     pub fn validate(&self, now: i64) -> Result<()> {
+        let claim = self.claim.load()?;
         require!(
-            self.claim.status == ClaimStatus::Voting,
+            claim.status == ClaimStatus::Voting,
             InsuranceError::ClaimNotVoting
         );
-        require!(self.claim.voters == 0, InsuranceError::ClaimHasVotes);
+        require!(claim.voters == 0, InsuranceError::ClaimHasVotes);
         require!(
-            now < self.claim.filed_at.saturating_add(CLAIM_CANCEL_WINDOW),
+            now < claim.filed_at.saturating_add(CLAIM_CANCEL_WINDOW),
             InsuranceError::CancelWindowOver
         );
         Ok(())
@@ -39,10 +40,11 @@ impl CancelClaim<'_> {
 
 pub fn handle_cancel_claim(ctx: Context<CancelClaim>) -> Result<()> {
     let a = ctx.accounts;
-    a.claim.status = ClaimStatus::Cancelled;
+    let mut claim = a.claim.load_mut()?;
+    claim.status = ClaimStatus::Cancelled.into();
     let mut pool = a.pool.load_mut()?;
-    pool.voting_claims = pool.voting_claims.saturating_sub(a.claim.amount);
-    a.member.load_mut()?.close_claim(&a.claim, true);
+    pool.voting_claims = pool.voting_claims.saturating_sub(claim.amount);
+    a.member.load_mut()?.close_claim(&claim, true);
     emit!(ClaimCancelled {
         pool: a.pool.key(),
         claim: a.claim.key(),

@@ -13,7 +13,7 @@ pub struct CastVote<'info> {
     pub protocol: AccountLoader<'info, Protocol>,
     pub pool: AccountLoader<'info, Pool>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
-    pub claim: Box<Account<'info, Claim>>,
+    pub claim: AccountLoader<'info, Claim>,
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongUnderwriter,
@@ -33,6 +33,7 @@ pub struct CastVote<'info> {
 
 impl CastVote<'_> {
     pub fn validate(&self, now: i64) -> Result<()> {
+        let claim = self.claim.load()?;
         require!(
             !self
                 .pool
@@ -41,25 +42,22 @@ impl CastVote<'_> {
             InsuranceError::Paused
         );
         require!(
-            self.claim.status == ClaimStatus::Voting,
+            claim.status == ClaimStatus::Voting,
             InsuranceError::ClaimNotVoting
         );
-        require!(
-            now < self.claim.voting_ends_at,
-            InsuranceError::VotingClosed
-        );
+        require!(now < claim.voting_ends_at, InsuranceError::VotingClosed);
         require!(
             self.vote_record.claim == Pubkey::default(),
             InsuranceError::AlreadyVoted
         );
         require_keys_neq!(
             self.voter.key(),
-            self.claim.claimant,
+            claim.claimant,
             InsuranceError::ClaimantCannotVote
         );
         let u = self.underwriter.load()?;
         require!(
-            u.last_deposit_at < self.claim.filed_at && u.last_stake_at < self.claim.filed_at,
+            u.last_deposit_at < claim.filed_at && u.last_stake_at < claim.filed_at,
             InsuranceError::VoteWeightTooNew
         );
         require!(self.weight()? > 0, InsuranceError::NoVotingWeight);
@@ -68,7 +66,7 @@ impl CastVote<'_> {
 
     /// The weight this position casts: shares seasoned at the filing and not pending.
     pub fn weight(&self) -> Result<Shares> {
-        let period = self.pool.load()?.stake_period(self.claim.filed_at);
+        let period = self.pool.load()?.stake_period(self.claim.load()?.filed_at);
         Ok(self.underwriter.load()?.vote_weight(period))
     }
 }
@@ -76,11 +74,14 @@ impl CastVote<'_> {
 pub fn handle_cast_vote(ctx: Context<CastVote>, approve: bool) -> Result<()> {
     let weight = ctx.accounts.weight()?;
     let a = ctx.accounts;
-    let claim = &mut a.claim;
+    let claim_key = a.claim.key();
+    let mut claim = a.claim.load_mut()?;
     if approve {
-        claim.yes_weight = claim.yes_weight.safe_add(weight)?;
+        let yes = claim.yes_weight.get().safe_add(weight)?;
+        claim.yes_weight.set(yes);
     } else {
-        claim.no_weight = claim.no_weight.safe_add(weight)?;
+        let no = claim.no_weight.get().safe_add(weight)?;
+        claim.no_weight.set(no);
     }
     claim.voters = claim.voters.safe_add(1)?;
     let mut underwriter = a.underwriter.load_mut()?;
@@ -89,7 +90,7 @@ pub fn handle_cast_vote(ctx: Context<CastVote>, approve: bool) -> Result<()> {
         .safe_add(a.pool.load()?.params.governance.holdup_period)?;
     underwriter.vote_locked_until = underwriter.vote_locked_until.max(settled_by);
     a.vote_record.set_inner(VoteRecord {
-        claim: claim.key(),
+        claim: claim_key,
         voter: a.voter.key(),
         weight,
         approve,
@@ -97,12 +98,12 @@ pub fn handle_cast_vote(ctx: Context<CastVote>, approve: bool) -> Result<()> {
     });
     emit!(VoteCast {
         pool: a.pool.key(),
-        claim: claim.key(),
+        claim: claim_key,
         voter: a.voter.key(),
         weight,
         approve,
-        yes_weight: claim.yes_weight,
-        no_weight: claim.no_weight,
+        yes_weight: claim.yes_weight.get(),
+        no_weight: claim.no_weight.get(),
     });
     Ok(())
 }

@@ -40,8 +40,9 @@ pub struct CoverShortfall<'info> {
     )]
     pub registration: AccountLoader<'info, ExchangeRegistration>,
     #[account(mut)]
-    /// CHECK: a token account, read by `token_account` (its mint and owner); the token
-    /// program validates it again on the transfer.
+    /// CHECK: not read: its key must be the registration's `destination` (checked in
+    /// the handler, `WrongDestination`), a token account of the pool's mint when it
+    /// was registered; the token program validates it on the payout.
     pub destination: UncheckedAccount<'info>,
     #[account(mut)]
     /// CHECK: the pool's own escrow, bound by its `has_one`; the token program validates

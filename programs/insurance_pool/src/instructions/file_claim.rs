@@ -38,7 +38,7 @@ pub struct FileClaim<'info> {
         ],
         bump,
     )]
-    pub claim: Box<Account<'info, Claim>>,
+    pub claim: AccountLoader<'info, Claim>,
     #[account(
         mut,
         constraint = token_account(&claimant_token)?.mint == pool.load()?.mint @ InsuranceError::WrongMint,
@@ -118,43 +118,45 @@ pub fn handle_file_claim(
     member.claimed_amount = member.claimed_amount.safe_add(amount)?;
     let id = member.claim_count;
     member.claim_count = id.safe_add(1)?;
-    let claim = &mut a.claim;
-    claim.set_inner(Claim {
+    let claim_key = a.claim.key();
+    let mut claim = a.claim.load_init()?;
+    *claim = Claim {
         pool: pool_key,
         id,
         claimant: a.claimant.key(),
         amount,
         evidence_hash,
-        uri,
+        uri: EvidenceUri::new(&uri),
         bond,
-        bond_settled: false,
-        status: ClaimStatus::Voting,
+        bond_settled: 0,
+        status: ClaimStatus::Voting.into(),
         filed_at: now,
         voting_ends_at: now.safe_add(governance.voting_period)?,
         holdup_ends_at: 0,
-        eligible_weight: pool.seasoned_shares(now),
-        yes_weight: 0,
-        no_weight: 0,
+        eligible_weight: pool.seasoned_shares(now).into(),
+        yes_weight: PodShares::default(),
+        no_weight: PodShares::default(),
         voters: 0,
-        fraud: false,
+        fraud: 0,
         paid: 0,
         unpaid: 0,
         bump: ctx.bumps.claim,
         reserved: 0,
         cover_expiry: member.coverage_expiry,
         number,
-    });
-    member.open_claim = claim.key();
+        padding: [0; 3],
+    };
+    member.open_claim = claim_key;
     emit!(ClaimFiled {
         pool: pool_key,
-        claim: claim.key(),
+        claim: claim_key,
         id,
         claimant: claim.claimant,
         amount,
         bond,
         evidence_hash,
         voting_ends_at: claim.voting_ends_at,
-        eligible_weight: claim.eligible_weight,
+        eligible_weight: claim.eligible_weight.get(),
     });
     Ok(())
 }

@@ -15,25 +15,23 @@ pub struct FinalizeClaim<'info> {
     #[account(mut)]
     pub pool: AccountLoader<'info, Pool>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
-    pub claim: Box<Account<'info, Claim>>,
+    pub claim: AccountLoader<'info, Claim>,
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongMember,
-        constraint = member.load()?.owner == claim.claimant @ InsuranceError::WrongClaimant,
+        constraint = member.load()?.owner == claim.load()?.claimant @ InsuranceError::WrongClaimant,
     )]
     pub member: AccountLoader<'info, Member>,
 }
 
 impl FinalizeClaim<'_> {
     pub fn validate(&self, now: i64) -> Result<()> {
+        let claim = self.claim.load()?;
         require!(
-            self.claim.status == ClaimStatus::Voting,
+            claim.status == ClaimStatus::Voting,
             InsuranceError::ClaimNotVoting
         );
-        require!(
-            now >= self.claim.voting_ends_at,
-            InsuranceError::VotingNotOver
-        );
+        require!(now >= claim.voting_ends_at, InsuranceError::VotingNotOver);
         Ok(())
     }
 }
@@ -44,31 +42,37 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
     let pool_key = a.pool.key();
     let mut pool = a.pool.load_mut()?;
     pool.refresh_at(&*a.protocol.load()?, now);
-    let claim = &mut a.claim;
+    let claim_key = a.claim.key();
+    let mut claim = a.claim.load_mut()?;
     let g = pool.params.governance;
-    let cast = claim.yes_weight.safe_add(claim.no_weight)?;
-    let quorum = quorum_met(cast, claim.eligible_weight, g.quorum_bps);
-    let approved = quorum && share_reached(claim.yes_weight, cast, g.approval_threshold_bps);
+    let (yes, no, eligible) = (
+        claim.yes_weight.get(),
+        claim.no_weight.get(),
+        claim.eligible_weight.get(),
+    );
+    let cast = yes.safe_add(no)?;
+    let quorum = quorum_met(cast, eligible, g.quorum_bps);
+    let approved = quorum && share_reached(yes, cast, g.approval_threshold_bps);
     pool.voting_claims = pool.voting_claims.saturating_sub(claim.amount);
     if approved {
-        claim.status = ClaimStatus::Approved;
+        claim.status = ClaimStatus::Approved.into();
         claim.holdup_ends_at = now.safe_add(g.holdup_period)?;
         claim.reserved = claim.amount.min(pool.free_capital());
         pool.reserved_for_claims = pool.reserved_for_claims.safe_add(claim.reserved)?;
         pool.holdup_until = pool.holdup_until.max(claim.holdup_ends_at);
     } else {
-        claim.status = ClaimStatus::Rejected;
-        claim.fraud = quorum && share_reached(claim.no_weight, cast, g.fraud_threshold_bps);
-        a.member.load_mut()?.close_claim(claim, true);
+        claim.status = ClaimStatus::Rejected.into();
+        claim.fraud = (quorum && share_reached(no, cast, g.fraud_threshold_bps)) as u8;
+        a.member.load_mut()?.close_claim(&claim, true);
     }
     emit!(ClaimFinalized {
         pool: pool_key,
-        claim: claim.key(),
-        status: claim.status,
-        yes_weight: claim.yes_weight,
-        no_weight: claim.no_weight,
-        eligible_weight: claim.eligible_weight,
-        fraud: claim.fraud,
+        claim: claim_key,
+        status: claim.status.get(),
+        yes_weight: yes,
+        no_weight: no,
+        eligible_weight: eligible,
+        fraud: claim.fraud != 0,
         holdup_ends_at: claim.holdup_ends_at,
     });
     Ok(())

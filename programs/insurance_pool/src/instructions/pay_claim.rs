@@ -17,19 +17,19 @@ pub struct PayClaim<'info> {
     )]
     pub pool: AccountLoader<'info, Pool>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
-    pub claim: Box<Account<'info, Claim>>,
+    pub claim: AccountLoader<'info, Claim>,
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongMember,
-        constraint = member.load()?.owner == claim.claimant @ InsuranceError::WrongClaimant,
+        constraint = member.load()?.owner == claim.load()?.claimant @ InsuranceError::WrongClaimant,
     )]
     pub member: AccountLoader<'info, Member>,
     #[account(
         mut,
         constraint = token_account(&claimant_token)?.mint == pool.load()?.mint @ InsuranceError::WrongMint,
-        constraint = token_account(&claimant_token)?.owner == claim.claimant @ InsuranceError::WrongClaimant,
+        constraint = token_account(&claimant_token)?.owner == claim.load()?.claimant @ InsuranceError::WrongClaimant,
         constraint = claimant_token.key()
-            == pool.load()?.associated_token(&claim.claimant)
+            == pool.load()?.associated_token(&claim.load()?.claimant)
             @ InsuranceError::NotAssociatedTokenAccount,
     )]
     /// CHECK: a token account, read by `token_account` in the constraints (its mint and
@@ -47,6 +47,7 @@ pub struct PayClaim<'info> {
 
 impl PayClaim<'_> {
     pub fn validate(&self, now: i64) -> Result<()> {
+        let claim = self.claim.load()?;
         require!(
             !self
                 .pool
@@ -55,13 +56,10 @@ impl PayClaim<'_> {
             InsuranceError::Paused
         );
         require!(
-            self.claim.status == ClaimStatus::Approved,
+            claim.status == ClaimStatus::Approved,
             InsuranceError::ClaimNotApproved
         );
-        require!(
-            now >= self.claim.holdup_ends_at,
-            InsuranceError::HoldupActive
-        );
+        require!(now >= claim.holdup_ends_at, InsuranceError::HoldupActive);
         Ok(())
     }
 }
@@ -72,7 +70,8 @@ pub fn handle_pay_claim(ctx: Context<PayClaim>) -> Result<()> {
     let pool_key = a.pool.key();
     let mut pool = a.pool.load_mut()?;
     pool.refresh_at(&*a.protocol.load()?, now);
-    let claim = &mut a.claim;
+    let claim_key = a.claim.key();
+    let mut claim = a.claim.load_mut()?;
     let paid = claim.reserved.min(pool.capital);
     pool.capital = pool.capital.safe_sub(paid)?;
     pool.reserved_for_claims = pool.reserved_for_claims.safe_sub(claim.reserved)?;
@@ -89,13 +88,13 @@ pub fn handle_pay_claim(ctx: Context<PayClaim>) -> Result<()> {
         &a.claimant_token.to_account_info(),
         paid,
     )?;
-    claim.status = ClaimStatus::Paid;
+    claim.status = ClaimStatus::Paid.into();
     claim.paid = paid;
     claim.unpaid = claim.amount.safe_sub(paid)?;
-    a.member.load_mut()?.close_claim(claim, false);
+    a.member.load_mut()?.close_claim(&claim, false);
     emit!(ClaimPaid {
         pool: pool_key,
-        claim: claim.key(),
+        claim: claim_key,
         claimant: claim.claimant,
         paid,
         unpaid: claim.unpaid,

@@ -11,33 +11,35 @@ pub struct VetoClaim<'info> {
     #[account(mut)]
     pub pool: AccountLoader<'info, Pool>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
-    pub claim: Box<Account<'info, Claim>>,
+    pub claim: AccountLoader<'info, Claim>,
     #[account(
         mut,
         has_one = pool @ InsuranceError::WrongMember,
-        constraint = member.load()?.owner == claim.claimant @ InsuranceError::WrongClaimant,
+        constraint = member.load()?.owner == claim.load()?.claimant @ InsuranceError::WrongClaimant,
     )]
     pub member: AccountLoader<'info, Member>,
 }
 
 impl VetoClaim<'_> {
     pub fn validate(&self, now: i64) -> Result<()> {
+        let claim = self.claim.load()?;
         require!(
-            self.claim.status == ClaimStatus::Approved,
+            claim.status == ClaimStatus::Approved,
             InsuranceError::ClaimNotApproved
         );
-        require!(now < self.claim.holdup_ends_at, InsuranceError::HoldupOver);
+        require!(now < claim.holdup_ends_at, InsuranceError::HoldupOver);
         Ok(())
     }
 }
 
 pub fn handle_veto_claim(ctx: Context<VetoClaim>) -> Result<()> {
     let a = ctx.accounts;
-    a.claim.status = ClaimStatus::Vetoed;
+    let mut claim = a.claim.load_mut()?;
+    claim.status = ClaimStatus::Vetoed.into();
     let mut pool = a.pool.load_mut()?;
-    pool.reserved_for_claims = pool.reserved_for_claims.safe_sub(a.claim.reserved)?;
+    pool.reserved_for_claims = pool.reserved_for_claims.safe_sub(claim.reserved)?;
     drop(pool);
-    a.member.load_mut()?.close_claim(&a.claim, true);
+    a.member.load_mut()?.close_claim(&claim, true);
     emit!(ClaimVetoed {
         pool: a.pool.key(),
         claim: a.claim.key(),

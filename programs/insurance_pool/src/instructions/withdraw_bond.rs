@@ -16,13 +16,13 @@ pub struct WithdrawBond<'info> {
     )]
     pub pool: AccountLoader<'info, Pool>,
     #[account(mut, has_one = pool @ InsuranceError::WrongClaim)]
-    pub claim: Box<Account<'info, Claim>>,
+    pub claim: AccountLoader<'info, Claim>,
     #[account(
         mut,
         constraint = token_account(&claimant_token)?.mint == pool.load()?.mint @ InsuranceError::WrongMint,
-        constraint = token_account(&claimant_token)?.owner == claim.claimant @ InsuranceError::WrongClaimant,
+        constraint = token_account(&claimant_token)?.owner == claim.load()?.claimant @ InsuranceError::WrongClaimant,
         constraint = claimant_token.key()
-            == pool.load()?.associated_token(&claim.claimant)
+            == pool.load()?.associated_token(&claim.load()?.claimant)
             @ InsuranceError::NotAssociatedTokenAccount,
     )]
     /// CHECK: a token account, read by `token_account` in the constraints (its mint and
@@ -44,17 +44,18 @@ pub struct WithdrawBond<'info> {
 
 impl WithdrawBond<'_> {
     pub fn validate(&self) -> Result<()> {
-        require!(!self.claim.bond_settled, InsuranceError::BondAlreadySettled);
-        require!(!self.claim.is_open(), InsuranceError::ClaimStillOpen);
+        let claim = self.claim.load()?;
+        require!(claim.bond_settled == 0, InsuranceError::BondAlreadySettled);
+        require!(!claim.is_open(), InsuranceError::ClaimStillOpen);
         Ok(())
     }
 }
 
 /// Whether a settled claim's bond goes back to the claimant (else it is slashed).
 pub fn bond_returned(claim: &Claim) -> bool {
-    match claim.status {
+    match claim.status.get() {
         ClaimStatus::Paid | ClaimStatus::Cancelled => true,
-        ClaimStatus::Rejected => !claim.fraud,
+        ClaimStatus::Rejected => claim.fraud == 0,
         ClaimStatus::Vetoed | ClaimStatus::Voting | ClaimStatus::Approved => false,
     }
 }
@@ -63,8 +64,9 @@ pub fn handle_withdraw_bond(ctx: Context<WithdrawBond>) -> Result<()> {
     let a = ctx.accounts;
     let pool_key = a.pool.key();
     let mut pool = a.pool.load_mut()?;
-    let claim = &mut a.claim;
-    let returned = bond_returned(claim);
+    let claim_key = a.claim.key();
+    let mut claim = a.claim.load_mut()?;
+    let returned = bond_returned(&claim);
     let bond = claim.bond;
     let to = if returned {
         a.claimant_token.to_account_info()
@@ -87,10 +89,10 @@ pub fn handle_withdraw_bond(ctx: Context<WithdrawBond>) -> Result<()> {
         &to,
         bond,
     )?;
-    claim.bond_settled = true;
+    claim.bond_settled = 1;
     emit!(BondSettled {
         pool: pool_key,
-        claim: claim.key(),
+        claim: claim_key,
         amount: bond,
         returned,
     });

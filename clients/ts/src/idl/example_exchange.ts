@@ -1686,7 +1686,11 @@ export type ExampleExchange = {
     {
       "docs": [
         "Governance-set parameters of one pool. Every field is range-checked by",
-        "[`PoolParams::validate`] on `create_pool` and `update_pool_params`."
+        "[`PoolParams::validate`] on `create_pool` and `update_pool_params`.",
+        "",
+        "Plain old data (`repr(C)`, no padding, every field a little-endian integer), so its",
+        "Borsh encoding is its bytes: on chain it is encoded and decoded by one copy",
+        "(`pod_borsh!`) instead of field by field; the IDL build derives the same encoding."
       ],
       "name": "poolParams",
       "repr": {
@@ -3842,7 +3846,11 @@ export const EXAMPLE_EXCHANGE_IDL = {
       "name": "PoolParams",
       "docs": [
         "Governance-set parameters of one pool. Every field is range-checked by",
-        "[`PoolParams::validate`] on `create_pool` and `update_pool_params`."
+        "[`PoolParams::validate`] on `create_pool` and `update_pool_params`.",
+        "",
+        "Plain old data (`repr(C)`, no padding, every field a little-endian integer), so its",
+        "Borsh encoding is its bytes: on chain it is encoded and decoded by one copy",
+        "(`pod_borsh!`) instead of field by field; the IDL build derives the same encoding."
       ],
       "repr": {
         "kind": "c"

@@ -4367,7 +4367,11 @@ export type InsurancePool = {
     {
       "docs": [
         "Governance-set parameters of one pool. Every field is range-checked by",
-        "[`PoolParams::validate`] on `create_pool` and `update_pool_params`."
+        "[`PoolParams::validate`] on `create_pool` and `update_pool_params`.",
+        "",
+        "Plain old data (`repr(C)`, no padding, every field a little-endian integer), so its",
+        "Borsh encoding is its bytes: on chain it is encoded and decoded by one copy",
+        "(`pod_borsh!`) instead of field by field; the IDL build derives the same encoding."
       ],
       "name": "poolParams",
       "repr": {
@@ -9807,7 +9811,11 @@ export const INSURANCE_POOL_IDL = {
       "name": "PoolParams",
       "docs": [
         "Governance-set parameters of one pool. Every field is range-checked by",
-        "[`PoolParams::validate`] on `create_pool` and `update_pool_params`."
+        "[`PoolParams::validate`] on `create_pool` and `update_pool_params`.",
+        "",
+        "Plain old data (`repr(C)`, no padding, every field a little-endian integer), so its",
+        "Borsh encoding is its bytes: on chain it is encoded and decoded by one copy",
+        "(`pod_borsh!`) instead of field by field; the IDL build derives the same encoding."
       ],
       "repr": {
         "kind": "c"

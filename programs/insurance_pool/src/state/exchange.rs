@@ -1,18 +1,9 @@
 use anchor_lang::prelude::*;
 
 /// Governance-set limits of one exchange's draws on one pool.
-#[derive(
-    AnchorSerialize,
-    AnchorDeserialize,
-    InitSpace,
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    bytemuck::Pod,
-    bytemuck::Zeroable,
-)]
+#[derive(InitSpace, Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+// After the `Pod` derive, so that the IDL calls the type Borsh (which its bytes are).
+#[cfg_attr(feature = "idl-build", derive(AnchorSerialize, AnchorDeserialize))]
 #[repr(C)]
 pub struct ExchangeLimits {
     /// Most one `cover_shortfall` pays (base units, > 0).
@@ -27,6 +18,9 @@ pub struct ExchangeLimits {
     /// (`per_event_bps <= per_epoch_bps <= 10 000`).
     pub per_epoch_bps: u64,
 }
+
+// Plain old data: Borsh is its bytes, in one copy (see `pod_borsh!`).
+crate::pod_borsh!(ExchangeLimits);
 
 impl ExchangeLimits {
     /// Refuses limits outside their documented ranges.
@@ -144,4 +138,29 @@ pub enum CoverLimit {
     /// Nothing paid: shortfall cover is paused, or the registration is inactive or not
     /// yet active (the report is still recorded).
     Suspended,
+}
+
+#[cfg(test)]
+mod limits_encoding_tests {
+    use super::*;
+
+    /// The one-copy encoding is field-by-field Borsh (declaration order, little endian).
+    #[test]
+    fn limits_encode_as_their_borsh_fields() {
+        let l = ExchangeLimits {
+            per_event_cap: 1,
+            per_epoch_cap: 2,
+            epoch_length: -3,
+            per_event_bps: 4,
+            per_epoch_bps: 5,
+        };
+        let mut expected = Vec::new();
+        for word in [1u64, 2, (-3i64) as u64, 4, 5] {
+            expected.extend_from_slice(&word.to_le_bytes());
+        }
+        let mut bytes = Vec::new();
+        l.serialize(&mut bytes).unwrap();
+        assert_eq!(bytes, expected);
+        assert_eq!(ExchangeLimits::try_from_slice(&bytes).unwrap(), l);
+    }
 }

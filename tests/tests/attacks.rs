@@ -202,6 +202,66 @@ async fn h1_exit_at_pre_loss_price_during_holdup() {
     assert_eq!(a.other_snapshot().await, before_other, "market B untouched");
 }
 
+/// L4: an approval never reserves more than free capital. Three 5 000 claims filed
+/// against a ~10 000 pool are all approved: the first two reserve in full, the third
+/// only what is still free (the premium earned so far); each is paid exactly what it
+/// reserved, the rest recorded as unpaid, and the pool never promises more than it has.
+#[tokio::test]
+async fn l4_approvals_beyond_free_capital_reserve_only_what_is_free() {
+    let mut a = arena(&[10_000]).await;
+    let carol = a.honest[0].insecure_clone();
+    let mut members = Vec::new();
+    for _ in 0..3 {
+        members.push(a.covered_member(5_000, 5_000).await);
+    }
+    a.env.warp(SEASONED).await;
+    let before_other = a.other_snapshot().await;
+    let mut claims = Vec::new();
+    for m in &members {
+        claims.push(a.file(m, 5_000).await);
+    }
+    for c in &claims {
+        a.vote(&carol, c, true).await;
+    }
+    a.env.warp(VOTING).await;
+    let mut reserved = Vec::new();
+    for (c, m) in claims.iter().zip(&members) {
+        let free_before = a.env.pool(&a.pool).await.free_capital();
+        a.finalize(c, m).await;
+        let claim: Claim = a.env.fetch(*c).await;
+        assert_eq!(claim.status.get(), ClaimStatus::Approved);
+        assert_eq!(
+            claim.reserved,
+            claim.amount.min(free_before),
+            "reserves what is free"
+        );
+        let pool = a.env.pool(&a.pool).await;
+        assert!(
+            pool.reserved_for_claims <= pool.capital,
+            "never more than it has"
+        );
+        reserved.push(claim.reserved);
+    }
+    assert_eq!((reserved[0], reserved[1]), (5_000, 5_000));
+    assert!(
+        reserved[2] < 5_000,
+        "the third found only {} free",
+        reserved[2]
+    );
+    a.env.warp(HOLDUP).await;
+    for ((c, m), r) in claims.iter().zip(&members).zip(&reserved) {
+        let balance = a.env.balance(m.token).await;
+        a.pay(c, m).await;
+        let claim: Claim = a.env.fetch(*c).await;
+        assert_eq!((claim.paid, claim.unpaid), (*r, 5_000 - r));
+        assert_eq!(a.env.balance(m.token).await - balance, *r);
+    }
+    let pool = a.env.pool(&a.pool).await;
+    assert_eq!(pool.reserved_for_claims, 0);
+    a.env.assert_conserved(&a.pool).await;
+    assert_eq!(a.other_snapshot().await, before_other, "market B untouched");
+}
+
 /// H2: deposit 20 000 one second before filing your own 9 000 claim, request the
 /// withdrawal, vote yes with full weight, complete when voting ends.
 #[tokio::test]

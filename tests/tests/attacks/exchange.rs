@@ -444,6 +444,75 @@ async fn i1_new_epoch_length_applies_from_next_epoch() {
 /// deactivated), an aborting `cover_shortfall` would block liquidations and let bad
 /// debt grow. The liquidation goes through: the position is closed, the report and the
 /// nonce recorded, the pool untouched, and the exchange socialises the whole shortfall.
+/// N3: the actuary's loss history counted any `Program data:` line with the event's
+/// discriminator, from any program and for any pool. Real liquidations on two markets
+/// and a copy of pool A's event replayed in the exchange's own frame (what any program
+/// can log): pool A's history holds exactly its one real report, which reconciles with
+/// its on-chain `loss_stats`; with the report dropped (a truncated log) it is refused.
+#[tokio::test]
+async fn n3_forged_and_foreign_events_do_not_enter_the_loss_history() {
+    use actuary::history::{reconcile_shortfalls, shortfalls_from_logs};
+    if selected_runtime() != Runtime::Sbf {
+        // A natively run program's events do not reach program-test's logs.
+        eprintln!("skipped: event logs exist on the SBF runtime only");
+        return;
+    }
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let mut venues = Vec::new();
+    for id in [360, 361] {
+        let (v, _underwriter) = Venue::insured(
+            &mut env,
+            id,
+            mint,
+            1_000,
+            default_params(),
+            limits(10_000, 10_000),
+            10_000,
+        )
+        .await;
+        activate(&mut env, &v).await;
+        venues.push(v);
+    }
+    let payer = env.payer();
+    let mut logs = Vec::new();
+    for v in &venues {
+        v.publish(&mut env, 1_000).await;
+        let trader = v.trader(&mut env, 1_000, 10).await;
+        v.publish(&mut env, 800).await;
+        let out = env
+            .ok(&[v.liquidate_ix(&payer, &trader.pubkey())], &[])
+            .await;
+        logs.push(out.logs);
+    }
+    let pool_a = venues[0].keys.pool;
+    // The event line of pool A's report, replayed after the insurance program returned
+    // (inside the exchange's frame).
+    let ours = format!("Program {} success", insurance_pool::ID);
+    let event = logs[0]
+        .iter()
+        .find(|l| l.starts_with("Program data: "))
+        .expect("the report's event")
+        .clone();
+    let mut forged = logs[0].clone();
+    let at = forged
+        .iter()
+        .position(|l| *l == ours)
+        .expect("our frame ends")
+        + 1;
+    forged.insert(at, event.clone());
+    let all: Vec<String> = forged.iter().chain(&logs[1]).cloned().collect();
+    let history = shortfalls_from_logs(7, &pool_a.pool, &all);
+    let stats = env.pool(&pool_a).await.loss_stats;
+    assert_eq!(history.len(), 1, "one real report, not {history:?}");
+    assert_eq!((stats.count, history[0].amount), (1, stats.total_reported));
+    assert_eq!(reconcile_shortfalls(&history, &stats, 0), Ok(()));
+    // A history missing the report does not pass for the pool's.
+    let dropped: Vec<String> = logs[0].iter().filter(|l| **l != event).cloned().collect();
+    let missing = shortfalls_from_logs(7, &pool_a.pool, &dropped);
+    assert!(reconcile_shortfalls(&missing, &stats, 1).is_err());
+}
+
 #[tokio::test]
 async fn n7_paused_or_inactive_shortfall_returns_uncovered_instead_of_aborting() {
     let mut env = TestEnv::new().await;

@@ -195,9 +195,13 @@ mod tests {
 
         #[test]
         fn decay_is_exact_within_one(index in 0u64..(1u64 << 50), decay in 1u64..=10_000, days in 0u64..40) {
+            // The f64 reference itself is off by up to ~days·2^-53 relative (powi
+            // multiplies `days` times): allow that on both sides (CI found 2.3 units
+            // below a 5.3·10^14 reference at decay 4, days 34).
             let exact = index as f64 * (1.0 - decay as f64 / 10_000.0).powi(days as i32);
             let got = decayed_loss(index, decay, days) as f64;
-            prop_assert!(got >= exact.floor() - 1.0 && got <= exact.ceil() + 1.0 + exact * 1e-12,
+            let slack = 1.0 + exact * 1e-12;
+            prop_assert!(got >= exact.floor() - slack && got <= exact.ceil() + slack,
                 "{index} {decay} {days}: {got} vs {exact}");
         }
 

@@ -8,6 +8,11 @@
 # Idempotent: installs the pinned nightly and linker if missing, re-applies the std
 # patch only when the patch or toolchain changed. Exit codes: 0 built; 3 the pinned
 # toolchain could not be downloaded (callers may skip SBF); anything else is a failure.
+#
+# For instrumented builds (scripts/cu-breakdown.sh): SBF_ONLY=<package> builds one
+# program, SBF_FEATURES=<features> passes its cargo features, SBF_OUT=<dir> writes the
+# binaries there instead of target/deploy; scripts/size-breakdown.sh also sets
+# SBF_TARGET_DIR and SBF_LINKER_WRAPPER (a linker that also writes the assembly).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,8 +20,10 @@ NIGHTLY=nightly-2026-08-21
 LINKER_VERSION=0.2.6
 PATCH=$ROOT/sbf/std-solana.patch
 TOOLS=$ROOT/target/sbf-tools
-TARGET_DIR=$ROOT/target/sbf
-OUT=$ROOT/target/deploy
+TARGET_DIR=${SBF_TARGET_DIR:-$ROOT/target/sbf}
+OUT=${SBF_OUT:-$ROOT/target/deploy}
+ONLY=${SBF_ONLY:-}
+FEATURES=${SBF_FEATURES:-}
 # Cargo hashes the absolute path of path dependencies (our crates, and std when built
 # from source) into symbol names, which changes the generated code. Building from a
 # fixed location makes every checkout, on every machine, produce the same bytes.
@@ -73,7 +80,8 @@ done
 # 5. Build every program.
 CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
 export __CARGO_TESTS_ONLY_SRC_ROOT=$STD_COPY/library
-export RUSTFLAGS="-C linker=$LINKER -Z unstable-options -C panic=immediate-abort \
+export SBF_REAL_LINKER=$LINKER
+export RUSTFLAGS="-C linker=${SBF_LINKER_WRAPPER:-$LINKER} -Z unstable-options -C panic=immediate-abort \
  -C relocation-model=static -C target-cpu=v3 -C passes=lower-atomic \
  -C link-arg=--llvm-args=--bpf-stack-size=4096 \
  --remap-path-prefix=$SRC_COPY=. --remap-path-prefix=$CARGO_HOME_DIR=/cargo \
@@ -82,11 +90,12 @@ mkdir -p "$OUT"
 for manifest in "$ROOT"/programs/*/Cargo.toml; do
     package=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
     lib=$(sed -n '/^\[lib\]/,/^\[/s/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
+    [ -n "$ONLY" ] && [ "$package" != "$ONLY" ] && continue
     log "building $package"
     (cd "$SRC_COPY" && cargo "+$NIGHTLY" build --release --locked -p "$package" \
         --target "$SRC_COPY/sbf/sbpf-solana-solana.json" --target-dir "$TARGET_DIR" \
         -Z build-std=std,panic_abort -Z build-std-features=compiler-builtins-mem \
-        -Z json-target-spec)
+        -Z json-target-spec ${FEATURES:+--features "$FEATURES"})
     # The custom target keeps the default `lib` prefix of shared objects.
     cp "$TARGET_DIR/sbpf-solana-solana/release/lib$lib.so" "$OUT/$lib.so"
     size=$(stat -c %s "$OUT/$lib.so")

@@ -44,6 +44,8 @@ pub struct Row {
     pub floor: u64,
     /// What the floor performs.
     pub cpis: &'static str,
+    /// The transaction's logs (read by [`breakdown`]).
+    pub logs: Vec<String>,
 }
 
 /// Everything one benchmark run measured.
@@ -190,6 +192,7 @@ impl Bench {
             cu,
             floor,
             cpis,
+            logs: out.logs,
         });
     }
 
@@ -217,6 +220,7 @@ impl Bench {
             cu,
             floor,
             cpis,
+            logs: out.logs,
         });
     }
 
@@ -837,4 +841,163 @@ pub fn markdown(report: &Report, baseline: &Budgets, budgets: &Budgets) -> Strin
         ));
     }
     out
+}
+
+/// Where one instruction's compute units go, read from a run of the binary built with
+/// the `cu-probes` feature (a `sol_log_compute_units` before and after the handler;
+/// `scripts/cu-breakdown.sh`). Each probe's own 100 CU are taken out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Breakdown {
+    pub name: String,
+    /// From the program's invocation to the handler: the entrypoint's input parsing,
+    /// Anchor's dispatch, instruction-data decoding, account checks (`try_accounts`:
+    /// owners, discriminators, `has_one`, constraints) and `validate`.
+    pub entry: u64,
+    /// The handler, its CPIs and its event included.
+    pub handler: u64,
+    /// Part of `handler` spent inside the programs it invoked (token, system).
+    pub inner: u64,
+    /// After the handler: Anchor's `exit` of every account, return data, the return.
+    pub exit: u64,
+}
+
+impl Breakdown {
+    pub fn total(&self) -> u64 {
+        self.entry + self.handler + self.exit
+    }
+}
+
+/// Cost of one `sol_log_compute_units` probe.
+const PROBE_CU: u64 = 100;
+
+/// The [`Breakdown`] of a row measured on the probed binary, from its logs: the
+/// insurance program's frame (`invoke`, its two `Program consumption` lines, its
+/// `consumed N of M` line) and the `consumed` lines of the frames it invoked.
+pub fn breakdown(row: &Row) -> Option<Breakdown> {
+    let ours = insurance_pool::ID.to_string();
+    let mut stack: Vec<String> = Vec::new();
+    let (mut probes, mut inner, mut consumed) = (Vec::new(), 0u64, None);
+    for line in &row.logs {
+        let Some(rest) = line.strip_prefix("Program ") else {
+            continue;
+        };
+        if let Some(remaining) = rest.strip_prefix("consumption: ") {
+            if stack.last() == Some(&ours) {
+                probes.push(remaining.split(' ').next()?.parse::<u64>().ok()?);
+            }
+            continue;
+        }
+        let mut words = rest.split(' ');
+        let (program, verb) = (words.next()?.to_string(), words.next().unwrap_or(""));
+        match verb {
+            "invoke" => stack.push(program),
+            "consumed" => {
+                let used: u64 = words.next()?.parse().ok()?;
+                let budget: u64 = words.nth(1)?.parse().ok()?;
+                if program == ours {
+                    consumed = Some((used, budget));
+                } else if stack.len() >= 2 && stack[stack.len() - 2] == ours {
+                    inner += used;
+                }
+            }
+            "success" | "failed:" => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    let (used, budget) = consumed?;
+    let [first, second] = probes[..] else {
+        return None;
+    };
+    Some(Breakdown {
+        name: row.name.clone(),
+        entry: budget.checked_sub(first)?.checked_sub(PROBE_CU)?,
+        handler: first.checked_sub(second)?.checked_sub(PROBE_CU)?,
+        inner,
+        exit: used.checked_sub(budget.checked_sub(second)?)?,
+    })
+}
+
+/// The README's breakdown table: for every row of `real` (the deployable binary), its
+/// compute units, the floor, and where the probed binary's compute units go.
+pub fn breakdown_markdown(real: &Report, probed: &Report) -> String {
+    let mut out = String::from(
+        "| instruction | total | floor | entry + accounts + `validate` | handler | of which inner programs | handler without them | exit |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for row in &real.rows {
+        let Some(b) = probed
+            .rows
+            .iter()
+            .find(|p| p.name == row.name)
+            .and_then(breakdown)
+        else {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | - | - | - | - | - |\n",
+                row.name, row.cu, row.floor
+            ));
+            continue;
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
+            row.name,
+            row.cu,
+            row.floor,
+            b.entry,
+            b.handler,
+            b.inner,
+            b.handler - b.inner.min(b.handler),
+            b.exit
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod breakdown_tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_probes_of_the_insurance_frame_only() {
+        let ours = insurance_pool::ID;
+        let token = anchor_spl::token::ID;
+        let logs = [
+            format!("Program {FLOOR} invoke [1]"),
+            format!("Program {ours} invoke [2]"),
+            "Program consumption: 190000 units remaining".to_string(),
+            format!("Program {token} invoke [3]"),
+            "Program consumption: 1 units remaining".to_string(),
+            format!("Program {token} consumed 105 of 189000 compute units"),
+            format!("Program {token} success"),
+            "Program consumption: 185000 units remaining".to_string(),
+            format!("Program {ours} consumed 9000 of 193000 compute units"),
+            format!("Program {ours} success"),
+            format!("Program {FLOOR} consumed 20000 of 200000 compute units"),
+            format!("Program {FLOOR} success"),
+        ];
+        let row = Row {
+            name: "x".into(),
+            cu: 0,
+            floor: 0,
+            cpis: "",
+            logs: logs.to_vec(),
+        };
+        let b = breakdown(&row).expect("breakdown");
+        assert_eq!(
+            (b.entry, b.handler, b.inner, b.exit),
+            (
+                193_000 - 190_000 - 100,
+                190_000 - 185_000 - 100,
+                105,
+                9_000 - 8_000
+            )
+        );
+        assert_eq!(b.total(), 9_000 - 200);
+        let unprobed = Row {
+            logs: logs[..2].to_vec(),
+            ..row
+        };
+        assert_eq!(breakdown(&unprobed), None);
+    }
 }

@@ -1177,3 +1177,60 @@ async fn review_premium_is_earned_over_its_own_term() {
     );
     assert_eq!(pool.capital, 100_000 + 31 + premium);
 }
+
+/// Issue 16 (`open_or_load` replaced `init_if_needed`): a griefer sends lamports to a
+/// victim's future position addresses so that a plain `create_account` would fail
+/// ("already in use"), and tries to plant someone else's position in the victim's
+/// first deposit. The first deposit and the first cover still open the victim's own
+/// accounts at their PDAs (funding only the rest of the rent), and foreign positions
+/// are refused by name.
+#[tokio::test]
+async fn review_prefunded_position_addresses_do_not_block_the_first_deposit() {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    let griefer = env.user(&pool, 10_000).await;
+    let victim = env.user(&pool, 10_000).await;
+    let v = victim.pubkey();
+    env.deposit(&griefer, &pool, 1_000).await;
+    // The least a system account may hold: rent exemption for no data.
+    let gift_lamports = anchor_lang::prelude::Rent::default().minimum_balance(0);
+    for address in [pool.underwriter(&v), pool.member(&v)] {
+        let gift = solana_system_interface::instruction::transfer(
+            &griefer.pubkey(),
+            &address,
+            gift_lamports,
+        );
+        env.ok(&[gift], &[&griefer.key]).await;
+    }
+
+    // The griefer's own position, passed in the victim's deposit: refused.
+    let mut planted = ix::deposit(&v, &pool, &victim.token, 500, 0);
+    planted.accounts[3].pubkey = pool.underwriter(&griefer.pubkey());
+    env.refused(
+        &[planted],
+        &[&victim.key],
+        code(InsuranceError::WrongUnderwriter),
+    )
+    .await;
+
+    let shares = env.deposit(&victim, &pool, 500).await;
+    let position = env.underwriter(&pool, &v).await;
+    assert_eq!((position.owner, position.pool), (v, pool.pool));
+    assert_eq!(position.shares.get(), shares);
+    env.ok(
+        &[ix::contribute_premium(
+            &v,
+            &pool,
+            &victim.token,
+            None,
+            1_000,
+            u64::MAX,
+        )],
+        &[&victim.key],
+    )
+    .await;
+    let member: insurance_pool::state::Member = env.fetch(pool.member(&v)).await;
+    assert_eq!((member.owner, member.pool), (v, pool.pool));
+    assert!(member.covered_amount > 0);
+    env.assert_conserved(&pool).await;
+}

@@ -32,6 +32,7 @@ fn a_regression_of_one_unit_is_caught() {
             cu: 1_000,
             floor: 35,
             cpis: "none",
+            logs: Vec::new(),
         }],
         binaries: vec![("insurance_pool.so".into(), 10_000, 0)],
     };

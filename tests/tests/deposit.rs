@@ -192,6 +192,45 @@ async fn deposit_refusals_change_nothing() {
         code(InsuranceError::WrongMint),
     )
     .await;
+    // Position accounts: an existing one is bound by its stored pool and owner (not
+    // re-derived), a new one must be the PDA.
+    let with_position = |owner: &Pubkey, token: &Pubkey, position: Pubkey| {
+        let mut ix = deposit(owner, &pool, token, 100, 0);
+        assert_eq!(ix.accounts[3].pubkey, pool.underwriter(owner));
+        ix.accounts[3].pubkey = position;
+        ix
+    };
+    let b = bob.pubkey();
+    env.refused(
+        &[with_position(&b, &bob.token, pool.underwriter(&a))],
+        &[&bob.key],
+        code(InsuranceError::WrongUnderwriter),
+    )
+    .await;
+    env.ok(&[deposit(&a, &other, &alice_other, 100, 0)], &signer)
+        .await;
+    env.refused(
+        &[with_position(&a, &alice.token, other.underwriter(&a))],
+        &signer,
+        code(InsuranceError::WrongUnderwriter),
+    )
+    .await;
+    env.refused(
+        &[with_position(&b, &bob.token, Pubkey::new_unique())],
+        &[&bob.key],
+        code(AnchorError::ConstraintSeeds),
+    )
+    .await;
+    // Another account type of this program (the fuzzer's find: the pool's exposure
+    // account in the position's slot).
+    env.refused(
+        &[with_position(&a, &alice.token, pool.exposure)],
+        &signer,
+        code(AnchorError::AccountDiscriminatorMismatch),
+    )
+    .await;
+    assert!(env.account(pool.underwriter(&b)).await.is_none());
+
     // More tokens than the wallet holds: the token program refuses (insufficient funds).
     let poor = env.user(&pool, 50).await;
     env.refused(

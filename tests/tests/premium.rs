@@ -482,6 +482,26 @@ async fn contribute_refusals_change_nothing() {
     wrong_member.accounts[3].pubkey = other.member(&t);
     env.refused(&[wrong_member], &s, code(AnchorError::ConstraintSeeds))
         .await;
+    // Another member's account of this pool: it exists, so it is bound by its stored
+    // owner (not re-derived) and refused by name.
+    let buyer = env.user(&pool, 10_000).await;
+    let b = buyer.pubkey();
+    env.ok(
+        &[contribute_premium(
+            &b,
+            &pool,
+            &buyer.token,
+            None,
+            1_000,
+            u64::MAX,
+        )],
+        &[&buyer.key],
+    )
+    .await;
+    let mut others_member = ix(&pool, &trader.token, 1_000);
+    others_member.accounts[3].pubkey = pool.member(&b);
+    env.refused(&[others_member], &s, code(InsuranceError::WrongMember))
+        .await;
 
     // Paused at pool level, then protocol level; the quote stays available.
     let guardian = env.guardian.insecure_clone();

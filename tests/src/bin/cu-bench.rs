@@ -7,14 +7,27 @@
 //!   `tests/cu-budgets.tsv` (what `tests/tests/cu_budgets.rs` asserts);
 //! - `-- --write-budgets`: rewrites `tests/cu-budgets.tsv` from this run (after a
 //!   change that made an instruction cheaper, or one whose cost is justified);
-//! - `-- --write-baseline`: rewrites `tests/cu-baseline.tsv` (the "before" column).
+//! - `-- --write-baseline`: rewrites `tests/cu-baseline.tsv` (the "before" column);
+//! - `-- --breakdown <dir>`: measures again on the binaries in `<dir>` (built with the
+//!   program's `cu-probes` feature by `scripts/cu-breakdown.sh`) and prints where each
+//!   instruction's compute units go instead of the tables.
 
-use insurance_pool_tests::cu::{markdown, measure, Budgets};
+use insurance_pool_tests::cu::{breakdown_markdown, markdown, measure, Budgets};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let report = measure().await;
+    if let Some(at) = args.iter().position(|a| a == "--breakdown") {
+        let dir = args
+            .get(at + 1)
+            .expect("--breakdown <dir of probed binaries>");
+        // SAFETY: single-threaded here (current-thread runtime, nothing else running).
+        unsafe { std::env::set_var("SBF_OUT_DIR", dir) };
+        let probed = measure().await;
+        print!("{}", breakdown_markdown(&report, &probed));
+        return;
+    }
     let budgets_path = Budgets::path();
     let baseline_path = Budgets::baseline_path();
     if args.iter().any(|a| a == "--write-budgets") {

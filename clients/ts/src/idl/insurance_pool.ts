@@ -1186,6 +1186,11 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "The caller's [`Member`] at its PDA, created on first use (`open_or_load`: an",
+            "existing one is bound by its stored `pool` and `owner`, without re-deriving the",
+            "address). The IDL build declares the seeds so clients derive it."
+          ],
           "name": "member",
           "pda": {
             "seeds": [
@@ -1691,6 +1696,11 @@ export type InsurancePool = {
           "writable": true
         },
         {
+          "docs": [
+            "The caller's [`Underwriter`] at its PDA, created on first use (`open_or_load`: an",
+            "existing one is bound by its stored `pool` and `owner`, without re-deriving the",
+            "address). The IDL build declares the seeds so clients derive it."
+          ],
           "name": "underwriter",
           "pda": {
             "seeds": [
@@ -5752,6 +5762,11 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "member",
+          "docs": [
+            "The caller's [`Member`] at its PDA, created on first use (`open_or_load`: an",
+            "existing one is bound by its stored `pool` and `owner`, without re-deriving the",
+            "address). The IDL build declares the seeds so clients derive it."
+          ],
           "writable": true,
           "pda": {
             "seeds": [
@@ -6256,6 +6271,11 @@ export const INSURANCE_POOL_IDL = {
         },
         {
           "name": "underwriter",
+          "docs": [
+            "The caller's [`Underwriter`] at its PDA, created on first use (`open_or_load`: an",
+            "existing one is bound by its stored `pool` and `owner`, without re-deriving the",
+            "address). The IDL build declares the seeds so clients derive it."
+          ],
           "writable": true,
           "pda": {
             "seeds": [

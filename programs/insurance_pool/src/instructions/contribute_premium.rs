@@ -21,14 +21,16 @@ pub struct ContributePremium<'info> {
         has_one = token_program @ InsuranceError::WrongTokenProgram,
     )]
     pub pool: AccountLoader<'info, Pool>,
-    #[account(
-        init_if_needed,
-        payer = owner,
-        space = 8 + Member::INIT_SPACE,
-        seeds = [MEMBER_SEED, pool.key().as_ref(), owner.key().as_ref()],
-        bump,
+    /// The caller's [`Member`] at its PDA, created on first use (`open_or_load`: an
+    /// existing one is bound by its stored `pool` and `owner`, without re-deriving the
+    /// address). The IDL build declares the seeds so clients derive it.
+    #[cfg_attr(
+        feature = "idl-build",
+        account(mut, seeds = [MEMBER_SEED, pool.key().as_ref(), owner.key().as_ref()], bump)
     )]
-    pub member: AccountLoader<'info, Member>,
+    #[cfg_attr(not(feature = "idl-build"), account(mut))]
+    /// CHECK: loaded or created by `open_or_load` (owner, discriminator, size / PDA).
+    pub member: UncheckedAccount<'info>,
     #[account(mut, has_one = pool @ InsuranceError::WrongExposure)]
     pub exposure: AccountLoader<'info, PoolExposure>,
     /// The owner's token account the premium is paid from.
@@ -85,12 +87,20 @@ pub fn handle_contribute_premium(
     let pool_key = accounts.pool.key();
     let mut pool = accounts.pool.load_mut()?;
     pool.refresh_at(&*accounts.protocol.load()?, now);
-    let mut member = load_or_init(&accounts.member)?;
-    if member.owner == Pubkey::default() {
+    let owner_key = accounts.owner.key();
+    let (mut member, created) = open_or_load::<Member>(
+        &accounts.member,
+        &[MEMBER_SEED, pool_key.as_ref(), owner_key.as_ref()],
+        &accounts.owner,
+        &accounts.system_program,
+    )?;
+    if let Some(bump) = created {
         member.pool = pool_key;
-        member.owner = accounts.owner.key();
-        member.bump = ctx.bumps.member;
+        member.owner = owner_key;
+        member.bump = bump;
     }
+    require_keys_eq!(member.pool, pool_key, InsuranceError::WrongMember);
+    require_keys_eq!(member.owner, owner_key, InsuranceError::WrongMember);
 
     let mut exposure = accounts.exposure.load_mut()?;
     exposure.book.roll(now);

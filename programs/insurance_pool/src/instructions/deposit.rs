@@ -18,14 +18,16 @@ pub struct Deposit<'info> {
         has_one = token_program @ InsuranceError::WrongTokenProgram,
     )]
     pub pool: AccountLoader<'info, Pool>,
-    #[account(
-        init_if_needed,
-        payer = owner,
-        space = 8 + Underwriter::INIT_SPACE,
-        seeds = [UNDERWRITER_SEED, pool.key().as_ref(), owner.key().as_ref()],
-        bump,
+    /// The caller's [`Underwriter`] at its PDA, created on first use (`open_or_load`: an
+    /// existing one is bound by its stored `pool` and `owner`, without re-deriving the
+    /// address). The IDL build declares the seeds so clients derive it.
+    #[cfg_attr(
+        feature = "idl-build",
+        account(mut, seeds = [UNDERWRITER_SEED, pool.key().as_ref(), owner.key().as_ref()], bump)
     )]
-    pub underwriter: AccountLoader<'info, Underwriter>,
+    #[cfg_attr(not(feature = "idl-build"), account(mut))]
+    /// CHECK: loaded or created by `open_or_load` (owner, discriminator, size / PDA).
+    pub underwriter: UncheckedAccount<'info>,
     /// The pool's exposure and earning books (premium earned so far joins capital
     /// before shares are priced).
     #[account(mut, has_one = pool @ InsuranceError::WrongExposure)]
@@ -105,12 +107,24 @@ pub fn handle_deposit(ctx: Context<Deposit>, amount: u64, min_shares: Shares) ->
     pool.total_shares.set(total);
     pool.total_deposited = pool.total_deposited.safe_add(amount)?;
 
-    let mut underwriter = load_or_init(&accounts.underwriter)?;
-    if underwriter.owner == Pubkey::default() {
+    let owner_key = accounts.owner.key();
+    let (mut underwriter, created) = open_or_load::<Underwriter>(
+        &accounts.underwriter,
+        &[UNDERWRITER_SEED, pool_key.as_ref(), owner_key.as_ref()],
+        &accounts.owner,
+        &accounts.system_program,
+    )?;
+    if let Some(bump) = created {
         underwriter.pool = pool_key;
-        underwriter.owner = accounts.owner.key();
-        underwriter.bump = ctx.bumps.underwriter;
+        underwriter.owner = owner_key;
+        underwriter.bump = bump;
     }
+    require_keys_eq!(underwriter.pool, pool_key, InsuranceError::WrongUnderwriter);
+    require_keys_eq!(
+        underwriter.owner,
+        owner_key,
+        InsuranceError::WrongUnderwriter
+    );
     let held = underwriter.shares.get().safe_add(shares)?;
     underwriter.shares.set(held);
     underwriter.total_deposited = underwriter.total_deposited.safe_add(amount)?;

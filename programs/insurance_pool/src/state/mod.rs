@@ -31,23 +31,87 @@ pub use underwriter::*;
 use anchor_lang::prelude::*;
 use std::cell::RefMut;
 
-/// The data of an `init_if_needed` zero-copy account: initialised (discriminator
-/// written on exit) when this instruction just created it, loaded otherwise.
-pub fn load_or_init<'a, 'info, T>(loader: &'a AccountLoader<'info, T>) -> Result<RefMut<'a, T>>
+/// `init_if_needed` for a zero-copy account at the PDA of `seeds`, without the PDA
+/// search when the account exists (Anchor's `init_if_needed` runs
+/// `find_program_address`, ~1,500 compute units per bump tried, on every call).
+///
+/// - Existing account: authenticated as the module doc says (owned by this program,
+///   `T`'s discriminator and size: only this function creates a `T`, and only at its
+///   canonical PDA), so the caller binds it by its stored fields (`pool`, `owner`)
+///   instead of re-deriving the address.
+/// - New account (owned by the system program): `account` must be the canonical PDA
+///   of `seeds` (Anchor's `ConstraintSeeds` otherwise); it is created rent-exempt,
+///   paid by `payer` (topping up lamports someone sent there beforehand, as Anchor
+///   does), and gets `T`'s discriminator. The bump is returned for the caller to store.
+///
+/// Returns the account's data and, when it was just created, its bump.
+pub fn open_or_load<'a, 'info, T>(
+    account: &'a AccountInfo<'info>,
+    seeds: &[&[u8]],
+    payer: &AccountInfo<'info>,
+    system_program: &AccountInfo<'info>,
+) -> Result<(RefMut<'a, T>, Option<u8>)>
 where
     T: anchor_lang::ZeroCopy + anchor_lang::Owner,
 {
-    let fresh = loader
-        .as_ref()
-        .try_borrow_data()?
-        .iter()
-        .take(8)
-        .all(|b| *b == 0);
-    if fresh {
-        loader.load_init()
-    } else {
-        loader.load_mut()
+    use anchor_lang::system_program::{
+        create_account, create_account_allow_prefund, CreateAccount, CreateAccountAllowPrefund,
+    };
+    let space = 8 + std::mem::size_of::<T>();
+    let mut created = None;
+    if account.owner == &anchor_lang::system_program::ID {
+        let (address, bump) = Pubkey::find_program_address(seeds, &crate::ID);
+        if account.key() != address {
+            return Err(
+                Error::from(ErrorCode::ConstraintSeeds).with_pubkeys((account.key(), address))
+            );
+        }
+        let bump_seed = [bump];
+        let mut signer_seeds = seeds.to_vec();
+        signer_seeds.push(&bump_seed);
+        let signer: &[&[&[u8]]] = &[&signer_seeds];
+        let rent = Rent::get()?.minimum_balance(space);
+        let lamports = account.lamports();
+        if lamports == 0 {
+            let accounts = CreateAccount {
+                from: payer.clone(),
+                to: account.clone(),
+            };
+            let cpi = CpiContext::new_with_signer(system_program.key(), accounts, signer);
+            create_account(cpi, rent, space as u64, &crate::ID)?;
+        } else {
+            let accounts = CreateAccountAllowPrefund {
+                from: payer.clone(),
+                to: account.clone(),
+            };
+            let cpi = CpiContext::new_with_signer(system_program.key(), accounts, signer);
+            let top_up = rent.max(1).saturating_sub(lamports);
+            create_account_allow_prefund(cpi, top_up, space as u64, &crate::ID)?;
+        }
+        account.try_borrow_mut_data()?[..8].copy_from_slice(T::DISCRIMINATOR);
+        created = Some(bump);
     }
+    if account.owner != &T::owner() {
+        return Err(Error::from(ErrorCode::AccountOwnedByWrongProgram)
+            .with_pubkeys((*account.owner, T::owner())));
+    }
+    if !account.is_writable {
+        return Err(ErrorCode::AccountNotMutable.into());
+    }
+    // The checks and errors of `AccountLoader`, in its order (another account type
+    // of this program is a discriminator mismatch, whatever its size).
+    let data = account.try_borrow_mut_data()?;
+    if data.len() < 8 {
+        return Err(ErrorCode::AccountDiscriminatorNotFound.into());
+    }
+    if &data[..8] != T::DISCRIMINATOR {
+        return Err(ErrorCode::AccountDiscriminatorMismatch.into());
+    }
+    if data.len() != space {
+        return Err(ErrorCode::AccountDidNotDeserialize.into());
+    }
+    let value = RefMut::map(data, |data| bytemuck::from_bytes_mut(&mut data[8..space]));
+    Ok((value, created))
 }
 
 /// Borsh for a plain-old-data type (`repr(C)`, no padding, every field a little-endian

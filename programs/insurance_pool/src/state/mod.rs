@@ -41,8 +41,8 @@ use std::cell::RefMut;
 ///   instead of re-deriving the address.
 /// - New account (owned by the system program): `account` must be the canonical PDA
 ///   of `seeds` (Anchor's `ConstraintSeeds` otherwise); it is created rent-exempt,
-///   paid by `payer` (topping up lamports someone sent there beforehand, as Anchor
-///   does), and gets `T`'s discriminator. The bump is returned for the caller to store.
+///   paid by `payer` (an address someone sent lamports to beforehand is topped up,
+///   allocated and assigned instead), and gets `T`'s discriminator. The bump is returned for the caller to store.
 ///
 /// Returns the account's data and, when it was just created, its bump.
 pub fn open_or_load<'a, 'info, T>(
@@ -55,7 +55,7 @@ where
     T: anchor_lang::ZeroCopy + anchor_lang::Owner,
 {
     use anchor_lang::system_program::{
-        create_account, create_account_allow_prefund, CreateAccount, CreateAccountAllowPrefund,
+        allocate, assign, create_account, transfer, Allocate, Assign, CreateAccount, Transfer,
     };
     let space = 8 + std::mem::size_of::<T>();
     let mut created = None;
@@ -80,13 +80,28 @@ where
             let cpi = CpiContext::new_with_signer(system_program.key(), accounts, signer);
             create_account(cpi, rent, space as u64, &crate::ID)?;
         } else {
-            let accounts = CreateAccountAllowPrefund {
-                from: payer.clone(),
-                to: account.clone(),
+            // Someone sent lamports to the address first (`create_account` would fail:
+            // "already in use"). Top up, allocate and assign, each allowed on a funded
+            // system account on every cluster (`CreateAccountAllowPrefund` needs a
+            // feature gate a cluster may not have activated).
+            let top_up = rent.saturating_sub(lamports);
+            if top_up > 0 {
+                let accounts = Transfer {
+                    from: payer.clone(),
+                    to: account.clone(),
+                };
+                transfer(CpiContext::new(system_program.key(), accounts), top_up)?;
+            }
+            let accounts = Allocate {
+                account_to_allocate: account.clone(),
             };
             let cpi = CpiContext::new_with_signer(system_program.key(), accounts, signer);
-            let top_up = rent.max(1).saturating_sub(lamports);
-            create_account_allow_prefund(cpi, top_up, space as u64, &crate::ID)?;
+            allocate(cpi, space as u64)?;
+            let accounts = Assign {
+                account_to_assign: account.clone(),
+            };
+            let cpi = CpiContext::new_with_signer(system_program.key(), accounts, signer);
+            assign(cpi, &crate::ID)?;
         }
         account.try_borrow_mut_data()?[..8].copy_from_slice(T::DISCRIMINATOR);
         created = Some(bump);

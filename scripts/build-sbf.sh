@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the real SBF binaries (SBPF v3) of every program in programs/ into
+# Builds the real SBF binaries (SBPF v3) of every program in programs/ and bench/ into
 # target/deploy/<lib>.so, on machines where Solana's platform-tools cannot be
 # downloaded. Route (see README, "The SBF binary"): the pinned nightly's upstream BPF
 # backend (LLVM 23), a custom `sbpf-solana-solana` target, std rebuilt from a patched
@@ -72,9 +72,17 @@ fi
 mkdir -p "$SRC_COPY"
 exec 9>"$FIXED/lock"
 flock 9 2>/dev/null || true
-# Every workspace member must be present for cargo to load the workspace.
-for item in Cargo.toml Cargo.lock rust-toolchain.toml programs cpi patches sdk cli tests actuary localnet fuzz sbf; do
-    [ -e "$ROOT/$item" ] && cp -a "$ROOT/$item" "$SRC_COPY/"
+# Every workspace member must be present for cargo to load the workspace: copy every
+# top-level entry but build outputs and the non-Rust parts, and drop what the source
+# no longer has (a crate moved or removed would otherwise stay a member of the copy).
+for item in "$ROOT"/* "$ROOT"/.cargo; do
+    name=$(basename "$item")
+    case $name in target | clients | docs | node_modules) continue ;; esac
+    [ -e "$item" ] && cp -a "$item" "$SRC_COPY/"
+done
+for copy in "$SRC_COPY"/* "$SRC_COPY"/programs/* "$SRC_COPY"/bench/*; do
+    [ -e "$copy" ] || continue
+    [ -e "$ROOT/${copy#"$SRC_COPY"/}" ] || rm -rf "$copy"
 done
 
 # 5. Build every program.
@@ -87,7 +95,7 @@ export RUSTFLAGS="-C linker=${SBF_LINKER_WRAPPER:-$LINKER} -Z unstable-options -
  --remap-path-prefix=$SRC_COPY=. --remap-path-prefix=$CARGO_HOME_DIR=/cargo \
  --remap-path-prefix=$STD_COPY=/rust"
 mkdir -p "$OUT"
-for manifest in "$ROOT"/programs/*/Cargo.toml; do
+for manifest in "$ROOT"/programs/*/Cargo.toml "$ROOT"/bench/*/Cargo.toml; do
     package=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
     lib=$(sed -n '/^\[lib\]/,/^\[/s/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
     [ -n "$ONLY" ] && [ "$package" != "$ONLY" ] && continue

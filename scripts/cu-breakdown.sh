@@ -13,7 +13,7 @@ mkdir -p "$probes"
 cp target/deploy/cpi_floor.so target/deploy/example_exchange.so "$probes/"
 SBF_ONLY=insurance-pool SBF_FEATURES=cu-probes SBF_OUT=$probes \
     bash scripts/build-sbf.sh >"$log" 2>&1 || { cat "$log"; exit 1; }
-table=$(cargo run --locked -q -p insurance-pool-tests --bin cu-bench -- --breakdown "$probes" 2>/dev/null)
+table=$(cargo run --locked -q -p insurance-pool-xtask --bin cu-bench -- --breakdown "$probes" 2>/dev/null)
 # The next plain build must not reuse the probed library.
 bash scripts/build-sbf.sh >"$log" 2>&1 || { cat "$log"; exit 1; }
 python3 - "$table" <<'PY'

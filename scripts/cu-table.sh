@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
 bash scripts/build-sbf.sh >"$log" 2>&1 || { cat "$log"; exit 1; }
-table=$(cargo run --locked -q -p insurance-pool-tests --bin cu-bench 2>/dev/null | grep -v '^Instruction:')
+table=$(cargo run --locked -q -p insurance-pool-xtask --bin cu-bench 2>/dev/null | grep -v '^Instruction:')
 python3 - "$table" <<'PY'
 import sys
 table = sys.argv[1].strip()

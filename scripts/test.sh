@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI):
-#   1. the whole workspace natively (unit, property and integration tests), then the
+#   1. the workspace natively (default members: all but the local node; unit, property
+#      and integration tests), the layering check (the CLI without its demo), then the
 #      actuarial benchmark (Rust engine vs numpy, a printed table);
 #   2. the committed IDLs checked against a fresh `idl-build` (idl/*.json and the
 #      TypeScript client's typed copies);
@@ -39,14 +40,23 @@ run() { # $1 label, rest: command; tees into $logs/$1
 }
 
 section "native suite"
-run native env POOL_TEST_RUNTIME=native cargo test --locked --workspace
+# The default members: everything but `localnet` (the TypeScript step builds it).
+run native env POOL_TEST_RUNTIME=native cargo test --locked
+
+section "layering (the operator CLI without its demo links no test runtime)"
+if cargo tree --locked -q -p insurance-pool-cli --no-default-features -e normal | grep -q 'solana-program-test'; then
+    section "FAILED: insurance-pool-cli --no-default-features depends on solana-program-test"
+    exit 1
+fi
+cargo check --locked -q -p insurance-pool-cli --no-default-features
+echo "insurance-pool-cli --no-default-features: no solana-program-test, builds"
 
 section "actuarial benchmark (Rust engine vs vectorised numpy)"
 # Without numpy (pip install -r scripts/requirements.txt) it prints the Rust rows only.
 cargo run --locked -q -p insurance-pool-actuary --bin actuary-bench -- --paths 100000
 
 section "IDL (committed idl/*.json and clients/ts/src/idl/*.ts = a fresh idl-build)"
-run idl cargo run --locked -q -p insurance-pool-tests --bin idl -- --check
+run idl cargo run --locked -q -p insurance-pool-xtask --bin idl -- --check
 
 section "SBF build"
 set +e
@@ -64,7 +74,7 @@ elif [ "$sbf" -ne 0 ]; then
 fi
 
 section "SBF suite (target/deploy/insurance_pool.so)"
-run sbf env POOL_TEST_RUNTIME=sbf cargo test --locked -p insurance-pool-tests -p insurance-pool-cli
+run sbf env POOL_TEST_RUNTIME=sbf cargo test --locked -p insurance-pool-tests -p insurance-pool-cli -p insurance-pool-xtask
 
 section "fuzzer on the SBF binaries (fuzz/: LiteSVM + reference model; tests, stored regressions, 20,000 ops from seed 1, 20,000 from a random seed)"
 run fuzz cargo test --locked -p insurance-pool-fuzz
@@ -72,7 +82,7 @@ run fuzz-seed cargo run --locked -q -p insurance-pool-fuzz --bin fuzz -- --ops 2
 run fuzz-random cargo run --locked -q -p insurance-pool-fuzz --bin fuzz -- --ops 20000 --random-seed
 
 section "compute units (SBF)"
-cargo run --locked -q -p insurance-pool-tests --bin cu-bench 2>/dev/null | grep -v '^Instruction:'
+cargo run --locked -q -p insurance-pool-xtask --bin cu-bench 2>/dev/null | grep -v '^Instruction:'
 
 section "TypeScript client (typecheck, then the lifecycle over JSON-RPC on localnet)"
 [ -d clients/ts/node_modules ] || npm ci --prefix clients/ts --no-audit --no-fund

@@ -12,7 +12,7 @@
 use insurance_pool_sdk::exchange as x;
 use insurance_pool_sdk::ix::*;
 use insurance_pool_sdk::state::*;
-use insurance_pool_tests::{
+use insurance_pool_testkit::{
     runtime, ExchangeKeys, Market, MarketParams, Outcome, Runtime, Signer, TestEnv, User, TOKEN,
 };
 use serde_json::Value;

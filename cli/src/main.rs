@@ -3,6 +3,7 @@
 //! `--keypair/-k`, `--json` on every read), and the narrated `demo`.
 
 mod actuary_cmd;
+#[cfg(feature = "demo")]
 mod demo;
 mod render;
 
@@ -49,6 +50,7 @@ pub struct MarketArg {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the narrated demo on an embedded Solana runtime (no validator, no keys).
+    #[cfg(feature = "demo")]
     Demo,
     /// Fit a pool's losses, simulate its solvency, recommend premium parameters and
     /// write a report with plots.
@@ -549,6 +551,7 @@ pub fn explain(message: &str) -> String {
 }
 
 fn run(cli: Cli) -> CliResult<()> {
+    #[cfg(feature = "demo")]
     if let Command::Demo = cli.command {
         return demo::run();
     }
@@ -572,7 +575,9 @@ fn run(cli: Cli) -> CliResult<()> {
         json: cli.json,
     };
     match cli.command {
-        Command::Demo | Command::Actuary(_) => unreachable!("handled above"),
+        #[cfg(feature = "demo")]
+        Command::Demo => unreachable!("handled above"),
+        Command::Actuary(_) => unreachable!("handled above"),
         Command::Pools
         | Command::Pool(_)
         | Command::Underwriter { .. }

@@ -3,7 +3,7 @@
 //! demo's final checks.
 
 use clap::Parser;
-use insurance_pool_tests::*;
+use insurance_pool_testkit::*;
 
 use crate::actuary_cmd::{
     all_pages, chain_history, chain_volume, model_from_chain, TransactionLogs,
@@ -171,12 +171,15 @@ fn parses_solana_cli_conventions() {
             .command,
         Command::CancelClaim { claim_id: 3, .. }
     ));
+    #[cfg(feature = "demo")]
     assert!(matches!(
         Cli::try_parse_from(["insurance-pool", "demo"])
             .unwrap()
             .command,
         Command::Demo
     ));
+    #[cfg(not(feature = "demo"))]
+    assert!(Cli::try_parse_from(["insurance-pool", "demo"]).is_err());
     let cli = Cli::try_parse_from([
         "insurance-pool",
         "update-params",
@@ -349,6 +352,7 @@ async fn read_commands_render_real_accounts() {
     );
 }
 
+#[cfg(feature = "demo")]
 #[tokio::test]
 async fn demo_ends_with_its_checks_passing() {
     crate::demo::run_on(runtime::selected_runtime())
@@ -781,7 +785,7 @@ struct LossWorld {
     paid_claim: Pubkey,
 }
 
-use insurance_pool_tests::exchange;
+use insurance_pool_testkit::exchange;
 
 /// The logs of `out` as a node returns them. Natively `emit!` logs nothing (see
 /// `Outcome::event`), so there the event line the SBF program writes (a

@@ -1,7 +1,7 @@
 //! Whole-pool accounting: the first-depositor inflation attack, pro-rata losses across
 //! underwriters, and isolation between markets.
 
-use insurance_pool_tests::*;
+use insurance_pool_testkit::*;
 
 const DAY: i64 = 86_400;
 

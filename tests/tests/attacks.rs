@@ -6,7 +6,7 @@
 //! attacks (issue 14: V1-V7) in `attacks/volume.rs`.
 
 use anchor_spl::token_2022::spl_token_2022;
-use insurance_pool_tests::*;
+use insurance_pool_testkit::*;
 use spl_token_2022::extension::ExtensionType;
 
 #[path = "attacks/exchange.rs"]

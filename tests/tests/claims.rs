@@ -1,7 +1,7 @@
 //! Claims judged by the pool's underwriters: filing with a bond, votes, finalisation,
 //! the guardian's veto during hold-up, payment, cancellation and bond settlement.
 
-use insurance_pool_tests::*;
+use insurance_pool_testkit::*;
 
 const DAY: i64 = 86_400;
 const VOTING: i64 = 3 * DAY;

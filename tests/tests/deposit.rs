@@ -1,6 +1,6 @@
 //! deposit: share minting, slippage, limits, pauses and every wrong account.
 
-use insurance_pool_tests::*;
+use insurance_pool_testkit::*;
 
 #[tokio::test]
 async fn deposits_mint_shares_pro_rata() {

@@ -2,8 +2,8 @@
 //! liquidations at the market's oracle price whose shortfall the market's pool covers
 //! by CPI within its limits, from the registration's activation on.
 
-use insurance_pool_tests::exchange::{self as x, Venue, MARKET};
-use insurance_pool_tests::*;
+use insurance_pool_testkit::exchange::{self as x, Venue, MARKET};
+use insurance_pool_testkit::*;
 
 const HOUR: i64 = 3_600;
 

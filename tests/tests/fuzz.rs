@@ -26,7 +26,7 @@
 
 use std::collections::HashMap;
 
-use insurance_pool_tests::*;
+use insurance_pool_testkit::*;
 use solana_transaction_error::TransactionError;
 
 const DAY: i64 = 86_400;
@@ -144,7 +144,7 @@ async fn random_sequences_keep_every_invariant() {
         .await;
         let registration = insurance_pool::pda::exchange(&keys.pool, &pda).0;
         let key = exchange.pubkey();
-        insurance_pool_tests::exchange::edit_registration(&mut env, registration, |r| {
+        insurance_pool_testkit::exchange::edit_registration(&mut env, registration, |r| {
             r.exchange_authority = key
         })
         .await;

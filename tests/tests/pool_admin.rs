@@ -2,7 +2,7 @@
 //! update_pool_params.
 
 use anchor_spl::token_2022::spl_token_2022;
-use insurance_pool_tests::*;
+use insurance_pool_testkit::*;
 use spl_token_2022::extension::ExtensionType;
 
 #[tokio::test]

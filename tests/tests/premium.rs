@@ -1,7 +1,7 @@
 //! quote_premium and contribute_premium: the curve, smoothing, coverage and its expiry,
 //! the protocol fee, and every refusal.
 
-use insurance_pool_tests::*;
+use insurance_pool_testkit::*;
 
 const DAY: i64 = 86_400;
 const TERM: i64 = 30 * DAY;

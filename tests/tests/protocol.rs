@@ -1,6 +1,6 @@
 //! initialize_protocol, update_protocol / accept_authority, and the pause switches.
 
-use insurance_pool_tests::*;
+use insurance_pool_testkit::*;
 
 #[tokio::test]
 async fn initialize_protocol_stores_roles() {

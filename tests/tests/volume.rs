@@ -7,8 +7,8 @@
 //! standing in for an exchange PDA signing by CPI), so that every refusal of the
 //! program itself is seen, not just the exchange's pre-check.
 
-use insurance_pool_tests::exchange::{self as x, activate, Bystander, Venue};
-use insurance_pool_tests::*;
+use insurance_pool_testkit::exchange::{self as x, activate, Bystander, Venue};
+use insurance_pool_testkit::*;
 
 const DAY: i64 = 86_400;
 

@@ -1,7 +1,7 @@
 //! request_withdrawal, cancel_withdrawal and complete_withdrawal: cooldown, the
 //! min(value at request, value at completion) rule, and every refusal.
 
-use insurance_pool_tests::*;
+use insurance_pool_testkit::*;
 
 const DAY: i64 = 86_400;
 

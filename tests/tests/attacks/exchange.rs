@@ -4,8 +4,8 @@
 //! nothing and the honest underwriters keep their share. Every test also checks that
 //! another market's pool, registration and vault are untouched.
 
-use insurance_pool_tests::exchange::{self as x, activate, Bystander, Venue, MARKET};
-use insurance_pool_tests::*;
+use insurance_pool_testkit::exchange::{self as x, activate, Bystander, Venue, MARKET};
+use insurance_pool_testkit::*;
 
 const DAY: i64 = 86_400;
 const HOUR: i64 = 3_600;

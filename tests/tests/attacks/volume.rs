@@ -2,8 +2,8 @@
 //! trade that pays it) before, after or around something else. Each runs end to end
 //! with several actors while time moves, and checks another market is untouched.
 
-use insurance_pool_tests::exchange::{self as x, activate, Bystander, Venue};
-use insurance_pool_tests::*;
+use insurance_pool_testkit::exchange::{self as x, activate, Bystander, Venue};
+use insurance_pool_testkit::*;
 
 const DAY: i64 = 86_400;
 

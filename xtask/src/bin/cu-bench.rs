@@ -1,18 +1,18 @@
-//! Compute-unit benchmark of the SBF binaries (see [`insurance_pool_tests::cu`]).
+//! Compute-unit benchmark of the SBF binaries (see [`insurance_pool_xtask::cu`]).
 //!
 //! Run after `bash scripts/build-sbf.sh`:
-//! - `cargo run -p insurance-pool-tests --bin cu-bench`: prints the README's tables
+//! - `cargo run -p insurance-pool-xtask --bin cu-bench`: prints the README's tables
 //!   (floor, before, after, ratio, budget per instruction; binary sizes);
 //! - `-- --check`: also exits 1 listing every row or size above its budget in
-//!   `tests/cu-budgets.tsv` (what `tests/tests/cu_budgets.rs` asserts);
-//! - `-- --write-budgets`: rewrites `tests/cu-budgets.tsv` from this run (after a
+//!   `xtask/cu-budgets.tsv` (what `xtask/tests/cu_budgets.rs` asserts);
+//! - `-- --write-budgets`: rewrites `xtask/cu-budgets.tsv` from this run (after a
 //!   change that made an instruction cheaper, or one whose cost is justified);
-//! - `-- --write-baseline`: rewrites `tests/cu-baseline.tsv` (the "before" column);
+//! - `-- --write-baseline`: rewrites `xtask/cu-baseline.tsv` (the "before" column);
 //! - `-- --breakdown <dir>`: measures again on the binaries in `<dir>` (built with the
 //!   program's `cu-probes` feature by `scripts/cu-breakdown.sh`) and prints where each
 //!   instruction's compute units go instead of the tables.
 
-use insurance_pool_tests::cu::{breakdown_markdown, markdown, measure, Budgets};
+use insurance_pool_xtask::cu::{breakdown_markdown, markdown, measure, Budgets};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -33,7 +33,7 @@ async fn main() {
     if args.iter().any(|a| a == "--write-budgets") {
         let text = Budgets::from_report(&report).to_file(
             "Compute-unit and size budgets of the SBF binaries built by scripts/build-sbf.sh\n\
-             (checked by tests/tests/cu_budgets.rs; rewrite with `cu-bench -- --write-budgets`).",
+             (checked by xtask/tests/cu_budgets.rs; rewrite with `cu-bench -- --write-budgets`).",
         );
         std::fs::write(&budgets_path, text).expect("write budgets");
         eprintln!("wrote {}", budgets_path.display());

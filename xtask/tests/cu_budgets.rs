@@ -1,11 +1,11 @@
 //! Compute-unit and size budgets on the SBF binary: every instruction's compute units
 //! (deterministic for a given binary: fixed keys, fixed sequence) and the deployable
-//! binaries' sizes stay within `tests/cu-budgets.tsv`. Runs on the SBF runtime only
+//! binaries' sizes stay within `xtask/cu-budgets.tsv`. Runs on the SBF runtime only
 //! (native programs are not metered); the budgets are for the binaries built by
 //! `scripts/build-sbf.sh` (a platform-tools build differs: set `CU_BUDGETS=off`).
 
-use insurance_pool_tests::cu::{measure, Budgets};
-use insurance_pool_tests::{selected_runtime, Runtime};
+use insurance_pool_testkit::{selected_runtime, Runtime};
+use insurance_pool_xtask::cu::{measure, Budgets};
 
 #[tokio::test]
 async fn every_instruction_and_binary_within_its_budget() {
@@ -18,14 +18,14 @@ async fn every_instruction_and_binary_within_its_budget() {
     let violations = budgets.violations(&report);
     assert!(
         violations.is_empty(),
-        "over budget (after a justified change, `cargo run -p insurance-pool-tests --bin cu-bench -- --write-budgets`):\n{}",
+        "over budget (after a justified change, `cargo run -p insurance-pool-xtask --bin cu-bench -- --write-budgets`):\n{}",
         violations.join("\n")
     );
 }
 
 #[test]
 fn a_regression_of_one_unit_is_caught() {
-    use insurance_pool_tests::cu::{Report, Row};
+    use insurance_pool_xtask::cu::{Report, Row};
     let report = Report {
         rows: vec![Row {
             name: "x".into(),

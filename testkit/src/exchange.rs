@@ -1,5 +1,5 @@
 //! The example exchange in tests: the SDK's builders (re-exported, so
-//! `use insurance_pool_tests::exchange as x` gives both) and helpers that run its
+//! `use insurance_pool_testkit::exchange as x` gives both) and helpers that run its
 //! steps on a [`TestEnv`]: a market wired to its pool and registration, its oracle,
 //! traders, and test-only state surgery on a registration.
 

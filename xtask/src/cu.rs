@@ -4,8 +4,8 @@
 //! (real SBF virtual machine inside solana-program-test), next to the floor: the
 //! `cpi_floor` program performing only the same CPIs, built the same way. [`measure`]
 //! returns the rows and the binary sizes; the `cu-bench` binary prints them as the
-//! README's Markdown table, and `tests/tests/cu_budgets.rs` checks every row and size
-//! against the committed budgets in `tests/cu-budgets.tsv` ([`Budgets`]).
+//! README's Markdown table, and `xtask/tests/cu_budgets.rs` checks every row and size
+//! against the committed budgets in `xtask/cu-budgets.tsv` ([`Budgets`]).
 //!
 //! Compute units are deterministic for a given binary: every key the sequence uses
 //! (markets, mints, users, token accounts) is fixed, so PDA bump searches and key
@@ -27,8 +27,8 @@ use anchor_lang::{system_program, Space};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::runtime::sbf_out_dir;
-use crate::*;
+use insurance_pool_testkit::runtime::sbf_out_dir;
+use insurance_pool_testkit::*;
 
 /// Address the benchmark gives the floor program.
 const FLOOR: Pubkey = Pubkey::new_from_array([0xF1; 32]);
@@ -701,7 +701,7 @@ pub const BUDGETED_BINARIES: [&str; 2] = ["insurance_pool.so", "example_exchange
 
 /// Committed budgets: the most compute units each row may consume and the most bytes
 /// each deployable binary may have, read from a `name<TAB>limit` file
-/// (`tests/cu-budgets.tsv`; `#` starts a comment). A budget is the measurement it was
+/// (`xtask/cu-budgets.tsv`; `#` starts a comment). A budget is the measurement it was
 /// set from plus 2 % for compute units and 1 % for sizes, rounded up
 /// ([`Budgets::from_report`]): room for an unrelated change of a few instructions,
 /// none for a regression.

@@ -5,7 +5,6 @@
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AnchorDeserialize, Discriminator};
-use base64::Engine;
 use insurance_pool::events::{ShortfallCovered, VolumeContributed};
 use insurance_pool::state::{Claim, ClaimStatus, LossStats};
 use serde::{Deserialize, Serialize};
@@ -172,43 +171,9 @@ pub fn shortfalls_from_logs(block_time: i64, pool: &Pubkey, logs: &[String]) -> 
 }
 
 /// Every event of type `E` logged by the insurance program's own invocation frames
-/// (tracked through the runtime's `Program <id> invoke [n]` / `success` / `failed`
-/// lines), in order; a `Program data:` line written by any other program is ignored.
+/// (the SDK's one log parser).
 pub fn program_events<E: AnchorDeserialize + Discriminator>(logs: &[String]) -> Vec<E> {
-    let engine = base64::engine::general_purpose::STANDARD;
-    let ours = insurance_pool::ID.to_string();
-    let mut frames: Vec<&str> = Vec::new();
-    let mut out = Vec::new();
-    for line in logs {
-        if let Some(rest) = line.strip_prefix("Program ") {
-            let mut words = rest.split_whitespace();
-            let (id, verb) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-            if verb == "invoke" {
-                frames.push(id);
-                continue;
-            }
-            if verb == "success" || verb == "failed:" || verb == "failed" {
-                frames.pop();
-                continue;
-            }
-        }
-        let Some(data) = line.strip_prefix("Program data: ") else {
-            continue;
-        };
-        if frames.last() != Some(&ours.as_str()) {
-            continue;
-        }
-        let Ok(bytes) = engine.decode(data.trim()) else {
-            continue;
-        };
-        let Some(mut rest) = bytes.strip_prefix(E::DISCRIMINATOR) else {
-            continue;
-        };
-        if let Ok(e) = E::deserialize(&mut rest) {
-            out.push(e);
-        }
-    }
-    out
+    insurance_pool_sdk::logs::program_events(&insurance_pool::ID, logs)
 }
 
 /// One `contribute_volume` of a pool: when (the block time), the volume reported, the
@@ -500,7 +465,7 @@ mod tests {
         // `Event::data` is what `emit!` logs: discriminator + Borsh body.
         format!(
             "Program data: {}",
-            base64::engine::general_purpose::STANDARD.encode(event.data())
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, event.data())
         )
     }
 

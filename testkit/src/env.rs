@@ -8,7 +8,6 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
 use anchor_spl::token_2022::spl_token_2022;
-use base64::Engine;
 use solana_account::{Account, AccountSharedData};
 use solana_clock::Clock;
 use solana_keypair::Keypair;
@@ -79,15 +78,7 @@ pub struct Outcome {
 impl Outcome {
     /// Every event of type `E` found in the transaction's logs, in order.
     pub fn events<E: AnchorDeserialize + Discriminator>(&self) -> Vec<E> {
-        self.logs
-            .iter()
-            .filter_map(|line| line.strip_prefix("Program data: "))
-            .filter_map(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
-            .filter(|bytes| bytes.starts_with(E::DISCRIMINATOR))
-            .map(|bytes| {
-                E::deserialize(&mut &bytes[E::DISCRIMINATOR.len()..]).expect("event decodes")
-            })
-            .collect()
+        insurance_pool_sdk::logs::logged_events(&self.logs)
     }
 
     /// The single event of type `E` the transaction emitted. Anchor's `emit!` is a

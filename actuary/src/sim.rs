@@ -47,12 +47,12 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use insurance_pool::math::premium::{
-    bps_of_floor, curve_rate, premium_for, smoothed_rate, utilisation_bps, Curve, BPS,
+    bps_of_floor, charged_rate, curve_rate, exposure_cap, premium_for, utilisation_bps, Curve, BPS,
 };
 use insurance_pool::math::safe_math::mul_div_floor;
 use insurance_pool::math::shortfall::{cover_amount, current_epoch_start, solvency_floor};
 use insurance_pool::math::volume::{decayed_loss, volume_fee, volume_target_rate, VolumeCurve};
-use insurance_pool::state::CoverLimit;
+use insurance_pool::math::CoverLimit;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp1, Gamma};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -162,9 +162,9 @@ pub struct VolumeCurveDef {
 impl PoolModel {
     /// The pool's rate (bps per term) at `capital`, and the exposure it sells there.
     pub fn rate_and_exposure(&self, capital: u64) -> (u64, u64) {
-        let cap = (capital as u128 * self.max_exposure_bps as u128 / BPS as u128)
-            .min(u64::MAX as u128) as u64;
-        let exposure = self.exposure.min(cap);
+        let exposure = self
+            .exposure
+            .min(exposure_cap(capital, self.max_exposure_bps));
         (
             curve_rate(&self.curve, utilisation_bps(exposure, capital)),
             exposure,
@@ -173,17 +173,18 @@ impl PoolModel {
 
     /// The rate charged at `capital`, `elapsed` seconds after charging `last`: never
     /// below the curve's target, falling from `last` by at most the daily allowance
-    /// (`smoothed_rate`), clamped to `[min_rate, max_rate]`, as `Pool::quote` does;
+    /// (`smoothed_rate`), clamped to `[min_rate, max_rate]`: the program's own
+    /// `charged_rate`, as `Pool::quote` uses it;
     /// with the exposure sold at that capital.
     pub fn charged_rate(&self, last: u64, capital: u64, elapsed: i64) -> (u64, u64) {
         let (target, exposure) = self.rate_and_exposure(capital);
-        let (lo, hi) = (
-            self.curve.min_rate,
-            self.curve.max_rate.max(self.curve.min_rate),
+        let rate = charged_rate(
+            &self.curve,
+            last,
+            target,
+            self.max_rate_change_per_day,
+            elapsed,
         );
-        let rate = smoothed_rate(last, target, self.max_rate_change_per_day, elapsed)
-            .max(lo)
-            .min(hi);
         (rate, exposure)
     }
 

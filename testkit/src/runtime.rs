@@ -1,6 +1,6 @@
 //! Starting `solana-program-test` with the workspace's programs, natively or from their
 //! SBF binaries, and the three work-arounds it needs with Anchor 1.2.2 (see
-//! `../shared/TOOLCHAIN.md`): the sysvar 3.x/4.x syscall-stub bridge, an explicit-import
+//! `docs/TOOLCHAIN.md`): the sysvar 3.x/4.x syscall-stub bridge, an explicit-import
 //! `processor!` call, and a plain-`fn` adapter around Anchor's `entry`.
 
 use std::path::PathBuf;

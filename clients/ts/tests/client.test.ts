@@ -19,8 +19,6 @@ import {
   dayOf,
   decayedLoss,
   decodeError,
-  defaultParams,
-  defaultVolumeCurve,
   errorByCode,
   exchangeKeys,
   exchangeRegistrationAddress,
@@ -32,6 +30,9 @@ import {
   InsurancePoolClient,
   INSURANCE_POOL_PROGRAM_ID,
   PAUSE,
+  BPS,
+  SEEDS,
+  EXCHANGE_SEEDS,
   poolKeys,
   positionAddress,
   programDataAddress,
@@ -47,6 +48,7 @@ import {
   volumeRate,
   type VolumeQuote,
 } from "../src/index.js";
+import { defaultParams, defaultVolumeCurve } from "./fixtures.js";
 
 // Never contacted: builders and decoders are offline.
 const provider = new AnchorProvider(new Connection("http://127.0.0.1:1"), new Wallet(Keypair.generate()), {});
@@ -61,6 +63,21 @@ type Raw = {
 const idlInstruction = (idl: unknown, name: string) => (idl as Raw).instructions.find((i) => i.name === name)!;
 
 describe("client (offline)", () => {
+  it("reads seeds, pause bits, BPS and program ids from the IDLs' constants", () => {
+    assert.deepEqual(
+      [SEEDS.protocol, SEEDS.pool, SEEDS.underwriter, SEEDS.bondVault, SEEDS.vote],
+      ["protocol", "pool", "underwriter", "bonds", "vote"],
+    );
+    assert.deepEqual([EXCHANGE_SEEDS.market, EXCHANGE_SEEDS.price], ["market", "price"]);
+    assert.deepEqual(
+      [PAUSE.deposit, PAUSE.withdraw, PAUSE.premium, PAUSE.shortfall, PAUSE.claims, PAUSE.all],
+      [1, 2, 4, 8, 16, 31],
+    );
+    assert.equal(BPS, 10_000);
+    assert.equal(INSURANCE_POOL_PROGRAM_ID.toBase58(), INSURANCE_POOL_IDL.address);
+    assert.equal(EXAMPLE_EXCHANGE_PROGRAM_ID.toBase58(), EXAMPLE_EXCHANGE_IDL.address);
+  });
+
   it("has a builder for every instruction of both programs", () => {
     const clients: [Raw, object][] = [
       [INSURANCE_POOL_IDL as unknown as Raw, new InsurancePoolClient(provider)],

@@ -51,7 +51,6 @@ import {
   dayOf,
   decayedLoss,
   decodeError,
-  defaultParams,
   ExampleExchangeClient,
   exchangeKeys,
   exchangeLimits,
@@ -67,6 +66,7 @@ import {
   type ExchangeKeys,
   type VolumeQuote,
 } from "../src/index.js";
+import { defaultParams } from "./fixtures.js";
 
 const url = process.env.LOCALNET_URL;
 if (!url) throw new Error("LOCALNET_URL is not set: run `npm test`, which starts the local node");

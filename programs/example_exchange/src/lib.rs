@@ -41,14 +41,19 @@ declare_id!("3ZYtpeDgC32Q2VSkqVpoET3MhVG8ezqX3jNzbPaCKYBe");
 /// Seeds of the exchange's accounts.
 pub mod seeds {
     /// `["market", id (u64 LE)]`.
+    #[anchor_lang::constant]
     pub const MARKET: &[u8] = b"market";
     /// `["authority", market]`: owns the collateral vault and signs insurance CPIs.
+    #[anchor_lang::constant]
     pub const AUTHORITY: &[u8] = b"authority";
     /// `["collateral", market]`: the market's collateral token account.
+    #[anchor_lang::constant]
     pub const COLLATERAL: &[u8] = b"collateral";
     /// `["position", market, owner]`.
+    #[anchor_lang::constant]
     pub const POSITION: &[u8] = b"position";
     /// `["price", market]`: the market's oracle price account.
+    #[anchor_lang::constant]
     pub const PRICE: &[u8] = b"price";
 }
 

@@ -1,7 +1,10 @@
 //! Seeds, protocol-wide limits and pause bits. Every PDA seed lives here so that the
-//! program, the tests and the off-chain crates derive addresses from one definition.
+//! program, the tests and the off-chain crates derive addresses from one definition;
+//! the seeds and pause bits are `#[constant]`s, so the IDL carries them and the
+//! TypeScript client reads them from there.
 
 /// Seed of the singleton [`crate::state::Protocol`] account: `["protocol"]`.
+#[anchor_lang::constant]
 pub const PROTOCOL_SEED: &[u8] = b"protocol";
 /// Address of the protocol singleton, derived at compile time from [`PROTOCOL_SEED`], so
 /// instructions check it with a 32-byte compare instead of a PDA derivation.
@@ -11,28 +14,37 @@ pub const PROTOCOL_ADDRESS: anchor_lang::prelude::Pubkey =
     );
 
 /// Seed of a market's [`crate::state::Pool`]: `["pool", market]`.
+#[anchor_lang::constant]
 pub const POOL_SEED: &[u8] = b"pool";
 /// Seed of a pool's vault token account: `["vault", pool]`.
+#[anchor_lang::constant]
 pub const VAULT_SEED: &[u8] = b"vault";
 /// Seed of an [`crate::state::Underwriter`] position: `["underwriter", pool, owner]`.
+#[anchor_lang::constant]
 pub const UNDERWRITER_SEED: &[u8] = b"underwriter";
 
 /// Seed of a [`crate::state::Member`] (a trader's coverage): `["member", pool, owner]`.
+#[anchor_lang::constant]
 pub const MEMBER_SEED: &[u8] = b"member";
 
 /// Seed of an [`crate::state::ExchangeRegistration`]:
 /// `["exchange", pool, exchange_authority]`.
+#[anchor_lang::constant]
 pub const EXCHANGE_SEED: &[u8] = b"exchange";
 
 /// Seed of a pool's [`crate::state::PoolExposure`]: `["exposure", pool]`.
+#[anchor_lang::constant]
 pub const EXPOSURE_SEED: &[u8] = b"exposure";
 /// Seed of a pool's bond escrow token account: `["bonds", pool]`.
+#[anchor_lang::constant]
 pub const BOND_VAULT_SEED: &[u8] = b"bonds";
 /// Seed of a [`crate::state::Claim`]: `["claim", pool, claimant, index (u64 LE)]`, where
 /// `index` is the claimant's own `Member::claim_count`, so nobody can take the address
 /// another member's next claim needs.
+#[anchor_lang::constant]
 pub const CLAIM_SEED: &[u8] = b"claim";
 /// Seed of a [`crate::state::VoteRecord`]: `["vote", claim, voter]`.
+#[anchor_lang::constant]
 pub const VOTE_SEED: &[u8] = b"vote";
 /// The associated token program: claim payouts and bond returns go only to the
 /// claimant's associated token account ([`crate::pda::associated_token`]), never to an
@@ -111,15 +123,21 @@ pub const MAX_PROTOCOL_FEE_BPS: u16 = 5_000;
 /// on each [`crate::state::Pool`]. An operation is paused if its bit is set at either level.
 pub mod pause {
     /// `deposit`.
+    #[anchor_lang::constant]
     pub const DEPOSIT: u8 = 1 << 0;
     /// `request_withdrawal`, `cancel_withdrawal` and `complete_withdrawal`.
+    #[anchor_lang::constant]
     pub const WITHDRAW: u8 = 1 << 1;
     /// `contribute_premium` and `contribute_volume` (quotes stay available).
+    #[anchor_lang::constant]
     pub const PREMIUM: u8 = 1 << 2;
     /// `cover_shortfall`.
+    #[anchor_lang::constant]
     pub const SHORTFALL: u8 = 1 << 3;
     /// Claims (reserved for the claim instructions).
+    #[anchor_lang::constant]
     pub const CLAIMS: u8 = 1 << 4;
     /// Every defined bit; any other bit is refused with `InvalidPauseFlags`.
+    #[anchor_lang::constant]
     pub const ALL: u8 = DEPOSIT | WITHDRAW | PREMIUM | SHORTFALL | CLAIMS;
 }

@@ -3,7 +3,7 @@
 //! Every market has its own [`state::Pool`] with its own vault: underwriters deposit
 //! into one market's pool for shares ([`state::Underwriter`]), and nothing moves value
 //! between two pools. See the repository README for the architecture and
-//! `../shared/DESIGN.md` for the product.
+//! `docs/DESIGN.md` for the product.
 
 #![allow(unexpected_cfgs)]
 

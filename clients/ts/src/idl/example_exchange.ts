@@ -46,6 +46,48 @@ export type ExampleExchange = {
     }
   ],
   "address": "3ZYtpeDgC32Q2VSkqVpoET3MhVG8ezqX3jNzbPaCKYBe",
+  "constants": [
+    {
+      "docs": [
+        "`[\"authority\", market]`: owns the collateral vault and signs insurance CPIs."
+      ],
+      "name": "authority",
+      "type": "bytes",
+      "value": "[97, 117, 116, 104, 111, 114, 105, 116, 121]"
+    },
+    {
+      "docs": [
+        "`[\"collateral\", market]`: the market's collateral token account."
+      ],
+      "name": "collateral",
+      "type": "bytes",
+      "value": "[99, 111, 108, 108, 97, 116, 101, 114, 97, 108]"
+    },
+    {
+      "docs": [
+        "`[\"market\", id (u64 LE)]`."
+      ],
+      "name": "market",
+      "type": "bytes",
+      "value": "[109, 97, 114, 107, 101, 116]"
+    },
+    {
+      "docs": [
+        "`[\"position\", market, owner]`."
+      ],
+      "name": "position",
+      "type": "bytes",
+      "value": "[112, 111, 115, 105, 116, 105, 111, 110]"
+    },
+    {
+      "docs": [
+        "`[\"price\", market]`: the market's oracle price account."
+      ],
+      "name": "price",
+      "type": "bytes",
+      "value": "[112, 114, 105, 99, 101]"
+    }
+  ],
   "errors": [
     {
       "code": 6000,
@@ -4317,6 +4359,48 @@ export const EXAMPLE_EXCHANGE_IDL = {
           }
         ]
       }
+    }
+  ],
+  "constants": [
+    {
+      "name": "AUTHORITY",
+      "docs": [
+        "`[\"authority\", market]`: owns the collateral vault and signs insurance CPIs."
+      ],
+      "type": "bytes",
+      "value": "[97, 117, 116, 104, 111, 114, 105, 116, 121]"
+    },
+    {
+      "name": "COLLATERAL",
+      "docs": [
+        "`[\"collateral\", market]`: the market's collateral token account."
+      ],
+      "type": "bytes",
+      "value": "[99, 111, 108, 108, 97, 116, 101, 114, 97, 108]"
+    },
+    {
+      "name": "MARKET",
+      "docs": [
+        "`[\"market\", id (u64 LE)]`."
+      ],
+      "type": "bytes",
+      "value": "[109, 97, 114, 107, 101, 116]"
+    },
+    {
+      "name": "POSITION",
+      "docs": [
+        "`[\"position\", market, owner]`."
+      ],
+      "type": "bytes",
+      "value": "[112, 111, 115, 105, 116, 105, 111, 110]"
+    },
+    {
+      "name": "PRICE",
+      "docs": [
+        "`[\"price\", market]`: the market's oracle price account."
+      ],
+      "type": "bytes",
+      "value": "[112, 114, 105, 99, 101]"
     }
   ]
 } as unknown as ExampleExchange;

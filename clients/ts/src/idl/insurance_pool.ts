@@ -111,6 +111,147 @@ export type InsurancePool = {
     }
   ],
   "address": "GzN2QL4myuf5a7EUsrJ8ntntDocbvjVo5UK5qnNyYbkU",
+  "constants": [
+    {
+      "docs": [
+        "Every defined bit; any other bit is refused with `InvalidPauseFlags`."
+      ],
+      "name": "all",
+      "type": "u8",
+      "value": "31"
+    },
+    {
+      "docs": [
+        "Seed of a pool's bond escrow token account: `[\"bonds\", pool]`."
+      ],
+      "name": "bondVaultSeed",
+      "type": "bytes",
+      "value": "[98, 111, 110, 100, 115]"
+    },
+    {
+      "docs": [
+        "100 % in basis points."
+      ],
+      "name": "bps",
+      "type": "u64",
+      "value": "10000"
+    },
+    {
+      "docs": [
+        "Claims (reserved for the claim instructions)."
+      ],
+      "name": "claims",
+      "type": "u8",
+      "value": "16"
+    },
+    {
+      "docs": [
+        "Seed of a [`crate::state::Claim`]: `[\"claim\", pool, claimant, index (u64 LE)]`, where",
+        "`index` is the claimant's own `Member::claim_count`, so nobody can take the address",
+        "another member's next claim needs."
+      ],
+      "name": "claimSeed",
+      "type": "bytes",
+      "value": "[99, 108, 97, 105, 109]"
+    },
+    {
+      "docs": [
+        "`deposit`."
+      ],
+      "name": "deposit",
+      "type": "u8",
+      "value": "1"
+    },
+    {
+      "docs": [
+        "Seed of an [`crate::state::ExchangeRegistration`]:",
+        "`[\"exchange\", pool, exchange_authority]`."
+      ],
+      "name": "exchangeSeed",
+      "type": "bytes",
+      "value": "[101, 120, 99, 104, 97, 110, 103, 101]"
+    },
+    {
+      "docs": [
+        "Seed of a pool's [`crate::state::PoolExposure`]: `[\"exposure\", pool]`."
+      ],
+      "name": "exposureSeed",
+      "type": "bytes",
+      "value": "[101, 120, 112, 111, 115, 117, 114, 101]"
+    },
+    {
+      "docs": [
+        "Seed of a [`crate::state::Member`] (a trader's coverage): `[\"member\", pool, owner]`."
+      ],
+      "name": "memberSeed",
+      "type": "bytes",
+      "value": "[109, 101, 109, 98, 101, 114]"
+    },
+    {
+      "docs": [
+        "Seed of a market's [`crate::state::Pool`]: `[\"pool\", market]`."
+      ],
+      "name": "poolSeed",
+      "type": "bytes",
+      "value": "[112, 111, 111, 108]"
+    },
+    {
+      "docs": [
+        "`contribute_premium` and `contribute_volume` (quotes stay available)."
+      ],
+      "name": "premium",
+      "type": "u8",
+      "value": "4"
+    },
+    {
+      "docs": [
+        "Seed of the singleton [`crate::state::Protocol`] account: `[\"protocol\"]`."
+      ],
+      "name": "protocolSeed",
+      "type": "bytes",
+      "value": "[112, 114, 111, 116, 111, 99, 111, 108]"
+    },
+    {
+      "docs": [
+        "`cover_shortfall`."
+      ],
+      "name": "shortfall",
+      "type": "u8",
+      "value": "8"
+    },
+    {
+      "docs": [
+        "Seed of an [`crate::state::Underwriter`] position: `[\"underwriter\", pool, owner]`."
+      ],
+      "name": "underwriterSeed",
+      "type": "bytes",
+      "value": "[117, 110, 100, 101, 114, 119, 114, 105, 116, 101, 114]"
+    },
+    {
+      "docs": [
+        "Seed of a pool's vault token account: `[\"vault\", pool]`."
+      ],
+      "name": "vaultSeed",
+      "type": "bytes",
+      "value": "[118, 97, 117, 108, 116]"
+    },
+    {
+      "docs": [
+        "Seed of a [`crate::state::VoteRecord`]: `[\"vote\", claim, voter]`."
+      ],
+      "name": "voteSeed",
+      "type": "bytes",
+      "value": "[118, 111, 116, 101]"
+    },
+    {
+      "docs": [
+        "`request_withdrawal`, `cancel_withdrawal` and `complete_withdrawal`."
+      ],
+      "name": "withdraw",
+      "type": "u8",
+      "value": "2"
+    }
+  ],
   "errors": [
     {
       "code": 6000,
@@ -10905,6 +11046,147 @@ export const INSURANCE_POOL_IDL = {
           }
         ]
       }
+    }
+  ],
+  "constants": [
+    {
+      "name": "ALL",
+      "docs": [
+        "Every defined bit; any other bit is refused with `InvalidPauseFlags`."
+      ],
+      "type": "u8",
+      "value": "31"
+    },
+    {
+      "name": "BOND_VAULT_SEED",
+      "docs": [
+        "Seed of a pool's bond escrow token account: `[\"bonds\", pool]`."
+      ],
+      "type": "bytes",
+      "value": "[98, 111, 110, 100, 115]"
+    },
+    {
+      "name": "BPS",
+      "docs": [
+        "100 % in basis points."
+      ],
+      "type": "u64",
+      "value": "10000"
+    },
+    {
+      "name": "CLAIMS",
+      "docs": [
+        "Claims (reserved for the claim instructions)."
+      ],
+      "type": "u8",
+      "value": "16"
+    },
+    {
+      "name": "CLAIM_SEED",
+      "docs": [
+        "Seed of a [`crate::state::Claim`]: `[\"claim\", pool, claimant, index (u64 LE)]`, where",
+        "`index` is the claimant's own `Member::claim_count`, so nobody can take the address",
+        "another member's next claim needs."
+      ],
+      "type": "bytes",
+      "value": "[99, 108, 97, 105, 109]"
+    },
+    {
+      "name": "DEPOSIT",
+      "docs": [
+        "`deposit`."
+      ],
+      "type": "u8",
+      "value": "1"
+    },
+    {
+      "name": "EXCHANGE_SEED",
+      "docs": [
+        "Seed of an [`crate::state::ExchangeRegistration`]:",
+        "`[\"exchange\", pool, exchange_authority]`."
+      ],
+      "type": "bytes",
+      "value": "[101, 120, 99, 104, 97, 110, 103, 101]"
+    },
+    {
+      "name": "EXPOSURE_SEED",
+      "docs": [
+        "Seed of a pool's [`crate::state::PoolExposure`]: `[\"exposure\", pool]`."
+      ],
+      "type": "bytes",
+      "value": "[101, 120, 112, 111, 115, 117, 114, 101]"
+    },
+    {
+      "name": "MEMBER_SEED",
+      "docs": [
+        "Seed of a [`crate::state::Member`] (a trader's coverage): `[\"member\", pool, owner]`."
+      ],
+      "type": "bytes",
+      "value": "[109, 101, 109, 98, 101, 114]"
+    },
+    {
+      "name": "POOL_SEED",
+      "docs": [
+        "Seed of a market's [`crate::state::Pool`]: `[\"pool\", market]`."
+      ],
+      "type": "bytes",
+      "value": "[112, 111, 111, 108]"
+    },
+    {
+      "name": "PREMIUM",
+      "docs": [
+        "`contribute_premium` and `contribute_volume` (quotes stay available)."
+      ],
+      "type": "u8",
+      "value": "4"
+    },
+    {
+      "name": "PROTOCOL_SEED",
+      "docs": [
+        "Seed of the singleton [`crate::state::Protocol`] account: `[\"protocol\"]`."
+      ],
+      "type": "bytes",
+      "value": "[112, 114, 111, 116, 111, 99, 111, 108]"
+    },
+    {
+      "name": "SHORTFALL",
+      "docs": [
+        "`cover_shortfall`."
+      ],
+      "type": "u8",
+      "value": "8"
+    },
+    {
+      "name": "UNDERWRITER_SEED",
+      "docs": [
+        "Seed of an [`crate::state::Underwriter`] position: `[\"underwriter\", pool, owner]`."
+      ],
+      "type": "bytes",
+      "value": "[117, 110, 100, 101, 114, 119, 114, 105, 116, 101, 114]"
+    },
+    {
+      "name": "VAULT_SEED",
+      "docs": [
+        "Seed of a pool's vault token account: `[\"vault\", pool]`."
+      ],
+      "type": "bytes",
+      "value": "[118, 97, 117, 108, 116]"
+    },
+    {
+      "name": "VOTE_SEED",
+      "docs": [
+        "Seed of a [`crate::state::VoteRecord`]: `[\"vote\", claim, voter]`."
+      ],
+      "type": "bytes",
+      "value": "[118, 111, 116, 101]"
+    },
+    {
+      "name": "WITHDRAW",
+      "docs": [
+        "`request_withdrawal`, `cancel_withdrawal` and `complete_withdrawal`."
+      ],
+      "type": "u8",
+      "value": "2"
     }
   ]
 } as unknown as InsurancePool;

@@ -7,6 +7,7 @@ use anchor_lang::prelude::*;
 use super::safe_math::SafeMath;
 
 /// 100 % in basis points.
+#[anchor_lang::constant]
 pub const BPS: u64 = 10_000;
 /// Seconds in a day (the unit of `max_rate_change_per_day` and expiry buckets).
 pub const DAY: i64 = 86_400;
@@ -92,6 +93,39 @@ pub fn smoothed_rate(last: u64, target: u64, max_change_per_day: u64, elapsed: i
     target.max(last.saturating_sub(decrease_room(max_change_per_day, elapsed)))
 }
 
+/// The rate a quote charges: the curve's `target`, reached from the `last` rate charged
+/// by [`smoothed_rate`], within the curve's `[min_rate, max_rate]`. One definition for
+/// the program (`Pool::quote`) and the actuary's simulation. Never panics (a curve with
+/// `max_rate < min_rate`, which validation refuses, charges `min_rate`).
+#[inline]
+pub fn charged_rate(
+    curve: &Curve,
+    last: u64,
+    target: u64,
+    max_change_per_day: u64,
+    elapsed: i64,
+) -> u64 {
+    smoothed_rate(last, target, max_change_per_day, elapsed)
+        .max(curve.min_rate)
+        .min(curve.max_rate.max(curve.min_rate))
+}
+
+/// The most exposure `capital` may carry at `max_exposure_bps`: `capital · bps / BPS`,
+/// rounded down (saturating at `u64::MAX`). Cover is sold while the exposure stays at or
+/// below it: one definition for the program (`Pool::exposure_within_cap`) and the
+/// actuary's simulation (`exposure <= exposure_cap(..)` is exactly
+/// `within_bps(exposure, capital, bps)`).
+#[inline]
+pub fn exposure_cap(capital: u64, max_exposure_bps: u64) -> u64 {
+    // 64-bit when the product fits (same result; a u128 division costs ~100 CU on SBF).
+    match capital.checked_mul(max_exposure_bps) {
+        Some(product) => product / BPS,
+        None => {
+            (capital as u128 * max_exposure_bps as u128 / BPS as u128).min(u64::MAX as u128) as u64
+        }
+    }
+}
+
 /// How far the rate may fall after `elapsed` seconds: `floor(per_day · elapsed / DAY)`.
 #[inline]
 fn decrease_room(max_change_per_day: u64, elapsed: i64) -> u64 {
@@ -173,6 +207,49 @@ pub fn bps_of_floor(amount: u64, bps: u64) -> Result<u64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn exposure_cap_is_within_bps_exactly() {
+        for (capital, bps) in [
+            (0, 1),
+            (1, 1),
+            (9_999, 50_000),
+            (10_001, 3),
+            (u64::MAX, 100_000),
+        ] {
+            let cap = exposure_cap(capital, bps);
+            assert!(within_bps(cap, capital, bps));
+            if cap < u64::MAX {
+                assert!(!within_bps(cap + 1, capital, bps));
+            }
+        }
+    }
+
+    #[test]
+    fn charged_rate_smooths_then_clamps() {
+        let curve = Curve {
+            base_rate: 50,
+            slope1: 400,
+            kink: 8_000,
+            slope2: 6_000,
+            min_rate: 50,
+            max_rate: 2_000,
+        };
+        // Falls by at most 100 bps a day, never below the target or min_rate.
+        assert_eq!(charged_rate(&curve, 1_000, 60, 100, DAY), 900);
+        assert_eq!(charged_rate(&curve, 1_000, 60, 100, 100 * DAY), 60);
+        assert_eq!(charged_rate(&curve, 1_000, 10, 100, 100 * DAY), 50);
+        // Rises at once, up to max_rate.
+        assert_eq!(charged_rate(&curve, 100, 5_000, 100, 0), 2_000);
+        // An inverted curve (refused by validation) does not panic.
+        let inverted = Curve {
+            min_rate: 300,
+            max_rate: 200,
+            ..curve
+        };
+        assert_eq!(charged_rate(&inverted, 1_000, 0, 10_000, DAY), 300);
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -1,7 +1,23 @@
 //! Shortfall cover: how much a pool pays an exchange, its epochs, and loss statistics.
 
 use super::premium::BPS;
-use crate::state::CoverLimit;
+use anchor_lang::prelude::*;
+
+/// The binding limit of a shortfall payout.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoverLimit {
+    /// Paid in full.
+    None,
+    /// `per_event_cap`.
+    PerEvent,
+    /// Room left in the epoch.
+    PerEpoch,
+    /// Capital above the solvency floor.
+    SolvencyFloor,
+    /// Nothing paid: shortfall cover is paused, or the registration is inactive or not
+    /// yet active (the report is still recorded).
+    Suspended,
+}
 
 /// Start of the epoch containing `now`, for epochs of `length` seconds aligned to
 /// `start` (unchanged while `now` is still inside the epoch or before it).

@@ -124,21 +124,8 @@ impl ExchangeRegistration {
     }
 }
 
-/// The binding limit of a shortfall payout.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CoverLimit {
-    /// Paid in full.
-    None,
-    /// `per_event_cap`.
-    PerEvent,
-    /// Room left in the epoch.
-    PerEpoch,
-    /// Capital above the solvency floor.
-    SolvencyFloor,
-    /// Nothing paid: shortfall cover is paused, or the registration is inactive or not
-    /// yet active (the report is still recorded).
-    Suspended,
-}
+/// The binding limit of a shortfall payout (its rules live with the payout math).
+pub use crate::math::CoverLimit;
 
 #[cfg(test)]
 mod limits_encoding_tests {

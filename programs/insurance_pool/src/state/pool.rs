@@ -3,8 +3,8 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::InsuranceError;
 use crate::math::{
-    curve_rate, decayed_loss, premium_for, shares_for_deposit, smoothed_rate, stake_period,
-    utilisation_bps, value_of_shares, volume_fee, volume_target_rate, within_bps, Curve,
+    charged_rate, curve_rate, decayed_loss, exposure_cap, premium_for, shares_for_deposit,
+    stake_period, utilisation_bps, value_of_shares, volume_fee, volume_target_rate, Curve,
     EarningBook, ExposureBook, PodShares, SafeMath, Shares, VolumeCurve, YoungShares, BPS,
 };
 use crate::state::Member;
@@ -533,7 +533,7 @@ impl Pool {
 
     /// Checks `exposure` against the cap on `capital` (bps).
     pub fn exposure_within_cap(&self, exposure: u64, capital: u64) -> bool {
-        within_bps(exposure, capital, self.params.max_exposure_bps)
+        exposure <= exposure_cap(capital, self.params.max_exposure_bps)
     }
 
     /// Quotes cover of `notional` at `now` for `member` (its active cover, if any, fixes
@@ -558,8 +558,13 @@ impl Pool {
         let utilisation = utilisation_bps(exposure, free);
         let target = curve_rate(&p.curve, utilisation);
         let elapsed = now.saturating_sub(self.rate_updated_at);
-        let rate = smoothed_rate(self.rate_bps, target, p.max_rate_change_per_day, elapsed)
-            .clamp(p.curve.min_rate, p.curve.max_rate);
+        let rate = charged_rate(
+            &p.curve,
+            self.rate_bps,
+            target,
+            p.max_rate_change_per_day,
+            elapsed,
+        );
         let (covered_secs, coverage_expiry) = match member {
             Some(m) if m.is_covered(now) => {
                 // A top-up must be able to mature before the cover it adds to ends.

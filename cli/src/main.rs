@@ -6,6 +6,7 @@ mod actuary_cmd;
 #[cfg(feature = "demo")]
 mod demo;
 mod render;
+mod write;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -14,7 +15,7 @@ use base64::Engine;
 use clap::{Args, Parser, Subcommand};
 use insurance_pool_sdk::ix::{self, PoolKeys};
 use insurance_pool_sdk::state::{
-    Claim, ExchangeLimits, Member, Pool, PoolExposure, PremiumQuote, Protocol, Underwriter,
+    Claim, Member, Pool, PoolExposure, PremiumQuote, Protocol, Underwriter,
 };
 use insurance_pool_sdk::{errors, pda};
 use serde_json::Value;
@@ -33,11 +34,28 @@ pub struct Cli {
     /// Signer keypair file.
     #[arg(short = 'k', long = "keypair", global = true)]
     pub keypair: Option<String>,
-    /// Print JSON instead of tables.
+    /// Print JSON instead of tables (the same as `--output json`).
     #[arg(long, global = true)]
     pub json: bool,
+    /// `display` (tables), `json`, or `proposal`: a write command prints its
+    /// instructions (program, accounts, data in base58 and base64) for a Squads or Realms
+    /// proposal instead of sending them.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Display)]
+    pub output: Output,
+    /// With `--output proposal`: the key that will sign the proposal's instructions (a
+    /// Squads vault or Realms governance PDA); the keypair's key otherwise.
+    #[arg(long, global = true)]
+    pub authority: Option<Pubkey>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How results are printed.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Display,
+    Json,
+    Proposal,
 }
 
 /// A market's pool, named by the market address.
@@ -152,6 +170,47 @@ pub enum Command {
         #[arg(long)]
         volume_loss_decay_per_day: Option<u64>,
     },
+    /// Authority: change the guardian, propose a new authority (`--pending-authority`;
+    /// the default key 11111111111111111111111111111111 withdraws a proposal), set the
+    /// treasury or the protocol fee. Unset flags change nothing.
+    UpdateProtocol {
+        #[arg(long)]
+        guardian: Option<Pubkey>,
+        #[arg(long)]
+        pending_authority: Option<Pubkey>,
+        #[arg(long)]
+        treasury: Option<Pubkey>,
+        #[arg(long)]
+        protocol_fee_bps: Option<u16>,
+    },
+    /// Proposed authority: accept the role.
+    AcceptAuthority,
+    /// Authority: change an exchange's limits or destination (decreases apply at once;
+    /// increases and a new destination after the activation delay). Unset flags keep
+    /// the current (or pending) value.
+    UpdateExchange {
+        market: Pubkey,
+        #[arg(long)]
+        exchange_authority: Pubkey,
+        #[arg(long)]
+        destination: Option<Pubkey>,
+        #[arg(long)]
+        per_event_cap: Option<u64>,
+        #[arg(long)]
+        per_epoch_cap: Option<u64>,
+        #[arg(long)]
+        epoch_length: Option<i64>,
+        #[arg(long)]
+        per_event_bps: Option<u64>,
+        #[arg(long)]
+        per_epoch_bps: Option<u64>,
+    },
+    /// Authority: stop an exchange's draws at once.
+    DeactivateExchange {
+        market: Pubkey,
+        #[arg(long)]
+        exchange_authority: Pubkey,
+    },
     /// Set pause bits (protocol-wide, or one pool with --market).
     Pause {
         flags: u8,
@@ -264,6 +323,8 @@ struct Ctx {
     rpc: RpcClient,
     keypair_path: Option<String>,
     json: bool,
+    output: Output,
+    authority: Option<Pubkey>,
 }
 
 type CliResult<T> = Result<T, String>;
@@ -465,10 +526,6 @@ impl Ctx {
         read_keypair_file(&path).map_err(|e| format!("cannot read keypair {path}: {e}"))
     }
 
-    fn fetch<T: AccountDeserialize>(&self, key: &Pubkey) -> CliResult<T> {
-        fetch(&self.rpc, key)
-    }
-
     fn pool_keys(&self, market: &Pubkey) -> CliResult<(PoolKeys, Pool)> {
         pool_keys(&self.rpc, market)
     }
@@ -572,7 +629,9 @@ fn run(cli: Cli) -> CliResult<()> {
             solana_commitment_config::CommitmentConfig::confirmed(),
         ),
         keypair_path: cli.keypair.clone(),
-        json: cli.json,
+        json: cli.json || cli.output == Output::Json,
+        output: cli.output,
+        authority: cli.authority,
     };
     match cli.command {
         #[cfg(feature = "demo")]
@@ -598,290 +657,64 @@ fn run(cli: Cli) -> CliResult<()> {
     Ok(())
 }
 
-/// The write commands: build, sign, send, then print the resulting state.
+/// The write commands: plan, then sign and send (printing the resulting pool state), or
+/// print the plan as a governance proposal (`--output proposal`: nothing is sent).
 fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
+    if ctx.output == Output::Proposal {
+        let me = match ctx.authority {
+            Some(key) => key,
+            None => ctx.signer()?.pubkey(),
+        };
+        let no_quote = |_: &PoolKeys, _: u64| -> CliResult<PremiumQuote> {
+            Err("a cover purchase is not a governance action".into())
+        };
+        let plan = write::plan(&ctx.rpc, me, command, &no_quote)?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&proposal(&plan.instructions)).unwrap_or_default()
+        );
+        return Ok(());
+    }
     let signer = ctx.signer()?;
-    let me = signer.pubkey();
-    let token_of = |keys: &PoolKeys, given: Option<Pubkey>, owner: &Pubkey| {
-        given.unwrap_or_else(|| associated_token(owner, &keys.mint, &keys.token_program))
+    let quote = |keys: &PoolKeys, notional: u64| {
+        let q = ctx.quote(keys, &signer, notional)?;
+        println!(
+            "quote: premium {} at {} bps, cover until {}",
+            q.premium, q.rate_bps, q.coverage_expiry
+        );
+        Ok(q)
     };
-    let hex32 = |s: &str| -> CliResult<[u8; 32]> {
-        let bytes: Result<Vec<u8>, _> = (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(s.get(i..i + 2).unwrap_or("x"), 16))
-            .collect();
-        bytes
-            .map_err(|_| "evidence hash must be hex".to_string())?
-            .try_into()
-            .map_err(|_| "evidence hash must be 32 bytes".to_string())
-    };
-    let (ixs, market) = match command {
-        Command::Init {
-            authority,
-            guardian,
-        } => (
-            vec![ix::initialize_protocol(&me, &me, authority, guardian)],
-            None,
-        ),
-        Command::CreatePool {
-            market,
-            mint,
-            token_program,
-        } => {
-            let keys = PoolKeys::new(market, mint, token_program);
-            (
-                vec![ix::create_pool(&me, &me, &keys, ix::default_params())],
-                Some(market),
-            )
-        }
-        Command::UpdateParams {
-            market,
-            withdrawal_cooldown,
-            deposit_cap,
-            min_deposit,
-            base_rate,
-            min_rate,
-            max_rate,
-            max_rate_change_per_day,
-            coverage_duration,
-            max_exposure_bps,
-            min_reserve,
-            withdrawal_window,
-            min_deposit_lock,
-            claim_waiting_period,
-            max_claim_bps,
-            volume_base_rate,
-            volume_loss_slope,
-            volume_min_rate,
-            volume_max_rate,
-            volume_loss_decay_per_day,
-        } => {
-            let (keys, pool) = ctx.pool_keys(&market)?;
-            // A new update replaces a pending one: start from it.
-            let mut p = if pool.pending_params_at != 0 {
-                pool.pending_params
-            } else {
-                pool.params
-            };
-            p.withdrawal_cooldown = withdrawal_cooldown.unwrap_or(p.withdrawal_cooldown);
-            p.deposit_cap = deposit_cap.unwrap_or(p.deposit_cap);
-            p.min_deposit = min_deposit.unwrap_or(p.min_deposit);
-            p.curve.base_rate = base_rate.unwrap_or(p.curve.base_rate);
-            p.curve.min_rate = min_rate.unwrap_or(p.curve.min_rate);
-            p.curve.max_rate = max_rate.unwrap_or(p.curve.max_rate);
-            p.max_rate_change_per_day =
-                max_rate_change_per_day.unwrap_or(p.max_rate_change_per_day);
-            p.coverage_duration = coverage_duration.unwrap_or(p.coverage_duration);
-            p.max_exposure_bps = max_exposure_bps.unwrap_or(p.max_exposure_bps);
-            p.min_reserve = min_reserve.unwrap_or(p.min_reserve);
-            p.withdrawal_window = withdrawal_window.unwrap_or(p.withdrawal_window);
-            p.min_deposit_lock = min_deposit_lock.unwrap_or(p.min_deposit_lock);
-            p.claim_waiting_period = claim_waiting_period.unwrap_or(p.claim_waiting_period);
-            p.governance.max_claim_bps = max_claim_bps.unwrap_or(p.governance.max_claim_bps);
-            let v = &mut p.volume;
-            v.base_rate = volume_base_rate.unwrap_or(v.base_rate);
-            v.loss_slope = volume_loss_slope.unwrap_or(v.loss_slope);
-            v.min_rate = volume_min_rate.unwrap_or(v.min_rate);
-            v.max_rate = volume_max_rate.unwrap_or(v.max_rate);
-            v.loss_decay_per_day = volume_loss_decay_per_day.unwrap_or(v.loss_decay_per_day);
-            (vec![ix::update_pool_params(&me, &keys, p)], Some(market))
-        }
-        Command::Pause {
-            flags,
-            market: None,
-        } => (vec![ix::set_protocol_pause(&me, flags)], None),
-        Command::Pause {
-            flags,
-            market: Some(market),
-        } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
-            (vec![ix::set_pool_pause(&me, &keys, flags)], Some(market))
-        }
-        Command::Deposit {
-            market,
-            amount,
-            min_shares,
-            token_account,
-        } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
-            (
-                vec![ix::deposit(
-                    &me,
-                    &keys,
-                    &token_of(&keys, token_account, &me),
-                    amount,
-                    min_shares,
-                )],
-                Some(market),
-            )
-        }
-        Command::RequestWithdrawal { market, shares } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
-            (
-                vec![ix::request_withdrawal(&me, &keys, shares)],
-                Some(market),
-            )
-        }
-        Command::CancelWithdrawal(m) => {
-            let (keys, _) = ctx.pool_keys(&m.market)?;
-            (vec![ix::cancel_withdrawal(&me, &keys)], Some(m.market))
-        }
-        Command::CompleteWithdrawal {
-            market,
-            token_account,
-        } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
-            (
-                vec![ix::complete_withdrawal(
-                    &me,
-                    &keys,
-                    &token_of(&keys, token_account, &me),
-                )],
-                Some(market),
-            )
-        }
-        Command::Contribute {
-            market,
-            notional,
-            max_premium,
-            token_account,
-            treasury_token,
-        } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
-            let token = token_of(&keys, token_account, &me);
-            // Quote-then-buy: the quote's expiry bounds the cover (a cover about to
-            // expire is not silently turned into a short top-up).
-            let q = ctx.quote(&keys, &signer, notional)?;
-            println!(
-                "quote: premium {} at {} bps, cover until {}",
-                q.premium, q.rate_bps, q.coverage_expiry
-            );
-            (
-                vec![ix::contribute_premium_until(
-                    &me,
-                    &keys,
-                    &token,
-                    treasury_token,
-                    notional,
-                    max_premium.unwrap_or(q.premium),
-                    q.coverage_expiry,
-                )],
-                Some(market),
-            )
-        }
-        Command::RegisterExchange {
-            market,
-            exchange_authority,
-            destination,
-            per_event_cap,
-            per_epoch_cap,
-            epoch_length,
-            per_event_bps,
-            per_epoch_bps,
-        } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
-            let limits = ExchangeLimits {
-                per_event_cap,
-                per_epoch_cap,
-                epoch_length,
-                per_event_bps,
-                per_epoch_bps,
-            };
-            (
-                vec![ix::register_exchange(
-                    &me,
-                    &me,
-                    &keys,
-                    exchange_authority,
-                    &destination,
-                    limits,
-                )],
-                Some(market),
-            )
-        }
-        Command::FileClaim {
-            market,
-            amount,
-            evidence_hash,
-            uri,
-            token_account,
-        } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
-            let token = token_of(&keys, token_account, &me);
-            let hash = hex32(&evidence_hash)?;
-            // The claim's address uses the member's own claim counter.
-            let member: Member = ctx.fetch(&keys.member(&me))?;
-            (
-                vec![ix::file_claim(
-                    &me,
-                    &keys,
-                    member.claim_count,
-                    &token,
-                    amount,
-                    hash,
-                    &uri,
-                )],
-                Some(market),
-            )
-        }
-        Command::CancelClaim { market, claim_id } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
-            let (claim, _) = find_claim(&ctx.rpc, &keys.pool, claim_id)?;
-            (vec![ix::cancel_claim(&me, &keys, &claim)], Some(market))
-        }
-        Command::Vote {
-            market,
-            claim_id,
-            approve,
-            ..
-        } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
-            let (claim, _) = find_claim(&ctx.rpc, &keys.pool, claim_id)?;
-            (
-                vec![ix::cast_vote(&me, &keys, &claim, approve)],
-                Some(market),
-            )
-        }
-        Command::Finalize { market, claim_id } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
-            let (claim, c) = find_claim(&ctx.rpc, &keys.pool, claim_id)?;
-            (
-                vec![ix::finalize_claim(&keys, &claim, &c.claimant)],
-                Some(market),
-            )
-        }
-        Command::Veto { market, claim_id } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
-            let (claim, c) = find_claim(&ctx.rpc, &keys.pool, claim_id)?;
-            (
-                vec![ix::veto_claim(&me, &keys, &claim, &c.claimant)],
-                Some(market),
-            )
-        }
-        Command::Pay { market, claim_id } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
-            let (claim, c) = find_claim(&ctx.rpc, &keys.pool, claim_id)?;
-            let token = associated_token(&c.claimant, &keys.mint, &keys.token_program);
-            (
-                vec![ix::pay_claim(&keys, &claim, &c.claimant, &token)],
-                Some(market),
-            )
-        }
-        Command::WithdrawBond { market, claim_id } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
-            let (claim, c) = find_claim(&ctx.rpc, &keys.pool, claim_id)?;
-            let token = associated_token(&c.claimant, &keys.mint, &keys.token_program);
-            (vec![ix::withdraw_bond(&keys, &claim, &token)], Some(market))
-        }
-        other => return Err(format!("not a write command: {other:?}")),
-    };
-    ctx.send(&ixs, &signer)?;
-    if let Some(market) = market {
+    let plan = write::plan(&ctx.rpc, signer.pubkey(), command, &quote)?;
+    ctx.send(&plan.instructions, &signer)?;
+    if let Some(market) = plan.market {
         let (keys, pool) = ctx.pool_keys(&market)?;
         let now = ctx.rpc.now()?;
         ctx.print(&render_pool(&ctx.rpc, &keys.pool, &pool, now)?, None);
     }
     Ok(())
+}
+
+/// Instructions as a Squads or Realms proposal takes them: per instruction its program,
+/// its accounts (signer, writable) and its data in base58 and base64.
+pub fn proposal(instructions: &[Instruction]) -> Value {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    Value::Array(
+        instructions
+            .iter()
+            .map(|ix| {
+                serde_json::json!({
+                    "program_id": ix.program_id.to_string(),
+                    "accounts": ix.accounts.iter().map(|a| serde_json::json!({
+                        "pubkey": a.pubkey.to_string(),
+                        "is_signer": a.is_signer,
+                        "is_writable": a.is_writable,
+                    })).collect::<Vec<_>>(),
+                    "data_base58": bs58::encode(&ix.data).into_string(),
+                    "data_base64": b64.encode(&ix.data),
+                })
+            })
+            .collect(),
+    )
 }
 
 fn main() {

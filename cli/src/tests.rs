@@ -1472,3 +1472,145 @@ async fn volume_rate_shows_what_contribute_volume_charges_now_and_its_inputs() {
         .unwrap_err()
         .contains("not found"));
 }
+
+/// Parses `args` as the CLI would and plans the write command on `chain` for `me`.
+fn cli_plan(chain: &Snapshot, me: Pubkey, args: &[&str]) -> CliResult<crate::write::Plan> {
+    let mut argv = vec!["insurance-pool"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    let no_quote = |_: &PoolKeys, _: u64| -> CliResult<insurance_pool_sdk::state::PremiumQuote> {
+        Err("no quote in this test".into())
+    };
+    crate::write::plan(chain, me, cli.command, &no_quote)
+}
+
+/// The authority commands (update-protocol, accept-authority, pause, update-exchange,
+/// deactivate-exchange, update-params) planned from real accounts and run on the
+/// embedded runtime: the program accepts what the CLI builds, the state changes as the
+/// flags say, and the proposal output carries the same instructions.
+#[tokio::test]
+async fn authority_commands_plan_what_the_program_accepts() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let limits = ExchangeLimits {
+        per_event_cap: 600,
+        per_epoch_cap: 5_000,
+        epoch_length: DAY,
+        per_event_bps: 10_000,
+        per_epoch_bps: 10_000,
+    };
+    let (v, _) =
+        exchange::Venue::insured(&mut env, 1, mint, 1_000, default_params(), limits, 100_000).await;
+    let pool = v.keys.pool;
+    let market = pool.market.to_string();
+    let authority = env.authority.insecure_clone();
+    let a = authority.pubkey();
+    let registration = v.keys.registration();
+    let exchange_authority = v.keys.authority.to_string();
+    let keys = [
+        pool.pool,
+        pool.exposure,
+        registration,
+        insurance_pool_sdk::pda::protocol().0,
+    ];
+    let successor = Keypair::new();
+    let guardian = Pubkey::new_unique();
+    let successor_key = successor.pubkey().to_string();
+    let guardian_key = guardian.to_string();
+    let steps: Vec<Vec<&str>> = vec![
+        vec![
+            "update-protocol",
+            "--guardian",
+            &guardian_key,
+            "--pending-authority",
+            &successor_key,
+            "--protocol-fee-bps",
+            "0",
+        ],
+        vec!["pause", "4", "--market", &market],
+        vec![
+            "update-exchange",
+            &market,
+            "--exchange-authority",
+            &exchange_authority,
+            "--per-event-cap",
+            "300",
+        ],
+        vec!["update-params", &market, "--base-rate", "75"],
+        vec![
+            "deactivate-exchange",
+            &market,
+            "--exchange-authority",
+            &exchange_authority,
+        ],
+    ];
+    for args in &steps {
+        let chain = Snapshot::take(&mut env, &keys).await;
+        let plan = cli_plan(&chain, a, args).unwrap();
+        // The proposal output lists exactly these instructions.
+        let proposal = crate::proposal(&plan.instructions);
+        assert_eq!(proposal.as_array().unwrap().len(), plan.instructions.len());
+        assert_eq!(
+            proposal[0]["program_id"],
+            plan.instructions[0].program_id.to_string()
+        );
+        env.ok(&plan.instructions, &[&authority]).await;
+    }
+    let protocol: Protocol = env.fetch(insurance_pool_sdk::pda::protocol().0).await;
+    assert_eq!(
+        (protocol.guardian, protocol.pending_authority),
+        (guardian, successor.pubkey())
+    );
+    let state = env.pool(&pool).await;
+    assert_eq!(state.paused, pause::PREMIUM);
+    assert_eq!(state.pending_params.curve.base_rate, 75);
+    let r = v.registration(&mut env).await;
+    // A decrease applies at once; then the registration is deactivated.
+    assert_eq!(r.limits.per_event_cap, 300);
+    assert!(!r.is_active());
+
+    // accept-authority, signed by the proposed key.
+    let chain = Snapshot::take(&mut env, &keys).await;
+    let plan = cli_plan(&chain, successor.pubkey(), &["accept-authority"]).unwrap();
+    env.ok(&plan.instructions, &[&successor]).await;
+    let protocol: Protocol = env.fetch(insurance_pool_sdk::pda::protocol().0).await;
+    assert_eq!(protocol.authority, successor.pubkey());
+
+    // A command that reads an account the chain does not have fails by naming it.
+    let empty = Snapshot::take(&mut env, &[]).await;
+    let err = cli_plan(
+        &empty,
+        a,
+        &[
+            "deactivate-exchange",
+            &market,
+            "--exchange-authority",
+            &exchange_authority,
+        ],
+    )
+    .unwrap_err();
+    assert!(err.contains(&pool.pool.to_string()), "{err}");
+}
+
+#[test]
+fn proposal_output_and_hashes_parse() {
+    let cli = Cli::try_parse_from([
+        "insurance-pool",
+        "--output",
+        "proposal",
+        "--authority",
+        &Pubkey::new_unique().to_string(),
+        "accept-authority",
+    ])
+    .unwrap();
+    assert_eq!(cli.output, crate::Output::Proposal);
+    assert!(matches!(cli.command, Command::AcceptAuthority));
+    assert_eq!(crate::write::hex32(&"ab".repeat(32)).unwrap(), [0xab; 32]);
+    assert_eq!(
+        crate::write::hex32(&format!("0x{}", "01".repeat(32))).unwrap(),
+        [1; 32]
+    );
+    for bad in ["ab", &"zz".repeat(32), &"a".repeat(63)] {
+        assert!(crate::write::hex32(bad).is_err(), "{bad}");
+    }
+}

@@ -88,10 +88,8 @@ pub fn exchange_registration(
     use anchor_lang::{AccountDeserialize, Discriminator};
     let Some(key) = exchange else {
         let mut registrations = Vec::new();
-        for (key, data) in chain.program_accounts()? {
-            if !data.starts_with(ExchangeRegistration::DISCRIMINATOR) {
-                continue;
-            }
+        let filter = [(0, ExchangeRegistration::DISCRIMINATOR), (8, pool.as_ref())];
+        for (key, data) in chain.program_accounts(&filter)? {
             let r = ExchangeRegistration::try_deserialize(&mut data.as_slice())
                 .map_err(|e| format!("{key}: {e}"))?;
             if r.pool == *pool {

@@ -9,11 +9,12 @@
 //! (3 days each) before a filing vote on it, deposits are locked 30 days, and an
 //! exchange's draw right starts 32 days after its registration.
 
-use insurance_pool_sdk::exchange as x;
 use insurance_pool_sdk::ix::*;
 use insurance_pool_sdk::state::*;
+use insurance_pool_testkit::exchange_ix as x;
 use insurance_pool_testkit::{
-    runtime, ExchangeKeys, Market, MarketParams, Outcome, Runtime, Signer, TestEnv, User, TOKEN,
+    default_params, runtime, ExchangeKeys, Market, MarketParams, Outcome, Runtime, Signer, TestEnv,
+    User, DEFAULT_GOVERNANCE, TOKEN,
 };
 use serde_json::Value;
 

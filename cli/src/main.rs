@@ -1,12 +1,19 @@
 //! `insurance-pool`: the operator, underwriter, member and voter CLI, following Solana
-//! CLI conventions (`--url/-u` with `localhost`/`devnet`/`mainnet-beta` shorthands,
-//! `--keypair/-k`, `--json` on every read), and the narrated `demo`.
+//! CLI conventions (the Solana CLI's `config.yml` for url, keypair and commitment;
+//! `--url/-u` with `localhost`/`devnet`/`mainnet-beta` shorthands, `--keypair/-k`,
+//! `--commitment`, `--with-compute-unit-price`, `--compute-unit-limit`; v0
+//! transactions; `--output display|json|proposal`), amounts in token units of the
+//! pool's mint, and the narrated `demo`.
 
 mod actuary_cmd;
+mod config;
 #[cfg(feature = "demo")]
 mod demo;
+mod params;
 mod render;
 mod write;
+
+pub use params::{Amount, ParamArgs};
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -20,20 +27,39 @@ use insurance_pool_sdk::state::{
 use insurance_pool_sdk::{errors, pda};
 use serde_json::Value;
 use solana_keypair::{read_keypair_file, Keypair};
+use solana_message::VersionedMessage;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_signer::Signer;
-use solana_transaction::Transaction;
+use solana_transaction::versioned::VersionedTransaction;
 
 /// Segregated insurance pools for Solana derivatives venues.
 #[derive(Parser, Debug)]
 #[command(name = "insurance-pool", version)]
 pub struct Cli {
-    /// JSON-RPC URL or moniker: localhost, devnet, mainnet-beta.
-    #[arg(short = 'u', long = "url", global = true, default_value = "localhost")]
-    pub url: String,
-    /// Signer keypair file.
+    /// Solana CLI configuration file (default `~/.config/solana/cli/config.yml`, read
+    /// when it exists): its `json_rpc_url`, `keypair_path` and `commitment` apply unless
+    /// a flag overrides them.
+    #[arg(short = 'C', long = "config", global = true, value_name = "PATH")]
+    pub config: Option<std::path::PathBuf>,
+    /// JSON-RPC URL or moniker: localhost, devnet, mainnet-beta, testnet (default: the
+    /// config file's, else localhost).
+    #[arg(short = 'u', long = "url", global = true)]
+    pub url: Option<String>,
+    /// Signer keypair file (default: the config file's, else ~/.config/solana/id.json).
     #[arg(short = 'k', long = "keypair", global = true)]
     pub keypair: Option<String>,
+    /// processed, confirmed or finalized (default: the config file's, else confirmed).
+    #[arg(long, global = true)]
+    pub commitment: Option<String>,
+    /// Priority fee: a compute-unit price in micro-lamports, added to every transaction.
+    #[arg(long, global = true, value_name = "MICRO_LAMPORTS")]
+    pub with_compute_unit_price: Option<u64>,
+    /// Compute-unit limit of every transaction (default: the runtime's).
+    #[arg(long, global = true, value_name = "UNITS")]
+    pub compute_unit_limit: Option<u32>,
+    /// Send legacy transactions instead of v0.
+    #[arg(long, global = true)]
+    pub legacy: bool,
     /// Print JSON instead of tables (the same as `--output json`).
     #[arg(long, global = true)]
     pub json: bool,
@@ -91,17 +117,17 @@ pub enum Command {
     },
     /// A pool's claims with tallies against quorum and threshold.
     Claims(MarketArg),
-    /// Quote cover of `notional` (simulated, moves nothing).
-    Quote { market: Pubkey, notional: u64 },
+    /// Quote cover of `notional` token units (simulated, moves nothing).
+    Quote { market: Pubkey, notional: Amount },
     /// The pool's volume rate now (what `contribute_volume` would charge, computed from
     /// the accounts with the program's own `Pool::volume_quote`) and its inputs: the
     /// volume curve, the loss index decayed to now (and the recorded index and day it
     /// decays from), free capital; the last charged rate, lifetime volume and fees.
     VolumeRate {
         market: Pubkey,
-        /// Also price this much volume (base units): the fee and its protocol part.
+        /// Also price this much volume (token units): the fee and its protocol part.
         #[arg(long)]
-        volume: Option<u64>,
+        volume: Option<Amount>,
     },
     /// Create the protocol singleton.
     Init {
@@ -110,7 +136,8 @@ pub enum Command {
         #[arg(long)]
         guardian: Pubkey,
     },
-    /// Create a market's pool (default parameters of the SDK).
+    /// Create a market's pool: every parameter from flags or `--params FILE` (TOML or
+    /// JSON; `docs/pool-params.example.toml`).
     CreatePool {
         market: Pubkey,
         #[arg(long)]
@@ -118,57 +145,15 @@ pub enum Command {
         /// SPL Token (default) or Token-2022.
         #[arg(long, default_value = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")]
         token_program: Pubkey,
+        #[command(flatten)]
+        params: ParamArgs,
     },
-    /// Change a pool's parameters (unset flags keep their current value).
+    /// Change a pool's parameters (from flags or `--params FILE`; what is not given
+    /// keeps its pending, else current, value). Applies after the activation delay.
     UpdateParams {
         market: Pubkey,
-        #[arg(long)]
-        withdrawal_cooldown: Option<i64>,
-        #[arg(long)]
-        deposit_cap: Option<u64>,
-        #[arg(long)]
-        min_deposit: Option<u64>,
-        #[arg(long)]
-        base_rate: Option<u64>,
-        #[arg(long)]
-        min_rate: Option<u64>,
-        #[arg(long)]
-        max_rate: Option<u64>,
-        #[arg(long)]
-        max_rate_change_per_day: Option<u64>,
-        #[arg(long)]
-        coverage_duration: Option<i64>,
-        #[arg(long)]
-        max_exposure_bps: Option<u64>,
-        #[arg(long)]
-        min_reserve: Option<u64>,
-        /// Seconds after the cooldown a withdrawal can still be completed.
-        #[arg(long)]
-        withdrawal_window: Option<i64>,
-        /// Seconds after an underwriter's last deposit before it may request a withdrawal.
-        #[arg(long)]
-        min_deposit_lock: Option<i64>,
-        /// Seconds after a purchase or top-up before its cover can be claimed.
-        #[arg(long)]
-        claim_waiting_period: Option<i64>,
-        /// Largest single claim, bps of free capital.
-        #[arg(long)]
-        max_claim_bps: Option<u64>,
-        /// Volume rate with no loss history (bps of traded volume).
-        #[arg(long)]
-        volume_base_rate: Option<u64>,
-        /// Volume rate added per 100 % of loss index over free capital (bps of volume).
-        #[arg(long)]
-        volume_loss_slope: Option<u64>,
-        /// Floor of the volume rate (bps of volume).
-        #[arg(long)]
-        volume_min_rate: Option<u64>,
-        /// Ceiling of the volume rate (bps of volume).
-        #[arg(long)]
-        volume_max_rate: Option<u64>,
-        /// Share of the volume rate's loss index forgotten per day (bps, 1 to 10 000).
-        #[arg(long)]
-        volume_loss_decay_per_day: Option<u64>,
+        #[command(flatten)]
+        params: ParamArgs,
     },
     /// Authority: change the guardian, propose a new authority (`--pending-authority`;
     /// the default key 11111111111111111111111111111111 withdraws a proposal), set the
@@ -194,10 +179,12 @@ pub enum Command {
         exchange_authority: Pubkey,
         #[arg(long)]
         destination: Option<Pubkey>,
+        /// Token units.
         #[arg(long)]
-        per_event_cap: Option<u64>,
+        per_event_cap: Option<Amount>,
+        /// Token units.
         #[arg(long)]
-        per_epoch_cap: Option<u64>,
+        per_epoch_cap: Option<Amount>,
         #[arg(long)]
         epoch_length: Option<i64>,
         #[arg(long)]
@@ -217,10 +204,10 @@ pub enum Command {
         #[arg(long)]
         market: Option<Pubkey>,
     },
-    /// Deposit into a pool.
+    /// Deposit `amount` token units into a pool.
     Deposit {
         market: Pubkey,
-        amount: u64,
+        amount: Amount,
         #[arg(long, default_value_t = 0)]
         min_shares: u128,
         #[arg(long)]
@@ -241,10 +228,11 @@ pub enum Command {
     /// --max-premium) and refused if the cover would end before the quoted expiry.
     Contribute {
         market: Pubkey,
-        notional: u64,
-        /// Most the premium may be (default: the quoted premium).
+        /// Cover in token units.
+        notional: Amount,
+        /// Most the premium may be, token units (default: the quoted premium).
         #[arg(long)]
-        max_premium: Option<u64>,
+        max_premium: Option<Amount>,
         #[arg(long)]
         token_account: Option<Pubkey>,
         #[arg(long)]
@@ -257,10 +245,12 @@ pub enum Command {
         exchange_authority: Pubkey,
         #[arg(long)]
         destination: Pubkey,
+        /// Token units.
         #[arg(long)]
-        per_event_cap: u64,
+        per_event_cap: Amount,
+        /// Token units.
         #[arg(long)]
-        per_epoch_cap: u64,
+        per_epoch_cap: Amount,
         #[arg(long, default_value_t = 86_400)]
         epoch_length: i64,
         /// Per-event cap in bps of the pool's free capital at the draw.
@@ -270,10 +260,10 @@ pub enum Command {
         #[arg(long, default_value_t = 10_000)]
         per_epoch_bps: u64,
     },
-    /// File a claim with a bond.
+    /// File a claim of `amount` token units with a bond.
     FileClaim {
         market: Pubkey,
-        amount: u64,
+        amount: Amount,
         /// 32-byte evidence hash, hex.
         #[arg(long)]
         evidence_hash: String,
@@ -321,10 +311,50 @@ pub fn associated_token(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -
 
 struct Ctx {
     rpc: RpcClient,
-    keypair_path: Option<String>,
+    keypair_path: String,
     json: bool,
     output: Output,
     authority: Option<Pubkey>,
+    /// Compute-budget instructions put before every transaction's own.
+    budget: Vec<Instruction>,
+    legacy: bool,
+}
+
+/// The compute-budget instructions `--with-compute-unit-price` and
+/// `--compute-unit-limit` ask for.
+pub fn compute_budget(price: Option<u64>, limit: Option<u32>) -> Vec<Instruction> {
+    use solana_compute_budget_interface::ComputeBudgetInstruction;
+    let mut ixs = Vec::new();
+    if let Some(limit) = limit {
+        ixs.push(ComputeBudgetInstruction::set_compute_unit_limit(limit));
+    }
+    if let Some(price) = price {
+        ixs.push(ComputeBudgetInstruction::set_compute_unit_price(price));
+    }
+    ixs
+}
+
+/// A transaction of `ixs` paid and signed by `signer`: v0 (no lookup tables) unless
+/// `legacy`.
+pub fn transaction(
+    ixs: &[Instruction],
+    signer: &Keypair,
+    blockhash: solana_hash::Hash,
+    legacy: bool,
+) -> CliResult<VersionedTransaction> {
+    let message = if legacy {
+        VersionedMessage::Legacy(solana_message::Message::new_with_blockhash(
+            ixs,
+            Some(&signer.pubkey()),
+            &blockhash,
+        ))
+    } else {
+        VersionedMessage::V0(
+            solana_message::v0::Message::try_compile(&signer.pubkey(), ixs, &[], blockhash)
+                .map_err(|e| e.to_string())?,
+        )
+    };
+    VersionedTransaction::try_new(message, &[signer]).map_err(|e| e.to_string())
 }
 
 type CliResult<T> = Result<T, String>;
@@ -334,8 +364,9 @@ type CliResult<T> = Result<T, String>;
 pub trait Chain {
     /// Raw data of an account.
     fn account_data(&self, key: &Pubkey) -> CliResult<Vec<u8>>;
-    /// Every account the insurance program owns, with its data.
-    fn program_accounts(&self) -> CliResult<Vec<(Pubkey, Vec<u8>)>>;
+    /// The accounts the insurance program owns whose data holds each `(offset, bytes)`
+    /// of `memcmp` (a node filters them server-side), with their data.
+    fn program_accounts(&self, memcmp: &[(usize, &[u8])]) -> CliResult<Vec<(Pubkey, Vec<u8>)>>;
     /// Current unix time of the chain.
     fn now(&self) -> CliResult<i64>;
     /// Every successful transaction of `address` with its logs: the whole history.
@@ -350,11 +381,34 @@ impl Chain for RpcClient {
             .map_err(|e| format!("{key}: {e}"))
     }
 
-    fn program_accounts(&self) -> CliResult<Vec<(Pubkey, Vec<u8>)>> {
+    fn program_accounts(&self, memcmp: &[(usize, &[u8])]) -> CliResult<Vec<(Pubkey, Vec<u8>)>> {
+        use solana_rpc_client::api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+        use solana_rpc_client::api::filter::{Memcmp, RpcFilterType};
+        let config = RpcProgramAccountsConfig {
+            filters: Some(
+                memcmp
+                    .iter()
+                    .map(|(offset, bytes)| {
+                        RpcFilterType::Memcmp(Memcmp::new_raw_bytes(*offset, bytes.to_vec()))
+                    })
+                    .collect(),
+            ),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
         let accounts = self
-            .get_program_accounts(&insurance_pool_sdk::ID)
+            .get_program_ui_accounts_with_config(&insurance_pool_sdk::ID, config)
             .map_err(|e| e.to_string())?;
-        Ok(accounts.into_iter().map(|(k, a)| (k, a.data)).collect())
+        accounts
+            .into_iter()
+            .map(|(key, a)| {
+                let data = a.data.decode().ok_or(format!("{key}: undecodable data"))?;
+                Ok((key, data))
+            })
+            .collect()
     }
 
     fn now(&self) -> CliResult<i64> {
@@ -422,10 +476,7 @@ pub const CLAIM_COLUMNS: &[&str] = &[
 /// they are found by scanning the program's accounts).
 pub fn pool_claims(chain: &dyn Chain, pool: &Pubkey) -> CliResult<Vec<(Pubkey, Claim)>> {
     let mut claims = Vec::new();
-    for (key, data) in chain.program_accounts()? {
-        if !data.starts_with(Claim::DISCRIMINATOR) {
-            continue;
-        }
+    for (key, data) in chain.program_accounts(&[(0, Claim::DISCRIMINATOR), (8, pool.as_ref())])? {
         let c = Claim::try_deserialize(&mut data.as_slice()).map_err(|e| format!("{key}: {e}"))?;
         if c.pool == *pool {
             claims.push((key, c));
@@ -459,10 +510,7 @@ pub fn read(
         Command::Pools => {
             let now = chain.now()?;
             let mut rows = Vec::new();
-            for (key, data) in chain.program_accounts()? {
-                if !data.starts_with(Pool::DISCRIMINATOR) {
-                    continue;
-                }
+            for (key, data) in chain.program_accounts(&[(0, Pool::DISCRIMINATOR)])? {
                 let pool =
                     Pool::try_deserialize(&mut data.as_slice()).map_err(|e| e.to_string())?;
                 rows.push(render_pool(chain, &key, &pool, now)?);
@@ -483,21 +531,28 @@ pub fn read(
             )
         }
         Command::Member { market, owner } => {
-            let (keys, _) = pool_keys(chain, market)?;
+            let (keys, pool) = pool_keys(chain, market)?;
             let address = keys.member(&owner_or_signer(owner)?);
             let m: Member = fetch(chain, &address)?;
-            (render::member(&address.to_string(), &m, chain.now()?), None)
+            (
+                render::member(&address.to_string(), &m, pool.mint_decimals, chain.now()?),
+                None,
+            )
         }
         Command::VolumeRate { market, volume } => {
             let (keys, pool) = pool_keys(chain, market)?;
             let exposure: PoolExposure = fetch(chain, &keys.exposure)?;
             let protocol: Protocol = fetch(chain, &pda::protocol().0)?;
+            let volume = volume
+                .as_ref()
+                .map(|v| v.base_units(pool.mint_decimals))
+                .transpose()?;
             let value = render::volume_rate(
                 &keys.pool.to_string(),
                 &pool,
                 &exposure,
                 &protocol,
-                *volume,
+                volume,
                 chain.now()?,
             )?;
             (value, None)
@@ -516,30 +571,29 @@ pub fn read(
 
 impl Ctx {
     fn signer(&self) -> CliResult<Keypair> {
-        let path = match &self.keypair_path {
-            Some(p) => p.clone(),
-            None => format!(
-                "{}/.config/solana/id.json",
-                std::env::var("HOME").unwrap_or_default()
-            ),
-        };
-        read_keypair_file(&path).map_err(|e| format!("cannot read keypair {path}: {e}"))
+        let path = &self.keypair_path;
+        read_keypair_file(path).map_err(|e| format!("cannot read keypair {path}: {e}"))
     }
 
     fn pool_keys(&self, market: &Pubkey) -> CliResult<(PoolKeys, Pool)> {
         pool_keys(&self.rpc, market)
     }
 
+    /// JSON (amounts in base units, with the mint's `decimals`), or a table with
+    /// amounts in token units.
     fn print(&self, value: &Value, columns: Option<&[&str]>) {
         if self.json {
             println!(
                 "{}",
                 serde_json::to_string_pretty(value).unwrap_or_default()
             );
-        } else if let (Some(columns), Some(rows)) = (columns, value.as_array()) {
+            return;
+        }
+        let value = render::in_token_units(value);
+        if let (Some(columns), Some(rows)) = (columns, value.as_array()) {
             println!("{}", render::table(rows, columns));
         } else {
-            println!("{}", render::detail(value));
+            println!("{}", render::detail(&value));
         }
     }
 
@@ -548,10 +602,10 @@ impl Ctx {
     fn quote(&self, keys: &PoolKeys, owner: &Keypair, notional: u64) -> CliResult<PremiumQuote> {
         let member = keys.member(&owner.pubkey());
         let member = self.rpc.get_account(&member).ok().map(|_| member);
-        let ix = ix::quote_premium(keys, member, notional);
+        let mut ixs = self.budget.clone();
+        ixs.push(ix::quote_premium(keys, member, notional));
         let blockhash = self.rpc.get_latest_blockhash().map_err(|e| e.to_string())?;
-        let tx =
-            Transaction::new_signed_with_payer(&[ix], Some(&owner.pubkey()), &[owner], blockhash);
+        let tx = transaction(&ixs, owner, blockhash, self.legacy)?;
         let sim = self
             .rpc
             .simulate_transaction(&tx)
@@ -571,8 +625,8 @@ impl Ctx {
     /// on failure).
     fn send(&self, ixs: &[Instruction], signer: &Keypair) -> CliResult<()> {
         let blockhash = self.rpc.get_latest_blockhash().map_err(|e| e.to_string())?;
-        let tx =
-            Transaction::new_signed_with_payer(ixs, Some(&signer.pubkey()), &[signer], blockhash);
+        let all: Vec<Instruction> = self.budget.iter().chain(ixs).cloned().collect();
+        let tx = transaction(&all, signer, blockhash, self.legacy)?;
         match self.rpc.send_and_confirm_transaction(&tx) {
             Ok(signature) => {
                 println!("signature: {signature}");
@@ -583,9 +637,10 @@ impl Ctx {
     }
 }
 
-/// A premium quote as JSON.
-pub fn quote_json(q: &PremiumQuote) -> Value {
+/// A premium quote as JSON (`decimals`: the pool mint's).
+pub fn quote_json(q: &PremiumQuote, decimals: u8) -> Value {
     serde_json::json!({
+        "decimals": decimals,
         "premium": q.premium, "rate_bps": q.rate_bps, "target_rate_bps": q.target_rate_bps,
         "utilisation_bps": q.utilisation_bps, "covered_secs": q.covered_secs,
         "coverage_expiry": q.coverage_expiry,
@@ -612,26 +667,30 @@ fn run(cli: Cli) -> CliResult<()> {
     if let Command::Demo = cli.command {
         return demo::run();
     }
+    let file = config::SolanaConfig::load(cli.config.as_deref())?;
+    let resolved = config::resolve(
+        cli.url.as_deref(),
+        cli.keypair.as_deref(),
+        cli.commitment.as_deref(),
+        &file,
+    );
+    let commitment = config::commitment(&resolved.commitment)?;
     if let Command::Actuary(args) = &cli.command {
-        let rpc = args.market.map(|_| {
-            RpcClient::new_with_commitment(
-                resolve_url(&cli.url),
-                solana_commitment_config::CommitmentConfig::confirmed(),
-            )
-        });
+        let rpc = args
+            .market
+            .map(|_| RpcClient::new_with_commitment(resolved.url.clone(), commitment));
         let chain = rpc.as_ref().map(|r| r as &dyn Chain);
         println!("{}", actuary_cmd::run(chain, args, cli.json)?);
         return Ok(());
     }
     let ctx = Ctx {
-        rpc: RpcClient::new_with_commitment(
-            resolve_url(&cli.url),
-            solana_commitment_config::CommitmentConfig::confirmed(),
-        ),
-        keypair_path: cli.keypair.clone(),
+        rpc: RpcClient::new_with_commitment(resolved.url, commitment),
+        keypair_path: resolved.keypair,
         json: cli.json || cli.output == Output::Json,
         output: cli.output,
         authority: cli.authority,
+        budget: compute_budget(cli.with_compute_unit_price, cli.compute_unit_limit),
+        legacy: cli.legacy,
     };
     match cli.command {
         #[cfg(feature = "demo")]
@@ -648,9 +707,10 @@ fn run(cli: Cli) -> CliResult<()> {
             ctx.print(&value, columns);
         }
         Command::Quote { market, notional } => {
-            let (keys, _) = ctx.pool_keys(&market)?;
+            let (keys, pool) = ctx.pool_keys(&market)?;
+            let notional = notional.base_units(pool.mint_decimals)?;
             let q = ctx.quote(&keys, &ctx.signer()?, notional)?;
-            ctx.print(&quote_json(&q), None);
+            ctx.print(&quote_json(&q, pool.mint_decimals), None);
         }
         command => write(&ctx, command)?,
     }
@@ -678,10 +738,6 @@ fn write(ctx: &Ctx, command: Command) -> CliResult<()> {
     let signer = ctx.signer()?;
     let quote = |keys: &PoolKeys, notional: u64| {
         let q = ctx.quote(keys, &signer, notional)?;
-        println!(
-            "quote: premium {} at {} bps, cover until {}",
-            q.premium, q.rate_bps, q.coverage_expiry
-        );
         Ok(q)
     };
     let plan = write::plan(&ctx.rpc, signer.pubkey(), command, &quote)?;

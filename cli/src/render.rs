@@ -75,6 +75,7 @@ pub fn pool(address: &str, p: &Pool, book: &ExposureBook, now: i64) -> Value {
         "pool": address,
         "market": p.market.to_string(),
         "mint": p.mint.to_string(),
+        "decimals": p.mint_decimals,
         // A trust assumption: the mint's issuer can freeze the pool's vault.
         "mint_has_freeze_authority": p.mint_has_freeze_authority != 0,
         "vault": p.vault.to_string(),
@@ -167,6 +168,7 @@ pub fn volume_rate(
     Ok(json!({
         "pool": address,
         "market": p.market.to_string(),
+        "decimals": p.mint_decimals,
         "now": now,
         "rate_bps": q.rate_bps,
         "curve": volume_curve(&at.params.volume),
@@ -204,6 +206,7 @@ pub fn underwriter(address: &str, u: &Underwriter, p: &Pool, now: i64) -> Value 
     json!({
         "underwriter": address,
         "owner": u.owner.to_string(),
+        "decimals": p.mint_decimals,
         "shares": big(u.shares.get()),
         "value": p.value_of(u.shares.get()).unwrap_or(0),
         "young_shares": big(y.young_at(p.stake_period(now))),
@@ -223,10 +226,11 @@ pub fn underwriter(address: &str, u: &Underwriter, p: &Pool, now: i64) -> Value 
     })
 }
 
-pub fn member(address: &str, m: &Member, now: i64) -> Value {
+pub fn member(address: &str, m: &Member, decimals: u8, now: i64) -> Value {
     json!({
         "member": address,
         "owner": m.owner.to_string(),
+        "decimals": decimals,
         "covered_amount": m.active_cover(now),
         "coverage_expiry": m.coverage_expiry,
         "covered": m.is_covered(now),
@@ -254,6 +258,7 @@ pub fn claim(address: &str, c: &Claim, p: &Pool) -> Value {
     json!({
         "claim": address,
         "id": c.number,
+        "decimals": p.mint_decimals,
         "claimant": c.claimant.to_string(),
         "claimant_index": c.id,
         "amount": c.amount,
@@ -277,6 +282,82 @@ pub fn claim(address: &str, c: &Claim, p: &Pool) -> Value {
         "unpaid": c.unpaid,
         "uri": c.uri.as_str(),
     })
+}
+
+/// The keys whose values are token amounts (base units in JSON).
+pub const AMOUNT_KEYS: &[&str] = &[
+    "amount",
+    "bond",
+    "bond_min",
+    "bonds_held",
+    "capital",
+    "claimable",
+    "claimed_amount",
+    "claims_paid",
+    "covered",
+    "covered_amount",
+    "deposit_cap",
+    "ewma",
+    "exposure",
+    "fee",
+    "free_capital",
+    "largest",
+    "loss_index",
+    "matured_amount",
+    "maturing_amount",
+    "min_deposit",
+    "min_reserve",
+    "paid",
+    "pending_value",
+    "premium",
+    "premiums_paid",
+    "protocol_fee",
+    "recorded_loss_index",
+    "reported",
+    "reserved",
+    "reserved_for_claims",
+    "share_price",
+    "total_premiums",
+    "total_volume",
+    "total_volume_fees",
+    "unearned_premiums",
+    "unpaid",
+    "value",
+    "volume",
+    "volume_loss",
+];
+
+/// `value` with every amount under an object that states its mint's `decimals`
+/// written in token units (`1500.25`): what the tables show. JSON output keeps base
+/// units (exact integers) and the `decimals` to read them with.
+pub fn in_token_units(value: &Value) -> Value {
+    fn walk(v: &Value, decimals: Option<u8>) -> Value {
+        match v {
+            Value::Array(items) => Value::Array(items.iter().map(|i| walk(i, decimals)).collect()),
+            Value::Object(map) => {
+                let decimals = map
+                    .get("decimals")
+                    .and_then(Value::as_u64)
+                    .and_then(|d| u8::try_from(d).ok())
+                    .or(decimals);
+                Value::Object(
+                    map.iter()
+                        .map(|(k, v)| {
+                            let v = match (decimals, v.as_u64()) {
+                                (Some(d), Some(units)) if AMOUNT_KEYS.contains(&k.as_str()) => {
+                                    Value::from(insurance_pool_sdk::units::format_amount(units, d))
+                                }
+                                _ => walk(v, decimals),
+                            };
+                            (k.clone(), v)
+                        })
+                        .collect(),
+                )
+            }
+            other => other.clone(),
+        }
+    }
+    walk(value, None)
 }
 
 /// Renders JSON objects as an aligned table of the chosen `columns` (nested values are

@@ -47,11 +47,17 @@ impl Chain for Snapshot {
             .ok_or_else(|| format!("{key}: account not found"))
     }
 
-    fn program_accounts(&self) -> CliResult<Vec<(Pubkey, Vec<u8>)>> {
+    /// The node's memcmp filter: every `(offset, bytes)` must match.
+    fn program_accounts(&self, memcmp: &[(usize, &[u8])]) -> CliResult<Vec<(Pubkey, Vec<u8>)>> {
+        let matches = |d: &[u8]| {
+            memcmp
+                .iter()
+                .all(|(at, bytes)| d.get(*at..at + bytes.len()) == Some(*bytes))
+        };
         Ok(self
             .accounts
             .iter()
-            .filter(|(_, owner, _)| *owner == insurance_pool::ID)
+            .filter(|(_, owner, d)| *owner == insurance_pool::ID && matches(d))
             .map(|(k, _, d)| (*k, d.clone()))
             .collect())
     }
@@ -92,19 +98,19 @@ fn parses_solana_cli_conventions() {
         &market.to_string(),
     ])
     .unwrap();
-    assert_eq!(cli.url, "devnet");
+    assert_eq!(cli.url.as_deref(), Some("devnet"));
     assert!(cli.json);
     assert!(matches!(cli.command, Command::Pool(ref m) if m.market == market));
     let cli = Cli::try_parse_from(["insurance-pool", "pools", "-k", "/tmp/k.json"]).unwrap();
     assert_eq!(
-        (cli.url.as_str(), cli.keypair.as_deref(), cli.json),
-        ("localhost", Some("/tmp/k.json"), false)
+        (cli.url.as_deref(), cli.keypair.as_deref(), cli.json),
+        (None, Some("/tmp/k.json"), false)
     );
     let cli = Cli::try_parse_from([
         "insurance-pool",
         "deposit",
         &market.to_string(),
-        "100",
+        "1500.25",
         "--min-shares",
         "5",
     ])
@@ -112,10 +118,10 @@ fn parses_solana_cli_conventions() {
     assert!(matches!(
         cli.command,
         Command::Deposit {
-            amount: 100,
+            ref amount,
             min_shares: 5,
             ..
-        }
+        } if amount.base_units(6) == Ok(1_500_250_000)
     ));
     // A vote needs exactly one side; bad pubkeys and amounts are refused.
     assert!(Cli::try_parse_from(["insurance-pool", "vote", &market.to_string(), "0"]).is_err());
@@ -137,17 +143,22 @@ fn parses_solana_cli_conventions() {
     ])
     .is_ok());
     assert!(Cli::try_parse_from(["insurance-pool", "pool", "not-a-key"]).is_err());
-    assert!(Cli::try_parse_from(["insurance-pool", "deposit", &market.to_string(), "-1"]).is_err());
+    for bad in ["-1", "1,5", "1e6", "0x10"] {
+        assert!(
+            Cli::try_parse_from(["insurance-pool", "deposit", &market.to_string(), bad]).is_err(),
+            "{bad}"
+        );
+    }
     // Buying cover needs no --max-premium (the quote bounds it) but takes one.
     let cli =
         Cli::try_parse_from(["insurance-pool", "contribute", &market.to_string(), "500"]).unwrap();
     assert!(matches!(
         cli.command,
         Command::Contribute {
-            notional: 500,
+            ref notional,
             max_premium: None,
             ..
-        }
+        } if notional.base_units(0) == Ok(500)
     ));
     let cli = Cli::try_parse_from([
         "insurance-pool",
@@ -161,9 +172,9 @@ fn parses_solana_cli_conventions() {
     assert!(matches!(
         cli.command,
         Command::Contribute {
-            max_premium: Some(9),
+            max_premium: Some(ref m),
             ..
-        }
+        } if m.base_units(2) == Ok(900)
     ));
     assert!(matches!(
         Cli::try_parse_from(["insurance-pool", "cancel-claim", &market.to_string(), "3"])
@@ -193,11 +204,14 @@ fn parses_solana_cli_conventions() {
     assert!(matches!(
         cli.command,
         Command::UpdateParams {
-            base_rate: Some(75),
-            deposit_cap: None,
-            claim_waiting_period: Some(7_200),
-            min_deposit_lock: None,
-            volume_base_rate: None,
+            params: crate::ParamArgs {
+                base_rate: Some(75),
+                deposit_cap: None,
+                claim_waiting_period: Some(7_200),
+                min_deposit_lock: None,
+                volume_base_rate: None,
+                ..
+            },
             ..
         }
     ));
@@ -220,12 +234,15 @@ fn parses_solana_cli_conventions() {
     assert!(matches!(
         cli.command,
         Command::UpdateParams {
-            volume_base_rate: Some(3),
-            volume_loss_slope: Some(800),
-            volume_min_rate: Some(1),
-            volume_max_rate: Some(40),
-            volume_loss_decay_per_day: Some(700),
-            base_rate: None,
+            params: crate::ParamArgs {
+                volume_base_rate: Some(3),
+                volume_loss_slope: Some(800),
+                volume_min_rate: Some(1),
+                volume_max_rate: Some(40),
+                volume_loss_decay_per_day: Some(700),
+                base_rate: None,
+                ..
+            },
             ..
         }
     ));
@@ -240,7 +257,8 @@ fn parses_solana_cli_conventions() {
     .unwrap();
     assert!(matches!(
         cli.command,
-        Command::VolumeRate { volume: Some(5_000), market: m } if m == market
+        Command::VolumeRate { volume: Some(ref v), market: m }
+            if m == market && v.base_units(0) == Ok(5_000)
     ));
     assert!(Cli::try_parse_from(["insurance-pool", "volume-rate"]).is_err());
 }
@@ -333,7 +351,7 @@ async fn read_commands_render_real_accounts() {
     assert_eq!(json["requestable_from"], u.last_deposit_at + 30 * DAY);
     assert!(json["lapses_at"].is_null());
     let m: Member = env.fetch(pool.member(&trader.pubkey())).await;
-    let json = render::member("m", &m, now);
+    let json = render::member("m", &m, 6, now);
     assert_eq!(
         (json["covered_amount"].as_u64(), json["covered"].as_bool()),
         (Some(4_000), Some(true))
@@ -343,9 +361,9 @@ async fn read_commands_render_real_accounts() {
         (json["claimable"].as_u64(), json["maturing_amount"].as_u64()),
         (Some(0), Some(4_000))
     );
-    assert_eq!(render::member("m", &m, now + DAY)["claimable"], 4_000);
+    assert_eq!(render::member("m", &m, 6, now + DAY)["claimable"], 4_000);
     // After expiry the member shows no cover.
-    let json = render::member("m", &m, m.coverage_expiry);
+    let json = render::member("m", &m, 6, m.coverage_expiry);
     assert_eq!(
         (json["covered_amount"].as_u64(), json["claimable"].as_u64()),
         (Some(0), Some(0))
@@ -1280,7 +1298,8 @@ async fn volume_rate_shows_what_contribute_volume_charges_now_and_its_inputs() {
     assert!(state.volume_rate_bps > 2, "{}", state.volume_rate_bps);
 
     let check = async |env: &mut TestEnv| {
-        let (json, chain) = read(env, &["--volume", "1000000"]).await;
+        // 1 token of 6 decimals: 1,000,000 base units.
+        let (json, chain) = read(env, &["--volume", "1"]).await;
         // The numbers `quote_volume` returns on chain at the same time.
         let q = env.quote_volume(&pool, 1_000_000).await;
         assert_eq!(env.now().await, chain.now, "quoted at the snapshot's time");
@@ -1534,7 +1553,7 @@ async fn authority_commands_plan_what_the_program_accepts() {
             "--exchange-authority",
             &exchange_authority,
             "--per-event-cap",
-            "300",
+            "0.0003",
         ],
         vec!["update-params", &market, "--base-rate", "75"],
         vec![

@@ -9,7 +9,20 @@ use insurance_pool_sdk::ix::{self, PoolKeys};
 use insurance_pool_sdk::state::{ExchangeLimits, ExchangeRegistration, Member, PremiumQuote};
 use insurance_pool_sdk::{pda, UpdateProtocolArgs};
 
-use crate::{associated_token, fetch, find_claim, pool_keys, Chain, CliResult, Command};
+use insurance_pool_sdk::units::format_amount;
+
+use crate::{associated_token, fetch, find_claim, pool_keys, Amount, Chain, CliResult, Command};
+
+/// Decimals of a mint (SPL Token and Token-2022 keep them at byte 44 of the mint).
+pub fn mint_decimals(chain: &dyn Chain, mint: &Pubkey) -> CliResult<u8> {
+    const DECIMALS_OFFSET: usize = 44;
+    const MINT_LEN: usize = 82;
+    let data = chain.account_data(mint)?;
+    match data.get(DECIMALS_OFFSET) {
+        Some(decimals) if data.len() >= MINT_LEN => Ok(*decimals),
+        _ => Err(format!("{mint} is not a token mint")),
+    }
+}
 
 /// What a write command sends: its instructions, and the market whose pool it changes
 /// (printed after a send).
@@ -55,64 +68,25 @@ pub fn plan(
             market,
             mint,
             token_program,
+            params,
         } => {
             let keys = PoolKeys::new(market, mint, token_program);
-            (
-                vec![ix::create_pool(&me, &me, &keys, ix::default_params())],
-                Some(market),
-            )
+            let params = params.resolve(None, mint_decimals(chain, &mint)?)?;
+            (vec![ix::create_pool(&me, &me, &keys, params)], Some(market))
         }
-        Command::UpdateParams {
-            market,
-            withdrawal_cooldown,
-            deposit_cap,
-            min_deposit,
-            base_rate,
-            min_rate,
-            max_rate,
-            max_rate_change_per_day,
-            coverage_duration,
-            max_exposure_bps,
-            min_reserve,
-            withdrawal_window,
-            min_deposit_lock,
-            claim_waiting_period,
-            max_claim_bps,
-            volume_base_rate,
-            volume_loss_slope,
-            volume_min_rate,
-            volume_max_rate,
-            volume_loss_decay_per_day,
-        } => {
+        Command::UpdateParams { market, params } => {
             let (keys, pool) = pool_keys(chain, &market)?;
             // A new update replaces a pending one: start from it.
-            let mut p = if pool.pending_params_at != 0 {
+            let base = if pool.pending_params_at != 0 {
                 pool.pending_params
             } else {
                 pool.params
             };
-            p.withdrawal_cooldown = withdrawal_cooldown.unwrap_or(p.withdrawal_cooldown);
-            p.deposit_cap = deposit_cap.unwrap_or(p.deposit_cap);
-            p.min_deposit = min_deposit.unwrap_or(p.min_deposit);
-            p.curve.base_rate = base_rate.unwrap_or(p.curve.base_rate);
-            p.curve.min_rate = min_rate.unwrap_or(p.curve.min_rate);
-            p.curve.max_rate = max_rate.unwrap_or(p.curve.max_rate);
-            p.max_rate_change_per_day =
-                max_rate_change_per_day.unwrap_or(p.max_rate_change_per_day);
-            p.coverage_duration = coverage_duration.unwrap_or(p.coverage_duration);
-            p.max_exposure_bps = max_exposure_bps.unwrap_or(p.max_exposure_bps);
-            p.min_reserve = min_reserve.unwrap_or(p.min_reserve);
-            p.withdrawal_window = withdrawal_window.unwrap_or(p.withdrawal_window);
-            p.min_deposit_lock = min_deposit_lock.unwrap_or(p.min_deposit_lock);
-            p.claim_waiting_period = claim_waiting_period.unwrap_or(p.claim_waiting_period);
-            p.governance.max_claim_bps = max_claim_bps.unwrap_or(p.governance.max_claim_bps);
-            let v = &mut p.volume;
-            v.base_rate = volume_base_rate.unwrap_or(v.base_rate);
-            v.loss_slope = volume_loss_slope.unwrap_or(v.loss_slope);
-            v.min_rate = volume_min_rate.unwrap_or(v.min_rate);
-            v.max_rate = volume_max_rate.unwrap_or(v.max_rate);
-            v.loss_decay_per_day = volume_loss_decay_per_day.unwrap_or(v.loss_decay_per_day);
-            (vec![ix::update_pool_params(&me, &keys, p)], Some(market))
+            let params = params.resolve(Some(base), pool.mint_decimals)?;
+            (
+                vec![ix::update_pool_params(&me, &keys, params)],
+                Some(market),
+            )
         }
         Command::Pause {
             flags,
@@ -131,13 +105,13 @@ pub fn plan(
             min_shares,
             token_account,
         } => {
-            let (keys, _) = pool_keys(chain, &market)?;
+            let (keys, pool) = pool_keys(chain, &market)?;
             (
                 vec![ix::deposit(
                     &me,
                     &keys,
                     &token_of(&keys, token_account, &me),
-                    amount,
+                    amount.base_units(pool.mint_decimals)?,
                     min_shares,
                 )],
                 Some(market),
@@ -175,15 +149,23 @@ pub fn plan(
             token_account,
             treasury_token,
         } => {
-            let (keys, _) = pool_keys(chain, &market)?;
+            let (keys, pool) = pool_keys(chain, &market)?;
+            let decimals = pool.mint_decimals;
             let token = token_of(&keys, token_account, &me);
+            let notional = notional.base_units(decimals)?;
             // Quote-then-buy: the quote's expiry bounds the cover (a cover about to
             // expire is not silently turned into a short top-up).
             let q = quote(&keys, notional)?;
             println!(
                 "quote: premium {} at {} bps, cover until {}",
-                q.premium, q.rate_bps, q.coverage_expiry
+                format_amount(q.premium, decimals),
+                q.rate_bps,
+                q.coverage_expiry
             );
+            let max_premium = match max_premium {
+                Some(m) => m.base_units(decimals)?,
+                None => q.premium,
+            };
             (
                 vec![ix::contribute_premium_until(
                     &me,
@@ -191,7 +173,7 @@ pub fn plan(
                     &token,
                     treasury_token,
                     notional,
-                    max_premium.unwrap_or(q.premium),
+                    max_premium,
                     q.coverage_expiry,
                 )],
                 Some(market),
@@ -207,10 +189,10 @@ pub fn plan(
             per_event_bps,
             per_epoch_bps,
         } => {
-            let (keys, _) = pool_keys(chain, &market)?;
+            let (keys, pool) = pool_keys(chain, &market)?;
             let limits = ExchangeLimits {
-                per_event_cap,
-                per_epoch_cap,
+                per_event_cap: per_event_cap.base_units(pool.mint_decimals)?,
+                per_epoch_cap: per_epoch_cap.base_units(pool.mint_decimals)?,
                 epoch_length,
                 per_event_bps,
                 per_epoch_bps,
@@ -234,9 +216,10 @@ pub fn plan(
             uri,
             token_account,
         } => {
-            let (keys, _) = pool_keys(chain, &market)?;
+            let (keys, pool) = pool_keys(chain, &market)?;
             let token = token_of(&keys, token_account, &me);
             let hash = hex32(&evidence_hash)?;
+            let amount = amount.base_units(pool.mint_decimals)?;
             // The claim's address uses the member's own claim counter.
             let member: Member = fetch(chain, &keys.member(&me))?;
             (
@@ -329,7 +312,9 @@ pub fn plan(
             per_event_bps,
             per_epoch_bps,
         } => {
-            let (keys, _) = pool_keys(chain, &market)?;
+            let (keys, pool) = pool_keys(chain, &market)?;
+            let units = |a: Option<Amount>| a.map(|a| a.base_units(pool.mint_decimals)).transpose();
+            let (per_event_cap, per_epoch_cap) = (units(per_event_cap)?, units(per_epoch_cap)?);
             let registration = pda::exchange(&keys.pool, &exchange_authority).0;
             let r: ExchangeRegistration = fetch(chain, &registration)?;
             // A new update replaces a pending one: start from it.

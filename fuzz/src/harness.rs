@@ -51,8 +51,8 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
-use insurance_pool_sdk::exchange::{self as xix, ExchangeKeys};
 use insurance_pool_sdk::ix::{self, PoolKeys};
+use insurance_pool_testkit::exchange_ix::{self as xix, ExchangeKeys};
 
 use crate::model::{MExchange, MPool, Model, Refusal, ShortfallSeen};
 use crate::ops::{
@@ -110,9 +110,9 @@ pub fn fuzz_params() -> PoolParams {
             voting_period: 6 * HOUR,
             holdup_period: HOUR,
             min_stake_age: DAY,
-            ..ix::DEFAULT_GOVERNANCE
+            ..insurance_pool_testkit::DEFAULT_GOVERNANCE
         },
-        ..ix::default_params()
+        ..insurance_pool_testkit::default_params()
     }
 }
 

@@ -90,7 +90,7 @@ pub struct MPool {
 /// One example-exchange market (an "exchange" of the issue) as the model knows it.
 #[derive(Clone, Debug)]
 pub struct MExchange {
-    pub keys: insurance_pool_sdk::exchange::ExchangeKeys,
+    pub keys: insurance_pool_testkit::exchange_ix::ExchangeKeys,
     /// Index of its pool in [`Model::pools`].
     pub pool: usize,
     pub market: Market,

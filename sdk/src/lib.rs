@@ -1,18 +1,18 @@
 //! Rust SDK of the segregated insurance pool.
 //!
 //! - [`pda`]: every program address;
-//! - [`ix`]: an instruction builder for every instruction, and [`exchange`] for the
-//!   example exchange;
+//! - [`ix`]: an instruction builder for every instruction;
 //! - [`decode_account`] and the account types in [`state`];
 //! - [`errors`]: custom error code → name and message, from the committed IDLs;
 //! - [`logs`]: Anchor events read from transaction logs (per program frame);
+//! - [`units`]: token amounts in token units (`1500.25`) and base units, exactly;
 //! - [`math`]: the program's own share, premium, exposure, shortfall and governance
 //!   math (re-exported from the program crate: one source of truth).
 
 pub mod errors;
-pub mod exchange;
 pub mod ix;
 pub mod logs;
+pub mod units;
 
 pub use insurance_pool::instructions::{ShortfallCover, UpdateProtocolArgs};
 pub use insurance_pool::{constants, events, math, pda, state, ID};

@@ -646,7 +646,7 @@ impl TestEnv {
 
     /// Creates a pool for a new market on a new mint of `token_program`.
     pub async fn create_pool(&mut self, token_program: Pubkey) -> PoolKeys {
-        self.create_pool_with_params(token_program, ix::default_params())
+        self.create_pool_with_params(token_program, crate::params::default_params())
             .await
     }
 

@@ -9,9 +9,9 @@ use solana_account::AccountSharedData;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+pub use crate::exchange_ix::*;
 use example_exchange::state::MarketParams;
 use insurance_pool::state::{ExchangeLimits, ExchangeRegistration, PoolParams};
-pub use insurance_pool_sdk::exchange::*;
 use insurance_pool_sdk::ix;
 
 use crate::env::{TestEnv, User, TOKEN};
@@ -230,8 +230,16 @@ impl Bystander {
             per_event_bps: 10_000,
             per_epoch_bps: 10_000,
         };
-        let (venue, underwriter) =
-            Venue::insured(env, id, mint, 1_000, ix::default_params(), limits, 7_000).await;
+        let (venue, underwriter) = Venue::insured(
+            env,
+            id,
+            mint,
+            1_000,
+            crate::params::default_params(),
+            limits,
+            7_000,
+        )
+        .await;
         let k = &venue.keys;
         let watched = vec![
             k.pool.pool,

@@ -8,14 +8,18 @@
 
 pub mod env;
 pub mod exchange;
+pub mod exchange_ix;
+pub mod params;
 pub mod runtime;
 
 /// Instruction builders come from the SDK (one definition for tests, CLI and users);
-/// [`exchange`] re-exports the example exchange's with helpers.
+/// [`exchange`] re-exports the example exchange's ([`exchange_ix`]) with helpers;
+/// [`params`] holds the tests' default pool parameters.
 pub use insurance_pool_sdk::ix;
 
 pub use env::*;
 pub use ix::*;
+pub use params::*;
 pub use runtime::{selected_runtime, Runtime};
 
 pub use anchor_lang::prelude::Pubkey;

@@ -7,7 +7,7 @@ use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use example_exchange::state::MarketParams;
 use example_exchange::{accounts, instruction, seeds};
 
-use crate::ix::PoolKeys;
+use insurance_pool_sdk::ix::PoolKeys;
 
 /// Addresses of one example-exchange market and its insurance pool.
 #[derive(Clone, Copy, Debug)]

@@ -198,6 +198,32 @@ pub enum Command {
         #[arg(long)]
         exchange_authority: Pubkey,
     },
+    /// Exchange authority: draw `amount` token units from the pool to the
+    /// registration's destination for a liquidation shortfall. An exchange authority is
+    /// a PDA (the program refuses keys on the curve): exchanges do this by CPI, or a
+    /// multisig vault signs it from `--output proposal --authority <PDA>`.
+    CoverShortfall {
+        market: Pubkey,
+        amount: Amount,
+        /// The registration's next nonce (default: read from the chain).
+        #[arg(long)]
+        nonce: Option<u64>,
+    },
+    /// Exchange authority (a PDA, as for cover-shortfall): pay the volume fee on
+    /// `volume` token units of traded volume from its token account.
+    ContributeVolume {
+        market: Pubkey,
+        volume: Amount,
+        /// Refused if the volume rate is above this (bps of volume).
+        #[arg(long)]
+        max_rate_bps: u64,
+        /// Token account paying the fee (default: the signer's associated account).
+        #[arg(long)]
+        source: Option<Pubkey>,
+        /// The treasury's token account (needed when a protocol fee is due).
+        #[arg(long)]
+        treasury_token: Option<Pubkey>,
+    },
     /// Set pause bits (protocol-wide, or one pool with --market).
     Pause {
         flags: u8,

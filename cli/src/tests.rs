@@ -1633,3 +1633,504 @@ fn proposal_output_and_hashes_parse() {
         assert!(crate::write::hex32(bad).is_err(), "{bad}");
     }
 }
+
+/// Plans `args` for `signer` (the bank's payer when `None`) from a snapshot of
+/// `watched`, runs the plan on the embedded runtime and returns its outcome. `quote`
+/// stands for the CLI's simulated `quote_premium`.
+async fn cli_send(
+    env: &mut TestEnv,
+    watched: &[Pubkey],
+    signer: Option<&Keypair>,
+    args: &[&str],
+    quote: Option<insurance_pool_sdk::state::PremiumQuote>,
+) -> Outcome {
+    let chain = Snapshot::take(env, watched).await;
+    let me = signer.map(|k| k.pubkey()).unwrap_or(env.payer());
+    let mut argv = vec!["insurance-pool"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    let q = |_: &PoolKeys, _: u64| quote.ok_or_else(|| "no quote".to_string());
+    let plan =
+        crate::write::plan(&chain, me, cli.command, &q).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    let signers: Vec<&Keypair> = signer.into_iter().collect();
+    env.ok(&plan.instructions, &signers).await
+}
+
+/// Every write command of the CLI, planned from a snapshot of real accounts and run on
+/// the embedded runtime in one pool's life: init, create-pool from the example
+/// parameter file, register-exchange, deposit, contribute, file-claim, cancel-claim,
+/// vote, finalize, pay, withdraw-bond, veto, cover-shortfall, contribute-volume,
+/// request-, cancel- and complete-withdrawal (the authority commands are in
+/// `authority_commands_plan_what_the_program_accepts`). Amounts are given in token
+/// units (6 decimals) and land as base units; each step's effect is checked.
+#[tokio::test]
+async fn every_write_command_runs_on_the_embedded_runtime() {
+    use insurance_pool_sdk::pda;
+    let mut env = TestEnv::uninitialized().await;
+    let authority = env.authority.insecure_clone();
+    let guardian = env.guardian.insecure_clone();
+    let (a, g) = (
+        authority.pubkey().to_string(),
+        guardian.pubkey().to_string(),
+    );
+    let mut watched = vec![pda::protocol().0];
+
+    // init, signed by the upgrade authority (the payer).
+    cli_send(
+        &mut env,
+        &watched,
+        None,
+        &["init", "--authority", &a, "--guardian", &g],
+        None,
+    )
+    .await;
+    let protocol: Protocol = env.fetch(pda::protocol().0).await;
+    assert_eq!(
+        (protocol.authority, protocol.guardian),
+        (authority.pubkey(), guardian.pubkey())
+    );
+
+    // create-pool needs every parameter; the example file gives them all.
+    let mint = env.create_mint(TOKEN).await;
+    let market = Pubkey::new_unique();
+    let keys = PoolKeys::new(market, mint, TOKEN);
+    watched.extend([mint, keys.pool, keys.exposure]);
+    let m = market.to_string();
+    let mint_s = mint.to_string();
+    let chain = Snapshot::take(&mut env, &watched).await;
+    let err = cli_plan(
+        &chain,
+        authority.pubkey(),
+        &["create-pool", &m, "--mint", &mint_s, "--base-rate", "50"],
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("missing: withdrawal_cooldown, deposit_cap"),
+        "{err}"
+    );
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/pool-params.example.toml"
+    );
+    let fund = solana_system_interface::instruction::transfer(
+        &env.payer(),
+        &authority.pubkey(),
+        1_000_000_000,
+    );
+    env.ok(&[fund], &[]).await;
+    cli_send(
+        &mut env,
+        &watched,
+        Some(&authority),
+        &[
+            "create-pool",
+            &m,
+            "--mint",
+            &mint_s,
+            "--params",
+            file,
+            "--voting-period",
+            "259200",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        env.pool(&keys).await.params,
+        default_params(),
+        "the example file is the tests' default"
+    );
+
+    // register-exchange: the exchange authority is a PDA (here of the example exchange;
+    // a Squads vault would do), paid into a token account of the exchange's.
+    let exchange = env.user(&keys, 10_000_000_000).await;
+    let exchange_pda = Pubkey::find_program_address(&[b"venue"], &example_exchange::ID).0;
+    let registration = pda::exchange(&keys.pool, &exchange_pda).0;
+    watched.push(registration);
+    let (x, dest) = (exchange_pda.to_string(), exchange.token.to_string());
+    cli_send(
+        &mut env,
+        &watched,
+        Some(&authority),
+        &[
+            "register-exchange",
+            &m,
+            "--exchange-authority",
+            &x,
+            "--destination",
+            &dest,
+            "--per-event-cap",
+            "500",
+            "--per-epoch-cap",
+            "2000.5",
+        ],
+        None,
+    )
+    .await;
+    let r: ExchangeRegistration = env.fetch(registration).await;
+    assert_eq!(
+        (r.limits.per_event_cap, r.limits.per_epoch_cap),
+        (500_000_000, 2_000_500_000)
+    );
+
+    // deposit: two underwriters, in token units.
+    let (u1, u2) = (
+        env.user(&keys, 100_000_000_000).await,
+        env.user(&keys, 100_000_000_000).await,
+    );
+    for u in [&u1, &u2] {
+        watched.push(keys.underwriter(&u.pubkey()));
+        cli_send(
+            &mut env,
+            &watched,
+            Some(&u.key),
+            &["deposit", &m, "10000.5"],
+            None,
+        )
+        .await;
+    }
+    assert_eq!(env.pool(&keys).await.capital, 20_001_000_000);
+
+    // contribute: bounded by the quote (the quote the program gives).
+    let member = env.user(&keys, 10_000_000_000).await;
+    watched.push(keys.member(&member.pubkey()));
+    let q = env.quote(&keys, None, 1_000_000_000).await;
+    cli_send(
+        &mut env,
+        &watched,
+        Some(&member.key),
+        &["contribute", &m, "1000"],
+        Some(q),
+    )
+    .await;
+    let cover: Member = env.fetch(keys.member(&member.pubkey())).await;
+    assert_eq!(
+        (cover.maturing_amount, cover.premiums_paid),
+        (1_000_000_000, q.premium)
+    );
+
+    // file-claim then cancel-claim (within the hour), then a claim that is voted,
+    // finalized, paid and its bond returned.
+    env.warp(4 * DAY).await;
+    let hash = "ab".repeat(32);
+    let file_claim = [
+        "file-claim",
+        &m,
+        "100",
+        "--evidence-hash",
+        &hash,
+        "--uri",
+        "ipfs://x",
+    ];
+    for id in 0..4 {
+        watched.push(claim_address(&keys, &member.pubkey(), id));
+    }
+    cli_send(&mut env, &watched, Some(&member.key), &file_claim, None).await;
+    let first = claim_address(&keys, &member.pubkey(), 0);
+    let claim: Claim = env.fetch(first).await;
+    assert_eq!((claim.amount, claim.number), (100_000_000, 0));
+    cli_send(
+        &mut env,
+        &watched,
+        Some(&member.key),
+        &["cancel-claim", &m, "0"],
+        None,
+    )
+    .await;
+    // The claims table shows it cancelled.
+    let chain = Snapshot::take(&mut env, &watched).await;
+    let claims = cli_read(&chain, &["claims", &m], None).unwrap();
+    assert_eq!(claims[0]["status"], "Cancelled");
+    env.advance_slot().await;
+    cli_send(&mut env, &watched, Some(&member.key), &file_claim, None).await;
+    for u in [&u1, &u2] {
+        watched.push(pda::vote(&claim_address(&keys, &member.pubkey(), 1), &u.pubkey()).0);
+        cli_send(
+            &mut env,
+            &watched,
+            Some(&u.key),
+            &["vote", &m, "1", "--approve"],
+            None,
+        )
+        .await;
+    }
+    env.warp(3 * DAY).await;
+    cli_send(&mut env, &watched, None, &["finalize", &m, "1"], None).await;
+    env.warp(2 * DAY).await;
+    let before = env.balance(member.token).await;
+    cli_send(&mut env, &watched, None, &["pay", &m, "1"], None).await;
+    cli_send(&mut env, &watched, None, &["withdraw-bond", &m, "1"], None).await;
+    let paid: Claim = env.fetch(claim_address(&keys, &member.pubkey(), 1)).await;
+    assert_eq!(paid.paid, 100_000_000);
+    assert_eq!(
+        env.balance(member.token).await - before,
+        100_000_000 + paid.bond,
+        "claim and bond"
+    );
+
+    // veto: the guardian stops an approved claim in its hold-up.
+    cli_send(
+        &mut env,
+        &watched,
+        Some(&member.key),
+        &["file-claim", &m, "50", "--evidence-hash", &hash],
+        None,
+    )
+    .await;
+    for u in [&u1, &u2] {
+        watched.push(pda::vote(&claim_address(&keys, &member.pubkey(), 2), &u.pubkey()).0);
+        cli_send(
+            &mut env,
+            &watched,
+            Some(&u.key),
+            &["vote", &m, "2", "--approve"],
+            None,
+        )
+        .await;
+    }
+    env.warp(3 * DAY).await;
+    cli_send(&mut env, &watched, None, &["finalize", &m, "2"], None).await;
+    cli_send(
+        &mut env,
+        &watched,
+        Some(&guardian),
+        &["veto", &m, "2"],
+        None,
+    )
+    .await;
+    let vetoed = render::claim(
+        "c",
+        &env.fetch::<Claim>(claim_address(&keys, &member.pubkey(), 2))
+            .await,
+        &env.pool(&keys).await,
+    );
+    assert_eq!(vetoed["status"], "Vetoed");
+
+    // cover-shortfall and contribute-volume: an exchange authority is a PDA, so these
+    // are proposals (`--output proposal --authority <PDA>`) its program or multisig
+    // signs; the plan is what the program takes (its CPI path is tested in tests/).
+    env.warp(33 * DAY).await;
+    let chain = Snapshot::take(&mut env, &watched).await;
+    let plan = cli_plan(&chain, exchange_pda, &["cover-shortfall", &m, "12.5"]).unwrap();
+    assert_eq!(
+        plan.instructions,
+        vec![ix::cover_shortfall(
+            &exchange_pda,
+            &keys,
+            &registration,
+            &exchange.token,
+            12_500_000,
+            0
+        )]
+    );
+    let proposal = crate::proposal(&plan.instructions);
+    assert_eq!(proposal[0]["accounts"][0]["pubkey"], x);
+    assert_eq!(proposal[0]["accounts"][0]["is_signer"], true);
+    let plan = cli_plan(
+        &chain,
+        exchange_pda,
+        &[
+            "contribute-volume",
+            &m,
+            "1000",
+            "--max-rate-bps",
+            "50",
+            "--source",
+            &dest,
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        plan.instructions,
+        vec![ix::contribute_volume(
+            &exchange_pda,
+            &keys,
+            &registration,
+            &exchange.token,
+            None,
+            1_000_000_000,
+            50
+        )]
+    );
+
+    // request-withdrawal, cancel-withdrawal, request again, complete-withdrawal.
+    let shares = env
+        .underwriter(&keys, &u2.pubkey())
+        .await
+        .shares
+        .get()
+        .to_string();
+    cli_send(
+        &mut env,
+        &watched,
+        Some(&u2.key),
+        &["request-withdrawal", &m, &shares],
+        None,
+    )
+    .await;
+    cli_send(
+        &mut env,
+        &watched,
+        Some(&u2.key),
+        &["cancel-withdrawal", &m],
+        None,
+    )
+    .await;
+    assert_eq!(
+        env.underwriter(&keys, &u2.pubkey())
+            .await
+            .pending_shares
+            .get(),
+        0
+    );
+    // Cancelled shares are staked afresh: young for two stake periods.
+    env.warp(7 * DAY).await;
+    cli_send(
+        &mut env,
+        &watched,
+        Some(&u2.key),
+        &["request-withdrawal", &m, &shares],
+        None,
+    )
+    .await;
+    env.warp(DAY + 1).await;
+    let before = env.balance(u2.token).await;
+    cli_send(
+        &mut env,
+        &watched,
+        Some(&u2.key),
+        &["complete-withdrawal", &m],
+        None,
+    )
+    .await;
+    assert!(env.balance(u2.token).await - before > 0);
+    assert_eq!(env.underwriter(&keys, &u2.pubkey()).await.shares.get(), 0);
+    env.assert_conserved(&keys).await;
+
+    // The tables show token units; JSON keeps base units and the decimals.
+    let chain = Snapshot::take(&mut env, &watched).await;
+    let json = cli_read(&chain, &["pool", &m], None).unwrap();
+    assert_eq!(json["decimals"], 6);
+    let shown = render::in_token_units(&json);
+    let capital = json["capital"].as_u64().unwrap();
+    assert_eq!(
+        shown["capital"],
+        insurance_pool_sdk::units::format_amount(capital, 6)
+    );
+    assert_eq!(shown["params"]["min_deposit"], "0.000001");
+    assert_eq!(
+        shown["params"]["max_exposure_bps"], 50_000,
+        "bps are not amounts"
+    );
+}
+
+#[test]
+fn amounts_and_parameter_files_parse_in_token_units() {
+    use crate::ParamArgs;
+    let file = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/pool-params.example.toml"
+    ));
+    let args = ParamArgs {
+        file: Some(file.into()),
+        ..Default::default()
+    };
+    assert_eq!(args.resolve(None, 6).unwrap(), default_params());
+    // JSON works too, and a flag overrides the file.
+    let dir = std::env::temp_dir().join(format!("ip-params-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("p.json");
+    std::fs::write(
+        &json,
+        r#"{"base_rate": 70, "deposit_cap": "12.5", "bond_min": 3}"#,
+    )
+    .unwrap();
+    let args = ParamArgs {
+        file: Some(json.clone()),
+        base_rate: Some(80),
+        ..Default::default()
+    };
+    let p = args.resolve(Some(default_params()), 2).unwrap();
+    assert_eq!(
+        (p.curve.base_rate, p.deposit_cap, p.governance.bond_min),
+        (80, 1_250, 300)
+    );
+    // Unknown keys, too many decimals and unreadable files are refused by name.
+    std::fs::write(&json, r#"{"base_rte": 70}"#).unwrap();
+    let err = ParamArgs {
+        file: Some(json.clone()),
+        ..Default::default()
+    }
+    .resolve(Some(default_params()), 6)
+    .unwrap_err();
+    assert!(err.contains("unknown field `base_rte`"), "{err}");
+    let err = ParamArgs {
+        deposit_cap: Some("1.001".parse().unwrap()),
+        ..Default::default()
+    }
+    .resolve(Some(default_params()), 2)
+    .unwrap_err();
+    assert!(
+        err.contains("deposit_cap") && err.contains("2 decimals"),
+        "{err}"
+    );
+    let err = ParamArgs {
+        file: Some(dir.join("absent.toml")),
+        ..Default::default()
+    }
+    .resolve(None, 6)
+    .unwrap_err();
+    assert!(err.contains("cannot read"), "{err}");
+    assert!("1.5.2".parse::<crate::Amount>().is_err());
+}
+
+#[test]
+fn compute_budget_and_versioned_transactions() {
+    let budget = crate::compute_budget(Some(5_000), Some(200_000));
+    assert_eq!(budget.len(), 2);
+    assert!(budget
+        .iter()
+        .all(|ix| ix.program_id.to_string() == "ComputeBudget111111111111111111111111111111"));
+    assert!(crate::compute_budget(None, None).is_empty());
+    let signer = Keypair::new();
+    let ixs = [ix::accept_authority(&signer.pubkey())];
+    let hash = solana_hash::Hash::new_from_array([7; 32]);
+    let v0 = crate::transaction(&ixs, &signer, hash, false).unwrap();
+    assert!(matches!(
+        v0.message,
+        solana_message::VersionedMessage::V0(_)
+    ));
+    assert!(v0.verify_with_results().iter().all(|ok| *ok));
+    let legacy = crate::transaction(&ixs, &signer, hash, true).unwrap();
+    assert!(matches!(
+        legacy.message,
+        solana_message::VersionedMessage::Legacy(_)
+    ));
+    let cli = Cli::try_parse_from([
+        "insurance-pool",
+        "--with-compute-unit-price",
+        "5000",
+        "--compute-unit-limit",
+        "200000",
+        "--commitment",
+        "finalized",
+        "-C",
+        "/tmp/c.yml",
+        "--legacy",
+        "pools",
+    ])
+    .unwrap();
+    assert_eq!(
+        (
+            cli.with_compute_unit_price,
+            cli.compute_unit_limit,
+            cli.commitment.as_deref(),
+            cli.legacy
+        ),
+        (Some(5_000), Some(200_000), Some("finalized"), true)
+    );
+    assert_eq!(
+        cli.config.as_deref(),
+        Some(std::path::Path::new("/tmp/c.yml"))
+    );
+}

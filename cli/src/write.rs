@@ -351,6 +351,48 @@ pub fn plan(
                 Some(market),
             )
         }
+        Command::CoverShortfall {
+            market,
+            amount,
+            nonce,
+        } => {
+            let (keys, pool) = pool_keys(chain, &market)?;
+            let registration = pda::exchange(&keys.pool, &me).0;
+            let r: ExchangeRegistration = fetch(chain, &registration)?;
+            (
+                vec![ix::cover_shortfall(
+                    &me,
+                    &keys,
+                    &registration,
+                    &r.destination,
+                    amount.base_units(pool.mint_decimals)?,
+                    nonce.unwrap_or(r.next_nonce),
+                )],
+                Some(market),
+            )
+        }
+        Command::ContributeVolume {
+            market,
+            volume,
+            max_rate_bps,
+            source,
+            treasury_token,
+        } => {
+            let (keys, pool) = pool_keys(chain, &market)?;
+            let registration = pda::exchange(&keys.pool, &me).0;
+            (
+                vec![ix::contribute_volume(
+                    &me,
+                    &keys,
+                    &registration,
+                    &token_of(&keys, source, &me),
+                    treasury_token,
+                    volume.base_units(pool.mint_decimals)?,
+                    max_rate_bps,
+                )],
+                Some(market),
+            )
+        }
         other => return Err(format!("not a write command: {other:?}")),
     };
     Ok(Plan {

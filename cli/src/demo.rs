@@ -167,13 +167,7 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
             .create_pool_at(keys.market, mint, TOKEN, default_params())
             .await;
     }
-    let limits = ExchangeLimits {
-        per_event_cap: 600,
-        per_epoch_cap: 5_000,
-        epoch_length: DAY,
-        per_event_bps: 10_000,
-        per_epoch_bps: 10_000,
-    };
+    let limits = insurance_pool_testkit::exchange::limits(600, 5_000, DAY);
     let out = d
         .env
         .ok(

@@ -675,13 +675,7 @@ async fn actuary_reads_the_pool_model_from_the_chain() {
     let trader = env.user(&a, 10_000).await;
     let ix = contribute_premium(&trader.pubkey(), &a, &trader.token, None, 40_000, u64::MAX);
     env.ok(&[ix], &[&trader.key]).await;
-    let limits = ExchangeLimits {
-        per_event_cap: 7_000,
-        per_epoch_cap: 9_000,
-        epoch_length: 3_600,
-        per_event_bps: 10_000,
-        per_epoch_bps: 10_000,
-    };
+    let limits = exchange::limits(7_000, 9_000, 3_600);
     let authority = env.authority.insecure_clone();
     let payer = env.payer();
     // Exchange authorities are PDAs (off the curve).
@@ -929,13 +923,7 @@ async fn liquidation(env: &mut TestEnv, v: &exchange::Venue, n: u64) -> Vec<Tran
 async fn loss_world() -> LossWorld {
     let mut env = TestEnv::new().await;
     let mint = env.create_mint(TOKEN).await;
-    let limits = ExchangeLimits {
-        per_event_cap: 600,
-        per_epoch_cap: 5_000,
-        epoch_length: DAY,
-        per_event_bps: 10_000,
-        per_epoch_bps: 10_000,
-    };
+    let limits = exchange::limits(600, 5_000, DAY);
     let (v, underwriter) =
         exchange::Venue::insured(&mut env, 1, mint, 1_000, default_params(), limits, 100_000).await;
     let pool = v.keys.pool;
@@ -1242,13 +1230,7 @@ async fn volume_rate_shows_what_contribute_volume_charges_now_and_its_inputs() {
     use insurance_pool::math::{day_of, decayed_loss, volume_target_rate};
     let mut env = TestEnv::new().await;
     let mint = env.create_mint(TOKEN).await;
-    let limits = ExchangeLimits {
-        per_event_cap: 600,
-        per_epoch_cap: 5_000,
-        epoch_length: DAY,
-        per_event_bps: 10_000,
-        per_epoch_bps: 10_000,
-    };
+    let limits = exchange::limits(600, 5_000, DAY);
     let (v, _) =
         exchange::Venue::insured(&mut env, 1, mint, 1_000, default_params(), limits, 100_000).await;
     let pool = v.keys.pool;
@@ -1511,13 +1493,7 @@ fn cli_plan(chain: &Snapshot, me: Pubkey, args: &[&str]) -> CliResult<crate::wri
 async fn authority_commands_plan_what_the_program_accepts() {
     let mut env = TestEnv::new().await;
     let mint = env.create_mint(TOKEN).await;
-    let limits = ExchangeLimits {
-        per_event_cap: 600,
-        per_epoch_cap: 5_000,
-        epoch_length: DAY,
-        per_event_bps: 10_000,
-        per_epoch_bps: 10_000,
-    };
+    let limits = exchange::limits(600, 5_000, DAY);
     let (v, _) =
         exchange::Venue::insured(&mut env, 1, mint, 1_000, default_params(), limits, 100_000).await;
     let pool = v.keys.pool;
@@ -1654,6 +1630,29 @@ async fn cli_send(
         crate::write::plan(&chain, me, cli.command, &q).unwrap_or_else(|e| panic!("{args:?}: {e}"));
     let signers: Vec<&Keypair> = signer.into_iter().collect();
     env.ok(&plan.instructions, &signers).await
+}
+
+/// `voters` vote for the claim `member` filed as its `id`-th (pool-wide number `id`
+/// too: one claimant here), the voting period passes, and `finalize` approves it.
+async fn approve(
+    env: &mut TestEnv,
+    watched: &mut Vec<Pubkey>,
+    keys: &PoolKeys,
+    voters: &[&User],
+    member: &User,
+    id: u64,
+) {
+    let (m, claim_id) = (keys.market.to_string(), id.to_string());
+    let claim = claim_address(keys, &member.pubkey(), id);
+    for u in voters {
+        watched.push(insurance_pool_sdk::pda::vote(&claim, &u.pubkey()).0);
+        let vote = ["vote", &m, &claim_id, "--approve"];
+        cli_send(env, watched, Some(&u.key), &vote, None).await;
+    }
+    env.warp(DEFAULT_GOVERNANCE.voting_period).await;
+    cli_send(env, watched, None, &["finalize", &m, &claim_id], None).await;
+    let c: Claim = env.fetch(claim).await;
+    assert!(c.holdup_ends_at > 0, "approved");
 }
 
 /// Every write command of the CLI, planned from a snapshot of real accounts and run on
@@ -1843,19 +1842,7 @@ async fn every_write_command_runs_on_the_embedded_runtime() {
     assert_eq!(claims[0]["status"], "Cancelled");
     env.advance_slot().await;
     cli_send(&mut env, &watched, Some(&member.key), &file_claim, None).await;
-    for u in [&u1, &u2] {
-        watched.push(pda::vote(&claim_address(&keys, &member.pubkey(), 1), &u.pubkey()).0);
-        cli_send(
-            &mut env,
-            &watched,
-            Some(&u.key),
-            &["vote", &m, "1", "--approve"],
-            None,
-        )
-        .await;
-    }
-    env.warp(3 * DAY).await;
-    cli_send(&mut env, &watched, None, &["finalize", &m, "1"], None).await;
+    approve(&mut env, &mut watched, &keys, &[&u1, &u2], &member, 1).await;
     env.warp(2 * DAY).await;
     let before = env.balance(member.token).await;
     cli_send(&mut env, &watched, None, &["pay", &m, "1"], None).await;
@@ -1877,19 +1864,7 @@ async fn every_write_command_runs_on_the_embedded_runtime() {
         None,
     )
     .await;
-    for u in [&u1, &u2] {
-        watched.push(pda::vote(&claim_address(&keys, &member.pubkey(), 2), &u.pubkey()).0);
-        cli_send(
-            &mut env,
-            &watched,
-            Some(&u.key),
-            &["vote", &m, "2", "--approve"],
-            None,
-        )
-        .await;
-    }
-    env.warp(3 * DAY).await;
-    cli_send(&mut env, &watched, None, &["finalize", &m, "2"], None).await;
+    approve(&mut env, &mut watched, &keys, &[&u1, &u2], &member, 2).await;
     cli_send(
         &mut env,
         &watched,

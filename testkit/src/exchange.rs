@@ -193,10 +193,16 @@ impl Venue {
 /// Caps no test reaches: 1 000 000 per event and per one-day epoch, 100 % of free
 /// capital.
 pub fn generous_limits() -> ExchangeLimits {
+    limits(1_000_000, 1_000_000, 86_400)
+}
+
+/// Absolute caps per event and per epoch of `epoch_length` seconds, with no cap
+/// relative to free capital (both bps caps at 100 %).
+pub fn limits(per_event_cap: u64, per_epoch_cap: u64, epoch_length: i64) -> ExchangeLimits {
     ExchangeLimits {
-        per_event_cap: 1_000_000,
-        per_epoch_cap: 1_000_000,
-        epoch_length: 86_400,
+        per_event_cap,
+        per_epoch_cap,
+        epoch_length,
         per_event_bps: 10_000,
         per_epoch_bps: 10_000,
     }
@@ -223,13 +229,7 @@ pub struct Bystander {
 impl Bystander {
     /// Market `id` on `mint`, insured and snapshotted.
     pub async fn new(env: &mut TestEnv, id: u64, mint: Pubkey) -> Bystander {
-        let limits = ExchangeLimits {
-            per_event_cap: 10_000,
-            per_epoch_cap: 10_000,
-            epoch_length: 86_400,
-            per_event_bps: 10_000,
-            per_epoch_bps: 10_000,
-        };
+        let limits = limits(10_000, 10_000, 86_400);
         let (venue, underwriter) = Venue::insured(
             env,
             id,

@@ -16,6 +16,7 @@ import {
   exchangeRegistrationAddress,
   memberAddress,
   positionAddress,
+  poolKeys,
   programDataAddress,
   protocolAddress,
   underwriterAddress,
@@ -240,9 +241,22 @@ export class InsurancePoolClient {
   readonly program: Program<InsurancePool>;
   readonly protocol: PublicKey;
 
-  constructor(readonly provider: AnchorProvider) {
-    this.program = new Program<InsurancePool>(INSURANCE_POOL_IDL, provider);
-    this.protocol = protocolAddress();
+  /**
+   * `options.programId`: where the program is deployed, when not at the IDL's address
+   * (a fork or a devnet deployment under another key); every PDA is derived from it.
+   */
+  constructor(
+    readonly provider: AnchorProvider,
+    options: { programId?: PublicKey } = {},
+  ) {
+    const idl = options.programId ? { ...INSURANCE_POOL_IDL, address: options.programId.toBase58() } : INSURANCE_POOL_IDL;
+    this.program = new Program<InsurancePool>(idl, provider);
+    this.protocol = protocolAddress(this.program.programId);
+  }
+
+  /** A market's pool addresses under this client's program (see [`poolKeys`]). */
+  poolKeys(market: PublicKey, mint: PublicKey, tokenProgram: PublicKey): PoolKeys {
+    return poolKeys(market, mint, tokenProgram, this.programId);
   }
 
   get programId(): PublicKey {
@@ -333,7 +347,7 @@ export class InsurancePoolClient {
         owner,
         protocol: this.protocol,
         pool: keys.pool,
-        underwriter: underwriterAddress(keys.pool, owner),
+        underwriter: underwriterAddress(keys.pool, owner, this.programId),
         exposure: keys.exposure,
         ownerToken,
         vault: keys.vault,
@@ -356,7 +370,7 @@ export class InsurancePoolClient {
         owner,
         protocol: this.protocol,
         pool: keys.pool,
-        underwriter: underwriterAddress(keys.pool, owner),
+        underwriter: underwriterAddress(keys.pool, owner, this.programId),
         exposure: keys.exposure,
       })
       .instruction();
@@ -365,7 +379,7 @@ export class InsurancePoolClient {
   cancelWithdrawal(owner: PublicKey, keys: PoolKeys): Promise<TransactionInstruction> {
     return this.program.methods
       .cancelWithdrawal()
-      .accountsStrict({ owner, pool: keys.pool, underwriter: underwriterAddress(keys.pool, owner) })
+      .accountsStrict({ owner, pool: keys.pool, underwriter: underwriterAddress(keys.pool, owner, this.programId) })
       .instruction();
   }
 
@@ -383,7 +397,7 @@ export class InsurancePoolClient {
         owner,
         protocol: this.protocol,
         pool: keys.pool,
-        underwriter: underwriterAddress(keys.pool, owner),
+        underwriter: underwriterAddress(keys.pool, owner, this.programId),
         exposure: keys.exposure,
         destination,
         vault: keys.vault,
@@ -420,7 +434,7 @@ export class InsurancePoolClient {
    * expiry, the premium for all the time left) rather than as a new term.
    */
   async quoteFor(keys: PoolKeys, notional: Amount, owner: PublicKey): Promise<PremiumQuote> {
-    const member = memberAddress(keys.pool, owner);
+    const member = memberAddress(keys.pool, owner, this.programId);
     const exists = (await this.provider.connection.getAccountInfo(member)) !== null;
     return this.quote(keys, notional, exists ? member : null);
   }
@@ -475,7 +489,7 @@ export class InsurancePoolClient {
         owner,
         protocol: this.protocol,
         pool: keys.pool,
-        member: memberAddress(keys.pool, owner),
+        member: memberAddress(keys.pool, owner, this.programId),
         exposure: keys.exposure,
         ownerToken,
         vault: keys.vault,
@@ -504,7 +518,7 @@ export class InsurancePoolClient {
         authority,
         protocol: this.protocol,
         pool: keys.pool,
-        registration: exchangeRegistrationAddress(keys.pool, exchangeAuthority),
+        registration: exchangeRegistrationAddress(keys.pool, exchangeAuthority, this.programId),
         destination,
         systemProgram: SystemProgram.programId,
       })
@@ -631,9 +645,9 @@ export class InsurancePoolClient {
 
   /** The claim `claimant` files next (its Member's `claimCount`): id and address. */
   async nextClaim(keys: PoolKeys, claimant: PublicKey): Promise<{ id: BN; claim: PublicKey }> {
-    const member = await this.program.account.member.fetchNullable(memberAddress(keys.pool, claimant));
+    const member = await this.program.account.member.fetchNullable(memberAddress(keys.pool, claimant, this.programId));
     const id = member ? member.claimCount : new BN(0);
-    return { id, claim: claimAddress(keys.pool, claimant, id) };
+    return { id, claim: claimAddress(keys.pool, claimant, id, this.programId) };
   }
 
   /** `id`: the claimant's own claim index (its Member's `claimCount`, see [`nextClaim`]). */
@@ -652,8 +666,8 @@ export class InsurancePoolClient {
         claimant,
         protocol: this.protocol,
         pool: keys.pool,
-        member: memberAddress(keys.pool, claimant),
-        claim: claimAddress(keys.pool, claimant, id),
+        member: memberAddress(keys.pool, claimant, this.programId),
+        claim: claimAddress(keys.pool, claimant, id, this.programId),
         claimantToken,
         bondVault: keys.bondVault,
         mint: keys.mint,
@@ -671,8 +685,8 @@ export class InsurancePoolClient {
         protocol: this.protocol,
         pool: keys.pool,
         claim,
-        underwriter: underwriterAddress(keys.pool, voter),
-        voteRecord: voteAddress(claim, voter),
+        underwriter: underwriterAddress(keys.pool, voter, this.programId),
+        voteRecord: voteAddress(claim, voter, this.programId),
         systemProgram: SystemProgram.programId,
       })
       .instruction();
@@ -682,14 +696,14 @@ export class InsurancePoolClient {
   finalizeClaim(keys: PoolKeys, claim: PublicKey, claimant: PublicKey): Promise<TransactionInstruction> {
     return this.program.methods
       .finalizeClaim()
-      .accountsStrict({ protocol: this.protocol, pool: keys.pool, claim, member: memberAddress(keys.pool, claimant) })
+      .accountsStrict({ protocol: this.protocol, pool: keys.pool, claim, member: memberAddress(keys.pool, claimant, this.programId) })
       .instruction();
   }
 
   vetoClaim(guardian: PublicKey, keys: PoolKeys, claim: PublicKey, claimant: PublicKey): Promise<TransactionInstruction> {
     return this.program.methods
       .vetoClaim()
-      .accountsStrict({ guardian, protocol: this.protocol, pool: keys.pool, claim, member: memberAddress(keys.pool, claimant) })
+      .accountsStrict({ guardian, protocol: this.protocol, pool: keys.pool, claim, member: memberAddress(keys.pool, claimant, this.programId) })
       .instruction();
   }
 
@@ -710,7 +724,7 @@ export class InsurancePoolClient {
         protocol: this.protocol,
         pool: keys.pool,
         claim,
-        member: memberAddress(keys.pool, claimant),
+        member: memberAddress(keys.pool, claimant, this.programId),
         claimantToken,
         vault: keys.vault,
         mint: keys.mint,
@@ -722,7 +736,7 @@ export class InsurancePoolClient {
   cancelClaim(claimant: PublicKey, keys: PoolKeys, claim: PublicKey): Promise<TransactionInstruction> {
     return this.program.methods
       .cancelClaim()
-      .accountsStrict({ claimant, pool: keys.pool, claim, member: memberAddress(keys.pool, claimant) })
+      .accountsStrict({ claimant, pool: keys.pool, claim, member: memberAddress(keys.pool, claimant, this.programId) })
       .instruction();
   }
 
@@ -783,17 +797,17 @@ export class InsurancePoolClient {
     return exitClock(account, protocol, clock.data.readBigInt64LE(32));
   }
   fetchUnderwriter(keys: PoolKeys, owner: PublicKey) {
-    return this.program.account.underwriter.fetch(underwriterAddress(keys.pool, owner));
+    return this.program.account.underwriter.fetch(underwriterAddress(keys.pool, owner, this.programId));
   }
   fetchMember(keys: PoolKeys, owner: PublicKey) {
-    return this.program.account.member.fetch(memberAddress(keys.pool, owner));
+    return this.program.account.member.fetch(memberAddress(keys.pool, owner, this.programId));
   }
   /** The claim `claimant` filed as its `id`-th. */
   fetchClaim(keys: PoolKeys, claimant: PublicKey, id: Amount) {
-    return this.program.account.claim.fetch(claimAddress(keys.pool, claimant, id));
+    return this.program.account.claim.fetch(claimAddress(keys.pool, claimant, id, this.programId));
   }
   fetchRegistration(keys: PoolKeys, exchangeAuthority: PublicKey) {
-    return this.program.account.exchangeRegistration.fetch(exchangeRegistrationAddress(keys.pool, exchangeAuthority));
+    return this.program.account.exchangeRegistration.fetch(exchangeRegistrationAddress(keys.pool, exchangeAuthority, this.programId));
   }
 
   /** The program's events in a transaction's logs (as `emit!` wrote them). */

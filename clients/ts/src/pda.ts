@@ -12,39 +12,50 @@ import {
 } from "./constants.js";
 import { toU64 } from "./amount.js";
 
-const find = (seeds: (Buffer | Uint8Array)[], program = INSURANCE_POOL_PROGRAM_ID) =>
+const find = (seeds: (Buffer | Uint8Array)[], program: PublicKey) =>
   PublicKey.findProgramAddressSync(seeds, program)[0];
 const seed = (s: string) => Buffer.from(s);
 const u64le = (n: number | bigint | BN | string, what: string) => toU64(n, what).toArrayLike(Buffer, "le", 8);
 
 /** `["protocol"]`: the protocol singleton. */
-export const protocolAddress = () => find([seed(SEEDS.protocol)]);
+export const protocolAddress = (programId = INSURANCE_POOL_PROGRAM_ID) => find([seed(SEEDS.protocol)], programId);
 /** `["pool", market]`: a market's pool. */
-export const poolAddress = (market: PublicKey) => find([seed(SEEDS.pool), market.toBuffer()]);
+export const poolAddress = (market: PublicKey, programId = INSURANCE_POOL_PROGRAM_ID) =>
+  find([seed(SEEDS.pool), market.toBuffer()], programId);
 /** `["vault", pool]`: the pool's token vault. */
-export const vaultAddress = (pool: PublicKey) => find([seed(SEEDS.vault), pool.toBuffer()]);
+export const vaultAddress = (pool: PublicKey, programId = INSURANCE_POOL_PROGRAM_ID) =>
+  find([seed(SEEDS.vault), pool.toBuffer()], programId);
 /** `["bonds", pool]`: the pool's claim-bond escrow. */
-export const bondVaultAddress = (pool: PublicKey) => find([seed(SEEDS.bondVault), pool.toBuffer()]);
+export const bondVaultAddress = (pool: PublicKey, programId = INSURANCE_POOL_PROGRAM_ID) =>
+  find([seed(SEEDS.bondVault), pool.toBuffer()], programId);
 /** `["exposure", pool]`: the pool's coverage book. */
-export const exposureAddress = (pool: PublicKey) => find([seed(SEEDS.exposure), pool.toBuffer()]);
+export const exposureAddress = (pool: PublicKey, programId = INSURANCE_POOL_PROGRAM_ID) =>
+  find([seed(SEEDS.exposure), pool.toBuffer()], programId);
 /** `["underwriter", pool, owner]`: an underwriter's position. */
-export const underwriterAddress = (pool: PublicKey, owner: PublicKey) =>
-  find([seed(SEEDS.underwriter), pool.toBuffer(), owner.toBuffer()]);
+export const underwriterAddress = (pool: PublicKey, owner: PublicKey, programId = INSURANCE_POOL_PROGRAM_ID) =>
+  find([seed(SEEDS.underwriter), pool.toBuffer(), owner.toBuffer()], programId);
 /** `["member", pool, owner]`: a member's coverage. */
-export const memberAddress = (pool: PublicKey, owner: PublicKey) =>
-  find([seed(SEEDS.member), pool.toBuffer(), owner.toBuffer()]);
+export const memberAddress = (pool: PublicKey, owner: PublicKey, programId = INSURANCE_POOL_PROGRAM_ID) =>
+  find([seed(SEEDS.member), pool.toBuffer(), owner.toBuffer()], programId);
 /** `["exchange", pool, exchangeAuthority]`: an exchange's registration. */
-export const exchangeRegistrationAddress = (pool: PublicKey, exchangeAuthority: PublicKey) =>
-  find([seed(SEEDS.exchange), pool.toBuffer(), exchangeAuthority.toBuffer()]);
+export const exchangeRegistrationAddress = (
+  pool: PublicKey,
+  exchangeAuthority: PublicKey,
+  programId = INSURANCE_POOL_PROGRAM_ID,
+) => find([seed(SEEDS.exchange), pool.toBuffer(), exchangeAuthority.toBuffer()], programId);
 /**
  * `["claim", pool, claimant, id (u64 LE)]`: the claim `claimant` filed as its `id`-th
  * (from 0) in this pool; the next one's `id` is the member's `claimCount`.
  */
-export const claimAddress = (pool: PublicKey, claimant: PublicKey, id: number | bigint | BN | string) =>
-  find([seed(SEEDS.claim), pool.toBuffer(), claimant.toBuffer(), u64le(id, "claim id")]);
+export const claimAddress = (
+  pool: PublicKey,
+  claimant: PublicKey,
+  id: number | bigint | BN | string,
+  programId = INSURANCE_POOL_PROGRAM_ID,
+) => find([seed(SEEDS.claim), pool.toBuffer(), claimant.toBuffer(), u64le(id, "claim id")], programId);
 /** `["vote", claim, voter]`: a vote record. */
-export const voteAddress = (claim: PublicKey, voter: PublicKey) =>
-  find([seed(SEEDS.vote), claim.toBuffer(), voter.toBuffer()]);
+export const voteAddress = (claim: PublicKey, voter: PublicKey, programId = INSURANCE_POOL_PROGRAM_ID) =>
+  find([seed(SEEDS.vote), claim.toBuffer(), voter.toBuffer()], programId);
 
 /**
  * `[programId]` under the upgradeable loader: a program's ProgramData account, which
@@ -72,15 +83,23 @@ export interface PoolKeys {
   tokenProgram: PublicKey;
 }
 
-/** Derives a market's pool addresses for `mint` under `tokenProgram`. */
-export function poolKeys(market: PublicKey, mint: PublicKey, tokenProgram: PublicKey): PoolKeys {
-  const pool = poolAddress(market);
+/**
+ * Derives a market's pool addresses for `mint` under `tokenProgram` (of the program at
+ * `programId`: the IDL's address unless the program is deployed elsewhere).
+ */
+export function poolKeys(
+  market: PublicKey,
+  mint: PublicKey,
+  tokenProgram: PublicKey,
+  programId = INSURANCE_POOL_PROGRAM_ID,
+): PoolKeys {
+  const pool = poolAddress(market, programId);
   return {
     market,
     pool,
-    vault: vaultAddress(pool),
-    bondVault: bondVaultAddress(pool),
-    exposure: exposureAddress(pool),
+    vault: vaultAddress(pool, programId),
+    bondVault: bondVaultAddress(pool, programId),
+    exposure: exposureAddress(pool, programId),
     mint,
     tokenProgram,
   };

@@ -33,6 +33,7 @@ import {
   BPS,
   SEEDS,
   EXCHANGE_SEEDS,
+  poolAddress,
   poolKeys,
   positionAddress,
   programDataAddress,
@@ -43,6 +44,7 @@ import {
   toSafeNumber,
   toU128,
   toU64,
+  underwriterAddress,
   volumeFee,
   volumeLossAt,
   volumeRate,
@@ -102,6 +104,21 @@ describe("client (offline)", () => {
     assert.ok(ix.keys.some((k) => k.pubkey.equals(keys.vault) && k.isWritable));
     assert.equal(ix.keys.filter((k) => k.isSigner).length, 1);
     assert.equal(new PublicKey((INSURANCE_POOL_IDL as unknown as Raw).address).toBase58(), INSURANCE_POOL_PROGRAM_ID.toBase58());
+  });
+
+  it("takes a program id override: instructions and every PDA follow it", async () => {
+    const programId = Keypair.generate().publicKey;
+    const client = new InsurancePoolClient(provider, { programId });
+    assert.ok(client.programId.equals(programId));
+    assert.ok(client.protocol.equals(protocolAddress(programId)));
+    assert.ok(!client.protocol.equals(protocolAddress()));
+    const owner = Keypair.generate().publicKey;
+    const keys = client.poolKeys(Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey);
+    assert.ok(keys.pool.equals(poolAddress(keys.market, programId)));
+    const ix = await client.deposit(owner, keys, Keypair.generate().publicKey, 100, 0);
+    assert.ok(ix.programId.equals(programId));
+    assert.ok(ix.keys.some((k) => k.pubkey.equals(underwriterAddress(keys.pool, owner, programId))));
+    assert.ok(ix.keys[1].pubkey.equals(protocolAddress(programId)));
   });
 
   it("decodes every program error by code, from logs and from a raw instruction error", () => {

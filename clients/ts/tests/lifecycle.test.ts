@@ -797,16 +797,41 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
       const json = JSON.parse(read.stdout);
       assert.equal(json.capital, before.capital.toNumber());
       assert.equal(json.mint_has_freeze_authority, false);
-      // Write: a deposit signed by the CLI lands on the same node (the pool releases
-      // earned premium into capital on the way: capital + unearned grows by exactly 100).
-      const dep = run("deposit", market, "100");
+      // The list is filtered by the node (memcmp on the Pool discriminator): every
+      // row is a pool, this one among them.
+      const list = run("--json", "pools");
+      assert.equal(list.status, 0, list.stderr);
+      const rows = JSON.parse(list.stdout) as { market: string; decimals: number }[];
+      assert.ok(rows.some((r) => r.market === market && r.decimals === 6));
+      // Write: a deposit of 0.0001 tokens (100 base units at 6 decimals) signed by the
+      // CLI lands on the same node, as a v0 transaction with a priority fee, the URL
+      // and keypair coming from a Solana CLI config file (the pool releases earned
+      // premium into capital on the way: capital + unearned grows by exactly 100).
+      const config = join(dir, "config.yml");
+      writeFileSync(config, `---\njson_rpc_url: "${url}"\nkeypair_path: ${keyfile}\ncommitment: confirmed\n`);
+      const dep = spawnSync(cli, ["-C", config, "--with-compute-unit-price", "1000", "deposit", market, "0.0001"], {
+        encoding: "utf8",
+      });
       assert.equal(dep.status, 0, dep.stderr);
-      assert.match(dep.stdout, /signature: \w+/);
+      const signature = /signature: (\w+)/.exec(dep.stdout)?.[1];
+      assert.ok(signature, dep.stdout);
+      const tx = await connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+      assert.equal(tx?.version, 0);
       const after = await pool.fetchPool(a.pool);
       assert.equal(
         after.capital.add(after.unearnedPremiums).toNumber(),
         before.capital.add(before.unearnedPremiums).toNumber() + 100,
       );
+      // An amount finer than the mint's decimals is refused before anything is sent.
+      const fine = run("deposit", market, "0.0000001");
+      assert.notEqual(fine.status, 0);
+      assert.match(fine.stderr, /more than the mint's 6 decimals/);
+      // An authority action as a proposal: printed, not sent.
+      const proposal = run("--output", "proposal", "--authority", alice.key.publicKey.toBase58(), "pause", "1", "--market", market);
+      assert.equal(proposal.status, 0, proposal.stderr);
+      const [ix] = JSON.parse(proposal.stdout) as { program_id: string; data_base64: string }[];
+      assert.equal(ix.program_id, pool.programId.toBase58());
+      assert.equal((await pool.fetchPool(a.pool)).paused, after.paused, "nothing was sent");
       // A refused write prints the decoded error, not a hex code.
       const bad = run("deposit", market, "0");
       assert.notEqual(bad.status, 0);

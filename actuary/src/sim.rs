@@ -73,7 +73,6 @@ pub struct PoolModel {
     /// Active cover notional, held constant (base units).
     pub exposure: u64,
     /// The premium curve (bps of notional per coverage term).
-    #[serde(with = "CurveDef")]
     pub curve: Curve,
     /// Length of one cover term in seconds (the curve's rate is per term).
     pub coverage_duration: i64,
@@ -105,7 +104,7 @@ pub struct PoolModel {
     pub volume_per_day: u64,
     /// The pool's volume curve (`params.volume`, bps of volume). Absent: all zero (no
     /// volume income whatever the volume).
-    #[serde(with = "VolumeCurveDef", default = "no_volume_curve")]
+    #[serde(default = "no_volume_curve")]
     pub volume: VolumeCurve,
     /// The volume rate's loss index at the start (base units): the pool's
     /// `volume_loss` decayed to now (`Pool::volume_loss_at`, the `loss_index` of
@@ -134,29 +133,6 @@ fn gcd(mut a: i64, mut b: i64) -> i64 {
         (a, b) = (b, a % b);
     }
     a
-}
-
-/// Serde mirror of the program's [`Curve`] (the program crate has no serde).
-#[derive(Serialize, Deserialize)]
-#[serde(remote = "Curve")]
-pub struct CurveDef {
-    pub base_rate: u64,
-    pub slope1: u64,
-    pub kink: u64,
-    pub slope2: u64,
-    pub min_rate: u64,
-    pub max_rate: u64,
-}
-
-/// Serde mirror of the program's [`VolumeCurve`].
-#[derive(Serialize, Deserialize)]
-#[serde(remote = "VolumeCurve")]
-pub struct VolumeCurveDef {
-    pub base_rate: u64,
-    pub loss_slope: u64,
-    pub min_rate: u64,
-    pub max_rate: u64,
-    pub loss_decay_per_day: u64,
 }
 
 impl PoolModel {

@@ -25,6 +25,7 @@ pub const DAY: i64 = 86_400;
     bytemuck::Pod,
     bytemuck::Zeroable,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[repr(C)]
 pub struct Curve {
     /// Rate at zero utilisation.

@@ -33,6 +33,7 @@ use super::premium::BPS;
     bytemuck::Pod,
     bytemuck::Zeroable,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[repr(C)]
 pub struct VolumeCurve {
     /// Rate with no loss history.

@@ -9,6 +9,8 @@ mod actuary_cmd;
 mod config;
 #[cfg(feature = "demo")]
 mod demo;
+mod health;
+mod keeper;
 mod params;
 mod render;
 mod write;
@@ -128,6 +130,35 @@ pub enum Command {
         /// Also price this much volume (token units): the fee and its protocol part.
         #[arg(long)]
         volume: Option<Amount>,
+    },
+    /// Monitoring: per pool the conservation check (vault vs capital, escrow vs
+    /// bonds), utilisation vs cap, reservations vs free capital, registrations not yet
+    /// drawing. Exits non-zero when an invariant is broken.
+    Health {
+        #[arg(long)]
+        market: Option<Pubkey>,
+    },
+    /// The permissionless cranks, as a long-running service (or one round with
+    /// `--once`, for cron): finalize claims past their vote, pay claims past their
+    /// hold-up, settle bonds, and alert about approved claims still in their hold-up
+    /// (the guardian's veto window). The keypair only pays fees.
+    Keeper {
+        /// One round, then exit (non-zero if a crank failed other than by a named
+        /// program error).
+        #[arg(long)]
+        once: bool,
+        /// Seconds between rounds.
+        #[arg(long, default_value_t = 30)]
+        interval: u64,
+        /// Most transactions per round (the rest waits for the next round).
+        #[arg(long, default_value_t = 20)]
+        max_per_round: usize,
+        /// Also POST each alert as JSON to this URL.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// Only this market's claims.
+        #[arg(long)]
+        market: Option<Pubkey>,
     },
     /// Create the protocol singleton.
     Init {
@@ -647,18 +678,80 @@ impl Ctx {
         PremiumQuote::deserialize(&mut bytes.as_slice()).map_err(|e| e.to_string())
     }
 
-    /// Signs with the keypair, sends, and prints the signature (decoded program errors
-    /// on failure).
-    fn send(&self, ixs: &[Instruction], signer: &Keypair) -> CliResult<()> {
+    /// Signs with the keypair and sends; the signature, or the raw RPC error.
+    fn submit(&self, ixs: &[Instruction], signer: &Keypair) -> CliResult<String> {
         let blockhash = self.rpc.get_latest_blockhash().map_err(|e| e.to_string())?;
         let all: Vec<Instruction> = self.budget.iter().chain(ixs).cloned().collect();
         let tx = transaction(&all, signer, blockhash, self.legacy)?;
-        match self.rpc.send_and_confirm_transaction(&tx) {
-            Ok(signature) => {
-                println!("signature: {signature}");
-                Ok(())
+        self.rpc
+            .send_and_confirm_transaction(&tx)
+            .map(|signature| signature.to_string())
+            .map_err(|e| e.to_string())
+    }
+
+    /// [`Self::submit`], printing the signature (decoded program errors on failure).
+    fn send(&self, ixs: &[Instruction], signer: &Keypair) -> CliResult<()> {
+        let signature = self.submit(ixs, signer).map_err(|e| explain(&e))?;
+        println!("signature: {signature}");
+        Ok(())
+    }
+
+    /// The keeper's loop (see [`keeper`]).
+    fn keeper(
+        &self,
+        once: bool,
+        interval: u64,
+        max: usize,
+        webhook: Option<&str>,
+        market: Option<Pubkey>,
+    ) -> CliResult<()> {
+        let signer = self.signer()?;
+        let mut state = keeper::Keeper::default();
+        let http = webhook.map(|_| reqwest::blocking::Client::new());
+        loop {
+            let now = self.rpc.now()?;
+            let mut send = |ix: &Instruction| match self.submit(std::slice::from_ref(ix), &signer) {
+                Ok(signature) => keeper::Outcome::Done(signature),
+                Err(e) => keeper::classify(&e),
+            };
+            let round = match state.round(&self.rpc, now, market, max, &mut send) {
+                Ok(round) => round,
+                // A node hiccup is not the end of a service: log and retry next round.
+                Err(e) if !once => {
+                    eprintln!("keeper: round failed: {e}");
+                    std::thread::sleep(std::time::Duration::from_secs(interval));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            for line in &round.log {
+                println!("{line}");
             }
-            Err(e) => Err(explain(&e.to_string())),
+            for alert in &round.new_alerts {
+                println!("{}", alert.line());
+                if let (Some(url), Some(http)) = (webhook, &http) {
+                    if let Err(e) = http
+                        .post(url)
+                        .json(&alert.json())
+                        .send()
+                        .and_then(|r| r.error_for_status())
+                    {
+                        eprintln!("keeper: webhook {url}: {e}");
+                    }
+                }
+            }
+            println!(
+                "keeper: round at {now}: {} crank(s), {} new alert(s)",
+                round.log.len(),
+                round.new_alerts.len()
+            );
+            if once {
+                return match round.failed {
+                    0 => Ok(()),
+                    n => Err(format!("{n} crank(s) failed")),
+                };
+            }
+            std::thread::sleep(std::time::Duration::from_secs(interval));
         }
     }
 }
@@ -732,6 +825,29 @@ fn run(cli: Cli) -> CliResult<()> {
             let (value, columns) = read(&ctx.rpc, &cli.command, signer)?;
             ctx.print(&value, columns);
         }
+        Command::Health { market } => {
+            let (value, healthy) = health::health(&ctx.rpc, market)?;
+            ctx.print(&value, Some(health::HEALTH_COLUMNS));
+            if !healthy {
+                for row in value.as_array().into_iter().flatten() {
+                    for broken in row["broken"].as_array().into_iter().flatten() {
+                        eprintln!(
+                            "market {}: {}",
+                            row["market"].as_str().unwrap_or("?"),
+                            broken.as_str().unwrap_or("?")
+                        );
+                    }
+                }
+                return Err("invariant broken".into());
+            }
+        }
+        Command::Keeper {
+            once,
+            interval,
+            max_per_round,
+            webhook,
+            market,
+        } => ctx.keeper(once, interval, max_per_round, webhook.as_deref(), market)?,
         Command::Quote { market, notional } => {
             let (keys, pool) = ctx.pool_keys(&market)?;
             let notional = notional.base_units(pool.mint_decimals)?;

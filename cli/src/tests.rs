@@ -2109,3 +2109,235 @@ fn compute_budget_and_versioned_transactions() {
         Some(std::path::Path::new("/tmp/c.yml"))
     );
 }
+
+/// The keeper on the embedded runtime: each round finds what is due (finalize after
+/// the vote, an alert with the time left during the hold-up, pay after it, then the
+/// bond), its plans are what the program accepts, and a second keeper racing the first
+/// is refused by a named error it logs as skipped.
+#[tokio::test]
+async fn keeper_cranks_claims_and_alerts_the_guardian() {
+    use crate::keeper::{classify, Keeper, Outcome as Crank, Task};
+    let mut env = TestEnv::new().await;
+    let keys = env.create_pool(TOKEN).await;
+    let (u1, u2) = (
+        env.user(&keys, 1_000_000).await,
+        env.user(&keys, 1_000_000).await,
+    );
+    env.deposit(&u1, &keys, 500_000).await;
+    env.deposit(&u2, &keys, 500_000).await;
+    let member = env.user(&keys, 1_000_000).await;
+    buy(&mut env, &keys, &member, 100_000).await;
+    env.warp(4 * DAY).await;
+    let claim = claim_address(&keys, &member.pubkey(), 0);
+    let file = file_claim(
+        &member.pubkey(),
+        &keys,
+        0,
+        &member.token,
+        10_000,
+        [1; 32],
+        "",
+    );
+    env.ok(&[file], &[&member.key]).await;
+    for u in [&u1, &u2] {
+        env.ok(&[cast_vote(&u.pubkey(), &keys, &claim, true)], &[&u.key])
+            .await;
+    }
+    let watched = [keys.pool, keys.exposure, claim];
+    let mut keeper = Keeper::default();
+    // Runs a round on a snapshot, collecting the instructions it would send.
+    async fn round(
+        env: &mut TestEnv,
+        keeper: &mut Keeper,
+        watched: &[Pubkey],
+    ) -> (
+        Vec<anchor_lang::solana_program::instruction::Instruction>,
+        crate::keeper::Round,
+    ) {
+        let chain = Snapshot::take(env, watched).await;
+        let mut sent = Vec::new();
+        let mut send = |ix: &anchor_lang::solana_program::instruction::Instruction| {
+            sent.push(ix.clone());
+            Crank::Done("planned".into())
+        };
+        let round = keeper
+            .round(&chain, chain.now, None, 20, &mut send)
+            .unwrap();
+        (sent, round)
+    }
+
+    // During the vote nothing is due.
+    let (sent, r) = round(&mut env, &mut keeper, &watched).await;
+    assert!(sent.is_empty() && r.new_alerts.is_empty(), "{:?}", r.log);
+
+    // After it: finalize, planned by two keepers at once; the second is refused by name.
+    env.warp(DEFAULT_GOVERNANCE.voting_period).await;
+    let (first, r) = round(&mut env, &mut keeper, &watched).await;
+    assert_eq!(first, vec![finalize_claim(&keys, &claim, &member.pubkey())]);
+    assert!(r.log[0].starts_with("finalize claim 0"), "{:?}", r.log);
+    let (second, _) = round(&mut env, &mut Keeper::default(), &watched).await;
+    env.ok(&first, &[]).await;
+    env.advance_slot().await;
+    let (err, _) = env.send(&second, &[]).await.unwrap_err();
+    let skipped = classify(&format!("{err:?}: custom program error: 0x{:x}", {
+        match err {
+            solana_transaction_error::TransactionError::InstructionError(
+                _,
+                InstructionError::Custom(code),
+            ) => code,
+            other => panic!("{other:?}"),
+        }
+    }));
+    assert!(
+        matches!(skipped, Crank::Skipped(ref name) if name == "ClaimNotVoting"),
+        "{skipped:?}"
+    );
+
+    // In the hold-up: one alert, with the time left to veto, and only once.
+    let (sent, r) = round(&mut env, &mut keeper, &watched).await;
+    assert!(sent.is_empty());
+    let c: Claim = env.fetch(claim).await;
+    let alert = &r.new_alerts[0];
+    assert_eq!((alert.number, alert.amount), (0, 10_000));
+    assert_eq!(alert.seconds_left, c.holdup_ends_at - env.now().await);
+    assert!(
+        alert.line().starts_with("ALERT claim 0 of market"),
+        "{}",
+        alert.line()
+    );
+    assert_eq!(alert.json()["seconds_left"], alert.seconds_left);
+    let (_, r) = round(&mut env, &mut keeper, &watched).await;
+    assert!(r.new_alerts.is_empty(), "alerted once");
+
+    // After the hold-up: pay, then the bond.
+    env.warp(DEFAULT_GOVERNANCE.holdup_period).await;
+    let (sent, _) = round(&mut env, &mut keeper, &watched).await;
+    assert_eq!(
+        sent,
+        vec![pay_claim(&keys, &claim, &member.pubkey(), &member.token)]
+    );
+    let before = env.balance(member.token).await;
+    env.ok(&sent, &[]).await;
+    assert_eq!(env.balance(member.token).await - before, 10_000);
+    let (sent, _) = round(&mut env, &mut keeper, &watched).await;
+    assert_eq!(sent, vec![withdraw_bond(&keys, &claim, &member.token)]);
+    env.ok(&sent, &[]).await;
+    let (sent, r) = round(&mut env, &mut keeper, &watched).await;
+    assert!(sent.is_empty() && r.new_alerts.is_empty(), "{:?}", r.log);
+    env.assert_conserved(&keys).await;
+
+    // The round limit defers the rest; other markets are filtered out.
+    let chain = Snapshot::take(&mut env, &watched).await;
+    let (due, _) = crate::keeper::scan(&chain, chain.now, Some(Pubkey::new_unique())).unwrap();
+    assert!(due.is_empty());
+    assert_eq!(Task::SettleBond.name(), "settle-bond");
+    assert!(matches!(classify("connection refused"), Crank::Failed(_)));
+}
+
+/// `health` on real accounts: healthy, then each invariant broken in turn (the vault
+/// and the escrow short of what the pool records) is reported by name.
+#[tokio::test]
+async fn health_reports_conservation_and_exits_on_a_broken_invariant() {
+    use insurance_pool_sdk::pda;
+    let mut env = TestEnv::new().await;
+    let keys = env.create_pool(TOKEN).await;
+    let other = env.create_pool(TOKEN).await;
+    let u = env.user(&keys, 1_000_000).await;
+    env.deposit(&u, &keys, 400_000).await;
+    let watched = [
+        pda::protocol().0,
+        keys.pool,
+        keys.exposure,
+        keys.vault,
+        keys.bond_vault,
+        other.pool,
+        other.exposure,
+        other.vault,
+        other.bond_vault,
+    ];
+    let mut chain = Snapshot::take(&mut env, &watched).await;
+    let (rows, healthy) = crate::health::health(&chain, None).unwrap();
+    assert!(healthy);
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    let (row, _) = crate::health::health(&chain, Some(keys.market)).unwrap();
+    let row = &row[0];
+    assert_eq!(
+        (row["vault"].as_u64(), row["capital"].as_u64()),
+        (Some(400_000), Some(400_000))
+    );
+    assert_eq!(row["surplus"], 0);
+    assert_eq!(row["broken"], serde_json::json!([]));
+    assert!(crate::health::health(&chain, Some(Pubkey::new_unique()))
+        .unwrap_err()
+        .contains("no pool"));
+
+    // A vault short of capital (as a drained account would be) breaks conservation.
+    let set_amount = |chain: &mut Snapshot, account: Pubkey, amount: u64| {
+        let (_, _, data) = chain
+            .accounts
+            .iter_mut()
+            .find(|(k, _, _)| *k == account)
+            .unwrap();
+        data[64..72].copy_from_slice(&amount.to_le_bytes());
+    };
+    set_amount(&mut chain, keys.vault, 399_999);
+    let (rows, healthy) = crate::health::health(&chain, None).unwrap();
+    assert!(!healthy);
+    let broken = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["market"] == keys.market.to_string())
+        .unwrap();
+    assert!(
+        broken["broken"][0]
+            .as_str()
+            .unwrap()
+            .contains("vault holds 399999 < capital 400000"),
+        "{broken}"
+    );
+    let fine = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["market"] == other.market.to_string())
+        .unwrap();
+    assert_eq!(
+        fine["healthy"], true,
+        "the other pool is reported on its own"
+    );
+    // A donation is a surplus, not a fault; a short escrow is one.
+    set_amount(&mut chain, keys.vault, 400_005);
+    set_amount(&mut chain, other.bond_vault, 1);
+    let (rows, _) = crate::health::health(&chain, Some(keys.market)).unwrap();
+    assert_eq!(
+        (rows[0]["surplus"].as_u64(), rows[0]["healthy"].as_bool()),
+        (Some(5), Some(true))
+    );
+    // Bonds the pool records but the escrow lacks: file a claim, then empty the escrow.
+    let member = env.user(&keys, 1_000_000).await;
+    buy(&mut env, &keys, &member, 100_000).await;
+    env.warp(2 * DAY).await;
+    let file = file_claim(
+        &member.pubkey(),
+        &keys,
+        0,
+        &member.token,
+        1_000,
+        [1; 32],
+        "",
+    );
+    env.ok(&[file], &[&member.key]).await;
+    let mut chain2 = Snapshot::take(&mut env, &watched).await;
+    set_amount(&mut chain2, keys.bond_vault, 0);
+    let (rows, healthy) = crate::health::health(&chain2, Some(keys.market)).unwrap();
+    assert!(!healthy);
+    assert!(
+        rows[0]["broken"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("bond escrow holds 0 < bonds"),
+        "{}",
+        rows[0]
+    );
+}

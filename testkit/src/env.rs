@@ -752,7 +752,7 @@ impl TestEnv {
         );
     }
 
-    /// Stands in for a shortfall payout until `cover_shortfall` exists: removes `amount`
+    /// A loss outside any instruction (what a shortfall payout does, without an exchange): removes `amount`
     /// from the pool's capital and burns it from the vault, so every share loses value
     /// pro-rata and conservation still holds.
     pub async fn simulate_loss(&mut self, pool: &PoolKeys, amount: u64) {

@@ -110,3 +110,14 @@ for manifest in "$ROOT"/programs/*/Cargo.toml "$ROOT"/bench/*/Cargo.toml; do
     hash=$(sha256sum "$OUT/$lib.so" | cut -d' ' -f1)
     printf '%s.so  %d bytes  sha256 %s\n' "$lib" "$size" "$hash"
 done
+# The full default build: its hashes against the committed ones (sbf/SHA256SUMS, the
+# hashes docs/verifiable-build.md states). A difference is reported, not fatal: the
+# committed file is refreshed with the source (`cp target/deploy/SHA256SUMS sbf/`).
+if [ -z "$ONLY" ] && [ -z "$FEATURES" ]; then
+    (cd "$OUT" && sha256sum insurance_pool.so example_exchange.so) > "$OUT/SHA256SUMS"
+    if cmp -s "$OUT/SHA256SUMS" "$ROOT/sbf/SHA256SUMS"; then
+        log "reproduced sbf/SHA256SUMS: these are the committed binaries"
+    else
+        log "differs from sbf/SHA256SUMS (stale after a source change? cp $OUT/SHA256SUMS sbf/)"
+    fi
+fi

@@ -96,4 +96,4 @@ for run in fuzz-seed fuzz-random; do
     awk -v label="$run" '/^seed / {s=$2} /ops\/s/ {r=$0} /all rules held/ {ok=1}
         END {printf "%-8s seed %s: %s (%s)\n", label, s, ok ? "all rules held" : "FAILED", r}' "$logs/$run"
 done
-awk '/^ℹ pass/ {p=$3} /^ℹ fail/ {f=$3} END {printf "%-8s %4d passed, %d failed\n", "ts", p, f}' "$logs/ts"
+awk '/^ℹ pass/ {p+=$3} /^ℹ fail/ {f+=$3} END {printf "%-8s %4d passed, %d failed\n", "ts", p, f}' "$logs/ts"

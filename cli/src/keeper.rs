@@ -12,8 +12,9 @@
 //! Every action is permissionless and checked by the program, so the keeper needs no
 //! authority: its key only pays fees. It is idempotent and safe to run twice at once:
 //! a claim another keeper already moved fails with a named program error
-//! (`ClaimNotVoting`, `ClaimNotApproved`, `BondAlreadySettled`, ...), which is logged as
-//! `skipped` and is not a failure. Rounds send at most `--max-per-round` transactions
+//! (`ClaimNotVoting`, `ClaimNotApproved`, `BondAlreadySettled`, ...), and a keeper
+//! sharing the key may send the very same transaction (refused as already processed);
+//! both are logged as `skipped` and are not failures. Rounds send at most `--max-per-round` transactions
 //! (rate limit), and `--once` runs one round (for cron).
 
 use std::collections::HashSet;
@@ -243,8 +244,15 @@ impl Keeper {
     }
 }
 
-/// Sorts a send error into skipped (a named program error: the claim moved) or failed.
+/// Sorts a send error into skipped (a named program error: the claim moved; or the
+/// very same transaction already processed: a second keeper with the same key built
+/// it in the same slot) or failed.
 pub fn classify(error: &str) -> Outcome {
+    if error.contains("already been processed") || error.contains("AlreadyProcessed") {
+        return Outcome::Skipped(
+            "AlreadyProcessed (the same crank, sent by another keeper)".into(),
+        );
+    }
     let named = error
         .split("custom program error: 0x")
         .nth(1)

@@ -2232,6 +2232,9 @@ async fn keeper_cranks_claims_and_alerts_the_guardian() {
     assert!(due.is_empty());
     assert_eq!(Task::SettleBond.name(), "settle-bond");
     assert!(matches!(classify("connection refused"), Crank::Failed(_)));
+    // Two keepers with one key build the same transaction in the same slot.
+    let same = "Transaction error: This transaction has already been processed";
+    assert!(matches!(classify(same), Crank::Skipped(_)));
 }
 
 /// `health` on real accounts: healthy, then each invariant broken in turn (the vault

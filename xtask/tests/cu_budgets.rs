@@ -58,3 +58,33 @@ fn a_regression_of_one_unit_is_caught() {
         "unbudgeted row and stale budget"
     );
 }
+
+/// The deployable binary carries its security.txt (what explorers and `solana-verify`
+/// read) with the contact the IDL names.
+#[test]
+fn the_binary_carries_its_security_txt() {
+    let so =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/insurance_pool.so");
+    let Ok(bytes) = std::fs::read(&so) else {
+        eprintln!("skipped: {} not built (scripts/build-sbf.sh)", so.display());
+        assert_ne!(
+            selected_runtime(),
+            Runtime::Sbf,
+            "the SBF suite needs the binary"
+        );
+        return;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let begin = text
+        .find("=======BEGIN SECURITY.TXT V1=======")
+        .expect("security.txt in the binary");
+    let end = text
+        .find("=======END SECURITY.TXT V1=======")
+        .expect("its end marker");
+    let body = &text[begin..end];
+    assert!(
+        body.contains(insurance_pool::constants::SECURITY_CONTACT),
+        "{body}"
+    );
+    assert!(body.contains("SECURITY.md"), "{body}");
+}

@@ -141,3 +141,9 @@ pub mod pause {
     #[anchor_lang::constant]
     pub const ALL: u8 = DEPOSIT | WITHDRAW | PREMIUM | SHORTFALL | CLAIMS;
 }
+
+/// Where to report a vulnerability: the `contacts` of the program's security.txt
+/// (`lib.rs`) and the IDL's `metadata.contact` (set by the IDL generator). Policy:
+/// SECURITY.md.
+pub const SECURITY_CONTACT: &str =
+    "link:https://github.com/insurance-pool/insurance-pool/security/advisories/new";

@@ -71,13 +71,15 @@ fn main() {
                 root.join("target/idl").to_string_lossy().into_owned(),
             ])
             .build();
-        let idl = match idl {
+        let mut idl = match idl {
             Ok(idl) => idl,
             Err(e) => {
                 eprintln!("idl: building {name}: {e}");
                 std::process::exit(1);
             }
         };
+        // Anchor fills `repository` from Cargo.toml but has no source for `contact`.
+        idl.metadata.contact = Some(insurance_pool::constants::SECURITY_CONTACT.into());
         let json = match serde_json::to_string_pretty(&idl) {
             Ok(s) => s + "\n",
             Err(e) => {

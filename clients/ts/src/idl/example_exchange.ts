@@ -735,6 +735,7 @@ export type ExampleExchange = {
     }
   ],
   "metadata": {
+    "contact": "link:https://github.com/insurance-pool/insurance-pool/security/advisories/new",
     "description": "A small perpetuals exchange that covers liquidation shortfalls from its market's insurance pool by CPI",
     "name": "exampleExchange",
     "spec": "0.1.0",
@@ -2210,7 +2211,8 @@ export const EXAMPLE_EXCHANGE_IDL = {
     "name": "example_exchange",
     "version": "0.1.0",
     "spec": "0.1.0",
-    "description": "A small perpetuals exchange that covers liquidation shortfalls from its market's insurance pool by CPI"
+    "description": "A small perpetuals exchange that covers liquidation shortfalls from its market's insurance pool by CPI",
+    "contact": "link:https://github.com/insurance-pool/insurance-pool/security/advisories/new"
   },
   "instructions": [
     {

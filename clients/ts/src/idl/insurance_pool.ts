@@ -2806,8 +2806,10 @@ export type InsurancePool = {
     }
   ],
   "metadata": {
+    "contact": "link:https://github.com/insurance-pool/insurance-pool/security/advisories/new",
     "description": "Segregated per-market insurance pools for Solana derivatives venues",
     "name": "insurancePool",
+    "repository": "https://github.com/insurance-pool/insurance-pool",
     "spec": "0.1.0",
     "version": "0.1.0"
   },
@@ -5603,7 +5605,9 @@ export const INSURANCE_POOL_IDL = {
     "name": "insurance_pool",
     "version": "0.1.0",
     "spec": "0.1.0",
-    "description": "Segregated per-market insurance pools for Solana derivatives venues"
+    "description": "Segregated per-market insurance pools for Solana derivatives venues",
+    "repository": "https://github.com/insurance-pool/insurance-pool",
+    "contact": "link:https://github.com/insurance-pool/insurance-pool/security/advisories/new"
   },
   "instructions": [
     {

@@ -77,7 +77,7 @@ flock 9 2>/dev/null || true
 # no longer has (a crate moved or removed would otherwise stay a member of the copy).
 for item in "$ROOT"/* "$ROOT"/.cargo; do
     name=$(basename "$item")
-    case $name in target | clients | docs | node_modules) continue ;; esac
+    case $name in target | clients | app | docs | node_modules) continue ;; esac
     [ -e "$item" ] && cp -a "$item" "$SRC_COPY/"
 done
 for copy in "$SRC_COPY"/* "$SRC_COPY"/programs/* "$SRC_COPY"/bench/*; do

@@ -10,7 +10,8 @@
 #      the local node (`localnet`) running those binaries, and the LiteSVM fuzzer (fuzz/)
 #      on the same binaries: its tests and stored regression cases, then 20,000
 #      operations from seed 1 and 20,000 from a random seed (printed), in lockstep with
-#      its reference model.
+#      its reference model; then the web app's browser tests (app/, Debian's Chromium)
+#      on a seeded local node.
 # If the pinned SBF toolchain cannot be downloaded, step 3 prints a loud
 # `SBF SKIPPED: <reason>` and the run still passes on steps 1-2; any other failure fails.
 set -euo pipefail
@@ -88,6 +89,10 @@ section "TypeScript client (typecheck, then the lifecycle over JSON-RPC on local
 [ -d clients/ts/node_modules ] || npm ci --prefix clients/ts --no-audit --no-fund
 run ts npm --prefix clients/ts test
 
+section "web app in Chromium (app/: the browser tests over JSON-RPC on a seeded local node)"
+[ -d app/node_modules ] || npm ci --prefix app --no-audit --no-fund
+run app npm --prefix app test
+
 section "test summary"
 summary native "$logs/native"
 summary sbf "$logs/sbf"
@@ -96,4 +101,6 @@ for run in fuzz-seed fuzz-random; do
     awk -v label="$run" '/^seed / {s=$2} /ops\/s/ {r=$0} /all rules held/ {ok=1}
         END {printf "%-8s seed %s: %s (%s)\n", label, s, ok ? "all rules held" : "FAILED", r}' "$logs/$run"
 done
-awk '/^ℹ pass/ {p+=$3} /^ℹ fail/ {f+=$3} END {printf "%-8s %4d passed, %d failed\n", "ts", p, f}' "$logs/ts"
+for suite in ts app; do
+    awk -v label="$suite" '/^ℹ pass/ {p+=$3} /^ℹ fail/ {f+=$3} END {printf "%-8s %4d passed, %d failed\n", label, p, f}' "$logs/$suite"
+done

@@ -12,28 +12,16 @@
 //
 // LOCALNET_URL set: no node is started; the tests use that node (one you run yourself,
 // with LOCALNET_DEPLOYER naming the keypair file you gave it as `--upgrade-authority`).
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { Keypair } from "@solana/web3.js";
+import { startNode } from "./localnet.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const client = join(here, "..");
 const root = join(client, "..", "..");
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 /** The suites, by group: each group gets a node of its own. */
 const GROUPS = [["tests/client.test.ts", "tests/lifecycle.test.ts"], ["tests/operations.test.ts"]];
@@ -70,57 +58,10 @@ process.on("SIGINT", () => process.exit(130));
 
 /** Starts a fresh node, runs `files` against it, stops it; the tests' exit status. */
 async function withNode(files) {
-  const keyDir = mkdtempSync(join(tmpdir(), "localnet-deployer-"));
-  const deployer = join(keyDir, "deployer.json");
-  writeFileSync(deployer, JSON.stringify(Array.from(Keypair.generate().secretKey)));
-
-  const port = await freePort();
-  let wsPort = await freePort();
-  while (wsPort === port) wsPort = await freePort();
-  const node = spawn(
-    join(root, "target", "debug", "localnet"),
-    ["--port", String(port), "--ws-port", String(wsPort), "--upgrade-authority", deployer],
-    {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let output = "";
-  const stop = () => {
-    if (node.exitCode === null) node.kill("SIGKILL");
-    rmSync(keyDir, { recursive: true, force: true });
-  };
-  process.on("exit", stop);
-
-  const ready = await new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), 120_000);
-    const watch = (chunk) => {
-      output += chunk;
-      process.stdout.write(chunk);
-      if (output.includes("localnet ready")) {
-        clearTimeout(timer);
-        resolve(true);
-      }
-    };
-    node.stdout.setEncoding("utf8").on("data", watch);
-    node.stderr.setEncoding("utf8").on("data", (c) => process.stderr.write(c));
-    node.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve(false);
-      if (!output.includes("localnet ready")) console.error(`localnet exited (${code}) before it was ready`);
-    });
-  });
-  if (!ready) {
-    stop();
-    console.error("localnet did not become ready");
-    return 1;
-  }
-  const status = runTests(files, {
-    LOCALNET_URL: `http://127.0.0.1:${port}`,
-    LOCALNET_WS: `ws://127.0.0.1:${wsPort}`,
-    LOCALNET_DEPLOYER: deployer,
-  });
-  stop();
+  const node = await startNode();
+  if (!node) return 1;
+  const status = runTests(files, { LOCALNET_URL: node.url, LOCALNET_WS: node.ws, LOCALNET_DEPLOYER: node.deployer });
+  node.stop();
   return status;
 }
 

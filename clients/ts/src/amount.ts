@@ -58,3 +58,26 @@ export function toSafeNumber(x: Amount, what = "amount"): number {
   }
   return Number(v);
 }
+
+/**
+ * Base units of `text`, an amount in token units (`"1500.25"`) of a mint with
+ * `decimals`, exactly (`sdk::units::parse_amount`): digits with at most one `.`; more
+ * fractional digits than the mint has, or more than a u64, are refused, never rounded.
+ */
+export function parseAmount(text: string, decimals: number): BN {
+  const m = /^(\d*)(?:\.(\d*))?$/.exec(text);
+  if (!m || (m[1] === "" && (m[2] ?? "") === "")) throw new RangeError(`"${text}" is not an amount (digits, one optional ".")`);
+  const frac = (m[2] ?? "").replace(/0+$/, "");
+  if (frac.length > decimals) throw new RangeError(`"${text}" has more than the mint's ${decimals} decimals`);
+  const units = BigInt(m[1] || "0") * 10n ** BigInt(decimals) + BigInt(frac.padEnd(decimals, "0") || "0");
+  return toU64(units, "amount");
+}
+
+/** `units` base units in token units of a mint with `decimals`, without trailing zeros. */
+export function formatAmount(units: Amount, decimals: number): string {
+  const v = toBigInt(units).toString().padStart(decimals + 1, "0");
+  if (decimals === 0) return v;
+  const whole = v.slice(0, v.length - decimals);
+  const frac = v.slice(v.length - decimals).replace(/0+$/, "");
+  return frac ? `${whole}.${frac}` : whole;
+}

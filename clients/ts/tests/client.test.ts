@@ -23,6 +23,8 @@ import {
   exchangeKeys,
   exchangeRegistrationAddress,
   exitClock,
+  formatAmount,
+  parseAmount,
   EXAMPLE_EXCHANGE_IDL,
   EXAMPLE_EXCHANGE_PROGRAM_ID,
   ExampleExchangeClient,
@@ -104,6 +106,21 @@ describe("client (offline)", () => {
     assert.ok(ix.keys.some((k) => k.pubkey.equals(keys.vault) && k.isWritable));
     assert.equal(ix.keys.filter((k) => k.isSigner).length, 1);
     assert.equal(new PublicKey((INSURANCE_POOL_IDL as unknown as Raw).address).toBase58(), INSURANCE_POOL_PROGRAM_ID.toBase58());
+  });
+
+  it("parses and formats token units exactly, as the Rust SDK does", () => {
+    assert.equal(parseAmount("1500.25", 6).toString(), "1500250000");
+    assert.equal(parseAmount(".5", 2).toString(), "50");
+    assert.equal(parseAmount("1.10", 1).toString(), "11");
+    assert.equal(parseAmount("18446744073709.551615", 6).toString(), "18446744073709551615");
+    for (const bad of ["", ".", "1,5", "-1", "1e6", "1.2.3", " 1"]) assert.throws(() => parseAmount(bad, 6), RangeError, bad);
+    assert.throws(() => parseAmount("0.0000001", 6), /more than the mint's 6 decimals/);
+    assert.throws(() => parseAmount("18446744073709.551616", 6), RangeError);
+    assert.equal(formatAmount(1_500_250_000, 6), "1500.25");
+    assert.equal(formatAmount(1, 6), "0.000001");
+    assert.equal(formatAmount(0, 6), "0");
+    assert.equal(formatAmount(42, 0), "42");
+    assert.equal(formatAmount(parseAmount("123.456", 9), 9), "123.456");
   });
 
   it("takes a program id override: instructions and every PDA follow it", async () => {

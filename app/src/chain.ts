@@ -28,8 +28,14 @@ export const CLUSTERS: Cluster[] = [
   { name: "devnet", url: "https://api.devnet.solana.com" },
 ];
 
-/** The wallet-standard chain id of a cluster. */
-export const chainId = (c: Cluster) => (c.name === "devnet" ? "solana:devnet" : "solana:localnet");
+/** The wallet-standard chain id of a cluster (a custom URL by what it names). */
+export function chainId(c: Cluster): string {
+  const url = c.url.toLowerCase();
+  if (c.name === "devnet" || url.includes("devnet")) return "solana:devnet";
+  if (url.includes("testnet")) return "solana:testnet";
+  if (url.includes("mainnet")) return "solana:mainnet";
+  return "solana:localnet";
+}
 
 /** An explorer link for a transaction on `cluster`. */
 export function explorerTx(signature: string, cluster: Cluster): string {

@@ -148,7 +148,10 @@ describe("the web app in Chromium over JSON-RPC", () => {
     await page.getByTestId("share-value").waitFor();
     await page.waitForFunction(() => Number(document.querySelector("[data-testid=share-value]")?.textContent) > 0);
     const value = tokens(await page.getByTestId("share-value").textContent());
-    assert.ok(value > 999 && value <= 1000, `a 1000 deposit is worth ${value}`);
+    // Worth the deposit less its share of the seeded claim still voting (1 000 of a
+    // ~181 000 pool): the program values shares on exit capital, so a claim being voted
+    // is borne by everyone, newcomers included.
+    assert.ok(value > 990 && value < 1000, `a 1000 deposit is worth ${value}`);
     await shot(page, "pool");
   });
 

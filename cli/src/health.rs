@@ -65,8 +65,11 @@ pub fn pool_health(
         (8, address.as_ref()),
     ];
     for (key, data) in chain.program_accounts(&filter)? {
-        let r = ExchangeRegistration::try_deserialize(&mut data.as_slice())
+        let mut r = ExchangeRegistration::try_deserialize(&mut data.as_slice())
             .map_err(|e| format!("{key}: {e}"))?;
+        // As the program sees it now: a pending change whose time has come applies
+        // (and reactivates the registration) on its next use.
+        r.refresh(clock);
         if r.is_active() && !r.can_draw(clock) {
             waiting.push(json!({
                 "registration": key.to_string(),

@@ -12,9 +12,16 @@
 //! Every action is permissionless and checked by the program, so the keeper needs no
 //! authority: its key only pays fees. It is idempotent and safe to run twice at once:
 //! a claim another keeper already moved fails with a named program error
-//! (`ClaimNotVoting`, `ClaimNotApproved`, `BondAlreadySettled`, ...), and a keeper
-//! sharing the key may send the very same transaction (refused as already processed);
-//! both are logged as `skipped` and are not failures. Rounds send at most `--max-per-round` transactions
+//! ([`RACE_ERRORS`]: `ClaimNotVoting`, `ClaimNotApproved`, `BondAlreadySettled`, ...),
+//! and a keeper sharing the key may send the very same transaction (refused as already
+//! processed); both are logged as `skipped` and are not failures. Every other error
+//! (a claimant without its token account, a pause, ...) is `FAILED`, and makes
+//! `--once` exit non-zero.
+//!
+//! Alerts: each claim's alert is printed once per hold-up by a running keeper and sent
+//! to the webhook until a POST succeeds (a failed POST is retried next round); a
+//! `--once` run from cron has no memory, so it repeats the alert of every claim still in
+//! its hold-up at each run (a reminder until the window closes). Rounds send at most `--max-per-round` transactions
 //! (rate limit), and `--once` runs one round (for cron).
 
 use std::collections::HashSet;
@@ -184,7 +191,7 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// The keeper's loop state: alerts already sent (once per claim and hold-up).
+/// The keeper's loop state: alerts already delivered (once per claim and hold-up).
 #[derive(Default)]
 pub struct Keeper {
     alerted: HashSet<(Pubkey, i64)>,
@@ -235,18 +242,35 @@ impl Keeper {
                 "{deferred} more due: left for the next round (--max-per-round {max})"
             ));
         }
-        for a in alerts {
-            if self.alerted.insert((a.claim, a.holdup_ends_at)) {
-                round.new_alerts.push(a);
-            }
-        }
+        round.new_alerts = alerts
+            .into_iter()
+            .filter(|a| !self.alerted.contains(&(a.claim, a.holdup_ends_at)))
+            .collect();
         Ok(round)
+    }
+
+    /// Records `alert` as delivered: later rounds do not repeat it.
+    pub fn delivered(&mut self, alert: &Alert) {
+        self.alerted.insert((alert.claim, alert.holdup_ends_at));
     }
 }
 
-/// Sorts a send error into skipped (a named program error: the claim moved; or the
-/// very same transaction already processed: a second keeper with the same key built
-/// it in the same slot) or failed.
+/// The program errors that mean "another keeper (or anyone) already moved this claim"
+/// (or its time has not come on the program's clock): a race, harmless. Any other
+/// error is a failure the operator must see (a missing token account, a pause, a node
+/// refusing the transaction...).
+pub const RACE_ERRORS: &[&str] = &[
+    "ClaimNotVoting",
+    "ClaimNotApproved",
+    "BondAlreadySettled",
+    "ClaimStillOpen",
+    "VotingNotOver",
+    "HoldupActive",
+];
+
+/// Sorts a send error into skipped (one of [`RACE_ERRORS`]; or the very same
+/// transaction already processed: a second keeper with the same key built it in the
+/// same slot) or failed (named when the program named it).
 pub fn classify(error: &str) -> Outcome {
     if error.contains("already been processed") || error.contains("AlreadyProcessed") {
         return Outcome::Skipped(
@@ -261,7 +285,8 @@ pub fn classify(error: &str) -> Outcome {
         })
         .and_then(insurance_pool_sdk::errors::decode);
     match named {
-        Some(e) => Outcome::Skipped(e.name),
+        Some(e) if RACE_ERRORS.contains(&e.name.as_str()) => Outcome::Skipped(e.name),
+        Some(e) => Outcome::Failed(e.to_string()),
         None => Outcome::Failed(error.to_string()),
     }
 }

@@ -729,15 +729,23 @@ impl Ctx {
             }
             for alert in &round.new_alerts {
                 println!("{}", alert.line());
-                if let (Some(url), Some(http)) = (webhook, &http) {
-                    if let Err(e) = http
+                let delivered = match (webhook, &http) {
+                    (Some(url), Some(http)) => match http
                         .post(url)
                         .json(&alert.json())
                         .send()
                         .and_then(|r| r.error_for_status())
                     {
-                        eprintln!("keeper: webhook {url}: {e}");
-                    }
+                        Ok(_) => true,
+                        Err(e) => {
+                            eprintln!("keeper: webhook {url}: {e} (retried next round)");
+                            false
+                        }
+                    },
+                    _ => true,
+                };
+                if delivered {
+                    state.delivered(alert);
                 }
             }
             println!(
@@ -785,6 +793,25 @@ fn run(cli: Cli) -> CliResult<()> {
     #[cfg(feature = "demo")]
     if let Command::Demo = cli.command {
         return demo::run();
+    }
+    let writes = !matches!(
+        cli.command,
+        Command::Actuary(_)
+            | Command::Pools
+            | Command::Pool(_)
+            | Command::Underwriter { .. }
+            | Command::Member { .. }
+            | Command::VolumeRate { .. }
+            | Command::Claims(_)
+            | Command::Quote { .. }
+            | Command::Health { .. }
+            | Command::Keeper { .. }
+    );
+    if cli.output == Output::Proposal && !writes {
+        return Err("--output proposal prints a write command's instructions: this command has none to propose (the keeper sends its own)".into());
+    }
+    if cli.authority.is_some() && cli.output != Output::Proposal {
+        return Err("--authority names the signer of a proposal and needs --output proposal (without it the keypair would sign and send)".into());
     }
     let file = config::SolanaConfig::load(cli.config.as_deref())?;
     let resolved = config::resolve(

@@ -286,6 +286,12 @@ pub fn claim(address: &str, c: &Claim, p: &Pool) -> Value {
 
 /// The keys whose values are token amounts (base units in JSON).
 pub const AMOUNT_KEYS: &[&str] = &[
+    "escrow",
+    "exit_capital",
+    "exposure_cap",
+    "surplus",
+    "vault",
+    "voting_claims",
     "amount",
     "bond",
     "bond_min",

@@ -1587,6 +1587,21 @@ async fn authority_commands_plan_what_the_program_accepts() {
     assert!(err.contains(&pool.pool.to_string()), "{err}");
 }
 
+/// `--output proposal` on a command that sends on its own, or `--authority` without
+/// it, is refused before anything is read or sent.
+#[test]
+fn proposal_flags_are_refused_where_they_would_mislead() {
+    let run = |args: &[&str]| {
+        let mut argv = vec!["insurance-pool", "-u", "http://127.0.0.1:1"];
+        argv.extend_from_slice(args);
+        crate::run(Cli::try_parse_from(argv).unwrap()).unwrap_err()
+    };
+    let vault = Pubkey::new_unique().to_string();
+    assert!(run(&["--output", "proposal", "keeper", "--once"]).contains("--output proposal"));
+    assert!(run(&["--output", "proposal", "health"]).contains("--output proposal"));
+    assert!(run(&["--authority", &vault, "pause", "1"]).contains("needs --output proposal"));
+}
+
 #[test]
 fn proposal_output_and_hashes_parse() {
     let cli = Cli::try_parse_from([
@@ -2206,8 +2221,13 @@ async fn keeper_cranks_claims_and_alerts_the_guardian() {
         alert.line()
     );
     assert_eq!(alert.json()["seconds_left"], alert.seconds_left);
+    // Not yet delivered (a webhook POST failed, say): the next round alerts again;
+    // once delivered, never again for this hold-up.
     let (_, r) = round(&mut env, &mut keeper, &watched).await;
-    assert!(r.new_alerts.is_empty(), "alerted once");
+    assert_eq!(r.new_alerts.len(), 1, "undelivered alerts are retried");
+    keeper.delivered(&r.new_alerts[0]);
+    let (_, r) = round(&mut env, &mut keeper, &watched).await;
+    assert!(r.new_alerts.is_empty(), "alerted once delivered");
 
     // After the hold-up: pay, then the bond.
     env.warp(DEFAULT_GOVERNANCE.holdup_period).await;
@@ -2232,6 +2252,18 @@ async fn keeper_cranks_claims_and_alerts_the_guardian() {
     assert!(due.is_empty());
     assert_eq!(Task::SettleBond.name(), "settle-bond");
     assert!(matches!(classify("connection refused"), Crank::Failed(_)));
+    // A named error that is not a race (here: the pool's claims paused) is a failure
+    // the operator sees, not a skip.
+    let paused = insurance_pool_sdk::errors::insurance_errors()
+        .iter()
+        .find(|e| e.name == "Paused")
+        .unwrap()
+        .code;
+    let out = classify(&format!("custom program error: 0x{paused:x}"));
+    assert!(
+        matches!(out, Crank::Failed(ref why) if why.starts_with("Paused")),
+        "{out:?}"
+    );
     // Two keepers with one key build the same transaction in the same slot.
     let same = "Transaction error: This transaction has already been processed";
     assert!(matches!(classify(same), Crank::Skipped(_)));

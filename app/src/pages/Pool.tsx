@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { BN } from "@anchor-lang/core";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import type { PublicKey } from "@solana/web3.js";
-import { parseAmount, poolAddress, type PoolView } from "@insurance-pool/client";
+import { parseAmount, poolAddress, valueOfShares, withdrawalPayout, type PoolView } from "@insurance-pool/client";
 
 import { bps, chainNow, describeError, PAUSE_DEPOSIT, units } from "../chain";
 import { Chart, type Point } from "./Chart";
@@ -100,8 +100,11 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
   const shares = position ? new BN(position.shares.toString()) : new BN(0);
   const pendingShares = position ? new BN(position.pendingShares.toString()) : new BN(0);
   const totalShares = new BN(p.totalShares.toString());
-  // What an exit pays now: shares' part of exit capital (the program's exit price).
-  const exitValue = totalShares.isZero() ? new BN(0) : view.exitCapital.mul(pendingShares.isZero() ? shares : pendingShares).div(totalShares);
+  // The shares' value as the program computes it (on exit capital: claims still voting
+  // are borne too), and what completing the pending withdrawal pays now (at most its
+  // value at request).
+  const shareValue = valueOfShares(shares, view.exitCapital, totalShares);
+  const exitValue = position ? withdrawalPayout(view, pendingShares, position.pendingValue.toString()) : new BN(0);
   const unlockAt = position ? Number(position.unlockAt.toString()) : 0;
   const lapsesAt = unlockAt + Number(p.params.withdrawalWindow.toString());
 
@@ -139,7 +142,7 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
         {position && (
           <div data-testid="position">
             <p>
-              Your shares: <b data-testid="shares">{shares.toString()}</b>, worth <b data-testid="share-value">{units(view.freeCapital.mul(shares).div(BN.max(totalShares, new BN(1))), d)}</b>
+              Your shares: <b data-testid="shares">{shares.toString()}</b>, worth <b data-testid="share-value">{units(shareValue, d)}</b>
             </p>
             {pendingShares.isZero() ? (
               <div className="row">
@@ -174,8 +177,10 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
             disabled={!wallet || !quote}
             onClick={() =>
               send("buy cover", async () => {
-                const { instruction } = await client.buyCover(wallet!.publicKey, keys, token!, parseAmount(notional, d), { slippageBps: Number(slippage) || 0 });
-                return [instruction];
+                // Bounded by the quote shown (plus the slippage), and ending no sooner.
+                const tolerance = new BN(Math.max(0, Math.floor(Number(slippage) || 0)));
+                const maxPremium = quote!.premium.mul(tolerance.addn(10_000)).divn(10_000);
+                return [await client.contributePremium(wallet!.publicKey, keys, token!, parseAmount(notional, d), maxPremium, quote!.coverageExpiry)];
               })
             }
           >

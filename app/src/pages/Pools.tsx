@@ -1,6 +1,8 @@
 import { useEffect, useState } from "react";
 
-import { allPools, bps, short, units, type PoolRow } from "../chain";
+import { activeExposure } from "@insurance-pool/client";
+
+import { allPools, bps, chainNow, short, units, type PoolRow } from "../chain";
 import type { PageProps } from "../App";
 
 const YEAR = 365 * 86_400;
@@ -12,12 +14,14 @@ const YEAR = 365 * 86_400;
  */
 export function PoolsPage({ client, tick }: PageProps) {
   const [rows, setRows] = useState<(PoolRow & { exposure: bigint })[] | null>(null);
+  const [protocolPaused, setProtocolPaused] = useState(0);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     (async () => {
-      const pools = await allPools(client);
+      const [pools, protocol, now] = await Promise.all([allPools(client), client.fetchProtocol(), chainNow(client)]);
       const books = await Promise.all(pools.map((p) => client.fetchExposure(p.keys)));
-      setRows(pools.map((p, i) => ({ ...p, exposure: BigInt(books[i].book.total.toString()) })));
+      setProtocolPaused(protocol.paused);
+      setRows(pools.map((p, i) => ({ ...p, exposure: BigInt(activeExposure(books[i].book, now).toString()) })));
     })().catch((e) => setError(String(e)));
   }, [client, tick]);
   if (error) return <section className="error">{error}</section>;
@@ -65,7 +69,7 @@ export function PoolsPage({ client, tick }: PageProps) {
                   {units(p.lossStats.totalCovered, d)} ({p.lossStats.count.toString()})
                 </td>
                 <td>
-                  {p.paused !== 0 ? <span className="warn">paused ({p.paused})</span> : "open"}
+                  {(p.paused | protocolPaused) !== 0 ? <span className="warn">paused ({p.paused | protocolPaused})</span> : "open"}
                   {p.mintHasFreezeAuthority !== 0 && <span className="warn"> · mint can freeze the vault</span>}
                 </td>
               </tr>

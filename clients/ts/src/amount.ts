@@ -75,7 +75,7 @@ export function parseAmount(text: string, decimals: number): BN {
 
 /** `units` base units in token units of a mint with `decimals`, without trailing zeros. */
 export function formatAmount(units: Amount, decimals: number): string {
-  const v = toBigInt(units).toString().padStart(decimals + 1, "0");
+  const v = toBigInt(toU128(units, "amount")).toString().padStart(decimals + 1, "0");
   if (decimals === 0) return v;
   const whole = v.slice(0, v.length - decimals);
   const frac = v.slice(v.length - decimals).replace(/0+$/, "");

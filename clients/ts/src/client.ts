@@ -9,7 +9,7 @@ import { PublicKey, SystemProgram, SYSVAR_CLOCK_PUBKEY, type TransactionInstruct
 import { type ExampleExchange, EXAMPLE_EXCHANGE_IDL } from "./idl/example_exchange.js";
 import { type InsurancePool, INSURANCE_POOL_IDL } from "./idl/insurance_pool.js";
 import { type Amount, toBigInt, toI64, toU128, toU64 } from "./amount.js";
-import { BPS, INSURANCE_POOL_PROGRAM_ID, PAUSE } from "./constants.js";
+import { BPS, INSURANCE_POOL_PROGRAM_ID, PAUSE, VIRTUAL_ASSETS, VIRTUAL_SHARES } from "./constants.js";
 import {
   claimAddress,
   claimantTokenAddress,
@@ -81,6 +81,48 @@ export interface PoolView {
 }
 
 const BN0 = new BN(0);
+
+/**
+ * The value of `shares` on `capital` when `totalShares` exist (`math::value_of_shares`,
+ * exactly): with the virtual offset, rounded down, never more than `capital`. On the
+ * pool's exit capital it is what the program calls the shares' value.
+ */
+export function valueOfShares(shares: Amount, capital: Amount, totalShares: Amount): BN {
+  const supply = toBigInt(toU128(totalShares, "totalShares")) + BigInt(VIRTUAL_SHARES);
+  const c = toBigInt(toU64(capital, "capital"));
+  const assets = c === (1n << 64n) - 1n ? c : c + BigInt(VIRTUAL_ASSETS);
+  const s = toBigInt(toU128(shares, "shares"));
+  const value = (assets * (s < supply ? s : supply)) / supply;
+  return new BN((value < c ? value : c).toString());
+}
+
+/**
+ * Cover still active at unix time `now` in a pool's exposure book
+ * (`ExposureBook::active_at`): the total less the buckets of the days that have ended
+ * since the book's day (the program rolls them out on its next write).
+ */
+export function activeExposure(book: { total: BN; day: BN; buckets: BN[] }, now: Amount): BN {
+  const today = toBigInt(dayOf(now));
+  const first = toBigInt(book.day);
+  const n = BigInt(book.buckets.length);
+  const passed = today - first < 0n ? 0n : today - first > n ? n : today - first;
+  let active = toBigInt(book.total);
+  for (let k = 0n; k < passed; k++) active -= toBigInt(book.buckets[Number((first + k) % n)]);
+  return new BN((active < 0n ? 0n : active).toString());
+}
+
+/**
+ * What completing a withdrawal of `pendingShares` (recorded at `pendingValue` when
+ * requested) pays on the pool's current state (`math::withdrawal_settlement`): the
+ * smaller of the value at request and the shares' value on exit capital (free capital
+ * net of the claims still voting). The program first releases earned premium into
+ * capital, so the payout on chain can be a little higher, never lower.
+ */
+export function withdrawalPayout(view: Pick<PoolView, "account" | "exitCapital">, pendingShares: Amount, pendingValue: Amount): BN {
+  const now = valueOfShares(pendingShares, view.exitCapital, view.account.totalShares.toString());
+  const atRequest = toU64(pendingValue, "pendingValue");
+  return BN.min(now, atRequest);
+}
 const bnMax0 = (x: BN) => (x.isNeg() ? BN0 : x);
 
 /**

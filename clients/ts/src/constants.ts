@@ -69,3 +69,6 @@ export const PAUSE = {
 
 /** 100 % in basis points (the program's `BPS`). */
 export const BPS = numberOf(pool, "BPS");
+/** The share price's virtual offset (`VIRTUAL_SHARES`, `VIRTUAL_ASSETS`): shares and capital every conversion adds. */
+export const VIRTUAL_SHARES = numberOf(pool, "VIRTUAL_SHARES");
+export const VIRTUAL_ASSETS = numberOf(pool, "VIRTUAL_ASSETS");

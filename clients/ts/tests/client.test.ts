@@ -23,8 +23,12 @@ import {
   exchangeKeys,
   exchangeRegistrationAddress,
   exitClock,
+  activeExposure,
   formatAmount,
   parseAmount,
+  valueOfShares,
+  VIRTUAL_SHARES,
+  withdrawalPayout,
   EXAMPLE_EXCHANGE_IDL,
   EXAMPLE_EXCHANGE_PROGRAM_ID,
   ExampleExchangeClient,
@@ -121,6 +125,30 @@ describe("client (offline)", () => {
     assert.equal(formatAmount(0, 6), "0");
     assert.equal(formatAmount(42, 0), "42");
     assert.equal(formatAmount(parseAmount("123.456", 9), 9), "123.456");
+  });
+
+  it("values shares with the virtual offset and bounds a withdrawal by its value at request", () => {
+    // An empty pool: 1 unit buys VIRTUAL_SHARES shares.
+    assert.equal(valueOfShares(VIRTUAL_SHARES, 0, 0).toString(), "0");
+    assert.equal(valueOfShares(1_000_000 * VIRTUAL_SHARES, 1_000_000, 1_000_000 * VIRTUAL_SHARES).toString(), "1000000");
+    assert.equal(valueOfShares(10, 5, 0).toString(), "0", "never more than the capital's share");
+    const view = { account: { totalShares: new BN(2_000_000 * VIRTUAL_SHARES) }, exitCapital: new BN(2_400_000) } as never;
+    // The share price rose after the request: the request's value binds.
+    assert.equal(withdrawalPayout(view, 1_000_000 * VIRTUAL_SHARES, 1_000_000).toString(), "1000000");
+    // A loss after it: the lower value now binds.
+    const lower = { account: { totalShares: new BN(2_000_000 * VIRTUAL_SHARES) }, exitCapital: new BN(1_600_000) } as never;
+    assert.equal(withdrawalPayout(lower, 1_000_000 * VIRTUAL_SHARES, 1_000_000).toString(), "800000");
+    assert.throws(() => formatAmount(-5, 6), RangeError);
+    // The exposure book: buckets of days that ended are no longer active.
+    const day = 20_000;
+    // 20 expiring on each of three days; buckets are indexed by day modulo the ring.
+    const ring = Array.from({ length: 63 }, () => new BN(0));
+    for (let k = 0; k < 3; k++) ring[(day + k) % 63] = new BN(20);
+    const book = { total: new BN(60), day: new BN(day), buckets: ring };
+    assert.equal(activeExposure(book, day * 86_400 + 5).toString(), "60");
+    assert.equal(activeExposure(book, (day + 1) * 86_400).toString(), "40");
+    assert.equal(activeExposure(book, (day + 3) * 86_400).toString(), "0");
+    assert.equal(activeExposure(book, (day + 500) * 86_400).toString(), "0");
   });
 
   it("takes a program id override: instructions and every PDA follow it", async () => {

@@ -69,8 +69,10 @@ pub const LOSS_EWMA_WEIGHT_BPS: u64 = 2_000;
 /// offset). With [`VIRTUAL_ASSETS`] it makes the first-depositor inflation attack cost
 /// the attacker ~10^6 times what it could steal, and keeps an empty pool's price at
 /// `VIRTUAL_SHARES / VIRTUAL_ASSETS` shares per base unit.
+#[anchor_lang::constant]
 pub const VIRTUAL_SHARES: u64 = 1_000_000;
 /// Virtual assets added to the accounted capital in every price computation.
+#[anchor_lang::constant]
 pub const VIRTUAL_ASSETS: u64 = 1;
 
 /// Shortest withdrawal cooldown a pool may be configured with (1 hour). A cooldown is

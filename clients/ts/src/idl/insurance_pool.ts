@@ -237,6 +237,25 @@ export type InsurancePool = {
     },
     {
       "docs": [
+        "Virtual assets added to the accounted capital in every price computation."
+      ],
+      "name": "virtualAssets",
+      "type": "u64",
+      "value": "1"
+    },
+    {
+      "docs": [
+        "Virtual shares added to the share supply in every price computation (ERC-4626 style",
+        "offset). With [`VIRTUAL_ASSETS`] it makes the first-depositor inflation attack cost",
+        "the attacker ~10^6 times what it could steal, and keeps an empty pool's price at",
+        "`VIRTUAL_SHARES / VIRTUAL_ASSETS` shares per base unit."
+      ],
+      "name": "virtualShares",
+      "type": "u64",
+      "value": "1000000"
+    },
+    {
+      "docs": [
         "Seed of a [`crate::state::VoteRecord`]: `[\"vote\", claim, voter]`."
       ],
       "name": "voteSeed",
@@ -11175,6 +11194,25 @@ export const INSURANCE_POOL_IDL = {
       ],
       "type": "bytes",
       "value": "[118, 97, 117, 108, 116]"
+    },
+    {
+      "name": "VIRTUAL_ASSETS",
+      "docs": [
+        "Virtual assets added to the accounted capital in every price computation."
+      ],
+      "type": "u64",
+      "value": "1"
+    },
+    {
+      "name": "VIRTUAL_SHARES",
+      "docs": [
+        "Virtual shares added to the share supply in every price computation (ERC-4626 style",
+        "offset). With [`VIRTUAL_ASSETS`] it makes the first-depositor inflation attack cost",
+        "the attacker ~10^6 times what it could steal, and keeps an empty pool's price at",
+        "`VIRTUAL_SHARES / VIRTUAL_ASSETS` shares per base unit."
+      ],
+      "type": "u64",
+      "value": "1000000"
     },
     {
       "name": "VOTE_SEED",

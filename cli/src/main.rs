@@ -72,7 +72,7 @@ pub struct Cli {
     pub output: Output,
     /// With `--output proposal`: the key that will sign the proposal's instructions (a
     /// Squads vault or Realms governance PDA); the keypair's key otherwise.
-    #[arg(long, global = true)]
+    #[arg(id = "proposal_signer", long = "signer", global = true, value_name = "PUBKEY")]
     pub authority: Option<Pubkey>,
     #[command(subcommand)]
     pub command: Command,
@@ -232,7 +232,7 @@ pub enum Command {
     /// Exchange authority: draw `amount` token units from the pool to the
     /// registration's destination for a liquidation shortfall. An exchange authority is
     /// a PDA (the program refuses keys on the curve): exchanges do this by CPI, or a
-    /// multisig vault signs it from `--output proposal --authority <PDA>`.
+    /// multisig vault signs it from `--output proposal --signer <PDA>`.
     CoverShortfall {
         market: Pubkey,
         amount: Amount,
@@ -811,7 +811,7 @@ fn run(cli: Cli) -> CliResult<()> {
         return Err("--output proposal prints a write command's instructions: this command has none to propose (the keeper sends its own)".into());
     }
     if cli.authority.is_some() && cli.output != Output::Proposal {
-        return Err("--authority names the signer of a proposal and needs --output proposal (without it the keypair would sign and send)".into());
+        return Err("--signer names the signer of a proposal and needs --output proposal (without it the keypair would sign and send)".into());
     }
     let file = config::SolanaConfig::load(cli.config.as_deref())?;
     let resolved = config::resolve(

@@ -1587,7 +1587,7 @@ async fn authority_commands_plan_what_the_program_accepts() {
     assert!(err.contains(&pool.pool.to_string()), "{err}");
 }
 
-/// `--output proposal` on a command that sends on its own, or `--authority` without
+/// `--output proposal` on a command that sends on its own, or `--signer` without
 /// it, is refused before anything is read or sent.
 #[test]
 fn proposal_flags_are_refused_where_they_would_mislead() {
@@ -1599,7 +1599,18 @@ fn proposal_flags_are_refused_where_they_would_mislead() {
     let vault = Pubkey::new_unique().to_string();
     assert!(run(&["--output", "proposal", "keeper", "--once"]).contains("--output proposal"));
     assert!(run(&["--output", "proposal", "health"]).contains("--output proposal"));
-    assert!(run(&["--authority", &vault, "pause", "1"]).contains("needs --output proposal"));
+    assert!(run(&["--signer", &vault, "pause", "1"]).contains("needs --output proposal"));
+    // `init --authority` is init's own argument, not the proposal signer.
+    let cli = Cli::try_parse_from([
+        "insurance-pool",
+        "init",
+        "--authority",
+        &vault,
+        "--guardian",
+        &vault,
+    ])
+    .unwrap();
+    assert!(cli.authority.is_none());
 }
 
 #[test]
@@ -1608,12 +1619,13 @@ fn proposal_output_and_hashes_parse() {
         "insurance-pool",
         "--output",
         "proposal",
-        "--authority",
+        "--signer",
         &Pubkey::new_unique().to_string(),
         "accept-authority",
     ])
     .unwrap();
     assert_eq!(cli.output, crate::Output::Proposal);
+    assert!(cli.authority.is_some());
     assert!(matches!(cli.command, Command::AcceptAuthority));
     assert_eq!(crate::write::hex32(&"ab".repeat(32)).unwrap(), [0xab; 32]);
     assert_eq!(
@@ -1897,7 +1909,7 @@ async fn every_write_command_runs_on_the_embedded_runtime() {
     assert_eq!(vetoed["status"], "Vetoed");
 
     // cover-shortfall and contribute-volume: an exchange authority is a PDA, so these
-    // are proposals (`--output proposal --authority <PDA>`) its program or multisig
+    // are proposals (`--output proposal --signer <PDA>`) its program or multisig
     // signs; the plan is what the program takes (its CPI path is tested in tests/).
     env.warp(33 * DAY).await;
     let chain = Snapshot::take(&mut env, &watched).await;

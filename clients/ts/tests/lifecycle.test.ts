@@ -743,7 +743,7 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
       assert.notEqual(fine.status, 0);
       assert.match(fine.stderr, /more than the mint's 6 decimals/);
       // An authority action as a proposal: printed, not sent.
-      const proposal = run("--output", "proposal", "--authority", alice.key.publicKey.toBase58(), "pause", "1", "--market", market);
+      const proposal = run("--output", "proposal", "--signer", alice.key.publicKey.toBase58(), "pause", "1", "--market", market);
       assert.equal(proposal.status, 0, proposal.stderr);
       const [ix] = JSON.parse(proposal.stdout) as { program_id: string; data_base64: string }[];
       assert.equal(ix.program_id, pool.programId.toBase58());

@@ -133,12 +133,12 @@ describe("operations over JSON-RPC: the deployment guide, the keeper, health", {
     // The authority to a multisig vault: proposed by the deployer, accepted by the vault
     // executing the CLI's proposal.
     ok(["update-protocol", "--pending-authority", vault.publicKey.toBase58()]);
-    await execute(ok(["--output", "proposal", "--authority", vault.publicKey.toBase58(), "accept-authority"]), vault);
+    await execute(ok(["--output", "proposal", "--signer", vault.publicKey.toBase58(), "accept-authority"]), vault);
     assert.ok((await client.fetchProtocol()).authority.equals(vault.publicKey));
     // The guardian to a fast multisig, by a proposal of the vault.
     const fast = Keypair.generate().publicKey;
     await execute(
-      ok(["--output", "proposal", "--authority", vault.publicKey.toBase58(), "update-protocol", "--guardian", fast.toBase58()]),
+      ok(["--output", "proposal", "--signer", vault.publicKey.toBase58(), "update-protocol", "--guardian", fast.toBase58()]),
       vault,
     );
     assert.ok((await client.fetchProtocol()).guardian.equals(fast));

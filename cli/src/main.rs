@@ -72,7 +72,12 @@ pub struct Cli {
     pub output: Output,
     /// With `--output proposal`: the key that will sign the proposal's instructions (a
     /// Squads vault or Realms governance PDA); the keypair's key otherwise.
-    #[arg(id = "proposal_signer", long = "signer", global = true, value_name = "PUBKEY")]
+    #[arg(
+        id = "proposal_signer",
+        long = "signer",
+        global = true,
+        value_name = "PUBKEY"
+    )]
     pub authority: Option<Pubkey>,
     #[command(subcommand)]
     pub command: Command,

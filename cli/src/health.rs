@@ -70,23 +70,20 @@ pub fn pool_health(
         // As the program sees it now: a pending change whose time has come applies
         // (and reactivates the registration) on its next use.
         r.refresh(clock);
-        if r.is_active() && !r.can_draw(clock) {
+        let mut wait = |what: &str, at: i64| {
             waiting.push(json!({
                 "registration": key.to_string(),
                 "exchange_authority": r.exchange_authority.to_string(),
-                "waits_for": "activation",
-                "at_exit_clock": r.active_from,
-                "seconds_left": r.active_from - clock,
-            }));
+                "waits_for": what,
+                "at_exit_clock": at,
+                "seconds_left": at - clock,
+            }))
+        };
+        if r.is_active() && !r.can_draw(clock) {
+            wait("activation", r.active_from);
         }
         if r.pending_at != 0 {
-            waiting.push(json!({
-                "registration": key.to_string(),
-                "exchange_authority": r.exchange_authority.to_string(),
-                "waits_for": "pending change",
-                "at_exit_clock": r.pending_at,
-                "seconds_left": r.pending_at - clock,
-            }));
+            wait("pending change", r.pending_at);
         }
     }
     let row = json!({

@@ -277,14 +277,7 @@ pub fn classify(error: &str) -> Outcome {
             "AlreadyProcessed (the same crank, sent by another keeper)".into(),
         );
     }
-    let named = error
-        .split("custom program error: 0x")
-        .nth(1)
-        .and_then(|rest| {
-            u32::from_str_radix(rest.split(|c: char| !c.is_ascii_hexdigit()).next()?, 16).ok()
-        })
-        .and_then(insurance_pool_sdk::errors::decode);
-    match named {
+    match crate::program_error(error) {
         Some(e) if RACE_ERRORS.contains(&e.name.as_str()) => Outcome::Skipped(e.name),
         Some(e) => Outcome::Failed(e.to_string()),
         None => Outcome::Failed(error.to_string()),

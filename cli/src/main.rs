@@ -779,16 +779,17 @@ pub fn quote_json(q: &PremiumQuote, decimals: u8) -> Value {
     })
 }
 
+/// The program error named by a `custom program error: 0x…` in an RPC error message.
+pub fn program_error(message: &str) -> Option<errors::DecodedError> {
+    let rest = message.split("custom program error: 0x").nth(1)?;
+    let hex = rest.split(|c: char| !c.is_ascii_hexdigit()).next()?;
+    u32::from_str_radix(hex, 16).ok().and_then(errors::decode)
+}
+
 /// Replaces a `custom program error: 0x…` in an RPC error with the error's name and
 /// message.
 pub fn explain(message: &str) -> String {
-    let code = message
-        .split("custom program error: 0x")
-        .nth(1)
-        .and_then(|rest| {
-            u32::from_str_radix(rest.split(|c: char| !c.is_ascii_hexdigit()).next()?, 16).ok()
-        });
-    match code.and_then(errors::decode) {
+    match program_error(message) {
         Some(decoded) => format!("{decoded}\n({message})"),
         None => message.to_string(),
     }

@@ -1225,14 +1225,21 @@ fn the_whole_signature_history_is_paged() {
     assert!(e.contains("twice"), "{e}");
 }
 
+/// Market 1 of the example exchange (price 1 000) insured by a pool of `default_params()` with
+/// 100 000 from one underwriter and a registration capped at 600 per event, 5 000 a day.
+async fn insured_venue(env: &mut TestEnv) -> exchange::Venue {
+    let mint = env.create_mint(TOKEN).await;
+    let limits = exchange::limits(600, 5_000, DAY);
+    exchange::Venue::insured(env, 1, mint, 1_000, default_params(), limits, 100_000)
+        .await
+        .0
+}
+
 #[tokio::test]
 async fn volume_rate_shows_what_contribute_volume_charges_now_and_its_inputs() {
     use insurance_pool::math::{day_of, decayed_loss, volume_target_rate};
     let mut env = TestEnv::new().await;
-    let mint = env.create_mint(TOKEN).await;
-    let limits = exchange::limits(600, 5_000, DAY);
-    let (v, _) =
-        exchange::Venue::insured(&mut env, 1, mint, 1_000, default_params(), limits, 100_000).await;
+    let v = insured_venue(&mut env).await;
     let pool = v.keys.pool;
     let market = pool.market.to_string();
     let keys = [
@@ -1492,10 +1499,7 @@ fn cli_plan(chain: &Snapshot, me: Pubkey, args: &[&str]) -> CliResult<crate::wri
 #[tokio::test]
 async fn authority_commands_plan_what_the_program_accepts() {
     let mut env = TestEnv::new().await;
-    let mint = env.create_mint(TOKEN).await;
-    let limits = exchange::limits(600, 5_000, DAY);
-    let (v, _) =
-        exchange::Venue::insured(&mut env, 1, mint, 1_000, default_params(), limits, 100_000).await;
+    let v = insured_venue(&mut env).await;
     let pool = v.keys.pool;
     let market = pool.market.to_string();
     let authority = env.authority.insecure_clone();

@@ -1,15 +1,23 @@
 #!/usr/bin/env python3
 """Vectorised numpy reference of the actuarial Monte Carlo (the benchmark's baseline).
 
-Same model as `actuary::sim` on the benchmark's fixed inputs
+The same pool rules as `actuary::sim`, on the benchmark's fixed inputs
 (`actuary/data/sample-pool.json` with a flat volume income, Poisson 50 losses/year,
-lognormal body + GPD tail): each day the curve's target rate is set from that day's
-utilisation and the charged rate moves towards it by at most `max_rate_change_per_day`,
-premium accrues continuously, and so does the volume income (`--volume-per-day` at a
-flat `--volume-rate-bps`, net of the protocol fee: a constant income per day; the
-defaults are the benchmark's, which `actuary-bench` passes explicitly), losses arrive as a Poisson process and are paid
+lognormal body + GPD tail): the charged rate is the program's `charged_rate` on the
+curve's target at the current utilisation (a rise applies at once, a fall is at most
+`max_rate_change_per_day`, within [min_rate, max_rate]); premium accrues continuously
+on the exposure sold, and so does the volume income (`--volume-per-day` at a flat
+`--volume-rate-bps`, net of the protocol fee; the defaults are the benchmark's, which
+`actuary-bench` passes explicitly); losses arrive as a Poisson process and are paid
 min(loss, per-event cap, epoch room, capital above the floor); ruin is the first loss
 the capital above the floor cannot meet. Epochs are one day, as in the sample pool.
+
+Time is discretised the way a vectorised implementation naturally is: by days. Each
+day the target is set from the day's opening capital and the day's rate applies all
+day (an explicit Euler step of the rate's dependence on capital). The Rust engine
+integrates the same rule between losses in closed form instead (the target moving
+linearly to its value at the stretch's predicted end capital); both estimate the same
+continuous-time rule, and the benchmark prints both ruin probabilities side by side.
 
 Fully vectorised: the only Python loop runs over the 365 days; every day processes all
 paths and all of that day's losses as arrays (segmented sums via np.add.reduceat /
@@ -20,7 +28,7 @@ A the capital above the floor (premium accrued to the loss's time) - exact up to
 after ruin, the epoch room is counted on demand rather than on payouts.
 
 Usage: python3 scripts/actuary_numpy.py [--paths N] [--seed S] [--volume-per-day V]
-       [--volume-rate-bps R] [--json]
+       [--volume-rate-bps R] [--repeat N] [--json]
 """
 import argparse
 import json
@@ -84,7 +92,9 @@ def simulate(paths, seed, pool, rate=50.0, days=365, volume_per_day=0.0, volume_
         r = np.clip(r, c["min_rate"], max_rate)
         if rate is None:
             rate = r if pool.get("initial_rate_bps") is None else np.full(paths, float(pool["initial_rate_bps"]))
-        rate = np.clip(np.clip(r, rate - step, rate + step), c["min_rate"], max_rate)
+        # The program's rule (`charged_rate`): a rise applies at once, a fall is at most
+        # `max_rate_change_per_day`, within [min_rate, max_rate].
+        rate = np.clip(np.maximum(r, rate - step), c["min_rate"], max_rate)
         r = rate
         per_sec = exp_eff * r / (BPS * term) * (1.0 - fee) + volume_per_sec
         n = rng.poisson(lam_day, paths)
@@ -124,14 +134,17 @@ def main():
                     help="base units of volume a day (benchmark: 1 million tokens)")
     ap.add_argument("--volume-rate-bps", type=float, default=2.0,
                     help="flat volume rate, bps of volume (benchmark: 2)")
+    ap.add_argument("--repeat", type=int, default=1, help="time the best of N runs")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     pool = load_pool()
     volume = dict(volume_per_day=a.volume_per_day, volume_rate_bps=a.volume_rate_bps)
     simulate(max(a.paths // 20, 1), a.seed + 1, pool, **volume)  # warm-up
-    start = time.perf_counter()
-    ruin, payouts, uncovered = simulate(a.paths, a.seed, pool, **volume)
-    secs = time.perf_counter() - start
+    secs = float("inf")
+    for _ in range(max(a.repeat, 1)):  # the best of `--repeat` runs (a noisy machine)
+        start = time.perf_counter()
+        ruin, payouts, uncovered = simulate(a.paths, a.seed, pool, **volume)
+        secs = min(secs, time.perf_counter() - start)
     out = dict(numpy=np.__version__, paths=a.paths, seconds=secs, paths_per_sec=a.paths / secs,
                ruin_probability=float(ruin), mean_payouts=float(payouts), mean_uncovered=float(uncovered))
     print(json.dumps(out) if a.json else "\n".join(f"{k}: {v}" for k, v in out.items()))

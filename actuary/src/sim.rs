@@ -4,42 +4,46 @@
 //! [`curve_rate`], [`premium_for`], [`volume_target_rate`], [`decayed_loss`],
 //! [`volume_fee`]).
 //!
-//! Model (one path):
+//! Model (one path), in continuous time, event by event:
 //! - Losses arrive as a Poisson process (or, for the negative binomial, a Poisson
 //!   process whose rate is redrawn from a Gamma each year); sizes follow the severity.
+//!   A path's loss times and sizes are drawn first (they do not depend on its capital).
 //! - Exposure (active cover notional) is constant, renewed as covers expire, but never
 //!   above `max_exposure_bps` of current capital (the program refuses cover beyond it).
-//! - Premium accrues continuously, net of the protocol fee. Each day the curve's target
-//!   rate is set from that day's opening utilisation and the charged rate moves towards
-//!   it by at most `max_rate_change_per_day` (the program's `smoothed_rate`). A day's
-//!   premium is rounded once (up, as `premium_for` does); a loss sees the premium
-//!   accrued since the day began.
-//! - Volume income (`contribute_volume`): exchanges report a constant
-//!   `volume_per_day`. Each day's volume rate is the program's rule at that day's
-//!   opening state, as `Pool::volume_quote` computes it: `volume_target_rate` on the
-//!   day's opening free capital and the path's **loss index** decayed to that day (the
-//!   program's `decayed_loss`, by whole days since the index was last recorded, as
-//!   `Pool::volume_loss_at`); no charged rate is carried from day to day. Every
-//!   simulated loss is a shortfall of the modelled exchange, which can draw, so it adds
-//!   `min(loss, per-event cap)` to the index as `cover_shortfall` does
-//!   (`Pool::record_volume_loss`: decayed to the loss's day, then added), whatever it
-//!   pays. The day's fee (`volume_fee`, rounded up once for the day, net of the
-//!   protocol fee) joins the day's premium and accrues with it. Fidelity, decided: the
-//!   volume does not react to the fee; the rate follows losses from the next day, not
-//!   from the next trade; the index decays at the simulation's day boundaries (every
-//!   86 400 s from the start), not at the chain's UTC days; the per-event cap is the
-//!   model's `per_event_cap` (the registration's `per_event_bps` of free capital is
-//!   not modelled, here as for the payouts); and the fee counts as capital as it is
-//!   paid, while the program earns it over `VOLUME_EARNING_PERIOD` (7 days). With a
-//!   constant volume and rate the lag does not change the income per day (the unearned
-//!   reserve of the past week, not modelled, earns meanwhile, as for premiums); it only
-//!   delays by a few days the extra income of a rate raised by a loss.
-//! - Each loss is paid `min(loss, per-event cap, epoch room, capital above floor)`.
+//! - **Rate reviews**: at the start, after every loss and after 30 days without one
+//!   ([`REVIEW_SECS`]), the curve's target is the program's `curve_rate` at the
+//!   utilisation of the current capital (`exposure_cap`, `utilisation_bps`), and the
+//!   charged rate is never below it (a rise applies at once, as `charged_rate`).
+//! - **Between reviews** (a quiet stretch: no loss) the capital only grows, so the
+//!   target only falls; premium and volume income accrue in closed form (see
+//!   `Stretch`): the target moves linearly to its value at the stretch's predicted end
+//!   capital, and the charged rate follows it, falling from its level at the review at
+//!   most `max_rate_change_per_day` (the program's smoothing). Each stretch's income is
+//!   rounded down to whole base units, once, net of the protocol fee.
+//! - Volume income (`contribute_volume`): exchanges report a constant `volume_per_day`.
+//!   The volume rate is the program's rule (`volume_target_rate`) in continuous time:
+//!   `min(max_rate, base + slope · index / free capital)`, the loss index decaying
+//!   continuously by `loss_decay_per_day`; every simulated loss is a shortfall of the
+//!   modelled exchange, which can draw, so it adds `min(loss, per-event cap)` to the
+//!   index as `cover_shortfall` does, whatever it pays. Fidelity, decided: the volume
+//!   does not react to the fee; the index decays continuously rather than by whole UTC
+//!   days; the volume rate's round-up is not counted and the free capital is taken at
+//!   the stretch's predicted end (both never overstate the income); the per-event cap
+//!   is the model's `per_event_cap` (the registration's `per_event_bps` of free
+//!   capital is not modelled, here as for the payouts); and fees count as capital as
+//!   they are paid, while the program earns them over `VOLUME_EARNING_PERIOD` (7 days).
+//! - Each loss is paid `min(loss, per-event cap, epoch room, capital above floor)`
+//!   (`cover_amount`, epochs by `current_epoch_start`).
 //! - **Ruin** is the first loss whose cap-limited payout the capital above the
 //!   solvency floor cannot cover in full (the pool breaks its promise to the exchange).
 //!   With unlimited caps and a zero floor this is the classical ruin `capital < 0`.
 //!   The path goes on after ruin (paying what it can) so payout and uncovered-loss
-//!   distributions stay complete.
+//!   distributions stay complete; an emptied pool sells no cover (its exposure cap is
+//!   0) until income refills it.
+//!
+//! Speed: the work is per loss, not per day (a year of 50 losses is ~50 stretches, not
+//! 365 steps). `actuary-bench` measures it against the floor of any event-driven
+//! engine (drawing the losses alone) and against the vectorised numpy reference.
 //!
 //! Reproducibility: path `i` draws from its own generator seeded by `(seed, i)`, and
 //! results are reduced in path order, so a run depends on the seed only - not on the
@@ -323,8 +327,10 @@ pub fn path_rng(seed: u64, i: u64) -> Xoshiro256PlusPlus {
 /// Loss arrivals of one path.
 struct Arrivals {
     frequency: Frequency,
-    /// Current yearly rate (redrawn each year for the negative binomial).
-    rate: f64,
+    /// Mean gap between losses at the current yearly rate, in seconds (`∞` at rate 0).
+    mean_gap: f64,
+    /// Whether the rate is redrawn each year (negative binomial).
+    yearly: bool,
     year_end: i64,
 }
 
@@ -332,250 +338,589 @@ impl Arrivals {
     fn new<R: Rng>(frequency: Frequency, rng: &mut R) -> Self {
         let mut a = Arrivals {
             frequency,
-            rate: 0.0,
-            year_end: 0,
+            mean_gap: f64::INFINITY,
+            yearly: matches!(frequency, Frequency::NegativeBinomial { .. }),
+            year_end: YEAR_SECS,
         };
         a.redraw(rng);
-        a.year_end = YEAR_SECS;
         a
     }
 
     fn redraw<R: Rng>(&mut self, rng: &mut R) {
-        self.rate = match self.frequency {
+        let rate = match self.frequency {
             Frequency::Poisson { rate } => rate,
             Frequency::NegativeBinomial { rate, r } => match Gamma::new(r, rate / r) {
                 Ok(g) => g.sample(rng),
                 Err(_) => rate,
             },
         };
+        self.mean_gap = if rate > 0.0 {
+            YEAR_SECS as f64 / rate
+        } else {
+            f64::INFINITY
+        };
     }
 
-    /// Time of the next loss after `t` (i64::MAX if none can come).
+    /// Time of the next loss after `t` (i64::MAX if none comes before `horizon`): an
+    /// exponential gap (ziggurat, no logarithm) of at least one second, rounded up to
+    /// whole seconds.
+    #[inline]
     fn next_after<R: Rng>(&mut self, mut t: i64, horizon: i64, rng: &mut R) -> i64 {
         loop {
             if t >= horizon {
                 return i64::MAX;
             }
-            let gap = if self.rate > 0.0 {
-                let e: f64 = Exp1.sample(rng);
-                e / self.rate * YEAR_SECS as f64
+            let e: f64 = Exp1.sample(rng);
+            let next = t as f64 + (e * self.mean_gap).max(1.0);
+            if self.yearly && next >= self.year_end as f64 {
+                // Memoryless: restart from the year boundary with the new year's rate.
+                t = self.year_end;
+                self.year_end += YEAR_SECS;
+                self.redraw(rng);
+                continue;
+            }
+            if next >= horizon as f64 {
+                return i64::MAX;
+            }
+            // Round up without a libm call: `next` is below the horizon, so it fits.
+            let whole = next as i64;
+            return whole + ((whole as f64) < next) as i64;
+        }
+    }
+}
+
+/// Longest quiet stretch integrated in one piece: a pool without losses for a month
+/// has its rate reviewed against its grown capital every 30 days of quiet.
+pub const REVIEW_SECS: i64 = 30 * RATE_UPDATE_SECS;
+
+/// Per-simulation constants of the income integrals (f64, per second).
+struct Rates {
+    /// Premium per second per bps of rate per base unit of exposure, net of the
+    /// protocol fee: `(1 − fee) / (BPS · term)`.
+    premium: f64,
+    /// Volume fee per second per bps of volume rate, net of the protocol fee.
+    volume: f64,
+    /// Fastest fall of the charged rate, bps per second (`∞` without a limit).
+    fall: f64,
+    /// Decay of the loss index per second, `−ln(1 − decay/BPS) / DAY` (`∞` for a full
+    /// daily decay: a loss is forgotten at once).
+    kappa: f64,
+    /// Whether the volume rate reads the loss index.
+    loss_priced: bool,
+    /// The volume rate without loss history (`volume_target_rate` with no index).
+    volume_base: f64,
+    volume_max: f64,
+    floor: u64,
+    /// The curve in floating point, for the predictor's end target (see
+    /// [`Rates::target_at`]).
+    curve: [f64; 6],
+    exposure: f64,
+    exposure_cap: f64,
+    /// The program's `curve_rate` at every utilisation below [`TABLE_UTILISATION`] bps
+    /// (computed once per simulation: a review then costs one division and a load).
+    by_utilisation: Vec<u32>,
+}
+
+/// Utilisations (bps) whose curve rate is tabulated: up to 400 %.
+const TABLE_UTILISATION: u64 = 40_000;
+
+impl Rates {
+    fn new(model: &PoolModel) -> Self {
+        let fee = 1.0 - model.protocol_fee_bps.min(BPS) as f64 / BPS as f64;
+        let day = RATE_UPDATE_SECS as f64;
+        let keep = BPS.saturating_sub(model.volume.loss_decay_per_day) as f64 / BPS as f64;
+        Rates {
+            premium: fee / (BPS as f64 * model.coverage_duration.max(1) as f64),
+            volume: model.volume_per_day as f64 / day * fee / BPS as f64,
+            fall: match model.max_rate_change_per_day {
+                u64::MAX => f64::INFINITY,
+                per_day => per_day as f64 / day,
+            },
+            kappa: if keep > 0.0 {
+                -keep.ln() / day
             } else {
                 f64::INFINITY
-            };
-            let next = t as f64 + gap.max(1.0);
-            match self.frequency {
-                Frequency::NegativeBinomial { .. } if next >= self.year_end as f64 => {
-                    // Memoryless: restart from the year boundary with the new year's rate.
-                    t = self.year_end;
-                    self.year_end += YEAR_SECS;
-                    self.redraw(rng);
-                }
-                _ => {
-                    return if next >= horizon as f64 {
-                        i64::MAX
-                    } else {
-                        next.ceil() as i64
-                    }
-                }
+            },
+            loss_priced: model.volume_per_day > 0 && model.volume.loss_slope > 0,
+            volume_base: model.volume_rate(0, model.capital) as f64,
+            volume_max: model.volume.max_rate.max(model.volume.min_rate) as f64,
+            floor: solvency_floor(model.reserved_for_claims, model.min_reserve),
+            curve: {
+                let c = &model.curve;
+                let bps = BPS as f64;
+                [
+                    real(c.base_rate),
+                    real(c.slope1) / bps,
+                    real(c.kink),
+                    real(c.slope2) / bps,
+                    real(c.min_rate),
+                    real(c.max_rate.max(c.min_rate)),
+                ]
+            },
+            exposure: real(model.exposure),
+            exposure_cap: real(model.max_exposure_bps) / BPS as f64,
+            by_utilisation: match u32::try_from(model.curve.max_rate.max(model.curve.min_rate)) {
+                Ok(_) => (0..TABLE_UTILISATION)
+                    .map(|u| curve_rate(&model.curve, u) as u32)
+                    .collect(),
+                Err(_) => Vec::new(),
+            },
+        }
+    }
+
+    /// The program's target rate at `capital` and the exposure sold there: exactly
+    /// [`PoolModel::rate_and_exposure`] (`exposure_cap`, `utilisation_bps`, then
+    /// `curve_rate`, read from the table when tabulated).
+    #[inline]
+    fn rate_and_exposure(&self, model: &PoolModel, capital: u64) -> (u64, u64) {
+        let exposure = model
+            .exposure
+            .min(exposure_cap(capital, model.max_exposure_bps));
+        let u = utilisation_bps(exposure, capital);
+        let rate = match self.by_utilisation.get(u as usize) {
+            Some(&r) => r as u64,
+            None => curve_rate(&model.curve, u),
+        };
+        (rate, exposure)
+    }
+
+    /// The curve's target at capital `c`, in floating point without the program's
+    /// round-ups (which only ever add a fraction of a bps): the predictor's estimate of
+    /// where a stretch ends. One division, no branch; every review still charges the
+    /// program's own rounded rate.
+    #[inline]
+    fn target_at(&self, c: f64) -> f64 {
+        let [base, s1, kink, s2, lo, hi] = self.curve;
+        let exposure = fmin(self.exposure, c * self.exposure_cap);
+        let u = exposure * BPS as f64 / c;
+        fmin(
+            fmax(base + s1 * fmin(u, kink) + s2 * fmax(u - kink, 0.0), lo),
+            hi,
+        )
+    }
+}
+
+/// Rounds an income down to whole base units (saturating; negative or NaN is nothing).
+/// Through `i64`: one instruction on any x86-64 (an unsigned conversion is a sequence).
+#[inline]
+fn units(x: f64) -> u64 {
+    fmax(x, 0.0) as i64 as u64
+}
+
+/// `max(a, b)` as one instruction (`f64::max` also handles NaN, which the income
+/// arithmetic never produces: its inputs are finite and non-negative).
+#[inline]
+fn fmax(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// `min(a, b)` as one instruction (see [`fmax`]).
+#[inline]
+fn fmin(a: f64, b: f64) -> f64 {
+    if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+/// `c` as f64, through `i64` (one instruction and a clamp; see [`units`]): amounts
+/// above `i64::MAX` (9.2·10^18 base units) read as `i64::MAX`.
+#[inline]
+fn real(c: u64) -> f64 {
+    c.min(i64::MAX as u64) as i64 as f64
+}
+
+/// The income of one quiet stretch (no loss inside), in closed form.
+///
+/// From its start (capital `C0`, charged rate `r0 ≥ T0`, the curve's target at `C0`),
+/// the capital only grows, so the target only falls. The target at the stretch's end
+/// is taken at the highest capital the stretch can reach (`C0` plus the income at the
+/// starting rates: a *predictor*), so the fall of the target, and with it the income,
+/// is never overstated; in between the target moves linearly in time from `T0` to
+/// that end target `T1`. The charged rate is the program's rule on that target: never
+/// below it, falling from `r0` at most `max_rate_change_per_day` per day. Both are
+/// lines, so the charged rate is piecewise linear with one kink (`x*`, where the
+/// allowed fall meets the target) and its integral is a quadratic. The exposure is
+/// the one sold at `C0` (a capped exposure grows with capital: not counted, again
+/// never overstating the income).
+///
+/// The volume rate with a loss slope is the program's rule in continuous time:
+/// `min(max_rate, base + slope · I(t) / F)` with the index `I` decaying continuously at
+/// `loss_decay_per_day` and `F` the free capital at the predicted end (never
+/// overstated; the rule's round-up is not counted either): integrated in closed form.
+struct Stretch {
+    r0: f64,
+    t0: f64,
+    /// The end target and the stretch's length.
+    t1: f64,
+    dt: f64,
+    /// Slope of the target line (bps per second, `>= 0`; NaN until needed).
+    g: f64,
+    fall: f64,
+    /// Where the allowed fall meets the target line (seconds from the start).
+    kink: f64,
+    /// Premium per second per bps of charged rate.
+    premium: f64,
+    /// Volume: fee per second per bps, the rate's floor and cap, the loss term at the
+    /// start (bps), its decay per second and the time it stops being capped.
+    volume: f64,
+    v_base: f64,
+    v_max: f64,
+    loss_term: f64,
+    kappa: f64,
+    v_capped: f64,
+}
+
+impl Stretch {
+    #[inline]
+    fn rate_integral(&self, x: f64) -> f64 {
+        let k = self.kink;
+        if k == 0.0 && x == self.dt {
+            // The whole stretch on the target line: a trapezoid, no slope needed.
+            return 0.5 * (self.t0 + self.t1) * x;
+        }
+        let g = if self.g.is_nan() {
+            if self.dt > 0.0 {
+                (self.t0 - self.t1) / self.dt
+            } else {
+                0.0
             }
+        } else {
+            self.g
+        };
+        if x <= k {
+            self.r0 * x - 0.5 * self.fall * x * x
+        } else {
+            let head = if k > 0.0 {
+                self.r0 * k - 0.5 * self.fall * k * k
+            } else {
+                0.0
+            };
+            head + self.t0 * (x - k) - 0.5 * g * (x * x - k * k)
         }
     }
-}
 
-/// Net premium of a full day at the full exposure, by rate: a path sells its full
-/// exposure almost always, and the rate is clamped to `[min_rate, max_rate]`, so one
-/// table per block of paths replaces almost every `premium_for` call. The same for the
-/// day's volume fee by volume rate.
-struct DayPremiums {
-    exposure: u64,
-    by_rate: Vec<u64>,
-    volume_by_rate: Vec<u64>,
-}
-
-/// Largest rate range tabulated (wider curves compute each day's premium).
-const MAX_TABLE: u64 = 1 << 16;
-
-impl DayPremiums {
-    fn new(model: &PoolModel) -> Self {
-        let top = model.curve.max_rate.max(model.curve.min_rate);
-        let by_rate = if top < MAX_TABLE {
-            (0..=top)
-                .map(|r| model.net_premium(model.exposure, r, RATE_UPDATE_SECS))
-                .collect()
+    /// The charged rate `x` seconds in.
+    #[inline]
+    fn rate_at(&self, x: f64) -> f64 {
+        if x <= self.kink {
+            self.r0 - self.fall * x
+        } else if x == self.dt {
+            self.t1
         } else {
-            Vec::new()
-        };
-        let top = model.volume.max_rate;
-        let volume_by_rate = if model.volume_per_day > 0 && top < MAX_TABLE {
-            (0..=top)
-                .map(|r| model.net_volume_fee(r, RATE_UPDATE_SECS))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        DayPremiums {
-            exposure: model.exposure,
-            by_rate,
-            volume_by_rate,
+            self.t0 - (self.t0 - self.t1) / self.dt * x
         }
     }
 
     #[inline]
-    fn get(&self, model: &PoolModel, exposure: u64, rate: u64, day_len: i64) -> u64 {
-        match self.by_rate.get(rate as usize) {
-            Some(&p) if exposure == self.exposure && day_len == RATE_UPDATE_SECS => p,
-            _ => model.net_premium(exposure, rate, day_len),
+    fn volume_integral(&self, x: f64) -> f64 {
+        if self.loss_term <= 0.0 || self.kappa.is_infinite() {
+            return self.v_base * x;
         }
+        let c = self.v_capped;
+        if x <= c {
+            return self.v_max * x;
+        }
+        self.v_max * c
+            + self.v_base * (x - c)
+            + self.loss_term / self.kappa * ((-self.kappa * c).exp() - (-self.kappa * x).exp())
     }
 
+    /// Premium and volume income (whole base units, rounded down) `x` seconds in.
     #[inline]
-    fn volume(&self, model: &PoolModel, rate: u64, day_len: i64) -> u64 {
-        match self.volume_by_rate.get(rate as usize) {
-            Some(&f) if day_len == RATE_UPDATE_SECS => f,
-            _ => model.net_volume_fee(rate, day_len),
-        }
+    fn income(&self, x: f64) -> (u64, u64) {
+        (
+            units(self.premium * self.rate_integral(x)),
+            match self.volume {
+                0.0 => 0,
+                v => units(v * self.volume_integral(x)),
+            },
+        )
     }
 }
 
-/// The state of one path between days.
+/// A path's losses, drawn before its capital is simulated (its loss times and sizes
+/// do not depend on the capital): one tight loop over the generator, then one over the
+/// arithmetic, so each runs at its own speed. `(time, amount)` in time order.
+fn draw_losses(cfg: &SimConfig, i: u64, losses: &mut Vec<(i64, u64)>) {
+    let mut rng = path_rng(cfg.seed, i);
+    let (frequency, severity) = if cfg.scenarios.len() == 1 {
+        cfg.scenarios[0]
+    } else {
+        cfg.scenarios[rng.random_range(0..cfg.scenarios.len())]
+    };
+    let mut arrivals = Arrivals::new(frequency, &mut rng);
+    losses.clear();
+    let mut t = arrivals.next_after(0, cfg.horizon_secs, &mut rng);
+    while t < cfg.horizon_secs {
+        // Nearest base unit, at least 1 (`+ 0.5` then truncation: no libm call).
+        let loss = ((severity.sample(&mut rng) + 0.5) as u64).max(1);
+        losses.push((t, loss));
+        t = arrivals.next_after(t, cfg.horizon_secs, &mut rng);
+    }
+}
+
+/// The state of one path between events.
 struct PathState<'a> {
     model: &'a PoolModel,
-    severity: Severity,
-    rng: Xoshiro256PlusPlus,
-    arrivals: Arrivals,
+    rates: &'a Rates,
     horizon: i64,
-    floor: u64,
-    next_loss: i64,
+    t: i64,
+    /// Index of the next loss in the path's losses.
+    next: usize,
     capital: u64,
-    /// The rate charged (smoothed towards the curve's target once a day).
-    rate: u64,
-    /// The volume rate's loss index as of the start of day `loss_day` (the pool's
-    /// `volume_loss` and `volume_loss_day`).
-    loss_index: u64,
-    loss_day: i64,
+    /// The curve's target rate at `capital` and the exposure sold there.
+    target: u64,
+    exposure: u64,
+    /// The rate charged now (bps, fractional between reviews).
+    rate: f64,
+    /// The volume rate's loss index now (base units).
+    loss_index: f64,
     epoch_start: i64,
     epoch_paid: u64,
     out: PathOutcome,
 }
 
 impl<'a> PathState<'a> {
-    fn new(model: &'a PoolModel, cfg: &SimConfig, i: u64) -> Self {
-        let mut rng = path_rng(cfg.seed, i);
-        let (frequency, severity) = if cfg.scenarios.len() == 1 {
-            cfg.scenarios[0]
-        } else {
-            cfg.scenarios[rng.random_range(0..cfg.scenarios.len())]
-        };
-        let mut arrivals = Arrivals::new(frequency, &mut rng);
-        let next_loss = arrivals.next_after(0, cfg.horizon_secs, &mut rng);
+    fn new(model: &'a PoolModel, rates: &'a Rates, horizon: i64) -> Self {
+        // The starting rate: the pool's, or the curve's, never below the target.
+        let (target, exposure) = rates.rate_and_exposure(model, model.capital);
+        let rate = charged_rate(
+            &model.curve,
+            model.initial_rate_bps.unwrap_or(target),
+            target,
+            model.max_rate_change_per_day,
+            0,
+        );
         PathState {
             model,
-            severity,
-            rng,
-            arrivals,
-            horizon: cfg.horizon_secs,
-            floor: solvency_floor(model.reserved_for_claims, model.min_reserve),
-            next_loss,
+            rates,
+            horizon,
+            t: 0,
+            next: 0,
             capital: model.capital,
-            rate: model
-                .initial_rate_bps
-                .unwrap_or_else(|| model.rate_and_exposure(model.capital).0),
-            loss_index: model.loss_index,
-            loss_day: 0,
+            target,
+            exposure,
+            rate: rate as f64,
+            loss_index: model.loss_index as f64,
             epoch_start: 0,
             epoch_paid: 0,
             out: PathOutcome::default(),
         }
     }
 
-    /// Runs day `day`: sets the rates, pays the day's losses, credits the day's premium
-    /// and volume fees.
+    /// The rate review at an event: the curve's target at the current capital, which
+    /// the charged rate never stays below (a rise applies at once).
     #[inline]
-    fn run_day(&mut self, day: i64, premiums: &DayPremiums) {
-        let model = self.model;
-        let day_start = day * RATE_UPDATE_SECS;
-        let day_len = (self.horizon - day_start).min(RATE_UPDATE_SECS);
-        // The day's rate (smoothed towards the curve) and sold exposure, from its
-        // opening capital.
-        let (rate, exposure) = model.charged_rate(self.rate, self.capital, RATE_UPDATE_SECS);
-        self.rate = rate;
-        let day_premium = premiums.get(model, exposure, rate, day_len);
-        // The day's volume rate, from its opening free capital and the loss index
-        // decayed to the day (a curve without loss slope does not read the index).
-        let day_volume = if model.volume_per_day > 0 {
-            let index = match model.volume.loss_slope {
-                0 => 0,
-                _ => model.decayed_loss_index(self.loss_index, day - self.loss_day),
-            };
-            premiums.volume(model, model.volume_rate(index, self.capital), day_len)
+    fn review(&mut self) {
+        (self.target, self.exposure) = self.rates.rate_and_exposure(self.model, self.capital);
+        self.rate = fmax(self.rate, real(self.target));
+    }
+
+    /// The quiet stretch from now, `dt` seconds long.
+    #[inline]
+    fn stretch(&self, dt: f64) -> Stretch {
+        let (m, r) = (self.model, self.rates);
+        let (t0, r0) = (real(self.target), self.rate);
+        let premium = r.premium * real(self.exposure);
+        // Volume loss term at the start, on the start's free capital (predictor) and on
+        // the predicted end's (the stretch).
+        let free = |c: u64| real(c.saturating_sub(m.reserved_for_claims));
+        let slope = real(m.volume.loss_slope);
+        let (lt0, v_rate0) = if r.loss_priced && self.loss_index > 0.0 {
+            let lt = slope * self.loss_index / free(self.capital);
+            (lt, (r.volume_base + lt).min(r.volume_max))
         } else {
-            0
+            (0.0, r.volume_base)
         };
-        // Both incomes accrue over the day together.
-        let day_income = day_premium.saturating_add(day_volume);
-        let mut paid_today = 0u64;
-        while self.next_loss < day_start + day_len {
-            let t = self.next_loss;
-            // Capital at the loss: the day's opening capital, the day's income pro rata
-            // to the time elapsed (rounded down), less what the day already paid.
-            let accrued = mul_div_floor(day_income, (t - day_start) as u64, day_len as u64)
-                .unwrap_or(day_income);
-            let now = self
-                .capital
-                .saturating_add(accrued)
-                .saturating_sub(paid_today);
-            // Nearest base unit, at least 1 (`+ 0.5` then truncation: no libm call).
-            let loss = ((self.severity.sample(&mut self.rng) + 0.5) as u64).max(1);
-            // The modelled exchange can draw: every shortfall it reports adds to the
-            // loss index, capped at the per-event limit, whatever it pays
-            // (`cover_shortfall`, `Pool::record_volume_loss`). Only a rate with a loss
-            // slope reads it.
-            if model.volume_per_day > 0 && model.volume.loss_slope > 0 {
-                (self.loss_index, self.loss_day) =
-                    model.record_volume_loss(self.loss_index, self.loss_day, loss, day);
+        // Predictor: the whole stretch at the starting rates (an upper bound).
+        let upper = (premium * r0 + r.volume * v_rate0) * dt;
+        let c1 = self.capital.saturating_add(units(upper));
+        let t1 = fmin(r.target_at(real(c1)), t0);
+        let (g, kink) = if r0 > t0 {
+            let g = if dt > 0.0 { (t0 - t1) / dt } else { 0.0 };
+            let speed = r.fall + g;
+            (
+                g,
+                if speed > 0.0 {
+                    (r0 - t0) / speed
+                } else {
+                    f64::INFINITY
+                },
+            )
+        } else {
+            // At the target (the usual case after a review): no fall to limit; the
+            // slope is only needed inside the stretch (checkpoints).
+            (f64::NAN, 0.0)
+        };
+        let loss_term = if lt0 > 0.0 {
+            slope * self.loss_index / free(c1)
+        } else {
+            0.0
+        };
+        let room = r.volume_max - r.volume_base;
+        let v_capped = if loss_term > room && r.kappa.is_finite() {
+            if room > 0.0 {
+                (loss_term / room).ln() / r.kappa
+            } else {
+                f64::INFINITY
             }
-            let start = current_epoch_start(self.epoch_start, model.epoch_length, t);
-            if start != self.epoch_start {
-                self.epoch_start = start;
-                self.epoch_paid = 0;
-            }
-            let room = model.per_epoch_cap.saturating_sub(self.epoch_paid);
-            let (covered, limit) = cover_amount(
-                loss,
-                model.per_event_cap,
-                room,
-                now.saturating_sub(self.floor),
-            );
-            let out = &mut self.out;
-            if limit == CoverLimit::SolvencyFloor {
-                let demand = loss.min(model.per_event_cap).min(room);
-                out.unmet_by_capital += demand - covered;
-                out.ruin_time.get_or_insert(t);
-            }
-            paid_today += covered;
-            self.epoch_paid += covered;
-            out.losses += 1;
-            out.payouts = out.payouts.saturating_add(covered);
-            out.uncovered = out.uncovered.saturating_add(loss - covered);
-            self.next_loss = self.arrivals.next_after(t, self.horizon, &mut self.rng);
+        } else {
+            0.0
+        };
+        Stretch {
+            r0,
+            t0,
+            t1,
+            dt,
+            g,
+            fall: r.fall,
+            kink,
+            premium,
+            volume: r.volume,
+            v_base: r.volume_base,
+            v_max: r.volume_max,
+            loss_term,
+            kappa: r.kappa,
+            v_capped,
         }
-        self.capital = self
-            .capital
-            .saturating_add(day_income)
-            .saturating_sub(paid_today);
-        self.out.premiums = self.out.premiums.saturating_add(day_premium);
-        self.out.volume_income = self.out.volume_income.saturating_add(day_volume);
+    }
+
+    /// Advances to `until` without a loss; records the capital at the checkpoints that
+    /// fall in `(now, until]`.
+    #[inline]
+    fn advance(&mut self, until: i64, marks: &mut Checkpoints) {
+        let dt = (until - self.t) as f64;
+        let r = self.rates;
+        if !r.loss_priced
+            && self.rate <= real(self.target)
+            && marks.next_in(self.t, until).is_none()
+        {
+            // The common case, the same arithmetic as [`Stretch`] without its general
+            // parts: at the target, a flat volume rate, no checkpoint inside.
+            let (t0, premium) = (self.rate, r.premium * real(self.exposure));
+            let volume = r.volume * r.volume_base * dt;
+            let c1 = real(self.capital) + premium * t0 * dt + volume;
+            let t1 = fmin(r.target_at(c1), t0);
+            let (p, v) = (units(premium * (0.5 * (t0 + t1) * dt)), units(volume));
+            self.capital = self.capital.saturating_add(p).saturating_add(v);
+            self.out.premiums = self.out.premiums.saturating_add(p);
+            self.out.volume_income = self.out.volume_income.saturating_add(v);
+            self.rate = t1;
+            self.t = until;
+            return;
+        }
+        let s = self.stretch(dt);
+        while let Some(at) = marks.next_in(self.t, until) {
+            let (p, v) = s.income((at - self.t) as f64);
+            marks.record(self.capital.saturating_add(p).saturating_add(v));
+        }
+        let (p, v) = s.income(dt);
+        self.capital = self.capital.saturating_add(p).saturating_add(v);
+        self.out.premiums = self.out.premiums.saturating_add(p);
+        self.out.volume_income = self.out.volume_income.saturating_add(v);
+        self.rate = s.rate_at(dt).max(0.0);
+        if self.rates.loss_priced {
+            self.loss_index *= (-self.rates.kappa * dt).exp();
+        }
+        self.t = until;
+    }
+
+    /// Pays `loss` now: the per-event cap, the epoch's room and the capital above the
+    /// floor (the program's `cover_amount`).
+    #[inline]
+    fn pay_loss(&mut self, loss: u64) {
+        let (model, t) = (self.model, self.t);
+        // The modelled exchange can draw: every shortfall it reports adds to the loss
+        // index, capped at the per-event limit, whatever it pays (`cover_shortfall`).
+        if self.rates.loss_priced {
+            self.loss_index += loss.min(model.per_event_cap) as f64;
+        }
+        let start = current_epoch_start(self.epoch_start, model.epoch_length, t);
+        if start != self.epoch_start {
+            self.epoch_start = start;
+            self.epoch_paid = 0;
+        }
+        let room = model.per_epoch_cap.saturating_sub(self.epoch_paid);
+        let (covered, limit) = cover_amount(
+            loss,
+            model.per_event_cap,
+            room,
+            self.capital.saturating_sub(self.rates.floor),
+        );
+        let out = &mut self.out;
+        if limit == CoverLimit::SolvencyFloor {
+            let demand = loss.min(model.per_event_cap).min(room);
+            out.unmet_by_capital += demand - covered;
+            out.ruin_time.get_or_insert(t);
+        }
+        self.capital -= covered;
+        self.epoch_paid += covered;
+        out.losses += 1;
+        out.payouts = out.payouts.saturating_add(covered);
+        out.uncovered = out.uncovered.saturating_add(loss - covered);
+    }
+
+    /// One event without its rate review: the stretch to the next loss (or review, or
+    /// the horizon), then the loss's payout. `false` once the path is at its horizon.
+    #[inline]
+    fn step(&mut self, losses: &[(i64, u64)], marks: &mut Checkpoints) -> bool {
+        if self.t >= self.horizon {
+            return false;
+        }
+        let (next_loss, loss) = losses.get(self.next).copied().unwrap_or((i64::MAX, 0));
+        let until = next_loss
+            .min(self.t.saturating_add(REVIEW_SECS))
+            .min(self.horizon);
+        self.advance(until, marks);
+        if until == next_loss {
+            self.pay_loss(loss);
+            self.next += 1;
+        }
+        true
     }
 }
 
-/// Paths advanced side by side, day by day: their days are independent, so the CPU
-/// overlaps them instead of waiting on one path's chain of dependent arithmetic.
-/// Each path keeps its own generator, so results equal one-at-a-time simulation.
-const INTERLEAVE: usize = 16;
+/// The capital checkpoints of one path: times `round(k · horizon / steps)`, `k = 1..=steps`.
+struct Checkpoints<'a> {
+    row: &'a mut [u64],
+    k: usize,
+    steps: i64,
+    horizon: i64,
+}
+
+impl Checkpoints<'_> {
+    /// The next checkpoint time if it falls in `(after, until]`.
+    #[inline]
+    fn next_in(&self, after: i64, until: i64) -> Option<i64> {
+        if self.k >= self.row.len() {
+            return None;
+        }
+        let at = (self.k as i64 * self.horizon + self.steps / 2) / self.steps;
+        (at > after && at <= until).then_some(at)
+    }
+
+    #[inline]
+    fn record(&mut self, capital: u64) {
+        self.row[self.k] = capital;
+        self.k += 1;
+    }
+}
+
+/// Paths simulated side by side, event by event: their arithmetic is independent, so
+/// the CPU overlaps one path's chain of dependent operations with the others'.
+/// Results equal one-at-a-time simulation.
+const INTERLEAVE: usize = 32;
 
 /// Simulates paths `first..first + outs.len()`, writing each path's capital at the
-/// checkpoints into its row of `fans` (`outs.len()` rows of `width`): `row[0]` is the
-/// starting capital, `row[k]` the capital at the end of day `round(k · days / steps)`.
+/// checkpoints into its row of `fans` (`outs.len()` rows of `checkpoints + 1`):
+/// `row[0]` is the starting capital, `row[k]` the capital at time
+/// `round(k · horizon / checkpoints)`.
 pub fn simulate_paths(
     model: &PoolModel,
     cfg: &SimConfig,
@@ -583,32 +928,55 @@ pub fn simulate_paths(
     outs: &mut [PathOutcome],
     fans: &mut [u64],
 ) {
+    run_paths(model, &Rates::new(model), cfg, first, outs, fans)
+}
+
+fn run_paths(
+    model: &PoolModel,
+    rates: &Rates,
+    cfg: &SimConfig,
+    first: u64,
+    outs: &mut [PathOutcome],
+    fans: &mut [u64],
+) {
     let width = cfg.checkpoints + 1;
-    let days = (cfg.horizon_secs + RATE_UPDATE_SECS - 1) / RATE_UPDATE_SECS;
-    let steps = cfg.checkpoints as i64;
-    let premiums = DayPremiums::new(model);
+    let mut losses: Vec<Vec<(i64, u64)>> = vec![Vec::with_capacity(128); INTERLEAVE];
     for (g, (outs, fans)) in outs
         .chunks_mut(INTERLEAVE)
         .zip(fans.chunks_mut(INTERLEAVE * width))
         .enumerate()
     {
         let base = first + (g * INTERLEAVE) as u64;
-        let mut paths: Vec<PathState> = (0..outs.len() as u64)
-            .map(|j| PathState::new(model, cfg, base + j))
-            .collect();
-        for (row, p) in fans.chunks_mut(width).zip(&paths) {
-            row[0] = p.capital;
+        for (j, l) in losses.iter_mut().take(outs.len()).enumerate() {
+            draw_losses(cfg, base + j as u64, l);
         }
-        let mut k = 1i64; // next checkpoint
-        for day in 0..days {
-            for p in paths.iter_mut() {
-                p.run_day(day, &premiums);
-            }
-            while steps > 0 && k <= steps && (k * days + steps / 2) / steps <= day + 1 {
-                for (row, p) in fans.chunks_mut(width).zip(&paths) {
-                    row[k as usize] = p.capital;
+        let mut paths: Vec<PathState> = (0..outs.len())
+            .map(|_| PathState::new(model, rates, cfg.horizon_secs))
+            .collect();
+        let mut marks: Vec<Checkpoints> = fans
+            .chunks_mut(width)
+            .map(|row| {
+                row[0] = model.capital;
+                Checkpoints {
+                    row,
+                    k: 1,
+                    steps: cfg.checkpoints.max(1) as i64,
+                    horizon: cfg.horizon_secs,
                 }
-                k += 1;
+            })
+            .collect();
+        // One event of every path, then every path's review: the reviews' divisions
+        // are independent of each other, so they overlap.
+        loop {
+            let mut running = false;
+            for ((p, l), m) in paths.iter_mut().zip(&losses).zip(marks.iter_mut()) {
+                running |= p.step(l, m);
+            }
+            if !running {
+                break;
+            }
+            for p in paths.iter_mut() {
+                p.review();
             }
         }
         for (out, p) in outs.iter_mut().zip(paths) {
@@ -657,6 +1025,7 @@ pub fn simulate_outcomes(
         ));
     }
     let width = cfg.checkpoints + 1;
+    let rates = Rates::new(model);
     let mut outcomes = vec![PathOutcome::default(); cfg.paths];
     let mut fan = vec![0u64; cfg.paths * width];
     let bar = if cfg.progress {
@@ -674,7 +1043,7 @@ pub fn simulate_outcomes(
         .zip(fan.par_chunks_mut(BLOCK * width))
         .enumerate()
         .for_each(|(b, (outs, fans))| {
-            simulate_paths(model, cfg, (b * BLOCK) as u64, outs, fans);
+            run_paths(model, &rates, cfg, (b * BLOCK) as u64, outs, fans);
             bar.inc(outs.len() as u64);
         });
     bar.finish_and_clear();
@@ -752,4 +1121,19 @@ pub fn summarise(
         uncovered_quantiles: quantiles(uncovered, OUTCOME_LEVELS),
         fan: fan_q,
     }
+}
+
+/// The floor of an event-driven simulation: per path, only what no engine can skip:
+/// the path's generator, its loss times and sizes (the engine's own `draw_losses`).
+/// Returns `(events, checksum)`; the benchmark times it to state the cost per loss
+/// event below which no engine of this model can go.
+pub fn draw_only(cfg: &SimConfig, first: u64, paths: u64) -> (u64, u64) {
+    let (mut events, mut sum) = (0u64, 0u64);
+    let mut losses = Vec::with_capacity(128);
+    for i in first..first + paths {
+        draw_losses(cfg, i, &mut losses);
+        events += losses.len() as u64;
+        sum = losses.iter().fold(sum, |s, &(_, l)| s.wrapping_add(l));
+    }
+    (events, sum)
 }

@@ -356,18 +356,28 @@ fn volume_income_lowers_the_recommended_base_rate_by_the_premium_it_replaces() {
         365 * 400 * TOKEN,
         "the report's yearly volume income"
     );
-    // Path by path, the volume income is the same capital as 40 more bps of premium.
+    // Path by path, the volume income is the same capital as 40 more bps of premium,
+    // up to the rounding down of each stretch's income (one base unit per stretch and
+    // income; a stretch ends at each loss and after 30 quiet days).
     let mut plus_40 = base.clone();
     plus_40.curve.base_rate += 40;
     let (a, _) = simulate_outcomes(&with_volume, &cfg).unwrap();
     let (b, _) = simulate_outcomes(&plus_40, &cfg).unwrap();
     for (v, p) in a.iter().zip(&b) {
-        assert_eq!(
-            (v.ruin_time, v.payouts, v.final_capital, v.losses),
-            (p.ruin_time, p.payouts, p.final_capital, p.losses)
+        let stretches = v.losses as u64 + 14;
+        assert_eq!((v.ruin_time, v.losses), (p.ruin_time, p.losses));
+        assert!(v.volume_income.abs_diff(365 * 400 * TOKEN) <= stretches);
+        if v.ruin_time.is_some() {
+            // Emptied, the pool sells no cover (its exposure cap is 0) but still
+            // receives volume fees: the two differ after ruin.
+            continue;
+        }
+        assert!(
+            v.payouts.abs_diff(p.payouts) <= 2 * stretches,
+            "{v:?} {p:?}"
         );
-        assert_eq!(v.premiums + v.volume_income, p.premiums);
-        assert_eq!(v.volume_income, 365 * 400 * TOKEN);
+        assert!(v.final_capital.abs_diff(p.final_capital) <= 2 * stretches);
+        assert!((v.premiums + v.volume_income).abs_diff(p.premiums) <= 2 * stretches);
     }
     // So at the current base rate the ruin probability falls ...
     let ruin = |m: &PoolModel| simulate(m, &cfg).unwrap().ruin_probability;

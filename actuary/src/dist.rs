@@ -106,6 +106,7 @@ impl LogNormal {
         (self.mu + self.sigma * self.sigma / 2.0).exp()
     }
     /// A draw (ziggurat normal, no quantile call).
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         let z: f64 = StandardNormal.sample(rng);
         (self.mu + self.sigma * z).exp()
@@ -253,6 +254,7 @@ impl Severity {
 
     /// One draw. The body is sampled by rejection (ziggurat normals), the tails by
     /// inversion, so no draw calls the normal quantile.
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match *self {
             Severity::Exponential { mean } => {
@@ -311,8 +313,9 @@ pub enum Frequency {
     /// Poisson process with `rate` events per year.
     Poisson { rate: f64 },
     /// Negative binomial yearly counts with mean `rate` and size `r`
-    /// (variance `rate + rate²/r`), simulated as a Poisson process whose yearly rate
-    /// is drawn from Gamma(r, rate/r).
+    /// (variance `rate + rate²/r`), simulated as a Poisson process whose rate is redrawn
+    /// every 30 days from Gamma(r_p, rate/r_p), `r_p = r · 30/365`: each 30-day count is
+    /// NB(`r_p`), as the fit estimates it, and a year's the sum of ~12 of them.
     NegativeBinomial { rate: f64, r: f64 },
 }
 

@@ -10,6 +10,7 @@
 //! exchanges pay through `contribute_volume` (see [`sim`]): the recommended base rate
 //! is the premium that, on top of the volume income, keeps the pool within the target.
 
+pub mod backtest;
 pub mod dist;
 pub mod fit;
 pub mod history;
@@ -46,6 +47,11 @@ pub struct AnalysisInput {
     pub bootstrap: usize,
     /// Draw each path's parameters from the bootstrap replicates.
     pub parameter_uncertainty: bool,
+    /// Recommend the base rate at this confidence over the bootstrap replicates
+    /// ([`recommend::smallest_base_rate_with_confidence`]: the first
+    /// [`CONFIDENCE_REPLICATES`] replicates, `search_paths / 8` paths each, at least
+    /// 1 000) instead of on the point estimate or mixture. Needs bootstrap replicates.
+    pub confidence: Option<f64>,
     /// Ruin-probability target (default [`DEFAULT_TARGET`]).
     pub target: f64,
     pub progress: bool,
@@ -60,6 +66,9 @@ pub struct Analysis {
     /// Ruin probability at a grid of base rates (for the plot).
     pub sweep: Vec<(u64, SimSummary)>,
 }
+
+/// Bootstrap replicates a confidence-level recommendation simulates (each on its own).
+pub const CONFIDENCE_REPLICATES: usize = 40;
 
 /// Capital checkpoints of the main simulation (weekly over a year).
 pub const CHECKPOINTS: usize = 52;
@@ -86,7 +95,41 @@ pub fn analyse(input: &AnalysisInput) -> Result<Analysis, String> {
         checkpoints: 0,
         ..cfg
     };
-    let recommendation = recommend(&input.model, &search, input.target)?;
+    let mut recommendation = recommend(&input.model, &search, input.target)?;
+    if let Some(q) = input.confidence {
+        if fit.replicates.is_empty() {
+            return Err("a recommendation at a confidence needs bootstrap replicates".into());
+        }
+        let each = SimConfig {
+            paths: (input.search_paths / 8).max(1_000),
+            scenarios: fit
+                .replicates
+                .iter()
+                .take(CONFIDENCE_REPLICATES)
+                .copied()
+                .collect(),
+            ..search.clone()
+        };
+        let mut evaluations = 0;
+        let found = recommend::smallest_base_rate_with_confidence(
+            &input.model,
+            &each,
+            input.target,
+            q,
+            &mut evaluations,
+        )?;
+        recommendation.confidence = Some(q);
+        recommendation.evaluations += evaluations;
+        recommendation.base_rate = found.map(|(b, _)| b);
+        recommendation.max_rate = found.map(|(b, _)| input.model.curve.max_rate.max(b));
+        recommendation.share_meeting_target = found.map(|(_, share)| share);
+        recommendation.ruin_at_base_rate = match found {
+            Some((b, _)) => Some(
+                simulate(&recommend::with_base_rate(&input.model, b), &search)?.ruin_probability,
+            ),
+            None => None,
+        };
+    }
     let top = recommendation
         .base_rate
         .unwrap_or(input.model.curve.base_rate)
@@ -132,8 +175,17 @@ pub fn recommendation_text(input: &AnalysisInput, a: &Analysis) -> String {
     match (r.base_rate, r.max_rate, r.ruin_at_base_rate) {
         (Some(base), Some(max), Some(p)) => {
             let max_flag = if max != input.model.curve.max_rate { format!(" --max-rate {max}") } else { String::new() };
+            let at = match (r.confidence, r.share_meeting_target) {
+                (Some(q), Some(share)) => format!(
+                    " at {:.0} % confidence (it meets the target under {:.0} % of the fit's bootstrap replicates, each simulated on its own; the point estimate's",
+                    q * 100.0,
+                    share * 100.0
+                ),
+                _ => String::new(),
+            };
+            let close = if at.is_empty() { "" } else { ")" };
             s += &format!(
-                "\nSmallest base rate meeting the target: **{base} bps** per coverage term (ruin {:.3} %). Apply with `update_pool_params` (`params.curve.base_rate = {base}`{}):\n\n```\ninsurance-pool update-params {market} --base-rate {base}{max_flag}\n```\n",
+                "\nSmallest base rate meeting the target{at}: **{base} bps** per coverage term (ruin {:.3} %{close}). Apply with `update_pool_params` (`params.curve.base_rate = {base}`{}):\n\n```\ninsurance-pool update-params {market} --base-rate {base}{max_flag}\n```\n",
                 p * 100.0,
                 if max_flag.is_empty() { String::new() } else { format!(", `params.curve.max_rate = {max}`") },
             );

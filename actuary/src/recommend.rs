@@ -8,9 +8,10 @@
 //! estimate itself. [`sweep_base_rate`] records the curve it searched on.
 
 use insurance_pool::constants::MAX_RATE_BPS;
+use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::sim::{simulate, PoolModel, SimConfig, SimSummary};
+use crate::sim::{ruin_probability, simulate, PoolModel, SimConfig, SimSummary};
 
 /// Default ruin-probability target over the horizon (0.5 %).
 pub const DEFAULT_TARGET: f64 = 0.005;
@@ -27,6 +28,12 @@ pub struct Recommendation {
     /// The curve's `max_rate` must be at least the base rate, or the clamp undoes it.
     pub max_rate: Option<u64>,
     pub ruin_at_base_rate: Option<f64>,
+    /// Set when the base rate was searched at a confidence over the bootstrap
+    /// replicates (`--confidence`); then `ruin_at_base_rate` is the point estimate's
+    /// (or the mixture's) ruin there.
+    pub confidence: Option<f64>,
+    /// The share of the replicates meeting the target at that base rate.
+    pub share_meeting_target: Option<f64>,
     /// Largest per-event cap meeting the target at the current base rate (searched
     /// only when the current parameters miss it).
     pub per_event_cap: Option<u64>,
@@ -35,16 +42,9 @@ pub struct Recommendation {
     pub evaluations: usize,
 }
 
-fn with_base_rate(model: &PoolModel, base: u64) -> PoolModel {
-    let mut m = model.clone();
-    m.curve.base_rate = base;
-    m.curve.max_rate = m.curve.max_rate.max(base);
-    m
-}
-
 fn ruin(model: &PoolModel, cfg: &SimConfig, evaluations: &mut usize) -> Result<f64, String> {
     *evaluations += 1;
-    Ok(simulate(model, cfg)?.ruin_probability)
+    ruin_probability(model, cfg)
 }
 
 /// Searches the base rate and, if needed, the per-event cap. `cfg.progress` is
@@ -66,32 +66,18 @@ pub fn recommend(
         base_rate: None,
         max_rate: None,
         ruin_at_base_rate: None,
+        confidence: None,
+        share_meeting_target: None,
         per_event_cap: None,
         ruin_at_per_event_cap: None,
         evaluations: 0,
     };
 
     // Base rate: bisection on [0, MAX_RATE_BPS] for the smallest passing value.
-    let top = ruin(&with_base_rate(model, MAX_RATE_BPS), &cfg, &mut evaluations)?;
-    if top <= target {
-        let (mut lo, mut hi, mut at_hi) = (0u64, MAX_RATE_BPS, top); // hi passes
-        let bottom = ruin(&with_base_rate(model, 0), &cfg, &mut evaluations)?;
-        if bottom <= target {
-            (hi, at_hi) = (0, bottom);
-        } else {
-            while hi - lo > 1 {
-                let mid = lo + (hi - lo) / 2;
-                let r = ruin(&with_base_rate(model, mid), &cfg, &mut evaluations)?;
-                if r <= target {
-                    (hi, at_hi) = (mid, r);
-                } else {
-                    lo = mid;
-                }
-            }
-        }
-        rec.base_rate = Some(hi);
-        rec.max_rate = Some(model.curve.max_rate.max(hi));
-        rec.ruin_at_base_rate = Some(at_hi);
+    if let Some((base, ruin)) = smallest_base_rate(model, &cfg, target, &mut evaluations)? {
+        rec.base_rate = Some(base);
+        rec.max_rate = Some(model.curve.max_rate.max(base));
+        rec.ruin_at_base_rate = Some(ruin);
     }
 
     // Per-event cap at the current rate: largest passing cap, bisected to 0.5 %.
@@ -119,6 +105,108 @@ pub fn recommend(
     }
     rec.evaluations = evaluations;
     Ok(rec)
+}
+
+/// The smallest base rate in `[0, MAX_RATE_BPS]` whose simulated ruin probability is at
+/// most `target`, with that probability (`None` if even `MAX_RATE_BPS` misses it):
+/// bisection under common random numbers. Counts its simulations in `evaluations`.
+pub fn smallest_base_rate(
+    model: &PoolModel,
+    cfg: &SimConfig,
+    target: f64,
+    evaluations: &mut usize,
+) -> Result<Option<(u64, f64)>, String> {
+    let top = ruin(&with_base_rate(model, MAX_RATE_BPS), cfg, evaluations)?;
+    if top > target {
+        return Ok(None);
+    }
+    let bottom = ruin(&with_base_rate(model, 0), cfg, evaluations)?;
+    if bottom <= target {
+        return Ok(Some((0, bottom)));
+    }
+    let (mut lo, mut hi, mut at_hi) = (0u64, MAX_RATE_BPS, top); // hi passes, lo fails
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        let r = ruin(&with_base_rate(model, mid), cfg, evaluations)?;
+        if r <= target {
+            (hi, at_hi) = (mid, r);
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(Some((hi, at_hi)))
+}
+
+/// The smallest base rate in `[0, MAX_RATE_BPS]` that meets `target` under at least a
+/// share `confidence` of `scenarios`, each simulated **on its own** (`cfg.paths` paths,
+/// `cfg.seed + j` for scenario `j`, the same seeds at every rate: common random
+/// numbers, so each scenario's ruin, and with it the share passing, is monotone in the
+/// rate). With the fit's bootstrap replicates as scenarios this is a confidence bound:
+/// the rate is enough for the pool unless the true parameters are worse than all but
+/// `1 − confidence` of the replicates. (A mixture of the same replicates, as
+/// `--parameter-uncertainty` simulates, averages the ruin over them instead: a smaller
+/// rate when the estimate is low.) Returns the rate and the share of scenarios meeting
+/// the target there (`None` if even `MAX_RATE_BPS` misses).
+pub fn smallest_base_rate_with_confidence(
+    model: &PoolModel,
+    cfg: &SimConfig,
+    target: f64,
+    confidence: f64,
+    evaluations: &mut usize,
+) -> Result<Option<(u64, f64)>, String> {
+    if cfg.scenarios.is_empty() || !(0.0..=1.0).contains(&confidence) {
+        return Err("a confidence in [0, 1] over at least one scenario is needed".into());
+    }
+    let need = (confidence * cfg.scenarios.len() as f64).ceil() as usize;
+    let share_passing = |base: u64, evaluations: &mut usize| -> Result<(bool, f64), String> {
+        let m = with_base_rate(model, base);
+        // The scenarios in parallel (each simulation's result does not depend on the
+        // thread count, so neither does the share).
+        let ruins: Vec<f64> = cfg
+            .scenarios
+            .par_iter()
+            .enumerate()
+            .map(|(j, &s)| {
+                let one = SimConfig {
+                    scenarios: vec![s],
+                    seed: cfg.seed.wrapping_add(j as u64),
+                    ..cfg.clone()
+                };
+                ruin_probability(&m, &one)
+            })
+            .collect::<Result<_, String>>()?;
+        *evaluations += ruins.len();
+        let passing = ruins.iter().filter(|&&r| r <= target).count();
+        Ok((passing >= need, passing as f64 / cfg.scenarios.len() as f64))
+    };
+    let (ok, top) = share_passing(MAX_RATE_BPS, evaluations)?;
+    if !ok {
+        return Ok(None);
+    }
+    let (ok, bottom) = share_passing(0, evaluations)?;
+    if ok {
+        return Ok(Some((0, bottom)));
+    }
+    let (mut lo, mut hi, mut at_hi) = (0u64, MAX_RATE_BPS, top);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        let (ok, share) = share_passing(mid, evaluations)?;
+        if ok {
+            (hi, at_hi) = (mid, share);
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(Some((hi, at_hi)))
+}
+
+/// `model` with base rate `base` (and a `max_rate` at least `base`, or the clamp would
+/// undo it): the change `update_pool_params` makes.
+pub fn with_base_rate(model: &PoolModel, base: u64) -> PoolModel {
+    let mut m = model.clone();
+    m.curve.base_rate = base;
+    m.curve.max_rate = m.curve.max_rate.max(base);
+    m
 }
 
 /// Ruin probability (with its summary) at each base rate of `rates`.

@@ -6,7 +6,9 @@
 //!
 //! Model (one path), in continuous time, event by event:
 //! - Losses arrive as a Poisson process (or, for the negative binomial, a Poisson
-//!   process whose rate is redrawn from a Gamma each year); sizes follow the severity.
+//!   process whose rate is redrawn from a Gamma every 30 days, the period whose counts
+//!   the fit measures, so that a year's count is NB with the model's `r`); sizes follow
+//!   the severity.
 //!   A path's loss times and sizes are drawn first (they do not depend on its capital).
 //! - Exposure (active cover notional) is constant, renewed as covers expire, but never
 //!   above `max_exposure_bps` of current capital (the program refuses cover beyond it).
@@ -64,6 +66,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::dist::{Frequency, Severity};
+use crate::fit::COUNT_PERIOD_DAYS;
 use crate::history::YEAR_SECS;
 
 /// Seconds between rate updates: the premium rate is set once a day.
@@ -329,30 +332,41 @@ struct Arrivals {
     frequency: Frequency,
     /// Mean gap between losses at the current yearly rate, in seconds (`∞` at rate 0).
     mean_gap: f64,
-    /// Whether the rate is redrawn each year (negative binomial).
-    yearly: bool,
-    year_end: i64,
+    /// Whether the rate is redrawn each period (negative binomial).
+    mixed: bool,
+    period_end: i64,
 }
 
+/// The negative binomial's mixing period: its rate is redrawn every
+/// [`COUNT_PERIOD_DAYS`] days, the period whose counts the fit measures.
+const MIXING_PERIOD: i64 = COUNT_PERIOD_DAYS * RATE_UPDATE_SECS;
+
 impl Arrivals {
-    fn new<R: Rng>(frequency: Frequency, rng: &mut R) -> Self {
+    fn new<R: Rng + ?Sized>(frequency: Frequency, rng: &mut R) -> Self {
         let mut a = Arrivals {
             frequency,
             mean_gap: f64::INFINITY,
-            yearly: matches!(frequency, Frequency::NegativeBinomial { .. }),
-            year_end: YEAR_SECS,
+            mixed: matches!(frequency, Frequency::NegativeBinomial { .. }),
+            period_end: MIXING_PERIOD,
         };
         a.redraw(rng);
         a
     }
 
-    fn redraw<R: Rng>(&mut self, rng: &mut R) {
+    /// The rate of the next period: fixed for the Poisson; for the negative binomial
+    /// `Gamma(r_p, rate / r_p)` with `r_p = r · period / year`, so each period's count
+    /// is NB(`r_p`) (what the fit estimates on 30-day counts) and a year's, the sum of
+    /// `year / period` independent ones, NB(`r`) with mean `rate`.
+    fn redraw<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         let rate = match self.frequency {
             Frequency::Poisson { rate } => rate,
-            Frequency::NegativeBinomial { rate, r } => match Gamma::new(r, rate / r) {
-                Ok(g) => g.sample(rng),
-                Err(_) => rate,
-            },
+            Frequency::NegativeBinomial { rate, r } => {
+                let shape = r * MIXING_PERIOD as f64 / YEAR_SECS as f64;
+                match Gamma::new(shape, rate / shape) {
+                    Ok(g) => g.sample(rng),
+                    Err(_) => rate,
+                }
+            }
         };
         self.mean_gap = if rate > 0.0 {
             YEAR_SECS as f64 / rate
@@ -364,18 +378,18 @@ impl Arrivals {
     /// Time of the next loss after `t` (i64::MAX if none comes before `horizon`): an
     /// exponential gap (ziggurat, no logarithm) of at least one second, rounded up to
     /// whole seconds.
-    #[inline]
-    fn next_after<R: Rng>(&mut self, mut t: i64, horizon: i64, rng: &mut R) -> i64 {
+    #[inline(always)]
+    fn next_after<R: Rng + ?Sized>(&mut self, mut t: i64, horizon: i64, rng: &mut R) -> i64 {
         loop {
             if t >= horizon {
                 return i64::MAX;
             }
             let e: f64 = Exp1.sample(rng);
             let next = t as f64 + (e * self.mean_gap).max(1.0);
-            if self.yearly && next >= self.year_end as f64 {
-                // Memoryless: restart from the year boundary with the new year's rate.
-                t = self.year_end;
-                self.year_end += YEAR_SECS;
+            if self.mixed && next >= self.period_end as f64 {
+                // Memoryless: restart from the period's end with the next one's rate.
+                t = self.period_end;
+                self.period_end += MIXING_PERIOD;
                 self.redraw(rng);
                 continue;
             }
@@ -654,14 +668,50 @@ fn draw_losses(cfg: &SimConfig, i: u64, losses: &mut Vec<(i64, u64)>) {
     } else {
         cfg.scenarios[rng.random_range(0..cfg.scenarios.len())]
     };
-    let mut arrivals = Arrivals::new(frequency, &mut rng);
+    sample_losses(frequency, severity, cfg.horizon_secs, &mut rng, losses);
+}
+
+/// Draws losses of `frequency` × `severity` over `[0, horizon)` into `losses` (cleared
+/// first): `(time in seconds, amount in base units)`, in time order. The simulation's
+/// own loss process (exponential gaps of at least one second, rounded up to whole
+/// seconds; amounts to the nearest base unit, at least 1), also what the backtest's
+/// synthetic histories are made of.
+pub fn sample_losses<R: Rng>(
+    frequency: Frequency,
+    severity: Severity,
+    horizon: i64,
+    rng: &mut R,
+    losses: &mut Vec<(i64, u64)>,
+) {
+    let mut arrivals = Arrivals::new(frequency, rng);
     losses.clear();
-    let mut t = arrivals.next_after(0, cfg.horizon_secs, &mut rng);
-    while t < cfg.horizon_secs {
+    let mut t = arrivals.next_after(0, horizon, rng);
+    while t < horizon {
         // Nearest base unit, at least 1 (`+ 0.5` then truncation: no libm call).
-        let loss = ((severity.sample(&mut rng) + 0.5) as u64).max(1);
+        let loss = ((severity.sample(rng) + 0.5) as u64).max(1);
         losses.push((t, loss));
-        t = arrivals.next_after(t, cfg.horizon_secs, &mut rng);
+        t = arrivals.next_after(t, horizon, rng);
+    }
+}
+
+/// One path of `model` over `horizon` seconds with the given losses (`(time, amount)`
+/// in time order, times in `[0, horizon)`): the engine's arithmetic on a known loss
+/// sequence (a held-out history replayed, or a test's hand-made one).
+pub fn replay(model: &PoolModel, horizon: i64, losses: &[(i64, u64)]) -> PathOutcome {
+    let rates = Rates::new(model);
+    let mut p = PathState::new(model, &rates, horizon);
+    let mut marks = Checkpoints {
+        row: vec![model.capital],
+        k: 1,
+        steps: 1,
+        horizon,
+    };
+    while p.step(losses, &mut marks) {
+        p.review();
+    }
+    PathOutcome {
+        final_capital: p.capital,
+        ..p.out
     }
 }
 
@@ -684,6 +734,17 @@ struct PathState<'a> {
     epoch_start: i64,
     epoch_paid: u64,
     out: PathOutcome,
+    /// The event in progress (see [`PathState::prepare`]): its time, the loss it pays
+    /// (0: a review or the horizon), and for a common-case stretch its length, premium
+    /// per bps, volume income and predicted end capital, then end target.
+    until: i64,
+    loss: u64,
+    fast: bool,
+    dt: f64,
+    premium: f64,
+    volume: f64,
+    c1: f64,
+    t1: f64,
 }
 
 impl<'a> PathState<'a> {
@@ -711,6 +772,14 @@ impl<'a> PathState<'a> {
             epoch_start: 0,
             epoch_paid: 0,
             out: PathOutcome::default(),
+            until: 0,
+            loss: 0,
+            fast: false,
+            dt: 0.0,
+            premium: 0.0,
+            volume: 0.0,
+            c1: 0.0,
+            t1: 0.0,
         }
     }
 
@@ -796,25 +865,6 @@ impl<'a> PathState<'a> {
     #[inline]
     fn advance(&mut self, until: i64, marks: &mut Checkpoints) {
         let dt = (until - self.t) as f64;
-        let r = self.rates;
-        if !r.loss_priced
-            && self.rate <= real(self.target)
-            && marks.next_in(self.t, until).is_none()
-        {
-            // The common case, the same arithmetic as [`Stretch`] without its general
-            // parts: at the target, a flat volume rate, no checkpoint inside.
-            let (t0, premium) = (self.rate, r.premium * real(self.exposure));
-            let volume = r.volume * r.volume_base * dt;
-            let c1 = real(self.capital) + premium * t0 * dt + volume;
-            let t1 = fmin(r.target_at(c1), t0);
-            let (p, v) = (units(premium * (0.5 * (t0 + t1) * dt)), units(volume));
-            self.capital = self.capital.saturating_add(p).saturating_add(v);
-            self.out.premiums = self.out.premiums.saturating_add(p);
-            self.out.volume_income = self.out.volume_income.saturating_add(v);
-            self.rate = t1;
-            self.t = until;
-            return;
-        }
         let s = self.stretch(dt);
         while let Some(at) = marks.next_in(self.t, until) {
             let (p, v) = s.income((at - self.t) as f64);
@@ -829,6 +879,70 @@ impl<'a> PathState<'a> {
             self.loss_index *= (-self.rates.kappa * dt).exp();
         }
         self.t = until;
+    }
+
+    /// First part of an event: its time and loss; a general stretch is integrated at
+    /// once ([`Stretch`]), the common case (at the target, a flat volume rate, no
+    /// checkpoint inside: the same arithmetic without the general parts) only up to
+    /// its predicted end capital. `false` once the path is at its horizon.
+    #[inline]
+    fn prepare(&mut self, losses: &[(i64, u64)], marks: &mut Checkpoints) -> bool {
+        if self.t >= self.horizon {
+            return false;
+        }
+        let (next_loss, loss) = losses.get(self.next).copied().unwrap_or((i64::MAX, 0));
+        let until = next_loss
+            .min(self.t.saturating_add(REVIEW_SECS))
+            .min(self.horizon);
+        self.until = until;
+        self.loss = 0;
+        if until == next_loss {
+            self.loss = loss;
+            self.next += 1;
+        }
+        let r = self.rates;
+        self.fast = !r.loss_priced
+            && self.rate <= real(self.target)
+            && marks.next_in(self.t, until).is_none();
+        if self.fast {
+            let dt = (until - self.t) as f64;
+            self.dt = dt;
+            self.premium = r.premium * real(self.exposure);
+            self.volume = r.volume * r.volume_base * dt;
+            self.c1 = real(self.capital) + self.premium * self.rate * dt + self.volume;
+        } else {
+            self.advance(until, marks);
+        }
+        true
+    }
+
+    /// Second part (common case): the target at the predicted end capital.
+    #[inline]
+    fn predict(&mut self) {
+        if self.fast {
+            self.t1 = fmin(self.rates.target_at(self.c1), self.rate);
+        }
+    }
+
+    /// Third part: the common case's income (the trapezoid of the target line), then
+    /// the loss's payout.
+    #[inline]
+    fn settle(&mut self) {
+        if self.fast {
+            let (t0, t1, dt) = (self.rate, self.t1, self.dt);
+            let (p, v) = (
+                units(self.premium * (0.5 * (t0 + t1) * dt)),
+                units(self.volume),
+            );
+            self.capital = self.capital.saturating_add(p).saturating_add(v);
+            self.out.premiums = self.out.premiums.saturating_add(p);
+            self.out.volume_income = self.out.volume_income.saturating_add(v);
+            self.rate = t1;
+            self.t = self.until;
+        }
+        if self.loss > 0 {
+            self.pay_loss(self.loss);
+        }
     }
 
     /// Pays `loss` now: the per-event cap, the epoch's room and the capital above the
@@ -868,33 +982,26 @@ impl<'a> PathState<'a> {
 
     /// One event without its rate review: the stretch to the next loss (or review, or
     /// the horizon), then the loss's payout. `false` once the path is at its horizon.
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, losses: &[(i64, u64)], marks: &mut Checkpoints) -> bool {
-        if self.t >= self.horizon {
+        if !self.prepare(losses, marks) {
             return false;
         }
-        let (next_loss, loss) = losses.get(self.next).copied().unwrap_or((i64::MAX, 0));
-        let until = next_loss
-            .min(self.t.saturating_add(REVIEW_SECS))
-            .min(self.horizon);
-        self.advance(until, marks);
-        if until == next_loss {
-            self.pay_loss(loss);
-            self.next += 1;
-        }
+        self.predict();
+        self.settle();
         true
     }
 }
 
 /// The capital checkpoints of one path: times `round(k · horizon / steps)`, `k = 1..=steps`.
-struct Checkpoints<'a> {
-    row: &'a mut [u64],
+struct Checkpoints {
+    row: Vec<u64>,
     k: usize,
     steps: i64,
     horizon: i64,
 }
 
-impl Checkpoints<'_> {
+impl Checkpoints {
     /// The next checkpoint time if it falls in `(after, until]`.
     #[inline]
     fn next_in(&self, after: i64, until: i64) -> Option<i64> {
@@ -940,50 +1047,63 @@ fn run_paths(
     fans: &mut [u64],
 ) {
     let width = cfg.checkpoints + 1;
-    let mut losses: Vec<Vec<(i64, u64)>> = vec![Vec::with_capacity(128); INTERLEAVE];
-    for (g, (outs, fans)) in outs
-        .chunks_mut(INTERLEAVE)
-        .zip(fans.chunks_mut(INTERLEAVE * width))
-        .enumerate()
-    {
-        let base = first + (g * INTERLEAVE) as u64;
-        for (j, l) in losses.iter_mut().take(outs.len()).enumerate() {
-            draw_losses(cfg, base + j as u64, l);
+    // Lanes of paths advanced side by side, one event each per round: when a path
+    // ends, its lane takes the block's next path, so every round has work in every
+    // lane until the block runs out.
+    struct Lane<'a> {
+        index: usize,
+        path: PathState<'a>,
+        losses: Vec<(i64, u64)>,
+        marks: Checkpoints,
+    }
+    let load = |index: usize, losses: Vec<(i64, u64)>, row: Vec<u64>| {
+        let mut losses = losses;
+        draw_losses(cfg, first + index as u64, &mut losses);
+        let mut marks = Checkpoints {
+            row,
+            k: 1,
+            steps: cfg.checkpoints.max(1) as i64,
+            horizon: cfg.horizon_secs,
+        };
+        marks.row.clear();
+        marks.row.resize(width, 0);
+        marks.row[0] = model.capital;
+        Lane {
+            index,
+            path: PathState::new(model, rates, cfg.horizon_secs),
+            losses,
+            marks,
         }
-        let mut paths: Vec<PathState> = (0..outs.len())
-            .map(|_| PathState::new(model, rates, cfg.horizon_secs))
-            .collect();
-        let mut marks: Vec<Checkpoints> = fans
-            .chunks_mut(width)
-            .map(|row| {
-                row[0] = model.capital;
-                Checkpoints {
-                    row,
-                    k: 1,
-                    steps: cfg.checkpoints.max(1) as i64,
-                    horizon: cfg.horizon_secs,
-                }
-            })
-            .collect();
-        // One event of every path, then every path's review: the reviews' divisions
-        // are independent of each other, so they overlap.
-        loop {
-            let mut running = false;
-            for ((p, l), m) in paths.iter_mut().zip(&losses).zip(marks.iter_mut()) {
-                running |= p.step(l, m);
+    };
+    let mut lanes: Vec<Lane> = (0..INTERLEAVE.min(outs.len()))
+        .map(|i| load(i, Vec::with_capacity(128), Vec::with_capacity(width)))
+        .collect();
+    let mut next = lanes.len();
+    while !lanes.is_empty() {
+        let mut j = 0;
+        while j < lanes.len() {
+            let lane = &mut lanes[j];
+            if lane.path.step(&lane.losses, &mut lane.marks) {
+                lane.path.review();
+                j += 1;
+                continue;
             }
-            if !running {
-                break;
-            }
-            for p in paths.iter_mut() {
-                p.review();
-            }
-        }
-        for (out, p) in outs.iter_mut().zip(paths) {
-            *out = PathOutcome {
+            // The path is at its horizon: its outcome out, the next path in.
+            let p = &lane.path;
+            outs[lane.index] = PathOutcome {
                 final_capital: p.capital,
                 ..p.out
             };
+            fans[lane.index * width..(lane.index + 1) * width].copy_from_slice(&lane.marks.row);
+            if next < outs.len() {
+                let losses = std::mem::take(&mut lane.losses);
+                let row = std::mem::take(&mut lane.marks.row);
+                *lane = load(next, losses, row);
+                next += 1;
+                j += 1;
+            } else {
+                lanes.swap_remove(j);
+            }
         }
     }
 }
@@ -995,6 +1115,18 @@ const BLOCK: usize = 1_024;
 pub fn simulate(model: &PoolModel, cfg: &SimConfig) -> Result<SimSummary, String> {
     let (outcomes, fan) = simulate_outcomes(model, cfg)?;
     Ok(summarise(model, cfg, &outcomes, &fan))
+}
+
+/// The ruin probability alone (what a search needs: no summary, no sort; the same
+/// number as [`simulate`]'s `ruin_probability`).
+pub fn ruin_probability(model: &PoolModel, cfg: &SimConfig) -> Result<f64, String> {
+    let cfg = SimConfig {
+        checkpoints: 0,
+        ..cfg.clone()
+    };
+    let (outcomes, _) = simulate_outcomes(model, &cfg)?;
+    let ruined = outcomes.iter().filter(|o| o.ruin_time.is_some()).count();
+    Ok(ruined as f64 / outcomes.len() as f64)
 }
 
 /// Runs the paths and returns every outcome and the capital matrix (row-major,

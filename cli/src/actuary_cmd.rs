@@ -58,6 +58,12 @@ pub struct ActuaryArgs {
     /// Draw each path's parameters from the bootstrap replicates.
     #[arg(long)]
     pub parameter_uncertainty: bool,
+    /// Recommend the base rate at this confidence (percent, e.g. 95): the smallest rate
+    /// meeting the target under that share of the bootstrap replicates, each simulated
+    /// on its own (what the held-out backtest needs to stay within the target; see the
+    /// README). Needs `--bootstrap` > 0.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub confidence: Option<u8>,
     /// Decimals of the pool token (display only; read from the pool with --market).
     #[arg(long, default_value_t = 6)]
     pub decimals: u8,
@@ -354,6 +360,7 @@ pub fn run(chain: Option<&dyn Chain>, args: &ActuaryArgs, json_out: bool) -> Cli
         threshold: args.threshold,
         bootstrap: args.bootstrap,
         parameter_uncertainty: args.parameter_uncertainty,
+        confidence: args.confidence.map(|c| c as f64 / 100.0),
         target: args.target,
         progress: !json_out && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };

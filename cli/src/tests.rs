@@ -629,7 +629,25 @@ fn actuary_writes_the_report_with_its_plots_from_the_sample_history() {
     assert!(
         v["ruin_probability"].as_f64().unwrap() > 0.0 && v["files"].as_array().unwrap().len() == 5
     );
-    for d in [dir, again] {
+    // At 95 % confidence over the bootstrap replicates the base rate is higher than
+    // the point estimate's (the backtest's finding), and the summary says so.
+    let (text, conf_dir) =
+        actuary_cli(None, &["--seed", "7", "--confidence", "95"], false).unwrap();
+    let conf: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(conf_dir.join("analysis.json")).unwrap())
+            .unwrap();
+    let r = &conf["recommendation"];
+    assert_eq!(r["confidence"].as_f64(), Some(0.95), "{r}");
+    assert!(r["share_meeting_target"].as_f64().unwrap() >= 0.95, "{r}");
+    let at_confidence = r["base_rate"].as_u64().unwrap();
+    assert!(at_confidence > base, "{at_confidence} <= {base}");
+    assert!(
+        text.contains("at 95 % confidence")
+            && text.contains(&format!("--base-rate {at_confidence}")),
+        "{text}"
+    );
+    assert!(Cli::try_parse_from(["insurance-pool", "actuary", "--confidence", "0"]).is_err());
+    for d in [dir, again, conf_dir] {
         std::fs::remove_dir_all(d).unwrap();
     }
 }

@@ -4,7 +4,7 @@
 //! Off-chain code: floats are fine here. Amounts are in the pool token's base units.
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp1, StandardNormal};
+use rand_distr::{Distribution, Exp1};
 use serde::Serialize;
 
 /// Standard normal CDF.
@@ -108,8 +108,91 @@ impl LogNormal {
     /// A draw (ziggurat normal, no quantile call).
     #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        let z: f64 = StandardNormal.sample(rng);
-        (self.mu + self.sigma * z).exp()
+        (self.mu + self.sigma * standard_normal(rng)).exp()
+    }
+}
+
+/// A standard normal draw by Marsaglia and Tsang's ziggurat (128 layers of 32-bit
+/// integers: "The Ziggurat Method for Generating Random Variables", J. Stat. Softw.
+/// 5(8), 2000): one 64-bit draw, a table lookup, a compare and a multiply for 98.8 %
+/// of the draws; the wedges and the tail beyond 3.44 by exact rejection. A third of
+/// the instructions of `rand_distr`'s 256-layer `f64` ziggurat, on the simulation's
+/// hottest path (every lognormal loss); quantised to 2^-31 of the layer's width.
+#[inline(always)]
+pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    let z = ziggurat();
+    // The layer from the high bits, the point from the low 32 (independent bits, not
+    // the original's shared ones).
+    let u = rng.next_u64();
+    let (hz, iz) = (u as u32 as i32, ((u >> 32) & 127) as usize);
+    if hz.unsigned_abs() < z.k[iz] {
+        return hz as f64 * z.w[iz];
+    }
+    normal_fix(rng, hz, iz)
+}
+
+struct Ziggurat {
+    k: [u32; 128],
+    w: [f64; 128],
+    f: [f64; 128],
+}
+
+/// The ziggurat's tables (Marsaglia and Tsang's `zigset`), built once.
+fn ziggurat() -> &'static Ziggurat {
+    static TABLES: std::sync::OnceLock<Ziggurat> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        const M1: f64 = 2_147_483_648.0; // 2^31
+        let mut dn = 3.442_619_855_899_f64;
+        let vn = 9.912_563_035_262_17e-3_f64;
+        let mut tn = dn;
+        let q = vn / (-0.5 * dn * dn).exp();
+        let mut z = Ziggurat {
+            k: [0; 128],
+            w: [0.0; 128],
+            f: [0.0; 128],
+        };
+        z.k[0] = ((dn / q) * M1) as u32;
+        z.k[1] = 0;
+        z.w[0] = q / M1;
+        z.w[127] = dn / M1;
+        z.f[0] = 1.0;
+        z.f[127] = (-0.5 * dn * dn).exp();
+        for i in (1..=126).rev() {
+            dn = (-2.0 * (vn / dn + (-0.5 * dn * dn).exp()).ln()).sqrt();
+            z.k[i + 1] = ((dn / tn) * M1) as u32;
+            tn = dn;
+            z.f[i] = (-0.5 * dn * dn).exp();
+            z.w[i] = dn / M1;
+        }
+        z
+    })
+}
+
+/// The ziggurat's slow path (`nfix`): the base strip's tail, or a wedge.
+#[cold]
+fn normal_fix<R: Rng + ?Sized>(rng: &mut R, mut hz: i32, mut iz: usize) -> f64 {
+    const R_TAIL: f64 = 3.442_620;
+    let z = ziggurat();
+    loop {
+        let x = hz as f64 * z.w[iz];
+        if iz == 0 {
+            // The tail beyond R: Marsaglia's exponential rejection.
+            loop {
+                let a = -(1.0 - rng.random::<f64>()).ln() / R_TAIL;
+                let b = -(1.0 - rng.random::<f64>()).ln();
+                if b + b >= a * a {
+                    return if hz > 0 { R_TAIL + a } else { -R_TAIL - a };
+                }
+            }
+        }
+        if z.f[iz] + rng.random::<f64>() * (z.f[iz - 1] - z.f[iz]) < (-0.5 * x * x).exp() {
+            return x;
+        }
+        let u = rng.next_u64();
+        (hz, iz) = (u as u32 as i32, ((u >> 32) & 127) as usize);
+        if hz.unsigned_abs() < z.k[iz] {
+            return hz as f64 * z.w[iz];
+        }
     }
 }
 
@@ -331,6 +414,42 @@ impl Frequency {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ziggurat_draws_standard_normals() {
+        use rand::SeedableRng;
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(42);
+        let n = 2_000_000;
+        let mut xs: Vec<f64> = (0..n).map(|_| standard_normal(&mut rng)).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+        let kurt = xs.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / n as f64 / (var * var);
+        assert!(
+            mean.abs() < 0.003 && (var - 1.0).abs() < 0.004,
+            "{mean} {var}"
+        );
+        assert!((kurt - 3.0).abs() < 0.03, "{kurt}");
+        // Kolmogorov–Smirnov against Φ (critical value at 0.1 %: 1.95 / √n).
+        xs.sort_by(f64::total_cmp);
+        let ks = xs
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                let f = norm_cdf(x);
+                (f - i as f64 / n as f64)
+                    .abs()
+                    .max((f - (i + 1) as f64 / n as f64).abs())
+            })
+            .fold(0.0f64, f64::max);
+        assert!(ks < 1.95 / (n as f64).sqrt(), "KS {ks}");
+        // The tails beyond the base strip are drawn too, as often as they should be.
+        let beyond = xs.iter().filter(|x| x.abs() > 3.5).count() as f64 / n as f64;
+        let expected = 2.0 * (1.0 - norm_cdf(3.5));
+        assert!(
+            (beyond / expected - 1.0).abs() < 0.15,
+            "{beyond} vs {expected}"
+        );
+    }
 
     #[test]
     fn normal_quantile_inverts_the_cdf() {

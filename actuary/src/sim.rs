@@ -1047,63 +1047,65 @@ fn run_paths(
     fans: &mut [u64],
 ) {
     let width = cfg.checkpoints + 1;
-    // Lanes of paths advanced side by side, one event each per round: when a path
-    // ends, its lane takes the block's next path, so every round has work in every
-    // lane until the block runs out.
-    struct Lane<'a> {
-        index: usize,
-        path: PathState<'a>,
-        losses: Vec<(i64, u64)>,
-        marks: Checkpoints,
-    }
-    let load = |index: usize, losses: Vec<(i64, u64)>, row: Vec<u64>| {
-        let mut losses = losses;
-        draw_losses(cfg, first + index as u64, &mut losses);
-        let mut marks = Checkpoints {
-            row,
-            k: 1,
-            steps: cfg.checkpoints.max(1) as i64,
-            horizon: cfg.horizon_secs,
-        };
-        marks.row.clear();
-        marks.row.resize(width, 0);
-        marks.row[0] = model.capital;
-        Lane {
-            index,
-            path: PathState::new(model, rates, cfg.horizon_secs),
-            losses,
-            marks,
+    let mut losses: Vec<Vec<(i64, u64)>> = vec![Vec::with_capacity(128); INTERLEAVE];
+    let mut active = [false; INTERLEAVE];
+    for (g, (outs, fans)) in outs
+        .chunks_mut(INTERLEAVE)
+        .zip(fans.chunks_mut(INTERLEAVE * width))
+        .enumerate()
+    {
+        let base = first + (g * INTERLEAVE) as u64;
+        for (j, l) in losses.iter_mut().take(outs.len()).enumerate() {
+            draw_losses(cfg, base + j as u64, l);
         }
-    };
-    let mut lanes: Vec<Lane> = (0..INTERLEAVE.min(outs.len()))
-        .map(|i| load(i, Vec::with_capacity(128), Vec::with_capacity(width)))
-        .collect();
-    let mut next = lanes.len();
-    while !lanes.is_empty() {
-        let mut j = 0;
-        while j < lanes.len() {
-            let lane = &mut lanes[j];
-            if lane.path.step(&lane.losses, &mut lane.marks) {
-                lane.path.review();
-                j += 1;
-                continue;
+        let mut paths: Vec<PathState> = (0..outs.len())
+            .map(|_| PathState::new(model, rates, cfg.horizon_secs))
+            .collect();
+        let mut marks: Vec<Checkpoints> = (0..outs.len())
+            .map(|_| {
+                let mut row = vec![0; width];
+                row[0] = model.capital;
+                Checkpoints {
+                    row,
+                    k: 1,
+                    steps: cfg.checkpoints.max(1) as i64,
+                    horizon: cfg.horizon_secs,
+                }
+            })
+            .collect();
+        active[..outs.len()].fill(true);
+        // One event of every path at a time, then its review: the paths are
+        // independent, so the CPU overlaps one path's chain of dependent operations
+        // with the next one's.
+        let mut running = outs.len();
+        while running > 0 {
+            for (((p, l), m), a) in paths
+                .iter_mut()
+                .zip(&losses)
+                .zip(marks.iter_mut())
+                .zip(active.iter_mut())
+            {
+                if *a {
+                    if p.step(l, m) {
+                        p.review();
+                    } else {
+                        *a = false;
+                        running -= 1;
+                    }
+                }
             }
-            // The path is at its horizon: its outcome out, the next path in.
-            let p = &lane.path;
-            outs[lane.index] = PathOutcome {
+        }
+        for (((out, p), m), row) in outs
+            .iter_mut()
+            .zip(paths)
+            .zip(&marks)
+            .zip(fans.chunks_mut(width))
+        {
+            *out = PathOutcome {
                 final_capital: p.capital,
                 ..p.out
             };
-            fans[lane.index * width..(lane.index + 1) * width].copy_from_slice(&lane.marks.row);
-            if next < outs.len() {
-                let losses = std::mem::take(&mut lane.losses);
-                let row = std::mem::take(&mut lane.marks.row);
-                *lane = load(next, losses, row);
-                next += 1;
-                j += 1;
-            } else {
-                lanes.swap_remove(j);
-            }
+            row.copy_from_slice(&m.row);
         }
     }
 }

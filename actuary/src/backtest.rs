@@ -187,9 +187,15 @@ pub struct Backtest {
     pub ok: bool,
 }
 
-/// The generator of case `i`'s history.
-fn case_rng(seed: u64, i: usize) -> Xoshiro256PlusPlus {
-    Xoshiro256PlusPlus::seed_from_u64(seed ^ (i as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03))
+/// A seed for case `i`'s use `salt` (history, fit, search, judgement): SplitMix64 of
+/// the three, so no two uses share a generator.
+fn case_seed(seed: u64, i: usize, salt: u64) -> u64 {
+    let mut z = seed
+        ^ (i as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)
+        ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// The true model's smallest passing base rate for `pool`, on `search_paths` paths.
@@ -217,7 +223,7 @@ pub fn run_case(
     i: usize,
     true_base_rate: Option<u64>,
 ) -> Result<BacktestCase, String> {
-    let mut rng = case_rng(cfg.seed, i);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(case_seed(cfg.seed, i, 0));
     let fit_secs = cfg.fit_years * YEAR_SECS;
     let mut losses = Vec::new();
     sample_losses(
@@ -237,7 +243,7 @@ pub fn run_case(
         .map(|&(t, a)| (t - fit_secs, a))
         .collect();
     let history = LossHistory::new(events, Some((0, fit_secs)))?;
-    let fit = fit_loss_model(&history, None, cfg.bootstrap, cfg.seed ^ i as u64)?;
+    let fit = fit_loss_model(&history, None, cfg.bootstrap, case_seed(cfg.seed, i, 1))?;
     let scenarios = if cfg.parameter_uncertainty && !fit.replicates.is_empty() {
         fit.replicates.clone()
     } else {
@@ -246,7 +252,7 @@ pub fn run_case(
     let search = SimConfig {
         paths: cfg.search_paths,
         horizon_secs: YEAR_SECS,
-        seed: cfg.seed.wrapping_add(i as u64),
+        seed: case_seed(cfg.seed, i, 2),
         checkpoints: 0,
         scenarios,
         progress: false,
@@ -294,14 +300,14 @@ pub fn run_case(
         let judge = SimConfig {
             paths: cfg.eval_paths,
             // Independent of the search's paths.
-            seed: cfg.seed.wrapping_mul(31).wrapping_add(1_000_003 + i as u64),
+            seed: case_seed(cfg.seed, i, 3),
             scenarios: vec![(m.frequency, m.severity)],
             ..search.clone()
         };
         let s = simulate(&at, &judge)?;
         case.true_ruin = Some(s.ruin_probability);
         case.true_ruin_se = Some(s.ruin_std_error);
-        case.held_out_ruined = Some(replay(&at, YEAR_SECS, &held_out).ruin_time.is_some());
+        case.held_out_ruined = Some(replay(&at, YEAR_SECS, &held_out)?.ruin_time.is_some());
         case.passed = s.ruin_probability <= cfg.target + cfg.tolerance;
     }
     Ok(case)

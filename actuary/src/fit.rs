@@ -366,8 +366,9 @@ pub fn fit_loss_model(
         _ => None,
     };
     let one = |b: usize| {
+        // Salted: the simulation's path generators use `seed ^ i · φ` too.
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(
-            seed ^ (b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            seed ^ 0xB007_57A9_5EED_0001 ^ (b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
         // The count of a replicate history: Poisson, or under the negative binomial the
         // over-dispersed NB total of `years` years (size `r · years`, a Gamma-Poisson

@@ -1,7 +1,7 @@
 //! The reduced backtest CI runs (the README's is `cargo run -p insurance-pool-actuary
 //! --bin actuary-backtest`, 50 histories): held-out histories from the four known
 //! models, a recommendation fitted on the first four years of each, judged under the
-//! true model. At 95 % confidence over the bootstrap replicates at least 90 % of the
+//! true model. At 99 % confidence over the bootstrap replicates at least 90 % of the
 //! cases keep the true one-year ruin within the 0.5 % target plus its tolerance; the
 //! same histories recommended on the replicates' mixture (`--parameter-uncertainty`
 //! alone) do not, which is why the confidence is needed.

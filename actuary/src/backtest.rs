@@ -244,11 +244,7 @@ pub fn run_case(
         .collect();
     let history = LossHistory::new(events, Some((0, fit_secs)))?;
     let fit = fit_loss_model(&history, None, cfg.bootstrap, case_seed(cfg.seed, i, 1))?;
-    let scenarios = if cfg.parameter_uncertainty && !fit.replicates.is_empty() {
-        fit.replicates.clone()
-    } else {
-        vec![(fit.frequency, fit.severity)]
-    };
+    let scenarios = fit.scenarios(cfg.parameter_uncertainty);
     let search = SimConfig {
         paths: cfg.search_paths,
         horizon_secs: YEAR_SECS,

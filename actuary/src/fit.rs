@@ -317,6 +317,18 @@ pub struct LossModelFit {
     pub intervals: Vec<(String, f64, f64, f64)>,
 }
 
+impl LossModelFit {
+    /// The loss scenarios a simulation draws its paths from: the bootstrap replicates
+    /// with `parameter_uncertainty` (when there are any), else the point estimate.
+    pub fn scenarios(&self, parameter_uncertainty: bool) -> Vec<(Frequency, Severity)> {
+        if parameter_uncertainty && !self.replicates.is_empty() {
+            self.replicates.clone()
+        } else {
+            vec![(self.frequency, self.severity)]
+        }
+    }
+}
+
 /// Days per count period of the negative binomial fit.
 pub const COUNT_PERIOD_DAYS: i64 = 30;
 

@@ -76,11 +76,7 @@ pub const CHECKPOINTS: usize = 52;
 /// Fits, simulates, recommends.
 pub fn analyse(input: &AnalysisInput) -> Result<Analysis, String> {
     let fit = fit_loss_model(&input.history, input.threshold, input.bootstrap, input.seed)?;
-    let scenarios = if input.parameter_uncertainty && !fit.replicates.is_empty() {
-        fit.replicates.clone()
-    } else {
-        vec![(fit.frequency, fit.severity)]
-    };
+    let scenarios = fit.scenarios(input.parameter_uncertainty);
     let cfg = SimConfig {
         paths: input.paths,
         horizon_secs: input.horizon_secs,

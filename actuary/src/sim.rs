@@ -414,6 +414,8 @@ struct Rates {
     premium: f64,
     /// Volume fee per second per bps of volume rate, net of the protocol fee.
     volume: f64,
+    /// `volume · volume_base`: the flat volume income per second (the common case).
+    volume_flat: f64,
     /// Fastest fall of the charged rate, bps per second (`∞` without a limit).
     fall: f64,
     /// Decay of the loss index per second, `−ln(1 − decay/BPS) / DAY` (`∞` for a full
@@ -443,9 +445,12 @@ impl Rates {
         let fee = 1.0 - model.protocol_fee_bps.min(BPS) as f64 / BPS as f64;
         let day = RATE_UPDATE_SECS as f64;
         let keep = BPS.saturating_sub(model.volume.loss_decay_per_day) as f64 / BPS as f64;
+        let volume = model.volume_per_day as f64 / day * fee / BPS as f64;
+        let volume_base = model.volume_rate(0, model.capital) as f64;
         Rates {
             premium: fee / (BPS as f64 * model.coverage_duration.max(1) as f64),
-            volume: model.volume_per_day as f64 / day * fee / BPS as f64,
+            volume,
+            volume_flat: volume * volume_base,
             fall: match model.max_rate_change_per_day {
                 u64::MAX => f64::INFINITY,
                 per_day => per_day as f64 / day,
@@ -456,7 +461,7 @@ impl Rates {
                 f64::INFINITY
             },
             loss_priced: model.volume_per_day > 0 && model.volume.loss_slope > 0,
-            volume_base: model.volume_rate(0, model.capital) as f64,
+            volume_base,
             volume_max: model.volume.max_rate.max(model.volume.min_rate) as f64,
             floor: solvency_floor(model.reserved_for_claims, model.min_reserve),
             curve: {
@@ -564,6 +569,19 @@ fn fmin(a: f64, b: f64) -> f64 {
 #[inline]
 fn real(c: u64) -> f64 {
     c.min(i64::MAX as u64) as i64 as f64
+}
+
+/// A common stretch's rate integral and end rate (start `t0` on the target line to
+/// `t1`, `dt` long, falls at most `fall` per second): on the target line if it falls
+/// no faster than allowed ([`Stretch`]'s kink at 0), else the allowance binds the whole
+/// stretch (kink at infinity).
+#[inline(always)]
+fn common_integral(t0: f64, t1: f64, dt: f64, fall: f64) -> (f64, f64) {
+    if fall * dt >= t0 - t1 {
+        (0.5 * (t0 + t1) * dt, t1)
+    } else {
+        (t0 * dt - 0.5 * fall * dt * dt, t0 - fall * dt)
+    }
 }
 
 /// The income of one quiet stretch (no loss inside), in closed form.
@@ -732,19 +750,84 @@ pub fn replay(
     }
     let rates = Rates::new(model);
     let mut p = PathState::new(model, &rates, horizon);
-    let mut marks = Checkpoints {
-        row: vec![model.capital],
-        k: 1,
-        steps: 1,
-        horizon,
-    };
-    while p.step(losses, &mut marks) {
-        p.review();
-    }
+    let mut marks = Checkpoints::new(vec![model.capital], 1, horizon);
+    while p.event(losses, &mut marks) {}
     Ok(PathOutcome {
         final_capital: p.capital,
         ..p.out
     })
+}
+
+/// One event of each of `N` paths ([`PathState::event`] on each, the same operations
+/// in the same order, so the same bits), written lane by lane: each phase's `N`
+/// independent chains of dependent operations (a division, then the clamps, the
+/// integral, the payout, the review's division and table read) sit side by side in
+/// the instruction stream, where one path's chain alone would leave the CPU waiting.
+/// Falls back to one path at a time unless every path's stretch is the common one.
+/// Returns which paths had an event (`false`: at its horizon).
+#[inline(always)]
+fn events<const N: usize>(
+    ps: [&mut PathState; N],
+    ls: [&[(i64, u64)]; N],
+    ms: [&mut Checkpoints; N],
+) -> [bool; N] {
+    let mut next = [Next::default(); N];
+    let mut all_common = true;
+    for i in 0..N {
+        match ps[i].next_event(ls[i], ms[i]) {
+            Some(n) => {
+                next[i] = n;
+                all_common &= n.common;
+            }
+            None => all_common = false,
+        }
+    }
+    if !all_common {
+        let mut ran = [false; N];
+        for i in 0..N {
+            ran[i] = ps[i].event(ls[i], ms[i]);
+        }
+        return ran;
+    }
+    let r = ps[0].rates;
+    let (mut t0, mut dt, mut premium) = ([0.0; N], [0.0; N], [0.0; N]);
+    let (mut volume, mut upper, mut c0, mut t1) = ([0.0; N], [0.0; N], [0.0; N], [0.0; N]);
+    for i in 0..N {
+        (t0[i], dt[i], premium[i]) = (ps[i].rate, (next[i].until - ps[i].t) as f64, ps[i].premium);
+        volume[i] = r.volume_flat * dt[i];
+        upper[i] = premium[i] * t0[i] * dt[i] + volume[i];
+        c0[i] = real(ps[i].capital);
+    }
+    for i in 0..N {
+        t1[i] = r.end_target(c0[i], t0[i], upper[i], |t1| {
+            premium[i] * (0.5 * (t0[i] + t1) * dt[i]) + volume[i]
+        });
+    }
+    for i in 0..N {
+        let (integral, end) = common_integral(t0[i], t1[i], dt[i], r.fall);
+        ps[i].credit(units(premium[i] * integral), units(volume[i]), end, next[i].until);
+    }
+    for i in 0..N {
+        ps[i].pay_event(next[i].hit, next[i].loss);
+    }
+    for p in ps {
+        p.review();
+    }
+    [true; N]
+}
+
+/// A path's next event.
+#[derive(Clone, Copy, Default)]
+struct Next {
+    /// Its time.
+    until: i64,
+    /// The next loss's amount (paid only if `hit`).
+    loss: u64,
+    /// Whether the event is that loss (not a review or the horizon).
+    hit: bool,
+    /// Whether its stretch is the common one: at the target, a flat volume rate, no
+    /// checkpoint inside.
+    common: bool,
 }
 
 /// The state of one path between events.
@@ -766,17 +849,9 @@ struct PathState<'a> {
     epoch_start: i64,
     epoch_paid: u64,
     out: PathOutcome,
-    /// The event in progress (see [`PathState::prepare`]): its time, the loss it pays
-    /// (0: a review or the horizon), and for a common-case stretch its length, premium
-    /// per bps, volume income and predicted end capital, then end target.
-    until: i64,
-    loss: u64,
-    fast: bool,
-    dt: f64,
+    /// Premium per second per bps of charged rate on the exposure sold now
+    /// (`Rates::premium · exposure`, set at each review).
     premium: f64,
-    volume: f64,
-    c1: f64,
-    t1: f64,
 }
 
 impl<'a> PathState<'a> {
@@ -804,14 +879,7 @@ impl<'a> PathState<'a> {
             epoch_start: 0,
             epoch_paid: 0,
             out: PathOutcome::default(),
-            until: 0,
-            loss: 0,
-            fast: false,
-            dt: 0.0,
-            premium: 0.0,
-            volume: 0.0,
-            c1: 0.0,
-            t1: 0.0,
+            premium: rates.premium * real(exposure),
         }
     }
 
@@ -821,14 +889,14 @@ impl<'a> PathState<'a> {
     fn review(&mut self) {
         (self.target, self.exposure) = self.rates.rate_and_exposure(self.model, self.capital);
         self.rate = fmax(self.rate, real(self.target));
+        self.premium = self.rates.premium * real(self.exposure);
     }
 
     /// The quiet stretch from now, `dt` seconds long.
     #[inline]
     fn stretch(&self, dt: f64) -> Stretch {
         let (m, r) = (self.model, self.rates);
-        let (t0, r0) = (real(self.target), self.rate);
-        let premium = r.premium * real(self.exposure);
+        let (t0, r0, premium) = (real(self.target), self.rate, self.premium);
         // Volume loss term at the start, on the start's free capital (predictor) and on
         // the predicted end's (the stretch).
         let free = |c: u64| real(c.saturating_sub(m.reserved_for_claims));
@@ -918,76 +986,90 @@ impl<'a> PathState<'a> {
         self.t = until;
     }
 
-    /// First part of an event: its time and loss; a general stretch is integrated at
-    /// once ([`Stretch`]), the common case (at the target, a flat volume rate, no
-    /// checkpoint inside: the same arithmetic without the general parts) only up to
-    /// its predicted end capital. `false` once the path is at its horizon.
-    #[inline]
-    fn prepare(&mut self, losses: &[(i64, u64)], marks: &mut Checkpoints) -> bool {
-        if self.t >= self.horizon {
+    /// One event: the stretch to the next loss (or review, or the horizon), the loss's
+    /// payout, then the rate review. `false` (and nothing done) once the path is at its
+    /// horizon. The common stretch (at the target, a flat volume rate, no checkpoint
+    /// inside) is inlined here: [`Stretch`]'s arithmetic without its general parts, the
+    /// same operations in the same order, so both give the same bits.
+    #[inline(always)]
+    fn event(&mut self, losses: &[(i64, u64)], marks: &mut Checkpoints) -> bool {
+        let Some(Next {
+            until,
+            loss,
+            hit,
+            common,
+        }) = self.next_event(losses, marks)
+        else {
             return false;
-        }
-        let (next_loss, loss) = losses.get(self.next).copied().unwrap_or((i64::MAX, 0));
-        let until = next_loss
-            .min(self.t.saturating_add(REVIEW_SECS))
-            .min(self.horizon);
-        self.until = until;
-        self.loss = 0;
-        if until == next_loss {
-            self.loss = loss;
-            self.next += 1;
-        }
-        let r = self.rates;
-        self.fast = !r.loss_priced
-            && self.rate <= real(self.target)
-            && marks.next_in(self.t, until).is_none();
-        if self.fast {
-            let dt = (until - self.t) as f64;
-            self.dt = dt;
-            self.premium = r.premium * real(self.exposure);
-            self.volume = r.volume * r.volume_base * dt;
-            self.c1 = self.premium * self.rate * dt + self.volume;
+        };
+        if common {
+            let r = self.rates;
+            let (t0, dt, premium) = (self.rate, (until - self.t) as f64, self.premium);
+            let volume = r.volume_flat * dt;
+            let upper = premium * t0 * dt + volume;
+            let t1 = r.end_target(real(self.capital), t0, upper, |t1| {
+                premium * (0.5 * (t0 + t1) * dt) + volume
+            });
+            let (integral, end) = common_integral(t0, t1, dt, r.fall);
+            self.credit(units(premium * integral), units(volume), end, until);
         } else {
             self.advance(until, marks);
         }
+        self.finish_event(hit, loss);
         true
     }
 
-    /// Second part (common case): the target at the predicted end capital.
-    #[inline]
-    fn predict(&mut self) {
-        if self.fast {
-            let (t0, dt, premium, volume) = (self.rate, self.dt, self.premium, self.volume);
-            self.t1 = self
-                .rates
-                .end_target(real(self.capital), t0, self.c1, |t1| {
-                    premium * (0.5 * (t0 + t1) * dt) + volume
-                });
-        }
+    /// Credits a common stretch's premium `p` and volume income `v`, ending at rate
+    /// `end` at time `until`.
+    #[inline(always)]
+    fn credit(&mut self, p: u64, v: u64, end: f64, until: i64) {
+        self.capital = self.capital.saturating_add(p).saturating_add(v);
+        self.out.premiums = self.out.premiums.saturating_add(p);
+        self.out.volume_income = self.out.volume_income.saturating_add(v);
+        self.rate = end;
+        self.t = until;
     }
 
-    /// Third part: the common case's income (the trapezoid of the target line), then
-    /// the loss's payout.
-    #[inline]
-    fn settle(&mut self) {
-        if self.fast {
-            let (t0, t1, dt, fall) = (self.rate, self.t1, self.dt, self.rates.fall);
-            // On the target line if it falls no faster than allowed (`Stretch`'s kink
-            // at 0), else the allowance binds the whole stretch (kink at infinity).
-            let (integral, end) = if fall * dt >= t0 - t1 {
-                (0.5 * (t0 + t1) * dt, t1)
-            } else {
-                (t0 * dt - 0.5 * fall * dt * dt, t0 - fall * dt)
-            };
-            let (p, v) = (units(self.premium * integral), units(self.volume));
-            self.capital = self.capital.saturating_add(p).saturating_add(v);
-            self.out.premiums = self.out.premiums.saturating_add(p);
-            self.out.volume_income = self.out.volume_income.saturating_add(v);
-            self.rate = end;
-            self.t = self.until;
+    /// The next event ([`Next`]); `None` once the path is at its horizon.
+    #[inline(always)]
+    fn next_event(&self, losses: &[(i64, u64)], marks: &Checkpoints) -> Option<Next> {
+        let t = self.t;
+        if t >= self.horizon {
+            return None;
         }
-        if self.loss > 0 {
-            self.pay_loss(self.loss);
+        let (next_loss, loss) = match losses.get(self.next) {
+            Some(&l) => l,
+            None => (i64::MAX, 0),
+        };
+        let until = next_loss
+            .min(t.saturating_add(REVIEW_SECS))
+            .min(self.horizon);
+        Some(Next {
+            until,
+            loss,
+            hit: until == next_loss,
+            common: !self.rates.loss_priced
+                && self.rate <= real(self.target)
+                && !marks.due(t, until),
+        })
+    }
+
+    /// The end of an event after its stretch: the loss's payout (`hit`: the event is
+    /// the next loss) and the rate review.
+    #[inline(always)]
+    fn finish_event(&mut self, hit: bool, loss: u64) {
+        self.pay_event(hit, loss);
+        self.review();
+    }
+
+    /// The loss's payout if the event is that loss (`hit`).
+    #[inline(always)]
+    fn pay_event(&mut self, hit: bool, loss: u64) {
+        if hit {
+            self.next += 1;
+            if loss > 0 {
+                self.pay_loss(loss);
+            }
         }
     }
 
@@ -1025,18 +1107,6 @@ impl<'a> PathState<'a> {
         out.payouts = out.payouts.saturating_add(covered);
         out.uncovered = out.uncovered.saturating_add(loss - covered);
     }
-
-    /// One event without its rate review: the stretch to the next loss (or review, or
-    /// the horizon), then the loss's payout. `false` once the path is at its horizon.
-    #[inline(always)]
-    fn step(&mut self, losses: &[(i64, u64)], marks: &mut Checkpoints) -> bool {
-        if !self.prepare(losses, marks) {
-            return false;
-        }
-        self.predict();
-        self.settle();
-        true
-    }
 }
 
 /// The capital checkpoints of one path: times `round(k · horizon / steps)`, `k = 1..=steps`.
@@ -1045,23 +1115,49 @@ struct Checkpoints {
     k: usize,
     steps: i64,
     horizon: i64,
+    /// Time of checkpoint `k` (`i64::MAX` once all are recorded): one division per
+    /// checkpoint, not per event.
+    at: i64,
 }
 
 impl Checkpoints {
+    /// `steps` checkpoints over `horizon` after the starting capital `row[0]`.
+    fn new(row: Vec<u64>, steps: i64, horizon: i64) -> Self {
+        let mut c = Checkpoints {
+            row,
+            k: 1,
+            steps: steps.max(1),
+            horizon,
+            at: 0,
+        };
+        c.at = c.time_of_next();
+        c
+    }
+
+    fn time_of_next(&self) -> i64 {
+        if self.k >= self.row.len() {
+            return i64::MAX;
+        }
+        (self.k as i64 * self.horizon + self.steps / 2) / self.steps
+    }
+
+    /// Whether a checkpoint falls in `(after, until]`.
+    #[inline(always)]
+    fn due(&self, after: i64, until: i64) -> bool {
+        self.at > after && self.at <= until
+    }
+
     /// The next checkpoint time if it falls in `(after, until]`.
     #[inline]
     fn next_in(&self, after: i64, until: i64) -> Option<i64> {
-        if self.k >= self.row.len() {
-            return None;
-        }
-        let at = (self.k as i64 * self.horizon + self.steps / 2) / self.steps;
-        (at > after && at <= until).then_some(at)
+        self.due(after, until).then_some(self.at)
     }
 
     #[inline]
     fn record(&mut self, capital: u64) {
         self.row[self.k] = capital;
         self.k += 1;
+        self.at = self.time_of_next();
     }
 }
 
@@ -1069,6 +1165,15 @@ impl Checkpoints {
 /// the CPU overlaps one path's chain of dependent operations with the others'.
 /// Results equal one-at-a-time simulation.
 const INTERLEAVE: usize = 32;
+
+/// Paths whose events are computed together ([`events`]).
+const LANES: usize = 4;
+
+/// `live` holds distinct indices, so disjoint borrows never fail.
+#[cold]
+fn unreachable_lanes() -> [bool; LANES] {
+    [false; LANES]
+}
 
 /// Simulates paths `first..first + outs.len()`, writing each path's capital at the
 /// checkpoints into its row of `fans` (`outs.len()` rows of `checkpoints + 1`):
@@ -1095,7 +1200,6 @@ fn run_paths(
     let width = cfg.checkpoints + 1;
     let mut losses: Vec<Vec<(i64, u64)>> =
         (0..INTERLEAVE).map(|_| Vec::with_capacity(128)).collect();
-    let mut active = [false; INTERLEAVE];
     for (g, (outs, fans)) in outs
         .chunks_mut(INTERLEAVE)
         .zip(fans.chunks_mut(INTERLEAVE * width))
@@ -1112,34 +1216,46 @@ fn run_paths(
             .map(|_| {
                 let mut row = vec![0; width];
                 row[0] = model.capital;
-                Checkpoints {
-                    row,
-                    k: 1,
-                    steps: cfg.checkpoints.max(1) as i64,
-                    horizon: cfg.horizon_secs,
-                }
+                Checkpoints::new(row, cfg.checkpoints as i64, cfg.horizon_secs)
             })
             .collect();
-        active[..outs.len()].fill(true);
-        // One event of every path at a time, then its review: the paths are
-        // independent, so the CPU overlaps one path's chain of dependent operations
-        // with the next one's.
+        // One event of every live path at a time: the paths are independent, so the
+        // CPU overlaps one path's chain of dependent operations with the next one's.
+        // A path that reaches its horizon leaves the list (order does not matter).
+        let mut live: [usize; INTERLEAVE] = std::array::from_fn(|j| j);
         let mut running = outs.len();
         while running > 0 {
-            for (((p, l), m), a) in paths
-                .iter_mut()
-                .zip(&losses)
-                .zip(marks.iter_mut())
-                .zip(active.iter_mut())
-            {
-                if *a {
-                    if p.step(l, m) {
-                        p.review();
-                    } else {
-                        *a = false;
-                        running -= 1;
+            let mut j = 0;
+            while j < running {
+                let n = (running - j).min(LANES);
+                let ran = if n == LANES {
+                    let ks: [usize; LANES] = std::array::from_fn(|i| live[j + i]);
+                    match (paths.get_disjoint_mut(ks), marks.get_disjoint_mut(ks)) {
+                        (Ok(ps), Ok(ms)) => events(ps, ks.map(|k| losses[k].as_slice()), ms),
+                        _ => unreachable_lanes(),
+                    }
+                } else {
+                    let mut ran = [true; LANES];
+                    for (i, r) in ran.iter_mut().enumerate().take(n) {
+                        let k = live[j + i];
+                        *r = paths[k].event(&losses[k], &mut marks[k]);
+                    }
+                    ran
+                };
+                // Finished paths leave the list (the order of the rest does not matter).
+                let mut kept = j;
+                for (i, &r) in ran.iter().enumerate().take(n) {
+                    if r {
+                        live[kept] = live[j + i];
+                        kept += 1;
                     }
                 }
+                let gone = j + n - kept;
+                if gone > 0 {
+                    live.copy_within(j + n..running, kept);
+                    running -= gone;
+                }
+                j = kept;
             }
         }
         for (((out, p), m), row) in outs

@@ -385,7 +385,7 @@ impl Arrivals {
                 return i64::MAX;
             }
             let e: f64 = Exp1.sample(rng);
-            let next = t as f64 + (e * self.mean_gap).max(1.0);
+            let next = t as f64 + fmax(e * self.mean_gap, 1.0);
             if self.mixed && next >= self.period_end as f64 {
                 // Memoryless: restart from the period's end with the next one's rate.
                 t = self.period_end;
@@ -535,6 +535,9 @@ impl Rates {
         )
     }
 }
+
+/// `2^63` as f64: below it, a conversion through `i64` is exact and one instruction.
+const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
 
 /// Rounds an income down to whole base units (saturating; negative or NaN is nothing).
 /// Through `i64`: one instruction on any x86-64 (an unsigned conversion is a sequence).
@@ -695,24 +698,136 @@ impl Stretch {
     }
 }
 
-/// A path's losses, drawn before its capital is simulated (its loss times and sizes
-/// do not depend on the capital): one tight loop over the generator, then one over the
-/// arithmetic, so each runs at its own speed. `(time, amount)` in time order.
-fn draw_losses(cfg: &SimConfig, i: u64, losses: &mut Vec<(i64, u64)>) {
-    let mut rng = path_rng(cfg.seed, i);
-    let (frequency, severity) = if cfg.scenarios.len() == 1 {
-        cfg.scenarios[0]
+/// A path's losses in time order, one at a time: a listed sequence ([`Listed`]) or
+/// drawn as the path reaches them ([`Drawn`]).
+trait LossSource {
+    /// The next loss `(time, amount)`; time `i64::MAX` once none is left.
+    fn peek(&self) -> (i64, u64);
+    /// Moves past the next loss.
+    fn pop(&mut self);
+}
+
+/// Losses given in advance (a replayed history).
+struct Listed<'a> {
+    losses: &'a [(i64, u64)],
+    next: usize,
+}
+
+impl LossSource for Listed<'_> {
+    #[inline(always)]
+    fn peek(&self) -> (i64, u64) {
+        match self.losses.get(self.next) {
+            Some(&l) => l,
+            None => (i64::MAX, 0),
+        }
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) {
+        self.next += 1;
+    }
+}
+
+/// The loss process of `frequency` × `severity` over `[0, horizon)`, one loss ahead:
+/// exponential gaps of at least one second, rounded up to whole seconds; amounts to
+/// the nearest base unit, at least 1. The generator is the caller's, so the same
+/// draws come in the same order whether a path's losses are listed first
+/// ([`sample_losses`]) or drawn as the engine reaches them ([`Drawn`]).
+struct LossStream {
+    arrivals: Arrivals,
+    severity: Severity,
+    horizon: i64,
+    /// The next loss (time `i64::MAX`, amount 0 once none is left).
+    next: (i64, u64),
+}
+
+impl LossStream {
+    #[inline(always)]
+    fn new<R: Rng + ?Sized>(
+        frequency: Frequency,
+        severity: Severity,
+        horizon: i64,
+        rng: &mut R,
+    ) -> Self {
+        let arrivals = Arrivals::new(frequency, rng);
+        let mut s = LossStream {
+            arrivals,
+            severity,
+            horizon,
+            next: (0, 0),
+        };
+        s.draw_from(0, rng);
+        s
+    }
+
+    /// Draws the loss after the current one.
+    #[inline(always)]
+    fn advance<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+        self.draw_from(self.next.0, rng);
+    }
+
+    #[inline(always)]
+    fn draw_from<R: Rng + ?Sized>(&mut self, t: i64, rng: &mut R) {
+        let t = self.arrivals.next_after(t, self.horizon, rng);
+        self.next = if t < self.horizon {
+            (t, base_units(self.severity.sample(rng)))
+        } else {
+            (i64::MAX, 0)
+        };
+    }
+}
+
+/// A loss amount in base units: the nearest, at least 1 (`+ 0.5` then truncation:
+/// no libm call; through `i64`, one instruction, below 2^63).
+#[inline(always)]
+fn base_units(x: f64) -> u64 {
+    let y = x + 0.5;
+    let amount = if y < I64_LIMIT {
+        y as i64 as u64
     } else {
-        cfg.scenarios[rng.random_range(0..cfg.scenarios.len())]
+        y as u64
     };
-    sample_losses(frequency, severity, cfg.horizon_secs, &mut rng, losses);
+    amount.max(1)
+}
+
+/// A simulated path's losses, drawn as the engine reaches them: the drawing then
+/// fills the time the engine's arithmetic spends waiting on its divisions.
+struct Drawn {
+    stream: LossStream,
+    rng: Xoshiro256PlusPlus,
+}
+
+impl Drawn {
+    /// Path `i`'s losses: its own generator ([`path_rng`]), its scenario (drawn when
+    /// there are several), then its loss process.
+    fn new(cfg: &SimConfig, i: u64) -> Self {
+        let mut rng = path_rng(cfg.seed, i);
+        let (frequency, severity) = if cfg.scenarios.len() == 1 {
+            cfg.scenarios[0]
+        } else {
+            cfg.scenarios[rng.random_range(0..cfg.scenarios.len())]
+        };
+        let stream = LossStream::new(frequency, severity, cfg.horizon_secs, &mut rng);
+        Drawn { stream, rng }
+    }
+}
+
+impl LossSource for Drawn {
+    #[inline(always)]
+    fn peek(&self) -> (i64, u64) {
+        self.stream.next
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) {
+        self.stream.advance(&mut self.rng);
+    }
 }
 
 /// Draws losses of `frequency` × `severity` over `[0, horizon)` into `losses` (cleared
 /// first): `(time in seconds, amount in base units)`, in time order. The simulation's
-/// own loss process (exponential gaps of at least one second, rounded up to whole
-/// seconds; amounts to the nearest base unit, at least 1), also what the backtest's
-/// synthetic histories are made of.
+/// own loss process ([`LossStream`]), also what the backtest's synthetic histories
+/// are made of.
 pub fn sample_losses<R: Rng>(
     frequency: Frequency,
     severity: Severity,
@@ -720,13 +835,13 @@ pub fn sample_losses<R: Rng>(
     rng: &mut R,
     losses: &mut Vec<(i64, u64)>,
 ) {
+    // `LossStream`'s draws in a tight loop (the same calls in the same order: a test
+    // checks both give the same losses).
     let mut arrivals = Arrivals::new(frequency, rng);
     losses.clear();
     let mut t = arrivals.next_after(0, horizon, rng);
     while t < horizon {
-        // Nearest base unit, at least 1 (`+ 0.5` then truncation: no libm call).
-        let loss = ((severity.sample(rng) + 0.5) as u64).max(1);
-        losses.push((t, loss));
+        losses.push((t, base_units(severity.sample(rng))));
         t = arrivals.next_after(t, horizon, rng);
     }
 }
@@ -751,7 +866,8 @@ pub fn replay(
     let rates = Rates::new(model);
     let mut p = PathState::new(model, &rates, horizon);
     let mut marks = Checkpoints::new(vec![model.capital], 1, horizon);
-    while p.event(losses, &mut marks) {}
+    let mut listed = Listed { losses, next: 0 };
+    while p.event(&mut listed, &mut marks) {}
     Ok(PathOutcome {
         final_capital: p.capital,
         ..p.out
@@ -766,37 +882,30 @@ pub fn replay(
 /// Falls back to one path at a time unless every path's stretch is the common one.
 /// Returns which paths had an event (`false`: at its horizon).
 #[inline(always)]
-fn events<const N: usize>(
-    ps: [&mut PathState; N],
-    ls: [&[(i64, u64)]; N],
-    ms: [&mut Checkpoints; N],
-) -> [bool; N] {
+fn events<L: LossSource, const N: usize>(mut lanes: [&mut Lane<'_, L>; N]) -> [bool; N] {
     let mut next = [Next::default(); N];
     let mut all_common = true;
-    for i in 0..N {
-        match ps[i].next_event(ls[i], ms[i]) {
-            Some(n) => {
-                next[i] = n;
-                all_common &= n.common;
+    for (n, l) in next.iter_mut().zip(lanes.iter()) {
+        match l.path.next_event(&l.losses, &l.marks) {
+            Some(e) => {
+                *n = e;
+                all_common &= e.common;
             }
             None => all_common = false,
         }
     }
     if !all_common {
-        let mut ran = [false; N];
-        for i in 0..N {
-            ran[i] = ps[i].event(ls[i], ms[i]);
-        }
-        return ran;
+        return lanes.map(|l| l.event());
     }
-    let r = ps[0].rates;
+    let r = lanes[0].path.rates;
     let (mut t0, mut dt, mut premium) = ([0.0; N], [0.0; N], [0.0; N]);
     let (mut volume, mut upper, mut c0, mut t1) = ([0.0; N], [0.0; N], [0.0; N], [0.0; N]);
     for i in 0..N {
-        (t0[i], dt[i], premium[i]) = (ps[i].rate, (next[i].until - ps[i].t) as f64, ps[i].premium);
+        let p = &lanes[i].path;
+        (t0[i], dt[i], premium[i]) = (p.rate, (next[i].until - p.t) as f64, p.premium);
         volume[i] = r.volume_flat * dt[i];
         upper[i] = premium[i] * t0[i] * dt[i] + volume[i];
-        c0[i] = real(ps[i].capital);
+        c0[i] = real(p.capital);
     }
     for i in 0..N {
         t1[i] = r.end_target(c0[i], t0[i], upper[i], |t1| {
@@ -805,15 +914,31 @@ fn events<const N: usize>(
     }
     for i in 0..N {
         let (integral, end) = common_integral(t0[i], t1[i], dt[i], r.fall);
-        ps[i].credit(units(premium[i] * integral), units(volume[i]), end, next[i].until);
+        let (p, v) = (units(premium[i] * integral), units(volume[i]));
+        lanes[i].path.credit(p, v, end, next[i].until);
     }
-    for i in 0..N {
-        ps[i].pay_event(next[i].hit, next[i].loss);
+    for (l, n) in lanes.iter_mut().zip(&next) {
+        l.path.pay_event(&mut l.losses, n.hit, n.loss);
     }
-    for p in ps {
-        p.review();
+    for l in lanes {
+        l.path.review();
     }
     [true; N]
+}
+
+/// One path being simulated: its state, its losses and its checkpoints.
+struct Lane<'a, L> {
+    path: PathState<'a>,
+    losses: L,
+    marks: Checkpoints,
+}
+
+impl<L: LossSource> Lane<'_, L> {
+    /// [`PathState::event`].
+    #[inline(always)]
+    fn event(&mut self) -> bool {
+        self.path.event(&mut self.losses, &mut self.marks)
+    }
 }
 
 /// A path's next event.
@@ -836,11 +961,11 @@ struct PathState<'a> {
     rates: &'a Rates,
     horizon: i64,
     t: i64,
-    /// Index of the next loss in the path's losses.
-    next: usize,
     capital: u64,
     /// The curve's target rate at `capital` and the exposure sold there.
     target: u64,
+    /// `target` as f64.
+    target_f: f64,
     exposure: u64,
     /// The rate charged now (bps, fractional between reviews).
     rate: f64,
@@ -870,9 +995,9 @@ impl<'a> PathState<'a> {
             rates,
             horizon,
             t: 0,
-            next: 0,
             capital: model.capital,
             target,
+            target_f: real(target),
             exposure,
             rate: rate as f64,
             loss_index: model.loss_index as f64,
@@ -888,7 +1013,8 @@ impl<'a> PathState<'a> {
     #[inline]
     fn review(&mut self) {
         (self.target, self.exposure) = self.rates.rate_and_exposure(self.model, self.capital);
-        self.rate = fmax(self.rate, real(self.target));
+        self.target_f = real(self.target);
+        self.rate = fmax(self.rate, self.target_f);
         self.premium = self.rates.premium * real(self.exposure);
     }
 
@@ -896,7 +1022,7 @@ impl<'a> PathState<'a> {
     #[inline]
     fn stretch(&self, dt: f64) -> Stretch {
         let (m, r) = (self.model, self.rates);
-        let (t0, r0, premium) = (real(self.target), self.rate, self.premium);
+        let (t0, r0, premium) = (self.target_f, self.rate, self.premium);
         // Volume loss term at the start, on the start's free capital (predictor) and on
         // the predicted end's (the stretch).
         let free = |c: u64| real(c.saturating_sub(m.reserved_for_claims));
@@ -992,7 +1118,7 @@ impl<'a> PathState<'a> {
     /// inside) is inlined here: [`Stretch`]'s arithmetic without its general parts, the
     /// same operations in the same order, so both give the same bits.
     #[inline(always)]
-    fn event(&mut self, losses: &[(i64, u64)], marks: &mut Checkpoints) -> bool {
+    fn event<L: LossSource>(&mut self, losses: &mut L, marks: &mut Checkpoints) -> bool {
         let Some(Next {
             until,
             loss,
@@ -1015,7 +1141,7 @@ impl<'a> PathState<'a> {
         } else {
             self.advance(until, marks);
         }
-        self.finish_event(hit, loss);
+        self.finish_event(losses, hit, loss);
         true
     }
 
@@ -1032,15 +1158,12 @@ impl<'a> PathState<'a> {
 
     /// The next event ([`Next`]); `None` once the path is at its horizon.
     #[inline(always)]
-    fn next_event(&self, losses: &[(i64, u64)], marks: &Checkpoints) -> Option<Next> {
+    fn next_event<L: LossSource>(&self, losses: &L, marks: &Checkpoints) -> Option<Next> {
         let t = self.t;
         if t >= self.horizon {
             return None;
         }
-        let (next_loss, loss) = match losses.get(self.next) {
-            Some(&l) => l,
-            None => (i64::MAX, 0),
-        };
+        let (next_loss, loss) = losses.peek();
         let until = next_loss
             .min(t.saturating_add(REVIEW_SECS))
             .min(self.horizon);
@@ -1048,25 +1171,23 @@ impl<'a> PathState<'a> {
             until,
             loss,
             hit: until == next_loss,
-            common: !self.rates.loss_priced
-                && self.rate <= real(self.target)
-                && !marks.due(t, until),
+            common: !self.rates.loss_priced && self.rate <= self.target_f && !marks.due(t, until),
         })
     }
 
     /// The end of an event after its stretch: the loss's payout (`hit`: the event is
     /// the next loss) and the rate review.
     #[inline(always)]
-    fn finish_event(&mut self, hit: bool, loss: u64) {
-        self.pay_event(hit, loss);
+    fn finish_event<L: LossSource>(&mut self, losses: &mut L, hit: bool, loss: u64) {
+        self.pay_event(losses, hit, loss);
         self.review();
     }
 
     /// The loss's payout if the event is that loss (`hit`).
     #[inline(always)]
-    fn pay_event(&mut self, hit: bool, loss: u64) {
+    fn pay_event<L: LossSource>(&mut self, losses: &mut L, hit: bool, loss: u64) {
         if hit {
-            self.next += 1;
+            losses.pop();
             if loss > 0 {
                 self.pay_loss(loss);
             }
@@ -1103,7 +1224,7 @@ impl<'a> PathState<'a> {
         }
         self.capital -= covered;
         self.epoch_paid += covered;
-        out.losses += 1;
+        out.losses = out.losses.saturating_add(1);
         out.payouts = out.payouts.saturating_add(covered);
         out.uncovered = out.uncovered.saturating_add(loss - covered);
     }
@@ -1169,12 +1290,6 @@ const INTERLEAVE: usize = 32;
 /// Paths whose events are computed together ([`events`]).
 const LANES: usize = 4;
 
-/// `live` holds distinct indices, so disjoint borrows never fail.
-#[cold]
-fn unreachable_lanes() -> [bool; LANES] {
-    [false; LANES]
-}
-
 /// Simulates paths `first..first + outs.len()`, writing each path's capital at the
 /// checkpoints into its row of `fans` (`outs.len()` rows of `checkpoints + 1`):
 /// `row[0]` is the starting capital, `row[k]` the capital at time
@@ -1198,77 +1313,41 @@ fn run_paths(
     fans: &mut [u64],
 ) {
     let width = cfg.checkpoints + 1;
-    let mut losses: Vec<Vec<(i64, u64)>> =
-        (0..INTERLEAVE).map(|_| Vec::with_capacity(128)).collect();
     for (g, (outs, fans)) in outs
         .chunks_mut(INTERLEAVE)
         .zip(fans.chunks_mut(INTERLEAVE * width))
         .enumerate()
     {
         let base = first + (g * INTERLEAVE) as u64;
-        for (j, l) in losses.iter_mut().take(outs.len()).enumerate() {
-            draw_losses(cfg, base + j as u64, l);
-        }
-        let mut paths: Vec<PathState> = (0..outs.len())
-            .map(|_| PathState::new(model, rates, cfg.horizon_secs))
-            .collect();
-        let mut marks: Vec<Checkpoints> = (0..outs.len())
-            .map(|_| {
+        let mut lanes: Vec<Lane<Drawn>> = (0..outs.len())
+            .map(|j| {
                 let mut row = vec![0; width];
                 row[0] = model.capital;
-                Checkpoints::new(row, cfg.checkpoints as i64, cfg.horizon_secs)
+                Lane {
+                    path: PathState::new(model, rates, cfg.horizon_secs),
+                    losses: Drawn::new(cfg, base + j as u64),
+                    marks: Checkpoints::new(row, cfg.checkpoints as i64, cfg.horizon_secs),
+                }
             })
             .collect();
-        // One event of every live path at a time: the paths are independent, so the
-        // CPU overlaps one path's chain of dependent operations with the next one's.
-        // A path that reaches its horizon leaves the list (order does not matter).
-        let mut live: [usize; INTERLEAVE] = std::array::from_fn(|j| j);
-        let mut running = outs.len();
-        while running > 0 {
-            let mut j = 0;
-            while j < running {
-                let n = (running - j).min(LANES);
-                let ran = if n == LANES {
-                    let ks: [usize; LANES] = std::array::from_fn(|i| live[j + i]);
-                    match (paths.get_disjoint_mut(ks), marks.get_disjoint_mut(ks)) {
-                        (Ok(ps), Ok(ms)) => events(ps, ks.map(|k| losses[k].as_slice()), ms),
-                        _ => unreachable_lanes(),
-                    }
-                } else {
-                    let mut ran = [true; LANES];
-                    for (i, r) in ran.iter_mut().enumerate().take(n) {
-                        let k = live[j + i];
-                        *r = paths[k].event(&losses[k], &mut marks[k]);
-                    }
-                    ran
-                };
-                // Finished paths leave the list (the order of the rest does not matter).
-                let mut kept = j;
-                for (i, &r) in ran.iter().enumerate().take(n) {
-                    if r {
-                        live[kept] = live[j + i];
-                        kept += 1;
-                    }
-                }
-                let gone = j + n - kept;
-                if gone > 0 {
-                    live.copy_within(j + n..running, kept);
-                    running -= gone;
-                }
-                j = kept;
+        // `LANES` paths at a time, event by event until all are at their horizon: the
+        // paths are independent, so the CPU overlaps one path's chain of dependent
+        // operations with the others'.
+        let mut quads = lanes.chunks_exact_mut(LANES);
+        for quad in &mut quads {
+            if let Ok(quad) = <&mut [Lane<Drawn>; LANES]>::try_from(quad) {
+                while events(quad.each_mut()).contains(&true) {}
             }
         }
-        for (((out, p), m), row) in outs
-            .iter_mut()
-            .zip(paths)
-            .zip(&marks)
-            .zip(fans.chunks_mut(width))
-        {
+        for lane in quads.into_remainder() {
+            while lane.event() {}
+        }
+        for ((out, l), row) in outs.iter_mut().zip(lanes).zip(fans.chunks_mut(width)) {
             *out = PathOutcome {
-                final_capital: p.capital,
-                ..p.out
+                final_capital: l.path.capital,
+                ..l.path.out
             };
-            row.copy_from_slice(&m.row);
+            row.copy_from_slice(&l.marks.row);
         }
     }
 }
@@ -1428,16 +1507,150 @@ pub fn summarise(
 }
 
 /// The floor of an event-driven simulation: per path, only what no engine can skip:
-/// the path's generator, its loss times and sizes (the engine's own `draw_losses`).
+/// the path's generator, its loss times and sizes (the engine's own [`Drawn`]).
 /// Returns `(events, checksum)`; the benchmark times it to state the cost per loss
 /// event below which no engine of this model can go.
 pub fn draw_only(cfg: &SimConfig, first: u64, paths: u64) -> (u64, u64) {
     let (mut events, mut sum) = (0u64, 0u64);
     let mut losses = Vec::with_capacity(128);
     for i in first..first + paths {
-        draw_losses(cfg, i, &mut losses);
+        let mut rng = path_rng(cfg.seed, i);
+        let (frequency, severity) = if cfg.scenarios.len() == 1 {
+            cfg.scenarios[0]
+        } else {
+            cfg.scenarios[rng.random_range(0..cfg.scenarios.len())]
+        };
+        sample_losses(frequency, severity, cfg.horizon_secs, &mut rng, &mut losses);
         events += losses.len() as u64;
         sum = losses.iter().fold(sum, |s, &(_, l)| s.wrapping_add(l));
     }
     (events, sum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dist::{Gpd, LogNormal};
+    use insurance_pool::math::volume::VolumeCurve;
+
+    /// The engine draws each path's losses as it reaches them ([`Drawn`]); the floor
+    /// and the backtest's histories list them first ([`sample_losses`]): both must be
+    /// the same losses, for every frequency and severity.
+    #[test]
+    fn losses_drawn_as_reached_are_the_listed_ones() {
+        let body = LogNormal {
+            mu: (8_000.0f64 * 1e6).ln(),
+            sigma: 1.0,
+        };
+        let severities = [
+            Severity::Spliced {
+                body,
+                threshold: 40_000.0 * 1e6,
+                tail_prob: 0.1,
+                tail: Gpd {
+                    xi: 0.3,
+                    sigma: 25_000.0 * 1e6,
+                },
+            },
+            Severity::LogNormal(body),
+            Severity::Exponential { mean: 1e10 },
+        ];
+        let frequencies = [
+            Frequency::Poisson { rate: 50.0 },
+            Frequency::NegativeBinomial { rate: 50.0, r: 3.0 },
+        ];
+        for (k, (&frequency, &severity)) in frequencies
+            .iter()
+            .flat_map(|f| severities.iter().map(move |s| (f, s)))
+            .enumerate()
+        {
+            let cfg = SimConfig {
+                paths: 1,
+                horizon_secs: 2 * YEAR_SECS,
+                seed: 7 + k as u64,
+                checkpoints: 0,
+                scenarios: vec![(frequency, severity)],
+                progress: false,
+            };
+            for i in 0..200 {
+                let mut listed = Vec::new();
+                sample_losses(
+                    frequency,
+                    severity,
+                    cfg.horizon_secs,
+                    &mut path_rng(cfg.seed, i),
+                    &mut listed,
+                );
+                let mut drawn = Drawn::new(&cfg, i);
+                let mut seen = Vec::new();
+                while drawn.peek().0 < i64::MAX {
+                    seen.push(drawn.peek());
+                    drawn.pop();
+                }
+                assert!(!listed.is_empty());
+                assert_eq!(seen, listed, "{frequency:?} {severity:?} path {i}");
+            }
+        }
+    }
+
+    /// Paths run four at a time ([`events`]) give exactly what each path's losses
+    /// replayed alone give ([`replay`]: one event at a time), with the common
+    /// stretch, the general one (loss-priced volume, checkpoints) and ruin all met.
+    #[test]
+    fn paths_run_side_by_side_equal_each_replayed_alone() {
+        let base: PoolModel =
+            serde_json::from_str(include_str!("../data/sample-pool.json")).expect("sample pool");
+        let mut priced = base.clone();
+        priced.volume_per_day = 1_000_000_000_000;
+        priced.volume = VolumeCurve {
+            base_rate: 2,
+            loss_slope: 20,
+            min_rate: 1,
+            max_rate: 30,
+            loss_decay_per_day: 500,
+        };
+        let mut thin = base.clone();
+        thin.capital = 150_000_000_000;
+        let severity = Severity::Spliced {
+            body: LogNormal {
+                mu: (8_000.0f64 * 1e6).ln(),
+                sigma: 1.0,
+            },
+            threshold: 40_000.0 * 1e6,
+            tail_prob: 0.1,
+            tail: Gpd {
+                xi: 0.3,
+                sigma: 25_000.0 * 1e6,
+            },
+        };
+        for (model, checkpoints) in [(&base, 0), (&base, 12), (&priced, 0), (&thin, 0)] {
+            let cfg = SimConfig {
+                paths: 203,
+                horizon_secs: YEAR_SECS,
+                seed: 11,
+                checkpoints,
+                scenarios: vec![(Frequency::Poisson { rate: 80.0 }, severity)],
+                progress: false,
+            };
+            let (outs, _) = simulate_outcomes(model, &cfg).expect("simulation");
+            let mut ruined = 0;
+            for (i, out) in outs.iter().enumerate() {
+                let mut losses = Vec::new();
+                let mut rng = path_rng(cfg.seed, i as u64);
+                sample_losses(
+                    cfg.scenarios[0].0,
+                    severity,
+                    YEAR_SECS,
+                    &mut rng,
+                    &mut losses,
+                );
+                let alone = replay(model, YEAR_SECS, &losses).expect("replay");
+                assert_eq!(*out, alone, "path {i}, checkpoints {checkpoints}");
+                ruined += out.ruin_time.is_some() as usize;
+            }
+            if std::ptr::eq(model, &thin) {
+                assert!(ruined > 0, "the thin pool is ruined on some paths");
+            }
+        }
+    }
 }

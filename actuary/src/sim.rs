@@ -536,9 +536,6 @@ impl Rates {
     }
 }
 
-/// `2^63` as f64: below it, a conversion through `i64` is exact and one instruction.
-const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
-
 /// Rounds an income down to whole base units (saturating; negative or NaN is nothing).
 /// Through `i64`: one instruction on any x86-64 (an unsigned conversion is a sequence).
 #[inline]
@@ -778,16 +775,12 @@ impl LossStream {
 }
 
 /// A loss amount in base units: the nearest, at least 1 (`+ 0.5` then truncation:
-/// no libm call; through `i64`, one instruction, below 2^63).
+/// no libm call), saturating at `i64::MAX` base units (9.2·10^18: beyond any pool's
+/// caps, so no payout changes; through `i64`, a single conversion instruction where
+/// `u64` takes a sequence).
 #[inline(always)]
 fn base_units(x: f64) -> u64 {
-    let y = x + 0.5;
-    let amount = if y < I64_LIMIT {
-        y as i64 as u64
-    } else {
-        y as u64
-    };
-    amount.max(1)
+    ((x + 0.5) as i64).max(1) as u64
 }
 
 /// A simulated path's losses, drawn as the engine reaches them: the drawing then
@@ -865,7 +858,8 @@ pub fn replay(
     }
     let rates = Rates::new(model);
     let mut p = PathState::new(model, &rates, horizon);
-    let mut marks = Checkpoints::new(vec![model.capital], 1, horizon);
+    let mut row = [model.capital];
+    let mut marks = Checkpoints::new(&mut row, 1, horizon);
     let mut listed = Listed { losses, next: 0 };
     while p.event(&mut listed, &mut marks) {}
     Ok(PathOutcome {
@@ -930,7 +924,7 @@ fn events<L: LossSource, const N: usize>(mut lanes: [&mut Lane<'_, L>; N]) -> [b
 struct Lane<'a, L> {
     path: PathState<'a>,
     losses: L,
-    marks: Checkpoints,
+    marks: Checkpoints<'a>,
 }
 
 impl<L: LossSource> Lane<'_, L> {
@@ -1094,7 +1088,7 @@ impl<'a> PathState<'a> {
     /// Advances to `until` without a loss; records the capital at the checkpoints that
     /// fall in `(now, until]`.
     #[inline]
-    fn advance(&mut self, until: i64, marks: &mut Checkpoints) {
+    fn advance(&mut self, until: i64, marks: &mut Checkpoints<'_>) {
         let dt = (until - self.t) as f64;
         let s = self.stretch(dt);
         while let Some(at) = marks.next_in(self.t, until) {
@@ -1118,7 +1112,7 @@ impl<'a> PathState<'a> {
     /// inside) is inlined here: [`Stretch`]'s arithmetic without its general parts, the
     /// same operations in the same order, so both give the same bits.
     #[inline(always)]
-    fn event<L: LossSource>(&mut self, losses: &mut L, marks: &mut Checkpoints) -> bool {
+    fn event<L: LossSource>(&mut self, losses: &mut L, marks: &mut Checkpoints<'_>) -> bool {
         let Some(Next {
             until,
             loss,
@@ -1158,7 +1152,7 @@ impl<'a> PathState<'a> {
 
     /// The next event ([`Next`]); `None` once the path is at its horizon.
     #[inline(always)]
-    fn next_event<L: LossSource>(&self, losses: &L, marks: &Checkpoints) -> Option<Next> {
+    fn next_event<L: LossSource>(&self, losses: &L, marks: &Checkpoints<'_>) -> Option<Next> {
         let t = self.t;
         if t >= self.horizon {
             return None;
@@ -1231,8 +1225,9 @@ impl<'a> PathState<'a> {
 }
 
 /// The capital checkpoints of one path: times `round(k · horizon / steps)`, `k = 1..=steps`.
-struct Checkpoints {
-    row: Vec<u64>,
+struct Checkpoints<'r> {
+    /// The path's row of the capital matrix.
+    row: &'r mut [u64],
     k: usize,
     steps: i64,
     horizon: i64,
@@ -1241,9 +1236,9 @@ struct Checkpoints {
     at: i64,
 }
 
-impl Checkpoints {
+impl<'r> Checkpoints<'r> {
     /// `steps` checkpoints over `horizon` after the starting capital `row[0]`.
-    fn new(row: Vec<u64>, steps: i64, horizon: i64) -> Self {
+    fn new(row: &'r mut [u64], steps: i64, horizon: i64) -> Self {
         let mut c = Checkpoints {
             row,
             k: 1,
@@ -1319,9 +1314,10 @@ fn run_paths(
         .enumerate()
     {
         let base = first + (g * INTERLEAVE) as u64;
-        let mut lanes: Vec<Lane<Drawn>> = (0..outs.len())
-            .map(|j| {
-                let mut row = vec![0; width];
+        let mut lanes: Vec<Lane<Drawn>> = fans
+            .chunks_mut(width)
+            .enumerate()
+            .map(|(j, row)| {
                 row[0] = model.capital;
                 Lane {
                     path: PathState::new(model, rates, cfg.horizon_secs),
@@ -1342,12 +1338,11 @@ fn run_paths(
         for lane in quads.into_remainder() {
             while lane.event() {}
         }
-        for ((out, l), row) in outs.iter_mut().zip(lanes).zip(fans.chunks_mut(width)) {
+        for (out, l) in outs.iter_mut().zip(&lanes) {
             *out = PathOutcome {
                 final_capital: l.path.capital,
                 ..l.path.out
             };
-            row.copy_from_slice(&l.marks.row);
         }
     }
 }

@@ -381,14 +381,15 @@ impl Arrivals {
     #[inline(always)]
     fn next_after<R: Rng + ?Sized>(&mut self, mut t: i64, horizon: i64, rng: &mut R) -> i64 {
         loop {
-            if t >= horizon {
-                return i64::MAX;
-            }
+            // `t < horizon` or the gap takes `next` past it: no check needed here.
             let e: f64 = Exp1.sample(rng);
             let next = t as f64 + fmax(e * self.mean_gap, 1.0);
             if self.mixed && next >= self.period_end as f64 {
                 // Memoryless: restart from the period's end with the next one's rate.
                 t = self.period_end;
+                if t >= horizon {
+                    return i64::MAX;
+                }
                 self.period_end += MIXING_PERIOD;
                 self.redraw(rng);
                 continue;
@@ -435,6 +436,11 @@ struct Rates {
     /// The program's `curve_rate` at every utilisation below [`TABLE_UTILISATION`] bps
     /// (computed once per simulation: a review then costs one division and a load).
     by_utilisation: Vec<u32>,
+    /// Above this capital `exposure_cap` admits the whole exposure (`u64::MAX`: never,
+    /// also when the exposure is 0 or `exposure · BPS` overflows); and
+    /// `exposure · BPS`: there a review is one division.
+    uncapped_above: u64,
+    uncapped_numerator: u64,
 }
 
 /// Utilisations (bps) whose curve rate is tabulated: up to 400 %.
@@ -478,6 +484,14 @@ impl Rates {
             },
             exposure: real(model.exposure),
             exposure_cap: real(model.max_exposure_bps) / BPS as f64,
+            uncapped_above: match (model.exposure.checked_mul(BPS), model.max_exposure_bps) {
+                (Some(n), bps) if n > 0 && bps > 0 => {
+                    // capital · bps >= exposure · BPS, i.e. capital >= ceil(n / bps) >= 1.
+                    u64::try_from((n as u128).div_ceil(bps as u128) - 1).unwrap_or(u64::MAX)
+                }
+                _ => u64::MAX,
+            },
+            uncapped_numerator: model.exposure.saturating_mul(BPS),
             by_utilisation: match u32::try_from(model.curve.max_rate.max(model.curve.min_rate)) {
                 Ok(_) => (0..TABLE_UTILISATION)
                     .map(|u| curve_rate(&model.curve, u) as u32)
@@ -492,10 +506,15 @@ impl Rates {
     /// `curve_rate`, read from the table when tabulated).
     #[inline]
     fn rate_and_exposure(&self, model: &PoolModel, capital: u64) -> (u64, u64) {
-        let exposure = model
-            .exposure
-            .min(exposure_cap(capital, model.max_exposure_bps));
-        let u = utilisation_bps(exposure, capital);
+        let (u, exposure) = if capital > self.uncapped_above {
+            // The whole exposure is sold: `utilisation_bps`' own division.
+            (self.uncapped_numerator.div_ceil(capital), model.exposure)
+        } else {
+            let exposure = model
+                .exposure
+                .min(exposure_cap(capital, model.max_exposure_bps));
+            (utilisation_bps(exposure, capital), exposure)
+        };
         let rate = match self.by_utilisation.get(u as usize) {
             Some(&r) => r as u64,
             None => curve_rate(&model.curve, u),
@@ -878,15 +897,23 @@ pub fn replay(
 #[inline(always)]
 fn events<L: LossSource, const N: usize>(mut lanes: [&mut Lane<'_, L>; N]) -> [bool; N] {
     let mut next = [Next::default(); N];
+    let mut live = [false; N];
     let mut all_common = true;
-    for (n, l) in next.iter_mut().zip(lanes.iter()) {
-        match l.path.next_event(&l.losses, &l.marks) {
+    for ((n, v), l) in next.iter_mut().zip(&mut live).zip(lanes.iter()) {
+        // A path at its horizon rides along as a zero-length common stretch whose
+        // results are dropped: the others keep their lockstep.
+        *n = match l.path.next_event(&l.losses, &l.marks) {
             Some(e) => {
-                *n = e;
-                all_common &= e.common;
+                *v = true;
+                e
             }
-            None => all_common = false,
-        }
+            None => Next {
+                until: l.path.t,
+                common: true,
+                ..Next::default()
+            },
+        };
+        all_common &= n.common;
     }
     if !all_common {
         return lanes.map(|l| l.event());
@@ -909,15 +936,21 @@ fn events<L: LossSource, const N: usize>(mut lanes: [&mut Lane<'_, L>; N]) -> [b
     for i in 0..N {
         let (integral, end) = common_integral(t0[i], t1[i], dt[i], r.fall);
         let (p, v) = (units(premium[i] * integral), units(volume[i]));
-        lanes[i].path.credit(p, v, end, next[i].until);
+        if live[i] {
+            lanes[i].path.credit(p, v, end, next[i].until);
+        }
     }
-    for (l, n) in lanes.iter_mut().zip(&next) {
-        l.path.pay_event(&mut l.losses, n.hit, n.loss);
+    for ((l, n), &v) in lanes.iter_mut().zip(&next).zip(&live) {
+        if v {
+            l.path.pay_event(&mut l.losses, n.hit, n.loss);
+        }
     }
-    for l in lanes {
-        l.path.review();
+    for (l, &v) in lanes.into_iter().zip(&live) {
+        if v {
+            l.path.review();
+        }
     }
-    [true; N]
+    live
 }
 
 /// One path being simulated: its state, its losses and its checkpoints.
@@ -1326,9 +1359,10 @@ fn run_paths(
                 }
             })
             .collect();
-        // `LANES` paths at a time, event by event until all are at their horizon: the
-        // paths are independent, so the CPU overlaps one path's chain of dependent
-        // operations with the others'.
+        // `LANES` paths at a time, event by event until all are at their horizon
+        // (one that is rides along, finished): the paths are independent, so the CPU
+        // overlaps one path's chain of dependent operations with the others'. Results
+        // do not depend on the grouping.
         let mut quads = lanes.chunks_exact_mut(LANES);
         for quad in &mut quads {
             if let Ok(quad) = <&mut [Lane<Drawn>; LANES]>::try_from(quad) {
@@ -1645,6 +1679,46 @@ mod tests {
             }
             if std::ptr::eq(model, &thin) {
                 assert!(ruined > 0, "the thin pool is ruined on some paths");
+            }
+        }
+    }
+
+    /// The review's shortcut for a pool whose cap admits the whole exposure gives the
+    /// program's own rate and exposure, on both sides of where the cap starts binding.
+    #[test]
+    fn the_uncapped_review_is_the_programs() {
+        let base: PoolModel =
+            serde_json::from_str(include_str!("../data/sample-pool.json")).expect("sample pool");
+        for (exposure, bps) in [
+            (450_000_000_000, 50_000),
+            (7, 3),
+            (1 << 50, 10_001),
+            (0, 5),
+            (9, 0),
+        ] {
+            let model = PoolModel {
+                exposure,
+                max_exposure_bps: bps,
+                ..base.clone()
+            };
+            let rates = Rates::new(&model);
+            let edge = rates.uncapped_above.min(1 << 60) + 1;
+            for c in [
+                1,
+                2,
+                1_000,
+                edge - 1,
+                edge,
+                edge + 1,
+                600_000_000_000,
+                u64::MAX / 3,
+                u64::MAX,
+            ] {
+                assert_eq!(
+                    rates.rate_and_exposure(&model, c),
+                    model.rate_and_exposure(c),
+                    "exposure {exposure}, bps {bps}, capital {c}"
+                );
             }
         }
     }

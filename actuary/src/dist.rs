@@ -302,6 +302,63 @@ fn normal_fix<R: Rng + ?Sized>(rng: &mut R, mut hz: i32, mut iz: usize) -> f64 {
     }
 }
 
+/// A severity prepared for many draws: the spliced tail's choice threshold computed
+/// once (the simulation's hottest path draws one loss per event).
+#[derive(Clone, Copy, Debug)]
+pub struct SeveritySampler {
+    severity: Severity,
+    /// `round(tail_prob · 2^24)`: a draw's top 24 bits below it choose the tail.
+    tail_cut: i64,
+}
+
+impl SeveritySampler {
+    pub fn new(severity: Severity) -> Self {
+        let tail_cut = match severity {
+            Severity::Spliced { tail_prob, .. } => (tail_prob * TAIL_CHOICE_SCALE + 0.5) as i64,
+            _ => 0,
+        };
+        SeveritySampler { severity, tail_cut }
+    }
+
+    /// One draw. The body is sampled by rejection (ziggurat normals), the tails by
+    /// inversion, so no draw calls the normal quantile.
+    #[inline(always)]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self.severity {
+            Severity::Exponential { mean } => {
+                let e: f64 = Exp1.sample(rng);
+                mean * e
+            }
+            Severity::LogNormal(ln) => ln.sample(rng),
+            Severity::Spliced {
+                body,
+                threshold,
+                tail,
+                ..
+            } => {
+                // One 64-bit draw chooses the part (its top 24 bits: `tail_prob` to the
+                // nearest 2^-24) and, for the body, is the first normal's (its low 39).
+                let u = rng.next_u64();
+                if ((u >> 40) as i64) < self.tail_cut {
+                    threshold + tail.sample_at(rng.random::<f64>())
+                } else {
+                    // P(accept) = F(threshold) >= 1 - tail_prob-ish; bounded tries, then
+                    // fall back to inversion so a pathological fit cannot spin.
+                    let mut u = u;
+                    for _ in 0..64 {
+                        let x = exp_fast(body.mu + body.sigma * standard_normal_from(u, rng));
+                        if x <= threshold {
+                            return x;
+                        }
+                        u = rng.next_u64();
+                    }
+                    body.quantile(rng.random::<f64>() * body.cdf(threshold))
+                }
+            }
+        }
+    }
+}
+
 /// `2^24`: the spliced severity's tail probability is applied to the nearest
 /// `2^-24` (6·10^-8, far below any fit's error).
 const TAIL_CHOICE_SCALE: f64 = 16_777_216.0;
@@ -456,43 +513,10 @@ impl Severity {
         }
     }
 
-    /// One draw. The body is sampled by rejection (ziggurat normals), the tails by
-    /// inversion, so no draw calls the normal quantile.
+    /// One draw ([`SeveritySampler::sample`]).
     #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        match *self {
-            Severity::Exponential { mean } => {
-                let e: f64 = Exp1.sample(rng);
-                mean * e
-            }
-            Severity::LogNormal(ln) => ln.sample(rng),
-            Severity::Spliced {
-                body,
-                threshold,
-                tail_prob,
-                tail,
-            } => {
-                // One 64-bit draw chooses the part (its top 24 bits: `tail_prob` to the
-                // nearest 2^-24; through `i64`, a single conversion instruction) and, for the
-                // body, is the first normal's (its low 39).
-                let u = rng.next_u64();
-                if ((u >> 40) as i64) < (tail_prob * TAIL_CHOICE_SCALE + 0.5) as i64 {
-                    threshold + tail.sample_at(rng.random::<f64>())
-                } else {
-                    // P(accept) = F(threshold) >= 1 - tail_prob-ish; bounded tries, then
-                    // fall back to inversion so a pathological fit cannot spin.
-                    let mut u = u;
-                    for _ in 0..64 {
-                        let x = exp_fast(body.mu + body.sigma * standard_normal_from(u, rng));
-                        if x <= threshold {
-                            return x;
-                        }
-                        u = rng.next_u64();
-                    }
-                    body.quantile(rng.random::<f64>() * body.cdf(threshold))
-                }
-            }
-        }
+        SeveritySampler::new(*self).sample(rng)
     }
 
     /// Log-density at `x` (used by fits and reports).

@@ -65,7 +65,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::dist::{Frequency, Severity};
+use crate::dist::{Frequency, Severity, SeveritySampler};
 use crate::fit::COUNT_PERIOD_DAYS;
 use crate::history::YEAR_SECS;
 
@@ -751,7 +751,7 @@ impl LossSource for Listed<'_> {
 /// ([`sample_losses`]) or drawn as the engine reaches them ([`Drawn`]).
 struct LossStream {
     arrivals: Arrivals,
-    severity: Severity,
+    severity: SeveritySampler,
     horizon: i64,
     /// The next loss (time `i64::MAX`, amount 0 once none is left).
     next: (i64, u64),
@@ -768,7 +768,7 @@ impl LossStream {
         let arrivals = Arrivals::new(frequency, rng);
         let mut s = LossStream {
             arrivals,
-            severity,
+            severity: SeveritySampler::new(severity),
             horizon,
             next: (0, 0),
         };
@@ -850,6 +850,7 @@ pub fn sample_losses<R: Rng>(
     // `LossStream`'s draws in a tight loop (the same calls in the same order: a test
     // checks both give the same losses).
     let mut arrivals = Arrivals::new(frequency, rng);
+    let severity = SeveritySampler::new(severity);
     losses.clear();
     let mut t = arrivals.next_after(0, horizon, rng);
     while t < horizon {

@@ -9,7 +9,9 @@
 //!   process whose rate is redrawn from a Gamma every 30 days, the period whose counts
 //!   the fit measures, so that a year's count is NB with the model's `r`); sizes follow
 //!   the severity.
-//!   A path's loss times and sizes are drawn first (they do not depend on its capital).
+//!   A path's loss times and sizes do not depend on its capital: each is drawn from
+//!   the path's own generator as the path reaches it ([`LossStream`]), the same
+//!   draws in the same order as listing them first (the floor, the backtest).
 //! - Exposure (active cover notional) is constant, renewed as covers expire, but never
 //!   above `max_exposure_bps` of current capital (the program refuses cover beyond it).
 //! - **Rate reviews**: at the start, after every loss and after 30 days without one
@@ -917,7 +919,7 @@ fn events<L: LossSource, const N: usize>(mut lanes: [&mut Lane<'_, L>; N]) -> [b
         all_common &= n.common;
     }
     if !all_common {
-        return lanes.map(|l| l.event());
+        return one_by_one(lanes);
     }
     let r = lanes[0].path.rates;
     let (mut t0, mut dt, mut premium) = ([0.0; N], [0.0; N], [0.0; N]);
@@ -938,20 +940,21 @@ fn events<L: LossSource, const N: usize>(mut lanes: [&mut Lane<'_, L>; N]) -> [b
         let (integral, end) = common_integral(t0[i], t1[i], dt[i], r.fall);
         let (p, v) = (units(premium[i] * integral), units(volume[i]));
         if live[i] {
-            lanes[i].path.credit(p, v, end, next[i].until);
-        }
-    }
-    for ((l, n), &v) in lanes.iter_mut().zip(&next).zip(&live) {
-        if v {
-            l.path.pay_event(&mut l.losses, n.hit, n.loss);
-        }
-    }
-    for (l, &v) in lanes.into_iter().zip(&live) {
-        if v {
-            l.path.review();
+            let l = &mut lanes[i];
+            l.path.credit(p, v, end, next[i].until);
+            l.path
+                .finish_event(&mut l.losses, next[i].hit, next[i].loss);
         }
     }
     live
+}
+
+/// [`events`]' fallback: one path at a time (kept out of line: the lockstep code stays
+/// small).
+#[cold]
+#[inline(never)]
+fn one_by_one<L: LossSource, const N: usize>(lanes: [&mut Lane<'_, L>; N]) -> [bool; N] {
+    lanes.map(|l| l.event())
 }
 
 /// One path being simulated: its state, its losses and its checkpoints.
@@ -1125,7 +1128,7 @@ impl<'a> PathState<'a> {
     fn advance(&mut self, until: i64, marks: &mut Checkpoints<'_>) {
         let dt = (until - self.t) as f64;
         let s = self.stretch(dt);
-        while let Some(at) = marks.next_in(self.t, until) {
+        while let Some(at) = marks.next_in(until) {
             let (p, v) = s.income((at - self.t) as f64);
             marks.record(self.capital.saturating_add(p).saturating_add(v));
         }
@@ -1199,7 +1202,7 @@ impl<'a> PathState<'a> {
             until,
             loss,
             hit: until == next_loss,
-            common: !self.rates.loss_priced && self.rate <= self.target_f && !marks.due(t, until),
+            common: !self.rates.loss_priced && self.rate <= self.target_f && !marks.due(until),
         })
     }
 
@@ -1291,16 +1294,17 @@ impl<'r> Checkpoints<'r> {
         (self.k as i64 * self.horizon + self.steps / 2) / self.steps
     }
 
-    /// Whether a checkpoint falls in `(after, until]`.
+    /// Whether a checkpoint falls in `(now, until]`: every checkpoint up to the
+    /// path's time is recorded, so only `until` needs a comparison.
     #[inline(always)]
-    fn due(&self, after: i64, until: i64) -> bool {
-        self.at > after && self.at <= until
+    fn due(&self, until: i64) -> bool {
+        self.at <= until
     }
 
-    /// The next checkpoint time if it falls in `(after, until]`.
+    /// The next checkpoint time if it falls in `(now, until]`.
     #[inline]
-    fn next_in(&self, after: i64, until: i64) -> Option<i64> {
-        self.due(after, until).then_some(self.at)
+    fn next_in(&self, until: i64) -> Option<i64> {
+        self.due(until).then_some(self.at)
     }
 
     #[inline]

@@ -399,12 +399,22 @@ impl Arrivals {
             if next >= horizon as f64 {
                 return i64::MAX;
             }
-            // Round up without a libm call: `next` is below the horizon, so it fits.
-            let whole = next as i64;
-            return whole + ((whole as f64) < next) as i64;
+            // Round up without a libm call or a conversion: `1 <= next < horizon <=
+            // 2^52` ([`MAX_HORIZON`]), so adding 2^52 leaves the nearest integer in the
+            // low mantissa bits.
+            let shifted = next + TWO_52;
+            let nearest = (shifted.to_bits() - TWO_52.to_bits()) as i64;
+            return nearest + ((shifted - TWO_52) < next) as i64;
         }
     }
 }
+
+/// `2^52`: from here on every f64 is an integer.
+const TWO_52: f64 = 4_503_599_627_370_496.0;
+
+/// The longest horizon simulated, 2^52 seconds (143 million years): loss times are
+/// whole seconds held exactly in f64 below it.
+pub const MAX_HORIZON: i64 = 1 << 52;
 
 /// Longest quiet stretch integrated in one piece: a pool without losses for a month
 /// has its rate reviewed against its grown capital every 30 days of quiet.
@@ -768,6 +778,7 @@ impl LossStream {
         rng: &mut R,
     ) -> Self {
         let arrivals = Arrivals::new(frequency, rng);
+        let horizon = horizon.min(MAX_HORIZON);
         let mut s = LossStream {
             arrivals,
             severity: SeveritySampler::new(severity),
@@ -841,7 +852,7 @@ impl LossSource for Drawn {
 /// Draws losses of `frequency` × `severity` over `[0, horizon)` into `losses` (cleared
 /// first): `(time in seconds, amount in base units)`, in time order. The simulation's
 /// own loss process ([`LossStream`]), also what the backtest's synthetic histories
-/// are made of.
+/// are made of. A horizon beyond [`MAX_HORIZON`] is cut there.
 pub fn sample_losses<R: Rng>(
     frequency: Frequency,
     severity: Severity,
@@ -853,6 +864,7 @@ pub fn sample_losses<R: Rng>(
     // checks both give the same losses).
     let mut arrivals = Arrivals::new(frequency, rng);
     let severity = SeveritySampler::new(severity);
+    let horizon = horizon.min(MAX_HORIZON);
     losses.clear();
     let mut t = arrivals.next_after(0, horizon, rng);
     while t < horizon {
@@ -891,12 +903,14 @@ pub fn replay(
 }
 
 /// One event of each of `N` paths ([`PathState::event`] on each, the same operations
-/// in the same order, so the same bits), written lane by lane: each phase's `N`
-/// independent chains of dependent operations (a division, then the clamps, the
-/// integral, the payout, the review's division and table read) sit side by side in
-/// the instruction stream, where one path's chain alone would leave the CPU waiting.
-/// Falls back to one path at a time unless every path's stretch is the common one.
-/// Returns which paths had an event (`false`: at its horizon).
+/// in the same order, so the same bits), in passes over the paths: their stretches'
+/// floating-point arithmetic side by side (packed two to an instruction), then each
+/// path's credit, payout, next draw and review. The paths' chains of dependent
+/// operations (a division, the clamps, the integral, the payout, the review's
+/// division and table read) then overlap where one path's alone would leave the CPU
+/// waiting. A path at its horizon rides along, its results dropped; unless every
+/// other path's stretch is the common one, all go one at a time. Returns which paths
+/// had an event (`false`: at its horizon).
 #[inline(always)]
 fn events<L: LossSource, const N: usize>(mut lanes: [&mut Lane<'_, L>; N]) -> [bool; N] {
     let mut next = [Next::default(); N];
@@ -1439,6 +1453,9 @@ pub fn simulate_outcomes(
 ) -> Result<(Vec<PathOutcome>, Vec<u64>), String> {
     if cfg.paths == 0 || cfg.horizon_secs <= 0 || cfg.scenarios.is_empty() {
         return Err("simulation needs paths > 0, a positive horizon and a loss model".into());
+    }
+    if cfg.horizon_secs > MAX_HORIZON {
+        return Err(format!("the horizon is at most {MAX_HORIZON} seconds"));
     }
     validate_model(model)?;
     let width = cfg.checkpoints + 1;

@@ -1221,21 +1221,17 @@ impl<'a> PathState<'a> {
     }
 
     /// The end of an event after its stretch: the loss's payout (`hit`: the event is
-    /// the next loss) and the rate review.
+    /// the next loss), the rate review, then the next loss's draw.
     #[inline(always)]
     fn finish_event<L: LossSource>(&mut self, losses: &mut L, hit: bool, loss: u64) {
-        self.pay_event(losses, hit, loss);
+        if hit && loss > 0 {
+            self.pay_loss(loss);
+        }
         self.review();
-    }
-
-    /// The loss's payout if the event is that loss (`hit`).
-    #[inline(always)]
-    fn pay_event<L: LossSource>(&mut self, losses: &mut L, hit: bool, loss: u64) {
+        // The next loss's draw depends on nothing above: the CPU overlaps it with the
+        // review's division.
         if hit {
             losses.pop();
-            if loss > 0 {
-                self.pay_loss(loss);
-            }
         }
     }
 

@@ -731,7 +731,8 @@ impl Stretch {
 trait LossSource {
     /// The next loss `(time, amount)`; time `i64::MAX` once none is left.
     fn peek(&self) -> (i64, u64);
-    /// Moves past the next loss.
+    /// Moves past the next loss (only while there is one: the engine pops a loss it
+    /// has just met).
     fn pop(&mut self);
 }
 
@@ -807,9 +808,10 @@ impl LossStream {
 }
 
 /// A loss amount in base units: the nearest, at least 1 (`+ 0.5` then truncation:
-/// no libm call), saturating at `i64::MAX` base units (9.2·10^18: beyond any pool's
-/// caps, so no payout changes; through `i64`, a single conversion instruction where
-/// `u64` takes a sequence).
+/// no libm call), saturating at `i64::MAX` base units (9.2·10^18: beyond any
+/// realistic cap, so no payout changes, though the uncovered part of such a loss is
+/// counted to there; through `i64`, a single conversion instruction where `u64` takes
+/// a sequence).
 #[inline(always)]
 fn base_units(x: f64) -> u64 {
     ((x + 0.5) as i64).max(1) as u64
@@ -1260,7 +1262,7 @@ impl<'a> PathState<'a> {
         let out = &mut self.out;
         if limit == CoverLimit::SolvencyFloor {
             let demand = loss.min(model.per_event_cap).min(room);
-            out.unmet_by_capital += demand - covered;
+            out.unmet_by_capital = out.unmet_by_capital.saturating_add(demand - covered);
             out.ruin_time.get_or_insert(t);
         }
         self.capital -= covered;
@@ -1301,7 +1303,9 @@ impl<'r> Checkpoints<'r> {
         if self.k >= self.row.len() {
             return i64::MAX;
         }
-        (self.k as i64 * self.horizon + self.steps / 2) / self.steps
+        // In i128: `k · horizon` may exceed i64 (the quotient, at most the horizon, not).
+        ((self.k as i128 * self.horizon as i128 + (self.steps / 2) as i128) / self.steps as i128)
+            as i64
     }
 
     /// Whether a checkpoint falls in `(now, until]`: every checkpoint up to the
@@ -1336,15 +1340,33 @@ const LANES: usize = 4;
 /// Simulates paths `first..first + outs.len()`, writing each path's capital at the
 /// checkpoints into its row of `fans` (`outs.len()` rows of `checkpoints + 1`):
 /// `row[0]` is the starting capital, `row[k]` the capital at time
-/// `round(k · horizon / checkpoints)`.
+/// `round(k · horizon / checkpoints)`. The checks of [`simulate_outcomes`] first;
+/// `fans` must hold `outs.len() · (checkpoints + 1)` values.
 pub fn simulate_paths(
     model: &PoolModel,
     cfg: &SimConfig,
     first: u64,
     outs: &mut [PathOutcome],
     fans: &mut [u64],
-) {
-    run_paths(model, &Rates::new(model), cfg, first, outs, fans)
+) -> Result<(), String> {
+    validate(model, cfg)?;
+    if fans.len() != outs.len() * (cfg.checkpoints + 1) {
+        return Err("fans needs checkpoints + 1 values per path".into());
+    }
+    run_paths(model, &Rates::new(model), cfg, first, outs, fans);
+    Ok(())
+}
+
+/// A simulation's checks: paths, a horizon in `(0, MAX_HORIZON]`, a loss model, and
+/// [`validate_model`].
+fn validate(model: &PoolModel, cfg: &SimConfig) -> Result<(), String> {
+    if cfg.paths == 0 || cfg.horizon_secs <= 0 || cfg.scenarios.is_empty() {
+        return Err("simulation needs paths > 0, a positive horizon and a loss model".into());
+    }
+    if cfg.horizon_secs > MAX_HORIZON {
+        return Err(format!("the horizon is at most {MAX_HORIZON} seconds"));
+    }
+    validate_model(model)
 }
 
 fn run_paths(
@@ -1447,13 +1469,7 @@ pub fn simulate_outcomes(
     model: &PoolModel,
     cfg: &SimConfig,
 ) -> Result<(Vec<PathOutcome>, Vec<u64>), String> {
-    if cfg.paths == 0 || cfg.horizon_secs <= 0 || cfg.scenarios.is_empty() {
-        return Err("simulation needs paths > 0, a positive horizon and a loss model".into());
-    }
-    if cfg.horizon_secs > MAX_HORIZON {
-        return Err(format!("the horizon is at most {MAX_HORIZON} seconds"));
-    }
-    validate_model(model)?;
+    validate(model, cfg)?;
     let width = cfg.checkpoints + 1;
     let rates = Rates::new(model);
     let mut outcomes = vec![PathOutcome::default(); cfg.paths];
@@ -1526,7 +1542,7 @@ pub fn summarise(
                 .map(|&c| c as f64)
                 .collect();
             (
-                cfg.horizon_secs * k as i64 / cfg.checkpoints.max(1) as i64,
+                (cfg.horizon_secs as i128 * k as i128 / cfg.checkpoints.max(1) as i128) as i64,
                 quantiles(col, FAN_LEVELS),
             )
         })
@@ -1739,5 +1755,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Checkpoints closer together than a second (more of them than half the
+    /// horizon's seconds) are all recorded, the ones at time 0 with the starting
+    /// capital; and a horizon beyond `MAX_HORIZON` is refused.
+    #[test]
+    fn checkpoints_finer_than_a_second_are_recorded() {
+        let model: PoolModel =
+            serde_json::from_str(include_str!("../data/sample-pool.json")).expect("sample pool");
+        let cfg = SimConfig {
+            paths: 3,
+            horizon_secs: 10,
+            seed: 1,
+            checkpoints: 52,
+            scenarios: vec![(
+                Frequency::Poisson { rate: 50.0 },
+                Severity::Exponential { mean: 1e9 },
+            )],
+            progress: false,
+        };
+        let (_, fan) = simulate_outcomes(&model, &cfg).expect("simulation");
+        assert!(fan.iter().all(|&c| c >= model.capital), "{fan:?}");
+        let far = SimConfig {
+            horizon_secs: MAX_HORIZON + 1,
+            ..cfg
+        };
+        assert!(simulate_outcomes(&model, &far).is_err());
     }
 }

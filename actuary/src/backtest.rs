@@ -25,7 +25,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 
-use crate::dist::{Frequency, Gpd, LogNormal, Severity};
+use crate::dist::{Frequency, LogNormal, Severity};
 use crate::fit::fit_loss_model;
 use crate::history::{LossEvent, LossHistory, YEAR_SECS};
 use crate::recommend::{smallest_base_rate, smallest_base_rate_with_confidence, with_base_rate};
@@ -50,18 +50,7 @@ pub fn true_models() -> Vec<TrueModel> {
         mu: (8_000.0 * USDC).ln(),
         sigma: 1.2,
     });
-    let spliced = Severity::Spliced {
-        body: LogNormal {
-            mu: (8_000.0 * USDC).ln(),
-            sigma: 1.0,
-        },
-        threshold: 40_000.0 * USDC,
-        tail_prob: 0.1,
-        tail: Gpd {
-            xi: 0.3,
-            sigma: 25_000.0 * USDC,
-        },
-    };
+    let spliced = Severity::sample_history();
     let poisson = Frequency::Poisson { rate: 50.0 };
     let negbin = Frequency::NegativeBinomial {
         rate: 50.0,

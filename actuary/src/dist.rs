@@ -444,6 +444,27 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The sample history's generating severity (`actuary/examples/sample-history.rs`,
+    /// in base units of a 6-decimal token): a lognormal body with median 8 000 tokens
+    /// and `sigma = 1`, and 10 % of losses in a GPD tail above 40 000 tokens
+    /// (`xi = 0.3`, scale 25 000 tokens). The benchmark's, the backtest's spliced
+    /// model and the tests' common severity.
+    pub fn sample_history() -> Severity {
+        const TOKEN: f64 = 1e6;
+        Severity::Spliced {
+            body: LogNormal {
+                mu: (8_000.0 * TOKEN).ln(),
+                sigma: 1.0,
+            },
+            threshold: 40_000.0 * TOKEN,
+            tail_prob: 0.1,
+            tail: Gpd {
+                xi: 0.3,
+                sigma: 25_000.0 * TOKEN,
+            },
+        }
+    }
+
     /// `P(X <= x)`.
     pub fn cdf(&self, x: f64) -> f64 {
         match *self {

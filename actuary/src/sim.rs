@@ -817,6 +817,16 @@ fn base_units(x: f64) -> u64 {
     ((x + 0.5) as i64).max(1) as u64
 }
 
+/// A path's loss model: the only scenario, or one drawn uniformly (the path's first
+/// draw) when there are several.
+fn path_scenario<R: Rng>(cfg: &SimConfig, rng: &mut R) -> (Frequency, Severity) {
+    if cfg.scenarios.len() == 1 {
+        cfg.scenarios[0]
+    } else {
+        cfg.scenarios[rng.random_range(0..cfg.scenarios.len())]
+    }
+}
+
 /// A simulated path's losses, drawn as the engine reaches them: the drawing then
 /// fills the time the engine's arithmetic spends waiting on its divisions.
 struct Drawn {
@@ -825,15 +835,11 @@ struct Drawn {
 }
 
 impl Drawn {
-    /// Path `i`'s losses: its own generator ([`path_rng`]), its scenario (drawn when
-    /// there are several), then its loss process.
+    /// Path `i`'s losses: its own generator ([`path_rng`]), its scenario
+    /// ([`path_scenario`]), then its loss process.
     fn new(cfg: &SimConfig, i: u64) -> Self {
         let mut rng = path_rng(cfg.seed, i);
-        let (frequency, severity) = if cfg.scenarios.len() == 1 {
-            cfg.scenarios[0]
-        } else {
-            cfg.scenarios[rng.random_range(0..cfg.scenarios.len())]
-        };
+        let (frequency, severity) = path_scenario(cfg, &mut rng);
         let stream = LossStream::new(frequency, severity, cfg.horizon_secs, &mut rng);
         Drawn { stream, rng }
     }
@@ -1578,11 +1584,7 @@ pub fn draw_only(cfg: &SimConfig, first: u64, paths: u64) -> (u64, u64) {
     let mut losses = Vec::with_capacity(128);
     for i in first..first + paths {
         let mut rng = path_rng(cfg.seed, i);
-        let (frequency, severity) = if cfg.scenarios.len() == 1 {
-            cfg.scenarios[0]
-        } else {
-            cfg.scenarios[rng.random_range(0..cfg.scenarios.len())]
-        };
+        let (frequency, severity) = path_scenario(cfg, &mut rng);
         sample_losses(frequency, severity, cfg.horizon_secs, &mut rng, &mut losses);
         events += losses.len() as u64;
         sum = losses.iter().fold(sum, |s, &(_, l)| s.wrapping_add(l));
@@ -1593,7 +1595,7 @@ pub fn draw_only(cfg: &SimConfig, first: u64, paths: u64) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dist::{Gpd, LogNormal};
+    use crate::dist::LogNormal;
     use insurance_pool::math::volume::VolumeCurve;
 
     /// The engine draws each path's losses as it reaches them ([`Drawn`]); the floor
@@ -1601,21 +1603,12 @@ mod tests {
     /// the same losses, for every frequency and severity.
     #[test]
     fn losses_drawn_as_reached_are_the_listed_ones() {
-        let body = LogNormal {
-            mu: (8_000.0f64 * 1e6).ln(),
-            sigma: 1.0,
-        };
         let severities = [
-            Severity::Spliced {
-                body,
-                threshold: 40_000.0 * 1e6,
-                tail_prob: 0.1,
-                tail: Gpd {
-                    xi: 0.3,
-                    sigma: 25_000.0 * 1e6,
-                },
-            },
-            Severity::LogNormal(body),
+            Severity::sample_history(),
+            Severity::LogNormal(LogNormal {
+                mu: (8_000.0f64 * 1e6).ln(),
+                sigma: 1.0,
+            }),
             Severity::Exponential { mean: 1e10 },
         ];
         let frequencies = [
@@ -1674,18 +1667,7 @@ mod tests {
         };
         let mut thin = base.clone();
         thin.capital = 150_000_000_000;
-        let severity = Severity::Spliced {
-            body: LogNormal {
-                mu: (8_000.0f64 * 1e6).ln(),
-                sigma: 1.0,
-            },
-            threshold: 40_000.0 * 1e6,
-            tail_prob: 0.1,
-            tail: Gpd {
-                xi: 0.3,
-                sigma: 25_000.0 * 1e6,
-            },
-        };
+        let severity = Severity::sample_history();
         for (model, checkpoints) in [(&base, 0), (&base, 12), (&priced, 0), (&thin, 0)] {
             let cfg = SimConfig {
                 paths: 203,

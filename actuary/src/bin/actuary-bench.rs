@@ -13,7 +13,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use actuary::dist::{Frequency, Gpd, LogNormal, Severity};
+use actuary::dist::{Frequency, Severity};
 use actuary::sim::{draw_only, simulate_outcomes, PathOutcome, PoolModel, SimConfig};
 use actuary::YEAR_SECS;
 use insurance_pool::math::volume::VolumeCurve;
@@ -43,19 +43,11 @@ fn bench_model() -> (PoolModel, Frequency, Severity) {
         max_rate: BENCH_VOLUME_RATE_BPS,
         loss_decay_per_day: 500,
     };
-    let severity = Severity::Spliced {
-        body: LogNormal {
-            mu: (8_000.0f64 * 1e6).ln(),
-            sigma: 1.0,
-        },
-        threshold: 40_000.0 * 1e6,
-        tail_prob: 0.1,
-        tail: Gpd {
-            xi: 0.3,
-            sigma: 25_000.0 * 1e6,
-        },
-    };
-    (model, Frequency::Poisson { rate: 50.0 }, severity)
+    (
+        model,
+        Frequency::Poisson { rate: 50.0 },
+        Severity::sample_history(),
+    )
 }
 
 /// The time of one run of `f` on a pool of `threads`, and its result.

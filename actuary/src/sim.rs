@@ -916,28 +916,15 @@ pub fn replay(
 /// path's credit, payout, next draw and review. The paths' chains of dependent
 /// operations (a division, the clamps, the integral, the payout, the review's
 /// division and table read) then overlap where one path's alone would leave the CPU
-/// waiting. A path at its horizon rides along, its results dropped; unless every
-/// other path's stretch is the common one, all go one at a time. Returns which paths
-/// had an event (`false`: at its horizon).
+/// waiting. Unless every path's stretch is the common one (and none is at its
+/// horizon), all go one at a time.
 #[inline(always)]
-fn events<L: LossSource, const N: usize>(mut lanes: [&mut Lane<'_, L>; N]) -> [bool; N] {
+fn events<L: LossSource, const N: usize>(mut lanes: [&mut Lane<'_, L>; N]) {
     let mut next = [Next::default(); N];
-    let mut live = [false; N];
     let mut all_common = true;
-    for ((n, v), l) in next.iter_mut().zip(&mut live).zip(lanes.iter()) {
-        // A path at its horizon rides along as a zero-length common stretch whose
-        // results are dropped: the others keep their lockstep.
-        *n = match l.path.next_event(&l.losses, &l.marks) {
-            Some(e) => {
-                *v = true;
-                e
-            }
-            None => Next {
-                until: l.path.t,
-                common: true,
-                ..Next::default()
-            },
-        };
+    for (n, l) in next.iter_mut().zip(lanes.iter()) {
+        // At its horizon (`None`): not common, so all go one at a time.
+        *n = l.path.next_event(&l.losses, &l.marks).unwrap_or_default();
         all_common &= n.common;
     }
     if !all_common {
@@ -961,22 +948,21 @@ fn events<L: LossSource, const N: usize>(mut lanes: [&mut Lane<'_, L>; N]) -> [b
     for i in 0..N {
         let (integral, end) = common_integral(t0[i], t1[i], dt[i], r.fall);
         let (p, v) = (units(premium[i] * integral), units(volume[i]));
-        if live[i] {
-            let l = &mut lanes[i];
-            l.path.credit(p, v, end, next[i].until);
-            l.path
-                .finish_event(&mut l.losses, next[i].hit, next[i].loss);
-        }
+        let l = &mut lanes[i];
+        l.path.credit(p, v, end, next[i].until);
+        l.path
+            .finish_event(&mut l.losses, next[i].hit, next[i].loss);
     }
-    live
 }
 
 /// [`events`]' fallback: one path at a time (kept out of line: the lockstep code stays
 /// small).
 #[cold]
 #[inline(never)]
-fn one_by_one<L: LossSource, const N: usize>(lanes: [&mut Lane<'_, L>; N]) -> [bool; N] {
-    lanes.map(|l| l.event())
+fn one_by_one<L: LossSource, const N: usize>(lanes: [&mut Lane<'_, L>; N]) {
+    for l in lanes {
+        l.event();
+    }
 }
 
 /// One path being simulated: its state, its losses and its checkpoints.
@@ -984,6 +970,25 @@ struct Lane<'a, L> {
     path: PathState<'a>,
     losses: L,
     marks: Checkpoints<'a>,
+}
+
+impl<'a> Lane<'a, Drawn> {
+    /// Simulated path `i` from its start, recording its checkpoints into `row` (its
+    /// `row[0]` set to the starting capital).
+    fn start(
+        model: &'a PoolModel,
+        rates: &'a Rates,
+        cfg: &SimConfig,
+        i: u64,
+        row: &'a mut [u64],
+    ) -> Self {
+        row[0] = model.capital;
+        Lane {
+            path: PathState::new(model, rates, cfg.horizon_secs),
+            losses: Drawn::new(cfg, i),
+            marks: Checkpoints::new(row, cfg.checkpoints as i64, cfg.horizon_secs),
+        }
+    }
 }
 
 impl<L: LossSource> Lane<'_, L> {
@@ -1335,11 +1340,6 @@ impl<'r> Checkpoints<'r> {
     }
 }
 
-/// Paths simulated side by side, event by event: their arithmetic is independent, so
-/// the CPU overlaps one path's chain of dependent operations with the others'.
-/// Results equal one-at-a-time simulation.
-const INTERLEAVE: usize = 32;
-
 /// Paths whose events are computed together ([`events`]).
 const LANES: usize = 4;
 
@@ -1375,51 +1375,54 @@ fn validate(model: &PoolModel, cfg: &SimConfig) -> Result<(), String> {
     validate_model(model)
 }
 
-fn run_paths(
-    model: &PoolModel,
-    rates: &Rates,
+/// Simulates paths `first..first + outs.len()` (unchecked: [`simulate_paths`]'
+/// contract), [`LANES`] at a time.
+fn run_paths<'a>(
+    model: &'a PoolModel,
+    rates: &'a Rates,
     cfg: &SimConfig,
     first: u64,
     outs: &mut [PathOutcome],
-    fans: &mut [u64],
+    fans: &'a mut [u64],
 ) {
     let width = cfg.checkpoints + 1;
-    for (g, (outs, fans)) in outs
-        .chunks_mut(INTERLEAVE)
-        .zip(fans.chunks_mut(INTERLEAVE * width))
-        .enumerate()
-    {
-        let base = first + (g * INTERLEAVE) as u64;
-        let mut lanes: Vec<Lane<Drawn>> = fans
-            .chunks_mut(width)
-            .enumerate()
-            .map(|(j, row)| {
-                row[0] = model.capital;
-                Lane {
-                    path: PathState::new(model, rates, cfg.horizon_secs),
-                    losses: Drawn::new(cfg, base + j as u64),
-                    marks: Checkpoints::new(row, cfg.checkpoints as i64, cfg.horizon_secs),
+    let horizon = cfg.horizon_secs;
+    let mut rows = fans.chunks_mut(width).enumerate();
+    let mut start = |(j, row): (usize, &'a mut [u64])| {
+        (j, Lane::start(model, rates, cfg, first + j as u64, row))
+    };
+    let outcome = |l: &Lane<'_, Drawn>| PathOutcome {
+        final_capital: l.path.capital,
+        ..l.path.out
+    };
+    // `LANES` paths side by side, event by event ([`events`]); a path reaching its
+    // horizon hands its lane to the next path at once, so every lane stays busy until
+    // the paths run out. The paths are independent: results do not depend on which
+    // lane ran them or beside which others.
+    let mut lanes: Vec<(usize, Lane<'_, Drawn>)> =
+        rows.by_ref().take(LANES).map(&mut start).collect();
+    if let Ok(quad) = <&mut [(usize, Lane<'_, Drawn>); LANES]>::try_from(lanes.as_mut_slice()) {
+        'run: loop {
+            events(quad.each_mut().map(|(_, l)| l));
+            for (j, l) in quad.iter_mut() {
+                if l.path.t >= horizon {
+                    outs[*j] = outcome(l);
+                    match rows.next() {
+                        Some(r) => (*j, *l) = start(r),
+                        None => {
+                            // The last paths: finish the other lanes one at a time.
+                            *j = usize::MAX;
+                            break 'run;
+                        }
+                    }
                 }
-            })
-            .collect();
-        // `LANES` paths at a time, event by event until all are at their horizon
-        // (one that is rides along, finished): the paths are independent, so the CPU
-        // overlaps one path's chain of dependent operations with the others'. Results
-        // do not depend on the grouping.
-        let mut quads = lanes.chunks_exact_mut(LANES);
-        for quad in &mut quads {
-            if let Ok(quad) = <&mut [Lane<Drawn>; LANES]>::try_from(quad) {
-                while events(quad.each_mut()).contains(&true) {}
             }
         }
-        for lane in quads.into_remainder() {
-            while lane.event() {}
-        }
-        for (out, l) in outs.iter_mut().zip(&lanes) {
-            *out = PathOutcome {
-                final_capital: l.path.capital,
-                ..l.path.out
-            };
+    }
+    for (j, l) in &mut lanes {
+        if *j != usize::MAX {
+            while l.event() {}
+            outs[*j] = outcome(l);
         }
     }
 }
@@ -1677,9 +1680,18 @@ mod tests {
                 scenarios: vec![(Frequency::Poisson { rate: 80.0 }, severity)],
                 progress: false,
             };
-            let (outs, _) = simulate_outcomes(model, &cfg).expect("simulation");
+            let (outs, fans) = simulate_outcomes(model, &cfg).expect("simulation");
+            let width = checkpoints + 1;
             let mut ruined = 0;
             for (i, out) in outs.iter().enumerate() {
+                // The path alone (fewer paths than lanes: no lockstep), checkpoints too.
+                let (mut one, mut row) = ([PathOutcome::default()], vec![0; width]);
+                simulate_paths(model, &cfg, i as u64, &mut one, &mut row).expect("one path");
+                assert_eq!(
+                    (&one[0], &row[..]),
+                    (out, &fans[i * width..(i + 1) * width]),
+                    "path {i} alone, checkpoints {checkpoints}"
+                );
                 let mut losses = Vec::new();
                 let mut rng = path_rng(cfg.seed, i as u64);
                 sample_losses(

@@ -527,22 +527,36 @@ mod tests {
                 sigma: 30_000.0,
             },
         };
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
-        let xs: Vec<f64> = (0..40_000).map(|_| truth.sample(&mut rng)).collect();
-        let Severity::Spliced {
-            body,
-            tail_prob,
-            tail,
-            ..
-        } = fit_severity(&xs, Some(60_000.0))
-        else {
-            panic!("expected a splice");
-        };
-        assert!((body.mu - 9.5).abs() < 0.03, "{body:?}");
-        assert!((body.sigma - 1.0).abs() < 0.03, "{body:?}");
-        assert!((tail_prob - 0.1).abs() < 0.006);
-        assert!((tail.xi - 0.3).abs() < 0.06, "{tail:?}");
-        assert!((tail.sigma / 30_000.0 - 1.0).abs() < 0.08, "{tail:?}");
+        // Four samples of 40 000, their estimates averaged: one sample's `xi` has a
+        // standard error of ~0.02 (its tail holds ~4 000 points), so a single seed's
+        // estimate strays past a few-percent bound now and then; the average's bounds
+        // are ~4 standard errors.
+        let k = 4;
+        let (mut mu, mut sigma, mut p, mut xi, mut scale) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for seed in 0..k {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(11 + seed);
+            let xs: Vec<f64> = (0..40_000).map(|_| truth.sample(&mut rng)).collect();
+            let Severity::Spliced {
+                body,
+                tail_prob,
+                tail,
+                ..
+            } = fit_severity(&xs, Some(60_000.0))
+            else {
+                panic!("expected a splice");
+            };
+            let kf = k as f64;
+            mu += body.mu / kf;
+            sigma += body.sigma / kf;
+            p += tail_prob / kf;
+            xi += tail.xi / kf;
+            scale += tail.sigma / kf;
+        }
+        assert!((mu - 9.5).abs() < 0.02, "mu {mu}");
+        assert!((sigma - 1.0).abs() < 0.02, "sigma {sigma}");
+        assert!((p - 0.1).abs() < 0.004, "tail share {p}");
+        assert!((xi - 0.3).abs() < 0.04, "xi {xi}");
+        assert!((scale / 30_000.0 - 1.0).abs() < 0.05, "tail scale {scale}");
     }
 
     #[test]

@@ -378,15 +378,17 @@ impl Arrivals {
     }
 
     /// Time of the next loss after `t` (i64::MAX if none comes before `horizon`): an
-    /// exponential gap (ziggurat, no logarithm) of at least one second, rounded up to
-    /// whole seconds.
+    /// exponential gap (ziggurat, no logarithm) rounded up to whole seconds, at least
+    /// one. The gap is made whole before it is added, so the chain from one loss time
+    /// to the next is a single integer addition (the rounding depends on the draw
+    /// only, and overlaps the path's other work).
     #[inline(always)]
     fn next_after<R: Rng + ?Sized>(&mut self, mut t: i64, horizon: i64, rng: &mut R) -> i64 {
         loop {
-            // `t < horizon` or the gap takes `next` past it: no check needed here.
             let e: f64 = Exp1.sample(rng);
-            let next = t as f64 + fmax(e * self.mean_gap, 1.0);
-            if self.mixed && next >= self.period_end as f64 {
+            // `t < horizon <= 2^52` and the gap is at most 2^52: no overflow.
+            let next = t + whole_seconds(e * self.mean_gap);
+            if self.mixed && next >= self.period_end {
                 // Memoryless: restart from the period's end with the next one's rate.
                 t = self.period_end;
                 if t >= horizon {
@@ -396,17 +398,22 @@ impl Arrivals {
                 self.redraw(rng);
                 continue;
             }
-            if next >= horizon as f64 {
-                return i64::MAX;
-            }
-            // Round up without a libm call or a conversion: `1 <= next < horizon <=
-            // 2^52` ([`MAX_HORIZON`]), so adding 2^52 leaves the nearest integer in the
-            // low mantissa bits.
-            let shifted = next + TWO_52;
-            let nearest = (shifted.to_bits() - TWO_52.to_bits()) as i64;
-            return nearest + ((shifted - TWO_52) < next) as i64;
+            return if next < horizon { next } else { i64::MAX };
         }
     }
+}
+
+/// `x` seconds rounded up to whole ones, at least 1 and at most 2^52 (`∞` and NaN read
+/// as 2^52, beyond any horizon: [`MAX_HORIZON`]). Without a libm call or a saturating
+/// conversion: below 2^52, adding 2^52 leaves the nearest integer in the low mantissa
+/// bits (and at 2^52 itself the exponent's step reads as 2^52).
+#[inline(always)]
+fn whole_seconds(x: f64) -> i64 {
+    // `fmin` first: it maps NaN (`0 · ∞`, a zero draw at rate 0) to 2^52.
+    let x = fmax(fmin(x, TWO_52), 1.0);
+    let shifted = x + TWO_52;
+    let nearest = shifted.to_bits().wrapping_sub(TWO_52.to_bits()) as i64;
+    nearest + ((shifted - TWO_52) < x) as i64
 }
 
 /// `2^52`: from here on every f64 is an integer.

@@ -6,9 +6,9 @@
 //!
 //! `cargo run -p insurance-pool-actuary --bin actuary-bench [-- --paths N]` (the engine
 //! and its generator are built at opt-level 3 even in the dev profile). Each timing is
-//! the best of [`REPEAT`] rounds, every round timing every engine once: the machine
-//! is shared, the best run is the least disturbed, and interleaving the engines lets a
-//! disturbance fall on all of them alike.
+//! the best of [`REPEAT`] rounds of [`RUNS`] runs, every round timing every engine: the
+//! machine is shared, the best run is the least disturbed, and interleaving the
+//! engines lets a disturbance fall on all of them alike.
 
 use std::process::Command;
 use std::time::Instant;
@@ -23,8 +23,10 @@ use insurance_pool::math::volume::VolumeCurve;
 /// passed to the numpy reference as `--volume-per-day` / `--volume-rate-bps`.
 const BENCH_VOLUME_PER_DAY: u64 = 1_000_000_000_000;
 const BENCH_VOLUME_RATE_BPS: u64 = 2;
-/// Rounds of measurement (each engine's best round is kept).
-const REPEAT: usize = 3;
+/// Rounds of measurement, and runs of each engine in a round: each engine keeps its
+/// best of `REPEAT · RUNS` (numpy's runs within one process, `--repeat RUNS`).
+const REPEAT: usize = 5;
+const RUNS: usize = 3;
 /// Targets (issue 20): per core against numpy, and from one thread to two.
 const TARGET_VS_NUMPY: f64 = 10.0;
 const TARGET_SCALING: f64 = 1.8;
@@ -86,7 +88,7 @@ fn numpy(paths: usize) -> Option<serde_json::Value> {
             "--volume-rate-bps",
             &BENCH_VOLUME_RATE_BPS.to_string(),
             "--repeat",
-            "1",
+            &RUNS.to_string(),
             "--json",
         ])
         // One core for numpy too (its element-wise kernels are single-threaded anyway).
@@ -129,18 +131,21 @@ fn main() {
     let run = || simulate_outcomes(&model, &cfg).expect("simulation").0;
     // Warm-up (page faults, thread start).
     let _ = timed(1, || draw_only(&cfg, 0, paths as u64 / 20 + 1));
-    // REPEAT rounds, each timing every engine once, numpy included: a disturbance of
-    // the shared machine then falls on all of them alike, and each keeps its best.
+    // REPEAT rounds, each timing every engine RUNS times, numpy included: a
+    // disturbance of the shared machine then falls on all of them alike, and each
+    // keeps its best.
     let (mut t_floor, mut t1, mut tn, mut t_np) =
         (f64::INFINITY, f64::INFINITY, f64::INFINITY, f64::INFINITY);
     let (mut events, mut one, mut many, mut np) = (0, Vec::new(), Vec::new(), None);
     for _ in 0..REPEAT {
-        let (t, (e, _)) = timed(1, || draw_only(&cfg, 0, paths as u64));
-        (t_floor, events) = (t_floor.min(t), e);
-        let (t, o) = timed(1, run);
-        (t1, one) = (t1.min(t), o);
-        let (t, o) = timed(cores, run);
-        (tn, many) = (tn.min(t), o);
+        for _ in 0..RUNS {
+            let (t, (e, _)) = timed(1, || draw_only(&cfg, 0, paths as u64));
+            (t_floor, events) = (t_floor.min(t), e);
+            let (t, o) = timed(1, run);
+            (t1, one) = (t1.min(t), o);
+            let (t, o) = timed(cores, run);
+            (tn, many) = (tn.min(t), o);
+        }
         if let Some(v) = numpy(paths) {
             t_np = t_np.min(v["seconds"].as_f64().unwrap_or(f64::NAN));
             np = Some(v);
@@ -151,8 +156,9 @@ fn main() {
     assert_eq!(losses, events, "the floor draws the engine's losses");
 
     println!(
-        "Monte Carlo benchmark: sample pool with {} tokens of volume a day at {BENCH_VOLUME_RATE_BPS} bps, Poisson 50/yr, spliced severity, 1 year, {paths} paths (best of {REPEAT})",
-        BENCH_VOLUME_PER_DAY / 1_000_000
+        "Monte Carlo benchmark: sample pool with {} tokens of volume a day at {BENCH_VOLUME_RATE_BPS} bps, Poisson 50/yr, spliced severity, 1 year, {paths} paths (best of {})",
+        BENCH_VOLUME_PER_DAY / 1_000_000,
+        REPEAT * RUNS
     );
     println!();
     println!("| engine | threads | paths/s | paths/s per core | ns per loss | ruin probability | mean payouts (tokens) | mean uncovered (tokens) |");

@@ -646,6 +646,35 @@ impl Severity {
         }
     }
 
+    /// Whether the parameters define a distribution of positive amounts (finite; scales,
+    /// the mean and the threshold positive; the tail's probability in [0, 1]): the
+    /// sampler's shortcuts assume it, and the simulation refuses anything else.
+    pub fn check(&self) -> Result<(), String> {
+        let positive = |x: f64| x > 0.0 && x.is_finite();
+        let ok = match *self {
+            Severity::Exponential { mean } => positive(mean),
+            Severity::LogNormal(b) => b.mu.is_finite() && positive(b.sigma),
+            Severity::Spliced {
+                body,
+                threshold,
+                tail_prob,
+                tail,
+            } => {
+                body.mu.is_finite()
+                    && positive(body.sigma)
+                    && positive(threshold)
+                    && (0.0..=1.0).contains(&tail_prob)
+                    && tail.xi.is_finite()
+                    && positive(tail.sigma)
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("invalid severity parameters: {self:?}"))
+        }
+    }
+
     /// `P(X <= x)`.
     pub fn cdf(&self, x: f64) -> f64 {
         match *self {
@@ -756,6 +785,21 @@ pub enum Frequency {
 }
 
 impl Frequency {
+    /// Whether the parameters define a process: a finite rate at least 0, and for the
+    /// negative binomial a positive finite size.
+    pub fn check(&self) -> Result<(), String> {
+        let rate_ok = |r: f64| r >= 0.0 && r.is_finite();
+        let ok = match *self {
+            Frequency::Poisson { rate } => rate_ok(rate),
+            Frequency::NegativeBinomial { rate, r } => rate_ok(rate) && r > 0.0 && r.is_finite(),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("invalid frequency parameters: {self:?}"))
+        }
+    }
+
     /// Mean events per year.
     pub fn rate(&self) -> f64 {
         match *self {

@@ -1366,11 +1366,15 @@ pub fn simulate_paths(
     if fans.len() != outs.len() * (cfg.checkpoints + 1) {
         return Err("fans needs checkpoints + 1 values per path".into());
     }
+    if first.checked_add(outs.len() as u64).is_none() {
+        return Err("path indices past u64::MAX".into());
+    }
     run_paths(model, &Rates::new(model), cfg, first, outs, fans);
     Ok(())
 }
 
-/// A simulation's checks: paths, a horizon in `(0, MAX_HORIZON]`, a loss model, and
+/// A simulation's checks: paths, a horizon in `(0, MAX_HORIZON]`, a loss model whose
+/// every scenario passes [`Frequency::check`] and [`Severity::check`], and
 /// [`validate_model`].
 fn validate(model: &PoolModel, cfg: &SimConfig) -> Result<(), String> {
     if cfg.paths == 0 || cfg.horizon_secs <= 0 || cfg.scenarios.is_empty() {
@@ -1378,6 +1382,10 @@ fn validate(model: &PoolModel, cfg: &SimConfig) -> Result<(), String> {
     }
     if cfg.horizon_secs > MAX_HORIZON {
         return Err(format!("the horizon is at most {MAX_HORIZON} seconds"));
+    }
+    for (frequency, severity) in &cfg.scenarios {
+        frequency.check()?;
+        severity.check()?;
     }
     validate_model(model)
 }
@@ -1605,7 +1613,7 @@ pub fn draw_only(cfg: &SimConfig, first: u64, paths: u64) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dist::LogNormal;
+    use crate::dist::{Gpd, LogNormal};
     use insurance_pool::math::volume::VolumeCurve;
 
     /// The engine draws each path's losses as it reaches them ([`Drawn`]); the floor
@@ -1783,5 +1791,92 @@ mod tests {
             ..cfg
         };
         assert!(simulate_outcomes(&model, &far).is_err());
+    }
+
+    /// A loss model outside what the sampler assumes (a non-positive scale or
+    /// threshold, a tail probability outside [0, 1], a negative or infinite rate) is
+    /// refused by name, never simulated.
+    #[test]
+    fn invalid_loss_models_are_refused() {
+        let model: PoolModel =
+            serde_json::from_str(include_str!("../data/sample-pool.json")).expect("sample pool");
+        let Severity::Spliced {
+            body,
+            threshold,
+            tail_prob,
+            tail,
+        } = Severity::sample_history()
+        else {
+            panic!("the sample history is spliced");
+        };
+        let spliced =
+            |body: LogNormal, threshold: f64, tail_prob: f64, sigma: f64| Severity::Spliced {
+                body,
+                threshold,
+                tail_prob,
+                tail: Gpd { sigma, ..tail },
+            };
+        let poisson = Frequency::Poisson { rate: 50.0 };
+        let bad = [
+            (
+                poisson,
+                spliced(
+                    LogNormal {
+                        sigma: -1.0,
+                        ..body
+                    },
+                    threshold,
+                    tail_prob,
+                    tail.sigma,
+                ),
+            ),
+            (poisson, spliced(body, 0.0, tail_prob, tail.sigma)),
+            (poisson, spliced(body, -threshold, tail_prob, tail.sigma)),
+            (poisson, spliced(body, threshold, 1.5, tail.sigma)),
+            (poisson, spliced(body, threshold, tail_prob, 0.0)),
+            (poisson, spliced(body, f64::NAN, tail_prob, tail.sigma)),
+            (
+                poisson,
+                Severity::LogNormal(LogNormal { sigma: 0.0, ..body }),
+            ),
+            (poisson, Severity::Exponential { mean: -1.0 }),
+            (
+                Frequency::Poisson { rate: -1.0 },
+                Severity::sample_history(),
+            ),
+            (
+                Frequency::Poisson {
+                    rate: f64::INFINITY,
+                },
+                Severity::sample_history(),
+            ),
+            (
+                Frequency::NegativeBinomial { rate: 50.0, r: 0.0 },
+                Severity::sample_history(),
+            ),
+        ];
+        for (frequency, severity) in bad {
+            let cfg = SimConfig {
+                paths: 8,
+                horizon_secs: YEAR_SECS,
+                seed: 1,
+                checkpoints: 0,
+                scenarios: vec![(poisson, Severity::sample_history()), (frequency, severity)],
+                progress: false,
+            };
+            let err = simulate_outcomes(&model, &cfg).expect_err("refused");
+            assert!(err.starts_with("invalid "), "{err}");
+        }
+        // The sample history itself, and a rate of 0, are fine.
+        let cfg = SimConfig {
+            paths: 8,
+            horizon_secs: YEAR_SECS,
+            seed: 1,
+            checkpoints: 0,
+            scenarios: vec![(Frequency::Poisson { rate: 0.0 }, Severity::sample_history())],
+            progress: false,
+        };
+        let (outs, _) = simulate_outcomes(&model, &cfg).expect("simulation");
+        assert!(outs.iter().all(|o| o.losses == 0));
     }
 }

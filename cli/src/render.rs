@@ -1,7 +1,7 @@
 //! Turning decoded accounts into JSON values and human tables (pure, tested).
 
 use insurance_pool_sdk::constants::pause;
-use insurance_pool_sdk::math::{day_of, utilisation_bps, ExposureBook, VolumeCurve};
+use insurance_pool_sdk::math::{day_of, seasoned_from, utilisation_bps, ExposureBook, VolumeCurve};
 use insurance_pool_sdk::state::{
     Claim, Member, Pool, PoolExposure, PoolParams, Protocol, Underwriter, VolumeQuote,
 };
@@ -99,6 +99,8 @@ pub fn pool(address: &str, p: &Pool, book: &ExposureBook, now: i64) -> Value {
         "total_volume_fees": p.total_volume_fees,
         "reserved_for_claims": p.reserved_for_claims,
         "voting_claims": p.voting_claims,
+        // A deposit made now votes on claims filed from this time (the stake-age rule).
+        "deposit_votes_from": seasoned_from(now, p.params.governance.min_stake_age),
         "bonds_held": p.bonds_held,
         "total_premiums": p.total_premiums,
         "losses": {
@@ -194,14 +196,7 @@ pub fn volume_rate(
 pub fn underwriter(address: &str, u: &Underwriter, p: &Pool, now: i64) -> Value {
     let age = p.params.governance.min_stake_age;
     let y = &u.young_shares;
-    // Shares staked in period P are young during P and P + 1.
-    let young_until = if y.current.get() > 0 {
-        (y.period + 2).saturating_mul(age)
-    } else if y.previous.get() > 0 {
-        (y.period + 1).saturating_mul(age)
-    } else {
-        0
-    };
+    let young_until = y.seasoned_at(age).unwrap_or(0);
     let locked_until = u.last_deposit_at.saturating_add(p.params.min_deposit_lock);
     json!({
         "underwriter": address,
@@ -220,6 +215,10 @@ pub fn underwriter(address: &str, u: &Underwriter, p: &Pool, now: i64) -> Value 
         },
         // Earliest request_withdrawal: after the deposit lock, with no young shares.
         "requestable_from": locked_until.max(young_until),
+        // Earliest filing time of a claim this position votes on with all its free
+        // shares (the program's rule: between one and two stake periods after its last
+        // stake, depending on where in its period that fell); null without free shares.
+        "votes_from": u.votes_from(age),
         "vote_locked_until": u.vote_locked_until,
         "last_deposit_at": u.last_deposit_at,
         "last_stake_at": u.last_stake_at,

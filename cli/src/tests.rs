@@ -952,7 +952,8 @@ async fn loss_world() -> LossWorld {
     let waiting = env.user(&pool, 10_000).await;
     buy(&mut env, &pool, &member, 5_000).await;
     buy(&mut env, &pool, &waiting, 5_000).await;
-    env.warp(6 * DAY).await;
+    env.warp(DAY).await; // the cover matures
+    env.season(&pool).await;
     let mut claims = Vec::new();
     for (who, amount) in [(&member, 2_000), (&waiting, 1_000)] {
         let ix = file_claim(
@@ -1858,8 +1859,8 @@ async fn every_write_command_runs_on_the_embedded_runtime() {
     );
 
     // file-claim then cancel-claim (within the hour), then a claim that is voted,
-    // finalized, paid and its bond returned.
-    env.warp(4 * DAY).await;
+    // finalized, paid and its bond returned, once the underwriters' shares vote.
+    env.season(&keys).await;
     let hash = "ab".repeat(32);
     let file_claim = [
         "file-claim",
@@ -2007,8 +2008,8 @@ async fn every_write_command_runs_on_the_embedded_runtime() {
             .get(),
         0
     );
-    // Cancelled shares are staked afresh: young for two stake periods.
-    env.warp(7 * DAY).await;
+    // Cancelled shares are staked afresh: young until the end of the next stake period.
+    env.season(&keys).await;
     cli_send(
         &mut env,
         &watched,
@@ -2176,7 +2177,8 @@ async fn keeper_cranks_claims_and_alerts_the_guardian() {
     env.deposit(&u2, &keys, 500_000).await;
     let member = env.user(&keys, 1_000_000).await;
     buy(&mut env, &keys, &member, 100_000).await;
-    env.warp(4 * DAY).await;
+    env.warp(DAY).await; // the cover matures
+    env.season(&keys).await; // the underwriters' shares vote
     let claim = claim_address(&keys, &member.pubkey(), 0);
     let file = file_claim(
         &member.pubkey(),

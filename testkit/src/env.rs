@@ -429,6 +429,30 @@ impl TestEnv {
         });
     }
 
+    /// Moves the clock to unix time `at` (no earlier than now) in a new slot.
+    pub async fn warp_to(&mut self, at: i64) {
+        let now = self.now().await;
+        self.warp(at.saturating_sub(now).max(0)).await;
+    }
+
+    /// Waits until every share staked in `pool` so far is seasoned, so that a claim
+    /// filed now is voted on by every position's free shares. This is the program's
+    /// rule as written ([`insurance_pool::math::stake`]): shares season at the start of
+    /// the second stake period after their staking, between `min_stake_age` and
+    /// `2 · min_stake_age` later depending on where in its period the stake fell. Waits
+    /// nothing when nothing is young; returns the seconds waited.
+    pub async fn season(&mut self, pool: &PoolKeys) -> i64 {
+        let p = self.pool(pool).await;
+        let now = self.now().await;
+        let seasoned = p
+            .young_shares
+            .seasoned_at(p.params.governance.min_stake_age)
+            .unwrap_or(now);
+        let wait = seasoned.saturating_sub(now).max(0);
+        self.warp(wait).await;
+        wait
+    }
+
     // ---- tokens ------------------------------------------------------------------------
 
     /// New mint owned by `token_program`, `DECIMALS` decimals, payer as mint authority.

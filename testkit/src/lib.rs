@@ -1,11 +1,13 @@
 //! Shared harness of the insurance pool tests (`tests/`, the CLI's tests and demo, the
 //! CU benchmark in `xtask/`).
 //!
-//! One place holds everything a test needs: starting the bank ([`runtime`]), sending
+//! One place holds everything a test needs: starting the bank ([`runtime`]) at a fixed
+//! instant ([`clock`]), sending
 //! transactions and asserting refusals, tokens, the clock and conservation
 //! ([`env::TestEnv`]), and instruction builders ([`ix`]). Test files only describe
 //! scenarios.
 
+pub mod clock;
 pub mod env;
 pub mod exchange;
 pub mod exchange_ix;

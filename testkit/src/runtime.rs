@@ -115,7 +115,7 @@ pub const PROGRAMS: [(&str, Pubkey); 2] = [
 ];
 
 /// Starts a bank with the insurance pool program (and program-test's SPL Token and
-/// Token-2022 SBF programs).
+/// Token-2022 SBF programs), its clock at [`crate::clock::start`].
 pub async fn start(runtime: Runtime) -> ProgramTestContext {
     start_with(runtime, &[]).await
 }
@@ -167,6 +167,17 @@ pub async fn start_with(runtime: Runtime, extra: &[(&'static str, Pubkey)]) -> P
     }
     let context = test.start_with_context().await;
     install_sysvar_bridge();
+    // The genesis clock is the machine's wall clock: replace it before anything runs.
+    let clock = context
+        .banks_client
+        .get_sysvar::<solana_clock::Clock>()
+        .await
+        .expect("clock");
+    context.set_sysvar(&solana_clock::Clock {
+        unix_timestamp: crate::clock::start(),
+        epoch_start_timestamp: crate::clock::start(),
+        ..clock
+    });
     context
 }
 

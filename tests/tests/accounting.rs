@@ -172,7 +172,7 @@ async fn market_b_is_untouched_by_everything_done_to_market_a() {
     .await;
     env.ok(&[cancel_withdrawal(&alice.pubkey(), &a)], &[&alice.key])
         .await;
-    env.warp(2 * DEFAULT_GOVERNANCE.min_stake_age).await; // cancelled shares re-season
+    env.season(&a).await; // cancelled shares re-season
     env.ok(
         &[request_withdrawal(&alice.pubkey(), &a, sa / 2)],
         &[&alice.key],
@@ -218,7 +218,7 @@ async fn market_b_is_untouched_by_everything_done_to_market_a() {
         code(InsuranceError::WrongVault),
     )
     .await;
-    env.warp(2 * DEFAULT_GOVERNANCE.min_stake_age).await;
+    env.season(&a).await;
     env.ok(
         &[request_withdrawal(&alice.pubkey(), &a, 1_000)],
         &[&alice.key],

@@ -17,7 +17,6 @@ mod volume;
 const DAY: i64 = 86_400;
 const VOTING: i64 = 3 * DAY;
 const HOLDUP: i64 = 2 * DAY;
-const SEASONED: i64 = 2 * 3 * DAY;
 const HASH: [u8; 32] = [9; 32];
 
 /// A pool with honest underwriters (one per amount), seasoned; plus a second market's
@@ -119,6 +118,12 @@ impl Arena {
         claim
     }
 
+    /// Waits until every share staked so far votes on a claim filed then.
+    async fn season(&mut self) {
+        let pool = self.pool;
+        self.env.season(&pool).await;
+    }
+
     async fn request_all(&mut self, who: &User) {
         let pool = self.pool;
         self.env.request_all(&pool, who).await
@@ -144,7 +149,8 @@ impl Arena {
 async fn h1_exit_at_pre_loss_price_during_holdup() {
     let mut a = arena(&[3_000, 1_000, 6_000]).await;
     let member = a.covered_member(5_000, 1_000).await;
-    a.env.warp(SEASONED + DEPOSIT_LOCK).await;
+    a.season().await;
+    a.env.warp(DEPOSIT_LOCK).await;
     let member2 = a.covered_member(5_000, 1_000).await; // cover for the claim
     let _ = member;
     let (alice, bob, carol) = (
@@ -214,7 +220,7 @@ async fn l4_approvals_beyond_free_capital_reserve_only_what_is_free() {
     for _ in 0..3 {
         members.push(a.covered_member(5_000, 5_000).await);
     }
-    a.env.warp(SEASONED).await;
+    a.season().await;
     let before_other = a.other_snapshot().await;
     let mut claims = Vec::new();
     for m in &members {
@@ -269,7 +275,7 @@ async fn h2_vote_capture_by_a_fresh_deposit() {
     let mut a = arena(&[10_000]).await;
     let honest = a.honest[0].insecure_clone();
     let attacker = a.covered_member(9_000, 40_000).await;
-    a.env.warp(SEASONED).await;
+    a.season().await;
     let before_other = a.other_snapshot().await;
     a.env.deposit(&attacker, &a.pool, 20_000).await;
     a.env.warp(1).await;
@@ -388,7 +394,7 @@ async fn m1_bond_withdrawn_before_veto() {
     let mut a = arena(&[10_000]).await;
     let honest = a.honest[0].insecure_clone();
     let member = a.covered_member(4_000, 1_000).await;
-    a.env.warp(SEASONED).await;
+    a.season().await;
     let claim = a.approved(&honest, &member, 4_000).await;
     a.env
         .refused(
@@ -429,7 +435,7 @@ async fn m2_cover_paid_twice() {
     let mut a = arena(&[20_000]).await;
     let honest = a.honest[0].insecure_clone();
     let member = a.covered_member(5_000, 1_000).await;
-    a.env.warp(SEASONED).await;
+    a.season().await;
     for round in 0..2 {
         let id = a.member_claims(&member.pubkey()).await;
         if round == 1 {
@@ -466,7 +472,7 @@ async fn m2_cover_paid_twice() {
 async fn m2_rejected_claim_gives_its_cover_back() {
     let mut a = arena(&[20_000]).await;
     let member = a.covered_member(5_000, 1_000).await;
-    a.env.warp(SEASONED).await;
+    a.season().await;
     let claim = a.file(&member, 5_000).await;
     a.env.warp(VOTING).await;
     a.finalize(&claim, &member).await;
@@ -575,7 +581,7 @@ async fn m6_dust_no_vote_marks_fraud() {
     let mut a = arena(&[10_000, 1]).await;
     let dust = a.honest[1].insecure_clone();
     let member = a.covered_member(2_000, 1_000).await;
-    a.env.warp(SEASONED).await;
+    a.season().await;
     let claim = a.file(&member, 2_000).await;
     a.vote(&dust, &claim, false).await;
     a.env.warp(VOTING).await;
@@ -953,7 +959,7 @@ async fn claim_payout_only_to_the_claimants_associated_account() {
     let mut a = arena(&[10_000]).await;
     let honest = a.honest[0].insecure_clone();
     let member = a.covered_member(4_000, 1_000).await;
-    a.env.warp(SEASONED).await;
+    a.season().await;
     let claim = a.approved(&honest, &member, 4_000).await;
     a.env.warp(HOLDUP).await;
     let side = a
@@ -1098,7 +1104,7 @@ async fn review_deposit_just_before_a_veto() {
     let mut a = arena(&[10_000]).await;
     let honest = a.honest[0].insecure_clone();
     let member = a.covered_member(5_000, 1_000).await;
-    a.env.warp(SEASONED).await;
+    a.season().await;
     let claim = a.approved(&honest, &member, 5_000).await;
     let whale = a.env.user(&a.pool, 1_000_000).await;
     let guardian = a.env.guardian.insecure_clone();

@@ -6,8 +6,6 @@ use insurance_pool_testkit::*;
 const DAY: i64 = 86_400;
 const VOTING: i64 = 3 * DAY;
 const HOLDUP: i64 = 2 * DAY;
-/// Long enough for shares deposited now to vote on a claim filed then.
-const SEASONED: i64 = 2 * 3 * DAY;
 const HASH: [u8; 32] = [7; 32];
 const URI: &str = "ipfs://bafy-evidence";
 
@@ -42,8 +40,10 @@ async fn world() -> World {
         u64::MAX,
     );
     env.ok(&[ix], &[&member.key]).await;
-    // Shares vote once seasoned (two 3-day stake periods); the cover matures in a day.
-    env.warp(SEASONED).await;
+    // The cover matures in a day; shares vote once seasoned (the end of the stake
+    // period after the deposits').
+    env.warp(DAY).await;
+    env.season(&pool).await;
     let carol = users.pop().unwrap();
     let bob = users.pop().unwrap();
     let alice = users.pop().unwrap();
@@ -438,6 +438,69 @@ async fn voting_weight_rules() {
             code(InsuranceError::Paused),
         )
         .await;
+}
+
+/// What the CLI, the client and the app tell a depositor is the program's rule: a
+/// position votes with all its shares on claims filed from `Underwriter::votes_from`
+/// (what the pool view promised before the deposit, `seasoned_from`), and not on one
+/// filed a second earlier. Deposits at the first second of a stake period (the longest
+/// wait: two periods), in its middle and at its last second (just over one period).
+#[tokio::test]
+async fn a_position_votes_from_the_time_it_is_told() {
+    let mut w = world().await;
+    let age = DEFAULT_GOVERNANCE.min_stake_age;
+    let member = w.member.insecure_clone();
+    for (n, into_period) in [0, age / 2, age - 1].into_iter().enumerate() {
+        let now = w.env.now().await;
+        let period_start = (insurance_pool::math::stake_period(now, age) + 1) * age;
+        w.env.warp_to(period_start + into_period).await;
+        let promised = insurance_pool::math::seasoned_from(w.env.now().await, age);
+        let voter = w.env.user(&w.pool, 1_000).await;
+        let shares = w.env.deposit(&voter, &w.pool, 1_000).await;
+        let position = w.env.underwriter(&w.pool, &voter.pubkey()).await;
+        let from = position.votes_from(age).expect("free shares");
+        assert_eq!(from, promised, "deposit {into_period}s into its period");
+        let waited = from - (period_start + into_period);
+        assert!(waited > age && waited <= 2 * age, "{waited}");
+        // The cover of the world's member has long expired: buy more for each round.
+        let ix = contribute_premium(
+            &member.pubkey(),
+            &w.pool,
+            &member.token,
+            None,
+            100,
+            u64::MAX,
+        );
+        w.env
+            .mint_to(&w.pool.mint, &TOKEN, &member.token, 100)
+            .await;
+        w.env.ok(&[ix], &[&member.key]).await;
+        // One second early: filed, but none of the new shares vote on it.
+        w.env.warp_to(from - 1).await;
+        let id = 2 * n as u64;
+        let early = w.file(id, 10).await;
+        w.env
+            .refused(
+                &[cast_vote(&voter.pubkey(), &w.pool, &early, true)],
+                &[&voter.key],
+                code(InsuranceError::NoVotingWeight),
+            )
+            .await;
+        let ix = cancel_claim(&member.pubkey(), &w.pool, &early);
+        w.env.ok(&[ix], &[&member.key]).await;
+        // On time: all of them.
+        w.env.warp_to(from).await;
+        let on_time = w.file(id + 1, 10).await;
+        w.vote(&voter, &on_time, true).await;
+        let claim: Claim = w.env.fetch(on_time).await;
+        assert_eq!(claim.yes_weight.get(), shares);
+        let ix = cancel_claim(&member.pubkey(), &w.pool, &on_time);
+        w.env
+            .refused(&[ix], &[&member.key], code(InsuranceError::ClaimHasVotes))
+            .await;
+        w.env.warp(VOTING).await;
+        w.finalize(&on_time).await;
+    }
 }
 
 #[tokio::test]

@@ -178,14 +178,14 @@ async fn cancel_restores_free_shares() {
     .await;
 
     // Cancelled shares are staked anew: young, so no new request until they season
-    // (two 3-day stake periods).
+    // (the end of the stake period after the cancel's).
     env.refused(
         &[request_withdrawal(&a, &pool, shares)],
         &[&alice.key],
         code(InsuranceError::DepositLocked),
     )
     .await;
-    env.warp(2 * DEFAULT_GOVERNANCE.min_stake_age).await;
+    env.season(&pool).await;
 
     // Cancelling is allowed while withdrawals are paused (it moves no tokens).
     let guardian = env.guardian.insecure_clone();

@@ -502,9 +502,9 @@ pub async fn measure() -> Report {
             .mint_to(&mint, &program, &floor_vault, 1_000_000)
             .await;
 
-        // Claims, once the cover matured and the voter's shares are seasoned (two
-        // stake periods after its deposit): the user is the member.
-        b.env.warp(2 * DEFAULT_GOVERNANCE.min_stake_age).await;
+        // Claims, once the cover matured and the voter's shares are seasoned (the end
+        // of the stake period after its deposit's): the user is the member.
+        b.env.season(&keys).await;
         let u = user.pubkey();
         let hash = [1u8; 32];
         let seed = b.next_seed();

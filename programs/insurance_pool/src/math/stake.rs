@@ -46,7 +46,32 @@ pub fn stake_period(now: i64, age: i64) -> i64 {
     (now.max(0).unsigned_abs() / age.max(1).unsigned_abs()) as i64
 }
 
+/// First unix time at which shares staked at `staked_at` are seasoned (periods of `age`
+/// seconds): the start of the second period after the one holding `staked_at`, between
+/// `age` and `2 · age` later. A claim filed at or after it counts them.
+pub fn seasoned_from(staked_at: i64, age: i64) -> i64 {
+    stake_period(staked_at, age)
+        .saturating_add(2)
+        .saturating_mul(age.max(1))
+}
+
 impl YoungShares {
+    /// First unix time (periods of `age` seconds) at which no share of this record is
+    /// young any more; `None` when none is young in period `self.period` or later
+    /// (`young_at` of every later period is 0).
+    pub fn seasoned_at(&self, age: i64) -> Option<i64> {
+        // The lots were staked in `period` and `period - 1`.
+        let age = age.max(1);
+        let staked = if self.current.get() > 0 {
+            self.period
+        } else if self.previous.get() > 0 {
+            self.period.saturating_sub(1)
+        } else {
+            return None;
+        };
+        Some(seasoned_from(staked.saturating_mul(age), age))
+    }
+
     /// Shares still young in period `period` (`period >= self.period`; an earlier period
     /// sees everything recorded as young).
     pub fn young_at(&self, period: i64) -> Shares {
@@ -164,6 +189,31 @@ mod tests {
         );
         assert_eq!(stake_period(86_400 * 3 + 5, 86_400), 3);
         assert_eq!(stake_period(-5, 86_400), 0);
+    }
+
+    #[test]
+    fn seasoning_waits_out_the_rest_of_the_period_and_one_more() {
+        let age = 3 * 86_400;
+        // Staked at the very start of a period: seasoned exactly 2 · age later; in its
+        // last second: one second over age later.
+        assert_eq!(seasoned_from(10 * age, age), 12 * age);
+        assert_eq!(seasoned_from(11 * age - 1, age), 12 * age);
+        for staked in [10 * age, 10 * age + 1, 10 * age + age / 2, 11 * age - 1] {
+            let from = seasoned_from(staked, age);
+            assert!(from - staked > age && from - staked <= 2 * age);
+            // The record agrees: young one second before, seasoned at `from`.
+            let mut y = YoungShares::default();
+            y.add(stake_period(staked, age), 5).unwrap();
+            assert_eq!(y.seasoned_at(age), Some(from));
+            assert_eq!(y.young_at(stake_period(from - 1, age)), 5);
+            assert_eq!(y.young_at(stake_period(from, age)), 0);
+        }
+        // Only the previous lot left: it seasons one period after the record's.
+        let mut y = YoungShares::default();
+        y.add(10, 5).unwrap();
+        y.roll(11);
+        assert_eq!(y.seasoned_at(age), Some(12 * age));
+        assert_eq!(YoungShares::default().seasoned_at(age), None);
     }
 
     #[test]

@@ -56,6 +56,24 @@ impl Underwriter {
             .saturating_sub(self.young_shares.young_at(period))
     }
 
+    /// Earliest filing time of a claim on which every free share of this position votes
+    /// (`min_stake_age` = `age`): after its last deposit and stake, with none of its
+    /// shares young at the filing ([`crate::math::stake`]). Between `age` and `2 · age`
+    /// after the last stake, depending on where in its stake period that fell. `None`
+    /// when the position has no free share.
+    pub fn votes_from(&self, age: i64) -> Option<i64> {
+        (self.free_shares() > 0).then(|| {
+            // `cast_vote` wants the filing strictly after the last deposit and stake.
+            let after = self
+                .last_stake_at
+                .max(self.last_deposit_at)
+                .saturating_add(1);
+            self.young_shares
+                .seasoned_at(age)
+                .map_or(after, |seasoned| seasoned.max(after))
+        })
+    }
+
     /// Whether a withdrawal request is pending.
     pub fn has_pending_withdrawal(&self) -> bool {
         self.pending_shares.get() > 0

@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f target/deploy/insurance_pool.so ] || bash scripts/build-sbf.sh
-cargo build --locked -q -p insurance-pool-localnet
+# The same build as the test suites' (clients/ts/scripts/localnet.mjs NODE_BUILD).
+cargo build --locked -q -p insurance-pool-localnet -p insurance-pool-cli
 [ -d clients/ts/node_modules ] || npm ci --prefix clients/ts --no-audit --no-fund
 [ -d app/node_modules ] || npm ci --prefix app --no-audit --no-fund
 SEED=${SEED:-$(mktemp -d)/seed.json}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI):
 #   1. the workspace natively (default members: all but the local node; unit, property
-#      and integration tests), the layering check (the CLI without its demo), then the
+#      and integration tests), the integration and CLI suites again with the test clock
+#      started at three other points of a stake period, the layering check (the CLI without its demo), then the
 #      actuarial benchmark (Rust engine vs numpy, a printed table);
 #   2. the committed IDLs checked against a fresh `idl-build` (idl/*.json and the
 #      TypeScript client's typed copies);
@@ -43,6 +44,16 @@ run() { # $1 label, rest: command; tees into $logs/$1
 section "native suite"
 # The default members: everything but `localnet` (the TypeScript step builds it).
 run native env POOL_TEST_RUNTIME=native cargo test --locked
+
+section "clock offsets (no test depends on where in a stake period it starts)"
+# Every test bank starts at testkit's fixed instant (a 3-day stake-period boundary, the
+# native suite above ran there); run the integration and CLI suites again one second
+# in, mid-period and at its last second (docs/testing.md). Same packages and features
+# as the SBF suite below, so the build is shared.
+for offset in 1 129600 259199; do
+    run "offset-$offset" env POOL_TEST_RUNTIME=native POOL_TEST_CLOCK_OFFSET=$offset \
+        cargo test --locked -q -p insurance-pool-tests -p insurance-pool-cli -p insurance-pool-xtask
+done
 
 section "layering (the operator CLI without its demo links no test runtime)"
 if cargo tree --locked -q -p insurance-pool-cli --no-default-features -e normal | grep -q 'solana-program-test'; then
@@ -95,6 +106,7 @@ run app npm --prefix app test
 
 section "test summary"
 summary native "$logs/native"
+for offset in 1 129600 259199; do summary "+${offset}s" "$logs/offset-$offset"; done
 summary sbf "$logs/sbf"
 summary fuzz "$logs/fuzz"
 for run in fuzz-seed fuzz-random; do

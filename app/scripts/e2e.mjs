@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { freePort, root, startNode } from "../../clients/ts/scripts/localnet.mjs";
+import { buildNode, freePort, root, startNode } from "../../clients/ts/scripts/localnet.mjs";
 
 const app = join(dirname(fileURLToPath(import.meta.url)), "..");
 const chromium = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -22,8 +22,9 @@ for (const so of ["insurance_pool.so", "example_exchange.so"]) {
     process.exit(2);
   }
 }
-const build = spawnSync("cargo", ["build", "--locked", "-q", "-p", "insurance-pool-localnet"], { cwd: root, stdio: "inherit" });
-if (build.status !== 0) process.exit(build.status ?? 1);
+// The same build as the TypeScript suite's (node and CLI): nothing recompiles between them.
+const built = buildNode();
+if (built !== 0) process.exit(built);
 const bundle = spawnSync(join(app, "node_modules", ".bin", "vite"), ["build", "--logLevel", "warn"], { cwd: app, stdio: "inherit" });
 if (bundle.status !== 0) process.exit(bundle.status ?? 1);
 

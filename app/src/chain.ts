@@ -56,10 +56,14 @@ export function makeClient(cluster: Cluster, wallet: ConnectedWallet | null): In
   return new InsurancePoolClient(new AnchorProvider(connection, wallet ?? readOnly(), { commitment: "confirmed" }));
 }
 
-/** The node's clock (unix seconds). */
+/**
+ * The node's clock (unix seconds): the time the program's rules see. Never the browser's
+ * clock, which can be hours or (on a local node) months away from it.
+ */
 export async function chainNow(client: InsurancePoolClient): Promise<number> {
   const info = await client.provider.connection.getAccountInfo(SYSVAR_CLOCK_PUBKEY);
-  return info ? Number(info.data.readBigInt64LE(32)) : Math.floor(Date.now() / 1000);
+  if (!info) throw new Error("the node returned no clock sysvar");
+  return Number(info.data.readBigInt64LE(32));
 }
 
 /** A program error by name and message (the client's decodeError), or the raw message. */

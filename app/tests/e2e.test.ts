@@ -52,6 +52,13 @@ async function warp(seconds: number) {
   assert.equal(((await res.json()) as { error?: unknown }).error, undefined);
 }
 
+/** The unix time of the first ISO-8601 instant in `text`. */
+function isoTime(text: string | null): number {
+  const m = (text ?? "").match(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/);
+  assert.ok(m, `no time in ${JSON.stringify(text)}`);
+  return Date.parse(m[0]) / 1000;
+}
+
 /** A screenshot of `page` in test-output/, checked to show more than one colour. */
 async function shot(page: Page, name: string) {
   const path = join(OUT, `${name}.png`);
@@ -142,6 +149,12 @@ describe("the web app in Chromium over JSON-RPC", () => {
   it("deposits and shows the share value", async () => {
     const page = await actor("newcomer");
     await open(page, `/pool/${A}`, "newcomer");
+    // Before depositing, the page says when a deposit made now would vote: the start of
+    // the second 3-day stake period after this one (the program's rule).
+    const promised = isoTime(await page.getByTestId("deposit-votes-from").textContent());
+    const before = await now();
+    assert.equal(promised % (3 * DAY), 0, `${promised} starts a stake period`);
+    assert.ok(promised - before > 3 * DAY - 60 && promised - before <= 6 * DAY, `votes ${promised - before}s after ${before}`);
     await page.getByTestId("deposit-amount").fill("1000");
     await page.getByTestId("deposit").click();
     await confirmed(page);
@@ -152,6 +165,9 @@ describe("the web app in Chromium over JSON-RPC", () => {
     // ~181 000 pool): the program values shares on exit capital, so a claim being voted
     // is borne by everyone, newcomers included.
     assert.ok(value > 990 && value < 1000, `a 1000 deposit is worth ${value}`);
+    // The position says the same (unless the deposit landed in the next period).
+    const votes = isoTime(await page.getByTestId("votes-from").textContent());
+    assert.ok(votes === promised || votes === promised + 3 * DAY, `position votes from ${votes}, promised ${promised}`);
     await shot(page, "pool");
   });
 

@@ -473,14 +473,33 @@ impl Chain for RpcClient {
             .collect()
     }
 
+    /// The clock sysvar's `unix_timestamp`: the time the program's next instruction
+    /// sees (a block time can differ from it, e.g. on a local node moved in time).
     fn now(&self) -> CliResult<i64> {
-        let slot = self.get_slot().map_err(|e| e.to_string())?;
-        self.get_block_time(slot).map_err(|e| e.to_string())
+        let clock = self
+            .get_account_data(&clock_sysvar())
+            .map_err(|e| format!("clock sysvar: {e}"))?;
+        clock_unix_timestamp(&clock)
     }
 
     fn transaction_logs(&self, address: &Pubkey) -> CliResult<Vec<actuary_cmd::TransactionLogs>> {
         actuary_cmd::rpc_transaction_logs(self, address)
     }
+}
+
+/// Address of the clock sysvar.
+pub fn clock_sysvar() -> Pubkey {
+    use anchor_lang::solana_program::sysvar::SysvarId;
+    anchor_lang::prelude::Clock::id()
+}
+
+/// `unix_timestamp` of a clock sysvar's data (bincode `Clock`: slot, epoch start
+/// timestamp, epoch, leader schedule epoch, unix timestamp; 8 bytes each).
+pub fn clock_unix_timestamp(data: &[u8]) -> CliResult<i64> {
+    data.get(32..40)
+        .and_then(|b| b.try_into().ok())
+        .map(i64::from_le_bytes)
+        .ok_or_else(|| format!("clock sysvar: {} bytes, expected 40", data.len()))
 }
 
 /// Decodes an Anchor account of type `T` at `key`.
@@ -518,6 +537,7 @@ pub const POOL_COLUMNS: &[&str] = &[
     "rate_bps",
     "volume_rate_bps",
     "unearned_premiums",
+    "deposit_votes_from",
     "mint_has_freeze_authority",
     "losses",
     "paused",

@@ -279,6 +279,24 @@ fn url_monikers_and_error_decoding() {
     assert_eq!(explain("connection refused"), "connection refused");
 }
 
+/// The CLI's `now` on a node is the clock sysvar the program reads (not a block time),
+/// decoded from the account's bytes as the bank serialises it.
+#[tokio::test]
+async fn now_is_the_clock_sysvar() {
+    let mut env = TestEnv::new().await;
+    env.warp(12_345).await;
+    let data = env
+        .account(crate::clock_sysvar())
+        .await
+        .expect("clock sysvar")
+        .data;
+    assert_eq!(
+        crate::clock_unix_timestamp(&data),
+        Ok(insurance_pool_testkit::clock::start() + 12_345)
+    );
+    assert!(crate::clock_unix_timestamp(&data[..39]).is_err());
+}
+
 #[tokio::test]
 async fn read_commands_render_real_accounts() {
     let mut env = TestEnv::new().await;
@@ -350,6 +368,14 @@ async fn read_commands_render_real_accounts() {
     assert_eq!(json["young_shares"], 10_000_000_000u64);
     assert_eq!(json["requestable_from"], u.last_deposit_at + 30 * DAY);
     assert!(json["lapses_at"].is_null());
+    // Votes from the start of the second stake period after the deposit's (the
+    // program's rule; tests/claims.rs checks it against `cast_vote`), which the pool
+    // view promised for a deposit made at that time.
+    let age = 3 * DAY;
+    let votes_from = (u.last_deposit_at / age + 2) * age;
+    assert_eq!(json["votes_from"], votes_from);
+    let promise = render::pool("p", &state, &exposure.book, u.last_deposit_at);
+    assert_eq!(promise["deposit_votes_from"], votes_from);
     let m: Member = env.fetch(pool.member(&trader.pubkey())).await;
     let json = render::member("m", &m, 6, now);
     assert_eq!(

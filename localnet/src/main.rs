@@ -14,8 +14,14 @@
 //!
 //! ```text
 //! localnet [--port 8899] [--ws-port 8900] [--program <ID>=<path.so>]...
-//!          [--upgrade-authority <PUBKEY | keypair.json>]
+//!          [--upgrade-authority <PUBKEY | keypair.json>] [--start-time <unix | now>]
 //! ```
+//! The node's clock starts at `--start-time` (default [`START_TIME`], 2026-01-01
+//! 00:00:00 UTC, the instant `testkit` starts its banks at), not at the machine's
+//! time: the program's rules are aligned to unix time (stake periods, days), so a
+//! suite run on a node started "now" would see a different schedule every day
+//! (`docs/testing.md`). The clock then ticks with the slots (400 ms each) and moves
+//! forward with `surfnet_timeTravel`. `--start-time now` keeps the machine's time.
 //! Without `--program`, every `[programs.localnet]` entry of `Anchor.toml` is loaded
 //! from `target/deploy/<name>.so`. Without `--upgrade-authority`, the Solana CLI's
 //! default keypair (`~/.config/solana/id.json`) is the deployer if it exists; otherwise
@@ -25,11 +31,16 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use solana_clock::Clock;
 use solana_pubkey::Pubkey;
 use surfpool_core::runloops::start_local_surfnet_runloop;
 use surfpool_core::surfnet::locker::SurfnetSvmLocker;
 use surfpool_core::surfnet::svm::{SurfnetSvm, SurfnetSvmConfig};
 use surfpool_types::{RpcConfig, SimnetConfig, SimnetEvent, SurfpoolConfig};
+
+/// Default start of the node's clock: 2026-01-01 00:00:00 UTC, a day and a 3-day
+/// stake-period boundary; the same instant as `insurance_pool_testkit::clock::START`.
+const START_TIME: i64 = 1_767_225_600;
 
 /// Parsed command line.
 struct Args {
@@ -37,6 +48,8 @@ struct Args {
     ws_port: u16,
     programs: Vec<(Pubkey, PathBuf)>,
     upgrade_authority: Option<Pubkey>,
+    /// Unix time the clock starts at; `None`: the machine's time.
+    start_time: Option<i64>,
 }
 
 /// Bytes of the upgradeable loader's `ProgramData` header (bincode
@@ -105,6 +118,7 @@ fn parse_args() -> Result<Args, String> {
         ws_port: 8900,
         programs: Vec::new(),
         upgrade_authority: None,
+        start_time: Some(START_TIME),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -123,10 +137,22 @@ fn parse_args() -> Result<Args, String> {
                 ));
             }
             "--upgrade-authority" => args.upgrade_authority = Some(authority_arg(&value()?)?),
+            "--start-time" => {
+                args.start_time = match value()?.as_str() {
+                    "now" => None,
+                    v => Some(
+                        v.parse()
+                            .ok()
+                            .filter(|t: &i64| *t > 0)
+                            .ok_or(format!("--start-time: `{v}` is not a unix time or `now`"))?,
+                    ),
+                }
+            }
             "-h" | "--help" => {
                 println!(
                     "localnet [--port 8899] [--ws-port 8900] [--program <ID>=<path.so>]... \
-                     [--upgrade-authority <PUBKEY | keypair.json>]"
+                     [--upgrade-authority <PUBKEY | keypair.json>] [--start-time <unix | now>] \
+                     (default start {START_TIME}: 2026-01-01 00:00:00 UTC)"
                 );
                 std::process::exit(0);
             }
@@ -212,6 +238,10 @@ fn run() -> Result<(), String> {
         match event {
             SimnetEvent::CoreStarted(_) => {
                 let mut svm = handle.0.blocking_write();
+                if let Some(start) = args.start_time {
+                    set_clock(&mut svm, start);
+                    println!("localnet: clock starts at unix time {start}");
+                }
                 for (id, path, bytes) in &programs {
                     // Program + ProgramData under the upgradeable loader (no authority).
                     svm.inner
@@ -264,6 +294,22 @@ fn run() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Moves the node's clock to unix time `start` before anything runs: the clock sysvar,
+/// the time the next block adds its slot time to, and the origin block times are
+/// computed from (so `getBlockTime` agrees with the clock).
+fn set_clock(svm: &mut SurfnetSvm, start: i64) {
+    let start_ms = start.unsigned_abs().saturating_mul(1_000);
+    let slots = svm
+        .get_latest_absolute_slot()
+        .saturating_sub(svm.genesis_slot);
+    svm.updated_at = start_ms;
+    svm.genesis_updated_at = start_ms.saturating_sub(slots.saturating_mul(svm.slot_time));
+    let mut clock: Clock = svm.inner.get_sysvar();
+    clock.unix_timestamp = start;
+    clock.epoch_start_timestamp = start;
+    svm.inner.set_sysvar(&clock);
 }
 
 fn main() {

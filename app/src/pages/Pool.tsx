@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { BN } from "@anchor-lang/core";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import type { PublicKey } from "@solana/web3.js";
-import { parseAmount, poolAddress, valueOfShares, withdrawalPayout, type PoolView } from "@insurance-pool/client";
+import { parseAmount, poolAddress, seasonedFrom, valueOfShares, votesFrom, withdrawalPayout, type PoolView } from "@insurance-pool/client";
 
 import { bps, chainNow, describeError, PAUSE_DEPOSIT, units } from "../chain";
 import { Chart, type Point } from "./Chart";
@@ -106,6 +106,12 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
   const shareValue = valueOfShares(shares, view.exitCapital, totalShares);
   const exitValue = position ? withdrawalPayout(view, pendingShares, position.pendingValue.toString()) : new BN(0);
   const unlockAt = position ? Number(position.unlockAt.toString()) : 0;
+  // Claims this position (or a deposit made now) votes on: the program's stake-age rule.
+  const age = p.params.governance.minStakeAge;
+  const votes = position ? votesFrom(position, age) : null;
+  const votesAt = votes ? Number(votes.toString()) : 0;
+  const depositVotesAt = Number(seasonedFrom(now, age).toString());
+  const at = (t: number) => new Date(t * 1000).toISOString();
   const lapsesAt = unlockAt + Number(p.params.withdrawalWindow.toString());
 
   return (
@@ -139,11 +145,20 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
           </button>
           {depositBlocked && <span className="reason" data-testid="deposit-reason">{depositBlocked}</span>}
         </div>
+        <p className="hint" data-testid="deposit-votes-from">
+          A deposit made now votes on claims filed from {at(depositVotesAt)} (in {countdown(depositVotesAt - now)}).
+        </p>
         {position && (
           <div data-testid="position">
             <p>
               Your shares: <b data-testid="shares">{shares.toString()}</b>, worth <b data-testid="share-value">{units(shareValue, d)}</b>
             </p>
+            {votes && (
+              <p data-testid="votes-from">
+                Votes on claims filed from {at(votesAt)}
+                {now < votesAt ? ` (in ${countdown(votesAt - now)})` : ""}
+              </p>
+            )}
             {pendingShares.isZero() ? (
               <div className="row">
                 <button data-testid="request-withdrawal" disabled={shares.isZero()} onClick={() => send("request withdrawal", async () => [await client.requestWithdrawal(wallet!.publicKey, keys, shares)])}>

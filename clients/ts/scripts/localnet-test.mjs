@@ -17,7 +17,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { startNode } from "./localnet.mjs";
+import { buildNode, startNode } from "./localnet.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const client = join(here, "..");
@@ -48,11 +48,8 @@ for (const so of ["insurance_pool.so", "example_exchange.so"]) {
   }
 }
 // The node, and the Rust CLI that one test drives over the same JSON-RPC.
-const build = spawnSync("cargo", ["build", "--locked", "-q", "-p", "insurance-pool-localnet", "-p", "insurance-pool-cli"], {
-  cwd: root,
-  stdio: "inherit",
-});
-if (build.status !== 0) process.exit(build.status ?? 1);
+const built = buildNode();
+if (built !== 0) process.exit(built);
 
 process.on("SIGINT", () => process.exit(130));
 

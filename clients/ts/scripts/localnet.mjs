@@ -1,7 +1,7 @@
 // Starting and stopping the workspace's local JSON-RPC node (`target/debug/localnet`:
 // surfpool running target/deploy/*.so), with a fresh deployer keypair as the programs'
 // upgrade authority. Used by `npm test` here and by the web app's browser tests.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,6 +11,17 @@ import { fileURLToPath } from "node:url";
 import { Keypair } from "@solana/web3.js";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+/**
+ * What every suite builds before starting a node: the node and the CLI, in one cargo
+ * invocation. The TypeScript suite drives the CLI too; the browser suite and
+ * `scripts/app.sh` build the same set, so Cargo unifies features the same way and
+ * nothing is recompiled between them. Returns cargo's exit status.
+ */
+export const NODE_BUILD = ["build", "--locked", "-q", "-p", "insurance-pool-localnet", "-p", "insurance-pool-cli"];
+export function buildNode() {
+  return spawnSync("cargo", NODE_BUILD, { cwd: root, stdio: "inherit" }).status ?? 1;
+}
 
 export const freePort = () =>
   new Promise((resolve, reject) => {

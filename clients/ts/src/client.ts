@@ -261,6 +261,47 @@ export function exitClock(pool: { withdrawPause: PauseClock }, protocol: { withd
     .sub(pausedSeconds(protocol.withdrawPause, now));
 }
 
+/**
+ * First unix time at which shares staked at `stakedAt` are seasoned, for stake periods of
+ * `age` seconds (`math::seasoned_from`): the start of the second period after the one
+ * holding `stakedAt`, between `age` and `2 · age` later. A deposit made at `stakedAt`
+ * votes on claims filed from then.
+ */
+export function seasonedFrom(stakedAt: Amount, age: Amount): BN {
+  const t = toBigInt(toI64(stakedAt, "stakedAt"));
+  const a = toBigInt(toI64(age, "age"));
+  const period = a > 0n ? a : 1n;
+  return new BN((((t > 0n ? t : 0n) / period + 2n) * period).toString());
+}
+
+/**
+ * Earliest filing time of a claim on which every free share of the position `u` votes
+ * (`Underwriter::votes_from`; `age`: the pool's `governance.minStakeAge`): strictly after
+ * its last deposit and stake, with none of its shares young at the filing. `null` when
+ * the position has no free share. Between `age` and `2 · age` after its last stake,
+ * depending on where in its stake period that fell.
+ */
+export function votesFrom(
+  u: Pick<UnderwriterAccount, "shares" | "pendingShares" | "lastStakeAt" | "lastDepositAt" | "youngShares">,
+  age: Amount,
+): BN | null {
+  const free = toBigInt(u.shares.toString()) - toBigInt(u.pendingShares.toString());
+  if (free <= 0n) return null;
+  const stake = BN.max(new BN(u.lastStakeAt.toString()), new BN(u.lastDepositAt.toString()));
+  const after = stake.addn(1);
+  const y = u.youngShares;
+  const a = toBigInt(toI64(age, "age"));
+  const period = new BN((a > 0n ? a : 1n).toString());
+  // The record's lots were staked in `period` and `period - 1` (`YoungShares::seasoned_at`).
+  const lot = !new BN(y.current.toString()).isZero()
+    ? new BN(y.period.toString())
+    : !new BN(y.previous.toString()).isZero()
+      ? new BN(y.period.toString()).subn(1)
+      : null;
+  if (lot === null) return after;
+  return BN.max(seasonedFrom(lot.mul(period).toString(), age), after);
+}
+
 /** Exchange limits: absolute caps, and caps in bps of free capital (default 100 %). */
 export function exchangeLimits(limits: {
   perEventCap: Amount;

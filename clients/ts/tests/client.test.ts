@@ -27,6 +27,8 @@ import {
   formatAmount,
   parseAmount,
   valueOfShares,
+  seasonedFrom,
+  votesFrom,
   VIRTUAL_SHARES,
   withdrawalPayout,
   EXAMPLE_EXCHANGE_IDL,
@@ -303,6 +305,31 @@ describe("client (offline)", () => {
     const pool = { withdrawPause: { pausedSince: new BN(0), pausedSecs: new BN(100) } };
     const protocol = { withdrawPause: { pausedSince: new BN(999_000), pausedSecs: new BN(5) } };
     assert.equal(exitClock(pool, protocol, 1_000_000).toNumber(), 1_000_000 - 100 - 1_000 - 5);
+  });
+
+  it("tells when stake votes, as the program's stake-age rule does (math::stake's vectors)", () => {
+    const age = 3 * 86_400;
+    // At the first second of a period: two periods; at its last second: one period and a second.
+    assert.equal(seasonedFrom(10 * age, age).toNumber(), 12 * age);
+    assert.equal(seasonedFrom(11 * age - 1, age).toNumber(), 12 * age);
+    const position = (stakedAt: number, shares: number, pending = 0) => ({
+      shares: new BN(shares),
+      pendingShares: new BN(pending),
+      lastStakeAt: new BN(stakedAt),
+      lastDepositAt: new BN(stakedAt),
+      youngShares: { period: new BN(Math.floor(stakedAt / age)), current: new BN(shares), previous: new BN(0) },
+    });
+    for (const staked of [10 * age, 10 * age + 1, 10 * age + age / 2, 11 * age - 1]) {
+      assert.equal(votesFrom(position(staked, 5), age)?.toNumber(), 12 * age);
+    }
+    // Only the previous lot young: it seasons one period after the record's.
+    const older = { ...position(10 * age, 5), youngShares: { period: new BN(11), current: new BN(0), previous: new BN(5) } };
+    assert.equal(votesFrom(older, age)?.toNumber(), 12 * age);
+    // Nothing young: strictly after the last stake.
+    const seasoned = { ...position(20 * age, 5), youngShares: { period: new BN(20), current: new BN(0), previous: new BN(0) } };
+    assert.equal(votesFrom(seasoned, age)?.toNumber(), 20 * age + 1);
+    // Every share pending withdrawal: no vote to tell of.
+    assert.equal(votesFrom(position(10 * age, 5, 5), age), null);
   });
 
   it("knows the new errors", () => {

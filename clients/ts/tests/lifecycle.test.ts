@@ -53,6 +53,7 @@ import {
   volumeFee,
   volumeLossAt,
   volumeRate,
+  votesFrom,
   type ExchangeKeys,
   type VolumeQuote,
 } from "../src/index.js";
@@ -378,8 +379,14 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
   });
 
   it("files a claim on matured cover and counts the votes of seasoned shares", async () => {
-    // Alice's and Bob's shares vote once two stake periods (3 days each) have passed.
-    await warp(2 * num(params.governance.minStakeAge) + 60);
+    // Alice's and Bob's shares vote from the time the client tells (the program's
+    // stake-age rule: the start of the second stake period after their deposits').
+    const from = Math.max(
+      ...(await Promise.all(
+        [alice, bob].map(async (v) => num(votesFrom(await pool.fetchUnderwriter(a.pool, v.key.publicKey), params.governance.minStakeAge)!)),
+      )),
+    );
+    if ((await now()) < from) await warpTo(from);
     traderClaim = await pool.nextClaim(a.pool, trader.key.publicKey);
     assert.equal(num(traderClaim.id), 0);
     tokensBeforeClaim = await balance(trader.token);

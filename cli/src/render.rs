@@ -66,6 +66,8 @@ pub fn params(p: &PoolParams) -> Value {
 pub fn pool(address: &str, p: &Pool, book: &ExposureBook, now: i64) -> Value {
     let exposure = book.active_at(now);
     let free = p.free_capital();
+    // What cover is priced and capped on: free capital less the pending withdrawals.
+    let staying = p.staying_capital().unwrap_or(0);
     let pending = (p.pending_params_at != 0).then(|| {
         let mut v = params(&p.pending_params);
         v["effective_at"] = p.pending_params_at.into();
@@ -87,7 +89,8 @@ pub fn pool(address: &str, p: &Pool, book: &ExposureBook, now: i64) -> Value {
         // What the shares one unit bought in an empty pool would take out now.
         "share_price": p.value_of(SHARES_PER_UNIT as u128).unwrap_or(0),
         "exposure": exposure,
-        "utilisation_bps": utilisation_bps(exposure, free),
+        "staying_capital": staying,
+        "utilisation_bps": utilisation_bps(exposure, staying),
         "rate_bps": p.rate_bps,
         // The volume rate charged by the last `contribute_volume` (statistics), and the
         // volume rate's loss index as of the start of day `volume_loss_day` (unix

@@ -1373,14 +1373,14 @@ impl Harness {
             }
             After::Premium(c) => {
                 if c.exposure_after as u128 * 10_000
-                    > c.free_capital as u128 * c.max_exposure_bps as u128
+                    > c.staying_capital as u128 * c.max_exposure_bps as u128
                 {
                     return Err(format!(
-                        "cover sold to exposure {} above the cap on free capital {}",
-                        c.exposure_after, c.free_capital
+                        "cover sold to exposure {} above the cap on the capital that stays {}",
+                        c.exposure_after, c.staying_capital
                     ));
                 }
-                let util = utilisation_bps(c.exposure_after, c.free_capital);
+                let util = utilisation_bps(c.exposure_after, c.staying_capital);
                 let floor = curve_rate(&c.curve, util);
                 if c.charged.quote.rate_bps < floor {
                     return Err(format!(
@@ -1495,7 +1495,8 @@ struct PremiumSeen {
     max_exposure_bps: u64,
     charged: crate::model::Charged,
     exposure_after: u64,
-    free_capital: u64,
+    /// Free capital less the pending withdrawals' value (what cover is priced on).
+    staying_capital: u64,
     curve: insurance_pool::math::Curve,
 }
 
@@ -1767,7 +1768,7 @@ impl Harness {
                         max_exposure_bps: self.model.pools[m].pool.params.max_exposure_bps,
                         charged: c,
                         exposure_after: c.exposure_after,
-                        free_capital: c.free_capital,
+                        staying_capital: c.staying_capital,
                         curve,
                     }));
                 }

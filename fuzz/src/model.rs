@@ -201,7 +201,8 @@ pub struct Snapshot {
 pub struct Charged {
     pub quote: PremiumQuote,
     pub exposure_after: u64,
-    pub free_capital: u64,
+    /// Free capital less the pending withdrawals' value: what cover is priced on.
+    pub staying_capital: u64,
 }
 
 impl Model {
@@ -589,7 +590,7 @@ impl Model {
         let charged = Charged {
             quote,
             exposure_after: p.exposure.book.active_at(now).saturating_add(notional),
-            free_capital: crate::rules::free_capital(&p.pool),
+            staying_capital: crate::rules::staying_capital(&p.pool)?,
         };
         req!(
             quote.premium <= max_premium,
@@ -1275,10 +1276,9 @@ impl Model {
         let paused = self.paused(m, pause::SHORTFALL);
         let clock = self.refresh(m, now);
         crate::rules::refresh_registration(&mut r, clock);
-        req!(
-            destination == r.destination,
-            ie(InsuranceError::WrongDestination)
-        );
+        // A destination that is no longer the registration's is paid nothing (the
+        // liquidation goes on: review 3, finding 5).
+        let stale = destination != r.destination;
         let (epoch_start, epoch_length) =
             next_epoch(r.epoch_start, r.epoch_length, r.limits.epoch_length, now);
         if epoch_start != r.epoch_start {
@@ -1300,7 +1300,7 @@ impl Model {
         let floor = solvency_floor(pool.reserved_for_claims, pool.params.min_reserve);
         let available = pool.capital.saturating_sub(floor);
         let can_draw = crate::rules::can_draw(&r, clock);
-        let covered = if paused || !can_draw {
+        let covered = if paused || !can_draw || stale {
             0
         } else {
             cover_amount(amount, per_event, epoch_room, available).0

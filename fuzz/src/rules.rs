@@ -54,6 +54,19 @@ pub fn free_capital(pool: &Pool) -> u64 {
     pool.capital.saturating_sub(pool.reserved_for_claims)
 }
 
+/// Free capital less the value (on it) of the shares pending withdrawal: the capital
+/// that stays, which new cover is priced and capped on.
+pub fn staying_capital(pool: &Pool) -> R<u64> {
+    let free = free_capital(pool);
+    let leaving = value_of_shares(
+        pool.pending_withdrawal_shares.get(),
+        free,
+        pool.total_shares.get(),
+    )
+    .map_err(an)?;
+    Ok(free.saturating_sub(leaving))
+}
+
 /// Free capital net of the claims still voting: what exits are priced on.
 pub fn exit_capital(pool: &Pool) -> u64 {
     free_capital(pool).saturating_sub(pool.voting_claims)
@@ -208,7 +221,8 @@ pub fn projected(pool: &Pool, protocol: &Protocol, earnings: &EarningBook, now: 
     Ok(pool)
 }
 
-/// A premium quote: refused above the exposure cap on free capital, and for a top-up
+/// A premium quote: refused above the exposure cap on the capital that stays (free
+/// capital less what the pending withdrawals are worth), and for a top-up
 /// that could not mature before its cover ends; the rate is the curve's at the
 /// utilisation the purchase creates, falls only at the configured speed, within the
 /// curve's bounds; a top-up pays for the time its cover has left.
@@ -224,11 +238,11 @@ pub fn quote(
         .active_at(now)
         .checked_add(notional)
         .ok_or_else(|| InsuranceError::MathOverflow.name())?;
-    let free = free_capital(pool);
-    if !within_cap(pool, exposure, free) {
+    let staying = staying_capital(pool)?;
+    if !within_cap(pool, exposure, staying) {
         return Err(InsuranceError::ExposureCapExceeded.name());
     }
-    let utilisation = utilisation_bps(exposure, free);
+    let utilisation = utilisation_bps(exposure, staying);
     let target = curve_rate(&p.curve, utilisation);
     let elapsed = now.saturating_sub(pool.rate_updated_at);
     let rate = smoothed_rate(pool.rate_bps, target, p.max_rate_change_per_day, elapsed)

@@ -1240,3 +1240,56 @@ async fn review_prefunded_position_addresses_do_not_block_the_first_deposit() {
     assert!(member.covered_amount > 0);
     env.assert_conserved(&pool).await;
 }
+
+/// Review 3, finding 3: capital that asked to leave priced and backed new cover. A
+/// seasoned whale holding 900 000 of a 1 000 000 pool requests its exit; once it may
+/// complete, it buys 400 000 of cover and completes in the same transaction. Priced on
+/// the whole pool the cover cost 8 400 (210 bps at 40 % utilisation); the curve on the
+/// 100 000 that stays asks 80 000 (its 2 000 bps ceiling at 400 %). Quotes and the
+/// exposure cap now use the capital that stays: free capital less the value of the
+/// shares pending withdrawal. A sniper quoting while the request is pending sees the
+/// same price.
+#[tokio::test]
+async fn review3_pending_capital_does_not_price_new_cover() {
+    use insurance_pool::math::{curve_rate, premium_for, utilisation_bps};
+    let mut a = arena(&[100_000]).await;
+    let pool = a.pool;
+    let whale = a.env.user(&pool, 1_000_000).await;
+    a.env.deposit(&whale, &pool, 900_000).await;
+    a.env.warp(DEPOSIT_LOCK).await;
+    a.request_all(&whale).await;
+    a.env.warp(DAY).await;
+    let before_other = a.other_snapshot().await;
+    let term = default_params().coverage_duration;
+    // The fair price of 400 000 of cover: the curve at the utilisation it creates on the
+    // capital that stays.
+    let fair_rate = curve_rate(&DEFAULT_CURVE, utilisation_bps(400_000, 100_000));
+    let fair = premium_for(400_000, fair_rate, term, term).unwrap();
+    assert_eq!((fair_rate, fair), (2_000, 80_000));
+    // A sniper's quote while the request is pending.
+    let q = a.env.quote(&pool, None, 400_000).await;
+    assert_eq!(
+        (q.utilisation_bps, q.rate_bps, q.premium),
+        (40_000, 2_000, fair)
+    );
+    // The whale: buy and leave in one transaction.
+    let before = a.env.balance(whale.token).await;
+    let buy = contribute_premium(
+        &whale.pubkey(),
+        &pool,
+        &whale.token,
+        None,
+        400_000,
+        u64::MAX,
+    );
+    let leave = complete_withdrawal(&whale.pubkey(), &pool, &whale.token);
+    a.env.ok(&[buy, leave], &[&whale.key]).await;
+    let cover: Member = a.env.fetch(pool.member(&whale.pubkey())).await;
+    assert_eq!(cover.premiums_paid, fair, "the whale paid the fair price");
+    assert_eq!(a.env.balance(whale.token).await - before + fair, 900_000);
+    // The honest underwriter keeps its 100 000 and the whole premium (unearned yet).
+    let p = a.env.pool(&pool).await;
+    assert_eq!((p.capital, p.unearned_premiums), (100_000, fair));
+    a.env.assert_conserved(&pool).await;
+    assert_eq!(a.other_snapshot().await, before_other, "market B untouched");
+}

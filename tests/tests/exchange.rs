@@ -486,17 +486,19 @@ async fn pda_authorities_only_nonces_and_destinations() {
     assert_eq!(liquidate(&mut env, &v, &t2).await, (1_000, 0));
     x::warp_to(&mut env, pending_at).await;
     v.publish(&mut env, 800).await;
-    // Now the exchange's own vault is no longer the destination: its liquidation is
-    // refused and changes nothing.
-    env.refused(
-        &[v.liquidate_ix(&payer, &t3.pubkey())],
-        &[],
-        code(InsuranceError::WrongDestination),
-    )
-    .await;
+    // Now the exchange's own vault is no longer the destination. Its liquidation still
+    // goes through (issue 31, finding 5: a stale destination must not abort every
+    // liquidation with bad debt): the pool pays nothing, anywhere, and reports the
+    // whole shortfall uncovered for the exchange to socialise.
+    let capital = env.pool(&pool).await.capital;
+    let reported = v.registration(&mut env).await.total_reported;
+    let (covered, uncovered) = liquidate(&mut env, &v, &t3).await;
+    assert_eq!((covered, uncovered), (0, 1_000));
     let registration = v.registration(&mut env).await;
-    assert_eq!(registration.next_nonce, 43);
+    assert_eq!(registration.next_nonce, 44);
+    assert_eq!(registration.total_reported, reported + 1_000);
     assert_eq!(env.balance(sink).await, 0);
+    assert_eq!(env.pool(&pool).await.capital, capital);
     env.assert_conserved(&pool).await;
 }
 

@@ -17,10 +17,12 @@ pub struct ShortfallCover {
 /// the lower of its absolute amount and its bps of free capital, and returns
 /// [`ShortfallCover`]. `nonce` must equal the registration's `next_nonce`.
 ///
-/// While shortfall cover is paused, the registration is inactive, or it has not reached
-/// its activation time, the call still succeeds: it pays nothing, records the report,
-/// and returns `covered: 0, uncovered: amount`, so the exchange's liquidation goes on
-/// and it socialises the loss instead of letting bad debt grow.
+/// While shortfall cover is paused, the registration is inactive, it has not reached
+/// its activation time, or the destination passed is not the registration's current one
+/// (a change governance made has taken effect), the call still succeeds: it pays
+/// nothing, records the report, and returns `covered: 0, uncovered: amount`, so the
+/// exchange's liquidation goes on and it socialises the loss instead of letting bad
+/// debt grow (or every liquidation revert).
 #[derive(Accounts)]
 pub struct CoverShortfall<'info> {
     pub exchange_authority: Signer<'info>,
@@ -40,9 +42,10 @@ pub struct CoverShortfall<'info> {
     )]
     pub registration: AccountLoader<'info, ExchangeRegistration>,
     #[account(mut)]
-    /// CHECK: not read: its key must be the registration's `destination` (checked in
-    /// the handler, `WrongDestination`), a token account of the pool's mint when it
-    /// was registered; the token program validates it on the payout.
+    /// CHECK: not read: paid only when its key is the registration's `destination` (a
+    /// token account of the pool's mint when it was registered; the token program
+    /// validates it on the payout); any other account is paid nothing
+    /// (`CoverLimit::StaleDestination`).
     pub destination: UncheckedAccount<'info>,
     #[account(mut)]
     /// CHECK: the pool's own escrow, bound by its `has_one`; the token program validates
@@ -79,11 +82,7 @@ pub fn handle_cover_shortfall(
     let mut registration = accounts.registration.load_mut()?;
     let clock = pool.refresh_at(&*accounts.protocol.load()?, now);
     registration.refresh(clock);
-    require_keys_eq!(
-        accounts.destination.key(),
-        registration.destination,
-        InsuranceError::WrongDestination
-    );
+    let stale = accounts.destination.key() != registration.destination;
 
     let (epoch_start, epoch_length) = next_epoch(
         registration.epoch_start,
@@ -110,6 +109,8 @@ pub fn handle_cover_shortfall(
     let can_draw = registration.can_draw(clock);
     let (covered, limited_by) = if paused || !can_draw {
         (0, CoverLimit::Suspended)
+    } else if stale {
+        (0, CoverLimit::StaleDestination)
     } else {
         cover_amount(amount, per_event, epoch_room, available)
     };

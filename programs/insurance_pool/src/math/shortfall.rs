@@ -17,6 +17,10 @@ pub enum CoverLimit {
     /// Nothing paid: shortfall cover is paused, or the registration is inactive or not
     /// yet active (the report is still recorded).
     Suspended,
+    /// Nothing paid: the destination passed is no longer the registration's (a change
+    /// governance made has taken effect). The report is recorded and the exchange's
+    /// liquidation goes on, socialising the shortfall, instead of aborting.
+    StaleDestination,
 }
 
 /// Start of the epoch containing `now`, for epochs of `length` seconds aligned to

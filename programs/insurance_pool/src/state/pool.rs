@@ -483,6 +483,21 @@ impl Pool {
         self.free_capital().saturating_sub(self.voting_claims)
     }
 
+    /// Free capital less what the shares pending withdrawal are worth on it (rounded
+    /// down): the capital that stays. New cover is priced and capped on it: capital on
+    /// its way out must not make cover cheap, nor back cover bought in the same
+    /// transaction as its exit (review 3, finding 3). Equal to free capital while no
+    /// withdrawal is pending.
+    pub fn staying_capital(&self) -> Result<u64> {
+        let free = self.free_capital();
+        let leaving = value_of_shares(
+            self.pending_withdrawal_shares.get(),
+            free,
+            self.total_shares.get(),
+        )?;
+        Ok(free.saturating_sub(leaving))
+    }
+
     /// Shares minted for a deposit of `amount` at the current price, on free capital
     /// (rounded down).
     pub fn shares_for(&self, amount: u64) -> Result<Shares> {
@@ -538,8 +553,9 @@ impl Pool {
 
     /// Quotes cover of `notional` at `now` for `member` (its active cover, if any, fixes
     /// the expiry and the premium is pro-rata to all the time left). Reads the exposure
-    /// as of `now` without modifying anything; refuses a cover above the exposure cap
-    /// on free capital, and a top-up that could not mature before its expiry. The pool
+    /// as of `now` without modifying anything; prices on the capital that stays
+    /// ([`Pool::staying_capital`]) and refuses a cover above the exposure cap on it, and
+    /// a top-up that could not mature before its expiry. The pool
     /// must be [`Pool::refresh`]ed to `now` (quotes refresh a copy).
     pub fn quote(
         &self,
@@ -550,12 +566,12 @@ impl Pool {
     ) -> Result<PremiumQuote> {
         let p = &self.params;
         let exposure = exposure.active_at(now).safe_add(notional)?;
-        let free = self.free_capital();
+        let staying = self.staying_capital()?;
         require!(
-            self.exposure_within_cap(exposure, free),
+            self.exposure_within_cap(exposure, staying),
             InsuranceError::ExposureCapExceeded
         );
-        let utilisation = utilisation_bps(exposure, free);
+        let utilisation = utilisation_bps(exposure, staying);
         let target = curve_rate(&p.curve, utilisation);
         let elapsed = now.saturating_sub(self.rate_updated_at);
         let rate = charged_rate(

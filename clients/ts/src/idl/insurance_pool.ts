@@ -1585,8 +1585,9 @@ export type InsurancePool = {
         },
         {
           "docs": [
-            "the handler, `WrongDestination`), a token account of the pool's mint when it",
-            "was registered; the token program validates it on the payout."
+            "token account of the pool's mint when it was registered; the token program",
+            "validates it on the payout); any other account is paid nothing",
+            "(`CoverLimit::StaleDestination`)."
           ],
           "name": "destination",
           "writable": true
@@ -3282,6 +3283,9 @@ export type InsurancePool = {
           },
           {
             "name": "suspended"
+          },
+          {
+            "name": "staleDestination"
           }
         ]
       }
@@ -6165,8 +6169,9 @@ export const INSURANCE_POOL_IDL = {
         {
           "name": "destination",
           "docs": [
-            "the handler, `WrongDestination`), a token account of the pool's mint when it",
-            "was registered; the token program validates it on the payout."
+            "token account of the pool's mint when it was registered; the token program",
+            "validates it on the payout); any other account is paid nothing",
+            "(`CoverLimit::StaleDestination`)."
           ],
           "writable": true
         },
@@ -8737,6 +8742,9 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "Suspended"
+          },
+          {
+            "name": "StaleDestination"
           }
         ]
       }

@@ -608,7 +608,12 @@ pub fn read(
             let address = keys.underwriter(&owner_or_signer(owner)?);
             let u: Underwriter = fetch(chain, &address)?;
             (
-                render::underwriter(&address.to_string(), &u, &pool, chain.now()?),
+                {
+                    let protocol: Protocol = fetch(chain, &pda::protocol().0)?;
+                    let now = chain.now()?;
+                    let clock = pool.exit_clock(&protocol, now);
+                    render::underwriter(&address.to_string(), &u, &pool, clock, now)
+                },
                 None,
             )
         }

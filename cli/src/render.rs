@@ -195,8 +195,9 @@ pub fn volume_rate(
     }))
 }
 
-/// One underwriter position (`now` for its young shares and lock).
-pub fn underwriter(address: &str, u: &Underwriter, p: &Pool, now: i64) -> Value {
+/// One underwriter position (`now` for its young shares and lock; `clock`: the pool's
+/// exit clock at `now`, which its withdrawal window runs on).
+pub fn underwriter(address: &str, u: &Underwriter, p: &Pool, clock: i64, now: i64) -> Value {
     let age = p.params.governance.min_stake_age;
     let y = &u.young_shares;
     let young_until = y.seasoned_at(age).unwrap_or(0);
@@ -211,11 +212,11 @@ pub fn underwriter(address: &str, u: &Underwriter, p: &Pool, now: i64) -> Value 
         "pending_shares": big(u.pending_shares.get()),
         "pending_value": u.pending_value,
         "unlock_at": u.unlock_at,
-        "lapses_at": if u.pending_shares.get() > 0 {
-            Value::from(u.unlock_at.saturating_add(p.params.withdrawal_window))
-        } else {
-            Value::Null
-        },
+        // The window runs on the pool's exit clock (`clock` now): it stands still while
+        // claims vote or withdrawals are paused, and the lapse time moves with it.
+        "lapses_at": u.lapses_at(p.params.withdrawal_window, clock, now),
+        // A completion waits while the pool's claims vote (`ClaimsVoting`).
+        "claims_voting": p.voting_claims,
         // Earliest request_withdrawal: after the deposit lock, with no young shares.
         "requestable_from": locked_until.max(young_until),
         // Earliest filing time of a claim this position votes on with all its free

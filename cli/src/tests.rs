@@ -359,7 +359,7 @@ async fn read_commands_render_real_accounts() {
     assert!(render::detail(&json).contains("capital"));
 
     let u = env.underwriter(&pool, &alice.pubkey()).await;
-    let json = render::underwriter("u", &u, &state, now);
+    let json = render::underwriter("u", &u, &state, now, now);
     assert_eq!(
         (json["shares"].as_u64(), json["value"].as_u64()),
         (Some(10_000_000_000), Some(10_000))
@@ -464,6 +464,7 @@ async fn read_commands_work_against_the_embedded_runtime() {
         second,
         in_b,
         a.vault,
+        insurance_pool_sdk::pda::protocol().0,
     ];
     let chain = Snapshot::take(&mut env, &keys).await;
     let (ma, mb) = (a.market.to_string(), b.market.to_string());
@@ -973,16 +974,16 @@ async fn loss_world() -> LossWorld {
     let pool = v.keys.pool;
     let mut history = liquidation(&mut env, &v, 0).await;
     assert_eq!(env.pool(&pool).await.loss_stats.total_covered, 0);
-    // Two members buy cover; once the underwriter's shares can vote, both file.
+    // A member buys cover; once the underwriter's shares can vote, it files. (A second
+    // member files after the shortfalls: a claim voting stops the exit clock, which the
+    // registration's activation is on.)
     let member = env.user(&pool, 10_000).await;
     let waiting = env.user(&pool, 10_000).await;
     buy(&mut env, &pool, &member, 5_000).await;
-    buy(&mut env, &pool, &waiting, 5_000).await;
     env.warp(DAY).await; // the cover matures
     env.season(&pool).await;
-    let mut claims = Vec::new();
-    for (who, amount) in [(&member, 2_000), (&waiting, 1_000)] {
-        let ix = file_claim(
+    let file = |who: &User, amount: u64| {
+        file_claim(
             &who.pubkey(),
             &pool,
             0,
@@ -990,11 +991,10 @@ async fn loss_world() -> LossWorld {
             amount,
             [3; 32],
             "ipfs://x",
-        );
-        env.ok(&[ix], &[&who.key]).await;
-        claims.push(claim_address(&pool, &who.pubkey(), 0));
-    }
-    let (paid_claim, voting_claim) = (claims[0], claims[1]);
+        )
+    };
+    env.ok(&[file(&member, 2_000)], &[&member.key]).await;
+    let paid_claim = claim_address(&pool, &member.pubkey(), 0);
     let ix = cast_vote(&underwriter.pubkey(), &pool, &paid_claim, true);
     env.ok(&[ix], &[&underwriter.key]).await;
     env.warp(3 * DAY).await;
@@ -1009,11 +1009,17 @@ async fn loss_world() -> LossWorld {
     history.push(node_logs(&out, "pay", now, None::<ShortfallCovered>));
     let claim: Claim = env.fetch(paid_claim).await;
     assert_eq!((claim.status.get(), claim.paid), (ClaimStatus::Paid, 2_000));
-    // Once the registration is active, two shortfalls covered up to the cap.
+    // Once the registration is active (on the exit clock, which stood still while the
+    // claim voted), two shortfalls covered up to the cap.
     let active_from = v.registration(&mut env).await.active_from;
-    exchange::warp_to(&mut env, active_from).await;
+    env.warp_exit_clock_to(&pool, active_from).await;
     history.extend(liquidation(&mut env, &v, 1).await);
     history.extend(liquidation(&mut env, &v, 2).await);
+    // The second member's claim, still voting when the history is read.
+    buy(&mut env, &pool, &waiting, 5_000).await;
+    env.warp(DAY).await;
+    env.ok(&[file(&waiting, 1_000)], &[&waiting.key]).await;
+    let voting_claim = claim_address(&pool, &waiting.pubkey(), 0);
     let p = env.pool(&pool).await;
     let stats = p.loss_stats;
     assert_eq!(

@@ -33,7 +33,7 @@ use insurance_pool::constants::{pause, CLAIM_CANCEL_WINDOW, MAX_PROTOCOL_FEE_BPS
 use insurance_pool::errors::InsuranceError;
 use insurance_pool::math::{
     bond_for, bps_of_floor, cover_amount, ewma, next_epoch, quorum_met, rate_anchor_after,
-    share_reached, solvency_floor, withdrawal_settlement, within_bps, PodShares, Shares,
+    share_reached, solvency_floor, within_bps, PodShares, Shares,
 };
 use insurance_pool::state::{
     Claim, ClaimStatus, EvidenceUri, ExchangeLimits, ExchangeRegistration, Member, Pool,
@@ -410,11 +410,14 @@ impl Model {
             now >= lock_ends && u.young_shares.young_at(crate::rules::period(pool, now)) == 0,
             ie(InsuranceError::DepositLocked)
         );
-        self.refresh(m, now);
+        let clock = self.refresh(m, now);
         self.earn(m, now)?;
         let pool = &mut self.pools[m].pool;
         let value = crate::rules::value_on_free_capital(pool, shares)?;
         let unlock_at = now
+            .checked_add(pool.params.withdrawal_cooldown)
+            .ok_or("MathOverflow")?;
+        let window_opens_at = clock
             .checked_add(pool.params.withdrawal_cooldown)
             .ok_or("MathOverflow")?;
         let pending = pool
@@ -428,6 +431,7 @@ impl Model {
         u.pending_value = value;
         u.requested_at = now;
         u.unlock_at = unlock_at;
+        u.window_opens_at = window_opens_at;
         Ok(())
     }
 
@@ -451,6 +455,7 @@ impl Model {
         u.pending_value = 0;
         u.requested_at = 0;
         u.unlock_at = 0;
+        u.window_opens_at = 0;
         Ok(())
     }
 
@@ -472,11 +477,17 @@ impl Model {
             ie(InsuranceError::NoPendingWithdrawal)
         );
         req!(now >= u.unlock_at, ie(InsuranceError::CooldownNotElapsed));
+        // The window runs on the exit clock (it stands still while claims vote).
+        let clock = crate::rules::exit_clock(pool, &self.protocol, now);
         req!(
-            now <= u.unlock_at.saturating_add(pool.params.withdrawal_window),
+            clock
+                <= u.window_opens_at
+                    .saturating_add(pool.params.withdrawal_window),
             ie(InsuranceError::WithdrawalLapsed)
         );
         req!(now >= u.vote_locked_until, ie(InsuranceError::VoteLocked));
+        // Nothing completes while a claim votes (review 3, finding 1).
+        req!(pool.voting_claims == 0, ie(InsuranceError::ClaimsVoting));
         self.refuse_pool_escrow(destination)?;
         self.refresh(m, now);
         self.earn(m, now)?;
@@ -484,10 +495,7 @@ impl Model {
         let pool = &p.pool;
         let pending = u.pending_shares.get();
         let value_now = crate::rules::value_of(pool, pending)?;
-        let full = crate::rules::value_on_free_capital(pool, pending)?;
-        let (paid, shares) =
-            withdrawal_settlement(pending, u.pending_value, full, value_now).map_err(an)?;
-        let remaining = pending - shares;
+        let (paid, shares) = (value_now.min(u.pending_value), pending);
         req!(
             pool.capital.checked_sub(paid).ok_or("MathOverflow")? >= pool.reserved_for_claims,
             ie(InsuranceError::ReservedForClaims)
@@ -518,16 +526,11 @@ impl Model {
         let value_at_request = u.pending_value;
         u.shares.set(u.shares.get() - shares);
         u.total_withdrawn = u.total_withdrawn.checked_add(paid).ok_or("MathOverflow")?;
-        if remaining > 0 {
-            u.pending_shares.set(remaining);
-            u.pending_value = value_at_request.checked_sub(paid).ok_or("MathOverflow")?;
-            u.unlock_at = now;
-        } else {
-            u.pending_shares = PodShares::default();
-            u.pending_value = 0;
-            u.requested_at = 0;
-            u.unlock_at = 0;
-        }
+        u.pending_shares = PodShares::default();
+        u.pending_value = 0;
+        u.requested_at = 0;
+        u.unlock_at = 0;
+        u.window_opens_at = 0;
         Ok((paid, value_at_request, value_now))
     }
 
@@ -706,10 +709,11 @@ impl Model {
         let number = pool.claim_count;
         pool.claim_count += 1;
         pool.bonds_held = pool.bonds_held.checked_add(bond).ok_or("MathOverflow")?;
-        pool.voting_claims = pool
+        let voting = pool
             .voting_claims
             .checked_add(amount)
             .ok_or("MathOverflow")?;
+        crate::rules::set_voting_claims(pool, voting, now);
         let eligible = crate::rules::seasoned_shares(pool, now);
         let voting_ends_at = now.checked_add(g.voting_period).ok_or("MathOverflow")?;
         let mb = self.members.get_mut(&member_key).expect("checked");
@@ -854,7 +858,8 @@ impl Model {
         let cast = yes + no;
         let quorum = quorum_met(cast, claim.eligible_weight.get(), g.quorum_bps);
         let approved = quorum && share_reached(yes, cast, g.approval_threshold_bps);
-        pool.voting_claims = pool.voting_claims.saturating_sub(claim.amount);
+        let voting = pool.voting_claims.saturating_sub(claim.amount);
+        crate::rules::set_voting_claims(pool, voting, now);
         let mut c = claim;
         if approved {
             c.status = ClaimStatus::Approved.into();
@@ -971,7 +976,8 @@ impl Model {
         );
         c.status = ClaimStatus::Cancelled.into();
         let pool = &mut self.pools[m].pool;
-        pool.voting_claims = pool.voting_claims.saturating_sub(c.amount);
+        let voting = pool.voting_claims.saturating_sub(c.amount);
+        crate::rules::set_voting_claims(pool, voting, now);
         self.close_claim(m, &c, true);
         self.claims.insert(*claim_key, c);
         Ok(())
@@ -1659,6 +1665,7 @@ fn empty_underwriter(pool: Pubkey, owner: Pubkey) -> Underwriter {
         pending_value: 0,
         requested_at: 0,
         unlock_at: 0,
+        window_opens_at: 0,
         last_deposit_at: 0,
         vote_locked_until: 0,
         total_deposited: 0,

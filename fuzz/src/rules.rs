@@ -26,9 +26,24 @@ pub fn paused(pool: &Pool, protocol: &Protocol, flag: u8) -> bool {
     (pool.paused | protocol.paused) & flag != 0
 }
 
-/// Wall time minus every second withdrawals were paused (pool and protocol).
+/// Wall time minus every second withdrawals could not complete: paused (pool and
+/// protocol) or refused while claims voted.
 pub fn exit_clock(pool: &Pool, protocol: &Protocol, now: i64) -> i64 {
-    now - pool.withdraw_pause.total(now) - protocol.withdraw_pause.total(now)
+    now - pool.withdraw_pause.total(now)
+        - protocol.withdraw_pause.total(now)
+        - pool.voting_pause.total(now)
+}
+
+/// Sets the amount of claims voting at `now`; the voting clock runs while it is not 0.
+pub fn set_voting_claims(pool: &mut Pool, amount: u64, now: i64) {
+    let (was, is) = (pool.voting_claims > 0, amount > 0);
+    if !was && is {
+        pool.voting_pause.paused_since = now;
+    } else if was && !is {
+        pool.voting_pause.paused_secs += (now - pool.voting_pause.paused_since).max(0);
+        pool.voting_pause.paused_since = 0;
+    }
+    pool.voting_claims = amount;
 }
 
 /// Applies pending parameters due on the exit clock; returns the clock.

@@ -435,6 +435,34 @@ impl TestEnv {
         self.warp(at.saturating_sub(now).max(0)).await;
     }
 
+    /// The pool's exit clock now: wall time less every second its withdrawals were paused
+    /// or refused while claims voted. Activation times (registrations, parameters) and
+    /// withdrawal windows are on it.
+    pub async fn exit_clock(&mut self, pool: &PoolKeys) -> i64 {
+        let p = self.pool(pool).await;
+        let protocol: insurance_pool::state::Protocol = self
+            .fetch(insurance_pool::constants::PROTOCOL_ADDRESS)
+            .await;
+        let now = self.now().await;
+        p.exit_clock(&protocol, now)
+    }
+
+    /// Moves time until the pool's exit clock reads `at` (no move if it already does).
+    /// Panics if the clock stands still (claims voting, withdrawals paused): waiting
+    /// would never get there.
+    pub async fn warp_exit_clock_to(&mut self, pool: &PoolKeys, at: i64) {
+        let clock = self.exit_clock(pool).await;
+        if clock >= at {
+            return;
+        }
+        self.warp(at - clock).await;
+        let reached = self.exit_clock(pool).await;
+        assert!(
+            reached >= at,
+            "the exit clock stands still (claims voting or withdrawals paused): {reached} < {at}"
+        );
+    }
+
     /// Waits until every share staked in `pool` so far is seasoned, so that a claim
     /// filed now is voted on by every position's free shares. This is the program's
     /// rule as written ([`insurance_pool::math::stake`]): shares season at the start of

@@ -790,7 +790,9 @@ async fn n5_griefer_takes_the_next_claim_address() {
 
 const CANCEL_WINDOW: i64 = insurance_pool::constants::CLAIM_CANCEL_WINDOW;
 
-/// N6: while a claim votes, a non-voter exited in full before approval.
+/// N6: while a claim votes, a non-voter exited in full before approval. Now nothing
+/// completes while a claim votes (review 3, finding 1); once it is approved, the leaver
+/// bears its half.
 #[tokio::test]
 async fn n6_non_voter_exits_while_claim_votes() {
     let mut a = arena(&[5_000, 5_000]).await;
@@ -800,12 +802,17 @@ async fn n6_non_voter_exits_while_claim_votes() {
     a.request_all(&alice).await;
     let claim = a.file(&member, 4_000).await;
     a.env.warp(DAY).await;
-    let paid = a.complete(&alice).await;
-    // Priced net of the 4 000 still voting: about half of 6 000.
-    assert!(paid <= 3_050, "alice left with {paid}");
+    let leave = complete_withdrawal(&alice.pubkey(), &a.pool, &alice.token);
+    a.env
+        .refused(&[leave], &[&alice.key], code(InsuranceError::ClaimsVoting))
+        .await;
     a.vote(&bob, &claim, true).await;
     a.env.warp(VOTING).await;
     a.finalize(&claim, &member).await;
+    // Her window stood still while the claim voted: she may still complete, and bears
+    // half of the approved 4 000.
+    let paid = a.complete(&alice).await;
+    assert!((2_990..=3_050).contains(&paid), "alice left with {paid}");
     a.env.assert_conserved(&a.pool).await;
 }
 
@@ -1037,8 +1044,8 @@ async fn review_pause_cannot_run_out_a_params_delay() {
 /// Review finding: a claim filed and cancelled around someone's exit (a free option:
 /// the bond comes back) lowered the exit's payout for the other underwriters' benefit.
 /// Requests are valued on free capital (voting claims do not lower them), and a
-/// completion during a vote keeps the leaver's part of the voting claims pending: once
-/// the claim is cancelled, the leaver gets it back.
+/// completion during a vote is refused (`ClaimsVoting`, nothing changes): once the
+/// claim is cancelled, the leaver completes in full.
 #[tokio::test]
 async fn review_claim_sandwich_around_an_exit() {
     let mut a = arena(&[4_000, 3_000, 3_000]).await;
@@ -1067,24 +1074,18 @@ async fn review_claim_sandwich_around_an_exit() {
     // Sandwich the completion: file, complete, cancel.
     a.env.warp(DAY).await;
     let claim = a.file(&puppet, 5_000).await;
-    let first = a.complete(&victim).await;
-    assert!(first <= 2_050, "paid net of the voting claim: {first}");
-    let left = a.env.underwriter(&a.pool, &victim.pubkey()).await;
-    assert!(
-        left.pending_shares.get() > 0,
-        "its part of the claim stays pending"
-    );
+    let leave = complete_withdrawal(&victim.pubkey(), &a.pool, &victim.token);
+    a.env
+        .refused(&[leave], &[&victim.key], code(InsuranceError::ClaimsVoting))
+        .await;
     a.env
         .ok(
             &[cancel_claim(&puppet.pubkey(), &a.pool, &claim)],
             &[&puppet.key],
         )
         .await;
-    let second = a.complete(&victim).await;
-    assert!(
-        first + second >= 3_999,
-        "the victim got {first} + {second} of 4 000"
-    );
+    let paid = a.complete(&victim).await;
+    assert!(paid >= 3_999, "the victim got {paid} of 4 000");
     assert_eq!(
         a.env
             .underwriter(&a.pool, &victim.pubkey())
@@ -1291,5 +1292,57 @@ async fn review3_pending_capital_does_not_price_new_cover() {
     let p = a.env.pool(&pool).await;
     assert_eq!((p.capital, p.unearned_premiums), (100_000, fair));
     a.env.assert_conserved(&pool).await;
+    assert_eq!(a.other_snapshot().await, before_other, "market B untouched");
+}
+
+/// Review 3, finding 1: a leaver escaped a voting claim by completing again and again.
+/// A completion during a vote paid the value net of the voting claims and kept only
+/// "its part" of them pending, in shares that bear a pro-rata slice of an approved claim
+/// (far less than that part), and could be repeated in the same block: 30 completions
+/// took 4 839 where the fair share after the claim is about 2 500. Now nothing completes
+/// while a claim votes (`ClaimsVoting`, nothing changes), however often it is tried, in
+/// one transaction or many; the leaver's window waits on the exit clock, and once the
+/// claim is approved the leaver and the vote-locked stayer end with the same value.
+#[tokio::test]
+async fn review3_repeated_completions_during_a_vote_escape_nothing() {
+    let mut a = arena(&[5_000, 5_000]).await;
+    let (leaver, stayer) = (a.honest[0].insecure_clone(), a.honest[1].insecure_clone());
+    a.env.warp(DEPOSIT_LOCK).await;
+    let member = a.covered_member(5_000, 1_000).await;
+    a.request_all(&leaver).await;
+    let claim = a.file(&member, 5_000).await;
+    a.vote(&stayer, &claim, true).await;
+    a.env.warp(DAY).await; // the leaver's cooldown is over; the claim still votes
+    let before_other = a.other_snapshot().await;
+    let leave = complete_withdrawal(&leaver.pubkey(), &a.pool, &leaver.token);
+    // Thirty completions in one transaction, then thirty transactions in one slot.
+    let thirty = vec![leave.clone(); 30];
+    a.env
+        .refused(&thirty, &[&leaver.key], code(InsuranceError::ClaimsVoting))
+        .await;
+    for _ in 0..30 {
+        a.env
+            .refused(
+                std::slice::from_ref(&leave),
+                &[&leaver.key],
+                code(InsuranceError::ClaimsVoting),
+            )
+            .await;
+        a.env.advance_slot().await;
+    }
+    assert_eq!(a.env.balance(leaver.token).await, 0);
+    // The claim is approved and paid; the window stood still: the leaver completes then.
+    a.env.warp(VOTING).await;
+    a.finalize(&claim, &member).await;
+    a.env.warp(HOLDUP).await;
+    a.pay(&claim, &member).await;
+    let paid = a.complete(&leaver).await;
+    let pool = a.env.pool(&a.pool).await;
+    let stayer_shares = a.env.underwriter(&a.pool, &stayer.pubkey()).await.shares;
+    let stays = pool.value_of(stayer_shares.get()).unwrap();
+    // Both bore half of the 5 000 (and shared the premium): equal to rounding.
+    assert!(paid.abs_diff(stays) <= 2, "leaver {paid}, stayer {stays}");
+    assert!((2_500..2_700).contains(&paid), "leaver {paid}");
+    a.env.assert_conserved(&a.pool).await;
     assert_eq!(a.other_snapshot().await, before_other, "market B untouched");
 }

@@ -548,14 +548,24 @@ async fn voters_cannot_withdraw_until_the_vote_ends() {
         .underwriter(&w.pool, &alice.pubkey())
         .await
         .pending_value;
-    w.env.ok(&[complete], &[&alice.key]).await;
     assert!(
         pending >= 1_500,
         "half her deposit plus her share of the premium"
     );
-    // Nobody finalised the claim: it is still voting, so her exit is priced net of it.
+    // Nobody finalised the claim: it is still voting, so nothing completes yet (her
+    // window waits on the exit clock, which stands still meanwhile).
+    w.env
+        .refused(
+            std::slice::from_ref(&complete),
+            &[&alice.key],
+            code(InsuranceError::ClaimsVoting),
+        )
+        .await;
+    let claim_state = w.finalize(&claim).await;
+    assert_eq!(claim_state.status.get(), ClaimStatus::Rejected);
+    w.env.ok(&[complete], &[&alice.key]).await;
     let paid = w.env.balance(alice.token).await;
-    assert!(paid < pending && paid >= 1_350, "{paid} of {pending}");
+    assert_eq!(paid, pending, "the rejected claim took nothing from her");
     w.env.assert_conserved(&w.pool).await;
 }
 

@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { BN } from "@anchor-lang/core";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import type { PublicKey } from "@solana/web3.js";
-import { parseAmount, poolAddress, seasonedFrom, valueOfShares, votesFrom, withdrawalPayout, type PoolView } from "@insurance-pool/client";
+import { parseAmount, poolAddress, seasonedFrom, valueOfShares, votesFrom, withdrawalLapsesAt, withdrawalPayout, type PoolView } from "@insurance-pool/client";
 
 import { bps, chainNow, describeError, PAUSE_DEPOSIT, units } from "../chain";
 import { Chart, type Point } from "./Chart";
@@ -21,6 +21,7 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
   const [view, setView] = useState<PoolView | null>(null);
   const [protocolPaused, setProtocolPaused] = useState(0);
   const [now, setNow] = useState(0);
+  const [exitClock, setExitClock] = useState(0);
   const [position, setPosition] = useState<Underwriter | null>(null);
   const [member, setMember] = useState<Member | null>(null);
   const [history, setHistory] = useState<Point[]>([]);
@@ -36,10 +37,11 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
     (async () => {
       const pool = await client.program.account.pool.fetch(poolAddress(market, client.programId));
       const k = client.poolKeys(market, pool.mint, pool.tokenProgram);
-      const [v, protocol, t] = await Promise.all([client.fetchPoolView(k), client.fetchProtocol(), chainNow(client)]);
+      const [v, protocol, t, clock] = await Promise.all([client.fetchPoolView(k), client.fetchProtocol(), chainNow(client), client.fetchExitClock(k)]);
       setView(v);
       setProtocolPaused(protocol.paused);
       setNow(t);
+      setExitClock(Number(clock.toString()));
       if (wallet) {
         setPosition(await client.fetchUnderwriter(k, wallet.publicKey).catch(() => null));
         setMember(await client.fetchMember(k, wallet.publicKey).catch(() => null));
@@ -112,7 +114,10 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
   const votesAt = votes ? Number(votes.toString()) : 0;
   const depositVotesAt = Number(seasonedFrom(now, age).toString());
   const at = (t: number) => new Date(t * 1000).toISOString();
-  const lapsesAt = unlockAt + Number(p.params.withdrawalWindow.toString());
+  // The window runs on the pool's exit clock (it waits while claims vote).
+  const lapses = position ? withdrawalLapsesAt(position, p.params.withdrawalWindow, exitClock, now) : null;
+  const lapsesAt = lapses ? Number(lapses.toString()) : 0;
+  const claimsVoting = !new BN(p.votingClaims.toString()).isZero();
 
   return (
     <>
@@ -168,10 +173,18 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
             ) : (
               <div className="row">
                 <span>
-                  {pendingShares.toString()} shares pending: {now < unlockAt ? `cooldown ends in ${countdown(unlockAt - now)}` : now <= lapsesAt ? `complete within ${countdown(lapsesAt - now)}` : "lapsed"}; pays {units(exitValue, d)} now
+                  {pendingShares.toString()} shares pending:{" "}
+                  {now < unlockAt
+                    ? `cooldown ends in ${countdown(unlockAt - now)}`
+                    : now > lapsesAt
+                      ? "lapsed"
+                      : claimsVoting
+                        ? "completes once the claims voting are settled (the window waits for them)"
+                        : `complete within ${countdown(lapsesAt - now)}`}
+                  ; pays {units(exitValue, d)} now
                 </span>
                 <button onClick={() => send("cancel withdrawal", async () => [await client.cancelWithdrawal(wallet!.publicKey, keys)])}>Cancel</button>
-                <button disabled={now < unlockAt} onClick={() => send("complete withdrawal", async () => [await client.completeWithdrawal(wallet!.publicKey, keys, token!)])}>
+                <button disabled={now < unlockAt || claimsVoting} onClick={() => send("complete withdrawal", async () => [await client.completeWithdrawal(wallet!.publicKey, keys, token!)])}>
                   Complete
                 </button>
               </div>

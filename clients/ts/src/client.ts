@@ -113,10 +113,11 @@ export function activeExposure(book: { total: BN; day: BN; buckets: BN[] }, now:
 
 /**
  * What completing a withdrawal of `pendingShares` (recorded at `pendingValue` when
- * requested) pays on the pool's current state (`math::withdrawal_settlement`): the
- * smaller of the value at request and the shares' value on exit capital (free capital
- * net of the claims still voting). The program first releases earned premium into
- * capital, so the payout on chain can be a little higher, never lower.
+ * requested) pays on the pool's current state (`complete_withdrawal`): the smaller of
+ * the value at request and the shares' value on exit capital (free capital net of the
+ * claims still voting; a completion is refused while any votes, so when it can run
+ * this is free capital). The program first releases earned premium into capital, so
+ * the payout on chain can be a little higher, never lower.
  */
 export function withdrawalPayout(view: Pick<PoolView, "account" | "exitCapital">, pendingShares: Amount, pendingValue: Amount): BN {
   const now = valueOfShares(pendingShares, view.exitCapital, view.account.totalShares.toString());
@@ -216,7 +217,7 @@ export function volumeRate(curve: VolumeCurve, lossIndex: Amount, freeCapital: A
  */
 export function acceptsVolume(
   protocol: { paused: number; withdrawPause: PauseClock },
-  pool: { paused: number; withdrawPause: PauseClock },
+  pool: { paused: number; withdrawPause: PauseClock; votingPause: PauseClock },
   // `active` is a u8 on chain (1 active, 0 deactivated); a boolean is accepted too.
   registration: { active: number | boolean; activeFrom: BN; pendingAt: BN },
   now: Amount,
@@ -251,14 +252,20 @@ export function pausedSeconds(pause: PauseClock, now: Amount): BN {
 }
 
 /**
- * A pool's exit clock at unix time `now`: wall time minus the time withdrawals were
- * paused, for the pool and for the protocol (`math::exit_clock`). Activation times of
- * exchange registrations and pending parameters are on this clock.
+ * A pool's exit clock at unix time `now` (`Pool::exit_clock`): wall time minus the time
+ * withdrawals could not complete: paused, for the pool and for the protocol, or refused
+ * while the pool's claims voted (`votingPause`). Activation times of exchange
+ * registrations and pending parameters, and withdrawal windows, are on this clock.
  */
-export function exitClock(pool: { withdrawPause: PauseClock }, protocol: { withdrawPause: PauseClock }, now: Amount): BN {
+export function exitClock(
+  pool: { withdrawPause: PauseClock; votingPause: PauseClock },
+  protocol: { withdrawPause: PauseClock },
+  now: Amount,
+): BN {
   return new BN(toI64(now, "now").toString())
     .sub(pausedSeconds(pool.withdrawPause, now))
-    .sub(pausedSeconds(protocol.withdrawPause, now));
+    .sub(pausedSeconds(protocol.withdrawPause, now))
+    .sub(pausedSeconds(pool.votingPause, now));
 }
 
 /**
@@ -300,6 +307,23 @@ export function votesFrom(
       : null;
   if (lot === null) return after;
   return BN.max(seasonedFrom(lot.mul(period).toString(), age), after);
+}
+
+/**
+ * Unix time a pending withdrawal lapses (`Underwriter::lapses_at`) if the pool's exit
+ * clock, reading `clock` at unix time `now` ([`exitClock`]), keeps running: its window
+ * is on the exit clock, which stands still while the pool's claims vote or withdrawals
+ * are paused, so the lapse moves later meanwhile. `null` without a pending withdrawal.
+ */
+export function withdrawalLapsesAt(
+  u: Pick<UnderwriterAccount, "pendingShares" | "windowOpensAt">,
+  window: Amount,
+  clock: Amount,
+  now: Amount,
+): BN | null {
+  if (new BN(u.pendingShares.toString()).isZero()) return null;
+  const closes = new BN(u.windowOpensAt.toString()).add(new BN(toI64(window, "window").toString()));
+  return new BN(toI64(now, "now").toString()).add(closes.sub(new BN(toI64(clock, "clock").toString())));
 }
 
 /** Exchange limits: absolute caps, and caps in bps of free capital (default 100 %). */
@@ -443,8 +467,7 @@ export class InsurancePoolClient {
 
   /**
    * Asks to withdraw `shares` (u128). The request is valued on free capital (claims
-   * still voting are not subtracted); the completion pays net of the claims still
-   * voting and keeps the leaver's part of them pending (`remainingShares`).
+   * still voting are not subtracted); the completion waits until no claim votes.
    */
   requestWithdrawal(owner: PublicKey, keys: PoolKeys, shares: Amount): Promise<TransactionInstruction> {
     return this.program.methods
@@ -469,9 +492,9 @@ export class InsurancePoolClient {
   /**
    * Completes a withdrawal after the cooldown into `destination` (a token account of the
    * pool's mint; never a pool's vault or bond escrow: `ForbiddenDestination`). Pays
-   * `min(value at request, value now net of claims still voting)`; shares carrying the
-   * leaver's part of the voting claims stay pending (the `withdrawalCompleted` event's
-   * `remainingShares`), completable again once those claims are settled.
+   * `min(value at request, value now)` and burns every pending share. Refused while a
+   * claim of the pool votes (`ClaimsVoting`); the window runs on the pool's exit clock,
+   * which stands still meanwhile, so waiting for the vote never lapses the request.
    */
   completeWithdrawal(owner: PublicKey, keys: PoolKeys, destination: PublicKey): Promise<TransactionInstruction> {
     return this.program.methods

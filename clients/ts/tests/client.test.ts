@@ -299,12 +299,14 @@ describe("client (offline)", () => {
     // A voter's lock (voting + hold-up) longer than the deposit lock sets the horizon.
     const long = { ...params, minDepositLock: new BN(86_400), governance: { ...params.governance, votingPeriod: new BN(40 * 86_400) } };
     assert.equal(activationDelay(long).toNumber(), (40 + 2 + 1 + 1) * 86_400);
-    const none = { withdrawPause: { pausedSince: new BN(0), pausedSecs: new BN(0) } };
+    const still = { pausedSince: new BN(0), pausedSecs: new BN(0) };
+    const none = { withdrawPause: still, votingPause: still };
     assert.equal(exitClock(none, none, 1_000_000).toNumber(), 1_000_000);
-    // Ended pauses (pool) and the current one (protocol) both stop the clock.
-    const pool = { withdrawPause: { pausedSince: new BN(0), pausedSecs: new BN(100) } };
+    // Ended pauses (pool) and the current one (protocol) both stop the clock, and so
+    // does a vote of the pool's claims (exits cannot complete meanwhile).
+    const pool = { withdrawPause: { pausedSince: new BN(0), pausedSecs: new BN(100) }, votingPause: { pausedSince: new BN(999_900), pausedSecs: new BN(7) } };
     const protocol = { withdrawPause: { pausedSince: new BN(999_000), pausedSecs: new BN(5) } };
-    assert.equal(exitClock(pool, protocol, 1_000_000).toNumber(), 1_000_000 - 100 - 1_000 - 5);
+    assert.equal(exitClock(pool, protocol, 1_000_000).toNumber(), 1_000_000 - 100 - 1_000 - 5 - 100 - 7);
   });
 
   it("tells when stake votes, as the program's stake-age rule does (math::stake's vectors)", () => {
@@ -566,7 +568,7 @@ describe("client (offline)", () => {
     assert.equal(volumeFee((1n << 64n) - 1n, 1_000).toString(), (((1n << 64n) - 1n) * 1_000n + 9_999n) / 10_000n + "");
     const clock = { pausedSince: new BN(0), pausedSecs: new BN(0) };
     const protocol = { paused: 0, withdrawPause: clock };
-    const pool = { paused: 0, withdrawPause: clock };
+    const pool = { paused: 0, withdrawPause: clock, votingPause: clock };
     const reg = { active: true, activeFrom: new BN(1_000), pendingAt: new BN(0) };
     assert.equal(acceptsVolume(protocol, pool, reg, 999), false, "not yet active");
     assert.equal(acceptsVolume(protocol, pool, reg, 1_000), true);
@@ -576,7 +578,7 @@ describe("client (offline)", () => {
     assert.equal(acceptsVolume(protocol, { ...pool, paused: PAUSE.premium }, reg, 2_000), false, "premiums paused (pool)");
     assert.equal(acceptsVolume(protocol, { ...pool, paused: PAUSE.shortfall }, reg, 2_000), true, "other pauses do not stop it");
     // On the exit clock: time withdrawals were paused does not count.
-    const paused = { paused: 0, withdrawPause: { pausedSince: new BN(0), pausedSecs: new BN(100) } };
+    const paused = { paused: 0, withdrawPause: { pausedSince: new BN(0), pausedSecs: new BN(100) }, votingPause: clock };
     assert.equal(acceptsVolume(protocol, paused, reg, 1_050), false);
     assert.equal(acceptsVolume(protocol, paused, reg, 1_100), true);
   });

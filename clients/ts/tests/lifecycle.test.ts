@@ -73,6 +73,17 @@ interface Party {
 
 const num = (x: BN) => x.toNumber();
 
+/**
+ * Moves time until `keys`' pool's exit clock reads `target` (activation times are on it;
+ * it stands still while the pool's claims vote or withdrawals are paused).
+ */
+async function warpExitClockTo(client: InsurancePoolClient, keys: Parameters<InsurancePoolClient["fetchExitClock"]>[0], target: number) {
+  const clock = num(await client.fetchExitClock(keys));
+  if (clock < target) await warp(target - clock);
+  const reached = num(await client.fetchExitClock(keys));
+  assert.ok(reached >= target, `exit clock ${reached} < ${target}: claims voting or withdrawals paused`);
+}
+
 describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
   let mint: PublicKey;
   let freezableMint: PublicKey;
@@ -502,9 +513,8 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     assert.ok(ev, "WithdrawalCompleted event");
     const atRequest = ev.data.valueAtRequest as BN;
     assert.ok(atRequest.eq(requested.pendingValue));
-    // No claim was voting: every share is burned, none left pending.
+    // Every pending share is burned.
     assert.ok((ev.data.shares as BN).eq(u.shares));
-    assert.ok((ev.data.remainingShares as BN).isZero());
     const left = await pool.fetchUnderwriter(a.pool, alice.key.publicKey);
     assert.ok(left.shares.isZero() && left.pendingShares.isZero());
     const expected = BN.min(atRequest, ev.data.valueAtCompletion as BN);
@@ -517,7 +527,9 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
   it("charges the pool's volume fee on open_position once the registration is active, bounded by the quoted rate", async () => {
     const reg = await pool.fetchRegistration(a.pool, a.authority);
     const regC = await pool.fetchRegistration(c.pool, c.authority);
-    await warpTo(Math.max(num(reg.activeFrom), num(regC.activeFrom)) + 60);
+    // Activation is on each pool's exit clock (A's stood still while its claims voted).
+    await warpExitClockTo(pool, a.pool, num(reg.activeFrom) + 60);
+    await warpExitClockTo(pool, c.pool, num(regC.activeFrom) + 60);
     assert.ok(await pool.fetchAcceptsVolume(a.pool, a.authority), "the pool accepts the exchange's volume once active");
     const volumeTrader = await party(2_000);
     const owner = volumeTrader.key.publicKey;
@@ -638,8 +650,7 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
 
   it("covers a liquidation shortfall through the exchange's CPI once active, up to the per-event cap", async () => {
     const reg = await pool.fetchRegistration(a.pool, a.authority);
-    const active = num(reg.activeFrom) + 60;
-    if ((await now()) < active) await warpTo(active);
+    await warpExitClockTo(pool, a.pool, num(reg.activeFrom) + 60);
     // The position pays the volume fee now: its shortfall at 800 is 1 000 plus the fee.
     const { doomed, fee } = await doomedPosition();
     assert.ok(fee > 0, "a trade pays the volume fee once the registration is active");

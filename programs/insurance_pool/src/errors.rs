@@ -205,4 +205,6 @@ pub enum InsuranceError {
     VolumeRateAboveMaximum,
     #[msg("Volume loss decay must be between 1 and 10000 bps per day")]
     InvalidVolumeDecay,
+    #[msg("Withdrawals complete once the claims voting are settled (the window waits for them)")]
+    ClaimsVoting,
 }

@@ -263,6 +263,4 @@ pub struct WithdrawalCompleted {
     pub paid: u64,
     pub pool_capital: u64,
     pub pool_shares: u128,
-    /// Shares left pending: the leaver's part of the claims still voting.
-    pub remaining_shares: u128,
 }

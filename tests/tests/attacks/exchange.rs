@@ -834,3 +834,115 @@ async fn review_authority_pauses_withdrawals_then_waits_out_the_delay() {
     assert_eq!(drain(&mut env, &a, &mallory).await, (0, 3_596));
     b.assert_untouched(&mut env).await;
 }
+
+/// Review 3, finding 2 (the H3 threat model): voting claims froze every exit through the
+/// activation delay. A rogue authority registers a venue whose oracle it holds; the
+/// honest underwriter asks to leave at once; accomplices with fresh matured cover keep
+/// overlapping claims voting (each rejected with nobody voting, its bond returned) for
+/// 40 days, longer than the 32-day delay. Exits cannot complete while claims vote, so
+/// the exit clock, which the registration's activation and the withdrawal window are
+/// on, stands still meanwhile: the registration is still not active when the claims
+/// stop, the honest underwriter's request has not lapsed, it leaves in full, and the
+/// venue finds nothing to draw.
+#[tokio::test]
+async fn review3_voting_claims_cannot_run_out_the_activation_delay() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let b = Bystander::new(&mut env, 321, mint).await;
+    let a = Venue::create(&mut env, 320, mint, MARKET, 1_000).await;
+    let pool = env
+        .create_pool_at(a.keys.market, mint, TOKEN, x::fee_free(default_params()))
+        .await;
+    // Two underwriters: one leaves as soon as it sees the registration, one stays (new
+    // cover is priced and capped on the capital that stays, so the accomplices need it).
+    let honest = env.user(&pool, 10_000).await;
+    env.deposit(&honest, &pool, 10_000).await;
+    let stayer = env.user(&pool, 10_000).await;
+    env.deposit(&stayer, &pool, 10_000).await;
+    env.warp(30 * DAY).await;
+    env.season(&pool).await;
+    let mallory = env.user(&pool, 1_200).await;
+    a.register(&mut env, limits(1_000_000, 1_000_000)).await;
+    let registration = a.registration(&mut env).await;
+    env.request_all(&pool, &honest).await;
+    let leave = complete_withdrawal(&honest.pubkey(), &pool, &honest.token);
+
+    // Accomplices: each buys 100 of cover, files a claim of 100 a day later, two days
+    // after the previous one (whose 3-day vote is still running), and its claim is
+    // finalised (rejected: no votes) once its vote is over.
+    let buy =
+        |who: &User| contribute_premium(&who.pubkey(), &pool, &who.token, None, 100, u64::MAX);
+    let mut next = env.user(&pool, 1_000).await;
+    env.ok(&[buy(&next)], &[&next.key]).await;
+    env.warp(DAY).await;
+    let started = env.now().await;
+    let mut voting: Vec<(Pubkey, User)> = Vec::new();
+    while env.now().await < started + 40 * DAY {
+        let id = 0;
+        let claim = file_claim(&next.pubkey(), &pool, id, &next.token, 100, [5; 32], "");
+        env.ok(&[claim], &[&next.key]).await;
+        voting.push((claim_address(&pool, &next.pubkey(), id), next));
+        next = env.user(&pool, 1_000).await;
+        env.ok(&[buy(&next)], &[&next.key]).await;
+        env.warp(2 * DAY).await;
+        let now = env.now().await;
+        let mut still = Vec::new();
+        for (claim, member) in voting.drain(..) {
+            let c: Claim = env.fetch(claim).await;
+            if now >= c.voting_ends_at {
+                env.ok(&[finalize_claim(&pool, &claim, &member.pubkey())], &[])
+                    .await;
+                let c: Claim = env.fetch(claim).await;
+                assert_eq!(c.status.get(), ClaimStatus::Rejected);
+            } else {
+                still.push((claim, member));
+            }
+        }
+        voting = still;
+        assert!(
+            env.pool(&pool).await.voting_claims > 0,
+            "a claim always votes"
+        );
+        // The honest exit is refused all along (by name, nothing changed).
+        env.refused(
+            std::slice::from_ref(&leave),
+            &[&honest.key],
+            code(InsuranceError::ClaimsVoting),
+        )
+        .await;
+    }
+    // 40 days of wall time later the exit clock has barely moved: no draw right yet.
+    let clock = env.exit_clock(&pool).await;
+    assert!(env.now().await >= registration.active_from + 8 * DAY);
+    assert!(
+        clock < registration.active_from,
+        "{clock} >= {}",
+        registration.active_from
+    );
+    assert_eq!(drain(&mut env, &a, &mallory).await, (0, 3_596));
+    // The accomplices stop; the last votes end and are finalised.
+    env.warp(3 * DAY).await;
+    for (claim, member) in voting {
+        env.ok(&[finalize_claim(&pool, &claim, &member.pubkey())], &[])
+            .await;
+    }
+    assert_eq!(env.pool(&pool).await.voting_claims, 0);
+    // The request did not lapse: the honest underwriter leaves with everything it had
+    // (its deposit and its share of the accomplices' premiums, earned or not yet).
+    assert!(env.exit_clock(&pool).await < registration.active_from);
+    let value = env.underwriter(&pool, &honest.pubkey()).await.pending_value;
+    let paid = env.complete(&pool, &honest).await;
+    assert!(
+        paid >= 10_000 && paid == value.min(paid),
+        "left with {paid}"
+    );
+    // When the draw right finally applies, the leaver's capital is out of reach (the
+    // stayer, who chose to stay through the delay, bears the venue's draws).
+    env.warp_exit_clock_to(&pool, registration.active_from)
+        .await;
+    let capital = env.pool(&pool).await.capital;
+    let (covered, _) = drain(&mut env, &a, &mallory).await;
+    assert!(covered > 0 && covered <= capital);
+    assert_eq!(env.balance(honest.token).await, paid);
+    b.assert_untouched(&mut env).await;
+}

@@ -1634,6 +1634,18 @@ export type ExampleExchange = {
           },
           {
             "docs": [
+              "Time claims of this pool were voting (`voting_claims > 0`): withdrawals cannot",
+              "complete then, so this stops its exit clock too (review 3, findings 1 and 2)."
+            ],
+            "name": "votingPause",
+            "type": {
+              "defined": {
+                "name": "pauseClock"
+              }
+            }
+          },
+          {
+            "docs": [
               "Deposits are refused until this time: the end of the latest hold-up of an",
               "approved claim (a veto would hand the released reservation to whoever bought",
               "shares at the discounted price)."
@@ -3786,6 +3798,18 @@ export const EXAMPLE_EXCHANGE_IDL = {
             "name": "withdraw_pause",
             "docs": [
               "Time withdrawals of this pool were paused (stops its exit clock)."
+            ],
+            "type": {
+              "defined": {
+                "name": "PauseClock"
+              }
+            }
+          },
+          {
+            "name": "voting_pause",
+            "docs": [
+              "Time claims of this pool were voting (`voting_claims > 0`): withdrawals cannot",
+              "complete then, so this stops its exit clock too (review 3, findings 1 and 2)."
             ],
             "type": {
               "defined": {

@@ -761,6 +761,11 @@ export type InsurancePool = {
       "code": 6097,
       "msg": "Volume loss decay must be between 1 and 10000 bps per day",
       "name": "invalidVolumeDecay"
+    },
+    {
+      "code": 6098,
+      "msg": "Withdrawals complete once the claims voting are settled (the window waits for them)",
+      "name": "claimsVoting"
     }
   ],
   "events": [
@@ -4370,6 +4375,18 @@ export type InsurancePool = {
           },
           {
             "docs": [
+              "Time claims of this pool were voting (`voting_claims > 0`): withdrawals cannot",
+              "complete then, so this stops its exit clock too (review 3, findings 1 and 2)."
+            ],
+            "name": "votingPause",
+            "type": {
+              "defined": {
+                "name": "pauseClock"
+              }
+            }
+          },
+          {
+            "docs": [
               "Deposits are refused until this time: the end of the latest hold-up of an",
               "approved claim (a veto would hand the released reservation to whoever bought",
               "shares at the discounted price)."
@@ -5129,6 +5146,15 @@ export type InsurancePool = {
           },
           {
             "docs": [
+              "The pool's exit clock when the cooldown ends (its value at the request plus the",
+              "cooldown): the withdrawal window runs from here on the exit clock, so it does not",
+              "lapse while withdrawals are paused or refused because claims vote."
+            ],
+            "name": "windowOpensAt",
+            "type": "i64"
+          },
+          {
+            "docs": [
               "Unix time of the last deposit (the deposit lock runs from it)."
             ],
             "name": "lastDepositAt",
@@ -5531,13 +5557,6 @@ export type InsurancePool = {
           },
           {
             "name": "poolShares",
-            "type": "u128"
-          },
-          {
-            "docs": [
-              "Shares left pending: the leaver's part of the claims still voting."
-            ],
-            "name": "remainingShares",
             "type": "u128"
           }
         ],
@@ -8290,6 +8309,11 @@ export const INSURANCE_POOL_IDL = {
       "code": 6097,
       "name": "InvalidVolumeDecay",
       "msg": "Volume loss decay must be between 1 and 10000 bps per day"
+    },
+    {
+      "code": 6098,
+      "name": "ClaimsVoting",
+      "msg": "Withdrawals complete once the claims voting are settled (the window waits for them)"
     }
   ],
   "types": [
@@ -9829,6 +9853,18 @@ export const INSURANCE_POOL_IDL = {
             }
           },
           {
+            "name": "voting_pause",
+            "docs": [
+              "Time claims of this pool were voting (`voting_claims > 0`): withdrawals cannot",
+              "complete then, so this stops its exit clock too (review 3, findings 1 and 2)."
+            ],
+            "type": {
+              "defined": {
+                "name": "PauseClock"
+              }
+            }
+          },
+          {
             "name": "holdup_until",
             "docs": [
               "Deposits are refused until this time: the end of the latest hold-up of an",
@@ -10588,6 +10624,15 @@ export const INSURANCE_POOL_IDL = {
             "type": "i64"
           },
           {
+            "name": "window_opens_at",
+            "docs": [
+              "The pool's exit clock when the cooldown ends (its value at the request plus the",
+              "cooldown): the withdrawal window runs from here on the exit clock, so it does not",
+              "lapse while withdrawals are paused or refused because claims vote."
+            ],
+            "type": "i64"
+          },
+          {
             "name": "last_deposit_at",
             "docs": [
               "Unix time of the last deposit (the deposit lock runs from it)."
@@ -10991,13 +11036,6 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "pool_shares",
-            "type": "u128"
-          },
-          {
-            "name": "remaining_shares",
-            "docs": [
-              "Shares left pending: the leaver's part of the claims still voting."
-            ],
             "type": "u128"
           }
         ]

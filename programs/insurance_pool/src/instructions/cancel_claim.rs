@@ -39,11 +39,13 @@ impl CancelClaim<'_> {
 }
 
 pub fn handle_cancel_claim(ctx: Context<CancelClaim>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let mut claim = a.claim.load_mut()?;
     claim.status = ClaimStatus::Cancelled.into();
     let mut pool = a.pool.load_mut()?;
-    pool.voting_claims = pool.voting_claims.saturating_sub(claim.amount);
+    let voting = pool.voting_claims.saturating_sub(claim.amount);
+    pool.set_voting_claims(voting, now);
     a.member.load_mut()?.close_claim(&claim, true);
     emit!(ClaimCancelled {
         pool: a.pool.key(),

@@ -41,6 +41,7 @@ pub fn handle_cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
     underwriter.pending_value = 0;
     underwriter.requested_at = 0;
     underwriter.unlock_at = 0;
+    underwriter.window_opens_at = 0;
 
     emit!(WithdrawalCancelled {
         pool: ctx.accounts.pool.key(),

@@ -1,17 +1,19 @@
-use crate::math::withdrawal_settlement;
 use crate::prelude::*;
 use crate::token::pay_from_pool;
 
-/// After the cooldown and within the withdrawal window, burns the pending shares and
-/// pays `min(value at request, value now)` from the vault to `destination` (a token
+/// After the cooldown and within the withdrawal window, burns all the pending shares
+/// and pays `min(value at request, value now)` from the vault to `destination` (a token
 /// account of the pool's mint chosen by the owner; never a pool's vault or bond
-/// escrow). "Value now" is on free capital net of the claims still voting, so an
-/// approved or pending claim is borne by the leaver too; the shares carrying the
-/// leaver's part of the voting claims stay pending until those are settled (see
-/// [`crate::math::withdrawal_settlement`]). Whatever the shares gained
-/// during the cooldown (including what a rejected claim frees) stays with the remaining
-/// underwriters. Refused if the pool's active exposure would exceed its cap on the free
-/// capital left.
+/// escrow). "Value now" is on free capital, so an approved claim (reserved) is borne by
+/// the leaver too. Whatever the shares gained during the cooldown stays with the
+/// remaining underwriters.
+///
+/// Refused while claims vote (`ClaimsVoting`): any payment made then, with the rest of
+/// the position kept in shares, would bear only a pro-rata slice of a claim approved
+/// later, not the leaver's part, and could be repeated (review 3, finding 1). The
+/// window runs on the pool's exit clock, which stops while claims vote (and while
+/// withdrawals are paused), so waiting for the vote never lapses a request. Refused
+/// if the pool's active exposure would exceed its cap on the free capital left.
 #[derive(Accounts)]
 pub struct CompleteWithdrawal<'info> {
     pub owner: Signer<'info>,
@@ -65,16 +67,19 @@ impl CompleteWithdrawal<'_> {
             now >= underwriter.unlock_at,
             InsuranceError::CooldownNotElapsed
         );
+        // The window on the exit clock: it stands still while claims vote.
+        let clock = pool.exit_clock(&*self.protocol.load()?, now);
         require!(
-            now <= underwriter
-                .unlock_at
-                .saturating_add(pool.params.withdrawal_window),
+            underwriter
+                .window_closes_at(pool.params.withdrawal_window)
+                .is_some_and(|closes| clock <= closes),
             InsuranceError::WithdrawalLapsed
         );
         require!(
             now >= underwriter.vote_locked_until,
             InsuranceError::VoteLocked
         );
+        require!(pool.voting_claims == 0, InsuranceError::ClaimsVoting);
         // Not into any pool's vault or bond escrow (a pool PDA owns both).
         crate::token::refuse_pool_escrow(
             &self.destination.key(),
@@ -94,11 +99,10 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     let mut books = accounts.exposure.load_mut()?;
     pool.earn(&mut books.earnings, now)?;
 
+    // No claim votes (`validate`): the value now is on free capital.
     let value_now = pool.value_of(pending)?;
-    let full = pool.value_on_free_capital(pending)?;
-    let (paid, shares) =
-        withdrawal_settlement(pending, underwriter.pending_value, full, value_now)?;
-    let remaining = pending.safe_sub(shares)?;
+    let paid = value_now.min(underwriter.pending_value);
+    let shares = pending;
     // Capital reserved for approved claims stays put.
     require!(
         pool.capital.safe_sub(paid)? >= pool.reserved_for_claims,
@@ -135,18 +139,11 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     let held = underwriter.shares.get().safe_sub(shares)?;
     underwriter.shares.set(held);
     underwriter.total_withdrawn = underwriter.total_withdrawn.safe_add(paid)?;
-    if remaining > 0 {
-        // The voting claims' part stays pending; completable again (a new window)
-        // once they are settled.
-        underwriter.pending_shares.set(remaining);
-        underwriter.pending_value = value_at_request.safe_sub(paid)?;
-        underwriter.unlock_at = now;
-    } else {
-        underwriter.pending_shares = PodShares::default();
-        underwriter.pending_value = 0;
-        underwriter.requested_at = 0;
-        underwriter.unlock_at = 0;
-    }
+    underwriter.pending_shares = PodShares::default();
+    underwriter.pending_value = 0;
+    underwriter.requested_at = 0;
+    underwriter.unlock_at = 0;
+    underwriter.window_opens_at = 0;
 
     emit!(WithdrawalCompleted {
         pool: pool_key,
@@ -157,7 +154,6 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
         paid,
         pool_capital,
         pool_shares,
-        remaining_shares: remaining,
     });
     Ok(())
 }

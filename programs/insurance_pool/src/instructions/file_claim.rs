@@ -112,7 +112,8 @@ pub fn handle_file_claim(
     let number = pool.claim_count;
     pool.claim_count = number.safe_add(1)?;
     pool.bonds_held = pool.bonds_held.safe_add(bond)?;
-    pool.voting_claims = pool.voting_claims.safe_add(amount)?;
+    let voting = pool.voting_claims.safe_add(amount)?;
+    pool.set_voting_claims(voting, now);
     let mut member = a.member.load_mut()?;
     member.mature(now);
     member.claimed_amount = member.claimed_amount.safe_add(amount)?;

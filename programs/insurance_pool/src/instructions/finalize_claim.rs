@@ -53,7 +53,8 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
     let cast = yes.safe_add(no)?;
     let quorum = quorum_met(cast, eligible, g.quorum_bps);
     let approved = quorum && share_reached(yes, cast, g.approval_threshold_bps);
-    pool.voting_claims = pool.voting_claims.saturating_sub(claim.amount);
+    let voting = pool.voting_claims.saturating_sub(claim.amount);
+    pool.set_voting_claims(voting, now);
     if approved {
         claim.status = ClaimStatus::Approved.into();
         claim.holdup_ends_at = now.safe_add(g.holdup_period)?;

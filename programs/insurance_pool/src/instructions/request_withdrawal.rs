@@ -59,17 +59,19 @@ pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: Shares
     let pool_key = a.pool.key();
     let mut pool = a.pool.load_mut()?;
     let mut underwriter = a.underwriter.load_mut()?;
-    pool.refresh_at(&*a.protocol.load()?, now);
+    let clock = pool.refresh_at(&*a.protocol.load()?, now);
     pool.earn(&mut a.exposure.load_mut()?.earnings, now)?;
 
     let value = pool.value_on_free_capital(shares)?;
     let unlock_at = now.safe_add(pool.params.withdrawal_cooldown)?;
+    let window_opens_at = clock.safe_add(pool.params.withdrawal_cooldown)?;
     let pending = pool.pending_withdrawal_shares.get().safe_add(shares)?;
     pool.pending_withdrawal_shares.set(pending);
     underwriter.pending_shares.set(shares);
     underwriter.pending_value = value;
     underwriter.requested_at = now;
     underwriter.unlock_at = unlock_at;
+    underwriter.window_opens_at = window_opens_at;
 
     emit!(WithdrawalRequested {
         pool: pool_key,

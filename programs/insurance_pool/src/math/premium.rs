@@ -143,7 +143,8 @@ fn decrease_room(max_change_per_day: u64, elapsed: i64) -> u64 {
 /// same `last`, `target`, `anchor`). When the fall was limited by the allowance, the
 /// anchor advances only by the time that allowance used (`room · DAY / per_day`, rounded
 /// down), so the fraction of a bps not yet moved is never lost: however purchases are
-/// spaced, the rate falls at the configured speed. Otherwise the anchor is `now`.
+/// spaced, the rate falls at the configured speed (the rounding gives back under a
+/// second of allowance per purchase). Otherwise the anchor is `now`.
 #[inline]
 pub fn rate_anchor_after(
     anchor: i64,
@@ -381,9 +382,13 @@ mod tests {
             prop_assert!(rate.abs_diff(target) <= last.abs_diff(target));
         }
 
-        /// No lost fractions: however a fall is cut into purchases (each re-anchoring
-        /// with `rate_anchor_after`), the rate ends where one purchase at the end would
-        /// put it, give or take one bps.
+        /// No lost fractions of a bps: however a fall is cut into purchases (each
+        /// re-anchoring with `rate_anchor_after`), the rate ends where one purchase at
+        /// the end would put it, give or take one bps, less what the re-anchoring's
+        /// rounding gives back: under a second of allowance per purchase (the anchor time
+        /// is rounded down), so at most `ceil(purchases · per_day / DAY)` bps more fall.
+        /// (The bound was one bps flat, which random inputs broke twice: see the
+        /// regression file.)
         #[test]
         fn split_falls_keep_the_configured_speed(
             per_day in 1u64..=10_000,
@@ -398,7 +403,11 @@ mod tests {
                 last = rate;
             }
             let once = smoothed_rate(start, target, per_day, now);
-            prop_assert!(last <= once + 1 && last + 1 >= once, "split {last} vs once {once}");
+            let rounding = (gaps.len() as u64 * per_day).div_ceil(DAY as u64);
+            prop_assert!(
+                last <= once + 1 && last + 1 + rounding >= once,
+                "split {last} vs once {once} (rounding {rounding})"
+            );
         }
 
         /// No u64 input panics; a premium is a value or a named overflow error.

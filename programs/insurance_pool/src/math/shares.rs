@@ -109,27 +109,6 @@ pub fn value_of_shares(shares: Shares, capital: u64, total_shares: Shares) -> Re
     Ok(value.min(capital as u128) as u64)
 }
 
-/// How a completed withdrawal of `shares` (worth `value_at_request` when requested)
-/// settles, given their value now on free capital (`full`) and net of the claims
-/// still voting (`net <= full`): `(paid, burned)`. When the request's value is within
-/// `net`, everything is paid and burned. Otherwise `net` is paid and only the shares it
-/// is worth at the full price are burned (rounded up: the remaining shares are rounded
-/// down); the rest stay pending, carrying exactly the leaver's part of the voting
-/// claims — borne if they are approved, returned if they fail. So a claim filed and
-/// cancelled around an exit takes nothing from the leaver, and no exit escapes a loss.
-pub fn withdrawal_settlement(
-    shares: Shares,
-    value_at_request: u64,
-    full: u64,
-    net: u64,
-) -> Result<(u64, Shares)> {
-    if value_at_request <= net || net >= full || full == 0 {
-        return Ok((value_at_request.min(net), shares));
-    }
-    let remaining = mul_div_floor_u192(full - net, shares, full as u128)?;
-    Ok((net, shares.safe_sub(remaining)?))
-}
-
 /// `floor(a · b / d)` for a 64-bit `a` and 128-bit `b` and `d`, exact: the 192-bit
 /// product is divided by schoolbook long division. `MathOverflow` when `d == 0` or the
 /// quotient exceeds `u128`.
@@ -231,28 +210,6 @@ mod tests {
     fn add_wide(x: (u128, u128), y: u128) -> (u128, u128) {
         let (lo, carry) = x.1.overflowing_add(y);
         (x.0 + carry as u128, lo)
-    }
-
-    #[test]
-    fn withdrawals_keep_the_voting_claims_part_pending() {
-        // Worth 1 000 at request and in full now; 600 net of voting claims: 600 paid,
-        // 60 % of the shares burned, 40 % kept pending.
-        assert_eq!(
-            withdrawal_settlement(1_000, 1_000, 1_000, 600).unwrap(),
-            (600, 600)
-        );
-        // Within the net value: all paid (at most the value at request), all burned.
-        assert_eq!(
-            withdrawal_settlement(1_000, 500, 1_000, 600).unwrap(),
-            (500, 1_000)
-        );
-        assert_eq!(
-            withdrawal_settlement(1_000, 900, 800, 800).unwrap(),
-            (800, 1_000)
-        );
-        assert_eq!(withdrawal_settlement(7, 10, 0, 0).unwrap(), (0, 7));
-        // Rounding: the remaining shares round down.
-        assert_eq!(withdrawal_settlement(10, 3, 3, 1).unwrap(), (1, 4));
     }
 
     #[test]

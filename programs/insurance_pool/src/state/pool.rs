@@ -362,6 +362,9 @@ pub struct Pool {
     pub pending_params_at: i64,
     /// Time withdrawals of this pool were paused (stops its exit clock).
     pub withdraw_pause: crate::math::PauseClock,
+    /// Time claims of this pool were voting (`voting_claims > 0`): withdrawals cannot
+    /// complete then, so this stops its exit clock too (review 3, findings 1 and 2).
+    pub voting_pause: crate::math::PauseClock,
     /// Deposits are refused until this time: the end of the latest hold-up of an
     /// approved claim (a veto would hand the released reservation to whoever bought
     /// shares at the discounted price).
@@ -404,10 +407,22 @@ impl Pool {
         (self.paused | protocol_paused) & flag != 0
     }
 
-    /// The pool's exit clock at `now` (see [`crate::math::exit_clock`]): activation
-    /// times of parameter changes and draw rights are on it.
+    /// The pool's exit clock at `now` (see [`crate::math::exit_clock`]): wall time
+    /// minus every second withdrawals could not complete, paused (pool or protocol) or
+    /// refused while claims voted. Activation times of parameter changes and draw
+    /// rights, and withdrawal windows, are on it: no delay runs out, and no window
+    /// lapses, while underwriters cannot leave.
     pub fn exit_clock(&self, protocol: &crate::state::Protocol, now: i64) -> i64 {
         crate::math::exit_clock(now, &self.withdraw_pause, &protocol.withdraw_pause)
+            .saturating_sub(self.voting_pause.total(now))
+    }
+
+    /// Sets the amount of claims still voting at `now`, keeping the voting clock (and so
+    /// the exit clock) in step: every change of `voting_claims` goes through here.
+    pub fn set_voting_claims(&mut self, amount: u64, now: i64) {
+        let was = self.voting_claims > 0;
+        self.voting_claims = amount;
+        self.voting_pause.update(was, amount > 0, now);
     }
 
     /// [`Pool::refresh`] at `now` for this pool under `protocol`; returns the exit clock

@@ -19,6 +19,10 @@ pub struct Underwriter {
     pub requested_at: i64,
     /// Earliest unix time `complete_withdrawal` is accepted.
     pub unlock_at: i64,
+    /// The pool's exit clock when the cooldown ends (its value at the request plus the
+    /// cooldown): the withdrawal window runs from here on the exit clock, so it does not
+    /// lapse while withdrawals are paused or refused because claims vote.
+    pub window_opens_at: i64,
     /// Unix time of the last deposit (the deposit lock runs from it).
     pub last_deposit_at: i64,
     /// `complete_withdrawal` is refused before this time: the end of the hold-up of
@@ -72,6 +76,22 @@ impl Underwriter {
                 .seasoned_at(age)
                 .map_or(after, |seasoned| seasoned.max(after))
         })
+    }
+
+    /// Last exit-clock time the pending withdrawal can complete (`window_opens_at +
+    /// window`); `None` without a pending withdrawal. The exit clock stands still while
+    /// withdrawals are paused or the pool's claims vote, so the request lapses at
+    /// [`Underwriter::lapses_at`] only if it keeps running.
+    pub fn window_closes_at(&self, window: i64) -> Option<i64> {
+        self.has_pending_withdrawal()
+            .then(|| self.window_opens_at.saturating_add(window))
+    }
+
+    /// Unix time the pending withdrawal lapses if the pool's exit clock, reading `clock`
+    /// at unix time `now`, keeps running (no pause, no claim voting meanwhile).
+    pub fn lapses_at(&self, window: i64, clock: i64, now: i64) -> Option<i64> {
+        self.window_closes_at(window)
+            .map(|closes| now.saturating_add(closes.saturating_sub(clock)))
     }
 
     /// Whether a withdrawal request is pending.

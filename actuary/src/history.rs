@@ -554,7 +554,8 @@ mod tests {
             reserved: paid,
             cover_expiry: 0,
             number: 0,
-            padding: [0; 3],
+            held: 0,
+            padding: [0; 2],
         }
     }
 

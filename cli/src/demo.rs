@@ -111,7 +111,8 @@ impl Demo {
         for (name, keys) in pools {
             let pool = self.env.pool(keys).await;
             let exposure: PoolExposure = self.env.fetch(keys.exposure).await;
-            let mut row = render::pool(&keys.pool.to_string(), &pool, &exposure.book, now);
+            let clock = self.env.exit_clock(keys).await;
+            let mut row = render::pool(&keys.pool.to_string(), &pool, &exposure.book, clock, now);
             row["market"] = Value::String(name.to_string());
             row["vault_balance"] = self.env.balance(keys.vault).await.into();
             rows.push(row);
@@ -331,9 +332,11 @@ pub async fn run_on(runtime: Runtime) -> Result<(), String> {
         ))
     );
 
-    // The exchange's draw right applies: a liquidation's shortfall is covered.
-    let now = d.env.now().await;
-    d.env.warp((registration.active_from - now).max(0)).await;
+    // The exchange's draw right applies (on the pool's exit clock, which stood still
+    // while the claim voted): a liquidation's shortfall is covered.
+    d.env
+        .warp_exit_clock_to(&a.pool, registration.active_from)
+        .await;
     let before: Market = d.env.fetch(a.market).await;
     let out = d.liquidation(&a).await;
     let market: Market = d.env.fetch(a.market).await;

@@ -145,6 +145,11 @@ pub fn scan(
             ClaimStatus::Voting if now >= c.voting_ends_at => {
                 Some((Task::Finalize, ix::finalize_claim(&keys, &key, &c.claimant)))
             }
+            // A cancelled claim keeps exits waiting until its voting period is over and
+            // `finalize_claim` releases it.
+            ClaimStatus::Cancelled if c.held != 0 && now >= c.voting_ends_at => {
+                Some((Task::Finalize, ix::finalize_claim(&keys, &key, &c.claimant)))
+            }
             ClaimStatus::Approved if now >= c.holdup_ends_at => Some((
                 Task::Pay,
                 ix::pay_claim(&keys, &key, &c.claimant, &claimant_token),

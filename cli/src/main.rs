@@ -518,10 +518,12 @@ pub fn pool_keys(chain: &dyn Chain, market: &Pubkey) -> CliResult<(PoolKeys, Poo
 /// `render::pool` with the pool's exposure account fetched.
 fn render_pool(chain: &dyn Chain, address: &Pubkey, pool: &Pool, now: i64) -> CliResult<Value> {
     let exposure: PoolExposure = fetch(chain, &pda::exposure(address).0)?;
+    let protocol: Protocol = fetch(chain, &pda::protocol().0)?;
     Ok(render::pool(
         &address.to_string(),
         pool,
         &exposure.book,
+        pool.exit_clock(&protocol, now),
         now,
     ))
 }

@@ -63,11 +63,13 @@ pub fn params(p: &PoolParams) -> Value {
 /// One pool as JSON (`now` for utilisation: expired cover does not count). Amounts
 /// are the account's as of its last update (unearned premium is released into capital
 /// by the next instruction that touches the pool).
-pub fn pool(address: &str, p: &Pool, book: &ExposureBook, now: i64) -> Value {
+/// One pool at `now` (`clock`: its exit clock then, which says whether pending
+/// withdrawals still count as leaving).
+pub fn pool(address: &str, p: &Pool, book: &ExposureBook, clock: i64, now: i64) -> Value {
     let exposure = book.active_at(now);
     let free = p.free_capital();
     // What cover is priced and capped on: free capital less the pending withdrawals.
-    let staying = p.staying_capital().unwrap_or(0);
+    let staying = p.staying_capital(clock).unwrap_or(0);
     let pending = (p.pending_params_at != 0).then(|| {
         let mut v = params(&p.pending_params);
         v["effective_at"] = p.pending_params_at.into();

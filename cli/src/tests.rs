@@ -319,7 +319,7 @@ async fn read_commands_render_real_accounts() {
     let state = env.pool(&pool).await;
 
     let exposure: PoolExposure = env.fetch(pool.exposure).await;
-    let json = render::pool(&pool.pool.to_string(), &state, &exposure.book, now);
+    let json = render::pool(&pool.pool.to_string(), &state, &exposure.book, now, now);
     assert_eq!(json["market"], pool.market.to_string());
     // The premium is unearned: not capital yet, but in the vault.
     assert!(q.premium > 0);
@@ -374,7 +374,13 @@ async fn read_commands_render_real_accounts() {
     let age = 3 * DAY;
     let votes_from = (u.last_deposit_at / age + 2) * age;
     assert_eq!(json["votes_from"], votes_from);
-    let promise = render::pool("p", &state, &exposure.book, u.last_deposit_at);
+    let promise = render::pool(
+        "p",
+        &state,
+        &exposure.book,
+        u.last_deposit_at,
+        u.last_deposit_at,
+    );
     assert_eq!(promise["deposit_votes_from"], votes_from);
     let m: Member = env.fetch(pool.member(&trader.pubkey())).await;
     let json = render::member("m", &m, 6, now);
@@ -1925,6 +1931,11 @@ async fn every_write_command_runs_on_the_embedded_runtime() {
     env.advance_slot().await;
     cli_send(&mut env, &watched, Some(&member.key), &file_claim, None).await;
     approve(&mut env, &mut watched, &keys, &[&u1, &u2], &member, 1).await;
+    // The cancelled claim's voting period is over too: `finalize` releases it (exits
+    // waited for it).
+    assert_eq!(env.pool(&keys).await.voting_claims, 100_000_000);
+    cli_send(&mut env, &watched, None, &["finalize", &m, "0"], None).await;
+    assert_eq!(env.pool(&keys).await.voting_claims, 0);
     env.warp(2 * DAY).await;
     let before = env.balance(member.token).await;
     cli_send(&mut env, &watched, None, &["pay", &m, "1"], None).await;

@@ -426,6 +426,10 @@ impl Model {
             .checked_add(shares)
             .ok_or("MathOverflow")?;
         pool.pending_withdrawal_shares.set(pending);
+        let closes = window_opens_at
+            .checked_add(pool.params.withdrawal_window)
+            .ok_or("MathOverflow")?;
+        pool.pending_until = pool.pending_until.max(closes);
         let u = self.underwriters.get_mut(&address).expect("checked");
         u.pending_shares.set(shares);
         u.pending_value = value;
@@ -450,6 +454,9 @@ impl Model {
             .checked_sub(shares)
             .ok_or("MathOverflow")?;
         pool.pending_withdrawal_shares.set(pending);
+        if pending == 0 {
+            pool.pending_until = 0;
+        }
         crate::rules::stake(pool, u, shares, now)?;
         u.pending_shares = PodShares::default();
         u.pending_value = 0;
@@ -518,6 +525,9 @@ impl Model {
         );
         pool.total_shares.set(total);
         pool.pending_withdrawal_shares.set(pending);
+        if pending == 0 {
+            pool.pending_until = 0;
+        }
         pool.total_withdrawn = pool
             .total_withdrawn
             .checked_add(paid)
@@ -562,7 +572,8 @@ impl Model {
             .members
             .get(&crate::pdas::member(&p.keys.pool, owner).0);
         let pool = crate::rules::projected(&p.pool, &self.protocol, &p.exposure.earnings, now)?;
-        crate::rules::quote(&pool, &p.exposure.book, member, notional, now)
+        let clock = crate::rules::exit_clock(&pool, &self.protocol, now);
+        crate::rules::quote(&pool, &p.exposure.book, member, notional, clock, now)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -580,7 +591,7 @@ impl Model {
         req!(!self.paused(m, pause::PREMIUM), ie(InsuranceError::Paused));
         req!(notional > 0, ie(InsuranceError::ZeroAmount));
         self.check_treasury(treasury)?;
-        self.refresh(m, now);
+        let clock = self.refresh(m, now);
         let address = crate::pdas::member(&self.pools[m].keys.pool, owner).0;
         let pool_key = self.pools[m].keys.pool;
         let member = *self
@@ -589,11 +600,18 @@ impl Model {
         self.pools[m].exposure.book.roll(now);
         self.earn(m, now)?;
         let p = &self.pools[m];
-        let quote = crate::rules::quote(&p.pool, &p.exposure.book, Some(&member), notional, now)?;
+        let quote = crate::rules::quote(
+            &p.pool,
+            &p.exposure.book,
+            Some(&member),
+            notional,
+            clock,
+            now,
+        )?;
         let charged = Charged {
             quote,
             exposure_after: p.exposure.book.active_at(now).saturating_add(notional),
-            staying_capital: crate::rules::staying_capital(&p.pool)?,
+            staying_capital: crate::rules::staying_capital(&p.pool, clock)?,
         };
         req!(
             quote.premium <= max_premium,
@@ -620,6 +638,11 @@ impl Model {
             .total_protocol_fees
             .checked_add(fee)
             .ok_or("MathOverflow")?;
+        let (remembered, target) = crate::rules::remembered_rate(
+            pool,
+            p.exposure.book.active_at(now).saturating_add(notional),
+            now,
+        );
         p.exposure
             .book
             .add(quote.coverage_expiry, notional)
@@ -631,12 +654,12 @@ impl Model {
         pool.rate_updated_at = rate_anchor_after(
             pool.rate_updated_at,
             pool.rate_bps,
-            quote.rate_bps,
-            quote.target_rate_bps,
+            remembered,
+            target,
             pool.params.max_rate_change_per_day,
             now,
         );
-        pool.rate_bps = quote.rate_bps;
+        pool.rate_bps = remembered;
         let waiting = pool.params.claim_waiting_period;
         let mb = self.members.get_mut(&address).expect("inserted");
         if crate::rules::covered(mb, now) {
@@ -752,7 +775,8 @@ impl Model {
                 reserved: 0,
                 cover_expiry: mb.coverage_expiry,
                 number,
-                padding: [0; 3],
+                held: 0,
+                padding: [0; 2],
             },
         );
         self.claim_lists[m].push(address);
@@ -834,7 +858,10 @@ impl Model {
 
     fn close_claim(&mut self, m: usize, claim: &Claim, give_back: bool) {
         let address = crate::pdas::claim(&claim.pool, &claim.claimant, claim.id).0;
-        self.open_claims[m].retain(|k| *k != address);
+        // A cancelled claim stays listed (finalizable) until it is released.
+        if claim.held == 0 {
+            self.open_claims[m].retain(|k| *k != address);
+        }
         let key = crate::pdas::member(&self.pools[m].keys.pool, &claim.claimant).0;
         if let Some(mb) = self.members.get_mut(&key) {
             crate::rules::close_claim(mb, claim, give_back);
@@ -843,8 +870,9 @@ impl Model {
 
     pub fn finalize_claim(&mut self, m: usize, claim_key: &Pubkey, now: i64) -> R<ClaimStatus> {
         let claim = self.claim_in(m, claim_key)?;
+        let held = claim.status == ClaimStatus::Cancelled && claim.held != 0;
         req!(
-            claim.status == ClaimStatus::Voting,
+            claim.status == ClaimStatus::Voting || held,
             ie(InsuranceError::ClaimNotVoting)
         );
         req!(
@@ -853,13 +881,21 @@ impl Model {
         );
         self.refresh(m, now);
         let pool = &mut self.pools[m].pool;
+        let voting = pool.voting_claims.saturating_sub(claim.amount);
+        crate::rules::set_voting_claims(pool, voting, now);
+        if held {
+            // A cancelled claim's period is over: released, exits no longer wait.
+            let mut c = claim;
+            c.held = 0;
+            self.open_claims[m].retain(|k| k != claim_key);
+            self.claims.insert(*claim_key, c);
+            return Ok(ClaimStatus::Cancelled);
+        }
         let g = pool.params.governance;
         let (yes, no) = (claim.yes_weight.get(), claim.no_weight.get());
         let cast = yes + no;
         let quorum = quorum_met(cast, claim.eligible_weight.get(), g.quorum_bps);
         let approved = quorum && share_reached(yes, cast, g.approval_threshold_bps);
-        let voting = pool.voting_claims.saturating_sub(claim.amount);
-        crate::rules::set_voting_claims(pool, voting, now);
         let mut c = claim;
         if approved {
             c.status = ClaimStatus::Approved.into();
@@ -975,9 +1011,9 @@ impl Model {
             ie(InsuranceError::CancelWindowOver)
         );
         c.status = ClaimStatus::Cancelled.into();
-        let pool = &mut self.pools[m].pool;
-        let voting = pool.voting_claims.saturating_sub(c.amount);
-        crate::rules::set_voting_claims(pool, voting, now);
+        // Its amount keeps exits waiting until its voting period ends and it is released.
+        c.held = 1;
+        let _ = now;
         self.close_claim(m, &c, true);
         self.claims.insert(*claim_key, c);
         Ok(())

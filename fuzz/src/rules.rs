@@ -71,8 +71,13 @@ pub fn free_capital(pool: &Pool) -> u64 {
 
 /// Free capital less the value (on it) of the shares pending withdrawal: the capital
 /// that stays, which new cover is priced and capped on.
-pub fn staying_capital(pool: &Pool) -> R<u64> {
+pub fn staying_capital(pool: &Pool, clock: i64) -> R<u64> {
     let free = free_capital(pool);
+    // Once every pending request has lapsed (exit clock past the latest window close),
+    // none of them counts as leaving.
+    if clock > pool.pending_until {
+        return Ok(free);
+    }
     let leaving = value_of_shares(
         pool.pending_withdrawal_shares.get(),
         free,
@@ -246,6 +251,7 @@ pub fn quote(
     book: &ExposureBook,
     member: Option<&Member>,
     notional: u64,
+    clock: i64,
     now: i64,
 ) -> R<PremiumQuote> {
     let p = &pool.params;
@@ -253,15 +259,13 @@ pub fn quote(
         .active_at(now)
         .checked_add(notional)
         .ok_or_else(|| InsuranceError::MathOverflow.name())?;
-    let staying = staying_capital(pool)?;
+    let staying = staying_capital(pool, clock)?;
     if !within_cap(pool, exposure, staying) {
         return Err(InsuranceError::ExposureCapExceeded.name());
     }
     let utilisation = utilisation_bps(exposure, staying);
     let target = curve_rate(&p.curve, utilisation);
-    let elapsed = now.saturating_sub(pool.rate_updated_at);
-    let rate = smoothed_rate(pool.rate_bps, target, p.max_rate_change_per_day, elapsed)
-        .clamp(p.curve.min_rate, p.curve.max_rate);
+    let rate = target.max(remembered_rate(pool, exposure, now).0);
     let (covered_secs, coverage_expiry) = match member {
         Some(m) if covered(m, now) => {
             let ready = now
@@ -286,6 +290,18 @@ pub fn quote(
         covered_secs,
         coverage_expiry,
     })
+}
+
+/// The rate the pool keeps after a purchase taking exposure to `exposure`: the last rate
+/// falling at the configured speed towards the curve on free capital (pending
+/// withdrawals ignored), within the curve's bounds; and that target.
+pub fn remembered_rate(pool: &Pool, exposure: u64, now: i64) -> (u64, u64) {
+    let p = &pool.params;
+    let target = curve_rate(&p.curve, utilisation_bps(exposure, free_capital(pool)));
+    let elapsed = now.saturating_sub(pool.rate_updated_at);
+    let rate = smoothed_rate(pool.rate_bps, target, p.max_rate_change_per_day, elapsed)
+        .clamp(p.curve.min_rate, p.curve.max_rate);
+    (rate, target)
 }
 
 /// The loss index decayed to the day of `now`.

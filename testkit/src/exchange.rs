@@ -270,10 +270,11 @@ impl Bystander {
     }
 }
 
-/// Moves to `v`'s registration's `active_from` and publishes 1 000 there.
+/// Moves until the pool's exit clock reaches `v`'s registration's `active_from` and
+/// publishes 1 000 there.
 pub async fn activate(env: &mut TestEnv, v: &Venue) {
     let active_from = v.registration(env).await.active_from;
-    warp_to(env, active_from).await;
+    env.warp_exit_clock_to(&v.keys.pool, active_from).await;
     v.publish(env, 1_000).await;
 }
 

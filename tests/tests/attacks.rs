@@ -11,6 +11,8 @@ use spl_token_2022::extension::ExtensionType;
 
 #[path = "attacks/exchange.rs"]
 mod exchange;
+#[path = "attacks/review3.rs"]
+mod review3;
 #[path = "attacks/volume.rs"]
 mod volume;
 
@@ -1044,8 +1046,9 @@ async fn review_pause_cannot_run_out_a_params_delay() {
 /// Review finding: a claim filed and cancelled around someone's exit (a free option:
 /// the bond comes back) lowered the exit's payout for the other underwriters' benefit.
 /// Requests are valued on free capital (voting claims do not lower them), and a
-/// completion during a vote is refused (`ClaimsVoting`, nothing changes): once the
-/// claim is cancelled, the leaver completes in full.
+/// completion during a vote is refused (`ClaimsVoting`, nothing changes); a cancelled
+/// claim keeps exits waiting until its voting period ends and it is released, then the
+/// leaver completes in full (its window waited on the exit clock).
 #[tokio::test]
 async fn review_claim_sandwich_around_an_exit() {
     let mut a = arena(&[4_000, 3_000, 3_000]).await;
@@ -1055,6 +1058,7 @@ async fn review_claim_sandwich_around_an_exit() {
     let puppet = a.covered_member(5_000, 1_000).await;
     // Sandwich the request: file, request, cancel.
     let claim = a.file(&puppet, 5_000).await;
+    let first = claim;
     a.request_all(&victim).await;
     a.env
         .ok(
@@ -1084,6 +1088,12 @@ async fn review_claim_sandwich_around_an_exit() {
             &[&puppet.key],
         )
         .await;
+    a.env.warp(VOTING).await;
+    for c in [first, claim] {
+        a.env
+            .ok(&[finalize_claim(&a.pool, &c, &puppet.pubkey())], &[])
+            .await;
+    }
     let paid = a.complete(&victim).await;
     assert!(paid >= 3_999, "the victim got {paid} of 4 000");
     assert_eq!(

@@ -609,14 +609,14 @@ pub async fn measure() -> Report {
         )
         .await;
 
-        // The draw right applies: a shortfall covered by CPI from the floor's PDA.
+        // The draw right applies (on the pool's exit clock, which stood still while the
+        // claim voted): a shortfall covered by CPI from the floor's PDA.
         let active_from = b
             .env
             .fetch::<ExchangeRegistration>(registration)
             .await
             .active_from;
-        let now = b.env.now().await;
-        b.env.warp((active_from - now).max(0)).await;
+        b.env.warp_exit_clock_to(&keys, active_from).await;
         let cover = cover_shortfall(&floor_authority, &keys, &registration, &sink, 500, 0);
         let floor = Floor::default().pda_transfer(floor_vault, mint, sink, program);
         let before = b.env.balance(sink).await;

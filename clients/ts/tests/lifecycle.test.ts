@@ -93,6 +93,7 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
   let alice: Party, bob: Party, trader: Party, mallory: Party;
   let bSnapshot: (Buffer | undefined)[];
   let traderClaim: { id: BN; claim: PublicKey };
+  let malloryClaim: PublicKey | undefined; // cancelled, held until its period ends
   let tokensBeforeClaim: bigint;
   let seasoned: BN; // Alice's and Bob's shares
   const bWatched = () => [b.pool.pool, b.pool.vault, b.pool.exposure];
@@ -442,10 +443,15 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     const after = await pool.fetchClaim(a.pool, mallory.key.publicKey, id);
     assert.equal(num(after.yesWeight), 0);
     assert.equal(num(after.voters), 0);
-    // With no votes and within its cancel window, she withdraws it.
+    // With no votes and within its cancel window, she withdraws it. Exits still wait for
+    // it until its voting period ends and it is released (a cancel is free: it must not
+    // let its claimant choose when exits open).
     await send([await pool.cancelClaim(mallory.key.publicKey, a.pool, claim)], [mallory.key]);
-    assert.deepEqual(Object.keys((await pool.fetchClaim(a.pool, mallory.key.publicKey, id)).status), ["cancelled"]);
-    assert.equal(num((await pool.fetchPool(a.pool)).votingClaims), 500, "only the trader's claim is still voting");
+    const cancelled = await pool.fetchClaim(a.pool, mallory.key.publicKey, id);
+    assert.deepEqual(Object.keys(cancelled.status), ["cancelled"]);
+    assert.equal(cancelled.held, 1);
+    assert.equal(num((await pool.fetchPool(a.pool)).votingClaims), 500 + 1_000, "the trader's claim votes; mallory's is held");
+    malloryClaim = claim;
     await assertConserved();
     await assertBUntouched();
   });
@@ -453,6 +459,10 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
   it("finalises the claim after the voting period, pays it after the hold-up and then returns the bond", async () => {
     await warp(num(params.governance.votingPeriod) + 60);
     await send([await pool.finalizeClaim(a.pool, traderClaim.claim, trader.key.publicKey)]);
+    // Mallory's cancelled claim, its period over, is released by the same instruction.
+    const released = await send([await pool.finalizeClaim(a.pool, malloryClaim!, mallory.key.publicKey)]);
+    assert.ok(pool.parseEvents(released).some((e) => e.name === "claimReleased"), "ClaimReleased event");
+    assert.equal(num((await pool.fetchPool(a.pool)).votingClaims), 0);
     const approved = await pool.fetchClaim(a.pool, trader.key.publicKey, traderClaim.id);
     assert.deepEqual(Object.keys(approved.status), ["approved"]);
     assert.ok(approved.yesWeight.eq(seasoned) && approved.noWeight.isZero());

@@ -206,11 +206,22 @@ pub struct ClaimPaid {
     pub pool_capital: u64,
 }
 
-/// The claimant withdrew its claim before any vote.
+/// The claimant withdrew its claim before any vote (exits still wait for it until its
+/// voting period ends: [`ClaimReleased`]).
 #[event]
 pub struct ClaimCancelled {
     pub pool: Pubkey,
     pub claim: Pubkey,
+}
+
+/// A cancelled claim's voting period ended and `finalize_claim` released its amount:
+/// exits no longer wait for it.
+#[event]
+pub struct ClaimReleased {
+    pub pool: Pubkey,
+    pub claim: Pubkey,
+    /// The pool's claims still voting after the release.
+    pub voting_claims: u64,
 }
 
 /// A claim's bond was returned to the claimant or slashed into the pool.

@@ -1646,6 +1646,15 @@ export type ExampleExchange = {
           },
           {
             "docs": [
+              "The latest exit-clock time at which a pending withdrawal's window closes (0 with",
+              "none pending). Past it every pending request has lapsed, and the shares under",
+              "them no longer count as leaving ([`Pool::staying_capital`])."
+            ],
+            "name": "pendingUntil",
+            "type": "i64"
+          },
+          {
+            "docs": [
               "Deposits are refused until this time: the end of the latest hold-up of an",
               "approved claim (a veto would hand the released reservation to whoever bought",
               "shares at the discounted price)."
@@ -3816,6 +3825,15 @@ export const EXAMPLE_EXCHANGE_IDL = {
                 "name": "PauseClock"
               }
             }
+          },
+          {
+            "name": "pending_until",
+            "docs": [
+              "The latest exit-clock time at which a pending withdrawal's window closes (0 with",
+              "none pending). Past it every pending request has lapsed, and the shares under",
+              "them no longer count as leaving ([`Pool::staying_capital`])."
+            ],
+            "type": "i64"
           },
           {
             "name": "holdup_until",

@@ -849,6 +849,19 @@ export type InsurancePool = {
     },
     {
       "discriminator": [
+        245,
+        109,
+        113,
+        221,
+        103,
+        69,
+        45,
+        93
+      ],
+      "name": "claimReleased"
+    },
+    {
+      "discriminator": [
         130,
         124,
         78,
@@ -3047,13 +3060,24 @@ export type InsurancePool = {
           },
           {
             "docs": [
+              "1 while a *cancelled* claim's amount still counts in the pool's",
+              "`voting_claims` (exits wait) until its voting period ends and `finalize_claim`",
+              "releases it; else 0. A cancel is free, so letting it reopen exits at once would",
+              "let a claimant choose when exits open, and open them for itself alone in the",
+              "transaction that cancels, exits and files again (review 3, P2)."
+            ],
+            "name": "held",
+            "type": "u8"
+          },
+          {
+            "docs": [
               "Keeps the account a multiple of 8 bytes (zero)."
             ],
             "name": "padding",
             "type": {
               "array": [
                 "u8",
-                3
+                2
               ]
             }
           }
@@ -3063,7 +3087,8 @@ export type InsurancePool = {
     },
     {
       "docs": [
-        "The claimant withdrew its claim before any vote."
+        "The claimant withdrew its claim before any vote (exits still wait for it until its",
+        "voting period ends: [`ClaimReleased`])."
       ],
       "name": "claimCancelled",
       "type": {
@@ -3208,6 +3233,33 @@ export type InsurancePool = {
           },
           {
             "name": "poolCapital",
+            "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
+        "A cancelled claim's voting period ended and `finalize_claim` released its amount:",
+        "exits no longer wait for it."
+      ],
+      "name": "claimReleased",
+      "type": {
+        "fields": [
+          {
+            "name": "pool",
+            "type": "pubkey"
+          },
+          {
+            "name": "claim",
+            "type": "pubkey"
+          },
+          {
+            "docs": [
+              "The pool's claims still voting after the release."
+            ],
+            "name": "votingClaims",
             "type": "u64"
           }
         ],
@@ -4384,6 +4436,15 @@ export type InsurancePool = {
                 "name": "pauseClock"
               }
             }
+          },
+          {
+            "docs": [
+              "The latest exit-clock time at which a pending withdrawal's window closes (0 with",
+              "none pending). Past it every pending request has lapsed, and the shares under",
+              "them no longer count as leaving ([`Pool::staying_capital`])."
+            ],
+            "name": "pendingUntil",
+            "type": "i64"
           },
           {
             "docs": [
@@ -7598,6 +7659,19 @@ export const INSURANCE_POOL_IDL = {
       ]
     },
     {
+      "name": "ClaimReleased",
+      "discriminator": [
+        245,
+        109,
+        113,
+        221,
+        103,
+        69,
+        45,
+        93
+      ]
+    },
+    {
       "name": "ClaimVetoed",
       "discriminator": [
         130,
@@ -8525,6 +8599,17 @@ export const INSURANCE_POOL_IDL = {
             "type": "u8"
           },
           {
+            "name": "held",
+            "docs": [
+              "1 while a *cancelled* claim's amount still counts in the pool's",
+              "`voting_claims` (exits wait) until its voting period ends and `finalize_claim`",
+              "releases it; else 0. A cancel is free, so letting it reopen exits at once would",
+              "let a claimant choose when exits open, and open them for itself alone in the",
+              "transaction that cancels, exits and files again (review 3, P2)."
+            ],
+            "type": "u8"
+          },
+          {
             "name": "padding",
             "docs": [
               "Keeps the account a multiple of 8 bytes (zero)."
@@ -8532,7 +8617,7 @@ export const INSURANCE_POOL_IDL = {
             "type": {
               "array": [
                 "u8",
-                3
+                2
               ]
             }
           }
@@ -8542,7 +8627,8 @@ export const INSURANCE_POOL_IDL = {
     {
       "name": "ClaimCancelled",
       "docs": [
-        "The claimant withdrew its claim before any vote."
+        "The claimant withdrew its claim before any vote (exits still wait for it until its",
+        "voting period ends: [`ClaimReleased`])."
       ],
       "type": {
         "kind": "struct",
@@ -8687,6 +8773,33 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "pool_capital",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "ClaimReleased",
+      "docs": [
+        "A cancelled claim's voting period ended and `finalize_claim` released its amount:",
+        "exits no longer wait for it."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "pool",
+            "type": "pubkey"
+          },
+          {
+            "name": "claim",
+            "type": "pubkey"
+          },
+          {
+            "name": "voting_claims",
+            "docs": [
+              "The pool's claims still voting after the release."
+            ],
             "type": "u64"
           }
         ]
@@ -9863,6 +9976,15 @@ export const INSURANCE_POOL_IDL = {
                 "name": "PauseClock"
               }
             }
+          },
+          {
+            "name": "pending_until",
+            "docs": [
+              "The latest exit-clock time at which a pending withdrawal's window closes (0 with",
+              "none pending). Past it every pending request has lapsed, and the shares under",
+              "them no longer count as leaving ([`Pool::staying_capital`])."
+            ],
+            "type": "i64"
           },
           {
             "name": "holdup_until",

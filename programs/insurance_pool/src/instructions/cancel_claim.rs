@@ -2,7 +2,10 @@ use crate::prelude::*;
 
 /// Claimant: withdraws its claim within [`CLAIM_CANCEL_WINDOW`] of filing and before
 /// anyone voted (so a cancel cannot be used to dodge the first "no" votes of a claim
-/// under way). The bond is then returnable and the cover given back to the term.
+/// under way). The bond is then returnable and the cover given back to the term, and
+/// the member may file again; but the claim's amount keeps exits waiting (it stays in
+/// `voting_claims`, [`Claim::held`]) until its voting period ends and `finalize_claim`
+/// releases it, as if it had run its course.
 #[derive(Accounts)]
 pub struct CancelClaim<'info> {
     pub claimant: Signer<'info>,
@@ -39,13 +42,11 @@ impl CancelClaim<'_> {
 }
 
 pub fn handle_cancel_claim(ctx: Context<CancelClaim>) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let mut claim = a.claim.load_mut()?;
     claim.status = ClaimStatus::Cancelled.into();
-    let mut pool = a.pool.load_mut()?;
-    let voting = pool.voting_claims.saturating_sub(claim.amount);
-    pool.set_voting_claims(voting, now);
+    // Still in the pool's `voting_claims` until `finalize_claim` releases it.
+    claim.held = 1;
     a.member.load_mut()?.close_claim(&claim, true);
     emit!(ClaimCancelled {
         pool: a.pool.key(),

@@ -36,6 +36,9 @@ pub fn handle_cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
 
     let pending = pool.pending_withdrawal_shares.get().safe_sub(shares)?;
     pool.pending_withdrawal_shares.set(pending);
+    if pending == 0 {
+        pool.pending_until = 0;
+    }
     pool.stake(&mut underwriter, shares, now)?;
     underwriter.pending_shares = PodShares::default();
     underwriter.pending_value = 0;

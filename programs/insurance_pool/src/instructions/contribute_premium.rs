@@ -86,7 +86,7 @@ pub fn handle_contribute_premium(
     let accounts = ctx.accounts;
     let pool_key = accounts.pool.key();
     let mut pool = accounts.pool.load_mut()?;
-    pool.refresh_at(&*accounts.protocol.load()?, now);
+    let clock = pool.refresh_at(&*accounts.protocol.load()?, now);
     let owner_key = accounts.owner.key();
     let (mut member, created) = open_or_load::<Member>(
         &accounts.member,
@@ -105,7 +105,7 @@ pub fn handle_contribute_premium(
     let mut exposure = accounts.exposure.load_mut()?;
     exposure.book.roll(now);
     pool.earn(&mut exposure.earnings, now)?;
-    let quote = pool.quote(&exposure.book, Some(&member), notional, now)?;
+    let quote = pool.quote(&exposure.book, Some(&member), notional, clock, now)?;
     require!(
         quote.premium <= max_premium,
         InsuranceError::PremiumAboveMaximum
@@ -138,17 +138,21 @@ pub fn handle_contribute_premium(
     pool.unearned_premiums = pool.unearned_premiums.safe_add(to_pool)?;
     pool.total_premiums = pool.total_premiums.safe_add(to_pool)?;
     pool.total_protocol_fees = pool.total_protocol_fees.safe_add(fee)?;
+    // The remembered rate (on free capital), not the charged one (see
+    // `Pool::remembered_rate`), from the exposure before this purchase is booked.
+    let (remembered, target) =
+        pool.remembered_rate(exposure.book.active_at(now).safe_add(notional)?, now);
     exposure.book.add(quote.coverage_expiry, notional)?;
     exposure.earnings.add(now, quote.coverage_expiry, to_pool)?;
     pool.rate_updated_at = rate_anchor_after(
         pool.rate_updated_at,
         pool.rate_bps,
-        quote.rate_bps,
-        quote.target_rate_bps,
+        remembered,
+        target,
         pool.params.max_rate_change_per_day,
         now,
     );
-    pool.rate_bps = quote.rate_bps;
+    pool.rate_bps = remembered;
 
     if member.is_covered(now) {
         member.mature(now);

@@ -145,7 +145,8 @@ pub fn handle_file_claim(
         reserved: 0,
         cover_expiry: member.coverage_expiry,
         number,
-        padding: [0; 3],
+        held: 0,
+        padding: [0; 2],
     };
     member.open_claim = claim_key;
     emit!(ClaimFiled {

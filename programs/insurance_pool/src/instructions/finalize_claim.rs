@@ -7,7 +7,9 @@ use crate::prelude::*;
 /// threshold). Approval reserves `min(amount, free capital)` against the pool (an
 /// approved claim is a realised loss for the share price; any excess is recorded as
 /// unpaid when paid) and starts the hold-up window. A rejection gives the claim's cover
-/// back to the member's term.
+/// back to the member's term. On a claim cancelled during its voting period (still
+/// [`Claim::held`]), after that period: only releases its amount from the pool's
+/// `voting_claims` (exits and the exit clock wait for it until then).
 #[derive(Accounts)]
 pub struct FinalizeClaim<'info> {
     #[account(address = PROTOCOL_ADDRESS)]
@@ -27,8 +29,9 @@ pub struct FinalizeClaim<'info> {
 impl FinalizeClaim<'_> {
     pub fn validate(&self, now: i64) -> Result<()> {
         let claim = self.claim.load()?;
+        let held = claim.status == ClaimStatus::Cancelled && claim.held != 0;
         require!(
-            claim.status == ClaimStatus::Voting,
+            claim.status == ClaimStatus::Voting || held,
             InsuranceError::ClaimNotVoting
         );
         require!(now >= claim.voting_ends_at, InsuranceError::VotingNotOver);
@@ -44,6 +47,18 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
     pool.refresh_at(&*a.protocol.load()?, now);
     let claim_key = a.claim.key();
     let mut claim = a.claim.load_mut()?;
+    let voting = pool.voting_claims.saturating_sub(claim.amount);
+    pool.set_voting_claims(voting, now);
+    if claim.status == ClaimStatus::Cancelled {
+        // A cancelled claim's voting period is over: exits no longer wait for it.
+        claim.held = 0;
+        emit!(ClaimReleased {
+            pool: pool_key,
+            claim: claim_key,
+            voting_claims: voting,
+        });
+        return Ok(());
+    }
     let g = pool.params.governance;
     let (yes, no, eligible) = (
         claim.yes_weight.get(),
@@ -53,8 +68,6 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
     let cast = yes.safe_add(no)?;
     let quorum = quorum_met(cast, eligible, g.quorum_bps);
     let approved = quorum && share_reached(yes, cast, g.approval_threshold_bps);
-    let voting = pool.voting_claims.saturating_sub(claim.amount);
-    pool.set_voting_claims(voting, now);
     if approved {
         claim.status = ClaimStatus::Approved.into();
         claim.holdup_ends_at = now.safe_add(g.holdup_period)?;

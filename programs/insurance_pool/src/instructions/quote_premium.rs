@@ -29,10 +29,12 @@ pub fn handle_quote_premium(ctx: Context<QuotePremium>, notional: u64) -> Result
     };
     let exposure = ctx.accounts.exposure.load()?;
     // Quote on the pool as `contribute_premium` would see it now.
-    let pool = ctx.accounts.pool.load()?.projected(
-        &*ctx.accounts.protocol.load()?,
-        &exposure.earnings,
-        now,
-    )?;
-    pool.quote(&exposure.book, member.as_deref(), notional, now)
+    let protocol = ctx.accounts.protocol.load()?;
+    let pool = ctx
+        .accounts
+        .pool
+        .load()?
+        .projected(&protocol, &exposure.earnings, now)?;
+    let clock = pool.exit_clock(&protocol, now);
+    pool.quote(&exposure.book, member.as_deref(), notional, clock, now)
 }

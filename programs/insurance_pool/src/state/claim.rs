@@ -196,8 +196,14 @@ pub struct Claim {
     /// threshold (the bond is slashed), else 0.
     pub fraud: u8,
     pub bump: u8,
+    /// 1 while a *cancelled* claim's amount still counts in the pool's
+    /// `voting_claims` (exits wait) until its voting period ends and `finalize_claim`
+    /// releases it; else 0. A cancel is free, so letting it reopen exits at once would
+    /// let a claimant choose when exits open, and open them for itself alone in the
+    /// transaction that cancels, exits and files again (review 3, P2).
+    pub held: u8,
     /// Keeps the account a multiple of 8 bytes (zero).
-    pub padding: [u8; 3],
+    pub padding: [u8; 2],
 }
 
 // Zero-copy: no padding (enforced by `Pod`), so the Borsh size is the in-memory size.

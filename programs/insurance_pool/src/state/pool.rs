@@ -365,6 +365,10 @@ pub struct Pool {
     /// Time claims of this pool were voting (`voting_claims > 0`): withdrawals cannot
     /// complete then, so this stops its exit clock too (review 3, findings 1 and 2).
     pub voting_pause: crate::math::PauseClock,
+    /// The latest exit-clock time at which a pending withdrawal's window closes (0 with
+    /// none pending). Past it every pending request has lapsed, and the shares under
+    /// them no longer count as leaving ([`Pool::staying_capital`]).
+    pub pending_until: i64,
     /// Deposits are refused until this time: the end of the latest hold-up of an
     /// approved claim (a veto would hand the released reservation to whoever bought
     /// shares at the discounted price).
@@ -499,12 +503,17 @@ impl Pool {
     }
 
     /// Free capital less what the shares pending withdrawal are worth on it (rounded
-    /// down): the capital that stays. New cover is priced and capped on it: capital on
-    /// its way out must not make cover cheap, nor back cover bought in the same
-    /// transaction as its exit (review 3, finding 3). Equal to free capital while no
-    /// withdrawal is pending.
-    pub fn staying_capital(&self) -> Result<u64> {
+    /// down): the capital that stays, at exit clock `clock`. New cover is priced and
+    /// capped on it: capital on its way out must not make cover cheap, nor back cover
+    /// bought in the same transaction as its exit (review 3, finding 3). Equal to free
+    /// capital while no withdrawal is pending, or once every pending request has lapsed
+    /// (`pending_until`: a request kept past its window must not keep cover dear,
+    /// review 3, P4).
+    pub fn staying_capital(&self, clock: i64) -> Result<u64> {
         let free = self.free_capital();
+        if clock > self.pending_until {
+            return Ok(free);
+        }
         let leaving = value_of_shares(
             self.pending_withdrawal_shares.get(),
             free,
@@ -566,28 +575,15 @@ impl Pool {
         exposure <= exposure_cap(capital, self.params.max_exposure_bps)
     }
 
-    /// Quotes cover of `notional` at `now` for `member` (its active cover, if any, fixes
-    /// the expiry and the premium is pro-rata to all the time left). Reads the exposure
-    /// as of `now` without modifying anything; prices on the capital that stays
-    /// ([`Pool::staying_capital`]) and refuses a cover above the exposure cap on it, and
-    /// a top-up that could not mature before its expiry. The pool
-    /// must be [`Pool::refresh`]ed to `now` (quotes refresh a copy).
-    pub fn quote(
-        &self,
-        exposure: &ExposureBook,
-        member: Option<&Member>,
-        notional: u64,
-        now: i64,
-    ) -> Result<PremiumQuote> {
+    /// The rate the pool remembers after a purchase taking exposure to `exposure` at
+    /// `now`: the last charged rate falling (at most `max_rate_change_per_day`) towards
+    /// the curve's rate on *free* capital, within the curve's bounds; and that target.
+    /// A purchase pays at least the curve on the capital that stays ([`Pool::quote`]),
+    /// but the remembered rate ignores pending withdrawals: a request made and cancelled
+    /// around a purchase in one transaction must not leave it high (review 3, P3).
+    pub fn remembered_rate(&self, exposure: u64, now: i64) -> (u64, u64) {
         let p = &self.params;
-        let exposure = exposure.active_at(now).safe_add(notional)?;
-        let staying = self.staying_capital()?;
-        require!(
-            self.exposure_within_cap(exposure, staying),
-            InsuranceError::ExposureCapExceeded
-        );
-        let utilisation = utilisation_bps(exposure, staying);
-        let target = curve_rate(&p.curve, utilisation);
+        let target = curve_rate(&p.curve, utilisation_bps(exposure, self.free_capital()));
         let elapsed = now.saturating_sub(self.rate_updated_at);
         let rate = charged_rate(
             &p.curve,
@@ -596,6 +592,33 @@ impl Pool {
             p.max_rate_change_per_day,
             elapsed,
         );
+        (rate, target)
+    }
+
+    /// Quotes cover of `notional` at `now` for `member` (its active cover, if any, fixes
+    /// the expiry and the premium is pro-rata to all the time left). Reads the exposure
+    /// as of `now` without modifying anything; prices on the capital that stays
+    /// ([`Pool::staying_capital`]) and refuses a cover above the exposure cap on it, and
+    /// a top-up that could not mature before its expiry. The pool must be
+    /// [`Pool::refresh`]ed to `now` (quotes refresh a copy); `clock` is its exit clock.
+    pub fn quote(
+        &self,
+        exposure: &ExposureBook,
+        member: Option<&Member>,
+        notional: u64,
+        clock: i64,
+        now: i64,
+    ) -> Result<PremiumQuote> {
+        let p = &self.params;
+        let exposure = exposure.active_at(now).safe_add(notional)?;
+        let staying = self.staying_capital(clock)?;
+        require!(
+            self.exposure_within_cap(exposure, staying),
+            InsuranceError::ExposureCapExceeded
+        );
+        let utilisation = utilisation_bps(exposure, staying);
+        let target = curve_rate(&p.curve, utilisation);
+        let rate = target.max(self.remembered_rate(exposure, now).0);
         let (covered_secs, coverage_expiry) = match member {
             Some(m) if m.is_covered(now) => {
                 // A top-up must be able to mature before the cover it adds to ends.

@@ -1,0 +1,255 @@
+//! The fresh-context attacker review of the review-3 fixes (issue 31), each probe turned
+//! into a regression test: P2 (a free `cancel_claim` let its claimant open exits for
+//! itself alone), P3 (request, dust purchase and cancel in one transaction left the
+//! remembered premium rate at the ceiling), P4 (a lapsed request kept cover priced on a
+//! tenth of the pool). P1 (dust claims keep every exit waiting for as long as they are
+//! refiled) is griefing, not a path to capital: its test shows the guardian's `CLAIMS`
+//! pause ending it.
+
+use insurance_pool_testkit::*;
+
+const DAY: i64 = 86_400;
+const HOUR: i64 = 3_600;
+const HASH: [u8; 32] = [7; 32];
+
+fn buy_ix(pool: &PoolKeys, who: &User, notional: u64) -> Instruction {
+    contribute_premium(&who.pubkey(), pool, &who.token, None, notional, u64::MAX)
+}
+
+/// `who`'s next claim of `amount` and its address.
+async fn file_ix(
+    env: &mut TestEnv,
+    pool: &PoolKeys,
+    who: &User,
+    amount: u64,
+) -> (Instruction, Pubkey) {
+    let m: Member = env.fetch(pool.member(&who.pubkey())).await;
+    let id = m.claim_count;
+    (
+        file_claim(
+            &who.pubkey(),
+            pool,
+            id,
+            &who.token,
+            amount,
+            HASH,
+            "ipfs://x",
+        ),
+        claim_address(pool, &who.pubkey(), id),
+    )
+}
+
+use anchor_lang::solana_program::instruction::Instruction;
+
+/// Two underwriters of 10 000 (both asking to leave) and a stayer of 1 000, past the
+/// deposit lock; two members with a matured unit of cover each.
+async fn two_leavers() -> (TestEnv, PoolKeys, [User; 3], [User; 2]) {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    let mut u = Vec::new();
+    for amount in [10_000, 10_000, 1_000] {
+        let user = env.user(&pool, amount).await;
+        env.deposit(&user, &pool, amount).await;
+        u.push(user);
+    }
+    env.warp(DEPOSIT_LOCK).await;
+    let (m1, m2) = (env.user(&pool, 1_000).await, env.user(&pool, 1_000).await);
+    env.ok(
+        &[buy_ix(&pool, &m1, 1), buy_ix(&pool, &m2, 1)],
+        &[&m1.key, &m2.key],
+    )
+    .await;
+    env.request_all(&pool, &u[0]).await;
+    env.request_all(&pool, &u[1]).await;
+    env.warp(DAY).await;
+    let [a, b, c]: [User; 3] = u.try_into().ok().expect("three");
+    (env, pool, [a, b, c], [m1, m2])
+}
+
+/// P2: the attacker (an underwriter with a pending request) keeps a cancellable dust
+/// claim voting and, in one transaction, cancels it, completes its own withdrawal and
+/// files the next: the others stayed trapped while a loss outside the claims landed on
+/// them (10 000 out for the attacker, 4 545 for the victim where both should get about
+/// 7 143). A cancelled claim now keeps exits waiting until its voting period ends and
+/// `finalize_claim` releases it: the attacker's transaction is refused like everyone's,
+/// and when exits open they open for all.
+#[tokio::test]
+async fn review3_p2_a_cancel_does_not_open_exits_for_its_claimant_alone() {
+    let (mut env, pool, [attacker, victim, _stayer], [m1, m2]) = two_leavers().await;
+    let (first, claim) = file_ix(&mut env, &pool, &m1, 1).await;
+    env.ok(&[first], &[&m1.key]).await;
+    env.warp(50 * 60).await;
+    let (refile, next) = file_ix(&mut env, &pool, &m2, 1).await;
+    let escape = [
+        cancel_claim(&m1.pubkey(), &pool, &claim),
+        complete_withdrawal(&attacker.pubkey(), &pool, &attacker.token),
+        refile,
+    ];
+    env.refused(
+        &escape,
+        &[&m1.key, &attacker.key, &m2.key],
+        code(InsuranceError::ClaimsVoting),
+    )
+    .await;
+    // Cancelling alone works (bond and cover come back) but exits still wait for it.
+    env.ok(&[cancel_claim(&m1.pubkey(), &pool, &claim)], &[&m1.key])
+        .await;
+    assert_eq!(env.fetch::<Claim>(claim).await.held, 1);
+    assert_eq!(env.pool(&pool).await.voting_claims, 1);
+    let leave = |u: &User| complete_withdrawal(&u.pubkey(), &pool, &u.token);
+    env.refused(
+        &[leave(&attacker)],
+        &[&attacker.key],
+        code(InsuranceError::ClaimsVoting),
+    )
+    .await;
+    // Its period over, anyone releases it; exits open for everyone at once.
+    env.refused(
+        &[finalize_claim(&pool, &claim, &m1.pubkey())],
+        &[],
+        code(InsuranceError::VotingNotOver),
+    )
+    .await;
+    let _ = next;
+    env.warp(DEFAULT_GOVERNANCE.voting_period).await;
+    let out = env
+        .ok(&[finalize_claim(&pool, &claim, &m1.pubkey())], &[])
+        .await;
+    if let Some(e) = out.event::<ClaimReleased>() {
+        assert_eq!((e.claim, e.voting_claims), (claim, 0));
+    }
+    assert_eq!(env.fetch::<Claim>(claim).await.held, 0);
+    env.refused(
+        &[finalize_claim(&pool, &claim, &m1.pubkey())],
+        &[],
+        code(InsuranceError::ClaimNotVoting),
+    )
+    .await;
+    let (a, v) = (
+        env.complete(&pool, &attacker).await,
+        env.complete(&pool, &victim).await,
+    );
+    assert_eq!(a, v, "both leave with the same");
+    env.assert_conserved(&pool).await;
+}
+
+/// P3: a whale that never means to leave requested all its shares, bought 1 unit of
+/// cover (priced on the 10 % that stays: 2 000 bps) and cancelled, in one transaction:
+/// the remembered rate stayed at 2 000 and fell 100 bps a day, so the next day's buyer
+/// paid 19 000 where the curve asks 1 700 (the whale +15 570). The remembered rate now
+/// ignores pending withdrawals: the next buyer pays the curve.
+#[tokio::test]
+async fn review3_p3_request_buy_cancel_does_not_pump_the_remembered_rate() {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    let small = env.user(&pool, 100_000).await;
+    env.deposit(&small, &pool, 100_000).await;
+    let whale = env.user(&pool, 1_000_000).await;
+    env.deposit(&whale, &pool, 900_000).await;
+    env.warp(DEPOSIT_LOCK).await;
+    let early = env.user(&pool, 1_000_000).await;
+    env.ok(&[buy_ix(&pool, &early, 200_000)], &[&early.key])
+        .await;
+    env.warp(HOUR).await;
+    let fair = env.quote(&pool, None, 100_000).await;
+    assert_eq!(fair.rate_bps, 170);
+    let shares = env.underwriter(&pool, &whale.pubkey()).await.shares.get();
+    env.ok(
+        &[
+            request_withdrawal(&whale.pubkey(), &pool, shares),
+            buy_ix(&pool, &whale, 1),
+            cancel_withdrawal(&whale.pubkey(), &pool),
+        ],
+        &[&whale.key],
+    )
+    .await;
+    let p = env.pool(&pool).await;
+    assert!(p.rate_bps <= fair.rate_bps, "remembered {}", p.rate_bps);
+    env.warp(DAY).await;
+    let q = env.quote(&pool, None, 100_000).await;
+    assert_eq!((q.rate_bps, q.premium), (fair.rate_bps, fair.premium));
+    env.assert_conserved(&pool).await;
+}
+
+/// P4: a request kept past its window stayed in `pending_withdrawal_shares`, so cover
+/// stayed priced and capped on the 10 % that "stays" (400 000 quoted at 2 000 bps
+/// instead of 210, 600 000 refused) for as long as the whale liked. Once every pending
+/// request has lapsed (`Pool::pending_until`), none counts as leaving.
+#[tokio::test]
+async fn review3_p4_a_lapsed_request_no_longer_prices_cover() {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    let small = env.user(&pool, 100_000).await;
+    env.deposit(&small, &pool, 100_000).await;
+    let whale = env.user(&pool, 1_000_000).await;
+    env.deposit(&whale, &pool, 900_000).await;
+    env.warp(DEPOSIT_LOCK).await;
+    let before = env.quote(&pool, None, 400_000).await;
+    env.request_all(&pool, &whale).await;
+    // While the request is live, cover is priced on what stays.
+    assert_eq!(env.quote(&pool, None, 400_000).await.rate_bps, 2_000);
+    let params = default_params();
+    env.warp(params.withdrawal_cooldown + params.withdrawal_window + 1)
+        .await;
+    env.refused(
+        &[complete_withdrawal(&whale.pubkey(), &pool, &whale.token)],
+        &[&whale.key],
+        code(InsuranceError::WithdrawalLapsed),
+    )
+    .await;
+    let after = env.quote(&pool, None, 400_000).await;
+    assert_eq!(
+        (after.rate_bps, after.premium),
+        (before.rate_bps, before.premium)
+    );
+    let buyer = env.user(&pool, 10_000_000).await;
+    env.ok(&[buy_ix(&pool, &buyer, 600_000)], &[&buyer.key])
+        .await;
+    env.assert_conserved(&pool).await;
+}
+
+/// P1 (griefing): members with a unit of cover each keep dust claims voting back to
+/// back (each rejected without votes, its bond returned), so no withdrawal completes and
+/// the exit clock stands still (governance waits too) for as long as they refile. No
+/// one gains from it; the guardian's `CLAIMS` pause ends it within one voting period.
+#[tokio::test]
+async fn review3_p1_dust_claims_delay_exits_until_the_guardian_pauses_claims() {
+    let (mut env, pool, [leaver, _, _], [m1, m2]) = two_leavers().await;
+    let (ix, c1) = file_ix(&mut env, &pool, &m1, 1).await;
+    env.ok(&[ix], &[&m1.key]).await;
+    let leave = complete_withdrawal(&leaver.pubkey(), &pool, &leaver.token);
+    let clock = env.exit_clock(&pool).await;
+    env.warp(2 * DAY).await;
+    let (ix, c2) = file_ix(&mut env, &pool, &m2, 1).await;
+    env.ok(&[ix], &[&m2.key]).await;
+    env.refused(
+        std::slice::from_ref(&leave),
+        &[&leaver.key],
+        code(InsuranceError::ClaimsVoting),
+    )
+    .await;
+    assert_eq!(
+        env.exit_clock(&pool).await,
+        clock,
+        "the exit clock stood still"
+    );
+    // The guardian pauses claims: no new filing; the running votes end and are settled.
+    let guardian = env.guardian.insecure_clone();
+    env.ok(
+        &[set_pool_pause(&guardian.pubkey(), &pool, pause::CLAIMS)],
+        &[&guardian],
+    )
+    .await;
+    env.warp(DAY).await;
+    env.ok(&[finalize_claim(&pool, &c1, &m1.pubkey())], &[])
+        .await;
+    let (ix, _) = file_ix(&mut env, &pool, &m1, 1).await;
+    env.refused(&[ix], &[&m1.key], code(InsuranceError::Paused))
+        .await;
+    env.warp(2 * DAY).await;
+    env.ok(&[finalize_claim(&pool, &c2, &m2.pubkey())], &[])
+        .await;
+    let paid = env.complete(&pool, &leaver).await;
+    assert!(paid >= 10_000, "left with {paid}");
+    env.assert_conserved(&pool).await;
+}

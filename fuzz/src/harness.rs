@@ -1255,15 +1255,26 @@ impl Harness {
                     "market {m}: positions hold {shares} shares ({pending} pending), the pool {total} ({total_pending})"
                 ));
             }
-            let mut reserved = 0u64;
+            let (mut reserved, mut voting) = (0u64, 0u64);
             for key in &self.model.open_claims[m] {
                 let c = self.model.claims.get(key).ok_or("open claim")?;
-                if !c.is_open() {
+                // A cancelled claim stays listed while exits still wait for it.
+                let held = c.status == ClaimStatus::Cancelled && c.held != 0;
+                if !c.is_open() && !held {
                     return Err(format!("claim {key} listed open is {:?}", c.status));
                 }
                 if c.status == ClaimStatus::Approved {
                     reserved += c.reserved;
                 }
+                if c.status == ClaimStatus::Voting || held {
+                    voting += c.amount;
+                }
+            }
+            if voting != pool.voting_claims {
+                return Err(format!(
+                    "market {m}: claims voting or held add up to {voting}, the pool says {}",
+                    pool.voting_claims
+                ));
             }
             if reserved != pool.reserved_for_claims {
                 return Err(format!(

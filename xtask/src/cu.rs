@@ -562,9 +562,7 @@ pub async fn measure() -> Report {
         )
         .await;
         // The cancelled claim's period is over too: released, exits no longer wait.
-        b.env
-            .ok(&[finalize_claim(&keys, &first, &u)], &[])
-            .await;
+        b.env.ok(&[finalize_claim(&keys, &first, &u)], &[]).await;
         b.env.warp(DEFAULT_GOVERNANCE.holdup_period).await;
         let floor = Floor::default().pda_transfer(floor_vault, mint, user.token, program);
         b.row(

@@ -152,6 +152,8 @@ describe("the web app in Chromium over JSON-RPC", () => {
     // Before depositing, the page says when a deposit made now would vote: the start of
     // the second 3-day stake period after this one (the program's rule).
     const promised = isoTime(await page.getByTestId("deposit-votes-from").textContent());
+    // The seeded claim (1 000) is being voted on: the page says a deposit bears it too.
+    assert.match((await page.getByTestId("deposit-voting-claims").textContent()) ?? "", /Claims of 1000(\.0+)? are being voted on/);
     const before = await now();
     assert.equal(promised % (3 * DAY), 0, `${promised} starts a stake period`);
     assert.ok(promised - before > 3 * DAY - 60 && promised - before <= 6 * DAY, `votes ${promised - before}s after ${before}`);

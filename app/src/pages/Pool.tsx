@@ -153,6 +153,11 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
         <p className="hint" data-testid="deposit-votes-from">
           A deposit made now votes on claims filed from {at(depositVotesAt)} (in {countdown(depositVotesAt - now)}).
         </p>
+        {claimsVoting && (
+          <p className="warn" data-testid="deposit-voting-claims">
+            Claims of {units(p.votingClaims, d)} are being voted on: a deposit made now bears its share of them if they are approved.
+          </p>
+        )}
         {position && (
           <div data-testid="position">
             <p>

@@ -429,10 +429,11 @@ impl TestEnv {
         });
     }
 
-    /// Moves the clock to unix time `at` (no earlier than now) in a new slot.
+    /// Moves the clock to unix time `at` in a new slot (panics if `at` is in the past).
     pub async fn warp_to(&mut self, at: i64) {
         let now = self.now().await;
-        self.warp(at.saturating_sub(now).max(0)).await;
+        assert!(at >= now, "cannot warp back from {now} to {at}");
+        self.warp(at - now).await;
     }
 
     /// The pool's exit clock now: wall time less every second its withdrawals were paused

@@ -133,13 +133,9 @@ async fn review3_p2_a_cancel_does_not_open_exits_for_its_claimant_alone() {
     env.assert_conserved(&pool).await;
 }
 
-/// P3: a whale that never means to leave requested all its shares, bought 1 unit of
-/// cover (priced on the 10 % that stays: 2 000 bps) and cancelled, in one transaction:
-/// the remembered rate stayed at 2 000 and fell 100 bps a day, so the next day's buyer
-/// paid 19 000 where the curve asks 1 700 (the whale +15 570). The remembered rate now
-/// ignores pending withdrawals: the next buyer pays the curve.
-#[tokio::test]
-async fn review3_p3_request_buy_cancel_does_not_pump_the_remembered_rate() {
+/// A pool of 1 000 000: a small underwriter of 100 000 and a whale of 900 000, past
+/// the deposit lock.
+async fn whale_pool() -> (TestEnv, PoolKeys, User) {
     let mut env = TestEnv::new().await;
     let pool = env.create_pool(TOKEN).await;
     let small = env.user(&pool, 100_000).await;
@@ -147,6 +143,17 @@ async fn review3_p3_request_buy_cancel_does_not_pump_the_remembered_rate() {
     let whale = env.user(&pool, 1_000_000).await;
     env.deposit(&whale, &pool, 900_000).await;
     env.warp(DEPOSIT_LOCK).await;
+    (env, pool, whale)
+}
+
+/// P3: a whale that never means to leave requested all its shares, bought 1 unit of
+/// cover (priced on the 10 % that stays: 2 000 bps) and cancelled, in one transaction:
+/// the remembered rate stayed at 2 000 and fell 100 bps a day, so the next day's buyer
+/// paid 19 000 where the curve asks 1 700 (the whale +15 570). The remembered rate now
+/// ignores pending withdrawals: the next buyer pays the curve.
+#[tokio::test]
+async fn review3_p3_request_buy_cancel_does_not_pump_the_remembered_rate() {
+    let (mut env, pool, whale) = whale_pool().await;
     let early = env.user(&pool, 1_000_000).await;
     env.ok(&[buy_ix(&pool, &early, 200_000)], &[&early.key])
         .await;
@@ -177,13 +184,7 @@ async fn review3_p3_request_buy_cancel_does_not_pump_the_remembered_rate() {
 /// request has lapsed (`Pool::pending_until`), none counts as leaving.
 #[tokio::test]
 async fn review3_p4_a_lapsed_request_no_longer_prices_cover() {
-    let mut env = TestEnv::new().await;
-    let pool = env.create_pool(TOKEN).await;
-    let small = env.user(&pool, 100_000).await;
-    env.deposit(&small, &pool, 100_000).await;
-    let whale = env.user(&pool, 1_000_000).await;
-    env.deposit(&whale, &pool, 900_000).await;
-    env.warp(DEPOSIT_LOCK).await;
+    let (mut env, pool, whale) = whale_pool().await;
     let before = env.quote(&pool, None, 400_000).await;
     env.request_all(&pool, &whale).await;
     // While the request is live, cover is priced on what stays.

@@ -55,7 +55,6 @@ pub fn default_params() -> PoolParams {
         deposit_cap: 1_000_000_000_000_000,
         min_deposit: 1,
         curve: DEFAULT_CURVE,
-        max_rate_change_per_day: 100,
         coverage_duration: 30 * 86_400,
         max_exposure_bps: 50_000,
         min_reserve: 0,

@@ -67,7 +67,9 @@ pub enum InsuranceError {
     InvalidKink,
     #[msg("Curve slopes must not exceed 100000 bps")]
     InvalidSlope,
-    #[msg("Maximum rate change per day must be between 1 and 10000 bps")]
+    /// Retired with premium-rate smoothing (review 3, finding 4): never returned; kept
+    /// so that every later code keeps its number.
+    #[msg("Retired: the premium rate is no longer smoothed")]
     InvalidRateChange,
     #[msg("Coverage duration is outside the allowed range")]
     InvalidCoverageDuration,

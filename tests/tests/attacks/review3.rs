@@ -254,3 +254,44 @@ async fn review3_p1_dust_claims_delay_exits_until_the_guardian_pauses_claims() {
     assert!(paid >= 10_000, "left with {paid}");
     env.assert_conserved(&pool).await;
 }
+
+/// Finding 4: the stored premium rate was pinned at the ceiling by a round trip in one
+/// transaction. A whale completes its exit (the pool is momentarily a tenth of itself),
+/// an accomplice buys 1 unit of cover at the momentary ceiling, and the whale deposits
+/// back at the same share price: the remembered rate stayed at 2 000 bps and fell only
+/// 100 bps a day, so the next day's buyer of 100 000 paid 19 000 where the curve asks
+/// 1 700 (the whale, as an underwriter, pocketing most of the difference). The rate no
+/// longer remembers: every purchase pays the curve at the utilisation it creates on the
+/// capital that stays, so the round trip changes no later price.
+#[tokio::test]
+async fn review3_f4_exit_buy_deposit_back_does_not_pin_the_rate() {
+    let (mut env, pool, whale) = whale_pool().await;
+    let early = env.user(&pool, 1_000_000).await;
+    env.ok(&[buy_ix(&pool, &early, 200_000)], &[&early.key])
+        .await;
+    env.request_all(&pool, &whale).await;
+    let params = default_params();
+    env.warp(params.withdrawal_cooldown + HOUR).await;
+    let accomplice = env.user(&pool, 1_000).await;
+    env.ok(
+        &[
+            complete_withdrawal(&whale.pubkey(), &pool, &whale.token),
+            buy_ix(&pool, &accomplice, 1),
+            deposit(&whale.pubkey(), &pool, &whale.token, 900_000, 0),
+        ],
+        &[&whale.key, &accomplice.key],
+    )
+    .await;
+    let momentary = env.pool(&pool).await.rate_bps;
+    assert_eq!(momentary, 2_000, "the accomplice paid the momentary ceiling");
+    env.warp(DAY).await;
+    let q = env.quote(&pool, None, 100_000).await;
+    assert_eq!(q.rate_bps, q.target_rate_bps, "the next buyer pays the curve");
+    assert_eq!(q.rate_bps, 170);
+    let buyer = env.user(&pool, 1_000_000).await;
+    let before = env.balance(buyer.token).await;
+    env.ok(&[buy_ix(&pool, &buyer, 100_000)], &[&buyer.key])
+        .await;
+    assert_eq!(before - env.balance(buyer.token).await, q.premium);
+    env.assert_conserved(&pool).await;
+}

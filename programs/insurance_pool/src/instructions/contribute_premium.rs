@@ -1,4 +1,4 @@
-use crate::math::{bps_of_floor, rate_anchor_after};
+use crate::math::bps_of_floor;
 use crate::prelude::*;
 use crate::token::{check_treasury, collect};
 
@@ -138,21 +138,11 @@ pub fn handle_contribute_premium(
     pool.unearned_premiums = pool.unearned_premiums.safe_add(to_pool)?;
     pool.total_premiums = pool.total_premiums.safe_add(to_pool)?;
     pool.total_protocol_fees = pool.total_protocol_fees.safe_add(fee)?;
-    // The remembered rate (on free capital), not the charged one (see
-    // `Pool::remembered_rate`), from the exposure before this purchase is booked.
-    let (remembered, target) =
-        pool.remembered_rate(exposure.book.active_at(now).safe_add(notional)?, now);
     exposure.book.add(quote.coverage_expiry, notional)?;
     exposure.earnings.add(now, quote.coverage_expiry, to_pool)?;
-    pool.rate_updated_at = rate_anchor_after(
-        pool.rate_updated_at,
-        pool.rate_bps,
-        remembered,
-        target,
-        pool.params.max_rate_change_per_day,
-        now,
-    );
-    pool.rate_bps = remembered;
+    // Statistics only: no later price depends on them (see `Pool::quote`).
+    pool.rate_bps = quote.rate_bps;
+    pool.rate_updated_at = now;
 
     if member.is_covered(now) {
         member.mature(now);

@@ -1,4 +1,4 @@
-//! The premium curve: utilisation, the kinked rate, rate smoothing, and the premium.
+//! The premium curve: utilisation, the kinked rate, and the premium.
 //! Rates are in basis points (bps) of notional; utilisation is in bps of capital.
 //! Every rounding favours the pool: utilisation and premiums round up.
 
@@ -9,7 +9,7 @@ use super::safe_math::SafeMath;
 /// 100 % in basis points.
 #[anchor_lang::constant]
 pub const BPS: u64 = 10_000;
-/// Seconds in a day (the unit of `max_rate_change_per_day` and expiry buckets).
+/// Seconds in a day (the unit of expiry buckets).
 pub const DAY: i64 = 86_400;
 
 /// Shape of a pool's premium curve (all rates in bps of notional).
@@ -81,36 +81,6 @@ pub fn curve_rate(curve: &Curve, u: u64) -> u64 {
         .min(curve.max_rate.max(curve.min_rate))
 }
 
-/// The rate actually charged: never below `target`, the curve's rate at the utilisation
-/// the purchase creates (a rise applies at once: no sequence of purchases can buy cover
-/// below the curve). Only a *decrease* is dampened: the rate falls from `last` towards
-/// `target` by at most `max_change_per_day · elapsed / DAY` (rounded down). A negative
-/// `elapsed` counts as zero.
-#[inline]
-pub fn smoothed_rate(last: u64, target: u64, max_change_per_day: u64, elapsed: i64) -> u64 {
-    if target >= last {
-        return target;
-    }
-    target.max(last.saturating_sub(decrease_room(max_change_per_day, elapsed)))
-}
-
-/// The rate a quote charges: the curve's `target`, reached from the `last` rate charged
-/// by [`smoothed_rate`], within the curve's `[min_rate, max_rate]`. One definition for
-/// the program (`Pool::quote`) and the actuary's simulation. Never panics (a curve with
-/// `max_rate < min_rate`, which validation refuses, charges `min_rate`).
-#[inline]
-pub fn charged_rate(
-    curve: &Curve,
-    last: u64,
-    target: u64,
-    max_change_per_day: u64,
-    elapsed: i64,
-) -> u64 {
-    smoothed_rate(last, target, max_change_per_day, elapsed)
-        .max(curve.min_rate)
-        .min(curve.max_rate.max(curve.min_rate))
-}
-
 /// The most exposure `capital` may carry at `max_exposure_bps`: `capital · bps / BPS`,
 /// rounded down (saturating at `u64::MAX`). Cover is sold while the exposure stays at or
 /// below it: one definition for the program (`Pool::exposure_within_cap`) and the
@@ -125,43 +95,6 @@ pub fn exposure_cap(capital: u64, max_exposure_bps: u64) -> u64 {
             (capital as u128 * max_exposure_bps as u128 / BPS as u128).min(u64::MAX as u128) as u64
         }
     }
-}
-
-/// How far the rate may fall after `elapsed` seconds: `floor(per_day · elapsed / DAY)`.
-#[inline]
-fn decrease_room(max_change_per_day: u64, elapsed: i64) -> u64 {
-    let elapsed = elapsed.max(0) as u64;
-    // 64-bit when the product fits (same result, no u128 division).
-    match max_change_per_day.checked_mul(elapsed) {
-        Some(p) => p / DAY as u64,
-        None => (max_change_per_day as u128 * elapsed as u128 / DAY as u128).min(u64::MAX as u128)
-            as u64,
-    }
-}
-
-/// The new smoothing anchor time after charging `rate` (from [`smoothed_rate`] with the
-/// same `last`, `target`, `anchor`). When the fall was limited by the allowance, the
-/// anchor advances only by the time that allowance used (`room · DAY / per_day`, rounded
-/// down), so the fraction of a bps not yet moved is never lost: however purchases are
-/// spaced, the rate falls at the configured speed (the rounding gives back under a
-/// second of allowance per purchase). Otherwise the anchor is `now`.
-#[inline]
-pub fn rate_anchor_after(
-    anchor: i64,
-    last: u64,
-    rate: u64,
-    target: u64,
-    max_change_per_day: u64,
-    now: i64,
-) -> i64 {
-    if rate <= target || target >= last || max_change_per_day == 0 {
-        return now;
-    }
-    // The fall was limited by the allowance (possibly to nothing yet): keep the time
-    // not yet turned into a whole bps.
-    let room = last.saturating_sub(rate);
-    let used = (room as u128 * DAY as u128 / max_change_per_day as u128).min(i64::MAX as u128);
-    anchor.saturating_add(used as i64).min(now)
 }
 
 /// Premium for covering `notional` at `rate_bps` for `covered_secs` out of a full
@@ -227,31 +160,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn charged_rate_smooths_then_clamps() {
-        let curve = Curve {
-            base_rate: 50,
-            slope1: 400,
-            kink: 8_000,
-            slope2: 6_000,
-            min_rate: 50,
-            max_rate: 2_000,
-        };
-        // Falls by at most 100 bps a day, never below the target or min_rate.
-        assert_eq!(charged_rate(&curve, 1_000, 60, 100, DAY), 900);
-        assert_eq!(charged_rate(&curve, 1_000, 60, 100, 100 * DAY), 60);
-        assert_eq!(charged_rate(&curve, 1_000, 10, 100, 100 * DAY), 50);
-        // Rises at once, up to max_rate.
-        assert_eq!(charged_rate(&curve, 100, 5_000, 100, 0), 2_000);
-        // An inverted curve (refused by validation) does not panic.
-        let inverted = Curve {
-            min_rate: 300,
-            max_rate: 200,
-            ..curve
-        };
-        assert_eq!(charged_rate(&inverted, 1_000, 0, 10_000, DAY), 300);
-    }
-
     use super::*;
     use proptest::prelude::*;
 
@@ -285,19 +193,6 @@ mod tests {
         assert_eq!(utilisation_bps(1, 3), 3_334);
         assert_eq!(utilisation_bps(50_000, 100_000), 5_000);
         assert_eq!(utilisation_bps(u64::MAX, 1), u64::MAX);
-    }
-
-    #[test]
-    fn smoothing_moves_at_most_pro_rata() {
-        // 100 bps/day: after 6 hours at most 25 bps either way.
-        // Rises apply at once; falls are limited to 100 bps/day (25 in 6 hours).
-        assert_eq!(smoothed_rate(200, 1_000, 100, DAY / 4), 1_000);
-        assert_eq!(smoothed_rate(200, 1_000, 100, 0), 1_000);
-        assert_eq!(smoothed_rate(200, 50, 100, DAY / 4), 175);
-        assert_eq!(smoothed_rate(200, 190, 100, DAY / 4), 190);
-        assert_eq!(smoothed_rate(200, 50, 100, 0), 200);
-        assert_eq!(smoothed_rate(200, 50, 100, -5), 200);
-        assert_eq!(smoothed_rate(1_000, 0, u64::MAX, i64::MAX), 0);
     }
 
     #[test]
@@ -342,8 +237,6 @@ mod tests {
                 .map(|n| n.div_ceil(BPS as u128 * duration as u128))
                 .and_then(|p| u64::try_from(p).ok());
             prop_assert_eq!(premium_for(a, rate, secs, duration).ok(), wide_premium);
-            let wide_room = (slope as u128 * secs as u128 / DAY as u128).min(u64::MAX as u128) as u64;
-            prop_assert_eq!(u64::MAX - smoothed_rate(u64::MAX, 0, slope, secs), wide_room);
         }
 
         /// The rate never decreases as utilisation rises.
@@ -367,47 +260,6 @@ mod tests {
             let rate = curve_rate(&curve, u);
             prop_assert!(rate >= min);
             prop_assert!(rate <= max.max(min));
-        }
-
-        /// The charged rate is never below the target, falls no further than allowed,
-        /// and never past the target.
-        #[test]
-        fn smoothing_is_bounded(last: u64, target: u64, per_day in 0u64..=1_000_000, elapsed in 0i64..=10 * DAY) {
-            let rate = smoothed_rate(last, target, per_day, elapsed);
-            let room = (per_day as u128 * elapsed as u128 / DAY as u128) as u64;
-            prop_assert!(rate >= target);
-            if target < last {
-                prop_assert!(last - rate <= room);
-            }
-            prop_assert!(rate.abs_diff(target) <= last.abs_diff(target));
-        }
-
-        /// No lost fractions of a bps: however a fall is cut into purchases (each
-        /// re-anchoring with `rate_anchor_after`), the rate ends where one purchase at
-        /// the end would put it, give or take one bps, less what the re-anchoring's
-        /// rounding gives back: under a second of allowance per purchase (the anchor time
-        /// is rounded down), so at most `ceil(purchases · per_day / DAY)` bps more fall.
-        /// (The bound was one bps flat, which random inputs broke twice: see the
-        /// regression file.)
-        #[test]
-        fn split_falls_keep_the_configured_speed(
-            per_day in 1u64..=10_000,
-            gaps in proptest::collection::vec(1i64..=2 * 3_600, 1..60),
-        ) {
-            let (start, target) = (5_000u64, 0u64);
-            let (mut last, mut anchor, mut now) = (start, 0i64, 0i64);
-            for gap in &gaps {
-                now += gap;
-                let rate = smoothed_rate(last, target, per_day, now - anchor);
-                anchor = rate_anchor_after(anchor, last, rate, target, per_day, now);
-                last = rate;
-            }
-            let once = smoothed_rate(start, target, per_day, now);
-            let rounding = (gaps.len() as u64 * per_day).div_ceil(DAY as u64);
-            prop_assert!(
-                last <= once + 1 && last + 1 + rounding >= once,
-                "split {last} vs once {once} (rounding {rounding})"
-            );
         }
 
         /// No u64 input panics; a premium is a value or a named overflow error.

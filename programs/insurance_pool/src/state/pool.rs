@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::InsuranceError;
 use crate::math::{
-    charged_rate, curve_rate, decayed_loss, exposure_cap, premium_for, shares_for_deposit,
+    curve_rate, decayed_loss, exposure_cap, premium_for, shares_for_deposit,
     stake_period, utilisation_bps, value_of_shares, volume_fee, volume_target_rate, Curve,
     EarningBook, ExposureBook, PodShares, SafeMath, Shares, VolumeCurve, YoungShares, BPS,
 };
@@ -29,8 +29,6 @@ pub struct PoolParams {
     pub min_deposit: u64,
     /// Premium curve (bps of notional for a full coverage term).
     pub curve: Curve,
-    /// Most the charged rate may move per day (bps, pro-rata to elapsed time).
-    pub max_rate_change_per_day: u64,
     /// Length of a cover, in seconds (`[MIN_COVERAGE_DURATION, MAX_COVERAGE_DURATION]`).
     pub coverage_duration: i64,
     /// Cap on exposure, in bps of capital (`[1, MAX_EXPOSURE_BPS]`).
@@ -155,10 +153,6 @@ impl PoolParams {
             InsuranceError::InvalidSlope
         );
         require!(
-            (1..=BPS).contains(&self.max_rate_change_per_day),
-            InsuranceError::InvalidRateChange
-        );
-        require!(
             (MIN_COVERAGE_DURATION..=MAX_COVERAGE_DURATION).contains(&self.coverage_duration),
             InsuranceError::InvalidCoverageDuration
         );
@@ -262,10 +256,9 @@ pub struct LossStats {
 pub struct PremiumQuote {
     /// Total the member pays (protocol fee included).
     pub premium: u64,
-    /// Rate charged, bps of notional for a full term (after smoothing and clamping).
+    /// Rate charged, bps of notional for a full term: the curve at the utilisation this
+    /// cover creates on the capital that stays.
     pub rate_bps: u64,
-    /// The curve's target rate before smoothing.
-    pub target_rate_bps: u64,
     /// Utilisation after this cover (bps of free capital).
     pub utilisation_bps: u64,
     /// Seconds of cover paid for (the full term, or all that remains of an active cover,
@@ -328,9 +321,10 @@ pub struct Pool {
     pub total_deposited: u64,
     /// Lifetime sum of withdrawals paid (statistics).
     pub total_withdrawn: u64,
-    /// Rate charged by the last contribution (bps): the anchor of rate smoothing.
+    /// Rate charged by the last purchase of cover (bps; statistics: no price depends on
+    /// it, see [`Pool::quote`]).
     pub rate_bps: u64,
-    /// Unix time `rate_bps` was set.
+    /// Unix time of the last purchase of cover (statistics).
     pub rate_updated_at: i64,
     /// Lifetime premiums added to capital (statistics).
     pub total_premiums: u64,
@@ -575,26 +569,6 @@ impl Pool {
         exposure <= exposure_cap(capital, self.params.max_exposure_bps)
     }
 
-    /// The rate the pool remembers after a purchase taking exposure to `exposure` at
-    /// `now`: the last charged rate falling (at most `max_rate_change_per_day`) towards
-    /// the curve's rate on *free* capital, within the curve's bounds; and that target.
-    /// A purchase pays at least the curve on the capital that stays ([`Pool::quote`]),
-    /// but the remembered rate ignores pending withdrawals: a request made and cancelled
-    /// around a purchase in one transaction must not leave it high (review 3, P3).
-    pub fn remembered_rate(&self, exposure: u64, now: i64) -> (u64, u64) {
-        let p = &self.params;
-        let target = curve_rate(&p.curve, utilisation_bps(exposure, self.free_capital()));
-        let elapsed = now.saturating_sub(self.rate_updated_at);
-        let rate = charged_rate(
-            &p.curve,
-            self.rate_bps,
-            target,
-            p.max_rate_change_per_day,
-            elapsed,
-        );
-        (rate, target)
-    }
-
     /// Quotes cover of `notional` at `now` for `member` (its active cover, if any, fixes
     /// the expiry and the premium is pro-rata to all the time left). Reads the exposure
     /// as of `now` without modifying anything; prices on the capital that stays
@@ -617,8 +591,9 @@ impl Pool {
             InsuranceError::ExposureCapExceeded
         );
         let utilisation = utilisation_bps(exposure, staying);
-        let target = curve_rate(&p.curve, utilisation);
-        let rate = target.max(self.remembered_rate(exposure, now).0);
+        // No memory of earlier prices (review 3, finding 4): a stored rate could be
+        // pinned high by a momentary dip in capital around a dust purchase.
+        let rate = curve_rate(&p.curve, utilisation);
         let (covered_secs, coverage_expiry) = match member {
             Some(m) if m.is_covered(now) => {
                 // A top-up must be able to mature before the cover it adds to ends.
@@ -633,7 +608,6 @@ impl Pool {
         Ok(PremiumQuote {
             premium: premium_for(notional, rate, covered_secs, p.coverage_duration)?,
             rate_bps: rate,
-            target_rate_bps: target,
             utilisation_bps: utilisation,
             covered_secs,
             coverage_expiry,
@@ -710,7 +684,6 @@ mod params_encoding_tests {
             c.slope2,
             c.min_rate,
             c.max_rate,
-            p.max_rate_change_per_day,
             p.coverage_duration as u64,
             p.max_exposure_bps,
             p.min_reserve,

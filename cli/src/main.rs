@@ -800,7 +800,7 @@ impl Ctx {
 pub fn quote_json(q: &PremiumQuote, decimals: u8) -> Value {
     serde_json::json!({
         "decimals": decimals,
-        "premium": q.premium, "rate_bps": q.rate_bps, "target_rate_bps": q.target_rate_bps,
+        "premium": q.premium, "rate_bps": q.rate_bps,
         "utilisation_bps": q.utilisation_bps, "covered_secs": q.covered_secs,
         "coverage_expiry": q.coverage_expiry,
     })

@@ -143,7 +143,6 @@ param_args! {
     /// Ceiling of the premium rate (bps).
     max_rate: u64 => curve.max_rate;
     /// Most the charged rate moves per day (bps).
-    max_rate_change_per_day: u64 => max_rate_change_per_day;
     /// Length of a cover (seconds).
     coverage_duration: i64 => coverage_duration;
     /// Cap on exposure (bps of capital).

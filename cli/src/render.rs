@@ -40,7 +40,6 @@ pub fn params(p: &PoolParams) -> Value {
         "claim_waiting_period": p.claim_waiting_period,
         "max_exposure_bps": p.max_exposure_bps,
         "min_reserve": p.min_reserve,
-        "max_rate_change_per_day": p.max_rate_change_per_day,
         "curve": {
             "base_rate": c.base_rate, "slope1": c.slope1, "kink": c.kink,
             "slope2": c.slope2, "min_rate": c.min_rate, "max_rate": c.max_rate,

@@ -32,8 +32,8 @@ use example_exchange::state::{Market, Position, PriceFeed};
 use insurance_pool::constants::{pause, CLAIM_CANCEL_WINDOW, MAX_PROTOCOL_FEE_BPS};
 use insurance_pool::errors::InsuranceError;
 use insurance_pool::math::{
-    bond_for, bps_of_floor, cover_amount, ewma, next_epoch, quorum_met, rate_anchor_after,
-    share_reached, solvency_floor, within_bps, PodShares, Shares,
+    bond_for, bps_of_floor, cover_amount, ewma, next_epoch, quorum_met, share_reached,
+    solvency_floor, within_bps, PodShares, Shares,
 };
 use insurance_pool::state::{
     Claim, ClaimStatus, EvidenceUri, ExchangeLimits, ExchangeRegistration, Member, Pool,
@@ -638,11 +638,6 @@ impl Model {
             .total_protocol_fees
             .checked_add(fee)
             .ok_or("MathOverflow")?;
-        let (remembered, target) = crate::rules::remembered_rate(
-            pool,
-            p.exposure.book.active_at(now).saturating_add(notional),
-            now,
-        );
         p.exposure
             .book
             .add(quote.coverage_expiry, notional)
@@ -651,15 +646,8 @@ impl Model {
             .earnings
             .add(now, quote.coverage_expiry, to_pool)
             .map_err(an)?;
-        pool.rate_updated_at = rate_anchor_after(
-            pool.rate_updated_at,
-            pool.rate_bps,
-            remembered,
-            target,
-            pool.params.max_rate_change_per_day,
-            now,
-        );
-        pool.rate_bps = remembered;
+        pool.rate_bps = quote.rate_bps;
+        pool.rate_updated_at = now;
         let waiting = pool.params.claim_waiting_period;
         let mb = self.members.get_mut(&address).expect("inserted");
         if crate::rules::covered(mb, now) {

@@ -10,7 +10,7 @@
 use insurance_pool::constants::ACTIVATION_MARGIN;
 use insurance_pool::errors::InsuranceError;
 use insurance_pool::math::{
-    curve_rate, day_of, decayed_loss, premium_for, shares_for_deposit, smoothed_rate, stake_period,
+    curve_rate, day_of, decayed_loss, premium_for, shares_for_deposit, stake_period,
     utilisation_bps, value_of_shares, volume_fee, volume_target_rate, within_bps, EarningBook,
     ExposureBook, Shares, BPS,
 };
@@ -264,8 +264,7 @@ pub fn quote(
         return Err(InsuranceError::ExposureCapExceeded.name());
     }
     let utilisation = utilisation_bps(exposure, staying);
-    let target = curve_rate(&p.curve, utilisation);
-    let rate = target.max(remembered_rate(pool, exposure, now).0);
+    let rate = curve_rate(&p.curve, utilisation);
     let (covered_secs, coverage_expiry) = match member {
         Some(m) if covered(m, now) => {
             let ready = now
@@ -285,23 +284,10 @@ pub fn quote(
     Ok(PremiumQuote {
         premium: premium_for(notional, rate, covered_secs, p.coverage_duration).map_err(an)?,
         rate_bps: rate,
-        target_rate_bps: target,
         utilisation_bps: utilisation,
         covered_secs,
         coverage_expiry,
     })
-}
-
-/// The rate the pool keeps after a purchase taking exposure to `exposure`: the last rate
-/// falling at the configured speed towards the curve on free capital (pending
-/// withdrawals ignored), within the curve's bounds; and that target.
-pub fn remembered_rate(pool: &Pool, exposure: u64, now: i64) -> (u64, u64) {
-    let p = &pool.params;
-    let target = curve_rate(&p.curve, utilisation_bps(exposure, free_capital(pool)));
-    let elapsed = now.saturating_sub(pool.rate_updated_at);
-    let rate = smoothed_rate(pool.rate_bps, target, p.max_rate_change_per_day, elapsed)
-        .clamp(p.curve.min_rate, p.curve.max_rate);
-    (rate, target)
 }
 
 /// The loss index decayed to the day of `now`.

@@ -225,20 +225,6 @@ async fn create_pool_refusals() {
         ),
         (
             PoolParams {
-                max_rate_change_per_day: 0,
-                ..default_params()
-            },
-            InsuranceError::InvalidRateChange,
-        ),
-        (
-            PoolParams {
-                max_rate_change_per_day: 10_001,
-                ..default_params()
-            },
-            InsuranceError::InvalidRateChange,
-        ),
-        (
-            PoolParams {
                 coverage_duration: 86_399,
                 ..default_params()
             },

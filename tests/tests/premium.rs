@@ -39,7 +39,7 @@ async fn readme_example_quote() {
     env.warp(2 * DAY).await;
     let quote = env.quote(&pool, None, 50_000).await;
     assert_eq!(quote.utilisation_bps, 5_000, "50 000 / 100 000");
-    assert_eq!(quote.target_rate_bps, 250, "50 + 400 x 50 %");
+    assert_eq!(quote.rate_bps, 250, "50 + 400 x 50 %");
     assert_eq!(quote.rate_bps, 250, "within 50 + 2 x 100");
     assert_eq!(quote.premium, 1_250, "50 000 x 2.5 %");
     assert_eq!(quote.covered_secs, TERM);
@@ -261,35 +261,31 @@ async fn top_up_keeps_the_expiry_and_pays_pro_rata() {
     assert_eq!(env.exposure(&pool).await.total, 20_000);
 }
 
+/// The rate has no memory (review 3, finding 4): a burst pays the curve at the
+/// utilisation each purchase creates, and new capital lowers the next price at once
+/// (a deposit is locked for `min_deposit_lock` and bears the losses of the cover it
+/// priced, so lowering the price with it is not free).
 #[tokio::test]
-async fn smoothing_limits_a_burst() {
+async fn the_rate_follows_the_curve_both_ways() {
     let mut env = TestEnv::new().await;
     let (pool, _, trader) = setup(&mut env, 100_000, 1_000_000).await;
-    let start = env.pool(&pool).await.rate_bps;
-    assert_eq!(start, 50);
-    // A burst in one instant: utilisation climbs to 400 %, and every purchase pays the
-    // curve's rate at the utilisation it creates (rises apply at once).
+    assert_eq!(env.pool(&pool).await.rate_bps, 50);
+    let mut rates = Vec::new();
     for _ in 0..4 {
         let quote = env.quote(&pool, None, 100_000).await;
         buy(&mut env, &pool, &trader, 100_000).await;
-        assert_eq!(quote.rate_bps, quote.target_rate_bps);
-        assert_eq!(env.pool(&pool).await.rate_bps, quote.target_rate_bps);
+        assert_eq!(env.pool(&pool).await.rate_bps, quote.rate_bps);
+        rates.push(quote.rate_bps);
     }
-    assert_eq!(env.pool(&pool).await.rate_bps, 2_000, "the curve's maximum");
-    // A large deposit brings the curve back near its base, but the charged rate falls
-    // only 100 bps a day (25 every 6 hours, pro-rata).
+    // 100 % utilisation: 370 at the kink + 6 000 x 20 %; then the ceiling.
+    assert_eq!(rates, [1_570, 2_000, 2_000, 2_000]);
     let whale = env.user(&pool, 20_000_000).await;
     env.deposit(&whale, &pool, 20_000_000).await;
-    let target = env.quote(&pool, None, 1).await.target_rate_bps;
-    assert!(target < 100, "the curve is back near its base: {target}");
-    let mut last = 2_000;
-    for _ in 0..4 {
-        env.warp(DAY / 4).await;
-        buy(&mut env, &pool, &trader, 1).await;
-        let rate = env.pool(&pool).await.rate_bps;
-        assert_eq!(rate, last - 25);
-        last = rate;
-    }
+    let quote = env.quote(&pool, None, 1).await;
+    // 400 001 on 20 100 000: 200 bps of utilisation, 50 + 8 = 58.
+    assert_eq!((quote.utilisation_bps, quote.rate_bps), (200, 58));
+    buy(&mut env, &pool, &trader, 1).await;
+    assert_eq!(env.pool(&pool).await.rate_bps, 58);
 }
 
 #[tokio::test]

@@ -222,7 +222,7 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
         </div>
         {quote && (
           <p data-testid="quote">
-            Premium <b data-testid="quote-premium">{units(quote.premium, d)}</b> at {bps(quote.rateBps)} (target {bps(quote.targetRateBps)}), cover until{" "}
+            Premium <b data-testid="quote-premium">{units(quote.premium, d)}</b> at {bps(quote.rateBps)}, cover until{" "}
             {new Date(Number(quote.coverageExpiry.toString()) * 1000).toISOString()}
           </p>
         )}

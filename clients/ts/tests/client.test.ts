@@ -406,8 +406,14 @@ describe("client (offline)", () => {
     ]);
     const pool = fields("Pool");
     for (const f of ["volume_rate_bps", "volume_loss", "volume_loss_day"]) assert.ok(pool.includes(f), `Pool.${f}`);
-    const gone = ["volume_rate_updated_at", "max_change_per_day", "target_rate_bps", "loss_ewma"];
-    for (const name of ["Pool", "VolumeCurve", "VolumeQuote", "VolumeContributed"]) {
+    const gone = [
+      "volume_rate_updated_at",
+      "max_change_per_day",
+      "max_rate_change_per_day",
+      "target_rate_bps",
+      "loss_ewma",
+    ];
+    for (const name of ["Pool", "PoolParams", "PremiumQuote", "VolumeCurve", "VolumeQuote", "VolumeContributed"]) {
       for (const f of gone) assert.ok(!fields(name).includes(f), `${name}.${f} is gone`);
     }
     // The exchange's IDL carries the same Pool (it reads it for accepts_volume).

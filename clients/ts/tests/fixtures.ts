@@ -37,7 +37,6 @@ export function defaultParams(): PoolParams {
       minRate: new BN(50),
       maxRate: new BN(2_000),
     },
-    maxRateChangePerDay: new BN(100),
     coverageDuration: new BN(30 * 86_400),
     maxExposureBps: new BN(50_000),
     minReserve: new BN(0),

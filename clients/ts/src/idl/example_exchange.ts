@@ -1499,14 +1499,15 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "Rate charged by the last contribution (bps): the anchor of rate smoothing."
+              "Rate charged by the last purchase of cover (bps; statistics: no price depends on",
+              "it, see [`Pool::quote`])."
             ],
             "name": "rateBps",
             "type": "u64"
           },
           {
             "docs": [
-              "Unix time `rate_bps` was set."
+              "Unix time of the last purchase of cover (statistics)."
             ],
             "name": "rateUpdatedAt",
             "type": "i64"
@@ -1794,13 +1795,6 @@ export type ExampleExchange = {
                 "name": "curve"
               }
             }
-          },
-          {
-            "docs": [
-              "Most the charged rate may move per day (bps, pro-rata to elapsed time)."
-            ],
-            "name": "maxRateChangePerDay",
-            "type": "u64"
           },
           {
             "docs": [
@@ -3682,14 +3676,15 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "rate_bps",
             "docs": [
-              "Rate charged by the last contribution (bps): the anchor of rate smoothing."
+              "Rate charged by the last purchase of cover (bps; statistics: no price depends on",
+              "it, see [`Pool::quote`])."
             ],
             "type": "u64"
           },
           {
             "name": "rate_updated_at",
             "docs": [
-              "Unix time `rate_bps` was set."
+              "Unix time of the last purchase of cover (statistics)."
             ],
             "type": "i64"
           },
@@ -3976,13 +3971,6 @@ export const EXAMPLE_EXCHANGE_IDL = {
                 "name": "Curve"
               }
             }
-          },
-          {
-            "name": "max_rate_change_per_day",
-            "docs": [
-              "Most the charged rate may move per day (bps, pro-rata to elapsed time)."
-            ],
-            "type": "u64"
           },
           {
             "name": "coverage_duration",

@@ -429,7 +429,7 @@ export type InsurancePool = {
     },
     {
       "code": 6031,
-      "msg": "Maximum rate change per day must be between 1 and 10000 bps",
+      "msg": "Retired: the premium rate is no longer smoothed",
       "name": "invalidRateChange"
     },
     {
@@ -4292,14 +4292,15 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Rate charged by the last contribution (bps): the anchor of rate smoothing."
+              "Rate charged by the last purchase of cover (bps; statistics: no price depends on",
+              "it, see [`Pool::quote`])."
             ],
             "name": "rateBps",
             "type": "u64"
           },
           {
             "docs": [
-              "Unix time `rate_bps` was set."
+              "Unix time of the last purchase of cover (statistics)."
             ],
             "name": "rateUpdatedAt",
             "type": "i64"
@@ -4668,13 +4669,6 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Most the charged rate may move per day (bps, pro-rata to elapsed time)."
-            ],
-            "name": "maxRateChangePerDay",
-            "type": "u64"
-          },
-          {
-            "docs": [
               "Length of a cover, in seconds (`[MIN_COVERAGE_DURATION, MAX_COVERAGE_DURATION]`)."
             ],
             "name": "coverageDuration",
@@ -4871,16 +4865,10 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Rate charged, bps of notional for a full term (after smoothing and clamping)."
+              "Rate charged, bps of notional for a full term: the curve at the utilisation this",
+              "cover creates on the capital that stays."
             ],
             "name": "rateBps",
-            "type": "u64"
-          },
-          {
-            "docs": [
-              "The curve's target rate before smoothing."
-            ],
-            "name": "targetRateBps",
             "type": "u64"
           },
           {
@@ -8052,7 +8040,7 @@ export const INSURANCE_POOL_IDL = {
     {
       "code": 6031,
       "name": "InvalidRateChange",
-      "msg": "Maximum rate change per day must be between 1 and 10000 bps"
+      "msg": "Retired: the premium rate is no longer smoothed"
     },
     {
       "code": 6032,
@@ -9833,14 +9821,15 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "rate_bps",
             "docs": [
-              "Rate charged by the last contribution (bps): the anchor of rate smoothing."
+              "Rate charged by the last purchase of cover (bps; statistics: no price depends on",
+              "it, see [`Pool::quote`])."
             ],
             "type": "u64"
           },
           {
             "name": "rate_updated_at",
             "docs": [
-              "Unix time `rate_bps` was set."
+              "Unix time of the last purchase of cover (statistics)."
             ],
             "type": "i64"
           },
@@ -10207,13 +10196,6 @@ export const INSURANCE_POOL_IDL = {
             }
           },
           {
-            "name": "max_rate_change_per_day",
-            "docs": [
-              "Most the charged rate may move per day (bps, pro-rata to elapsed time)."
-            ],
-            "type": "u64"
-          },
-          {
             "name": "coverage_duration",
             "docs": [
               "Length of a cover, in seconds (`[MIN_COVERAGE_DURATION, MAX_COVERAGE_DURATION]`)."
@@ -10412,14 +10394,8 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "rate_bps",
             "docs": [
-              "Rate charged, bps of notional for a full term (after smoothing and clamping)."
-            ],
-            "type": "u64"
-          },
-          {
-            "name": "target_rate_bps",
-            "docs": [
-              "The curve's target rate before smoothing."
+              "Rate charged, bps of notional for a full term: the curve at the utilisation this",
+              "cover creates on the capital that stays."
             ],
             "type": "u64"
           },

@@ -3,9 +3,9 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::InsuranceError;
 use crate::math::{
-    curve_rate, decayed_loss, exposure_cap, premium_for, shares_for_deposit,
-    stake_period, utilisation_bps, value_of_shares, volume_fee, volume_target_rate, Curve,
-    EarningBook, ExposureBook, PodShares, SafeMath, Shares, VolumeCurve, YoungShares, BPS,
+    curve_rate, decayed_loss, exposure_cap, premium_for, shares_for_deposit, stake_period,
+    utilisation_bps, value_of_shares, volume_fee, volume_target_rate, Curve, EarningBook,
+    ExposureBook, PodShares, SafeMath, Shares, VolumeCurve, YoungShares, BPS,
 };
 use crate::state::Member;
 

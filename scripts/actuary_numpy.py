@@ -3,21 +3,21 @@
 
 The same pool rules as `actuary::sim`, on the benchmark's fixed inputs
 (`actuary/data/sample-pool.json` with a flat volume income, Poisson 50 losses/year,
-lognormal body + GPD tail): the charged rate is the program's `charged_rate` on the
-curve's target at the current utilisation (a rise applies at once, a fall is at most
-`max_rate_change_per_day`, within [min_rate, max_rate]); premium accrues continuously
-on the exposure sold, and so does the volume income (`--volume-per-day` at a flat
-`--volume-rate-bps`, net of the protocol fee; the defaults are the benchmark's, which
-`actuary-bench` passes explicitly); losses arrive as a Poisson process and are paid
-min(loss, per-event cap, epoch room, capital above the floor); ruin is the first loss
-the capital above the floor cannot meet. Epochs are one day, as in the sample pool.
+lognormal body + GPD tail): the charged rate is the program's `curve_rate` at the
+current utilisation, what every purchase pays (no smoothing, no remembered rate);
+premium accrues continuously on the exposure sold, and so does the volume income
+(`--volume-per-day` at a flat `--volume-rate-bps`, net of the protocol fee; the
+defaults are the benchmark's, which `actuary-bench` passes explicitly); losses arrive
+as a Poisson process and are paid min(loss, per-event cap, epoch room, capital above
+the floor); ruin is the first loss the capital above the floor cannot meet. Epochs are
+one day, as in the sample pool.
 
 Time is discretised the way a vectorised implementation naturally is: by days. Each
-day the target is set from the day's opening capital and the day's rate applies all
-day (an explicit Euler step of the rate's dependence on capital). The Rust engine
-integrates the same rule between losses in closed form instead (the target moving
-linearly to its value at the stretch's predicted end capital); both estimate the same
-continuous-time rule, and the benchmark prints both ruin probabilities side by side.
+day the rate is set from the day's opening capital and applies all day (an explicit
+Euler step of the rate's dependence on capital). The Rust engine integrates the same
+rule between losses in closed form instead (the rate moving linearly to its value at
+the stretch's predicted end capital); both estimate the same continuous-time rule, and
+the benchmark prints both ruin probabilities side by side.
 
 Fully vectorised: the only Python loop runs over the 365 days; every day processes all
 paths and all of that day's losses as arrays (segmented sums via np.add.reduceat /
@@ -80,8 +80,6 @@ def simulate(paths, seed, pool, rate=50.0, days=365, volume_per_day=0.0, volume_
     uncovered = np.zeros(paths)
     lam_day = rate / 365.0
     max_rate = max(c["max_rate"], c["min_rate"])
-    step = float(pool.get("max_rate_change_per_day", np.inf))
-    rate = None  # the charged rate, per path (smoothed towards the curve's target)
     for _ in range(days):
         # Rate and sold exposure at the day's opening capital (curve as on chain).
         exp_eff = np.minimum(exposure, capital * pool["max_exposure_bps"] / BPS)
@@ -90,12 +88,6 @@ def simulate(paths, seed, pool, rate=50.0, days=365, volume_per_day=0.0, volume_
         r = (c["base_rate"] + np.ceil(c["slope1"] * np.minimum(util, c["kink"]) / BPS)
              + np.ceil(c["slope2"] * np.maximum(util - c["kink"], 0.0) / BPS))
         r = np.clip(r, c["min_rate"], max_rate)
-        if rate is None:
-            rate = r if pool.get("initial_rate_bps") is None else np.full(paths, float(pool["initial_rate_bps"]))
-        # The program's rule (`charged_rate`): a rise applies at once, a fall is at most
-        # `max_rate_change_per_day`, within [min_rate, max_rate].
-        rate = np.clip(np.maximum(r, rate - step), c["min_rate"], max_rate)
-        r = rate
         per_sec = exp_eff * r / (BPS * term) * (1.0 - fee) + volume_per_sec
         n = rng.poisson(lam_day, paths)
         hit = np.flatnonzero(n)

@@ -15,15 +15,14 @@
 //! - Exposure (active cover notional) is constant, renewed as covers expire, but never
 //!   above `max_exposure_bps` of current capital (the program refuses cover beyond it).
 //! - **Rate reviews**: at the start, after every loss and after 30 days without one
-//!   ([`REVIEW_SECS`]), the curve's target is the program's `curve_rate` at the
-//!   utilisation of the current capital (`exposure_cap`, `utilisation_bps`), and the
-//!   charged rate is never below it (a rise applies at once, as `charged_rate`).
+//!   ([`REVIEW_SECS`]), the rate is the program's `curve_rate` at the utilisation of
+//!   the current capital (`exposure_cap`, `utilisation_bps`). It is what every
+//!   purchase pays (`Pool::quote`): no smoothing, nothing remembered between reviews.
 //! - **Between reviews** (a quiet stretch: no loss) the capital only grows, so the
-//!   target only falls; premium and volume income accrue in closed form (see
-//!   `Stretch`): the target moves linearly to its value at the stretch's predicted end
-//!   capital, and the charged rate follows it, falling from its level at the review at
-//!   most `max_rate_change_per_day` (the program's smoothing). Each stretch's income is
-//!   rounded down to whole base units, once, net of the protocol fee.
+//!   rate only falls; premium and volume income accrue in closed form (see `Stretch`):
+//!   the rate moves linearly to its value at the stretch's predicted end capital. Each
+//!   stretch's income is rounded down to whole base units, once, net of the protocol
+//!   fee.
 //! - Volume income (`contribute_volume`): exchanges report a constant `volume_per_day`.
 //!   The volume rate is the program's rule (`volume_target_rate`) in continuous time:
 //!   `min(max_rate, base + slope · index / free capital)`, the loss index decaying
@@ -55,7 +54,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use insurance_pool::math::premium::{
-    bps_of_floor, charged_rate, curve_rate, exposure_cap, premium_for, utilisation_bps, Curve, BPS,
+    bps_of_floor, curve_rate, exposure_cap, premium_for, utilisation_bps, Curve, BPS,
 };
 use insurance_pool::math::safe_math::mul_div_floor;
 use insurance_pool::math::shortfall::{cover_amount, current_epoch_start, solvency_floor};
@@ -99,13 +98,6 @@ pub struct PoolModel {
     pub per_epoch_cap: u64,
     /// Epoch length in seconds.
     pub epoch_length: i64,
-    /// Most the charged rate moves per day (bps; `smoothed_rate`). Absent: no limit.
-    #[serde(default = "no_limit")]
-    pub max_rate_change_per_day: u64,
-    /// The rate charged at the start (the pool's `rate_bps`). Absent: the curve's rate
-    /// at the starting capital.
-    #[serde(default)]
-    pub initial_rate_bps: Option<u64>,
     /// Trading volume exchanges report through `contribute_volume` per day (base
     /// units), held constant. Absent: 0, no volume income (then the volume fields below
     /// do not matter).
@@ -120,10 +112,6 @@ pub struct PoolModel {
     /// `quote_volume`). Absent: 0, no loss history.
     #[serde(default)]
     pub loss_index: u64,
-}
-
-fn no_limit() -> u64 {
-    u64::MAX
 }
 
 /// A volume curve that charges nothing.
@@ -145,7 +133,9 @@ fn gcd(mut a: i64, mut b: i64) -> i64 {
 }
 
 impl PoolModel {
-    /// The pool's rate (bps per term) at `capital`, and the exposure it sells there.
+    /// The pool's rate (bps per term) at `capital`, and the exposure it sells there:
+    /// the program's `curve_rate` at the utilisation, what every purchase pays
+    /// (`Pool::quote`: no smoothing, no memory of earlier rates).
     pub fn rate_and_exposure(&self, capital: u64) -> (u64, u64) {
         let exposure = self
             .exposure
@@ -154,23 +144,6 @@ impl PoolModel {
             curve_rate(&self.curve, utilisation_bps(exposure, capital)),
             exposure,
         )
-    }
-
-    /// The rate charged at `capital`, `elapsed` seconds after charging `last`: never
-    /// below the curve's target, falling from `last` by at most the daily allowance
-    /// (`smoothed_rate`), clamped to `[min_rate, max_rate]`: the program's own
-    /// `charged_rate`, as `Pool::quote` uses it;
-    /// with the exposure sold at that capital.
-    pub fn charged_rate(&self, last: u64, capital: u64, elapsed: i64) -> (u64, u64) {
-        let (target, exposure) = self.rate_and_exposure(capital);
-        let rate = charged_rate(
-            &self.curve,
-            last,
-            target,
-            self.max_rate_change_per_day,
-            elapsed,
-        );
-        (rate, exposure)
     }
 
     /// Premium (net of the protocol fee) earned by `exposure` at `rate` over `secs`.
@@ -436,8 +409,6 @@ struct Rates {
     volume: f64,
     /// `volume · volume_base`: the flat volume income per second (the common case).
     volume_flat: f64,
-    /// Fastest fall of the charged rate, bps per second (`∞` without a limit).
-    fall: f64,
     /// Decay of the loss index per second, `−ln(1 − decay/BPS) / DAY` (`∞` for a full
     /// daily decay: a loss is forgotten at once).
     kappa: f64,
@@ -447,8 +418,8 @@ struct Rates {
     volume_base: f64,
     volume_max: f64,
     floor: u64,
-    /// The curve in floating point, for the predictor's end target (see
-    /// [`Rates::target_at`]).
+    /// The curve in floating point, for the predictor's end rate (see
+    /// [`Rates::rate_at`]).
     curve: [f64; 6],
     exposure: f64,
     exposure_cap: f64,
@@ -476,10 +447,6 @@ impl Rates {
             premium: fee / (BPS as f64 * model.coverage_duration.max(1) as f64),
             volume,
             volume_flat: volume * volume_base,
-            fall: match model.max_rate_change_per_day {
-                u64::MAX => f64::INFINITY,
-                per_day => per_day as f64 / day,
-            },
             kappa: if keep > 0.0 {
                 -keep.ln() / day
             } else {
@@ -520,7 +487,7 @@ impl Rates {
         }
     }
 
-    /// The program's target rate at `capital` and the exposure sold there: exactly
+    /// The program's rate at `capital` and the exposure sold there: exactly
     /// [`PoolModel::rate_and_exposure`] (`exposure_cap`, `utilisation_bps`, then
     /// `curve_rate`, read from the table when tabulated).
     #[inline]
@@ -541,29 +508,29 @@ impl Rates {
         (rate, exposure)
     }
 
-    /// The end target of a quiet stretch from capital `c0` at target `t0`, given its
-    /// income at the starting rates, `upper`, and its income on a target line ending at
-    /// `t1`, `line(t1)`: the curve's target at the predicted end capital `c0 + upper`
-    /// (the highest the stretch can reach), corrected once, when the target moves by
-    /// more than a tenth, to the target at `c0 + line(t1)` (a long stretch after a large
+    /// The end rate of a quiet stretch from capital `c0` at rate `t0`, given its
+    /// income at the starting rates, `upper`, and its income on a rate line ending at
+    /// `t1`, `line(t1)`: the curve's rate at the predicted end capital `c0 + upper`
+    /// (the highest the stretch can reach), corrected once, when the rate moves by
+    /// more than a tenth, to the rate at `c0 + line(t1)` (a long stretch after a large
     /// loss: the predictor alone would understate the income by several per cent).
     /// Never above `t0`. Both engine paths call it, so they agree to the bit.
     #[inline]
-    fn end_target(&self, c0: f64, t0: f64, upper: f64, line: impl Fn(f64) -> f64) -> f64 {
-        let t1 = fmin(self.target_at(c0 + upper), t0);
+    fn end_rate(&self, c0: f64, t0: f64, upper: f64, line: impl Fn(f64) -> f64) -> f64 {
+        let t1 = fmin(self.rate_at(c0 + upper), t0);
         if t0 - t1 > 0.1 * t0 {
-            fmin(self.target_at(c0 + line(t1)), t0)
+            fmin(self.rate_at(c0 + line(t1)), t0)
         } else {
             t1
         }
     }
 
-    /// The curve's target at capital `c`, in floating point without the program's
+    /// The curve's rate at capital `c`, in floating point without the program's
     /// round-ups (which only ever add a fraction of a bps): the predictor's estimate of
     /// where a stretch ends. One division, no branch; every review still charges the
     /// program's own rounded rate.
     #[inline]
-    fn target_at(&self, c: f64) -> f64 {
+    fn rate_at(&self, c: f64) -> f64 {
         let [base, s1, kink, s2, lo, hi] = self.curve;
         let exposure = fmin(self.exposure, c * self.exposure_cap);
         let u = exposure * BPS as f64 / c;
@@ -599,54 +566,40 @@ fn real(c: u64) -> f64 {
     c.min(i64::MAX as u64) as i64 as f64
 }
 
-/// A common stretch's rate integral and end rate (start `t0` on the target line to
-/// `t1`, `dt` long, falls at most `fall` per second): on the target line if it falls
-/// no faster than allowed ([`Stretch`]'s kink at 0), else the allowance binds the whole
-/// stretch (kink at infinity).
+/// A whole stretch's rate integral: the rate line from `t0` to `t1` over `dt`, a
+/// trapezoid (the same expression in every engine path, so they agree to the bit).
 #[inline(always)]
-fn common_integral(t0: f64, t1: f64, dt: f64, fall: f64) -> (f64, f64) {
-    if fall * dt >= t0 - t1 {
-        (0.5 * (t0 + t1) * dt, t1)
-    } else {
-        (t0 * dt - 0.5 * fall * dt * dt, t0 - fall * dt)
-    }
+fn trapezoid(t0: f64, t1: f64, dt: f64) -> f64 {
+    0.5 * (t0 + t1) * dt
 }
 
 /// The income of one quiet stretch (no loss inside), in closed form.
 ///
-/// From its start (capital `C0`, charged rate `r0 ≥ T0`, the curve's target at `C0`),
-/// the capital only grows, so the target only falls. The target at the stretch's end
-/// is taken at the highest capital the stretch can reach (`C0` plus the income at the
-/// starting rates: a *predictor*), corrected once when it moves far
-/// ([`Rates::end_target`]); in between the target moves linearly in time from `T0` to
-/// that end target `T1` (second-order accurate; the predictor errs on the low side,
-/// and so does the line when the target sits on the curve's `max_rate` for part of the
+/// From its start (capital `C0`, rate `T0`: the program's `curve_rate` at `C0`, what
+/// every purchase pays) the capital only grows, so the rate only falls. The rate at
+/// the stretch's end is taken at the highest capital the stretch can reach (`C0` plus
+/// the income at the starting rates: a *predictor*), corrected once when it moves far
+/// ([`Rates::end_rate`]); in between the rate moves linearly in time from `T0` to
+/// that end rate `T1` (second-order accurate; the predictor errs on the low side, and
+/// so does the line when the rate sits on the curve's `max_rate` for part of the
 /// stretch: the line is a chord under that plateau; measured against the rule stepped
-/// each minute in `actuary/tests/validation.rs`: within +0.2 % / −2.4 % of premium).
-/// The charged rate is the program's rule on that target: never below it, falling
-/// from `r0` at most `max_rate_change_per_day` per day. Both are lines, so the charged
-/// rate is piecewise linear with at most one kink (`x*`, where the allowed fall meets
-/// the target line; when the target falls faster than allowed, the allowance binds
-/// throughout and the rate ends above the target, which the next stretch remembers)
-/// and its integral is a quadratic. The exposure is
-/// the one sold at `C0` (a capped exposure grows with capital: not counted, again
-/// never overstating the income).
+/// each minute in `actuary/tests/validation.rs`: within +0.2 % / −0.7 % of premium).
+/// The premium is the line's integral, a trapezoid over the whole stretch. Nothing
+/// carries over: the next stretch starts from the program's rate at its own capital.
+/// The exposure is the one sold at `C0` (a capped exposure grows with capital: not
+/// counted, again never overstating the income).
 ///
 /// The volume rate with a loss slope is the program's rule in continuous time:
 /// `min(max_rate, base + slope · I(t) / F)` with the index `I` decaying continuously at
 /// `loss_decay_per_day` and `F` the free capital at the predicted end (never
 /// overstated; the rule's round-up is not counted either): integrated in closed form.
 struct Stretch {
-    r0: f64,
+    /// The rate at the start and at the end, and the stretch's length.
     t0: f64,
-    /// The end target and the stretch's length.
     t1: f64,
     dt: f64,
-    /// Slope of the target line (bps per second, `>= 0`).
+    /// Slope of the rate line (bps per second, `>= 0`).
     g: f64,
-    fall: f64,
-    /// Where the allowed fall meets the target line (seconds from the start).
-    kink: f64,
     /// Premium per second per bps of charged rate.
     premium: f64,
     /// Volume: fee per second per bps, the rate's floor and cap, the loss term at the
@@ -660,39 +613,16 @@ struct Stretch {
 }
 
 impl Stretch {
+    /// The rate's integral over the first `x` seconds.
     #[inline]
     fn rate_integral(&self, x: f64) -> f64 {
-        let k = self.kink;
         if x <= 0.0 {
-            return 0.0;
-        }
-        if k == 0.0 && x == self.dt {
-            // The whole stretch on the target line: a trapezoid.
-            return 0.5 * (self.t0 + self.t1) * x;
-        }
-        if x <= k {
-            self.r0 * x - 0.5 * self.fall * x * x
-        } else {
-            let head = if k > 0.0 {
-                self.r0 * k - 0.5 * self.fall * k * k
-            } else {
-                0.0
-            };
-            head + self.t0 * (x - k) - 0.5 * self.g * (x * x - k * k)
-        }
-    }
-
-    /// The charged rate `x` seconds in.
-    #[inline]
-    fn rate_at(&self, x: f64) -> f64 {
-        if x <= 0.0 {
-            self.r0
-        } else if x <= self.kink {
-            self.r0 - self.fall * x
+            0.0
         } else if x == self.dt {
-            self.t1
+            // The whole stretch: the common path's own trapezoid.
+            trapezoid(self.t0, self.t1, x)
         } else {
-            self.t0 - self.g * x
+            self.t0 * x - 0.5 * self.g * x * x
         }
     }
 
@@ -938,15 +868,15 @@ fn events<L: LossSource, const N: usize>(mut lanes: [&mut Lane<'_, L>; N]) {
         c0[i] = real(p.capital);
     }
     for i in 0..N {
-        t1[i] = r.end_target(c0[i], t0[i], upper[i], |t1| {
-            premium[i] * (0.5 * (t0[i] + t1) * dt[i]) + volume[i]
+        t1[i] = r.end_rate(c0[i], t0[i], upper[i], |t1| {
+            premium[i] * trapezoid(t0[i], t1, dt[i]) + volume[i]
         });
     }
     for i in 0..N {
-        let (integral, end) = common_integral(t0[i], t1[i], dt[i], r.fall);
+        let integral = trapezoid(t0[i], t1[i], dt[i]);
         let (p, v) = (units(premium[i] * integral), units(volume[i]));
         let l = &mut lanes[i];
-        l.path.credit(p, v, end, next[i].until);
+        l.path.credit(p, v, next[i].until);
         l.path
             .finish_event(&mut l.losses, next[i].hit, next[i].loss);
     }
@@ -1005,8 +935,7 @@ struct Next {
     loss: u64,
     /// Whether the event is that loss (not a review or the horizon).
     hit: bool,
-    /// Whether its stretch is the common one: at the target, a flat volume rate, no
-    /// checkpoint inside.
+    /// Whether its stretch is the common one: a flat volume rate, no checkpoint inside.
     common: bool,
 }
 
@@ -1017,13 +946,10 @@ struct PathState<'a> {
     horizon: i64,
     t: i64,
     capital: u64,
-    /// The curve's target rate at `capital` and the exposure sold there.
-    target: u64,
-    /// `target` as f64.
-    target_f: f64,
-    exposure: u64,
-    /// The rate charged now (bps, fractional between reviews).
+    /// The rate charged at `capital` (bps: the program's `curve_rate`, set at each
+    /// review) and the exposure sold there.
     rate: f64,
+    exposure: u64,
     /// The volume rate's loss index now (base units).
     loss_index: f64,
     epoch_start: i64,
@@ -1036,25 +962,15 @@ struct PathState<'a> {
 
 impl<'a> PathState<'a> {
     fn new(model: &'a PoolModel, rates: &'a Rates, horizon: i64) -> Self {
-        // The starting rate: the pool's, or the curve's, never below the target.
-        let (target, exposure) = rates.rate_and_exposure(model, model.capital);
-        let rate = charged_rate(
-            &model.curve,
-            model.initial_rate_bps.unwrap_or(target),
-            target,
-            model.max_rate_change_per_day,
-            0,
-        );
+        let (rate, exposure) = rates.rate_and_exposure(model, model.capital);
         PathState {
             model,
             rates,
             horizon,
             t: 0,
             capital: model.capital,
-            target,
-            target_f: real(target),
+            rate: real(rate),
             exposure,
-            rate: rate as f64,
             loss_index: model.loss_index as f64,
             epoch_start: 0,
             epoch_paid: 0,
@@ -1063,13 +979,11 @@ impl<'a> PathState<'a> {
         }
     }
 
-    /// The rate review at an event: the curve's target at the current capital, which
-    /// the charged rate never stays below (a rise applies at once).
+    /// The rate review at an event: the program's rate at the current capital.
     #[inline]
     fn review(&mut self) {
-        (self.target, self.exposure) = self.rates.rate_and_exposure(self.model, self.capital);
-        self.target_f = real(self.target);
-        self.rate = fmax(self.rate, self.target_f);
+        let (rate, exposure) = self.rates.rate_and_exposure(self.model, self.capital);
+        (self.rate, self.exposure) = (real(rate), exposure);
         self.premium = self.rates.premium * real(self.exposure);
     }
 
@@ -1077,7 +991,7 @@ impl<'a> PathState<'a> {
     #[inline]
     fn stretch(&self, dt: f64) -> Stretch {
         let (m, r) = (self.model, self.rates);
-        let (t0, r0, premium) = (self.target_f, self.rate, self.premium);
+        let (t0, premium) = (self.rate, self.premium);
         // Volume loss term at the start, on the start's free capital (predictor) and on
         // the predicted end's (the stretch).
         let free = |c: u64| real(c.saturating_sub(m.reserved_for_claims));
@@ -1090,29 +1004,12 @@ impl<'a> PathState<'a> {
         };
         // Predictor: the whole stretch at the starting rates (an upper bound).
         let volume = r.volume * v_rate0 * dt;
-        let upper = premium * r0 * dt + volume;
+        let upper = premium * t0 * dt + volume;
         let c1 = self.capital.saturating_add(units(upper));
-        let t1 = r.end_target(real(self.capital), t0, upper, |t1| {
-            premium * (0.5 * (t0 + t1) * dt) + volume
+        let t1 = r.end_rate(real(self.capital), t0, upper, |t1| {
+            premium * trapezoid(t0, t1, dt) + volume
         });
         let g = if dt > 0.0 { (t0 - t1) / dt } else { 0.0 };
-        // Where the allowed fall `r0 − fall·x` meets the target line `t0 − g·x`: from
-        // above (`r0 > t0`) when the allowance is faster than the target, never
-        // otherwise; from the target itself (`r0 = t0`) at once if the target falls no
-        // faster than allowed (the rate rides the target line), else never (the
-        // allowance binds the whole stretch).
-        let kink = if r0 > t0 {
-            let speed = r.fall - g;
-            if speed > 0.0 {
-                (r0 - t0) / speed
-            } else {
-                f64::INFINITY
-            }
-        } else if r.fall >= g {
-            0.0
-        } else {
-            f64::INFINITY
-        };
         let loss_term = if lt0 > 0.0 {
             slope * self.loss_index / free(c1)
         } else {
@@ -1129,13 +1026,10 @@ impl<'a> PathState<'a> {
             0.0
         };
         Stretch {
-            r0,
             t0,
             t1,
             dt,
             g,
-            fall: r.fall,
-            kink,
             premium,
             volume: r.volume,
             v_base: r.volume_base,
@@ -1160,7 +1054,6 @@ impl<'a> PathState<'a> {
         self.capital = self.capital.saturating_add(p).saturating_add(v);
         self.out.premiums = self.out.premiums.saturating_add(p);
         self.out.volume_income = self.out.volume_income.saturating_add(v);
-        self.rate = s.rate_at(dt).max(0.0);
         if self.rates.loss_priced && dt > 0.0 {
             self.loss_index *= (-self.rates.kappa * dt).exp();
         }
@@ -1169,8 +1062,8 @@ impl<'a> PathState<'a> {
 
     /// One event: the stretch to the next loss (or review, or the horizon), the loss's
     /// payout, then the rate review. `false` (and nothing done) once the path is at its
-    /// horizon. The common stretch (at the target, a flat volume rate, no checkpoint
-    /// inside) is inlined here: [`Stretch`]'s arithmetic without its general parts, the
+    /// horizon. The common stretch (a flat volume rate, no checkpoint inside) is
+    /// inlined here: [`Stretch`]'s arithmetic without its general parts, the
     /// same operations in the same order, so both give the same bits.
     #[inline(always)]
     fn event<L: LossSource>(&mut self, losses: &mut L, marks: &mut Checkpoints<'_>) -> bool {
@@ -1188,11 +1081,11 @@ impl<'a> PathState<'a> {
             let (t0, dt, premium) = (self.rate, (until - self.t) as f64, self.premium);
             let volume = r.volume_flat * dt;
             let upper = premium * t0 * dt + volume;
-            let t1 = r.end_target(real(self.capital), t0, upper, |t1| {
-                premium * (0.5 * (t0 + t1) * dt) + volume
+            let t1 = r.end_rate(real(self.capital), t0, upper, |t1| {
+                premium * trapezoid(t0, t1, dt) + volume
             });
-            let (integral, end) = common_integral(t0, t1, dt, r.fall);
-            self.credit(units(premium * integral), units(volume), end, until);
+            let integral = trapezoid(t0, t1, dt);
+            self.credit(units(premium * integral), units(volume), until);
         } else {
             self.advance(until, marks);
         }
@@ -1200,14 +1093,13 @@ impl<'a> PathState<'a> {
         true
     }
 
-    /// Credits a common stretch's premium `p` and volume income `v`, ending at rate
-    /// `end` at time `until`.
+    /// Credits a common stretch's premium `p` and volume income `v`, ending at time
+    /// `until`.
     #[inline(always)]
-    fn credit(&mut self, p: u64, v: u64, end: f64, until: i64) {
+    fn credit(&mut self, p: u64, v: u64, until: i64) {
         self.capital = self.capital.saturating_add(p).saturating_add(v);
         self.out.premiums = self.out.premiums.saturating_add(p);
         self.out.volume_income = self.out.volume_income.saturating_add(v);
-        self.rate = end;
         self.t = until;
     }
 
@@ -1226,7 +1118,7 @@ impl<'a> PathState<'a> {
             until,
             loss,
             hit: until == next_loss,
-            common: !self.rates.loss_priced && self.rate <= self.target_f && !marks.due(until),
+            common: !self.rates.loss_priced && !marks.due(until),
         })
     }
 

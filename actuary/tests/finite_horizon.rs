@@ -92,8 +92,6 @@ fn classical(capital: u64, exposure: u64) -> PoolModel {
         per_event_cap: u64::MAX,
         per_epoch_cap: u64::MAX,
         epoch_length: 86_400,
-        max_rate_change_per_day: u64::MAX,
-        initial_rate_bps: None,
         volume_per_day: 0,
         volume: actuary::sim::no_volume_curve(),
         loss_index: 0,

@@ -166,19 +166,15 @@ pub fn model_from_chain(
         per_event_cap: registration.limits.per_event_cap,
         per_epoch_cap: registration.limits.per_epoch_cap,
         epoch_length: registration.limits.epoch_length,
-        max_rate_change_per_day: p.max_rate_change_per_day,
-        initial_rate_bps: None,
         volume_per_day: 0,
         volume: p.volume,
         loss_index: 0,
     };
-    // The simulation starts from the rate the pool would charge now: its last rate
-    // smoothed towards the curve over the time since it was set.
-    let elapsed = now.saturating_sub(pool.rate_updated_at);
-    model.initial_rate_bps = Some(model.charged_rate(pool.rate_bps, pool.capital, elapsed).0);
-    // And from the volume curve and loss index `quote_volume` would use now (the
-    // program's own `Pool::volume_quote` on the refreshed pool: the curve in effect
-    // now, the pool's `volume_loss` decayed to now).
+    // The premium rate needs nothing from the pool's history (it is the curve at the
+    // utilisation: the pool's `rate_bps` is statistics only). The volume curve and
+    // loss index are the ones `quote_volume` would use now (the program's own
+    // `Pool::volume_quote` on the refreshed pool: the curve in effect now, the pool's
+    // `volume_loss` decayed to now).
     let (at, quote) = crate::render::volume_quote_at(&pool, &exposure, &protocol, 0, now)?;
     model.volume = at.params.volume;
     model.loss_index = quote.loss_index;

@@ -21,8 +21,12 @@
 //!   most its value at request and its pro-rata share of free capital net of voting
 //!   claims; a payout is within its reservation, its amount and the member's matured
 //!   cover of the term; a shortfall cover within its per-event cap, epoch room and
-//!   solvency floor; a premium's rate never below the curve at the utilisation the
-//!   purchase creates; a volume fee exactly `ceil(volume · rate / 10 000)`);
+//!   solvency floor; a premium's rate exactly the curve at the utilisation the
+//!   purchase creates on the capital that stays; a volume fee exactly
+//!   `ceil(volume · rate / 10 000)`);
+//! - **fairness** ([`crate::fairness`]): every underwriter's position worth its fair
+//!   value (its pro-rata share of every income and loss while it held shares, an exit
+//!   liable for the claims voting when it left), within rounding;
 //! - **named failures**: every refusal decodes to a program, Anchor, token-program or
 //!   system-program error.
 
@@ -54,6 +58,7 @@ use solana_transaction_error::TransactionError;
 use insurance_pool_sdk::ix::{self, PoolKeys};
 use insurance_pool_testkit::exchange_ix::{self as xix, ExchangeKeys};
 
+use crate::fairness::Fairness;
 use crate::model::{MExchange, MPool, Model, Refusal, ShortfallSeen};
 use crate::ops::{
     ActorRef, Amount, Bound, ClaimRef, Edge, Op, Shares, Subst, Target, Who, ACTORS, FUNDING,
@@ -315,6 +320,8 @@ pub struct Harness {
     pub pools: Vec<PoolKeys>,
     pub exchanges: Vec<ExchangeKeys>,
     pub model: Model,
+    /// The fairness oracle: each underwriter's fair value, checked after every step.
+    pub fairness: Fairness,
     /// The market each fixed account belongs to (isolation checks).
     owner_market: HashMap<Pubkey, usize>,
     /// Instructions already built, by what determines their accounts (the builders
@@ -389,6 +396,7 @@ impl Harness {
             pools,
             exchanges,
             model: empty_model(),
+            fairness: Fairness::default(),
             owner_market: HashMap::new(),
             ix_cache: HashMap::new(),
             checks: 0,
@@ -541,6 +549,7 @@ impl Harness {
         }
         h.index_markets();
         h.model = h.read_model()?;
+        h.fairness = Fairness::new(&h.model);
         h.check_invariants()?;
         Ok(h)
     }
@@ -567,6 +576,7 @@ impl Harness {
             pools: self.pools.clone(),
             exchanges: self.exchanges.clone(),
             model: self.model.clone(),
+            fairness: self.fairness.clone(),
             owner_market: self.owner_market.clone(),
             ix_cache: HashMap::new(),
             checks: 0,
@@ -1100,6 +1110,13 @@ impl Harness {
             self.check_bounds(after)?;
         }
         self.check_invariants_of(market)?;
+        if let Outcome::Ok { .. } = outcome {
+            // Fairness, on every pool (a few map reads each).
+            for m in 0..self.pools.len() {
+                self.fairness.observe(m, &self.model)?;
+                self.checks += 1;
+            }
+        }
         Ok(outcome)
     }
 
@@ -1391,11 +1408,15 @@ impl Harness {
                         c.exposure_after, c.staying_capital
                     ));
                 }
+                // The buyer's fair price (fairness, issue 31): exactly the curve at the
+                // utilisation the purchase creates on the capital that stays; below it
+                // the underwriters are underpaid, above it the buyer is overcharged.
                 let util = utilisation_bps(c.exposure_after, c.staying_capital);
-                let floor = curve_rate(&c.curve, util);
-                if c.charged.quote.rate_bps < floor {
+                let fair = curve_rate(&c.curve, util);
+                if c.charged.quote.rate_bps != fair {
                     return Err(format!(
-                        "charged {} bps below the curve's {floor} at utilisation {util}",
+                        "fairness: charged {} bps where the fair price is the curve's {fair} \
+                         at utilisation {util}",
                         c.charged.quote.rate_bps
                     ));
                 }
@@ -1773,14 +1794,30 @@ impl Harness {
                     now,
                 );
                 if let Ok(c) = r {
-                    // The curve the purchase priced on (parameters refreshed by it).
-                    let curve = self.model.pools[m].pool.params.curve;
+                    // The curve the purchase priced on (parameters refreshed by it), and
+                    // the capital that stays, worked out here from the pool's fields
+                    // (not the model's rule): free capital less the value of the shares
+                    // under a request, while any request is live. A purchase changes
+                    // neither, so the pool after it shows what it priced on.
+                    let pool = &self.model.pools[m].pool;
+                    let clock = crate::rules::exit_clock(pool, &self.model.protocol, now);
+                    let free = pool.capital.saturating_sub(pool.reserved_for_claims);
+                    let leaving = if clock <= pool.pending_until {
+                        insurance_pool::math::value_of_shares(
+                            pool.pending_withdrawal_shares.get(),
+                            free,
+                            pool.total_shares.get(),
+                        )
+                        .map_err(crate::model::an)?
+                    } else {
+                        0
+                    };
                     after = Some(After::Premium(PremiumSeen {
-                        max_exposure_bps: self.model.pools[m].pool.params.max_exposure_bps,
+                        max_exposure_bps: pool.params.max_exposure_bps,
                         charged: c,
                         exposure_after: c.exposure_after,
-                        staying_capital: c.staying_capital,
-                        curve,
+                        staying_capital: free.saturating_sub(leaving),
+                        curve: pool.params.curve,
                     }));
                 }
                 (
@@ -2584,7 +2621,8 @@ fn diff<T: std::fmt::Debug>(key: &Pubkey, actual: &T, model: &T) -> String {
     format!("{key} differs from the model:\n{}", lines.join("\n"))
 }
 
-fn empty_model() -> Model {
+/// A model with nothing in it (the world fills it in; tests build small ones).
+pub fn empty_model() -> Model {
     Model {
         protocol: Protocol {
             authority: Pubkey::default(),

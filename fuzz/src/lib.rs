@@ -9,6 +9,7 @@
 //! fresh world: [`shrink`] finds a short one, [`save_regression`] stores it as JSON in
 //! `fuzz/regressions/`, and `tests/regressions.rs` replays every stored case.
 
+pub mod fairness;
 pub mod harness;
 pub mod model;
 pub mod ops;

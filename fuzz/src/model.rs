@@ -201,8 +201,6 @@ pub struct Snapshot {
 pub struct Charged {
     pub quote: PremiumQuote,
     pub exposure_after: u64,
-    /// Free capital less the pending withdrawals' value: what cover is priced on.
-    pub staying_capital: u64,
 }
 
 impl Model {
@@ -611,7 +609,6 @@ impl Model {
         let charged = Charged {
             quote,
             exposure_after: p.exposure.book.active_at(now).saturating_add(notional),
-            staying_capital: crate::rules::staying_capital(&p.pool, clock)?,
         };
         req!(
             quote.premium <= max_premium,

@@ -671,10 +671,86 @@ pub fn random_op(rng: &mut Rng) -> Op {
     }
 }
 
-/// The sequence of `count` operations of `seed`.
+/// The sequence of `count` operations of `seed`: random operations, and one time in
+/// [`BURST_ODDS`] an attacker's burst ([`attack_burst`]).
 pub fn generate(seed: u64, count: usize) -> Vec<Op> {
     let mut rng = Rng::new(seed);
-    (0..count).map(|_| random_op(&mut rng)).collect()
+    let mut ops = Vec::with_capacity(count + 32);
+    while ops.len() < count {
+        if rng.chance(1, BURST_ODDS) {
+            ops.extend(attack_burst(&mut rng));
+        } else {
+            ops.push(random_op(&mut rng));
+        }
+    }
+    ops.truncate(count);
+    ops
+}
+
+/// One step in this many starts an attacker's burst.
+pub const BURST_ODDS: u64 = 40;
+
+/// What review 3's attackers did, as steps at one clock (no warp inside a burst: the
+/// harness sends them as consecutive transactions of one slot, which is what one
+/// transaction or one block of them does to the state, atomicity aside):
+/// - the same instruction **repeated** 2-30 times (a completion during a vote, a
+///   purchase, a claim);
+/// - **exit, buy, deposit back** (an underwriter completes, a member buys a little
+///   cover at the momentary price, the underwriter deposits again);
+/// - **claims filed back to back** by several members;
+/// - **every exit attempted during a vote** (a claim filed, then every underwriter's
+///   completion).
+pub fn attack_burst(rng: &mut Rng) -> Vec<Op> {
+    let m = rng.below(MARKETS as u64) as u8;
+    let file = |rng: &mut Rng, k: u8| Op::FileClaim {
+        m,
+        actor: ActorRef::Nth(k),
+        amount: Amount::ClaimableDiv(rng.pick(&[1, 2, 10])),
+        uri_len: 0,
+    };
+    match rng.below(4) {
+        0 => {
+            let op = loop {
+                let op = random_op(rng);
+                if !matches!(op, Op::Warp { .. }) {
+                    break op;
+                }
+            };
+            vec![op; rng.range(2, 30) as usize]
+        }
+        1 => {
+            let leaver = rng.below(UNDERWRITERS as u64) as u8;
+            vec![
+                Op::CompleteWithdrawal {
+                    m,
+                    actor: ActorRef::I(leaver),
+                },
+                Op::ContributePremium {
+                    m,
+                    actor: trader(rng),
+                    notional: Amount::Exact(rng.range(1, 1_000)),
+                    max_premium: Bound::Any,
+                    treasury: true,
+                    min_expiry: Edge::Zero,
+                },
+                Op::Deposit {
+                    m,
+                    actor: leaver,
+                    amount: Amount::Exact(rng.range(1_000_000_000, FUNDING / 50)),
+                    min_shares: Edge::Zero,
+                },
+            ]
+        }
+        2 => (0..rng.range(2, 5) as u8).map(|k| file(rng, k)).collect(),
+        _ => {
+            let mut ops = vec![file(rng, 0)];
+            ops.extend((0..UNDERWRITERS).map(|u| Op::CompleteWithdrawal {
+                m,
+                actor: ActorRef::I(u),
+            }));
+            ops
+        }
+    }
 }
 
 #[cfg(test)]
@@ -694,6 +770,23 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), 28, "{names:?}");
+    }
+
+    #[test]
+    fn attack_bursts_are_generated_and_keep_the_clock() {
+        let mut rng = Rng::new(5);
+        for _ in 0..200 {
+            let burst = attack_burst(&mut rng);
+            assert!(burst.len() >= 2);
+            assert!(burst.iter().all(|o| !matches!(o, Op::Warp { .. })));
+        }
+        // A CI smoke of 20 000 operations holds a few hundred bursts.
+        let ops = generate(1, 20_000);
+        let repeats = ops
+            .windows(5)
+            .filter(|w| w.iter().all(|o| *o == w[0]))
+            .count();
+        assert!(repeats > 20, "{repeats} runs of five identical steps");
     }
 
     #[test]

@@ -68,8 +68,10 @@ struct Ledger {
     seen: HashMap<Pubkey, Seen>,
     /// Claims voting at the last observation.
     voting: Vec<Pubkey>,
-    /// Claim -> (leaver, shares it burned while the claim voted).
-    liable: HashMap<Pubkey, Vec<(Pubkey, u128)>>,
+    /// Claim -> (leaver, shares it burned while the claim voted, what it left behind
+    /// for this claim: its exit paid below its fair value, already shared by those who
+    /// stay, counts towards its part).
+    liable: HashMap<Pubkey, Vec<(Pubkey, u128, i128)>>,
     /// Claim -> what its approval charged to each leaver (refunded on a veto).
     charged: HashMap<Pubkey, Vec<(Pubkey, i128)>>,
     /// Steps that moved value (the rounding allowance).
@@ -186,11 +188,11 @@ impl Fairness {
             if c.status.get() == ClaimStatus::Approved {
                 // Every share held at approval and every share that left while the claim
                 // voted bears the same part of it.
-                let gone: u128 = liable.iter().map(|(_, b)| b).sum();
+                let gone: u128 = liable.iter().map(|(_, b, _)| b).sum();
                 let supply = total + VIRTUAL_SHARES as u128 + gone;
                 let mut charged = Vec::new();
-                for (leaver, burned) in liable {
-                    let due = mul_div(c.reserved as i128 * SCALE, burned, supply);
+                for (leaver, burned, prepaid) in liable {
+                    let due = mul_div(c.reserved as i128 * SCALE, burned, supply) - prepaid;
                     charges.push((leaver, -due));
                     charged.push((leaver, due));
                     to_leavers += due;
@@ -241,7 +243,7 @@ impl Fairness {
 
         // Deposits and exits.
         let mut forfeit = 0i128;
-        let mut new_liable: Vec<(Pubkey, u128)> = Vec::new();
+        let mut new_liable: Vec<(Pubkey, u128, i128)> = Vec::new();
         for (owner, s) in &now {
             let before = ledger.seen.get(owner).copied().unwrap_or_default();
             let fair = ledger.fair.entry(*owner).or_default();
@@ -267,17 +269,26 @@ impl Fairness {
                 *fair -= leaving;
                 forfeit += leaving - paid;
                 if !ledger.voting.is_empty() && burned > 0 {
-                    new_liable.push((*owner, burned));
+                    new_liable.push((*owner, burned, leaving - paid));
                 }
             }
         }
-        for (owner, burned) in new_liable {
+        // What a leaver left behind is spread over the claims voting, by amount.
+        let voting_total: u128 = ledger
+            .voting
+            .iter()
+            .filter_map(|c| model.claims.get(c))
+            .map(|c| c.amount as u128)
+            .sum();
+        for (owner, burned, left) in new_liable {
             for claim in &ledger.voting {
+                let amount = model.claims.get(claim).map_or(0, |c| c.amount as u128);
+                let prepaid = mul_div(left.max(0), amount, voting_total);
                 ledger
                     .liable
                     .entry(*claim)
                     .or_default()
-                    .push((owner, burned));
+                    .push((owner, burned, prepaid));
             }
         }
         let weights: Vec<(Pubkey, u128)> = now

@@ -529,7 +529,7 @@ pub fn random_op(rng: &mut Rng) -> Op {
             treasury: !rng.chance(1, 8),
             min_expiry: rng.pick(&[Edge::Zero, Edge::Zero, Edge::Zero, Edge::At, Edge::Above]),
         },
-        320..=389 => Op::FileClaim {
+        320..=359 => Op::FileClaim {
             m,
             actor: subject(rng, member),
             amount: match rng.below(8) {
@@ -540,13 +540,13 @@ pub fn random_op(rng: &mut Rng) -> Op {
             },
             uri_len: rng.pick(&[0, 0, 0, 32, 200, 201]),
         },
-        390..=489 => Op::CastVote {
+        360..=459 => Op::CastVote {
             m,
             actor: subject(rng, underwriter),
             claim: claim(rng),
             approve: rng.chance(2, 3),
         },
-        490..=529 => Op::FinalizeClaim {
+        460..=529 => Op::FinalizeClaim {
             m,
             claim: claim(rng),
         },

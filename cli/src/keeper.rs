@@ -6,6 +6,8 @@
 //!   associated token account, the only account the program pays),
 //! - settles the bonds of closed claims (`withdraw_bond`: returned, or slashed into the
 //!   pool when the vote found fraud),
+//! - ends lapsed withdrawal requests (`expire_withdrawal`: a lapsed request among live
+//!   ones would keep counting as leaving, and so keep cover priced on less capital),
 //! - alerts the guardian about every approved claim still in its hold-up, with the time
 //!   left to veto (a stdout line starting `ALERT`, and a JSON POST to `--webhook`).
 //!
@@ -30,7 +32,7 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use insurance_pool_sdk::ix::{self, PoolKeys};
-use insurance_pool_sdk::state::{Claim, ClaimStatus, Pool};
+use insurance_pool_sdk::state::{Claim, ClaimStatus, Pool, Protocol, Underwriter};
 use insurance_pool_sdk::units::format_amount;
 use serde_json::{json, Value};
 
@@ -42,6 +44,7 @@ pub enum Task {
     Finalize,
     Pay,
     SettleBond,
+    Expire,
 }
 
 impl Task {
@@ -50,16 +53,19 @@ impl Task {
             Task::Finalize => "finalize",
             Task::Pay => "pay",
             Task::SettleBond => "settle-bond",
+            Task::Expire => "expire-withdrawal",
         }
     }
 }
 
-/// One due crank: the claim, its pool's market, and the instruction that does it.
+/// One due crank: the claim (or, to expire, the withdrawing position), its pool's
+/// market, and the instruction that does it.
 #[derive(Debug, Clone)]
 pub struct Due {
     pub task: Task,
     pub market: Pubkey,
     pub claim: Pubkey,
+    /// The claim's number (0 for a position).
     pub number: u64,
     pub instruction: Instruction,
 }
@@ -183,6 +189,36 @@ pub fn scan(
             });
         }
     }
+    // Lapsed withdrawal requests (their window closed on the pool's exit clock).
+    let mut protocol: Option<Protocol> = None;
+    for (key, data) in chain.program_accounts(&[(0, Underwriter::DISCRIMINATOR)])? {
+        let u = Underwriter::try_deserialize(&mut data.as_slice())
+            .map_err(|e| format!("{key}: {e}"))?;
+        if !u.has_pending_withdrawal() {
+            continue;
+        }
+        let protocol = match protocol {
+            Some(p) => p,
+            None => *protocol.insert(fetch(chain, &insurance_pool_sdk::pda::protocol().0)?),
+        };
+        let pool: Pool = fetch(chain, &u.pool)?;
+        if market.is_some_and(|m| m != pool.market) {
+            continue;
+        }
+        let clock = pool.exit_clock(&protocol, now);
+        if u.window_closes_at(pool.params.withdrawal_window)
+            .is_some_and(|closes| clock > closes)
+        {
+            let keys = PoolKeys::new(pool.market, pool.mint, pool.token_program);
+            due.push(Due {
+                task: Task::Expire,
+                market: pool.market,
+                claim: key,
+                number: 0,
+                instruction: ix::expire_withdrawal(&u.owner, &keys),
+            });
+        }
+    }
     Ok((due, alerts))
 }
 
@@ -225,13 +261,21 @@ impl Keeper {
         let mut round = Round::default();
         let deferred = due.len().saturating_sub(max);
         for d in due.into_iter().take(max) {
-            let what = format!(
-                "{} claim {} ({}) of market {}",
-                d.task.name(),
-                d.number,
-                d.claim,
-                d.market
-            );
+            let what = match d.task {
+                Task::Expire => format!(
+                    "{} position {} of market {}",
+                    d.task.name(),
+                    d.claim,
+                    d.market
+                ),
+                _ => format!(
+                    "{} claim {} ({}) of market {}",
+                    d.task.name(),
+                    d.number,
+                    d.claim,
+                    d.market
+                ),
+            };
             let line = match send(&d.instruction) {
                 Outcome::Done(signature) => format!("{what}: done ({signature})"),
                 Outcome::Skipped(why) => format!("{what}: skipped ({why})"),
@@ -271,6 +315,7 @@ pub const RACE_ERRORS: &[&str] = &[
     "ClaimStillOpen",
     "VotingNotOver",
     "HoldupActive",
+    "NoPendingWithdrawal",
 ];
 
 /// Sorts a send error into skipped (one of [`RACE_ERRORS`]; or the very same

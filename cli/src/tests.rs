@@ -2325,6 +2325,36 @@ async fn keeper_cranks_claims_and_alerts_the_guardian() {
     assert!(sent.is_empty() && r.new_alerts.is_empty(), "{:?}", r.log);
     env.assert_conserved(&keys).await;
 
+    // A withdrawal request left to lapse: once its window has closed on the exit
+    // clock, the keeper ends it (anyone may), and its shares are free again.
+    let position = keys.underwriter(&u1.pubkey());
+    let with_positions = [
+        keys.pool,
+        keys.exposure,
+        claim,
+        position,
+        insurance_pool_sdk::pda::protocol().0,
+    ];
+    env.warp(DEPOSIT_LOCK).await;
+    env.request_all(&keys, &u1).await;
+    let (sent, _) = round(&mut env, &mut keeper, &with_positions).await;
+    assert!(sent.is_empty(), "the request is live");
+    let p = default_params();
+    env.warp(p.withdrawal_cooldown + p.withdrawal_window + 1)
+        .await;
+    let (sent, r) = round(&mut env, &mut keeper, &with_positions).await;
+    assert_eq!(sent, vec![expire_withdrawal(&u1.pubkey(), &keys)]);
+    assert!(
+        r.log[0].starts_with("expire-withdrawal position"),
+        "{:?}",
+        r.log
+    );
+    env.ok(&sent, &[]).await;
+    let u = env.underwriter(&keys, &u1.pubkey()).await;
+    assert_eq!(u.pending_shares.get(), 0);
+    let (sent, _) = round(&mut env, &mut keeper, &with_positions).await;
+    assert!(sent.is_empty());
+
     // The round limit defers the rest; other markets are filtered out.
     let chain = Snapshot::take(&mut env, &watched).await;
     let (due, _) = crate::keeper::scan(&chain, chain.now, Some(Pubkey::new_unique())).unwrap();

@@ -1659,6 +1659,26 @@ impl Harness {
                     r,
                 )
             }
+            Op::ExpireWithdrawal { m, actor } => {
+                let m = m as usize;
+                let actor = self.pick(actor, Need::Pending, m);
+                market = Some(m);
+                let owner = self.actors[actor as usize].key.pubkey();
+                let r = self.model.expire_withdrawal(m, &owner, now);
+                (
+                    {
+                        let pk = self.pools[m];
+                        memo(
+                            &mut self.ix_cache,
+                            (16, pk.pool, owner, Pubkey::default(), 0),
+                            args::ExpireWithdrawal {}.data(),
+                            || ix::expire_withdrawal(&owner, &pk),
+                        )
+                    },
+                    Signer_::Payer,
+                    r,
+                )
+            }
             Op::CompleteWithdrawal { m, actor } => {
                 let m = m as usize;
                 let actor = self.pick(actor, Need::Pending, m);
@@ -1802,7 +1822,8 @@ impl Harness {
                     let pool = &self.model.pools[m].pool;
                     let clock = crate::rules::exit_clock(pool, &self.model.protocol, now);
                     let free = pool.capital.saturating_sub(pool.reserved_for_claims);
-                    let leaving = if clock <= pool.pending_until {
+                    let lapsed_all = pool.pending_opens_until + pool.params.withdrawal_window;
+                    let leaving = if clock <= lapsed_all {
                         insurance_pool::math::value_of_shares(
                             pool.pending_withdrawal_shares.get(),
                             free,

@@ -424,10 +424,7 @@ impl Model {
             .checked_add(shares)
             .ok_or("MathOverflow")?;
         pool.pending_withdrawal_shares.set(pending);
-        let closes = window_opens_at
-            .checked_add(pool.params.withdrawal_window)
-            .ok_or("MathOverflow")?;
-        pool.pending_until = pool.pending_until.max(closes);
+        pool.pending_opens_until = pool.pending_opens_until.max(window_opens_at);
         let u = self.underwriters.get_mut(&address).expect("checked");
         u.pending_shares.set(shares);
         u.pending_value = value;
@@ -439,11 +436,34 @@ impl Model {
 
     pub fn cancel_withdrawal(&mut self, m: usize, owner: &Pubkey, now: i64) -> R<()> {
         let address = crate::pdas::underwriter(&self.pools[m].keys.pool, owner).0;
-        let u = self.underwriters.get_mut(&address).ok_or(NO_POSITION)?;
+        let u = self.underwriters.get(&address).ok_or(NO_POSITION)?;
         req!(
             u.pending_shares.get() > 0,
             ie(InsuranceError::NoPendingWithdrawal)
         );
+        self.return_pending(m, &address, now)
+    }
+
+    /// `expire_withdrawal` of `owner`'s request, by anyone: only once it has lapsed.
+    pub fn expire_withdrawal(&mut self, m: usize, owner: &Pubkey, now: i64) -> R<()> {
+        let address = crate::pdas::underwriter(&self.pools[m].keys.pool, owner).0;
+        let u = *self.underwriters.get(&address).ok_or(NO_POSITION)?;
+        req!(
+            u.pending_shares.get() > 0,
+            ie(InsuranceError::NoPendingWithdrawal)
+        );
+        let pool = &self.pools[m].pool;
+        let clock = crate::rules::exit_clock(pool, &self.protocol, now);
+        req!(
+            clock > u.window_opens_at + pool.params.withdrawal_window,
+            ie(InsuranceError::WithdrawalNotLapsed)
+        );
+        self.return_pending(m, &address, now)
+    }
+
+    /// The shares of a pending request back to the position, staked anew.
+    fn return_pending(&mut self, m: usize, address: &Pubkey, now: i64) -> R<()> {
+        let u = self.underwriters.get_mut(address).ok_or(NO_POSITION)?;
         let shares = u.pending_shares.get();
         let pool = &mut self.pools[m].pool;
         let pending = pool
@@ -453,7 +473,7 @@ impl Model {
             .ok_or("MathOverflow")?;
         pool.pending_withdrawal_shares.set(pending);
         if pending == 0 {
-            pool.pending_until = 0;
+            pool.pending_opens_until = 0;
         }
         crate::rules::stake(pool, u, shares, now)?;
         u.pending_shares = PodShares::default();
@@ -524,7 +544,7 @@ impl Model {
         pool.total_shares.set(total);
         pool.pending_withdrawal_shares.set(pending);
         if pending == 0 {
-            pool.pending_until = 0;
+            pool.pending_opens_until = 0;
         }
         pool.total_withdrawn = pool
             .total_withdrawn
@@ -1064,6 +1084,7 @@ impl Model {
         let pool = &self.pools[m].pool;
         self.pause_change(signer, pool.paused, flags)?;
         let pool = &mut self.pools[m].pool;
+        crate::rules::mark_exit_clock(pool, &self.protocol, now);
         let previous = pool.paused;
         pool.paused = flags;
         pool.withdraw_pause.update(

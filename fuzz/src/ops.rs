@@ -148,6 +148,11 @@ pub enum Op {
         m: u8,
         actor: ActorRef,
     },
+    /// `expire_withdrawal` of an actor's request, sent by the payer (anyone).
+    ExpireWithdrawal {
+        m: u8,
+        actor: ActorRef,
+    },
     CompleteWithdrawal {
         m: u8,
         actor: ActorRef,
@@ -308,6 +313,7 @@ impl Op {
             Op::Deposit { .. } => "deposit",
             Op::RequestWithdrawal { .. } => "request_withdrawal",
             Op::CancelWithdrawal { .. } => "cancel_withdrawal",
+            Op::ExpireWithdrawal { .. } => "expire_withdrawal",
             Op::CompleteWithdrawal { .. } => "complete_withdrawal",
             Op::QuotePremium { .. } => "quote_premium",
             Op::QuoteVolume { .. } => "quote_volume",
@@ -494,7 +500,11 @@ pub fn random_op(rng: &mut Rng) -> Op {
                 _ => Shares::Fraction(rng.range(2, 10) as u8),
             },
         },
-        130..=144 => Op::CancelWithdrawal {
+        130..=139 => Op::CancelWithdrawal {
+            m,
+            actor: subject(rng, underwriter),
+        },
+        140..=144 => Op::ExpireWithdrawal {
             m,
             actor: subject(rng, underwriter),
         },
@@ -769,7 +779,7 @@ mod tests {
         let mut names: Vec<_> = ops.iter().map(|o| o.name()).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 28, "{names:?}");
+        assert_eq!(names.len(), 29, "{names:?}");
     }
 
     #[test]

@@ -27,11 +27,20 @@ pub fn paused(pool: &Pool, protocol: &Protocol, flag: u8) -> bool {
 }
 
 /// Wall time minus every second withdrawals could not complete: paused (pool and
-/// protocol) or refused while claims voted.
+/// protocol) or refused while claims voted; never below the highest reading an
+/// instruction recorded (overlapping stops would otherwise run it backwards).
 pub fn exit_clock(pool: &Pool, protocol: &Protocol, now: i64) -> i64 {
-    now - pool.withdraw_pause.total(now)
+    (now - pool.withdraw_pause.total(now)
         - protocol.withdraw_pause.total(now)
-        - pool.voting_pause.total(now)
+        - pool.voting_pause.total(now))
+    .max(pool.exit_clock_high)
+}
+
+/// Records the exit clock at `now` as the floor of later readings.
+pub fn mark_exit_clock(pool: &mut Pool, protocol: &Protocol, now: i64) -> i64 {
+    let clock = exit_clock(pool, protocol, now);
+    pool.exit_clock_high = clock;
+    clock
 }
 
 /// Sets the amount of claims voting at `now`; the voting clock runs while it is not 0.
@@ -48,7 +57,7 @@ pub fn set_voting_claims(pool: &mut Pool, amount: u64, now: i64) {
 
 /// Applies pending parameters due on the exit clock; returns the clock.
 pub fn refresh(pool: &mut Pool, protocol: &Protocol, now: i64) -> i64 {
-    let clock = exit_clock(pool, protocol, now);
+    let clock = mark_exit_clock(pool, protocol, now);
     if pool.pending_params_at != 0 && clock >= pool.pending_params_at {
         pool.params = pool.pending_params;
         pool.pending_params_at = 0;
@@ -75,7 +84,7 @@ pub fn staying_capital(pool: &Pool, clock: i64) -> R<u64> {
     let free = free_capital(pool);
     // Once every pending request has lapsed (exit clock past the latest window close),
     // none of them counts as leaving.
-    if clock > pool.pending_until {
+    if clock > pool.pending_opens_until + pool.params.withdrawal_window {
         return Ok(free);
     }
     let leaving = value_of_shares(

@@ -202,6 +202,18 @@ pub fn cancel_withdrawal(owner: &Pubkey, pool: &PoolKeys) -> Instruction {
     )
 }
 
+/// Ends `owner`'s lapsed withdrawal request; anyone may send it (a keeper).
+pub fn expire_withdrawal(owner: &Pubkey, pool: &PoolKeys) -> Instruction {
+    build(
+        accounts::ExpireWithdrawal {
+            protocol: pda::protocol().0,
+            pool: pool.pool,
+            underwriter: pool.underwriter(owner),
+        },
+        instruction::ExpireWithdrawal {},
+    )
+}
+
 pub fn complete_withdrawal(owner: &Pubkey, pool: &PoolKeys, destination: &Pubkey) -> Instruction {
     build(
         accounts::CompleteWithdrawal {

@@ -574,8 +574,9 @@ pub async fn measure() -> Report {
         .await;
         conserved(&mut b.env, &keys).await;
 
-        // Withdrawals, after the deposit lock: the user requests and cancels (which
-        // re-stakes its shares as young), the voter requests and completes.
+        // Withdrawals, after the deposit lock: the user requests and lets the request
+        // lapse (anyone expires it), requests again and cancels (both re-stake the
+        // shares as young), the voter requests and completes.
         let lock = default_params().min_deposit_lock;
         let since = b.env.now().await - b.env.underwriter(&keys, &u).await.last_deposit_at;
         b.env.warp((lock - since).max(0)).await;
@@ -587,6 +588,23 @@ pub async fn measure() -> Report {
             "none",
         )
         .await;
+        // Left to lapse, the request is ended by anyone (no signer but the fee payer).
+        let p = default_params();
+        b.env
+            .warp(p.withdrawal_cooldown + p.withdrawal_window + 1)
+            .await;
+        b.row(
+            &format!("expire_withdrawal ({label})"),
+            (expire_withdrawal(&u, &keys), vec![]),
+            empty(),
+            "none",
+        )
+        .await;
+        // Once the returned shares have seasoned: requested again, then cancelled.
+        b.env.season(&keys).await;
+        b.env
+            .ok(&[request_withdrawal(&u, &keys, shares / 4)], &[&user.key])
+            .await;
         b.row(
             &format!("cancel_withdrawal ({label})"),
             (cancel_withdrawal(&u, &keys), vec![&user.key]),

@@ -217,7 +217,7 @@ export function volumeRate(curve: VolumeCurve, lossIndex: Amount, freeCapital: A
  */
 export function acceptsVolume(
   protocol: { paused: number; withdrawPause: PauseClock },
-  pool: { paused: number; withdrawPause: PauseClock; votingPause: PauseClock },
+  pool: { paused: number; withdrawPause: PauseClock; votingPause: PauseClock; exitClockHigh: BN },
   // `active` is a u8 on chain (1 active, 0 deactivated); a boolean is accepted too.
   registration: { active: number | boolean; activeFrom: BN; pendingAt: BN },
   now: Amount,
@@ -254,18 +254,22 @@ export function pausedSeconds(pause: PauseClock, now: Amount): BN {
 /**
  * A pool's exit clock at unix time `now` (`Pool::exit_clock`): wall time minus the time
  * withdrawals could not complete: paused, for the pool and for the protocol, or refused
- * while the pool's claims voted (`votingPause`). Activation times of exchange
- * registrations and pending parameters, and withdrawal windows, are on this clock.
+ * while the pool's claims voted (`votingPause`); never below the highest reading an
+ * instruction recorded (`exitClockHigh`: overlapping stops must not run it backwards).
+ * Activation times of exchange registrations and pending parameters, and withdrawal
+ * windows, are on this clock.
  */
 export function exitClock(
-  pool: { withdrawPause: PauseClock; votingPause: PauseClock },
+  pool: { withdrawPause: PauseClock; votingPause: PauseClock; exitClockHigh: BN },
   protocol: { withdrawPause: PauseClock },
   now: Amount,
 ): BN {
-  return new BN(toI64(now, "now").toString())
+  const clock = new BN(toI64(now, "now").toString())
     .sub(pausedSeconds(pool.withdrawPause, now))
     .sub(pausedSeconds(protocol.withdrawPause, now))
     .sub(pausedSeconds(pool.votingPause, now));
+  const high = new BN(pool.exitClockHigh.toString());
+  return clock.gt(high) ? clock : high;
 }
 
 /**
@@ -486,6 +490,23 @@ export class InsurancePoolClient {
     return this.program.methods
       .cancelWithdrawal()
       .accountsStrict({ owner, pool: keys.pool, underwriter: underwriterAddress(keys.pool, owner, this.programId) })
+      .instruction();
+  }
+
+  /**
+   * Ends `owner`'s lapsed withdrawal request (its window closed on the pool's exit clock):
+   * anyone may send it, e.g. before buying cover, since a lapsed request among live ones
+   * still counts as leaving and makes cover dearer. Refused while the request is live
+   * (`WithdrawalNotLapsed`).
+   */
+  expireWithdrawal(owner: PublicKey, keys: PoolKeys): Promise<TransactionInstruction> {
+    return this.program.methods
+      .expireWithdrawal()
+      .accountsStrict({
+        protocol: this.protocol,
+        pool: keys.pool,
+        underwriter: underwriterAddress(keys.pool, owner, this.programId),
+      })
       .instruction();
   }
 

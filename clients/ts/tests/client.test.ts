@@ -300,11 +300,17 @@ describe("client (offline)", () => {
     const long = { ...params, minDepositLock: new BN(86_400), governance: { ...params.governance, votingPeriod: new BN(40 * 86_400) } };
     assert.equal(activationDelay(long).toNumber(), (40 + 2 + 1 + 1) * 86_400);
     const still = { pausedSince: new BN(0), pausedSecs: new BN(0) };
-    const none = { withdrawPause: still, votingPause: still };
+    const none = { withdrawPause: still, votingPause: still, exitClockHigh: new BN(0) };
     assert.equal(exitClock(none, none, 1_000_000).toNumber(), 1_000_000);
+    // Overlapping stops never run it below the highest reading recorded.
+    assert.equal(exitClock({ ...none, exitClockHigh: new BN(1_000_005) }, none, 1_000_000).toNumber(), 1_000_005);
     // Ended pauses (pool) and the current one (protocol) both stop the clock, and so
     // does a vote of the pool's claims (exits cannot complete meanwhile).
-    const pool = { withdrawPause: { pausedSince: new BN(0), pausedSecs: new BN(100) }, votingPause: { pausedSince: new BN(999_900), pausedSecs: new BN(7) } };
+    const pool = {
+      withdrawPause: { pausedSince: new BN(0), pausedSecs: new BN(100) },
+      votingPause: { pausedSince: new BN(999_900), pausedSecs: new BN(7) },
+      exitClockHigh: new BN(0),
+    };
     const protocol = { withdrawPause: { pausedSince: new BN(999_000), pausedSecs: new BN(5) } };
     assert.equal(exitClock(pool, protocol, 1_000_000).toNumber(), 1_000_000 - 100 - 1_000 - 5 - 100 - 7);
   });
@@ -574,7 +580,7 @@ describe("client (offline)", () => {
     assert.equal(volumeFee((1n << 64n) - 1n, 1_000).toString(), (((1n << 64n) - 1n) * 1_000n + 9_999n) / 10_000n + "");
     const clock = { pausedSince: new BN(0), pausedSecs: new BN(0) };
     const protocol = { paused: 0, withdrawPause: clock };
-    const pool = { paused: 0, withdrawPause: clock, votingPause: clock };
+    const pool = { paused: 0, withdrawPause: clock, votingPause: clock, exitClockHigh: new BN(0) };
     const reg = { active: true, activeFrom: new BN(1_000), pendingAt: new BN(0) };
     assert.equal(acceptsVolume(protocol, pool, reg, 999), false, "not yet active");
     assert.equal(acceptsVolume(protocol, pool, reg, 1_000), true);
@@ -584,7 +590,7 @@ describe("client (offline)", () => {
     assert.equal(acceptsVolume(protocol, { ...pool, paused: PAUSE.premium }, reg, 2_000), false, "premiums paused (pool)");
     assert.equal(acceptsVolume(protocol, { ...pool, paused: PAUSE.shortfall }, reg, 2_000), true, "other pauses do not stop it");
     // On the exit clock: time withdrawals were paused does not count.
-    const paused = { paused: 0, withdrawPause: { pausedSince: new BN(0), pausedSecs: new BN(100) }, votingPause: clock };
+    const paused = { ...pool, withdrawPause: { pausedSince: new BN(0), pausedSecs: new BN(100) } };
     assert.equal(acceptsVolume(protocol, paused, reg, 1_050), false);
     assert.equal(acceptsVolume(protocol, paused, reg, 1_100), true);
   });

@@ -209,4 +209,6 @@ pub enum InsuranceError {
     InvalidVolumeDecay,
     #[msg("Withdrawals complete once the claims voting are settled (the window waits for them)")]
     ClaimsVoting,
+    #[msg("The withdrawal request has not lapsed: only its owner may cancel it")]
+    WithdrawalNotLapsed,
 }

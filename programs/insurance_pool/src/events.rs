@@ -262,6 +262,15 @@ pub struct WithdrawalCancelled {
     pub shares: u128,
 }
 
+/// A lapsed withdrawal request was ended by `expire_withdrawal` (anyone may): its
+/// shares are free again, as after a cancel.
+#[event]
+pub struct WithdrawalExpired {
+    pub pool: Pubkey,
+    pub owner: Pubkey,
+    pub shares: u128,
+}
+
 /// A withdrawal completed after the cooldown.
 #[event]
 pub struct WithdrawalCompleted {

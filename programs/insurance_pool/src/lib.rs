@@ -240,6 +240,12 @@ pub mod insurance_pool {
         probed!(handle_cancel_withdrawal(ctx))
     }
 
+    /// Anyone (a keeper): end a lapsed withdrawal request; its shares are free again.
+    #[access_control(ctx.accounts.validate())]
+    pub fn expire_withdrawal(ctx: Context<ExpireWithdrawal>) -> Result<()> {
+        probed!(handle_expire_withdrawal(ctx))
+    }
+
     /// Anyone: quote cover of `notional` (return data: `PremiumQuote`); moves nothing.
     #[access_control(ctx.accounts.validate(notional))]
     pub fn quote_premium(ctx: Context<QuotePremium>, notional: u64) -> Result<PremiumQuote> {

@@ -297,3 +297,218 @@ async fn review3_f4_exit_buy_deposit_back_does_not_pin_the_rate() {
     assert_eq!(before - env.balance(buyer.token).await, q.premium);
     env.assert_conserved(&pool).await;
 }
+
+/// The whale pool, seasoned, plus a helper underwriter of 1 000 (for B).
+async fn whale_pool_with_helper() -> (TestEnv, PoolKeys, User, User) {
+    let (mut env, pool, whale) = whale_pool().await;
+    let helper = env.user(&pool, 1_000).await;
+    env.deposit(&helper, &pool, 1_000).await;
+    env.warp(DEPOSIT_LOCK).await;
+    env.season(&pool).await;
+    (env, pool, whale, helper)
+}
+
+/// Attacker review of this fixes, B: the whale's request lapsed, but a helper
+/// re-made a dust request (and cancelled it) every week, so "some request is live" and
+/// every pending share, the whale's lapsed 900 000 included, kept counting as leaving:
+/// 400 000 of cover stayed quoted at 2 000 bps (80 000) instead of 210 (8 400), the
+/// whale pocketing most of the overcharge. Anyone may now end a lapsed request
+/// (`expire_withdrawal`: a keeper, or the buyer in the same transaction); before it has
+/// lapsed only its owner may, and the refusal changes nothing.
+#[tokio::test]
+async fn review3_b_a_lapsed_request_can_be_expired_by_anyone() {
+    let (mut env, pool, whale, helper) = whale_pool_with_helper().await;
+    let fair = env.quote(&pool, None, 400_000).await;
+    env.request_all(&pool, &whale).await;
+    let expire = expire_withdrawal(&whale.pubkey(), &pool);
+    // Live: refused, nothing changes.
+    let before = env.underwriter(&pool, &whale.pubkey()).await;
+    env.refused(
+        std::slice::from_ref(&expire),
+        &[],
+        code(InsuranceError::WithdrawalNotLapsed),
+    )
+    .await;
+    let after = env.underwriter(&pool, &whale.pubkey()).await;
+    assert_eq!(
+        (after.pending_shares.get(), after.window_opens_at),
+        (before.pending_shares.get(), before.window_opens_at)
+    );
+    // A request made and cancelled at once still moves the pool's latest window.
+    for _ in 0..3 {
+        env.warp(7 * DAY).await;
+        env.ok(
+            &[
+                request_withdrawal(&helper.pubkey(), &pool, 1),
+                cancel_withdrawal(&helper.pubkey(), &pool),
+            ],
+            &[&helper.key],
+        )
+        .await;
+    }
+    env.refused(
+        &[complete_withdrawal(&whale.pubkey(), &pool, &whale.token)],
+        &[&whale.key],
+        code(InsuranceError::WithdrawalLapsed),
+    )
+    .await;
+    // Still dear while the lapsed request stands among a live one...
+    assert_eq!(env.quote(&pool, None, 400_000).await.rate_bps, 2_000);
+    // ...until anyone expires it: the buyer does, in its own transaction.
+    let buyer = env.user(&pool, 1_000_000).await;
+    let paid_before = env.balance(buyer.token).await;
+    env.ok(&[expire, buy_ix(&pool, &buyer, 400_000)], &[&buyer.key])
+        .await;
+    assert_eq!(paid_before - env.balance(buyer.token).await, fair.premium);
+    let w = env.underwriter(&pool, &whale.pubkey()).await;
+    assert_eq!(
+        w.pending_shares.get(),
+        0,
+        "the shares are the whale's again"
+    );
+    env.assert_conserved(&pool).await;
+}
+
+/// Attacker review of this fixes, C: a harmless lengthening of the withdrawal
+/// window (governance) left the pool's record of when pending requests lapse on the old
+/// window, while `complete_withdrawal` checks the new one: past the old close the
+/// whale's live request counted as staying, and an accomplice bought 400 000 at 210 bps
+/// and the whale left in the same transaction (the passive underwriter carrying it
+/// alone at a tenth of the curve). The pool now records when windows open and adds the
+/// current window, as the completion does.
+#[tokio::test]
+async fn review3_c_a_longer_window_keeps_a_live_request_leaving() {
+    let (mut env, pool, whale) = whale_pool().await;
+    let authority = env.authority.insecure_clone();
+    let longer = PoolParams {
+        withdrawal_window: 30 * DAY,
+        ..default_params()
+    };
+    env.ok(
+        &[update_pool_params(&authority.pubkey(), &pool, longer)],
+        &[&authority],
+    )
+    .await;
+    let effective = env.pool(&pool).await.pending_params_at;
+    let clock = env.exit_clock(&pool).await;
+    env.warp(effective - clock - 7 * DAY).await;
+    env.request_all(&pool, &whale).await;
+    // Past the old window's close, within the new one.
+    env.warp(8 * DAY + HOUR).await;
+    assert_eq!(env.pool_now(&pool).await.params.withdrawal_window, 30 * DAY);
+    let accomplice = env.user(&pool, 1_000_000).await;
+    let before = env.balance(accomplice.token).await;
+    env.ok(
+        &[
+            buy_ix(&pool, &accomplice, 400_000),
+            complete_withdrawal(&whale.pubkey(), &pool, &whale.token),
+        ],
+        &[&accomplice.key, &whale.key],
+    )
+    .await;
+    assert_eq!(
+        before - env.balance(accomplice.token).await,
+        80_000,
+        "the curve on the capital that stays"
+    );
+    env.assert_conserved(&pool).await;
+}
+
+/// Attacker review of this fixes, D: the exit clock subtracted each stop on its
+/// own, so a dust claim voting during a guardian's withdrawal pause ran it backwards
+/// (three days of overlap rewound it three days) and reopened the window of a whale's
+/// lapsed request, after an accomplice had bought cover priced with that capital as
+/// staying. The clock now never runs backwards: through the overlap it stands still,
+/// and the lapsed request stays lapsed.
+#[tokio::test]
+async fn review3_d_overlapping_stops_never_rewind_the_exit_clock() {
+    let (mut env, pool, whale) = whale_pool().await;
+    let filer = env.user(&pool, 10_000).await;
+    env.ok(&[buy_ix(&pool, &filer, 1)], &[&filer.key]).await;
+    env.warp(DAY + HOUR).await;
+    env.request_all(&pool, &whale).await;
+    env.warp(9 * DAY).await;
+    env.refused(
+        &[complete_withdrawal(&whale.pubkey(), &pool, &whale.token)],
+        &[&whale.key],
+        code(InsuranceError::WithdrawalLapsed),
+    )
+    .await;
+    let c0 = env.exit_clock(&pool).await;
+    let guardian = env.guardian.insecure_clone();
+    env.ok(
+        &[set_pool_pause(&guardian.pubkey(), &pool, pause::WITHDRAW)],
+        &[&guardian],
+    )
+    .await;
+    let (file, claim) = file_ix(&mut env, &pool, &filer, 1).await;
+    env.ok(&[file], &[&filer.key]).await;
+    for _ in 0..3 {
+        env.warp(DAY).await;
+        assert_eq!(env.exit_clock(&pool).await, c0, "stands still");
+    }
+    env.ok(&[finalize_claim(&pool, &claim, &filer.pubkey())], &[])
+        .await;
+    let authority = env.authority.insecure_clone();
+    env.ok(
+        &[set_pool_pause(&authority.pubkey(), &pool, 0)],
+        &[&authority],
+    )
+    .await;
+    assert_eq!(env.exit_clock(&pool).await, c0, "catching up, not rewound");
+    env.refused(
+        &[complete_withdrawal(&whale.pubkey(), &pool, &whale.token)],
+        &[&whale.key],
+        code(InsuranceError::WithdrawalLapsed),
+    )
+    .await;
+    env.assert_conserved(&pool).await;
+}
+
+/// Attacker review of this fixes, A (a known limit, see the README): capital
+/// that has not asked to leave prices cover, and may ask right after (buy + request in
+/// one transaction): with the default one-day cooldown the whale leaves a day later and
+/// the passive underwriter carries 400 000 of 30-day cover bought at 210 bps on a tenth
+/// of the pool. A pool whose cooldown is at least its cover term closes it: every cover
+/// priced with the leaving capital has expired before that capital can leave.
+#[tokio::test]
+async fn review3_a_a_cooldown_of_one_term_outlasts_the_cover_it_priced() {
+    let mut env = TestEnv::new().await;
+    let term = default_params().coverage_duration;
+    let params = PoolParams {
+        withdrawal_cooldown: term,
+        ..default_params()
+    };
+    let pool = env.create_pool_with_params(TOKEN, params).await;
+    let small = env.user(&pool, 100_000).await;
+    env.deposit(&small, &pool, 100_000).await;
+    let whale = env.user(&pool, 1_000_000).await;
+    env.deposit(&whale, &pool, 900_000).await;
+    env.warp(DEPOSIT_LOCK).await;
+    let accomplice = env.user(&pool, 1_000_000).await;
+    let shares = env.underwriter(&pool, &whale.pubkey()).await.shares.get();
+    env.ok(
+        &[
+            buy_ix(&pool, &accomplice, 400_000),
+            request_withdrawal(&whale.pubkey(), &pool, shares),
+        ],
+        &[&accomplice.key, &whale.key],
+    )
+    .await;
+    let cover: Member = env.fetch(pool.member(&accomplice.pubkey())).await;
+    env.warp(DAY + HOUR).await;
+    env.refused(
+        &[complete_withdrawal(&whale.pubkey(), &pool, &whale.token)],
+        &[&whale.key],
+        code(InsuranceError::CooldownNotElapsed),
+    )
+    .await;
+    env.warp(term).await;
+    assert!(
+        env.now().await >= cover.coverage_expiry,
+        "the cover has ended"
+    );
+    env.complete(&pool, &whale).await;
+    assert_eq!(env.exposure(&pool).await.active_at(env.now().await), 0);
+    env.assert_conserved(&pool).await;
+}

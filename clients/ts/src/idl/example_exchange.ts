@@ -1647,11 +1647,22 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "The latest exit-clock time at which a pending withdrawal's window closes (0 with",
-              "none pending). Past it every pending request has lapsed, and the shares under",
-              "them no longer count as leaving ([`Pool::staying_capital`])."
+              "The latest exit-clock time at which a pending withdrawal's window opens (0 with",
+              "none pending). Once the exit clock is past it plus the current",
+              "`withdrawal_window` (the window `complete_withdrawal` checks, so a parameter",
+              "change moves both alike: review 3's attacker review, C), every pending request",
+              "has lapsed and the shares under them no longer count as leaving",
+              "([`Pool::staying_capital`]). A lapsed request among live ones still counts:",
+              "anyone may `expire_withdrawal` it (review 3's attacker review, B)."
             ],
-            "name": "pendingUntil",
+            "name": "pendingOpensUntil",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "The highest exit clock any instruction has read (see [`Pool::exit_clock`])."
+            ],
+            "name": "exitClockHigh",
             "type": "i64"
           },
           {
@@ -3822,11 +3833,22 @@ export const EXAMPLE_EXCHANGE_IDL = {
             }
           },
           {
-            "name": "pending_until",
+            "name": "pending_opens_until",
             "docs": [
-              "The latest exit-clock time at which a pending withdrawal's window closes (0 with",
-              "none pending). Past it every pending request has lapsed, and the shares under",
-              "them no longer count as leaving ([`Pool::staying_capital`])."
+              "The latest exit-clock time at which a pending withdrawal's window opens (0 with",
+              "none pending). Once the exit clock is past it plus the current",
+              "`withdrawal_window` (the window `complete_withdrawal` checks, so a parameter",
+              "change moves both alike: review 3's attacker review, C), every pending request",
+              "has lapsed and the shares under them no longer count as leaving",
+              "([`Pool::staying_capital`]). A lapsed request among live ones still counts:",
+              "anyone may `expire_withdrawal` it (review 3's attacker review, B)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "exit_clock_high",
+            "docs": [
+              "The highest exit clock any instruction has read (see [`Pool::exit_clock`])."
             ],
             "type": "i64"
           },

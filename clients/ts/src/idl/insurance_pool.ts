@@ -766,6 +766,11 @@ export type InsurancePool = {
       "code": 6098,
       "msg": "Withdrawals complete once the claims voting are settled (the window waits for them)",
       "name": "claimsVoting"
+    },
+    {
+      "code": 6099,
+      "msg": "The withdrawal request has not lapsed: only its owner may cancel it",
+      "name": "withdrawalNotLapsed"
     }
   ],
   "events": [
@@ -1067,6 +1072,19 @@ export type InsurancePool = {
         172
       ],
       "name": "withdrawalCompleted"
+    },
+    {
+      "discriminator": [
+        43,
+        226,
+        157,
+        152,
+        106,
+        151,
+        149,
+        66
+      ],
+      "name": "withdrawalExpired"
     },
     {
       "discriminator": [
@@ -1981,6 +1999,40 @@ export type InsurancePool = {
         "Underwriter: deposit `amount`, receiving at least `min_shares` shares."
       ],
       "name": "deposit"
+    },
+    {
+      "accounts": [
+        {
+          "address": "DBMB1EHdxbB5ktDVWhZPnyCdsiJUDKzwoEAsFkAxM73",
+          "name": "protocol"
+        },
+        {
+          "name": "pool",
+          "relations": [
+            "underwriter"
+          ],
+          "writable": true
+        },
+        {
+          "name": "underwriter",
+          "writable": true
+        }
+      ],
+      "args": [],
+      "discriminator": [
+        237,
+        177,
+        14,
+        65,
+        81,
+        129,
+        85,
+        92
+      ],
+      "docs": [
+        "Anyone (a keeper): end a lapsed withdrawal request; its shares are free again."
+      ],
+      "name": "expireWithdrawal"
     },
     {
       "accounts": [
@@ -4440,11 +4492,22 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "The latest exit-clock time at which a pending withdrawal's window closes (0 with",
-              "none pending). Past it every pending request has lapsed, and the shares under",
-              "them no longer count as leaving ([`Pool::staying_capital`])."
+              "The latest exit-clock time at which a pending withdrawal's window opens (0 with",
+              "none pending). Once the exit clock is past it plus the current",
+              "`withdrawal_window` (the window `complete_withdrawal` checks, so a parameter",
+              "change moves both alike: review 3's attacker review, C), every pending request",
+              "has lapsed and the shares under them no longer count as leaving",
+              "([`Pool::staying_capital`]). A lapsed request among live ones still counts:",
+              "anyone may `expire_withdrawal` it (review 3's attacker review, B)."
             ],
-            "name": "pendingUntil",
+            "name": "pendingOpensUntil",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "The highest exit clock any instruction has read (see [`Pool::exit_clock`])."
+            ],
+            "name": "exitClockHigh",
             "type": "i64"
           },
           {
@@ -5614,6 +5677,30 @@ export type InsurancePool = {
     },
     {
       "docs": [
+        "A lapsed withdrawal request was ended by `expire_withdrawal` (anyone may): its",
+        "shares are free again, as after a cancel."
+      ],
+      "name": "withdrawalExpired",
+      "type": {
+        "fields": [
+          {
+            "name": "pool",
+            "type": "pubkey"
+          },
+          {
+            "name": "owner",
+            "type": "pubkey"
+          },
+          {
+            "name": "shares",
+            "type": "u128"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "docs": [
         "An underwriter asked to withdraw shares; the value is fixed as an upper bound."
       ],
       "name": "withdrawalRequested",
@@ -6599,6 +6686,40 @@ export const INSURANCE_POOL_IDL = {
           "type": "u128"
         }
       ]
+    },
+    {
+      "name": "expire_withdrawal",
+      "docs": [
+        "Anyone (a keeper): end a lapsed withdrawal request; its shares are free again."
+      ],
+      "discriminator": [
+        237,
+        177,
+        14,
+        65,
+        81,
+        129,
+        85,
+        92
+      ],
+      "accounts": [
+        {
+          "name": "protocol",
+          "address": "DBMB1EHdxbB5ktDVWhZPnyCdsiJUDKzwoEAsFkAxM73"
+        },
+        {
+          "name": "pool",
+          "writable": true,
+          "relations": [
+            "underwriter"
+          ]
+        },
+        {
+          "name": "underwriter",
+          "writable": true
+        }
+      ],
+      "args": []
     },
     {
       "name": "file_claim",
@@ -7868,6 +7989,19 @@ export const INSURANCE_POOL_IDL = {
       ]
     },
     {
+      "name": "WithdrawalExpired",
+      "discriminator": [
+        43,
+        226,
+        157,
+        152,
+        106,
+        151,
+        149,
+        66
+      ]
+    },
+    {
       "name": "WithdrawalRequested",
       "discriminator": [
         75,
@@ -8376,6 +8510,11 @@ export const INSURANCE_POOL_IDL = {
       "code": 6098,
       "name": "ClaimsVoting",
       "msg": "Withdrawals complete once the claims voting are settled (the window waits for them)"
+    },
+    {
+      "code": 6099,
+      "name": "WithdrawalNotLapsed",
+      "msg": "The withdrawal request has not lapsed: only its owner may cancel it"
     }
   ],
   "types": [
@@ -9967,11 +10106,22 @@ export const INSURANCE_POOL_IDL = {
             }
           },
           {
-            "name": "pending_until",
+            "name": "pending_opens_until",
             "docs": [
-              "The latest exit-clock time at which a pending withdrawal's window closes (0 with",
-              "none pending). Past it every pending request has lapsed, and the shares under",
-              "them no longer count as leaving ([`Pool::staying_capital`])."
+              "The latest exit-clock time at which a pending withdrawal's window opens (0 with",
+              "none pending). Once the exit clock is past it plus the current",
+              "`withdrawal_window` (the window `complete_withdrawal` checks, so a parameter",
+              "change moves both alike: review 3's attacker review, C), every pending request",
+              "has lapsed and the shares under them no longer count as leaving",
+              "([`Pool::staying_capital`]). A lapsed request among live ones still counts:",
+              "anyone may `expire_withdrawal` it (review 3's attacker review, B)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "exit_clock_high",
+            "docs": [
+              "The highest exit clock any instruction has read (see [`Pool::exit_clock`])."
             ],
             "type": "i64"
           },
@@ -11134,6 +11284,30 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "pool_shares",
+            "type": "u128"
+          }
+        ]
+      }
+    },
+    {
+      "name": "WithdrawalExpired",
+      "docs": [
+        "A lapsed withdrawal request was ended by `expire_withdrawal` (anyone may): its",
+        "shares are free again, as after a cancel."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "pool",
+            "type": "pubkey"
+          },
+          {
+            "name": "owner",
+            "type": "pubkey"
+          },
+          {
+            "name": "shares",
             "type": "u128"
           }
         ]

@@ -32,19 +32,7 @@ pub fn handle_cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut pool = ctx.accounts.pool.load_mut()?;
     let mut underwriter = ctx.accounts.underwriter.load_mut()?;
-    let shares = underwriter.pending_shares.get();
-
-    let pending = pool.pending_withdrawal_shares.get().safe_sub(shares)?;
-    pool.pending_withdrawal_shares.set(pending);
-    if pending == 0 {
-        pool.pending_until = 0;
-    }
-    pool.stake(&mut underwriter, shares, now)?;
-    underwriter.pending_shares = PodShares::default();
-    underwriter.pending_value = 0;
-    underwriter.requested_at = 0;
-    underwriter.unlock_at = 0;
-    underwriter.window_opens_at = 0;
+    let shares = pool.return_pending(&mut underwriter, now)?;
 
     emit!(WithdrawalCancelled {
         pool: ctx.accounts.pool.key(),

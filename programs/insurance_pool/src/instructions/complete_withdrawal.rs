@@ -121,7 +121,7 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     let pending_total = pool.pending_withdrawal_shares.get().safe_sub(shares)?;
     pool.pending_withdrawal_shares.set(pending_total);
     if pending_total == 0 {
-        pool.pending_until = 0;
+        pool.pending_opens_until = 0;
     }
     pool.total_withdrawn = pool.total_withdrawn.safe_add(paid)?;
     let (pool_capital, pool_shares, signer) =

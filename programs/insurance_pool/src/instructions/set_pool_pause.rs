@@ -25,6 +25,8 @@ pub fn handle_set_pool_pause(ctx: Context<SetPoolPause>, flags: u8) -> Result<()
     let now = Clock::get()?.unix_timestamp;
     let pool_key = ctx.accounts.pool.key();
     let mut pool = ctx.accounts.pool.load_mut()?;
+    // Before a pause can overlap another stop of the exit clock (see `Pool::exit_clock`).
+    pool.mark_exit_clock(&*ctx.accounts.protocol.load()?, now);
     let previous = pool.paused;
     pool.paused = flags;
     pool.withdraw_pause.update(

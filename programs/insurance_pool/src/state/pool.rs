@@ -7,7 +7,7 @@ use crate::math::{
     utilisation_bps, value_of_shares, volume_fee, volume_target_rate, Curve, EarningBook,
     ExposureBook, PodShares, SafeMath, Shares, VolumeCurve, YoungShares, BPS,
 };
-use crate::state::Member;
+use crate::state::{Member, Underwriter};
 
 /// Governance-set parameters of one pool. Every field is range-checked by
 /// [`PoolParams::validate`] on `create_pool` and `update_pool_params`.
@@ -359,10 +359,16 @@ pub struct Pool {
     /// Time claims of this pool were voting (`voting_claims > 0`): withdrawals cannot
     /// complete then, so this stops its exit clock too (review 3, findings 1 and 2).
     pub voting_pause: crate::math::PauseClock,
-    /// The latest exit-clock time at which a pending withdrawal's window closes (0 with
-    /// none pending). Past it every pending request has lapsed, and the shares under
-    /// them no longer count as leaving ([`Pool::staying_capital`]).
-    pub pending_until: i64,
+    /// The latest exit-clock time at which a pending withdrawal's window opens (0 with
+    /// none pending). Once the exit clock is past it plus the current
+    /// `withdrawal_window` (the window `complete_withdrawal` checks, so a parameter
+    /// change moves both alike: review 3's attacker review, C), every pending request
+    /// has lapsed and the shares under them no longer count as leaving
+    /// ([`Pool::staying_capital`]). A lapsed request among live ones still counts:
+    /// anyone may `expire_withdrawal` it (review 3's attacker review, B).
+    pub pending_opens_until: i64,
+    /// The highest exit clock any instruction has read (see [`Pool::exit_clock`]).
+    pub exit_clock_high: i64,
     /// Deposits are refused until this time: the end of the latest hold-up of an
     /// approved claim (a veto would hand the released reservation to whoever bought
     /// shares at the discounted price).
@@ -410,9 +416,26 @@ impl Pool {
     /// refused while claims voted. Activation times of parameter changes and draw
     /// rights, and withdrawal windows, are on it: no delay runs out, and no window
     /// lapses, while underwriters cannot leave.
+    ///
+    /// Never runs backwards: each stop (this pool's withdrawal pause, the protocol's,
+    /// claims voting) is counted on its own, so while two overlap the sum would fall;
+    /// the clock then stands at the highest value an instruction has read
+    /// ([`Pool::mark_exit_clock`]) until the sum catches up (review 3's attacker review,
+    /// D: a dust claim during a guardian pause rewound it and reopened a lapsed window).
+    /// Every change that can start an overlap marks it first: a pool pause, a claim
+    /// filed (both refresh the pool); a protocol pause starting second finds the clock
+    /// already stopped since the mark.
     pub fn exit_clock(&self, protocol: &crate::state::Protocol, now: i64) -> i64 {
         crate::math::exit_clock(now, &self.withdraw_pause, &protocol.withdraw_pause)
             .saturating_sub(self.voting_pause.total(now))
+            .max(self.exit_clock_high)
+    }
+
+    /// Records the exit clock read at `now` as the floor of every later reading.
+    pub fn mark_exit_clock(&mut self, protocol: &crate::state::Protocol, now: i64) -> i64 {
+        let clock = self.exit_clock(protocol, now);
+        self.exit_clock_high = clock;
+        clock
     }
 
     /// Sets the amount of claims still voting at `now`, keeping the voting clock (and so
@@ -426,7 +449,7 @@ impl Pool {
     /// [`Pool::refresh`] at `now` for this pool under `protocol`; returns the exit clock
     /// it used (activation times are compared with it).
     pub fn refresh_at(&mut self, protocol: &crate::state::Protocol, now: i64) -> i64 {
-        let clock = self.exit_clock(protocol, now);
+        let clock = self.mark_exit_clock(protocol, now);
         self.refresh(clock);
         clock
     }
@@ -501,11 +524,11 @@ impl Pool {
     /// capped on it: capital on its way out must not make cover cheap, nor back cover
     /// bought in the same transaction as its exit (review 3, finding 3). Equal to free
     /// capital while no withdrawal is pending, or once every pending request has lapsed
-    /// (`pending_until`: a request kept past its window must not keep cover dear,
-    /// review 3, P4).
+    /// ([`Pool::pending_lapses_at`]: a request kept past its window must not keep cover
+    /// dear, review 3, P4).
     pub fn staying_capital(&self, clock: i64) -> Result<u64> {
         let free = self.free_capital();
-        if clock > self.pending_until {
+        if clock > self.pending_lapses_at() {
             return Ok(free);
         }
         let leaving = value_of_shares(
@@ -514,6 +537,12 @@ impl Pool {
             self.total_shares.get(),
         )?;
         Ok(free.saturating_sub(leaving))
+    }
+
+    /// The exit-clock time past which every pending request has lapsed.
+    pub fn pending_lapses_at(&self) -> i64 {
+        self.pending_opens_until
+            .saturating_add(self.params.withdrawal_window)
     }
 
     /// Shares minted for a deposit of `amount` at the current price, on free capital
@@ -533,6 +562,25 @@ impl Pool {
     /// around someone's request cannot lower it.
     pub fn value_on_free_capital(&self, shares: Shares) -> Result<u64> {
         value_of_shares(shares, self.free_capital(), self.total_shares.get())
+    }
+
+    /// Ends `underwriter`'s pending request at `now` without paying anything (a cancel,
+    /// or the expiry of a lapsed request): its shares are free again, staked anew
+    /// ([`Pool::stake`]). Returns the shares.
+    pub fn return_pending(&mut self, underwriter: &mut Underwriter, now: i64) -> Result<Shares> {
+        let shares = underwriter.pending_shares.get();
+        let pending = self.pending_withdrawal_shares.get().safe_sub(shares)?;
+        self.pending_withdrawal_shares.set(pending);
+        if pending == 0 {
+            self.pending_opens_until = 0;
+        }
+        self.stake(underwriter, shares, now)?;
+        underwriter.pending_shares = PodShares::default();
+        underwriter.pending_value = 0;
+        underwriter.requested_at = 0;
+        underwriter.unlock_at = 0;
+        underwriter.window_opens_at = 0;
+        Ok(shares)
     }
 
     /// Stake period of `now` (see [`crate::math::stake`]).

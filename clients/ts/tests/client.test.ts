@@ -99,7 +99,7 @@ describe("client (offline)", () => {
         assert.equal(typeof (client as Record<string, unknown>)[name], "function", `no builder for ${ix.name}`);
       }
     }
-    assert.equal((INSURANCE_POOL_IDL as unknown as Raw).instructions.length, 26);
+    assert.equal((INSURANCE_POOL_IDL as unknown as Raw).instructions.length, 27);
   });
 
   it("builds instructions with the program id and the derived accounts", async () => {

@@ -89,8 +89,10 @@ MUTATIONS = {
         "(finding 1) an exit during a vote is paid as if no claim voted",
     ),
     "f3-leaving-capital-prices-cover": (
-        [(STATE + "pool.rs", "if clock > self.pending_until {", "if true {"),
-         ("fuzz/src/rules.rs", "if clock > pool.pending_until {", "if true {")],
+        [(STATE + "pool.rs", "if clock > self.pending_lapses_at() {", "if true {"),
+         ("fuzz/src/rules.rs",
+          "if clock > pool.pending_opens_until + pool.params.withdrawal_window {",
+          "if true {")],
         "(finding 3) capital under a withdrawal request prices new cover",
     ),
     "f4-rate-remembers": (
@@ -125,7 +127,6 @@ def main():
     if not os.path.exists(fuzz) and build_fuzzer().returncode != 0:
         sys.exit("the fuzzer does not build")
     results = []
-    fuzzer_touched = False
     try:
         for name in names:
             edits, rule = MUTATIONS[name]
@@ -149,7 +150,6 @@ def main():
                     results.append((name, rule, "BUILD FAILED", 0.0))
                     continue
                 if any(rel.startswith("fuzz/") for rel, _, _ in edits):
-                    fuzzer_touched = True
                     if build_fuzzer().returncode != 0:
                         results.append((name, rule, "FUZZER BUILD FAILED", 0.0))
                         continue
@@ -165,6 +165,9 @@ def main():
             finally:
                 for path, text in originals.items():
                     open(path, "w").write(text)
+                if any(rel.startswith("fuzz/") for rel, _, _ in edits):
+                    # The next mutation runs against the clean model.
+                    build_fuzzer()
             m = re.search(r"RULE BROKEN at step (\d+) .*? by (.*?):\n(.*)", res.stdout)
             if m:
                 what = f"caught at step {int(m.group(1)) + 1} ({m.group(2)}): {m.group(3)[:110]}"
@@ -175,8 +178,6 @@ def main():
     finally:
         # Rebuild the binaries (and the fuzzer) from the restored sources.
         run(["flock", "/tmp/sbf.lock", "bash", "scripts/build-sbf.sh"], capture_output=True)
-        if fuzzer_touched:
-            build_fuzzer()
     print()
     print(f"{'mutation':<32} {'rule broken':<66} result")
     for name, rule, what, secs in results:

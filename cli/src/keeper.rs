@@ -6,8 +6,8 @@
 //!   associated token account, the only account the program pays),
 //! - settles the bonds of closed claims (`withdraw_bond`: returned, or slashed into the
 //!   pool when the vote found fraud),
-//! - ends lapsed withdrawal requests (`expire_withdrawal`: a lapsed request among live
-//!   ones would keep counting as leaving, and so keep cover priced on less capital),
+//! - expires lapsed withdrawal requests (`expire_withdrawal`: a lapsed request among
+//!   live ones would keep counting as leaving, and so keep cover priced on less capital),
 //! - alerts the guardian about every approved claim still in its hold-up, with the time
 //!   left to veto (a stdout line starting `ALERT`, and a JSON POST to `--webhook`).
 //!
@@ -194,7 +194,7 @@ pub fn scan(
     for (key, data) in chain.program_accounts(&[(0, Underwriter::DISCRIMINATOR)])? {
         let u = Underwriter::try_deserialize(&mut data.as_slice())
             .map_err(|e| format!("{key}: {e}"))?;
-        if !u.has_pending_withdrawal() {
+        if !u.has_pending_withdrawal() || u.expired != 0 {
             continue;
         }
         let protocol = match protocol {

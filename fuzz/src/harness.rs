@@ -1245,7 +1245,7 @@ impl Harness {
                     pool.capital, pool.reserved_for_claims
                 ));
             }
-            let (mut shares, mut pending) = (0u128, 0u128);
+            let (mut shares, mut pending, mut leaving) = (0u128, 0u128, 0u128);
             for (_, u) in self
                 .model
                 .underwriters
@@ -1262,6 +1262,15 @@ impl Harness {
                 }
                 shares += u.shares.get();
                 pending += u.pending_shares.get();
+                if u.expired == 0 {
+                    leaving += u.pending_shares.get();
+                }
+            }
+            if leaving != pool.leaving_shares.get() {
+                return Err(format!(
+                    "market {m}: requests not expired hold {leaving} shares, the pool counts {} leaving",
+                    pool.leaving_shares.get()
+                ));
             }
             let (total, total_pending) = (
                 pool.total_shares.get(),
@@ -1825,7 +1834,7 @@ impl Harness {
                     let lapsed_all = pool.pending_opens_until + pool.params.withdrawal_window;
                     let leaving = if clock <= lapsed_all {
                         insurance_pool::math::value_of_shares(
-                            pool.pending_withdrawal_shares.get(),
+                            pool.leaving_shares.get(),
                             free,
                             pool.total_shares.get(),
                         )

@@ -424,6 +424,12 @@ impl Model {
             .checked_add(shares)
             .ok_or("MathOverflow")?;
         pool.pending_withdrawal_shares.set(pending);
+        let leaving = pool
+            .leaving_shares
+            .get()
+            .checked_add(shares)
+            .ok_or("MathOverflow")?;
+        pool.leaving_shares.set(leaving);
         pool.pending_opens_until = pool.pending_opens_until.max(window_opens_at);
         let u = self.underwriters.get_mut(&address).expect("checked");
         u.pending_shares.set(shares);
@@ -441,10 +447,14 @@ impl Model {
             u.pending_shares.get() > 0,
             ie(InsuranceError::NoPendingWithdrawal)
         );
-        self.return_pending(m, &address, now)
+        let shares = self.end_request(m, &address)?;
+        let pool = &mut self.pools[m].pool;
+        let u = self.underwriters.get_mut(&address).expect("checked");
+        crate::rules::stake(pool, u, shares, now)
     }
 
-    /// `expire_withdrawal` of `owner`'s request, by anyone: only once it has lapsed.
+    /// `expire_withdrawal` of `owner`'s request, by anyone: once it has lapsed (on the
+    /// parameters in force), it stops counting as leaving; nothing else changes.
     pub fn expire_withdrawal(&mut self, m: usize, owner: &Pubkey, now: i64) -> R<()> {
         let address = crate::pdas::underwriter(&self.pools[m].keys.pool, owner).0;
         let u = *self.underwriters.get(&address).ok_or(NO_POSITION)?;
@@ -452,17 +462,28 @@ impl Model {
             u.pending_shares.get() > 0,
             ie(InsuranceError::NoPendingWithdrawal)
         );
+        req!(u.expired == 0, ie(InsuranceError::WithdrawalExpiredAlready));
         let pool = &self.pools[m].pool;
         let clock = crate::rules::exit_clock(pool, &self.protocol, now);
+        let window = crate::rules::params_at(pool, clock).withdrawal_window;
         req!(
-            clock > u.window_opens_at + pool.params.withdrawal_window,
+            clock > u.window_opens_at + window,
             ie(InsuranceError::WithdrawalNotLapsed)
         );
-        self.return_pending(m, &address, now)
+        self.refresh(m, now);
+        let pool = &mut self.pools[m].pool;
+        let leaving = pool.leaving_shares.get() - u.pending_shares.get();
+        pool.leaving_shares.set(leaving);
+        self.underwriters
+            .get_mut(&address)
+            .expect("checked")
+            .expired = 1;
+        Ok(())
     }
 
-    /// The shares of a pending request back to the position, staked anew.
-    fn return_pending(&mut self, m: usize, address: &Pubkey, now: i64) -> R<()> {
+    /// Takes a pending request off the pool's books (cancel, completion): no longer
+    /// pending, nor leaving unless it had expired. Returns its shares.
+    fn end_request(&mut self, m: usize, address: &Pubkey) -> R<Shares> {
         let u = self.underwriters.get_mut(address).ok_or(NO_POSITION)?;
         let shares = u.pending_shares.get();
         let pool = &mut self.pools[m].pool;
@@ -472,16 +493,24 @@ impl Model {
             .checked_sub(shares)
             .ok_or("MathOverflow")?;
         pool.pending_withdrawal_shares.set(pending);
+        if u.expired == 0 {
+            let leaving = pool
+                .leaving_shares
+                .get()
+                .checked_sub(shares)
+                .ok_or("MathOverflow")?;
+            pool.leaving_shares.set(leaving);
+        }
         if pending == 0 {
             pool.pending_opens_until = 0;
         }
-        crate::rules::stake(pool, u, shares, now)?;
         u.pending_shares = PodShares::default();
         u.pending_value = 0;
         u.requested_at = 0;
         u.unlock_at = 0;
         u.window_opens_at = 0;
-        Ok(())
+        u.expired = 0;
+        Ok(shares)
     }
 
     /// Returns what was paid; `exit_bound` receives (value at request, pro-rata value on
@@ -504,10 +533,9 @@ impl Model {
         req!(now >= u.unlock_at, ie(InsuranceError::CooldownNotElapsed));
         // The window runs on the exit clock (it stands still while claims vote).
         let clock = crate::rules::exit_clock(pool, &self.protocol, now);
+        let window = crate::rules::params_at(pool, clock).withdrawal_window;
         req!(
-            clock
-                <= u.window_opens_at
-                    .saturating_add(pool.params.withdrawal_window),
+            u.expired == 0 && clock <= u.window_opens_at.saturating_add(window),
             ie(InsuranceError::WithdrawalLapsed)
         );
         req!(now >= u.vote_locked_until, ie(InsuranceError::VoteLocked));
@@ -535,30 +563,18 @@ impl Model {
         );
         let vault = p.keys.vault;
         self.transfer(&vault, destination, paid)?;
+        let value_at_request = u.pending_value;
+        self.end_request(m, &address)?;
         let pool = &mut self.pools[m].pool;
         pool.capital -= paid;
-        let (total, pending) = (
-            pool.total_shares.get() - shares,
-            pool.pending_withdrawal_shares.get() - shares,
-        );
-        pool.total_shares.set(total);
-        pool.pending_withdrawal_shares.set(pending);
-        if pending == 0 {
-            pool.pending_opens_until = 0;
-        }
+        pool.total_shares.set(pool.total_shares.get() - shares);
         pool.total_withdrawn = pool
             .total_withdrawn
             .checked_add(paid)
             .ok_or("MathOverflow")?;
         let u = self.underwriters.get_mut(&address).expect("checked");
-        let value_at_request = u.pending_value;
         u.shares.set(u.shares.get() - shares);
         u.total_withdrawn = u.total_withdrawn.checked_add(paid).ok_or("MathOverflow")?;
-        u.pending_shares = PodShares::default();
-        u.pending_value = 0;
-        u.requested_at = 0;
-        u.unlock_at = 0;
-        u.window_opens_at = 0;
         Ok((paid, value_at_request, value_now))
     }
 
@@ -1715,7 +1731,8 @@ fn empty_underwriter(pool: Pubkey, owner: Pubkey) -> Underwriter {
         bump,
         last_stake_at: 0,
         young_shares: Default::default(),
-        reserved: [0; 7],
+        expired: 0,
+        reserved: [0; 6],
     }
 }
 

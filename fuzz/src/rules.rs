@@ -65,6 +65,15 @@ pub fn refresh(pool: &mut Pool, protocol: &Protocol, now: i64) -> i64 {
     clock
 }
 
+/// The parameters in force at exit clock `clock` (pending ones once due).
+pub fn params_at(pool: &Pool, clock: i64) -> &PoolParams {
+    if pool.pending_params_at != 0 && clock >= pool.pending_params_at {
+        &pool.pending_params
+    } else {
+        &pool.params
+    }
+}
+
 /// Moves the premium earned by `now` into capital.
 pub fn earn(pool: &mut Pool, earnings: &mut EarningBook, now: i64) -> R<()> {
     let earned = earnings.release(now).min(pool.unearned_premiums);
@@ -87,12 +96,8 @@ pub fn staying_capital(pool: &Pool, clock: i64) -> R<u64> {
     if clock > pool.pending_opens_until + pool.params.withdrawal_window {
         return Ok(free);
     }
-    let leaving = value_of_shares(
-        pool.pending_withdrawal_shares.get(),
-        free,
-        pool.total_shares.get(),
-    )
-    .map_err(an)?;
+    let leaving =
+        value_of_shares(pool.leaving_shares.get(), free, pool.total_shares.get()).map_err(an)?;
     Ok(free.saturating_sub(leaving))
 }
 

@@ -211,4 +211,6 @@ pub enum InsuranceError {
     ClaimsVoting,
     #[msg("The withdrawal request has not lapsed: only its owner may cancel it")]
     WithdrawalNotLapsed,
+    #[msg("The withdrawal request has expired: its owner may only cancel it")]
+    WithdrawalExpiredAlready,
 }

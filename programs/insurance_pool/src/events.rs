@@ -262,8 +262,8 @@ pub struct WithdrawalCancelled {
     pub shares: u128,
 }
 
-/// A lapsed withdrawal request was ended by `expire_withdrawal` (anyone may): its
-/// shares are free again, as after a cancel.
+/// A lapsed withdrawal request no longer counts as leaving (`expire_withdrawal`, anyone
+/// may): its shares stay pending until its owner cancels it.
 #[event]
 pub struct WithdrawalExpired {
     pub pool: Pubkey,

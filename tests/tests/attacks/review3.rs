@@ -312,9 +312,9 @@ async fn whale_pool_with_helper() -> (TestEnv, PoolKeys, User, User) {
 /// re-made a dust request (and cancelled it) every week, so "some request is live" and
 /// every pending share, the whale's lapsed 900 000 included, kept counting as leaving:
 /// 400 000 of cover stayed quoted at 2 000 bps (80 000) instead of 210 (8 400), the
-/// whale pocketing most of the overcharge. Anyone may now end a lapsed request
-/// (`expire_withdrawal`: a keeper, or the buyer in the same transaction); before it has
-/// lapsed only its owner may, and the refusal changes nothing.
+/// whale pocketing most of the overcharge. Anyone may now take a lapsed request out of
+/// the capital counted as leaving (`expire_withdrawal`: a keeper, or the buyer in the
+/// same transaction); before it has lapsed the refusal changes nothing.
 #[tokio::test]
 async fn review3_b_a_lapsed_request_can_be_expired_by_anyone() {
     let (mut env, pool, whale, helper) = whale_pool_with_helper().await;
@@ -360,12 +360,123 @@ async fn review3_b_a_lapsed_request_can_be_expired_by_anyone() {
     env.ok(&[expire, buy_ix(&pool, &buyer, 400_000)], &[&buyer.key])
         .await;
     assert_eq!(paid_before - env.balance(buyer.token).await, fair.premium);
+    // Nothing else changed: the request stays pending (expired) until its owner
+    // cancels it; it can be expired once.
     let w = env.underwriter(&pool, &whale.pubkey()).await;
     assert_eq!(
-        w.pending_shares.get(),
-        0,
-        "the shares are the whale's again"
+        (w.pending_shares.get(), w.expired),
+        (before.pending_shares.get(), 1)
     );
+    env.refused(
+        &[expire_withdrawal(&whale.pubkey(), &pool)],
+        &[],
+        code(InsuranceError::WithdrawalExpiredAlready),
+    )
+    .await;
+    env.ok(&[cancel_withdrawal(&whale.pubkey(), &pool)], &[&whale.key])
+        .await;
+    assert_eq!(env.pool(&pool).await.leaving_shares.get(), 0);
+    env.assert_conserved(&pool).await;
+}
+
+/// Second attacker review, 1: `expire_withdrawal` re-staked the victim's shares like a
+/// cancel, and a re-staked position cannot vote on claims filed before: expiring a
+/// voter's lapsed request in the claim's own filing transaction silenced its "no" on
+/// all its seasoned shares, and a made-up claim of 50 000 passed (victim −35 000).
+/// Expiry now only stops the request counting as leaving: the victim still votes, and
+/// the claim is rejected exactly as without the expiry.
+#[tokio::test]
+async fn review3_expire_cannot_silence_a_voter() {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    let victim = env.user(&pool, 70_000).await;
+    env.deposit(&victim, &pool, 70_000).await;
+    let a = env.user(&pool, 30_000).await;
+    env.deposit(&a, &pool, 30_000).await;
+    let m = env.user(&pool, 10_000).await;
+    env.warp(DEPOSIT_LOCK).await;
+    env.season(&pool).await;
+    env.ok(&[buy_ix(&pool, &m, 50_000)], &[&m.key]).await;
+    let shares = env.underwriter(&pool, &victim.pubkey()).await.shares.get();
+    env.ok(
+        &[request_withdrawal(&victim.pubkey(), &pool, shares / 7)],
+        &[&victim.key],
+    )
+    .await;
+    let p = default_params();
+    env.warp(p.withdrawal_cooldown + p.withdrawal_window + HOUR)
+        .await;
+    let before = env.underwriter(&pool, &victim.pubkey()).await;
+    let (file, claim) = file_ix(&mut env, &pool, &m, 50_000).await;
+    env.ok(
+        &[file, expire_withdrawal(&victim.pubkey(), &pool)],
+        &[&m.key],
+    )
+    .await;
+    let after = env.underwriter(&pool, &victim.pubkey()).await;
+    assert_eq!(
+        (after.last_stake_at, after.shares.get()),
+        (before.last_stake_at, before.shares.get()),
+        "the position is untouched"
+    );
+    env.ok(&[cast_vote(&a.pubkey(), &pool, &claim, true)], &[&a.key])
+        .await;
+    env.ok(
+        &[cast_vote(&victim.pubkey(), &pool, &claim, false)],
+        &[&victim.key],
+    )
+    .await;
+    env.warp(DEFAULT_GOVERNANCE.voting_period).await;
+    env.ok(&[finalize_claim(&pool, &claim, &m.pubkey())], &[])
+        .await;
+    let c: Claim = env.fetch(claim).await;
+    assert_eq!(c.status.get(), ClaimStatus::Rejected);
+    env.assert_conserved(&pool).await;
+}
+
+/// Second attacker review, 3: the lapse was checked on the parameters as stored, not
+/// the ones in force: with a longer window due but not yet applied, anyone could expire
+/// a live request (and the owner's own completion was refused). Both now read the
+/// parameters in force (`Pool::params_at`): the expiry is refused and the completion
+/// goes through.
+#[tokio::test]
+async fn review3_expire_and_complete_read_the_window_in_force() {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    let victim = env.user(&pool, 100_000).await;
+    env.deposit(&victim, &pool, 100_000).await;
+    let stayer = env.user(&pool, 100_000).await;
+    env.deposit(&stayer, &pool, 100_000).await;
+    env.warp(DEPOSIT_LOCK).await;
+    let authority = env.authority.insecure_clone();
+    let longer = PoolParams {
+        withdrawal_window: 14 * DAY,
+        ..default_params()
+    };
+    env.ok(
+        &[update_pool_params(&authority.pubkey(), &pool, longer)],
+        &[&authority],
+    )
+    .await;
+    let effective = env.pool(&pool).await.pending_params_at;
+    let clock = env.exit_clock(&pool).await;
+    // The old 7-day window closes an hour before the change is due.
+    env.warp(effective - clock - 8 * DAY - HOUR).await;
+    env.request_all(&pool, &victim).await;
+    env.warp(8 * DAY + 2 * HOUR).await;
+    assert_ne!(
+        env.pool(&pool).await.pending_params_at,
+        0,
+        "not applied yet"
+    );
+    env.refused(
+        &[expire_withdrawal(&victim.pubkey(), &pool)],
+        &[],
+        code(InsuranceError::WithdrawalNotLapsed),
+    )
+    .await;
+    let paid = env.complete(&pool, &victim).await;
+    assert_eq!(paid, 100_000);
     env.assert_conserved(&pool).await;
 }
 

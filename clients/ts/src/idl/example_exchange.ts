@@ -1485,6 +1485,18 @@ export type ExampleExchange = {
           },
           {
             "docs": [
+              "The part of them under requests not expired (`expire_withdrawal`): what counts",
+              "as leaving in [`Pool::staying_capital`]."
+            ],
+            "name": "leavingShares",
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
+          },
+          {
+            "docs": [
               "Lifetime sum of deposits (statistics)."
             ],
             "name": "totalDeposited",
@@ -3663,6 +3675,18 @@ export const EXAMPLE_EXCHANGE_IDL = {
             "name": "pending_withdrawal_shares",
             "docs": [
               "Shares currently under a withdrawal request."
+            ],
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
+          },
+          {
+            "name": "leaving_shares",
+            "docs": [
+              "The part of them under requests not expired (`expire_withdrawal`): what counts",
+              "as leaving in [`Pool::staying_capital`]."
             ],
             "type": {
               "defined": {

@@ -771,6 +771,11 @@ export type InsurancePool = {
       "code": 6099,
       "msg": "The withdrawal request has not lapsed: only its owner may cancel it",
       "name": "withdrawalNotLapsed"
+    },
+    {
+      "code": 6100,
+      "msg": "The withdrawal request has expired: its owner may only cancel it",
+      "name": "withdrawalExpiredAlready"
     }
   ],
   "events": [
@@ -4330,6 +4335,18 @@ export type InsurancePool = {
           },
           {
             "docs": [
+              "The part of them under requests not expired (`expire_withdrawal`): what counts",
+              "as leaving in [`Pool::staying_capital`]."
+            ],
+            "name": "leavingShares",
+            "type": {
+              "defined": {
+                "name": "podShares"
+              }
+            }
+          },
+          {
+            "docs": [
               "Lifetime sum of deposits (statistics)."
             ],
             "name": "totalDeposited",
@@ -5320,13 +5337,21 @@ export type InsurancePool = {
           },
           {
             "docs": [
+              "1 once `expire_withdrawal` ended the pending request's part in pricing (it had",
+              "lapsed): its shares stay pending, and it can only be cancelled."
+            ],
+            "name": "expired",
+            "type": "u8"
+          },
+          {
+            "docs": [
               "Keeps the account a multiple of 8 bytes (zero)."
             ],
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                7
+                6
               ]
             }
           }
@@ -5677,8 +5702,8 @@ export type InsurancePool = {
     },
     {
       "docs": [
-        "A lapsed withdrawal request was ended by `expire_withdrawal` (anyone may): its",
-        "shares are free again, as after a cancel."
+        "A lapsed withdrawal request no longer counts as leaving (`expire_withdrawal`, anyone",
+        "may): its shares stay pending until its owner cancels it."
       ],
       "name": "withdrawalExpired",
       "type": {
@@ -8515,6 +8540,11 @@ export const INSURANCE_POOL_IDL = {
       "code": 6099,
       "name": "WithdrawalNotLapsed",
       "msg": "The withdrawal request has not lapsed: only its owner may cancel it"
+    },
+    {
+      "code": 6100,
+      "name": "WithdrawalExpiredAlready",
+      "msg": "The withdrawal request has expired: its owner may only cancel it"
     }
   ],
   "types": [
@@ -9944,6 +9974,18 @@ export const INSURANCE_POOL_IDL = {
             }
           },
           {
+            "name": "leaving_shares",
+            "docs": [
+              "The part of them under requests not expired (`expire_withdrawal`): what counts",
+              "as leaving in [`Pool::staying_capital`]."
+            ],
+            "type": {
+              "defined": {
+                "name": "PodShares"
+              }
+            }
+          },
+          {
             "name": "total_deposited",
             "docs": [
               "Lifetime sum of deposits (statistics)."
@@ -10934,6 +10976,14 @@ export const INSURANCE_POOL_IDL = {
             "type": "u8"
           },
           {
+            "name": "expired",
+            "docs": [
+              "1 once `expire_withdrawal` ended the pending request's part in pricing (it had",
+              "lapsed): its shares stay pending, and it can only be cancelled."
+            ],
+            "type": "u8"
+          },
+          {
             "name": "reserved",
             "docs": [
               "Keeps the account a multiple of 8 bytes (zero)."
@@ -10941,7 +10991,7 @@ export const INSURANCE_POOL_IDL = {
             "type": {
               "array": [
                 "u8",
-                7
+                6
               ]
             }
           }
@@ -11292,8 +11342,8 @@ export const INSURANCE_POOL_IDL = {
     {
       "name": "WithdrawalExpired",
       "docs": [
-        "A lapsed withdrawal request was ended by `expire_withdrawal` (anyone may): its",
-        "shares are free again, as after a cancel."
+        "A lapsed withdrawal request no longer counts as leaving (`expire_withdrawal`, anyone",
+        "may): its shares stay pending until its owner cancels it."
       ],
       "type": {
         "kind": "struct",

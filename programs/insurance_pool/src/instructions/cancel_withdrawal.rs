@@ -32,7 +32,8 @@ pub fn handle_cancel_withdrawal(ctx: Context<CancelWithdrawal>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut pool = ctx.accounts.pool.load_mut()?;
     let mut underwriter = ctx.accounts.underwriter.load_mut()?;
-    let shares = pool.return_pending(&mut underwriter, now)?;
+    let shares = pool.end_request(&mut underwriter)?;
+    pool.stake(&mut underwriter, shares, now)?;
 
     emit!(WithdrawalCancelled {
         pool: ctx.accounts.pool.key(),

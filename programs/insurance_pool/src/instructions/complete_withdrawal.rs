@@ -67,12 +67,14 @@ impl CompleteWithdrawal<'_> {
             now >= underwriter.unlock_at,
             InsuranceError::CooldownNotElapsed
         );
-        // The window on the exit clock: it stands still while claims vote.
+        // The window on the exit clock (it stands still while claims vote), on the
+        // parameters in force; an expired request never completes.
         let clock = pool.exit_clock(&*self.protocol.load()?, now);
         require!(
-            underwriter
-                .window_closes_at(pool.params.withdrawal_window)
-                .is_some_and(|closes| clock <= closes),
+            underwriter.expired == 0
+                && underwriter
+                    .window_closes_at(pool.params_at(clock).withdrawal_window)
+                    .is_some_and(|closes| clock <= closes),
             InsuranceError::WithdrawalLapsed
         );
         require!(
@@ -101,7 +103,8 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
 
     // No claim votes (`validate`): the value now is on free capital.
     let value_now = pool.value_of(pending)?;
-    let paid = value_now.min(underwriter.pending_value);
+    let value_at_request = underwriter.pending_value;
+    let paid = value_now.min(value_at_request);
     let shares = pending;
     // Capital reserved for approved claims stays put.
     require!(
@@ -118,11 +121,7 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     pool.capital = pool.capital.safe_sub(paid)?;
     let total = pool.total_shares.get().safe_sub(shares)?;
     pool.total_shares.set(total);
-    let pending_total = pool.pending_withdrawal_shares.get().safe_sub(shares)?;
-    pool.pending_withdrawal_shares.set(pending_total);
-    if pending_total == 0 {
-        pool.pending_opens_until = 0;
-    }
+    pool.end_request(&mut underwriter)?;
     pool.total_withdrawn = pool.total_withdrawn.safe_add(paid)?;
     let (pool_capital, pool_shares, signer) =
         (pool.capital, pool.total_shares.get(), pool.signer());
@@ -138,15 +137,9 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
         paid,
     )?;
 
-    let value_at_request = underwriter.pending_value;
     let held = underwriter.shares.get().safe_sub(shares)?;
     underwriter.shares.set(held);
     underwriter.total_withdrawn = underwriter.total_withdrawn.safe_add(paid)?;
-    underwriter.pending_shares = PodShares::default();
-    underwriter.pending_value = 0;
-    underwriter.requested_at = 0;
-    underwriter.unlock_at = 0;
-    underwriter.window_opens_at = 0;
 
     emit!(WithdrawalCompleted {
         pool: pool_key,

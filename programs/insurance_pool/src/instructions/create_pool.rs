@@ -101,6 +101,7 @@ pub fn handle_create_pool(
         capital: 0,
         total_shares: PodShares::default(),
         pending_withdrawal_shares: PodShares::default(),
+        leaving_shares: PodShares::default(),
         total_deposited: 0,
         total_withdrawn: 0,
         paused: 0,

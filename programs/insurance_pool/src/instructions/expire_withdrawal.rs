@@ -1,12 +1,15 @@
 use crate::prelude::*;
 
-/// Ends a **lapsed** withdrawal request (its window closed on the exit clock without a
-/// completion), for anyone: a keeper, or a buyer about to price cover. The shares
-/// return to their position exactly as `cancel_withdrawal` returns them (free, staked
-/// anew); nothing is paid. Without it a lapsed request kept counting as leaving, and
-/// pricing cover on the capital that stays, for as long as any other request was live
-/// (review 3's attacker review, B: a whale's lapsed request, kept "leaving" by a dust
-/// request re-made every week, priced 400 000 of cover at 2 000 bps instead of 210).
+/// Takes a **lapsed** withdrawal request (its window closed on the exit clock without a
+/// completion) out of the capital counted as leaving, for anyone: a keeper, or a buyer
+/// about to price cover. Nothing else changes: the shares stay pending (no vote, as
+/// while the request lapsed), the position and its other shares are untouched, and the
+/// owner can only cancel the request (an expired request never completes, even if a
+/// longer window would reopen it). Without it a lapsed request kept counting as
+/// leaving, and so pricing cover on less capital, for as long as any other request was
+/// live (review 3's attacker review, B). It returns no shares: a third party must not
+/// be able to re-stake someone's position (re-staked shares lose their vote on the
+/// claims already filed: the second attacker review silenced a "no" voter that way).
 #[derive(Accounts)]
 pub struct ExpireWithdrawal<'info> {
     #[account(address = PROTOCOL_ADDRESS)]
@@ -24,11 +27,17 @@ impl ExpireWithdrawal<'_> {
             underwriter.has_pending_withdrawal(),
             InsuranceError::NoPendingWithdrawal
         );
+        require!(
+            underwriter.expired == 0,
+            InsuranceError::WithdrawalExpiredAlready
+        );
+        // On the parameters in force (a window change due but not yet applied counts:
+        // the second attacker review expired a live request on the stale window).
         let pool = self.pool.load()?;
         let clock = pool.exit_clock(&*self.protocol.load()?, Clock::get()?.unix_timestamp);
         require!(
             underwriter
-                .window_closes_at(pool.params.withdrawal_window)
+                .window_closes_at(pool.params_at(clock).withdrawal_window)
                 .is_some_and(|closes| clock > closes),
             InsuranceError::WithdrawalNotLapsed
         );
@@ -40,7 +49,11 @@ pub fn handle_expire_withdrawal(ctx: Context<ExpireWithdrawal>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut pool = ctx.accounts.pool.load_mut()?;
     let mut underwriter = ctx.accounts.underwriter.load_mut()?;
-    let shares = pool.return_pending(&mut underwriter, now)?;
+    pool.refresh_at(&*ctx.accounts.protocol.load()?, now);
+    let shares = underwriter.pending_shares.get();
+    let leaving = pool.leaving_shares.get().safe_sub(shares)?;
+    pool.leaving_shares.set(leaving);
+    underwriter.expired = 1;
 
     emit!(WithdrawalExpired {
         pool: ctx.accounts.pool.key(),

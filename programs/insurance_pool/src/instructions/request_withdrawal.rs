@@ -67,6 +67,8 @@ pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: Shares
     let window_opens_at = clock.safe_add(pool.params.withdrawal_cooldown)?;
     let pending = pool.pending_withdrawal_shares.get().safe_add(shares)?;
     pool.pending_withdrawal_shares.set(pending);
+    let leaving = pool.leaving_shares.get().safe_add(shares)?;
+    pool.leaving_shares.set(leaving);
     pool.pending_opens_until = pool.pending_opens_until.max(window_opens_at);
     underwriter.pending_shares.set(shares);
     underwriter.pending_value = value;

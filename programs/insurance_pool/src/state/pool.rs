@@ -317,6 +317,9 @@ pub struct Pool {
     pub total_shares: PodShares,
     /// Shares currently under a withdrawal request.
     pub pending_withdrawal_shares: PodShares,
+    /// The part of them under requests not expired (`expire_withdrawal`): what counts
+    /// as leaving in [`Pool::staying_capital`].
+    pub leaving_shares: PodShares,
     /// Lifetime sum of deposits (statistics).
     pub total_deposited: u64,
     /// Lifetime sum of withdrawals paid (statistics).
@@ -531,11 +534,7 @@ impl Pool {
         if clock > self.pending_lapses_at() {
             return Ok(free);
         }
-        let leaving = value_of_shares(
-            self.pending_withdrawal_shares.get(),
-            free,
-            self.total_shares.get(),
-        )?;
+        let leaving = value_of_shares(self.leaving_shares.get(), free, self.total_shares.get())?;
         Ok(free.saturating_sub(leaving))
     }
 
@@ -564,23 +563,37 @@ impl Pool {
         value_of_shares(shares, self.free_capital(), self.total_shares.get())
     }
 
-    /// Ends `underwriter`'s pending request at `now` without paying anything (a cancel,
-    /// or the expiry of a lapsed request): its shares are free again, staked anew
-    /// ([`Pool::stake`]). Returns the shares.
-    pub fn return_pending(&mut self, underwriter: &mut Underwriter, now: i64) -> Result<Shares> {
+    /// Takes `underwriter`'s pending request off the pool's books (a cancel or a
+    /// completion): its shares are no longer pending, nor leaving unless it had expired.
+    /// Returns the shares.
+    pub fn end_request(&mut self, underwriter: &mut Underwriter) -> Result<Shares> {
         let shares = underwriter.pending_shares.get();
         let pending = self.pending_withdrawal_shares.get().safe_sub(shares)?;
         self.pending_withdrawal_shares.set(pending);
+        if underwriter.expired == 0 {
+            let leaving = self.leaving_shares.get().safe_sub(shares)?;
+            self.leaving_shares.set(leaving);
+        }
         if pending == 0 {
             self.pending_opens_until = 0;
         }
-        self.stake(underwriter, shares, now)?;
         underwriter.pending_shares = PodShares::default();
         underwriter.pending_value = 0;
         underwriter.requested_at = 0;
         underwriter.unlock_at = 0;
         underwriter.window_opens_at = 0;
+        underwriter.expired = 0;
         Ok(shares)
+    }
+
+    /// The parameters in force at exit clock `clock`: the pending ones once due (what the
+    /// next [`Pool::refresh`] applies). Checks made before a refresh read these.
+    pub fn params_at(&self, clock: i64) -> &PoolParams {
+        if self.pending_params_at != 0 && clock >= self.pending_params_at {
+            &self.pending_params
+        } else {
+            &self.params
+        }
     }
 
     /// Stake period of `now` (see [`crate::math::stake`]).

@@ -39,8 +39,11 @@ pub struct Underwriter {
     /// Shares staked in the last two stake periods (not yet able to vote).
     pub young_shares: YoungShares,
     pub bump: u8,
+    /// 1 once `expire_withdrawal` ended the pending request's part in pricing (it had
+    /// lapsed): its shares stay pending, and it can only be cancelled.
+    pub expired: u8,
     /// Keeps the account a multiple of 8 bytes (zero).
-    pub reserved: [u8; 7],
+    pub reserved: [u8; 6],
 }
 
 // Zero-copy: no padding (enforced by `Pod`), so the Borsh size is the in-memory size.

@@ -202,7 +202,8 @@ pub fn cancel_withdrawal(owner: &Pubkey, pool: &PoolKeys) -> Instruction {
     )
 }
 
-/// Ends `owner`'s lapsed withdrawal request; anyone may send it (a keeper).
+/// Expires `owner`'s lapsed withdrawal request (it stops counting as leaving); anyone
+/// may send it (a keeper).
 pub fn expire_withdrawal(owner: &Pubkey, pool: &PoolKeys) -> Instruction {
     build(
         accounts::ExpireWithdrawal {

@@ -494,10 +494,11 @@ export class InsurancePoolClient {
   }
 
   /**
-   * Ends `owner`'s lapsed withdrawal request (its window closed on the pool's exit clock):
-   * anyone may send it, e.g. before buying cover, since a lapsed request among live ones
-   * still counts as leaving and makes cover dearer. Refused while the request is live
-   * (`WithdrawalNotLapsed`).
+   * Expires `owner`'s lapsed withdrawal request (its window closed on the pool's exit
+   * clock): it stops counting as leaving, nothing else changes (the shares stay pending
+   * until the owner cancels). Anyone may send it, e.g. before buying cover, since a
+   * lapsed request among live ones would keep cover dearer. Refused while the request is
+   * live (`WithdrawalNotLapsed`) and a second time (`WithdrawalExpiredAlready`).
    */
   expireWithdrawal(owner: PublicKey, keys: PoolKeys): Promise<TransactionInstruction> {
     return this.program.methods

@@ -623,3 +623,37 @@ async fn review3_a_a_cooldown_of_one_term_outlasts_the_cover_it_priced() {
     assert_eq!(env.exposure(&pool).await.active_at(env.now().await), 0);
     env.assert_conserved(&pool).await;
 }
+
+/// `expire_withdrawal`'s refusals (each changes nothing: `refused` compares every
+/// account) and market isolation: with no request, `NoPendingWithdrawal`; a position of
+/// another pool, `WrongUnderwriter`; and an expiry on one market leaves the other
+/// market's pool and position byte for byte as they were.
+#[tokio::test]
+async fn review3_expire_refusals_and_isolation() {
+    let (mut env, pool, whale) = whale_pool().await;
+    let other = env.create_pool(TOKEN).await;
+    let neighbour = env.user(&other, 50_000).await;
+    env.deposit(&neighbour, &other, 50_000).await;
+    env.refused(
+        &[expire_withdrawal(&whale.pubkey(), &pool)],
+        &[],
+        code(InsuranceError::NoPendingWithdrawal),
+    )
+    .await;
+    env.request_all(&pool, &whale).await;
+    let p = default_params();
+    env.warp(p.withdrawal_cooldown + p.withdrawal_window + 1)
+        .await;
+    // The whale's position presented as the other pool's.
+    let mut wrong = expire_withdrawal(&whale.pubkey(), &other);
+    wrong.accounts[2].pubkey = pool.underwriter(&whale.pubkey());
+    env.refused(&[wrong], &[], code(InsuranceError::WrongUnderwriter))
+        .await;
+    let watched = [other.pool, other.underwriter(&neighbour.pubkey())];
+    let before = env.snapshot(&watched).await;
+    env.ok(&[expire_withdrawal(&whale.pubkey(), &pool)], &[])
+        .await;
+    assert_eq!(env.snapshot(&watched).await, before, "market B untouched");
+    env.assert_conserved(&pool).await;
+    env.assert_conserved(&other).await;
+}

@@ -63,8 +63,17 @@ pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: Shares
     pool.earn(&mut a.exposure.load_mut()?.earnings, now)?;
 
     let value = pool.value_on_free_capital(shares)?;
-    let unlock_at = now.safe_add(pool.params.withdrawal_cooldown)?;
-    let window_opens_at = clock.safe_add(pool.params.withdrawal_cooldown)?;
+    // Capital stays on risk for the cover it priced: the request waits its cooldown or
+    // until the cover in force now has ended, whichever is later (attacker review A:
+    // cover bought and a whale's request in one transaction left a passive underwriter
+    // carrying 30-day cover priced on ten times its capital after a one-day cooldown).
+    let in_force = a.exposure.load()?.book.in_force_until(now);
+    let wait = pool
+        .params
+        .withdrawal_cooldown
+        .max(in_force.saturating_sub(now));
+    let unlock_at = now.safe_add(wait)?;
+    let window_opens_at = clock.safe_add(wait)?;
     let pending = pool.pending_withdrawal_shares.get().safe_add(shares)?;
     pool.pending_withdrawal_shares.set(pending);
     let leaving = pool.leaving_shares.get().safe_add(shares)?;

@@ -69,6 +69,18 @@ impl ExposureBook {
         self.total.saturating_sub(expired)
     }
 
+    /// When the cover in force at `now` has all left the book: the end of the last day
+    /// with cover expiring in it (0 with none). A withdrawal requested at `now` waits
+    /// for it (capital stays on risk for the cover it priced).
+    pub fn in_force_until(&self, now: i64) -> i64 {
+        let today = day_of(now);
+        (0..EXPOSURE_BUCKETS as i64)
+            .rev()
+            .map(|k| self.day + k)
+            .find(|d| *d >= today && self.buckets[(*d as usize) % EXPOSURE_BUCKETS] > 0)
+            .map_or(0, |d| d.saturating_add(1).saturating_mul(DAY))
+    }
+
     /// Drops every bucket whose day has fully passed by `now`.
     pub fn roll(&mut self, now: i64) {
         for i in self.expired(now) {

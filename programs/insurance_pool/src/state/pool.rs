@@ -195,9 +195,11 @@ impl PoolParams {
     }
 
     /// The longest an underwriter can need to get out after seeing a change coming
-    /// (the longer of the deposit lock and a voter's lock, plus the withdrawal cooldown),
-    /// plus [`ACTIVATION_MARGIN`]: how long new draw rights and parameter changes wait
-    /// before they apply, counted on the exit clock (time with withdrawals open).
+    /// (the longer of the deposit lock and a voter's lock, plus the longest wait of a
+    /// request: the cooldown, or the cover in force when it was made, at most a term and
+    /// its expiry day), plus [`ACTIVATION_MARGIN`]: how long new draw rights and
+    /// parameter changes wait before they apply, counted on the exit clock (time with
+    /// withdrawals open).
     pub fn exit_horizon(&self) -> i64 {
         // A voter is withdrawal-locked until the claim's hold-up ends: count it too.
         let vote_lock = self
@@ -206,8 +208,16 @@ impl PoolParams {
             .saturating_add(self.governance.holdup_period);
         self.min_deposit_lock
             .max(vote_lock)
-            .saturating_add(self.withdrawal_cooldown)
+            .saturating_add(self.longest_request_wait())
             .saturating_add(ACTIVATION_MARGIN)
+    }
+
+    /// The longest a withdrawal request can wait before it completes: its cooldown, or
+    /// the cover in force when it was made (see `request_withdrawal`), which ends within
+    /// a term and leaves the book at the end of its expiry day.
+    pub fn longest_request_wait(&self) -> i64 {
+        self.withdrawal_cooldown
+            .max(self.coverage_duration.saturating_add(crate::math::DAY))
     }
 }
 

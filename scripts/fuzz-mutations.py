@@ -91,7 +91,7 @@ MUTATIONS = {
     "f3-leaving-capital-prices-cover": (
         [(STATE + "pool.rs", "if clock > self.pending_lapses_at() {", "if true {"),
          ("fuzz/src/rules.rs",
-          "if clock > pool.pending_opens_until + pool.params.withdrawal_window {",
+          "if clock > pool.pending_closes_until {",
           "if true {")],
         "(finding 3) capital under a withdrawal request prices new cover",
     ),

@@ -206,9 +206,7 @@ pub fn scan(
             continue;
         }
         let clock = pool.exit_clock(&protocol, now);
-        if u.window_closes_at(pool.params.withdrawal_window)
-            .is_some_and(|closes| clock > closes)
-        {
+        if u.has_lapsed(clock) {
             let keys = PoolKeys::new(pool.market, pool.mint, pool.token_program);
             due.push(Due {
                 task: Task::Expire,

@@ -215,7 +215,7 @@ pub fn underwriter(address: &str, u: &Underwriter, p: &Pool, clock: i64, now: i6
         "unlock_at": u.unlock_at,
         // The window runs on the pool's exit clock (`clock` now): it stands still while
         // claims vote or withdrawals are paused, and the lapse time moves with it.
-        "lapses_at": u.lapses_at(p.params.withdrawal_window, clock, now),
+        "lapses_at": u.lapses_at(clock, now),
         // A completion waits while the pool's claims vote (`ClaimsVoting`).
         "claims_voting": p.voting_claims,
         // Earliest request_withdrawal: after the deposit lock, with no young shares.

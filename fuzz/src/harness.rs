@@ -720,6 +720,7 @@ impl Harness {
                 keys,
                 pool,
                 exposure,
+                last_cover_expiry: 0,
             });
             model.claim_lists.push(Vec::new());
             model.open_claims.push(Vec::new());
@@ -1831,7 +1832,7 @@ impl Harness {
                     let pool = &self.model.pools[m].pool;
                     let clock = crate::rules::exit_clock(pool, &self.model.protocol, now);
                     let free = pool.capital.saturating_sub(pool.reserved_for_claims);
-                    let lapsed_all = pool.pending_opens_until + pool.params.withdrawal_window;
+                    let lapsed_all = pool.pending_closes_until;
                     let leaving = if clock <= lapsed_all {
                         insurance_pool::math::value_of_shares(
                             pool.leaving_shares.get(),

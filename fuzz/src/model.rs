@@ -26,6 +26,9 @@
 
 use std::collections::HashMap;
 
+/// Seconds in a day (the exposure book's bucket).
+const DAY: i64 = 86_400;
+
 use anchor_lang::prelude::Pubkey;
 use example_exchange::errors::ExchangeError;
 use example_exchange::state::{Market, Position, PriceFeed};
@@ -85,6 +88,22 @@ pub struct MPool {
     pub keys: PoolKeys,
     pub pool: Pool,
     pub exposure: PoolExposure,
+    /// The latest cover expiry ever sold by the pool (0: none): the model's own record
+    /// of when the cover in force ends, which a withdrawal request waits for.
+    pub last_cover_expiry: i64,
+}
+
+impl MPool {
+    /// When the cover in force at `now` has left the pool's book: the end of the day
+    /// of the latest expiry sold, if that day is not over (0 otherwise).
+    pub fn cover_in_force_until(&self, now: i64) -> i64 {
+        let day = self.last_cover_expiry.div_euclid(DAY);
+        if self.last_cover_expiry == 0 || day < now.div_euclid(DAY) {
+            0
+        } else {
+            (day + 1) * DAY
+        }
+    }
 }
 
 /// One example-exchange market (an "exchange" of the issue) as the model knows it.
@@ -410,13 +429,18 @@ impl Model {
         );
         let clock = self.refresh(m, now);
         self.earn(m, now)?;
+        let in_force = self.pools[m].cover_in_force_until(now);
         let pool = &mut self.pools[m].pool;
         let value = crate::rules::value_on_free_capital(pool, shares)?;
-        let unlock_at = now
-            .checked_add(pool.params.withdrawal_cooldown)
-            .ok_or("MathOverflow")?;
-        let window_opens_at = clock
-            .checked_add(pool.params.withdrawal_cooldown)
+        // The request waits its cooldown, or for the cover in force to end.
+        let wait = pool
+            .params
+            .withdrawal_cooldown
+            .max(in_force.saturating_sub(now));
+        let unlock_at = now.checked_add(wait).ok_or("MathOverflow")?;
+        let window_closes_at = clock
+            .checked_add(wait)
+            .and_then(|t| t.checked_add(pool.params.withdrawal_window))
             .ok_or("MathOverflow")?;
         let pending = pool
             .pending_withdrawal_shares
@@ -430,13 +454,13 @@ impl Model {
             .checked_add(shares)
             .ok_or("MathOverflow")?;
         pool.leaving_shares.set(leaving);
-        pool.pending_opens_until = pool.pending_opens_until.max(window_opens_at);
+        pool.pending_closes_until = pool.pending_closes_until.max(window_closes_at);
         let u = self.underwriters.get_mut(&address).expect("checked");
         u.pending_shares.set(shares);
         u.pending_value = value;
         u.requested_at = now;
         u.unlock_at = unlock_at;
-        u.window_opens_at = window_opens_at;
+        u.window_closes_at = window_closes_at;
         Ok(())
     }
 
@@ -465,9 +489,8 @@ impl Model {
         req!(u.expired == 0, ie(InsuranceError::WithdrawalExpiredAlready));
         let pool = &self.pools[m].pool;
         let clock = crate::rules::exit_clock(pool, &self.protocol, now);
-        let window = crate::rules::params_at(pool, clock).withdrawal_window;
         req!(
-            clock > u.window_opens_at + window,
+            clock > u.window_closes_at,
             ie(InsuranceError::WithdrawalNotLapsed)
         );
         self.refresh(m, now);
@@ -502,13 +525,13 @@ impl Model {
             pool.leaving_shares.set(leaving);
         }
         if pending == 0 {
-            pool.pending_opens_until = 0;
+            pool.pending_closes_until = 0;
         }
         u.pending_shares = PodShares::default();
         u.pending_value = 0;
         u.requested_at = 0;
         u.unlock_at = 0;
-        u.window_opens_at = 0;
+        u.window_closes_at = 0;
         u.expired = 0;
         Ok(shares)
     }
@@ -533,9 +556,8 @@ impl Model {
         req!(now >= u.unlock_at, ie(InsuranceError::CooldownNotElapsed));
         // The window runs on the exit clock (it stands still while claims vote).
         let clock = crate::rules::exit_clock(pool, &self.protocol, now);
-        let window = crate::rules::params_at(pool, clock).withdrawal_window;
         req!(
-            u.expired == 0 && clock <= u.window_opens_at.saturating_add(window),
+            u.expired == 0 && clock <= u.window_closes_at,
             ie(InsuranceError::WithdrawalLapsed)
         );
         req!(now >= u.vote_locked_until, ie(InsuranceError::VoteLocked));
@@ -675,6 +697,7 @@ impl Model {
             .book
             .add(quote.coverage_expiry, notional)
             .map_err(an)?;
+        p.last_cover_expiry = p.last_cover_expiry.max(quote.coverage_expiry);
         p.exposure
             .earnings
             .add(now, quote.coverage_expiry, to_pool)
@@ -1723,7 +1746,7 @@ fn empty_underwriter(pool: Pubkey, owner: Pubkey) -> Underwriter {
         pending_value: 0,
         requested_at: 0,
         unlock_at: 0,
-        window_opens_at: 0,
+        window_closes_at: 0,
         last_deposit_at: 0,
         vote_locked_until: 0,
         total_deposited: 0,

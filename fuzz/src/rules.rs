@@ -93,7 +93,7 @@ pub fn staying_capital(pool: &Pool, clock: i64) -> R<u64> {
     let free = free_capital(pool);
     // Once every pending request has lapsed (exit clock past the latest window close),
     // none of them counts as leaving.
-    if clock > pool.pending_opens_until + pool.params.withdrawal_window {
+    if clock > pool.pending_closes_until {
         return Ok(free);
     }
     let leaving =
@@ -200,16 +200,20 @@ pub fn is_open(c: &Claim) -> bool {
     matches!(c.status.get(), ClaimStatus::Voting | ClaimStatus::Approved)
 }
 
-/// The longest an underwriter needs to get out after seeing a change coming, plus
-/// the margin.
+/// The longest an underwriter needs to get out after seeing a change coming (its
+/// locks, then a request that waits its cooldown or for a whole term of cover in force
+/// and that cover's expiry day), plus the margin.
 pub fn exit_horizon(p: &PoolParams) -> i64 {
     let vote_lock = p
         .governance
         .voting_period
         .saturating_add(p.governance.holdup_period);
+    let longest_wait = p
+        .withdrawal_cooldown
+        .max(p.coverage_duration.saturating_add(86_400));
     p.min_deposit_lock
         .max(vote_lock)
-        .saturating_add(p.withdrawal_cooldown)
+        .saturating_add(longest_wait)
         .saturating_add(ACTIVATION_MARGIN)
 }
 

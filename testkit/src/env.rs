@@ -29,8 +29,9 @@ pub use solana_instruction::error::InstructionError;
 /// Deposit lock of `default_params` (one 30-day coverage term): how long a test waits
 /// after its deposits before requesting a withdrawal.
 pub const DEPOSIT_LOCK: i64 = 30 * 86_400;
-/// Activation delay of `default_params` (lock + 1-day cooldown + 1-day margin).
-pub const ACTIVATION_DELAY: i64 = 32 * 86_400;
+/// Activation delay of `default_params` (30-day lock + a request waiting for 30-day
+/// cover and its expiry day + 1-day margin: `PoolParams::exit_horizon`).
+pub const ACTIVATION_DELAY: i64 = 62 * 86_400;
 
 /// Bytes of a ProgramData account's header (the ELF follows).
 const PROGRAM_DATA_HEADER: usize = 45;

@@ -153,16 +153,17 @@ async fn h1_exit_at_pre_loss_price_during_holdup() {
     let member = a.covered_member(5_000, 1_000).await;
     a.season().await;
     a.env.warp(DEPOSIT_LOCK).await;
-    let member2 = a.covered_member(5_000, 1_000).await; // cover for the claim
     let _ = member;
     let (alice, bob, carol) = (
         a.honest[0].insecure_clone(),
         a.honest[1].insecure_clone(),
         a.honest[2].insecure_clone(),
     );
-    // Alice and bob start their exits before the claim; their cooldown ends in hold-up.
+    // Alice and bob start their exits before the cover and the claim (a request waits
+    // for the cover in force when it is made); their cooldown ends in hold-up.
     a.request_all(&alice).await;
     a.request_all(&bob).await;
+    let member2 = a.covered_member(5_000, 1_000).await; // cover for the claim
     let claim = a.approved(&carol, &member2, 5_000).await;
     let before_other = a.other_snapshot().await;
     // A newcomer cannot deposit during the hold-up (a veto would hand it the released
@@ -783,8 +784,8 @@ async fn n6_non_voter_exits_while_claim_votes() {
     let mut a = arena(&[5_000, 5_000]).await;
     let (alice, bob) = (a.honest[0].insecure_clone(), a.honest[1].insecure_clone());
     a.env.warp(DEPOSIT_LOCK).await;
-    let member = a.covered_member(4_000, 1_000).await;
     a.request_all(&alice).await;
+    let member = a.covered_member(4_000, 1_000).await;
     let claim = a.file(&member, 4_000).await;
     a.env.warp(DAY).await;
     let leave = complete_withdrawal(&alice.pubkey(), &a.pool, &alice.token);
@@ -842,15 +843,20 @@ async fn l2_freeze_authority_is_recorded() {
     assert_eq!(env.pool(&pool).await.mint_has_freeze_authority, 0);
 }
 
-/// L3: a withdrawal that would leave exposure above the cap on free capital.
+/// L3: a withdrawal that would leave exposure above the cap on free capital. Cover is
+/// capped on the capital that stays and a request waits for the cover in force when it
+/// was made, so only a loss after the purchase gets there: 100 000 of cover on the
+/// stayer's 20 000 (the 5x cap), a loss of 1 000, and the leaver is refused.
 #[tokio::test]
 async fn l3_withdrawal_leaves_exposure_above_cap() {
-    let mut a = arena(&[100_000]).await;
+    let mut a = arena(&[100_000, 20_000]).await;
     let honest = a.honest[0].insecure_clone();
     a.env.warp(DEPOSIT_LOCK).await;
-    let buyer = a.env.user(&a.pool, 1_000_000).await;
-    a.buy(&buyer, 400_000).await;
     a.request_all(&honest).await;
+    let buyer = a.env.user(&a.pool, 1_000_000).await;
+    a.buy(&buyer, 100_000).await;
+    let pool = a.pool;
+    a.env.simulate_loss(&pool, 1_000).await;
     a.env.warp(DAY).await;
     a.env
         .refused(
@@ -1058,7 +1064,19 @@ async fn review_claim_sandwich_around_an_exit() {
         pending >= 3_999,
         "request valued on free capital: {pending}"
     );
-    // Sandwich the completion: file, complete, cancel.
+    // The cancelled claim is released once its voting period is over.
+    a.env.warp(VOTING).await;
+    a.env
+        .ok(&[finalize_claim(&a.pool, &first, &puppet.pubkey())], &[])
+        .await;
+    // Sandwich the completion: file, complete, cancel. The request waits for the cover
+    // in force when it was made; the puppet renews its cover the day before.
+    let unlock = a.env.underwriter(&a.pool, &victim.pubkey()).await.unlock_at;
+    let now = a.env.now().await;
+    a.env.warp(unlock - DAY - now).await;
+    let mint = a.pool.mint;
+    a.env.mint_to(&mint, &TOKEN, &puppet.token, 1_000).await;
+    a.buy(&puppet, 5_000).await;
     a.env.warp(DAY).await;
     let claim = a.file(&puppet, 5_000).await;
     let leave = complete_withdrawal(&victim.pubkey(), &a.pool, &victim.token);
@@ -1072,11 +1090,9 @@ async fn review_claim_sandwich_around_an_exit() {
         )
         .await;
     a.env.warp(VOTING).await;
-    for c in [first, claim] {
-        a.env
-            .ok(&[finalize_claim(&a.pool, &c, &puppet.pubkey())], &[])
-            .await;
-    }
+    a.env
+        .ok(&[finalize_claim(&a.pool, &claim, &puppet.pubkey())], &[])
+        .await;
     let paid = a.complete(&victim).await;
     assert!(paid >= 3_999, "the victim got {paid} of 4 000");
     assert_eq!(
@@ -1301,8 +1317,8 @@ async fn review3_repeated_completions_during_a_vote_escape_nothing() {
     let mut a = arena(&[5_000, 5_000]).await;
     let (leaver, stayer) = (a.honest[0].insecure_clone(), a.honest[1].insecure_clone());
     a.env.warp(DEPOSIT_LOCK).await;
-    let member = a.covered_member(5_000, 1_000).await;
     a.request_all(&leaver).await;
+    let member = a.covered_member(5_000, 1_000).await;
     let claim = a.file(&member, 5_000).await;
     a.vote(&stayer, &claim, true).await;
     a.env.warp(DAY).await; // the leaver's cooldown is over; the claim still votes

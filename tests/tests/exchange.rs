@@ -41,8 +41,9 @@ async fn venue(
         (registration.exchange_authority, registration.destination),
         (v.keys.authority, v.keys.collateral_vault)
     );
-    // 30-day deposit lock + 1-day cooldown + 1-day margin.
-    assert_eq!(params.exit_horizon(), 32 * 24 * HOUR);
+    // 30-day deposit lock + a request waiting for 30-day cover and its expiry day +
+    // 1-day margin.
+    assert_eq!(params.exit_horizon(), 62 * 24 * HOUR);
     assert_eq!(
         registration.active_from,
         registration.epoch_start + params.exit_horizon()

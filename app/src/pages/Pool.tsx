@@ -115,7 +115,7 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
   const depositVotesAt = Number(seasonedFrom(now, age).toString());
   const at = (t: number) => new Date(t * 1000).toISOString();
   // The window runs on the pool's exit clock (it waits while claims vote).
-  const lapses = position ? withdrawalLapsesAt(position, p.params.withdrawalWindow, exitClock, now) : null;
+  const lapses = position ? withdrawalLapsesAt(position, exitClock, now) : null;
   const lapsesAt = lapses ? Number(lapses.toString()) : 0;
   const claimsVoting = !new BN(p.votingClaims.toString()).isZero();
 

@@ -232,15 +232,18 @@ export function acceptsVolume(
 /**
  * How long a new exchange registration (or raised limits, a new destination, new pool
  * parameters) waits before it applies: the longer of the deposit lock and a voter's
- * lock (voting period + hold-up), plus the withdrawal cooldown, plus 1 day
- * (`PoolParams::exit_horizon`; 32 days with the SDK's default parameters). The delay runs on the
+ * lock (voting period + hold-up), plus the longest a withdrawal request can wait (its
+ * cooldown, or the cover in force when it was made: at most a term plus its expiry
+ * day), plus 1 day (`PoolParams::exit_horizon`; 62 days with the SDK's default
+ * parameters). The delay runs on the
  * pool's exit clock (see [`exitClock`]): time during which withdrawals were paused does
  * not count, so `activeFrom` / `pendingAt` / `pendingParamsAt` are exit-clock times.
  */
 export function activationDelay(params: PoolParams): BN {
   const bn = (x: BN) => new BN(x.toString());
   const voteLock = bn(params.governance.votingPeriod).add(bn(params.governance.holdupPeriod));
-  return BN.max(bn(params.minDepositLock), voteLock).add(bn(params.withdrawalCooldown)).addn(86_400);
+  const longestWait = BN.max(bn(params.withdrawalCooldown), bn(params.coverageDuration).addn(86_400));
+  return BN.max(bn(params.minDepositLock), voteLock).add(longestWait).addn(86_400);
 }
 
 /** Seconds a withdrawal pause has lasted at `now` (ended pauses plus the current one). */
@@ -317,16 +320,16 @@ export function votesFrom(
  * Unix time a pending withdrawal lapses (`Underwriter::lapses_at`) if the pool's exit
  * clock, reading `clock` at unix time `now` ([`exitClock`]), keeps running: its window
  * is on the exit clock, which stands still while the pool's claims vote or withdrawals
- * are paused, so the lapse moves later meanwhile. `null` without a pending withdrawal.
+ * are paused, so the lapse moves later meanwhile. The window's close is fixed at the
+ * request (`windowClosesAt`). `null` without a pending withdrawal.
  */
 export function withdrawalLapsesAt(
-  u: Pick<UnderwriterAccount, "pendingShares" | "windowOpensAt">,
-  window: Amount,
+  u: Pick<UnderwriterAccount, "pendingShares" | "windowClosesAt">,
   clock: Amount,
   now: Amount,
 ): BN | null {
   if (new BN(u.pendingShares.toString()).isZero()) return null;
-  const closes = new BN(u.windowOpensAt.toString()).add(new BN(toI64(window, "window").toString()));
+  const closes = new BN(u.windowClosesAt.toString());
   return new BN(toI64(now, "now").toString()).add(closes.sub(new BN(toI64(clock, "clock").toString())));
 }
 

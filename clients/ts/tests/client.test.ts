@@ -295,10 +295,11 @@ describe("client (offline)", () => {
 
   it("computes the exit horizon and the exit clock", () => {
     const params = defaultParams();
-    assert.equal(activationDelay(params).toNumber(), 32 * 86_400);
+    // Deposit lock 30 days + a request waiting for 30-day cover and its expiry day + 1.
+    assert.equal(activationDelay(params).toNumber(), 62 * 86_400);
     // A voter's lock (voting + hold-up) longer than the deposit lock sets the horizon.
     const long = { ...params, minDepositLock: new BN(86_400), governance: { ...params.governance, votingPeriod: new BN(40 * 86_400) } };
-    assert.equal(activationDelay(long).toNumber(), (40 + 2 + 1 + 1) * 86_400);
+    assert.equal(activationDelay(long).toNumber(), (40 + 2 + 31 + 1) * 86_400);
     const still = { pausedSince: new BN(0), pausedSecs: new BN(0) };
     const none = { withdrawPause: still, votingPause: still, exitClockHigh: new BN(0) };
     assert.equal(exitClock(none, none, 1_000_000).toNumber(), 1_000_000);

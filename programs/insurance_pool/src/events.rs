@@ -251,7 +251,10 @@ pub struct WithdrawalRequested {
     pub owner: Pubkey,
     pub shares: u128,
     pub value_at_request: u64,
+    /// Earliest unix time it can complete: after the cooldown and the cover in force.
     pub unlock_at: i64,
+    /// Last exit-clock time it can complete (the window is fixed at the request).
+    pub window_closes_at: i64,
 }
 
 /// An underwriter cancelled its pending withdrawal.

@@ -839,7 +839,7 @@ async fn review_authority_pauses_withdrawals_then_waits_out_the_delay() {
 /// activation delay. A rogue authority registers a venue whose oracle it holds; the
 /// honest underwriter asks to leave at once; accomplices with fresh matured cover keep
 /// overlapping claims voting (each rejected with nobody voting, its bond returned) for
-/// 40 days, longer than the 32-day delay. Exits cannot complete while claims vote, so
+/// 70 days, longer than the 62-day delay. Exits cannot complete while claims vote, so
 /// the exit clock, which the registration's activation and the withdrawal window are
 /// on, stands still meanwhile: the registration is still not active when the claims
 /// stop, the honest underwriter's request has not lapsed, it leaves in full, and the
@@ -877,7 +877,7 @@ async fn review3_voting_claims_cannot_run_out_the_activation_delay() {
     env.warp(DAY).await;
     let started = env.now().await;
     let mut voting: Vec<(Pubkey, User)> = Vec::new();
-    while env.now().await < started + 40 * DAY {
+    while env.now().await < started + 70 * DAY {
         let id = 0;
         let claim = file_claim(&next.pubkey(), &pool, id, &next.token, 100, [5; 32], "");
         env.ok(&[claim], &[&next.key]).await;
@@ -911,7 +911,7 @@ async fn review3_voting_claims_cannot_run_out_the_activation_delay() {
         )
         .await;
     }
-    // 40 days of wall time later the exit clock has barely moved: no draw right yet.
+    // 70 days of wall time later the exit clock has barely moved: no draw right yet.
     let clock = env.exit_clock(&pool).await;
     assert!(env.now().await >= registration.active_from + 8 * DAY);
     assert!(

@@ -54,14 +54,15 @@ async fn two_leavers() -> (TestEnv, PoolKeys, [User; 3], [User; 2]) {
         u.push(user);
     }
     env.warp(DEPOSIT_LOCK).await;
+    // The requests come first: a request waits for the cover in force when it is made.
+    env.request_all(&pool, &u[0]).await;
+    env.request_all(&pool, &u[1]).await;
     let (m1, m2) = (env.user(&pool, 1_000).await, env.user(&pool, 1_000).await);
     env.ok(
         &[buy_ix(&pool, &m1, 1), buy_ix(&pool, &m2, 1)],
         &[&m1.key, &m2.key],
     )
     .await;
-    env.request_all(&pool, &u[0]).await;
-    env.request_all(&pool, &u[1]).await;
     env.warp(DAY).await;
     let [a, b, c]: [User; 3] = u.try_into().ok().expect("three");
     (env, pool, [a, b, c], [m1, m2])
@@ -266,10 +267,11 @@ async fn review3_p1_dust_claims_delay_exits_until_the_guardian_pauses_claims() {
 #[tokio::test]
 async fn review3_f4_exit_buy_deposit_back_does_not_pin_the_rate() {
     let (mut env, pool, whale) = whale_pool().await;
+    // The request first (it would wait for cover in force), then cover on what stays.
+    env.request_all(&pool, &whale).await;
     let early = env.user(&pool, 1_000_000).await;
     env.ok(&[buy_ix(&pool, &early, 200_000)], &[&early.key])
         .await;
-    env.request_all(&pool, &whale).await;
     let params = default_params();
     env.warp(params.withdrawal_cooldown + HOUR).await;
     let accomplice = env.user(&pool, 1_000).await;
@@ -331,8 +333,8 @@ async fn review3_b_a_lapsed_request_can_be_expired_by_anyone() {
     .await;
     let after = env.underwriter(&pool, &whale.pubkey()).await;
     assert_eq!(
-        (after.pending_shares.get(), after.window_opens_at),
-        (before.pending_shares.get(), before.window_opens_at)
+        (after.pending_shares.get(), after.window_closes_at),
+        (before.pending_shares.get(), before.window_closes_at)
     );
     // A request made and cancelled at once still moves the pool's latest window.
     for _ in 0..3 {
@@ -396,13 +398,13 @@ async fn review3_expire_cannot_silence_a_voter() {
     let m = env.user(&pool, 10_000).await;
     env.warp(DEPOSIT_LOCK).await;
     env.season(&pool).await;
-    env.ok(&[buy_ix(&pool, &m, 50_000)], &[&m.key]).await;
     let shares = env.underwriter(&pool, &victim.pubkey()).await.shares.get();
     env.ok(
         &[request_withdrawal(&victim.pubkey(), &pool, shares / 7)],
         &[&victim.key],
     )
     .await;
+    env.ok(&[buy_ix(&pool, &m, 50_000)], &[&m.key]).await;
     let p = default_params();
     env.warp(p.withdrawal_cooldown + p.withdrawal_window + HOUR)
         .await;
@@ -434,59 +436,15 @@ async fn review3_expire_cannot_silence_a_voter() {
     env.assert_conserved(&pool).await;
 }
 
-/// Second attacker review, 3: the lapse was checked on the parameters as stored, not
-/// the ones in force: with a longer window due but not yet applied, anyone could expire
-/// a live request (and the owner's own completion was refused). Both now read the
-/// parameters in force (`Pool::params_at`): the expiry is refused and the completion
-/// goes through.
-#[tokio::test]
-async fn review3_expire_and_complete_read_the_window_in_force() {
-    let mut env = TestEnv::new().await;
-    let pool = env.create_pool(TOKEN).await;
-    let victim = env.user(&pool, 100_000).await;
-    env.deposit(&victim, &pool, 100_000).await;
-    let stayer = env.user(&pool, 100_000).await;
-    env.deposit(&stayer, &pool, 100_000).await;
-    env.warp(DEPOSIT_LOCK).await;
-    let authority = env.authority.insecure_clone();
-    let longer = PoolParams {
-        withdrawal_window: 14 * DAY,
-        ..default_params()
-    };
-    env.ok(
-        &[update_pool_params(&authority.pubkey(), &pool, longer)],
-        &[&authority],
-    )
-    .await;
-    let effective = env.pool(&pool).await.pending_params_at;
-    let clock = env.exit_clock(&pool).await;
-    // The old 7-day window closes an hour before the change is due.
-    env.warp(effective - clock - 8 * DAY - HOUR).await;
-    env.request_all(&pool, &victim).await;
-    env.warp(8 * DAY + 2 * HOUR).await;
-    assert_ne!(
-        env.pool(&pool).await.pending_params_at,
-        0,
-        "not applied yet"
-    );
-    env.refused(
-        &[expire_withdrawal(&victim.pubkey(), &pool)],
-        &[],
-        code(InsuranceError::WithdrawalNotLapsed),
-    )
-    .await;
-    let paid = env.complete(&pool, &victim).await;
-    assert_eq!(paid, 100_000);
-    env.assert_conserved(&pool).await;
-}
-
 /// Attacker review of this fixes, C: a harmless lengthening of the withdrawal
 /// window (governance) left the pool's record of when pending requests lapse on the old
-/// window, while `complete_withdrawal` checks the new one: past the old close the
+/// window, while `complete_withdrawal` checked the new one: past the old close the
 /// whale's live request counted as staying, and an accomplice bought 400 000 at 210 bps
 /// and the whale left in the same transaction (the passive underwriter carrying it
-/// alone at a tenth of the curve). The pool now records when windows open and adds the
-/// current window, as the completion does.
+/// alone at a tenth of the curve). Each request's close is now fixed when it is made,
+/// and the pool's record and the completion read the same one: past it the whale's
+/// request has lapsed for both, the cover is fairly priced on the capital that stays,
+/// and the whale stays with it.
 #[tokio::test]
 async fn review3_c_a_longer_window_keeps_a_live_request_leaving() {
     let (mut env, pool, whale) = whale_pool().await;
@@ -504,23 +462,26 @@ async fn review3_c_a_longer_window_keeps_a_live_request_leaving() {
     let clock = env.exit_clock(&pool).await;
     env.warp(effective - clock - 7 * DAY).await;
     env.request_all(&pool, &whale).await;
-    // Past the old window's close, within the new one.
+    // Past the request's close (the old window), within the new one.
     env.warp(8 * DAY + HOUR).await;
     assert_eq!(env.pool_now(&pool).await.params.withdrawal_window, 30 * DAY);
     let accomplice = env.user(&pool, 1_000_000).await;
-    let before = env.balance(accomplice.token).await;
-    env.ok(
+    env.refused(
         &[
             buy_ix(&pool, &accomplice, 400_000),
             complete_withdrawal(&whale.pubkey(), &pool, &whale.token),
         ],
         &[&accomplice.key, &whale.key],
+        code(InsuranceError::WithdrawalLapsed),
     )
     .await;
+    let before = env.balance(accomplice.token).await;
+    env.ok(&[buy_ix(&pool, &accomplice, 400_000)], &[&accomplice.key])
+        .await;
     assert_eq!(
         before - env.balance(accomplice.token).await,
-        80_000,
-        "the curve on the capital that stays"
+        8_400,
+        "the curve on the whole pool, which stays"
     );
     env.assert_conserved(&pool).await;
 }
@@ -534,10 +495,9 @@ async fn review3_c_a_longer_window_keeps_a_live_request_leaving() {
 #[tokio::test]
 async fn review3_d_overlapping_stops_never_rewind_the_exit_clock() {
     let (mut env, pool, whale) = whale_pool().await;
+    env.request_all(&pool, &whale).await;
     let filer = env.user(&pool, 10_000).await;
     env.ok(&[buy_ix(&pool, &filer, 1)], &[&filer.key]).await;
-    env.warp(DAY + HOUR).await;
-    env.request_all(&pool, &whale).await;
     env.warp(9 * DAY).await;
     env.refused(
         &[complete_withdrawal(&whale.pubkey(), &pool, &whale.token)],
@@ -576,26 +536,16 @@ async fn review3_d_overlapping_stops_never_rewind_the_exit_clock() {
     env.assert_conserved(&pool).await;
 }
 
-/// Attacker review of this fixes, A (a known limit, see the README): capital
-/// that has not asked to leave prices cover, and may ask right after (buy + request in
-/// one transaction): with the default one-day cooldown the whale leaves a day later and
-/// the passive underwriter carries 400 000 of 30-day cover bought at 210 bps on a tenth
-/// of the pool. A pool whose cooldown is at least its cover term closes it: every cover
-/// priced with the leaving capital has expired before that capital can leave.
+/// Attacker review of this fixes, A: capital that has not asked to leave prices
+/// cover, and could ask right after (buy + request in one transaction): with the
+/// one-day cooldown the whale left a day later and the passive underwriter carried
+/// 400 000 of 30-day cover bought at 210 bps on a tenth of the pool (a 40 000 loss then
+/// cost it 40 000 where its fair part was 4 000). A request now waits for the cover in
+/// force when it was made: the whale is refused until that cover has left the book, and
+/// a loss meanwhile falls on it pro rata.
 #[tokio::test]
-async fn review3_a_a_cooldown_of_one_term_outlasts_the_cover_it_priced() {
-    let mut env = TestEnv::new().await;
-    let term = default_params().coverage_duration;
-    let params = PoolParams {
-        withdrawal_cooldown: term,
-        ..default_params()
-    };
-    let pool = env.create_pool_with_params(TOKEN, params).await;
-    let small = env.user(&pool, 100_000).await;
-    env.deposit(&small, &pool, 100_000).await;
-    let whale = env.user(&pool, 1_000_000).await;
-    env.deposit(&whale, &pool, 900_000).await;
-    env.warp(DEPOSIT_LOCK).await;
+async fn review3_a_a_request_waits_for_the_cover_it_priced() {
+    let (mut env, pool, whale) = whale_pool().await;
     let accomplice = env.user(&pool, 1_000_000).await;
     let shares = env.underwriter(&pool, &whale.pubkey()).await.shares.get();
     env.ok(
@@ -607,20 +557,107 @@ async fn review3_a_a_cooldown_of_one_term_outlasts_the_cover_it_priced() {
     )
     .await;
     let cover: Member = env.fetch(pool.member(&accomplice.pubkey())).await;
-    env.warp(DAY + HOUR).await;
+    let request = env.underwriter(&pool, &whale.pubkey()).await;
+    // The end of the cover's expiry day, when it leaves the exposure book.
+    let ends = (cover.coverage_expiry / DAY + 1) * DAY;
+    assert_eq!(request.unlock_at, ends);
+    // The day the cooldown alone would have let it go, and an hour before the end.
+    for at in [env.now().await + DAY + HOUR, ends - HOUR] {
+        let now = env.now().await;
+        env.warp(at - now).await;
+        env.refused(
+            &[complete_withdrawal(&whale.pubkey(), &pool, &whale.token)],
+            &[&whale.key],
+            code(InsuranceError::CooldownNotElapsed),
+        )
+        .await;
+    }
+    // Until then its shares bear every loss pro rata (the payout is the lesser of the
+    // value at the request and the value now). Once the cover has left the book:
+    env.warp(HOUR).await;
+    assert_eq!(env.exposure(&pool).await.active_at(env.now().await), 0);
+    let paid = env.complete(&pool, &whale).await;
+    assert!(paid <= request.pending_value);
+    env.assert_conserved(&pool).await;
+}
+
+/// Third attacker review: a lapsed request nobody had expired came back to life when
+/// governance lengthened the window (completion read the window in force), after cover
+/// had been priced with that capital counted as staying. The window is now fixed at the
+/// request: a longer window changes only requests made after it applies, so the lapsed
+/// request stays lapsed (anyone may expire it), and a shorter one cuts no live request.
+#[tokio::test]
+async fn review3_the_window_is_fixed_at_the_request() {
+    let (mut env, pool, whale) = whale_pool().await;
+    let p = default_params();
+    env.request_all(&pool, &whale).await;
+    let authority = env.authority.insecure_clone();
+    let longer = PoolParams {
+        withdrawal_window: 30 * DAY,
+        ..default_params()
+    };
+    env.ok(
+        &[update_pool_params(&authority.pubkey(), &pool, longer)],
+        &[&authority],
+    )
+    .await;
+    env.warp(p.withdrawal_cooldown + p.withdrawal_window + HOUR)
+        .await;
+    // Lapsed, and counted as staying: cover is priced on the whole pool.
+    let fair = env.quote(&pool, None, 400_000).await;
+    assert_eq!(fair.rate_bps, 210);
+    // Past the change's activation: the window in force is 30 days, the request's 7.
+    let effective = env.pool(&pool).await.pending_params_at;
+    let clock = env.exit_clock(&pool).await;
+    env.warp(effective - clock + HOUR).await;
+    assert_eq!(env.pool_now(&pool).await.params.withdrawal_window, 30 * DAY);
     env.refused(
         &[complete_withdrawal(&whale.pubkey(), &pool, &whale.token)],
         &[&whale.key],
-        code(InsuranceError::CooldownNotElapsed),
+        code(InsuranceError::WithdrawalLapsed),
     )
     .await;
-    env.warp(term).await;
-    assert!(
-        env.now().await >= cover.coverage_expiry,
-        "the cover has ended"
-    );
-    env.complete(&pool, &whale).await;
-    assert_eq!(env.exposure(&pool).await.active_at(env.now().await), 0);
+    env.ok(&[expire_withdrawal(&whale.pubkey(), &pool)], &[])
+        .await;
+    // A new request gets the new window: 20 days after its cooldown it completes.
+    env.ok(&[cancel_withdrawal(&whale.pubkey(), &pool)], &[&whale.key])
+        .await;
+    env.season(&pool).await;
+    env.request_all(&pool, &whale).await;
+    env.warp(p.withdrawal_cooldown + 20 * DAY).await;
+    assert_eq!(env.complete(&pool, &whale).await, 900_000);
+    env.assert_conserved(&pool).await;
+}
+
+/// And the other way: a shorter window due later does not cut short a live request
+/// made under the longer one (its owner was promised the window in force when it asked).
+#[tokio::test]
+async fn review3_a_shorter_window_cuts_no_live_request() {
+    let (mut env, pool, whale) = whale_pool().await;
+    let authority = env.authority.insecure_clone();
+    let shorter = PoolParams {
+        withdrawal_window: 2 * DAY,
+        ..default_params()
+    };
+    env.ok(
+        &[update_pool_params(&authority.pubkey(), &pool, shorter)],
+        &[&authority],
+    )
+    .await;
+    let effective = env.pool(&pool).await.pending_params_at;
+    let clock = env.exit_clock(&pool).await;
+    // Asked a day before the shorter window applies; completes five days after it.
+    env.warp(effective - clock - DAY).await;
+    env.request_all(&pool, &whale).await;
+    env.warp(7 * DAY).await;
+    assert_eq!(env.pool_now(&pool).await.params.withdrawal_window, 2 * DAY);
+    env.refused(
+        &[expire_withdrawal(&whale.pubkey(), &pool)],
+        &[],
+        code(InsuranceError::WithdrawalNotLapsed),
+    )
+    .await;
+    assert_eq!(env.complete(&pool, &whale).await, 900_000);
     env.assert_conserved(&pool).await;
 }
 

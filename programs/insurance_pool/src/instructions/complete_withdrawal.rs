@@ -67,14 +67,11 @@ impl CompleteWithdrawal<'_> {
             now >= underwriter.unlock_at,
             InsuranceError::CooldownNotElapsed
         );
-        // The window on the exit clock (it stands still while claims vote), on the
-        // parameters in force; an expired request never completes.
+        // The window fixed at the request, on the exit clock (it stands still while
+        // claims vote); an expired request never completes.
         let clock = pool.exit_clock(&*self.protocol.load()?, now);
         require!(
-            underwriter.expired == 0
-                && underwriter
-                    .window_closes_at(pool.params_at(clock).withdrawal_window)
-                    .is_some_and(|closes| clock <= closes),
+            underwriter.expired == 0 && !underwriter.has_lapsed(clock),
             InsuranceError::WithdrawalLapsed
         );
         require!(

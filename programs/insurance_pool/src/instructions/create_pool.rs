@@ -127,7 +127,7 @@ pub fn handle_create_pool(
         mint_has_freeze_authority: ctx.accounts.mint.freeze_authority.is_some() as u8,
         withdraw_pause: Default::default(),
         voting_pause: Default::default(),
-        pending_opens_until: 0,
+        pending_closes_until: 0,
         exit_clock_high: 0,
         holdup_until: 0,
         volume_rate_bps: volume_target_rate(&params.volume, 0, 0),

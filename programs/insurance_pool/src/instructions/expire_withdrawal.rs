@@ -31,14 +31,11 @@ impl ExpireWithdrawal<'_> {
             underwriter.expired == 0,
             InsuranceError::WithdrawalExpiredAlready
         );
-        // On the parameters in force (a window change due but not yet applied counts:
-        // the second attacker review expired a live request on the stale window).
+        // Past the window fixed at the request, on the exit clock.
         let pool = self.pool.load()?;
         let clock = pool.exit_clock(&*self.protocol.load()?, Clock::get()?.unix_timestamp);
         require!(
-            underwriter
-                .window_closes_at(pool.params_at(clock).withdrawal_window)
-                .is_some_and(|closes| clock > closes),
+            underwriter.has_lapsed(clock),
             InsuranceError::WithdrawalNotLapsed
         );
         Ok(())

@@ -4,8 +4,9 @@ use crate::prelude::*;
 /// current value on free capital (approved claims netted out), the most the withdrawal
 /// will pay. Refused during the deposit lock and while any of the position's shares are
 /// young. The shares stay in the pool and keep bearing losses until
-/// `complete_withdrawal`, which must come within the pool's withdrawal window after the
-/// cooldown.
+/// `complete_withdrawal`, which is accepted after the cooldown or once the cover in force
+/// at the request has ended, whichever is later (capital stays on risk for the cover it
+/// priced), and within the withdrawal window after that (on the exit clock, fixed now).
 #[derive(Accounts)]
 pub struct RequestWithdrawal<'info> {
     pub owner: Signer<'info>,
@@ -73,17 +74,21 @@ pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: Shares
         .withdrawal_cooldown
         .max(in_force.saturating_sub(now));
     let unlock_at = now.safe_add(wait)?;
-    let window_opens_at = clock.safe_add(wait)?;
+    // The window is fixed now: a later change of it neither revives a lapsed request
+    // nor cuts a live one short.
+    let window_closes_at = clock
+        .safe_add(wait)?
+        .safe_add(pool.params.withdrawal_window)?;
     let pending = pool.pending_withdrawal_shares.get().safe_add(shares)?;
     pool.pending_withdrawal_shares.set(pending);
     let leaving = pool.leaving_shares.get().safe_add(shares)?;
     pool.leaving_shares.set(leaving);
-    pool.pending_opens_until = pool.pending_opens_until.max(window_opens_at);
+    pool.pending_closes_until = pool.pending_closes_until.max(window_closes_at);
     underwriter.pending_shares.set(shares);
     underwriter.pending_value = value;
     underwriter.requested_at = now;
     underwriter.unlock_at = unlock_at;
-    underwriter.window_opens_at = window_opens_at;
+    underwriter.window_closes_at = window_closes_at;
 
     emit!(WithdrawalRequested {
         pool: pool_key,
@@ -91,6 +96,7 @@ pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: Shares
         shares,
         value_at_request: value,
         unlock_at,
+        window_closes_at,
     });
     Ok(())
 }

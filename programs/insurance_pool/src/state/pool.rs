@@ -372,14 +372,13 @@ pub struct Pool {
     /// Time claims of this pool were voting (`voting_claims > 0`): withdrawals cannot
     /// complete then, so this stops its exit clock too (review 3, findings 1 and 2).
     pub voting_pause: crate::math::PauseClock,
-    /// The latest exit-clock time at which a pending withdrawal's window opens (0 with
-    /// none pending). Once the exit clock is past it plus the current
-    /// `withdrawal_window` (the window `complete_withdrawal` checks, so a parameter
-    /// change moves both alike: review 3's attacker review, C), every pending request
-    /// has lapsed and the shares under them no longer count as leaving
+    /// The latest exit-clock time at which a pending withdrawal's window closes (0 with
+    /// none pending; each request's close is fixed when it is made, see
+    /// [`Underwriter::window_closes_at`]). Once the exit clock is past it, every pending
+    /// request has lapsed and the shares under them no longer count as leaving
     /// ([`Pool::staying_capital`]). A lapsed request among live ones still counts:
     /// anyone may `expire_withdrawal` it (review 3's attacker review, B).
-    pub pending_opens_until: i64,
+    pub pending_closes_until: i64,
     /// The highest exit clock any instruction has read (see [`Pool::exit_clock`]).
     pub exit_clock_high: i64,
     /// Deposits are refused until this time: the end of the latest hold-up of an
@@ -550,8 +549,7 @@ impl Pool {
 
     /// The exit-clock time past which every pending request has lapsed.
     pub fn pending_lapses_at(&self) -> i64 {
-        self.pending_opens_until
-            .saturating_add(self.params.withdrawal_window)
+        self.pending_closes_until
     }
 
     /// Shares minted for a deposit of `amount` at the current price, on free capital
@@ -585,13 +583,13 @@ impl Pool {
             self.leaving_shares.set(leaving);
         }
         if pending == 0 {
-            self.pending_opens_until = 0;
+            self.pending_closes_until = 0;
         }
         underwriter.pending_shares = PodShares::default();
         underwriter.pending_value = 0;
         underwriter.requested_at = 0;
         underwriter.unlock_at = 0;
-        underwriter.window_opens_at = 0;
+        underwriter.window_closes_at = 0;
         underwriter.expired = 0;
         Ok(shares)
     }

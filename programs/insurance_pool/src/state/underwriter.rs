@@ -19,10 +19,13 @@ pub struct Underwriter {
     pub requested_at: i64,
     /// Earliest unix time `complete_withdrawal` is accepted.
     pub unlock_at: i64,
-    /// The pool's exit clock when the cooldown ends (its value at the request plus the
-    /// cooldown): the withdrawal window runs from here on the exit clock, so it does not
-    /// lapse while withdrawals are paused or refused because claims vote.
-    pub window_opens_at: i64,
+    /// The last exit-clock time the pending request can complete: the exit clock at the
+    /// request, plus its wait (cooldown or cover in force), plus the withdrawal window
+    /// then in force. Fixed at the request, so a later change of the window neither
+    /// revives a lapsed request nor shortens a live one (review 3's third attacker
+    /// review). On the exit clock, so it does not lapse while withdrawals are paused or
+    /// refused because claims vote.
+    pub window_closes_at: i64,
     /// Unix time of the last deposit (the deposit lock runs from it).
     pub last_deposit_at: i64,
     /// `complete_withdrawal` is refused before this time: the end of the hold-up of
@@ -81,19 +84,25 @@ impl Underwriter {
         })
     }
 
-    /// Last exit-clock time the pending withdrawal can complete (`window_opens_at +
-    /// window`); `None` without a pending withdrawal. The exit clock stands still while
-    /// withdrawals are paused or the pool's claims vote, so the request lapses at
-    /// [`Underwriter::lapses_at`] only if it keeps running.
-    pub fn window_closes_at(&self, window: i64) -> Option<i64> {
+    /// Last exit-clock time the pending withdrawal can complete; `None` without a
+    /// pending withdrawal. The exit clock stands still while withdrawals are paused or
+    /// the pool's claims vote, so the request lapses at [`Underwriter::lapses_at`] only
+    /// if it keeps running.
+    pub fn closes_at(&self) -> Option<i64> {
         self.has_pending_withdrawal()
-            .then(|| self.window_opens_at.saturating_add(window))
+            .then_some(self.window_closes_at)
+    }
+
+    /// Whether the pending request can no longer complete at exit clock `clock`: past
+    /// its window, or expired. `false` without a pending request.
+    pub fn has_lapsed(&self, clock: i64) -> bool {
+        self.closes_at().is_some_and(|closes| clock > closes)
     }
 
     /// Unix time the pending withdrawal lapses if the pool's exit clock, reading `clock`
     /// at unix time `now`, keeps running (no pause, no claim voting meanwhile).
-    pub fn lapses_at(&self, window: i64, clock: i64, now: i64) -> Option<i64> {
-        self.window_closes_at(window)
+    pub fn lapses_at(&self, clock: i64, now: i64) -> Option<i64> {
+        self.closes_at()
             .map(|closes| now.saturating_add(closes.saturating_sub(clock)))
     }
 

@@ -7,7 +7,7 @@
 //! The story follows the pool's time rules: premiums are earned over the cover's term,
 //! cover is claimable one day after purchase, only shares staked two stake periods
 //! (3 days each) before a filing vote on it, deposits are locked 30 days, and an
-//! exchange's draw right starts 32 days after its registration.
+//! exchange's draw right starts 62 days after its registration.
 
 use insurance_pool_sdk::ix::*;
 use insurance_pool_sdk::state::*;

@@ -45,10 +45,11 @@ pub const DEFAULT_VOLUME: VolumeCurve = VolumeCurve {
 };
 
 /// Parameters used by most tests: 1-day cooldown then a 7-day window, cap 10^15,
-/// minimum deposit 1, [`DEFAULT_CURVE`], rate falling at most 100 bps a day, 30-day
+/// minimum deposit 1, [`DEFAULT_CURVE`] (no rate memory), 30-day
 /// covers claimable after 1 day, exposure up to 5 times free capital, no minimum
 /// reserve, deposits locked for 30 days (one term). Their activation delay is
-/// 30 + 1 + 1 = 32 days.
+/// 30 + (30 + 1) + 1 = 62 days (a request waits for the cover in force: a term and its
+/// expiry day).
 pub fn default_params() -> PoolParams {
     PoolParams {
         withdrawal_cooldown: 86_400,

@@ -103,6 +103,13 @@ impl World {
     /// by then, so it buys a new one (5 000) and waits for it to mature.
     async fn after_lock(&mut self) {
         self.env.warp(DEPOSIT_LOCK).await;
+        self.renew_cover().await;
+    }
+
+    /// The member buys another term of 5 000 and waits for it to mature. A withdrawal
+    /// request waits for the cover in force when it is made: tests that exit quickly
+    /// request before this.
+    async fn renew_cover(&mut self) {
         let m = self.member.pubkey();
         let ix = contribute_premium(&m, &self.pool, &self.member.token, None, 5_000, u64::MAX);
         self.env.ok(&[ix], &[&self.member.key]).await;
@@ -506,7 +513,7 @@ async fn a_position_votes_from_the_time_it_is_told() {
 #[tokio::test]
 async fn voters_cannot_withdraw_until_the_vote_ends() {
     let mut w = world().await;
-    w.after_lock().await;
+    w.env.warp(DEPOSIT_LOCK).await;
     let alice = w.alice.insecure_clone();
     // Half under request (no vote), half votes.
     let shares = w
@@ -522,9 +529,10 @@ async fn voters_cannot_withdraw_until_the_vote_ends() {
             &[&alice.key],
         )
         .await;
+    w.renew_cover().await; // cooldown over
     let claim = w.file(0, 1_000).await;
     w.vote(&alice, &claim, false).await;
-    w.env.warp(DAY).await; // cooldown over, vote still running
+    w.env.warp(DAY).await; // vote still running
     let complete = complete_withdrawal(&alice.pubkey(), &w.pool, &alice.token);
     w.env
         .refused(
@@ -598,7 +606,11 @@ async fn approved_claims_reserve_capital_against_withdrawals() {
         .pending_value;
     let pool = w.env.pool(&w.pool).await;
     assert!(pending <= pool.free_capital() * 6 / 10 + 1, "{pending}");
-    w.env.warp(HOLDUP).await;
+    // The request waits for the member's cover (past the hold-up).
+    let unlock = w.env.underwriter(&w.pool, &carol.pubkey()).await.unlock_at;
+    let now = w.env.now().await;
+    assert!(unlock - now >= HOLDUP);
+    w.env.warp(unlock - now).await;
     w.env
         .ok(
             &[complete_withdrawal(&carol.pubkey(), &w.pool, &carol.token)],
@@ -772,7 +784,7 @@ async fn a_claim_in_a_leaves_b_untouched() {
 #[tokio::test]
 async fn out_of_order_lifecycle_steps_are_refused() {
     let mut w = world().await;
-    w.after_lock().await;
+    w.env.warp(DEPOSIT_LOCK).await;
     // An underwriter who left before the filing has no weight.
     let bob = w.bob.insecure_clone();
     let shares = w.env.underwriter(&w.pool, &bob.pubkey()).await.shares.get();
@@ -782,7 +794,7 @@ async fn out_of_order_lifecycle_steps_are_refused() {
             &[&bob.key],
         )
         .await;
-    w.env.warp(DAY).await;
+    w.renew_cover().await;
     w.env
         .ok(
             &[complete_withdrawal(&bob.pubkey(), &w.pool, &bob.token)],

@@ -509,7 +509,7 @@ async fn an_exchange_of_market_a_cannot_draw_from_market_b() {
     let mint = env.create_mint(TOKEN).await;
     let a = venue(&mut env, 8, mint, 5_000, 0, limits(10_000, 10_000)).await;
     let b = venue(&mut env, 9, mint, 5_000, 0, limits(10_000, 10_000)).await;
-    // B's activation took 32 days: A's oracle publishes again.
+    // B's activation took 62 days: A's oracle publishes again.
     a.publish(&mut env, 1_000).await;
     let trader = doomed_trader(&mut env, &a).await;
     a.publish(&mut env, 800).await;

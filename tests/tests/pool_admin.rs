@@ -367,7 +367,7 @@ async fn update_pool_params_happy_and_refusals() {
     let authority = env.authority.insecure_clone();
     let guardian = env.guardian.insecure_clone();
     let new = PoolParams {
-        withdrawal_cooldown: 7 * 86_400,
+        withdrawal_cooldown: 40 * 86_400,
         deposit_cap: 5_000,
         min_deposit: 10,
         coverage_duration: 10 * 86_400,
@@ -380,8 +380,9 @@ async fn update_pool_params_happy_and_refusals() {
         )
         .await;
     // Delayed: stored as pending for the longer exit horizon of the two parameter sets
-    // (30-day lock + 7-day cooldown + 1 day); the current parameters apply until then.
-    let effective_at = env.now().await + 38 * 86_400;
+    // (30-day lock + 40-day cooldown + 1 day, beyond the current 30 + 31 + 1); the
+    // current parameters apply until then.
+    let effective_at = env.now().await + 71 * 86_400;
     if let Some(event) = out.event::<PoolParamsUpdated>() {
         assert_eq!((event.previous, event.params), (default_params(), new));
         assert_eq!(event.effective_at, effective_at);

@@ -13,7 +13,7 @@
 //!
 //! The sequence follows the pool's time rules (claims on matured cover with votes from
 //! seasoned shares, withdrawals after the 30-day deposit lock, draws from the
-//! registration's activation 32 days on), warping the clock between steps.
+//! registration's activation 62 days on), warping the clock between steps.
 //!
 //! `cover_shortfall` must be signed by the exchange authority, which must be a PDA: the
 //! benchmark registers the floor program's `["authority"]` PDA and calls
@@ -406,7 +406,7 @@ pub async fn measure() -> Report {
         )
         .await;
 
-        // The exchange is registered now, so its draw right (32 days on) applies by the
+        // The exchange is registered now, so its draw right (62 days on) applies by the
         // end. Its authority is the floor's PDA, which signs by the relay op.
         let floor_authority = Pubkey::find_program_address(&[b"authority"], &FLOOR).0;
         let seed = b.next_seed();

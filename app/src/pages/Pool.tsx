@@ -180,7 +180,7 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
                 <span>
                   {pendingShares.toString()} shares pending:{" "}
                   {now < unlockAt
-                    ? `cooldown ends in ${countdown(unlockAt - now)}`
+                    ? `unlocks in ${countdown(unlockAt - now)} (cooldown, or the end of the cover in force at the request)`
                     : now > lapsesAt
                       ? "lapsed"
                       : claimsVoting

@@ -227,7 +227,7 @@ describe("insurance pool over JSON-RPC (SBF binaries on a local node)", () => {
     assert.equal(num(reg.limits.perEventCap), 600);
     assert.equal(num(reg.limits.perEventBps), 10_000);
     const delay = num(activationDelay(params));
-    assert.equal(delay, 32 * DAY);
+    assert.equal(delay, 62 * DAY);
     // On the exit clock, which is wall time while withdrawals were never paused.
     const activeFrom = num(reg.activeFrom);
     const clock = num(await pool.fetchExitClock(a.pool));

@@ -363,7 +363,7 @@ async fn i1_new_epoch_length_applies_from_next_epoch() {
         20_000,
     )
     .await;
-    // `active_from` (32 one-day epochs after registration) starts an epoch.
+    // `active_from` (62 one-day epochs after registration) starts an epoch.
     activate(&mut env, &a).await;
     let epoch0 = env.now().await;
     assert_eq!(

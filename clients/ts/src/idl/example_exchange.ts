@@ -1659,15 +1659,14 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "The latest exit-clock time at which a pending withdrawal's window opens (0 with",
-              "none pending). Once the exit clock is past it plus the current",
-              "`withdrawal_window` (the window `complete_withdrawal` checks, so a parameter",
-              "change moves both alike: review 3's attacker review, C), every pending request",
-              "has lapsed and the shares under them no longer count as leaving",
+              "The latest exit-clock time at which a pending withdrawal's window closes (0 with",
+              "none pending; each request's close is fixed when it is made, see",
+              "[`Underwriter::window_closes_at`]). Once the exit clock is past it, every pending",
+              "request has lapsed and the shares under them no longer count as leaving",
               "([`Pool::staying_capital`]). A lapsed request among live ones still counts:",
               "anyone may `expire_withdrawal` it (review 3's attacker review, B)."
             ],
-            "name": "pendingOpensUntil",
+            "name": "pendingClosesUntil",
             "type": "i64"
           },
           {
@@ -3857,13 +3856,12 @@ export const EXAMPLE_EXCHANGE_IDL = {
             }
           },
           {
-            "name": "pending_opens_until",
+            "name": "pending_closes_until",
             "docs": [
-              "The latest exit-clock time at which a pending withdrawal's window opens (0 with",
-              "none pending). Once the exit clock is past it plus the current",
-              "`withdrawal_window` (the window `complete_withdrawal` checks, so a parameter",
-              "change moves both alike: review 3's attacker review, C), every pending request",
-              "has lapsed and the shares under them no longer count as leaving",
+              "The latest exit-clock time at which a pending withdrawal's window closes (0 with",
+              "none pending; each request's close is fixed when it is made, see",
+              "[`Underwriter::window_closes_at`]). Once the exit clock is past it, every pending",
+              "request has lapsed and the shares under them no longer count as leaving",
               "([`Pool::staying_capital`]). A lapsed request among live ones still counts:",
               "anyone may `expire_withdrawal` it (review 3's attacker review, B)."
             ],

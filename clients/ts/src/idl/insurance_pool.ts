@@ -4509,15 +4509,14 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "The latest exit-clock time at which a pending withdrawal's window opens (0 with",
-              "none pending). Once the exit clock is past it plus the current",
-              "`withdrawal_window` (the window `complete_withdrawal` checks, so a parameter",
-              "change moves both alike: review 3's attacker review, C), every pending request",
-              "has lapsed and the shares under them no longer count as leaving",
+              "The latest exit-clock time at which a pending withdrawal's window closes (0 with",
+              "none pending; each request's close is fixed when it is made, see",
+              "[`Underwriter::window_closes_at`]). Once the exit clock is past it, every pending",
+              "request has lapsed and the shares under them no longer count as leaving",
               "([`Pool::staying_capital`]). A lapsed request among live ones still counts:",
               "anyone may `expire_withdrawal` it (review 3's attacker review, B)."
             ],
-            "name": "pendingOpensUntil",
+            "name": "pendingClosesUntil",
             "type": "i64"
           },
           {
@@ -5275,11 +5274,14 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "The pool's exit clock when the cooldown ends (its value at the request plus the",
-              "cooldown): the withdrawal window runs from here on the exit clock, so it does not",
-              "lapse while withdrawals are paused or refused because claims vote."
+              "The last exit-clock time the pending request can complete: the exit clock at the",
+              "request, plus its wait (cooldown or cover in force), plus the withdrawal window",
+              "then in force. Fixed at the request, so a later change of the window neither",
+              "revives a lapsed request nor shortens a live one (review 3's third attacker",
+              "review). On the exit clock, so it does not lapse while withdrawals are paused or",
+              "refused because claims vote."
             ],
-            "name": "windowOpensAt",
+            "name": "windowClosesAt",
             "type": "i64"
           },
           {
@@ -5748,7 +5750,17 @@ export type InsurancePool = {
             "type": "u64"
           },
           {
+            "docs": [
+              "Earliest unix time it can complete: after the cooldown and the cover in force."
+            ],
             "name": "unlockAt",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Last exit-clock time it can complete (the window is fixed at the request)."
+            ],
+            "name": "windowClosesAt",
             "type": "i64"
           }
         ],
@@ -10148,13 +10160,12 @@ export const INSURANCE_POOL_IDL = {
             }
           },
           {
-            "name": "pending_opens_until",
+            "name": "pending_closes_until",
             "docs": [
-              "The latest exit-clock time at which a pending withdrawal's window opens (0 with",
-              "none pending). Once the exit clock is past it plus the current",
-              "`withdrawal_window` (the window `complete_withdrawal` checks, so a parameter",
-              "change moves both alike: review 3's attacker review, C), every pending request",
-              "has lapsed and the shares under them no longer count as leaving",
+              "The latest exit-clock time at which a pending withdrawal's window closes (0 with",
+              "none pending; each request's close is fixed when it is made, see",
+              "[`Underwriter::window_closes_at`]). Once the exit clock is past it, every pending",
+              "request has lapsed and the shares under them no longer count as leaving",
               "([`Pool::staying_capital`]). A lapsed request among live ones still counts:",
               "anyone may `expire_withdrawal` it (review 3's attacker review, B)."
             ],
@@ -10914,11 +10925,14 @@ export const INSURANCE_POOL_IDL = {
             "type": "i64"
           },
           {
-            "name": "window_opens_at",
+            "name": "window_closes_at",
             "docs": [
-              "The pool's exit clock when the cooldown ends (its value at the request plus the",
-              "cooldown): the withdrawal window runs from here on the exit clock, so it does not",
-              "lapse while withdrawals are paused or refused because claims vote."
+              "The last exit-clock time the pending request can complete: the exit clock at the",
+              "request, plus its wait (cooldown or cover in force), plus the withdrawal window",
+              "then in force. Fixed at the request, so a later change of the window neither",
+              "revives a lapsed request nor shortens a live one (review 3's third attacker",
+              "review). On the exit clock, so it does not lapse while withdrawals are paused or",
+              "refused because claims vote."
             ],
             "type": "i64"
           },
@@ -11389,6 +11403,16 @@ export const INSURANCE_POOL_IDL = {
           },
           {
             "name": "unlock_at",
+            "docs": [
+              "Earliest unix time it can complete: after the cooldown and the cover in force."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "window_closes_at",
+            "docs": [
+              "Last exit-clock time it can complete (the window is fixed at the request)."
+            ],
             "type": "i64"
           }
         ]

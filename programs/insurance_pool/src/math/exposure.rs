@@ -251,6 +251,37 @@ mod tests {
     }
 
     #[test]
+    fn in_force_until_is_when_the_book_empties() {
+        let mut book = ExposureBook::new(T0);
+        assert_eq!(book.in_force_until(T0), 0, "no cover");
+        book.add(T0 + 3 * DAY, 5).unwrap();
+        book.add(T0 + 30 * DAY + 7, 1).unwrap();
+        // The end of the latest expiry day, from any time before it; 0 after.
+        let end = (day_of(T0 + 30 * DAY + 7) + 1) * DAY;
+        for now in [T0, T0 + 5 * DAY, end - 1] {
+            assert_eq!(book.in_force_until(now), end);
+            assert!(book.active_at(end - 1) > 0);
+            assert_eq!(book.active_at(end), 0);
+        }
+        assert_eq!(book.in_force_until(end), 0);
+        // Against `active_at` on every day of a full ring.
+        let mut ring = ExposureBook::new(T0);
+        for d in [0, 7, 40, 62] {
+            ring.add(T0 + d * DAY, 1).unwrap();
+        }
+        for step in 0..70 {
+            let now = T0 + step * DAY + 99;
+            let until = ring.in_force_until(now);
+            if until == 0 {
+                assert_eq!(ring.active_at(now), 0, "day {step}");
+            } else {
+                assert!(until > now && ring.active_at(until - 1) > 0, "day {step}");
+                assert_eq!(ring.active_at(until), 0, "day {step}");
+            }
+        }
+    }
+
+    #[test]
     fn refuses_expiries_outside_the_ring() {
         let mut book = ExposureBook::new(T0);
         assert!(book.add(T0 - 2 * DAY, 1).is_err());

@@ -726,6 +726,25 @@ impl Pool {
 mod params_encoding_tests {
     use super::*;
 
+    /// The exit horizon: the longer lock, then the longest a request can wait (the
+    /// cooldown, or a whole term of cover in force plus its expiry day), then the margin.
+    #[test]
+    fn exit_horizon_counts_the_longest_request_wait() {
+        const D: i64 = crate::math::DAY;
+        let mut p = <PoolParams as bytemuck::Zeroable>::zeroed();
+        p.min_deposit_lock = 30 * D;
+        p.governance.voting_period = 3 * D;
+        p.governance.holdup_period = 2 * D;
+        p.withdrawal_cooldown = D;
+        p.coverage_duration = 30 * D;
+        assert_eq!(p.longest_request_wait(), 31 * D);
+        assert_eq!(p.exit_horizon(), (30 + 31) * D + ACTIVATION_MARGIN);
+        p.withdrawal_cooldown = 40 * D;
+        assert_eq!(p.exit_horizon(), (30 + 40) * D + ACTIVATION_MARGIN);
+        p.governance.voting_period = 40 * D;
+        assert_eq!(p.exit_horizon(), (42 + 40) * D + ACTIVATION_MARGIN);
+    }
+
     /// The one-copy encoding is field-by-field Borsh: every field in declaration order,
     /// little endian, nothing between them (checked against a hand-written encoder of
     /// the same fields, so a reordering or a new field of another width fails here).

@@ -20,7 +20,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 
-import { Keypair, SYSVAR_CLOCK_PUBKEY, Connection, VersionedTransaction } from "@solana/web3.js";
+import { getAssociatedTokenAddressSync, TOKEN_PROGRAM_ID } from "@solana/spl-token";
+import { Keypair, PublicKey, SYSVAR_CLOCK_PUBKEY, Connection, VersionedTransaction } from "@solana/web3.js";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { PNG } from "pngjs";
 
@@ -28,6 +29,9 @@ const APP_URL = process.env.APP_URL!;
 const RPC = process.env.LOCALNET_URL!;
 const WS = process.env.LOCALNET_WS!;
 const seed = JSON.parse(readFileSync(process.env.SEED_FILE!, "utf8")) as {
+  mint: string;
+  treasury: string;
+  vaults: { a: string };
   markets: { a: string; b: string };
   keys: Record<"guardian" | "u1" | "u2" | "member" | "claimant" | "newcomer" | "buyer", number[]>;
 };
@@ -173,7 +177,21 @@ describe("the web app in Chromium over JSON-RPC", () => {
     await shot(page, "pool");
   });
 
-  it("buys cover at the quoted price", async () => {
+  it("buys cover at the quoted price on a deployment that charges a protocol fee", async () => {
+    // The seeded protocol charges 5 % of premiums to a treasury that has no token
+    // account for this mint yet: the app creates it in the purchase's transaction.
+    const buyer = Keypair.fromSecretKey(Uint8Array.from(seed.keys.buyer)).publicKey;
+    const mint = new PublicKey(seed.mint);
+    const [buyerToken, treasuryToken, vault] = [
+      getAssociatedTokenAddressSync(mint, buyer, true, TOKEN_PROGRAM_ID),
+      getAssociatedTokenAddressSync(mint, new PublicKey(seed.treasury), true, TOKEN_PROGRAM_ID),
+      new PublicKey(seed.vaults.a),
+    ];
+    const balance = async (account: PublicKey) => {
+      const info = await connection.getAccountInfo(account);
+      return info ? BigInt((await connection.getTokenAccountBalance(account)).value.amount) : 0n;
+    };
+    const before = await Promise.all([buyerToken, treasuryToken, vault].map(balance));
     const page = await actor("buyer");
     await open(page, `/pool/${A}`, "buyer");
     await page.getByTestId("cover-notional").fill("5000");
@@ -185,6 +203,13 @@ describe("the web app in Chromium over JSON-RPC", () => {
     await page.getByTestId("premiums-paid").waitFor();
     const paid = tokens(await page.getByTestId("premiums-paid").textContent());
     assert.ok(Math.abs(paid - quoted) <= quoted * 0.005, `paid ${paid}, quoted ${quoted}`);
+    // What the buyer paid went to the vault and the treasury, and nowhere else; the
+    // treasury got its fee.
+    const after = await Promise.all([buyerToken, treasuryToken, vault].map(balance));
+    const [spent, fee, toPool] = [before[0] - after[0], after[1] - before[1], after[2] - before[2]];
+    assert.equal(fee + toPool, spent, `spent ${spent}, fee ${fee}, to the pool ${toPool}`);
+    assert.ok(fee > 0n && toPool > fee, `fee ${fee}, to the pool ${toPool}`);
+    assert.ok(Math.abs(Number(spent) / 1e6 - quoted) <= quoted * 0.005, `spent ${spent}, quoted ${quoted}`);
     await shot(page, "cover");
   });
 

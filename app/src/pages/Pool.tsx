@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { BN } from "@anchor-lang/core";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import type { PublicKey } from "@solana/web3.js";
-import { parseAmount, poolAddress, seasonedFrom, valueOfShares, votesFrom, withdrawalLapsesAt, withdrawalPayout, type PoolView } from "@insurance-pool/client";
+import { maxPremiumFor, parseAmount, poolAddress, seasonedFrom, valueOfShares, votesFrom, withdrawalLapsesAt, withdrawalPayout, type PoolView } from "@insurance-pool/client";
 
 import { bps, chainNow, describeError, PAUSE_DEPOSIT, units } from "../chain";
 import { Chart, type Point } from "./Chart";
@@ -210,10 +210,12 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
             disabled={!wallet || !quote}
             onClick={() =>
               send("buy cover", async () => {
-                // Bounded by the quote shown (plus the slippage), and ending no sooner.
-                const tolerance = new BN(Math.max(0, Math.floor(Number(slippage) || 0)));
-                const maxPremium = quote!.premium.mul(tolerance.addn(10_000)).divn(10_000);
-                return [await client.contributePremium(wallet!.publicKey, keys, token!, parseAmount(notional, d), maxPremium, quote!.coverageExpiry)];
+                // Bounded by the quote shown (plus the slippage), and ending no sooner; the
+                // protocol fee (if any) to the treasury's account, created if missing.
+                const maxPremium = maxPremiumFor(quote!, Math.max(0, Math.floor(Number(slippage) || 0)));
+                const { treasuryToken, setup } = await client.treasuryFor(wallet!.publicKey, keys);
+                const buy = await client.contributePremium(wallet!.publicKey, keys, token!, parseAmount(notional, d), maxPremium, quote!.coverageExpiry, treasuryToken);
+                return [...setup, buy];
               })
             }
           >

@@ -51,6 +51,12 @@ async function main() {
   const [a, b] = [exchangeKeys(1, mint, TOKEN_PROGRAM_ID), exchangeKeys(2, mint, TOKEN_PROGRAM_ID)];
 
   await send([await pool.initializeProtocol(payer.publicKey, payer.publicKey, payer.publicKey, guardian.publicKey)]);
+  // A deployment's shape: a protocol fee (5 % of premiums) to a treasury whose token
+  // account the first fee payer creates (the clients add it idempotently).
+  const treasury = Keypair.generate();
+  await send([
+    await pool.updateProtocol(payer.publicKey, { guardian: null, pendingAuthority: null, treasury: treasury.publicKey, protocolFeeBps: 500 }),
+  ]);
   await send([
     await exchange.createMarket(payer.publicKey, a, { maintenanceMarginBps: new BN(500), maxLeverage: new BN(10), maxPriceAge: new BN(3_600) }, payer.publicKey),
     await pool.createPool(payer.publicKey, payer.publicKey, a.pool, params),
@@ -80,16 +86,16 @@ async function main() {
   // price falls to 800, the exchange's liquidation draws the shortfall from A's pool.
   const trader = await party("10");
   await send([await exchange.setPrice(payer.publicKey, a, 1_000, await now())]);
-  const { instruction } = await exchange.openPositionQuoted(trader.key.publicKey, a, 10);
-  await send([await exchange.depositCollateral(trader.key.publicKey, a, trader.token, 1_000), instruction], [trader.key]);
+  const { instruction, setup } = await exchange.openPositionQuoted(trader.key.publicKey, a, 10);
+  await send([...setup, await exchange.depositCollateral(trader.key.publicKey, a, trader.token, 1_000), instruction], [trader.key]);
   await send([await exchange.setPrice(payer.publicKey, a, 800, await now()), await exchange.liquidate(payer.publicKey, a, trader.key.publicKey)]);
 
   // Covers: a member with matured cover (files the browser test's claim), and a
   // claimant whose claim stays open.
   const [member, claimant] = [await party("10000"), await party("10000")];
   for (const [who, notional] of [[member, "20000"], [claimant, "5000"]] as const) {
-    const { instruction: buy } = await pool.buyCover(who.key.publicKey, a.pool, who.token, tokens(notional), { slippageBps: 100 });
-    await send([buy], [who.key]);
+    const { instruction: buy, setup } = await pool.buyCover(who.key.publicKey, a.pool, who.token, tokens(notional), { slippageBps: 100 });
+    await send([...setup, buy], [who.key]);
   }
   await warp(2 * DAY);
   const { id } = await pool.nextClaim(a.pool, claimant.key.publicKey);
@@ -105,6 +111,8 @@ async function main() {
     url: connection.rpcEndpoint,
     programId: pool.programId.toBase58(),
     mint: mint.toBase58(),
+    treasury: treasury.publicKey.toBase58(),
+    vaults: { a: a.pool.vault.toBase58() },
     markets: { a: a.market.toBase58(), b: b.market.toBase58() },
     keys: {
       guardian: secret(guardian),

@@ -4,6 +4,7 @@
  * `@anchor-lang/core` with the committed IDL.
  */
 import { AnchorProvider, BN, EventParser, Program, type IdlAccounts, type IdlEvents, type IdlTypes } from "@anchor-lang/core";
+import { createAssociatedTokenAccountIdempotentInstruction } from "@solana/spl-token";
 import { PublicKey, SystemProgram, SYSVAR_CLOCK_PUBKEY, type TransactionInstruction } from "@solana/web3.js";
 
 import { type ExampleExchange, EXAMPLE_EXCHANGE_IDL } from "./idl/example_exchange.js";
@@ -19,6 +20,7 @@ import {
   poolKeys,
   programDataAddress,
   protocolAddress,
+  treasuryTokenAddress,
   underwriterAddress,
   voteAddress,
   type ExchangeKeys,
@@ -333,6 +335,15 @@ export function withdrawalLapsesAt(
   return new BN(toI64(now, "now").toString()).add(closes.sub(new BN(toI64(clock, "clock").toString())));
 }
 
+/**
+ * The `maxPremium` bound of a purchase made from `quote`: its premium plus `slippageBps`
+ * of it (rounded down), what [`InsurancePoolClient.buyCover`] passes.
+ */
+export function maxPremiumFor(quote: Pick<PremiumQuote, "premium">, slippageBps: Amount): BN {
+  const slippage = toU64(slippageBps, "slippageBps");
+  return new BN(quote.premium.toString()).mul(slippage.addn(10_000)).divn(10_000);
+}
+
 /** Exchange limits: absolute caps, and caps in bps of free capital (default 100 %). */
 export function exchangeLimits(limits: {
   perEventCap: Amount;
@@ -571,9 +582,32 @@ export class InsurancePoolClient {
   }
 
   /**
+   * Where a fee-charging instruction of this pool sends the protocol fee: `null` while
+   * the protocol charges none (the program then takes no treasury account), else the
+   * treasury's associated token account for the pool's mint, with `setup`: an
+   * idempotent creation of that account paid by `payer` (nothing happens if it exists;
+   * the first payer of a fee in a new mint pays its rent). Without it the program
+   * refuses with `MissingTreasuryAccount`.
+   */
+  async treasuryFor(
+    payer: PublicKey,
+    keys: Pick<PoolKeys, "mint" | "tokenProgram">,
+  ): Promise<{ treasuryToken: PublicKey | null; setup: TransactionInstruction[] }> {
+    const protocol = await this.fetchProtocol();
+    if (protocol.protocolFeeBps === 0) return { treasuryToken: null, setup: [] };
+    const treasuryToken = treasuryTokenAddress(keys, protocol.treasury);
+    const setup = [
+      createAssociatedTokenAccountIdempotentInstruction(payer, treasuryToken, protocol.treasury, keys.mint, keys.tokenProgram),
+    ];
+    return { treasuryToken, setup };
+  }
+
+  /**
    * The documented quote-then-buy flow: quotes with the owner's Member account, then
    * builds `contributePremium` bounded by that quote (at most its premium, plus
    * `slippageBps`; refused unless the cover ends at or after its `coverageExpiry`).
+   * The treasury's token account is found with [`treasuryFor`] unless
+   * `treasuryToken` is given; send `[...setup, instruction]`.
    */
   async buyCover(
     owner: PublicKey,
@@ -581,10 +615,11 @@ export class InsurancePoolClient {
     ownerToken: PublicKey,
     notional: Amount,
     options: { slippageBps?: number; treasuryToken?: PublicKey | null } = {},
-  ): Promise<{ quote: PremiumQuote; instruction: TransactionInstruction }> {
+  ): Promise<{ quote: PremiumQuote; instruction: TransactionInstruction; setup: TransactionInstruction[] }> {
     const quote = await this.quoteFor(keys, notional, owner);
-    const slippage = toU64(options.slippageBps ?? 0, "slippageBps");
-    const maxPremium = quote.premium.mul(slippage.addn(10_000)).divn(10_000);
+    const maxPremium = maxPremiumFor(quote, options.slippageBps ?? 0);
+    const { treasuryToken, setup } =
+      options.treasuryToken === undefined ? await this.treasuryFor(owner, keys) : { treasuryToken: options.treasuryToken, setup: [] };
     const instruction = await this.contributePremium(
       owner,
       keys,
@@ -592,9 +627,9 @@ export class InsurancePoolClient {
       notional,
       maxPremium,
       quote.coverageExpiry,
-      options.treasuryToken ?? null,
+      treasuryToken,
     );
-    return { quote, instruction };
+    return { quote, instruction, setup };
   }
 
   /**
@@ -1070,13 +1105,22 @@ export class ExampleExchangeClient {
    * quote's `fee` if sent at the same price and pool state, otherwise nothing.
    * `minCollateral`: the least collateral the position needs to open at that fee (see
    * [`requiredCollateral`]; at the tolerated rate the fee, and so this, may be higher).
+   * The treasury's token account is found with `InsurancePoolClient.treasuryFor` unless
+   * `treasuryToken` is given; send `[...setup, instruction]`.
    */
   async openPositionQuoted(
     owner: PublicKey,
     keys: ExchangeKeys,
     size: Amount,
     options: { rateToleranceBps?: Amount; treasuryToken?: PublicKey | null } = {},
-  ): Promise<{ quote: VolumeQuote; notional: BN; charged: boolean; minCollateral: BN; instruction: TransactionInstruction }> {
+  ): Promise<{
+    quote: VolumeQuote;
+    notional: BN;
+    charged: boolean;
+    minCollateral: BN;
+    instruction: TransactionInstruction;
+    setup: TransactionInstruction[];
+  }> {
     const insurance = new InsurancePoolClient(this.provider);
     const [feed, market] = await Promise.all([this.fetchPriceFeed(keys), this.fetchMarket(keys)]);
     const notional = toI64(size, "size").abs().mul(feed.price);
@@ -1085,9 +1129,13 @@ export class ExampleExchangeClient {
       insurance.fetchAcceptsVolume(keys.pool, keys.authority),
     ]);
     const maxRate = quote.rateBps.add(toU64(options.rateToleranceBps ?? 0, "rateToleranceBps"));
-    const instruction = await this.openPosition(owner, keys, size, maxRate, options.treasuryToken ?? null);
+    const { treasuryToken, setup } =
+      options.treasuryToken === undefined
+        ? await insurance.treasuryFor(owner, keys.pool)
+        : { treasuryToken: options.treasuryToken, setup: [] };
+    const instruction = await this.openPosition(owner, keys, size, maxRate, treasuryToken);
     const minCollateral = requiredCollateral(market, notional, charged ? quote.fee : 0);
-    return { quote, notional, charged, minCollateral, instruction };
+    return { quote, notional, charged, minCollateral, instruction, setup };
   }
 
   /** Liquidates `owner` at the oracle price; a shortfall is drawn from the pool by CPI. */

@@ -72,6 +72,14 @@ export const programDataAddress = (programId: PublicKey = INSURANCE_POOL_PROGRAM
 export const claimantTokenAddress = (keys: PoolKeys, owner: PublicKey) =>
   getAssociatedTokenAddressSync(keys.mint, owner, true, keys.tokenProgram);
 
+/**
+ * The protocol treasury's associated token account for the pool's mint: where the
+ * clients send protocol fees (the program takes any token account of the mint owned by
+ * the treasury).
+ */
+export const treasuryTokenAddress = (keys: Pick<PoolKeys, "mint" | "tokenProgram">, treasury: PublicKey) =>
+  getAssociatedTokenAddressSync(keys.mint, treasury, true, keys.tokenProgram);
+
 /** Every address of one market's pool. */
 export interface PoolKeys {
   market: PublicKey;

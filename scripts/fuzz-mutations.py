@@ -104,6 +104,17 @@ MUTATIONS = {
           "let rate = curve_rate(&p.curve, utilisation).max(pool.rate_bps);")],
         "(finding 4) the premium rate remembers the last purchase's",
     ),
+    # The fourth attacker review: a leaver's gain capped at its value at request while
+    # its request waits for the cover in force (its income went to those who stay).
+    "r4-leaver-forfeits-income": (
+        [(IX + "complete_withdrawal.rs",
+          "    let paid = value_now;\n",
+          "    let paid = value_now.min(value_at_request);\n"),
+         ("fuzz/src/model.rs",
+          "let (paid, shares) = (value_now, pending);",
+          "let (paid, shares) = (value_now.min(u.pending_value), pending);")],
+        "(review 4) a leaver is paid min(value at request, value now)",
+    ),
 }
 
 

@@ -11,9 +11,11 @@
 //!   bonds, approved claims, shortfall payouts, released reservations) is shared
 //!   **pro-rata** among the shares held before the step (the virtual shares of the
 //!   price's offset included, so the ledger adds up exactly);
-//! - an **exit** takes at most the fair value of the shares it burns (`exit paid ...
-//!   above its fair value` otherwise); what it leaves behind (the `min(value at
-//!   request, ...)` rule) is shared among the shares that stay;
+//! - an **exit** takes the fair value of the shares it burns, no more (`exit paid ...
+//!   above its fair value`) and no less (`... below its fair value`: a leaver's shares
+//!   are full holders until they leave, and a request may wait a whole term of cover;
+//!   the fourth attacker review found the old `min(value at request, value now)` rule
+//!   handing a leaver's income to those who stay);
 //! - an exit while claims are **voting** stays liable for them: if one is approved,
 //!   every share held at approval and every share that left while it voted bears the
 //!   same part of it; the leavers' parts are charged to them (whatever they still hold),
@@ -257,9 +259,10 @@ impl Fairness {
                     mul_div(*fair, burned, before.shares)
                 };
                 let allowance = allowance(ledger.moves);
-                if paid > leaving + allowance {
+                if paid > leaving + allowance || paid < leaving - allowance {
+                    let side = if paid > leaving { "above" } else { "below" };
                     return Err(format!(
-                        "fairness: an exit of {owner} paid {} above its fair value {} \
+                        "fairness: an exit of {owner} paid {} {side} its fair value {} \
                          (allowance {})",
                         paid / SCALE,
                         leaving / SCALE,
@@ -541,17 +544,22 @@ mod tests {
     }
 
     #[test]
-    fn income_is_shared_pro_rata_and_a_forfeit_goes_to_those_who_stay() {
-        let (mut model, leaver, stayer, _) = world();
-        let mut oracle = Fairness::new(&model);
-        // 1 000 of income (premium earned): 500 each.
-        model.pools[0].pool.capital += 1_000;
-        oracle.observe(0, &model).unwrap();
-        // The leaver is paid its value at request (5 000), not the 5 500 its shares are
-        // worth now: the 500 it forfeits goes to the stayer.
-        let shares = model.underwriters.get(&leaver).unwrap().shares.get();
-        exit(&mut model, leaver, 5_000, shares);
-        oracle.observe(0, &model).unwrap();
-        assert!(oracle.ledgers[0].fair[&stayer] / SCALE >= 5_999);
+    fn income_is_shared_pro_rata_and_a_leaver_takes_its_part() {
+        for (paid, fair) in [(5_000, false), (5_499, true)] {
+            let (mut model, leaver, _stayer, _) = world();
+            let mut oracle = Fairness::new(&model);
+            // 1 000 of income (premium earned): 500 each.
+            model.pools[0].pool.capital += 1_000;
+            oracle.observe(0, &model).unwrap();
+            // Paid its value now (5 499 after rounding), it leaves nothing behind; paid
+            // its value at request (5 000), it would forfeit its income to the stayer:
+            // caught (the fourth attacker review).
+            let shares = model.underwriters.get(&leaver).unwrap().shares.get();
+            exit(&mut model, leaver, paid, shares);
+            match oracle.observe(0, &model) {
+                Ok(()) => assert!(fair, "a forfeit of {}", 5_500 - paid),
+                Err(e) => assert!(!fair && e.contains("below its fair value"), "{e}"),
+            }
+        }
     }
 }

@@ -433,10 +433,15 @@ impl Model {
         let pool = &mut self.pools[m].pool;
         let value = crate::rules::value_on_free_capital(pool, shares)?;
         // The request waits its cooldown, or for the cover in force to end.
+        // Never beyond the longest wait the parameters promise (a term and a day).
+        let longest = pool
+            .params
+            .withdrawal_cooldown
+            .max(pool.params.coverage_duration + DAY);
         let wait = pool
             .params
             .withdrawal_cooldown
-            .max(in_force.saturating_sub(now));
+            .max(in_force.saturating_sub(now).min(longest));
         let unlock_at = now.checked_add(wait).ok_or("MathOverflow")?;
         let window_closes_at = clock
             .checked_add(wait)
@@ -570,7 +575,8 @@ impl Model {
         let pool = &p.pool;
         let pending = u.pending_shares.get();
         let value_now = crate::rules::value_of(pool, pending)?;
-        let (paid, shares) = (value_now.min(u.pending_value), pending);
+        // The shares were full holders until now: they leave with their value now.
+        let (paid, shares) = (value_now, pending);
         req!(
             pool.capital.checked_sub(paid).ok_or("MathOverflow")? >= pool.reserved_for_claims,
             ie(InsuranceError::ReservedForClaims)

@@ -134,11 +134,11 @@ pub fn stake(pool: &mut Pool, u: &mut Underwriter, shares: Shares, now: i64) -> 
     Ok(())
 }
 
-/// Shares that may vote on a claim filed at `now`: neither pending nor young.
+/// Shares that may vote on a claim filed at `now`: all but the young (shares under a
+/// request vote: they bear the claim while they are in the pool).
 pub fn seasoned_shares(pool: &Pool, now: i64) -> Shares {
     pool.total_shares
         .get()
-        .saturating_sub(pool.pending_withdrawal_shares.get())
         .saturating_sub(pool.young_shares.young_at(period(pool, now)))
 }
 
@@ -148,7 +148,9 @@ pub fn free_shares(u: &Underwriter) -> Shares {
 
 /// A position's weight on a claim filed in stake period `period`.
 pub fn vote_weight(u: &Underwriter, period: i64) -> Shares {
-    free_shares(u).saturating_sub(u.young_shares.young_at(period))
+    u.shares
+        .get()
+        .saturating_sub(u.young_shares.young_at(period))
 }
 
 pub fn within_cap(pool: &Pool, exposure: u64, capital: u64) -> bool {

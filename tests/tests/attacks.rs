@@ -352,43 +352,54 @@ async fn h2_vote_capture_by_a_fresh_deposit() {
     assert_eq!(a.other_snapshot().await, before_other, "market B untouched");
 }
 
-/// H2 (pending shares): shares under a withdrawal request neither vote nor count, and a
-/// request cancelled after the filing cannot bring them back to vote.
+/// H2 (pending shares), revisited by the fourth attacker review of issue 31: shares
+/// under a withdrawal request could not vote, and a request now waits for the cover in
+/// force (up to a term), so a 1-unit purchase before a whale's request left a small
+/// stayer the only voter for a month, free to approve its accomplice's claim that the
+/// whale then bore. Pending shares now vote and count (they bear the claim while they
+/// are in the pool), and a vote binds them: no completion while the claim votes, and
+/// none before the voter's hold-up ends.
 #[tokio::test]
-async fn h2_pending_shares_cannot_vote_or_inflate_the_quorum() {
+async fn h2_pending_shares_vote_and_are_bound_by_their_vote() {
     let mut a = arena(&[5_000, 5_000]).await;
     let (alice, bob) = (a.honest[0].insecure_clone(), a.honest[1].insecure_clone());
     a.env.warp(DEPOSIT_LOCK).await;
-    let member = a.covered_member(2_000, 1_000).await;
     a.request_all(&alice).await;
+    let member = a.covered_member(2_000, 1_000).await;
     let claim = a.file(&member, 2_000).await;
     let state: Claim = a.env.fetch(claim).await;
-    let bob_shares = a.env.underwriter(&a.pool, &bob.pubkey()).await.shares.get();
+    let shares = |u: Underwriter| u.shares.get();
+    let alice_shares = shares(a.env.underwriter(&a.pool, &alice.pubkey()).await);
+    let bob_shares = shares(a.env.underwriter(&a.pool, &bob.pubkey()).await);
     assert_eq!(
         state.eligible_weight.get(),
-        bob_shares,
-        "alice's pending shares are out"
+        alice_shares + bob_shares,
+        "alice's pending shares count"
+    );
+    a.vote(&alice, &claim, false).await;
+    a.vote(&bob, &claim, true).await;
+    let leave = complete_withdrawal(&alice.pubkey(), &a.pool, &alice.token);
+    a.env
+        .refused(
+            std::slice::from_ref(&leave),
+            &[&alice.key],
+            code(InsuranceError::VoteLocked),
+        )
+        .await;
+    a.env.warp(VOTING).await;
+    a.finalize(&claim, &member).await;
+    let c: Claim = a.env.fetch(claim).await;
+    assert_eq!(
+        c.status.get(),
+        ClaimStatus::Rejected,
+        "a tie does not approve"
     );
     a.env
-        .refused(
-            &[cast_vote(&alice.pubkey(), &a.pool, &claim, true)],
-            &[&alice.key],
-            code(InsuranceError::NoVotingWeight),
-        )
+        .refused(&[leave], &[&alice.key], code(InsuranceError::VoteLocked))
         .await;
-    a.env
-        .ok(
-            &[cancel_withdrawal(&alice.pubkey(), &a.pool)],
-            &[&alice.key],
-        )
-        .await;
-    a.env
-        .refused(
-            &[cast_vote(&alice.pubkey(), &a.pool, &claim, true)],
-            &[&alice.key],
-            code(InsuranceError::VoteWeightTooNew),
-        )
-        .await;
+    a.env.warp(HOLDUP).await;
+    a.complete(&alice).await;
+    a.env.assert_conserved(&a.pool).await;
 }
 
 /// M1: the bond of an approved claim came back before the guardian could veto.

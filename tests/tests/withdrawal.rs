@@ -104,8 +104,10 @@ async fn shares_under_request_keep_bearing_losses() {
     env.assert_conserved(&pool).await;
 }
 
+/// Shares under a request are full holders until they leave: a gain during the
+/// cooldown is theirs too (pro rata), as a loss would be.
 #[tokio::test]
-async fn gains_during_the_cooldown_stay_with_the_pool() {
+async fn gains_during_the_cooldown_are_shared_by_the_leaver() {
     let mut env = TestEnv::new().await;
     let pool = env.create_pool(TOKEN).await;
     let alice = env.user(&pool, 1_000).await;
@@ -128,14 +130,12 @@ async fn gains_during_the_cooldown_stay_with_the_pool() {
     .await;
     assert_eq!(
         env.balance(alice.token).await,
-        1_000,
-        "value at request, not the higher 1_500"
+        1_499,
+        "half of the 3_000 (the virtual shares own a sliver)"
     );
-    // Bob keeps the whole gain: 2_000 of capital behind his shares (the virtual shares
-    // own a sliver, so his redeemable value rounds to 1_999).
     let state = env.pool(&pool).await;
-    assert_eq!((state.capital, state.total_shares.get()), (2_000, sb));
-    assert_eq!(state.value_of(sb).unwrap(), 1_999);
+    assert_eq!((state.capital, state.total_shares.get()), (1_501, sb));
+    assert_eq!(state.value_of(sb).unwrap(), 1_500);
     env.assert_conserved(&pool).await;
 }
 

@@ -103,10 +103,10 @@ export function PoolPage({ client, wallet, tick, send, market }: PageProps & { m
   const pendingShares = position ? new BN(position.pendingShares.toString()) : new BN(0);
   const totalShares = new BN(p.totalShares.toString());
   // The shares' value as the program computes it (on exit capital: claims still voting
-  // are borne too), and what completing the pending withdrawal pays now (at most its
-  // value at request).
+  // are borne too), and what completing the pending withdrawal pays now (its value
+  // now: pending shares are full holders until they leave).
   const shareValue = valueOfShares(shares, view.exitCapital, totalShares);
-  const exitValue = position ? withdrawalPayout(view, pendingShares, position.pendingValue.toString()) : new BN(0);
+  const exitValue = position ? withdrawalPayout(view, pendingShares) : new BN(0);
   const unlockAt = position ? Number(position.unlockAt.toString()) : 0;
   // Claims this position (or a deposit made now) votes on: the program's stake-age rule.
   const age = p.params.governance.minStakeAge;

@@ -114,17 +114,15 @@ export function activeExposure(book: { total: BN; day: BN; buckets: BN[] }, now:
 }
 
 /**
- * What completing a withdrawal of `pendingShares` (recorded at `pendingValue` when
- * requested) pays on the pool's current state (`complete_withdrawal`): the smaller of
- * the value at request and the shares' value on exit capital (free capital net of the
- * claims still voting; a completion is refused while any votes, so when it can run
- * this is free capital). The program first releases earned premium into capital, so
- * the payout on chain can be a little higher, never lower.
+ * What completing a withdrawal of `pendingShares` pays on the pool's current state
+ * (`complete_withdrawal`): the shares' value now on exit capital (free capital net of
+ * the claims still voting; a completion is refused while any votes, so when it can run
+ * this is free capital). Shares under a request are full holders until they leave: the
+ * value at request is statistics. The program first releases earned premium into
+ * capital, so the payout on chain can be a little higher, never lower.
  */
-export function withdrawalPayout(view: Pick<PoolView, "account" | "exitCapital">, pendingShares: Amount, pendingValue: Amount): BN {
-  const now = valueOfShares(pendingShares, view.exitCapital, view.account.totalShares.toString());
-  const atRequest = toU64(pendingValue, "pendingValue");
-  return BN.min(now, atRequest);
+export function withdrawalPayout(view: Pick<PoolView, "account" | "exitCapital">, pendingShares: Amount): BN {
+  return valueOfShares(pendingShares, view.exitCapital, view.account.totalShares.toString());
 }
 const bnMax0 = (x: BN) => (x.isNeg() ? BN0 : x);
 
@@ -291,18 +289,17 @@ export function seasonedFrom(stakedAt: Amount, age: Amount): BN {
 }
 
 /**
- * Earliest filing time of a claim on which every free share of the position `u` votes
- * (`Underwriter::votes_from`; `age`: the pool's `governance.minStakeAge`): strictly after
- * its last deposit and stake, with none of its shares young at the filing. `null` when
- * the position has no free share. Between `age` and `2 · age` after its last stake,
- * depending on where in its stake period that fell.
+ * Earliest filing time of a claim on which every share of the position `u` votes
+ * (`Underwriter::votes_from`; `age`: the pool's `governance.minStakeAge`; shares under a
+ * withdrawal request vote too): strictly after its last deposit and stake, with none of
+ * its shares young at the filing. `null` when the position has no share. Between `age`
+ * and `2 · age` after its last stake, depending on where in its stake period that fell.
  */
 export function votesFrom(
-  u: Pick<UnderwriterAccount, "shares" | "pendingShares" | "lastStakeAt" | "lastDepositAt" | "youngShares">,
+  u: Pick<UnderwriterAccount, "shares" | "lastStakeAt" | "lastDepositAt" | "youngShares">,
   age: Amount,
 ): BN | null {
-  const free = toBigInt(u.shares.toString()) - toBigInt(u.pendingShares.toString());
-  if (free <= 0n) return null;
+  if (toBigInt(u.shares.toString()) <= 0n) return null;
   const stake = BN.max(new BN(u.lastStakeAt.toString()), new BN(u.lastDepositAt.toString()));
   const after = stake.addn(1);
   const y = u.youngShares;

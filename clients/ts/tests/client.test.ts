@@ -129,17 +129,18 @@ describe("client (offline)", () => {
     assert.equal(formatAmount(parseAmount("123.456", 9), 9), "123.456");
   });
 
-  it("values shares with the virtual offset and bounds a withdrawal by its value at request", () => {
+  it("values shares with the virtual offset and pays a withdrawal its value now", () => {
     // An empty pool: 1 unit buys VIRTUAL_SHARES shares.
     assert.equal(valueOfShares(VIRTUAL_SHARES, 0, 0).toString(), "0");
     assert.equal(valueOfShares(1_000_000 * VIRTUAL_SHARES, 1_000_000, 1_000_000 * VIRTUAL_SHARES).toString(), "1000000");
     assert.equal(valueOfShares(10, 5, 0).toString(), "0", "never more than the capital's share");
     const view = { account: { totalShares: new BN(2_000_000 * VIRTUAL_SHARES) }, exitCapital: new BN(2_400_000) } as never;
-    // The share price rose after the request: the request's value binds.
-    assert.equal(withdrawalPayout(view, 1_000_000 * VIRTUAL_SHARES, 1_000_000).toString(), "1000000");
-    // A loss after it: the lower value now binds.
+    // The share price rose after the request: the leaver takes its part of the gain
+    // (its shares were full holders until it left), rounded down.
+    assert.equal(withdrawalPayout(view, 1_000_000 * VIRTUAL_SHARES).toString(), "1199999");
+    // A loss after it: it bears its part.
     const lower = { account: { totalShares: new BN(2_000_000 * VIRTUAL_SHARES) }, exitCapital: new BN(1_600_000) } as never;
-    assert.equal(withdrawalPayout(lower, 1_000_000 * VIRTUAL_SHARES, 1_000_000).toString(), "800000");
+    assert.equal(withdrawalPayout(lower, 1_000_000 * VIRTUAL_SHARES).toString(), "800000");
     assert.throws(() => formatAmount(-5, 6), RangeError);
     // The exposure book: buckets of days that ended are no longer active.
     const day = 20_000;
@@ -337,8 +338,9 @@ describe("client (offline)", () => {
     // Nothing young: strictly after the last stake.
     const seasoned = { ...position(20 * age, 5), youngShares: { period: new BN(20), current: new BN(0), previous: new BN(0) } };
     assert.equal(votesFrom(seasoned, age)?.toNumber(), 20 * age + 1);
-    // Every share pending withdrawal: no vote to tell of.
-    assert.equal(votesFrom(position(10 * age, 5, 5), age), null);
+    // Shares pending withdrawal vote too; a position without shares has no vote.
+    assert.equal(votesFrom(position(10 * age, 5, 5), age)?.toNumber(), 12 * age);
+    assert.equal(votesFrom(position(10 * age, 0), age), null);
   });
 
   it("knows the new errors", () => {

@@ -282,7 +282,7 @@ pub struct WithdrawalCompleted {
     pub shares: u128,
     pub value_at_request: u64,
     pub value_at_completion: u64,
-    /// `min(value_at_request, value_at_completion)`.
+    /// The value at completion (the shares were full holders until now).
     pub paid: u64,
     pub pool_capital: u64,
     pub pool_shares: u128,

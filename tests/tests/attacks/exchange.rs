@@ -930,12 +930,10 @@ async fn review3_voting_claims_cannot_run_out_the_activation_delay() {
     // The request did not lapse: the honest underwriter leaves with everything it had
     // (its deposit and its share of the accomplices' premiums, earned or not yet).
     assert!(env.exit_clock(&pool).await < registration.active_from);
-    let value = env.underwriter(&pool, &honest.pubkey()).await.pending_value;
+    let shares = env.underwriter(&pool, &honest.pubkey()).await.shares.get();
+    let value = env.pool_now(&pool).await.value_of(shares).unwrap();
     let paid = env.complete(&pool, &honest).await;
-    assert!(
-        paid >= 10_000 && paid == value.min(paid),
-        "left with {paid}"
-    );
+    assert!(paid >= 10_000 && paid == value, "left with {paid}");
     // When the draw right finally applies, the leaver's capital is out of reach (the
     // stayer, who chose to stay through the delay, bears the venue's draws).
     env.warp_exit_clock_to(&pool, registration.active_from)
@@ -945,4 +943,65 @@ async fn review3_voting_claims_cannot_run_out_the_activation_delay() {
     assert!(covered > 0 && covered <= capital);
     assert_eq!(env.balance(honest.token).await, paid);
     b.assert_untouched(&mut env).await;
+}
+
+/// Fourth attacker review of issue 31: a request waited for the cover actually in the
+/// book, while the exit horizon (the registration's delay) counts the parameters'
+/// longest wait. The authority shortened `coverage_duration` and the lock (a change
+/// that looks pro-underwriter, announced 62 days ahead); an hour before it applied,
+/// 30-day cover was bought under the old terms; then the authority registered its own
+/// venue (a 9-day horizon on the new terms), and the honest underwriter, asking to
+/// leave at once, waited 30 days: the venue drew 3 596 from it. A request now waits
+/// at most the parameters' `longest_request_wait`: it leaves in full before the draw
+/// right applies.
+#[tokio::test]
+async fn review4_a_request_never_waits_beyond_the_exit_horizon() {
+    let mut env = TestEnv::new().await;
+    let mint = env.create_mint(TOKEN).await;
+    let a = Venue::create(&mut env, 400, mint, MARKET, 1_000).await;
+    let pool = env
+        .create_pool_at(a.keys.market, mint, TOKEN, x::fee_free(default_params()))
+        .await;
+    let honest = env.user(&pool, 10_000).await;
+    env.deposit(&honest, &pool, 10_000).await;
+    env.warp(30 * DAY).await;
+    let authority = env.authority.insecure_clone();
+    let mallory = env.user(&pool, 1_200).await;
+    let keeper = env.user(&pool, 100).await;
+    let short = x::fee_free(PoolParams {
+        coverage_duration: DAY,
+        min_deposit_lock: 6 * DAY,
+        claim_waiting_period: HOUR,
+        withdrawal_cooldown: HOUR,
+        ..default_params()
+    });
+    assert_eq!(short.exit_horizon(), 9 * DAY);
+    env.ok(
+        &[update_pool_params(&authority.pubkey(), &pool, short)],
+        &[&authority],
+    )
+    .await;
+    let effective = env.pool(&pool).await.pending_params_at;
+    let clock = env.exit_clock(&pool).await;
+    env.warp(effective - clock - HOUR).await;
+    let buy = |who: &User| contribute_premium(&who.pubkey(), &pool, &who.token, None, 1, u64::MAX);
+    env.ok(&[buy(&mallory)], &[&mallory.key]).await;
+    env.warp(2 * HOUR).await;
+    env.ok(&[buy(&keeper)], &[&keeper.key]).await;
+    assert_eq!(env.pool(&pool).await.params.coverage_duration, DAY);
+    a.register_on(&mut env, &pool, limits(1_000_000, 1_000_000))
+        .await;
+    let registration = a.registration(&mut env).await;
+    assert_eq!(
+        registration.active_from,
+        env.exit_clock(&pool).await + 9 * DAY
+    );
+    env.request_all(&pool, &honest).await;
+    let u = env.underwriter(&pool, &honest.pubkey()).await;
+    assert_eq!(u.unlock_at - u.requested_at, short.longest_request_wait());
+    env.warp(short.longest_request_wait()).await;
+    let paid = env.complete(&pool, &honest).await;
+    assert!(paid >= 10_000, "left with {paid}");
+    assert!(env.exit_clock(&pool).await < registration.active_from);
+    env.assert_conserved(&pool).await;
 }

@@ -572,12 +572,17 @@ async fn review3_a_a_request_waits_for_the_cover_it_priced() {
         )
         .await;
     }
-    // Until then its shares bear every loss pro rata (the payout is the lesser of the
-    // value at the request and the value now). Once the cover has left the book:
+    // Until then its shares are full holders: they bear every loss and earn their part
+    // of the premium of the cover they back. Once the cover has left the book:
     env.warp(HOUR).await;
     assert_eq!(env.exposure(&pool).await.active_at(env.now().await), 0);
+    let value = env.pool_now(&pool).await.value_of(request.shares.get());
     let paid = env.complete(&pool, &whale).await;
-    assert!(paid <= request.pending_value);
+    assert_eq!(paid, value.unwrap());
+    assert!(
+        paid > request.pending_value,
+        "with 90 % of the premium earned"
+    );
     env.assert_conserved(&pool).await;
 }
 
@@ -693,4 +698,105 @@ async fn review3_expire_refusals_and_isolation() {
     assert_eq!(env.snapshot(&watched).await, before, "market B untouched");
     env.assert_conserved(&pool).await;
     env.assert_conserved(&other).await;
+}
+
+/// A pool of a small underwriter (100 000, the attacker, who stays) and a whale
+/// (900 000, honest, leaving), past the deposit lock and seasoned.
+async fn small_and_whale() -> (TestEnv, PoolKeys, User, User) {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    let small = env.user(&pool, 100_010).await;
+    env.deposit(&small, &pool, 100_000).await;
+    let whale = env.user(&pool, 900_000).await;
+    env.deposit(&whale, &pool, 900_000).await;
+    env.warp(DEPOSIT_LOCK).await;
+    env.season(&pool).await;
+    (env, pool, small, whale)
+}
+
+/// Fourth attacker review, 1: a request waits for the cover in force, but the payout
+/// was `min(value at request, value now)`, so a leaver backed that cover for up to a
+/// term and earned none of it. With 1 unit of cover bought just before the whale's
+/// request (making it wait 31 days instead of 1), a buyer's 80 000 premium on 400 000
+/// (priced on the 100 000 that stays) went to the small underwriter alone: +71 999 for
+/// it, the whale 72 000 short. Shares under a request are now full holders until they
+/// leave: the whale takes its 90 % of the premium, the attacker its 10 %.
+#[tokio::test]
+async fn review4_a_leaver_earns_the_premium_of_the_cover_it_backs() {
+    let (mut env, pool, small, whale) = small_and_whale().await;
+    let start = env.balance(small.token).await;
+    env.ok(&[buy_ix(&pool, &small, 1)], &[&small.key]).await;
+    let dust = start - env.balance(small.token).await;
+    env.request_all(&pool, &whale).await;
+    let request = env.underwriter(&pool, &whale.pubkey()).await;
+    assert!(request.unlock_at - request.requested_at >= 30 * DAY);
+    let buyer = env.user(&pool, 1_000_000).await;
+    let before = env.balance(buyer.token).await;
+    env.ok(&[buy_ix(&pool, &buyer, 400_000)], &[&buyer.key])
+        .await;
+    let premium = before - env.balance(buyer.token).await;
+    assert_eq!(premium, 80_000, "priced on the capital that stays");
+    let now = env.now().await;
+    env.warp(request.unlock_at - now).await;
+    let paid = env.complete(&pool, &whale).await;
+    let shares = env.underwriter(&pool, &small.pubkey()).await.shares.get();
+    let small_value = env.pool_now(&pool).await.value_of(shares).unwrap();
+    let income = premium + dust;
+    // Both within rounding of their pro-rata part of the income (the virtual shares
+    // own a sliver).
+    assert!(
+        paid.abs_diff(900_000 + income * 9 / 10) <= 2,
+        "whale {paid}"
+    );
+    // The attacker's net: its 10 % of the income, less the dust it paid.
+    let attacker_net = (small_value + env.balance(small.token).await) as i64 - 100_010;
+    assert!(
+        attacker_net <= (income / 10) as i64 - dust as i64 + 2,
+        "attacker net {attacker_net}"
+    );
+    env.assert_conserved(&pool).await;
+}
+
+/// Fourth attacker review, 2: shares under a request could not vote, and the request
+/// now waits up to a term; after a 1-unit purchase before the whale's request, the
+/// small underwriter was the only voter for a month and approved its accomplice's
+/// 500 000 claim (the whale bore 90 % of it: -359 999, the attackers +354 999). Pending
+/// shares now vote: the whale rejects it, and nothing is paid.
+#[tokio::test]
+async fn review4_pending_shares_vote_so_a_stayer_cannot_approve_alone() {
+    let (mut env, pool, small, whale) = small_and_whale().await;
+    let m = env.user(&pool, 200_000).await;
+    env.ok(&[buy_ix(&pool, &m, 1)], &[&m.key]).await;
+    env.request_all(&pool, &whale).await;
+    let request = env.underwriter(&pool, &whale.pubkey()).await;
+    env.ok(&[buy_ix(&pool, &m, 499_999)], &[&m.key]).await;
+    env.warp(DAY + HOUR).await;
+    let (file, claim) = file_ix(&mut env, &pool, &m, 500_000).await;
+    env.ok(&[file], &[&m.key]).await;
+    env.ok(
+        &[cast_vote(&small.pubkey(), &pool, &claim, true)],
+        &[&small.key],
+    )
+    .await;
+    env.ok(
+        &[cast_vote(&whale.pubkey(), &pool, &claim, false)],
+        &[&whale.key],
+    )
+    .await;
+    env.warp(DEFAULT_GOVERNANCE.voting_period).await;
+    env.ok(&[finalize_claim(&pool, &claim, &m.pubkey())], &[])
+        .await;
+    let c: Claim = env.fetch(claim).await;
+    assert_eq!(c.status.get(), ClaimStatus::Rejected);
+    env.refused(
+        &[pay_claim(&pool, &claim, &m.pubkey(), &m.token)],
+        &[],
+        code(InsuranceError::ClaimNotApproved),
+    )
+    .await;
+    let now = env.now().await;
+    env.warp(request.unlock_at - now).await;
+    let paid = env.complete(&pool, &whale).await;
+    assert!(paid >= 900_000, "the whale left with {paid}");
+    env.assert_conserved(&pool).await;
 }

@@ -5242,7 +5242,9 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Shares under a withdrawal request (0 when none). They keep bearing losses."
+              "Shares under a withdrawal request (0 when none). Until they leave they bear",
+              "losses, earn income and vote like the others; they only stop counting in the",
+              "capital new cover is priced on."
             ],
             "name": "pendingShares",
             "type": {
@@ -5253,7 +5255,8 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Value of `pending_shares` when requested: the most the withdrawal can pay."
+              "Value of `pending_shares` when requested (statistics: the completion pays their",
+              "value then)."
             ],
             "name": "pendingValue",
             "type": "u64"
@@ -5685,7 +5688,7 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "`min(value_at_request, value_at_completion)`."
+              "The value at completion (the shares were full holders until now)."
             ],
             "name": "paid",
             "type": "u64"
@@ -10895,7 +10898,9 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "pending_shares",
             "docs": [
-              "Shares under a withdrawal request (0 when none). They keep bearing losses."
+              "Shares under a withdrawal request (0 when none). Until they leave they bear",
+              "losses, earn income and vote like the others; they only stop counting in the",
+              "capital new cover is priced on."
             ],
             "type": {
               "defined": {
@@ -10906,7 +10911,8 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "pending_value",
             "docs": [
-              "Value of `pending_shares` when requested: the most the withdrawal can pay."
+              "Value of `pending_shares` when requested (statistics: the completion pays their",
+              "value then)."
             ],
             "type": "u64"
           },
@@ -11338,7 +11344,7 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "paid",
             "docs": [
-              "`min(value_at_request, value_at_completion)`."
+              "The value at completion (the shares were full holders until now)."
             ],
             "type": "u64"
           },

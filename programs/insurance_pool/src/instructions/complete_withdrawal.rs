@@ -1,12 +1,14 @@
 use crate::prelude::*;
 use crate::token::pay_from_pool;
 
-/// After the cooldown and within the withdrawal window, burns all the pending shares
-/// and pays `min(value at request, value now)` from the vault to `destination` (a token
-/// account of the pool's mint chosen by the owner; never a pool's vault or bond
-/// escrow). "Value now" is on free capital, so an approved claim (reserved) is borne by
-/// the leaver too. Whatever the shares gained during the cooldown stays with the
-/// remaining underwriters.
+/// After the request's wait and within its window, burns all the pending shares and
+/// pays their value now from the vault to `destination` (a token account of the pool's
+/// mint chosen by the owner; never a pool's vault or bond escrow). Until then the shares
+/// were full holders: they bore every loss (an approved claim, reserved, is netted out
+/// of free capital) and earned their part of every income, including the premium of
+/// the cover they backed while they waited for it to end (the fourth attacker review
+/// of issue 31: with the gain capped at the value at request, a 1-unit cover bought
+/// before someone's request made it back 30 days of cover for nothing).
 ///
 /// Refused while claims vote (`ClaimsVoting`): any payment made then, with the rest of
 /// the position kept in shares, would bear only a pro-rata slice of a claim approved
@@ -101,7 +103,7 @@ pub fn handle_complete_withdrawal(ctx: Context<CompleteWithdrawal>) -> Result<()
     // No claim votes (`validate`): the value now is on free capital.
     let value_now = pool.value_of(pending)?;
     let value_at_request = underwriter.pending_value;
-    let paid = value_now.min(value_at_request);
+    let paid = value_now;
     let shares = pending;
     // Capital reserved for approved claims stays put.
     require!(

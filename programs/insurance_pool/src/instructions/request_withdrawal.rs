@@ -1,12 +1,13 @@
 use crate::prelude::*;
 
-/// Starts the cooldown on `shares` of the caller's free shares and records their
-/// current value on free capital (approved claims netted out), the most the withdrawal
-/// will pay. Refused during the deposit lock and while any of the position's shares are
-/// young. The shares stay in the pool and keep bearing losses until
-/// `complete_withdrawal`, which is accepted after the cooldown or once the cover in force
-/// at the request has ended, whichever is later (capital stays on risk for the cover it
-/// priced), and within the withdrawal window after that (on the exit clock, fixed now).
+/// Schedules the exit of `shares` of the caller's free shares and records their current
+/// value on free capital (statistics). Refused during the deposit lock and while any of
+/// the position's shares are young. From now on the shares no longer count in the
+/// capital new cover is priced on; until `complete_withdrawal` they stay full holders
+/// (losses, income, votes). The completion is accepted after the cooldown or once the
+/// cover in force now has ended (capital stays on risk for the cover it priced; at most
+/// `PoolParams::longest_request_wait`), whichever is later, and within the withdrawal
+/// window after that (on the exit clock, fixed now).
 #[derive(Accounts)]
 pub struct RequestWithdrawal<'info> {
     pub owner: Signer<'info>,
@@ -68,11 +69,16 @@ pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: Shares
     // until the cover in force now has ended, whichever is later (attacker review A:
     // cover bought and a whale's request in one transaction left a passive underwriter
     // carrying 30-day cover priced on ten times its capital after a one-day cooldown).
+    // Never longer than the parameters promise (`longest_request_wait`, counted in the
+    // exit horizon): cover sold under a longer term before a change does not extend it
+    // (the fourth attacker review trapped underwriters past a registration's activation
+    // that way).
     let in_force = a.exposure.load()?.book.in_force_until(now);
-    let wait = pool
-        .params
-        .withdrawal_cooldown
-        .max(in_force.saturating_sub(now));
+    let wait = pool.params.withdrawal_cooldown.max(
+        in_force
+            .saturating_sub(now)
+            .min(pool.params.longest_request_wait()),
+    );
     let unlock_at = now.safe_add(wait)?;
     // The window is fixed now: a later change of it neither revives a lapsed request
     // nor cuts a live one short.

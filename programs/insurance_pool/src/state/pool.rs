@@ -625,11 +625,11 @@ impl Pool {
         Ok(())
     }
 
-    /// Shares that may vote on a claim filed at `now`: neither young nor pending.
+    /// Shares that may vote on a claim filed at `now`: all but the young (shares under
+    /// a withdrawal request vote too, see [`Underwriter::vote_weight`]).
     pub fn seasoned_shares(&self, now: i64) -> Shares {
         self.total_shares
             .get()
-            .saturating_sub(self.pending_withdrawal_shares.get())
             .saturating_sub(self.young_shares.young_at(self.stake_period(now)))
     }
 

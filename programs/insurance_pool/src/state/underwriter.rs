@@ -11,9 +11,12 @@ pub struct Underwriter {
     pub owner: Pubkey,
     /// All shares held, including `pending_shares`.
     pub shares: PodShares,
-    /// Shares under a withdrawal request (0 when none). They keep bearing losses.
+    /// Shares under a withdrawal request (0 when none). Until they leave they bear
+    /// losses, earn income and vote like the others; they only stop counting in the
+    /// capital new cover is priced on.
     pub pending_shares: PodShares,
-    /// Value of `pending_shares` when requested: the most the withdrawal can pay.
+    /// Value of `pending_shares` when requested (statistics: the completion pays their
+    /// value then).
     pub pending_value: u64,
     /// Unix time the pending request was made.
     pub requested_at: i64,
@@ -60,9 +63,12 @@ impl Underwriter {
     }
 
     /// Weight this position may cast on a claim filed in stake period `period`: its
-    /// shares neither pending withdrawal nor young at the filing.
+    /// shares not young at the filing. Shares under a withdrawal request vote: they bear
+    /// the claim as long as they are in the pool (no completion while it votes, none by
+    /// a voter before its hold-up ends), and a request may wait a whole term of cover.
     pub fn vote_weight(&self, period: i64) -> Shares {
-        self.free_shares()
+        self.shares
+            .get()
             .saturating_sub(self.young_shares.young_at(period))
     }
 
@@ -70,9 +76,9 @@ impl Underwriter {
     /// (`min_stake_age` = `age`): after its last deposit and stake, with none of its
     /// shares young at the filing ([`crate::math::stake`]). Between `age` and `2 · age`
     /// after the last stake, depending on where in its stake period that fell. `None`
-    /// when the position has no free share.
+    /// when the position has no share.
     pub fn votes_from(&self, age: i64) -> Option<i64> {
-        (self.free_shares() > 0).then(|| {
+        (self.shares.get() > 0).then(|| {
             // `cast_vote` wants the filing strictly after the last deposit and stake.
             let after = self
                 .last_stake_at

@@ -565,9 +565,13 @@ impl Model {
             u.expired == 0 && clock <= u.window_closes_at,
             ie(InsuranceError::WithdrawalLapsed)
         );
-        req!(now >= u.vote_locked_until, ie(InsuranceError::VoteLocked));
-        // Nothing completes while a claim votes (review 3, finding 1).
+        // Nothing completes while a claim votes (review 3, finding 1), nor during a
+        // hold-up (the fifth review); a voter has no lock of its own.
         req!(pool.voting_claims == 0, ie(InsuranceError::ClaimsVoting));
+        req!(
+            now >= pool.holdup_until,
+            ie(InsuranceError::HoldupExitsClosed)
+        );
         self.refuse_pool_escrow(destination)?;
         self.refresh(m, now);
         self.earn(m, now)?;
@@ -955,7 +959,7 @@ impl Model {
                 .reserved_for_claims
                 .checked_add(c.reserved)
                 .ok_or("MathOverflow")?;
-            pool.holdup_until = pool.holdup_until.max(c.holdup_ends_at);
+            crate::rules::start_holdup(pool, now, c.holdup_ends_at);
         } else {
             c.status = ClaimStatus::Rejected.into();
             c.fraud = (quorum && share_reached(no, cast, g.fraud_threshold_bps)) as u8;

@@ -32,8 +32,24 @@ pub fn paused(pool: &Pool, protocol: &Protocol, flag: u8) -> bool {
 pub fn exit_clock(pool: &Pool, protocol: &Protocol, now: i64) -> i64 {
     (now - pool.withdraw_pause.total(now)
         - protocol.withdraw_pause.total(now)
-        - pool.voting_pause.total(now))
+        - pool.voting_pause.total(now)
+        - holdup_secs(pool, now))
     .max(pool.exit_clock_high)
+}
+
+/// Seconds of hold-ups up to `now`, overlapping ones once: the ended runs, plus the
+/// current run from `holdup_from` to `holdup_until`.
+pub fn holdup_secs(pool: &Pool, now: i64) -> i64 {
+    pool.holdup_secs + (now.min(pool.holdup_until) - pool.holdup_from).max(0)
+}
+
+/// An approved claim's hold-up from `now` to `ends_at` (the exit clock was marked).
+pub fn start_holdup(pool: &mut Pool, now: i64, ends_at: i64) {
+    if now >= pool.holdup_until {
+        pool.holdup_secs = holdup_secs(pool, now);
+        pool.holdup_from = now;
+    }
+    pool.holdup_until = pool.holdup_until.max(ends_at);
 }
 
 /// Records the exit clock at `now` as the floor of later readings.

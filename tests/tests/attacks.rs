@@ -176,6 +176,21 @@ async fn h1_exit_at_pre_loss_price_during_holdup() {
             code(InsuranceError::HoldupDepositsClosed),
         )
         .await;
+    // Nor may a leaver complete at the discounted price: a veto would hand the
+    // released reservation to those who stayed (issue 31's fifth attacker review). The
+    // exit clock stands still through the hold-up, so no window lapses meanwhile.
+    let clock = a.env.exit_clock(&a.pool).await;
+    for who in [&alice, &bob] {
+        a.env
+            .refused(
+                &[complete_withdrawal(&who.pubkey(), &a.pool, &who.token)],
+                &[&who.key],
+                code(InsuranceError::HoldupExitsClosed),
+            )
+            .await;
+    }
+    a.env.warp(HOLDUP).await;
+    assert_eq!(a.env.exit_clock(&a.pool).await, clock, "stood still");
     let paid_alice = a.complete(&alice).await;
     let paid_bob = a.complete(&bob).await;
     // Each leaver bears its pro-rata part of the approved 5 000: at most its share of
@@ -188,7 +203,6 @@ async fn h1_exit_at_pre_loss_price_during_holdup() {
         paid_bob <= 1_000 * 51 / 100 + 20,
         "bob left with {paid_bob}"
     );
-    a.env.warp(HOLDUP).await;
     // The newcomer's shares are worth what it paid: the loss predates it.
     let dave_shares = a.env.deposit(&dave, &a.pool, 10_000).await;
     let pool = a.env.pool(&a.pool).await;
@@ -357,8 +371,8 @@ async fn h2_vote_capture_by_a_fresh_deposit() {
 /// force (up to a term), so a 1-unit purchase before a whale's request left a small
 /// stayer the only voter for a month, free to approve its accomplice's claim that the
 /// whale then bore. Pending shares now vote and count (they bear the claim while they
-/// are in the pool), and a vote binds them: no completion while the claim votes, and
-/// none before the voter's hold-up ends.
+/// are in the pool), and a vote binds them: no completion while the claim votes, nor
+/// during its hold-up if it is approved.
 #[tokio::test]
 async fn h2_pending_shares_vote_and_are_bound_by_their_vote() {
     let mut a = arena(&[5_000, 5_000]).await;
@@ -383,7 +397,7 @@ async fn h2_pending_shares_vote_and_are_bound_by_their_vote() {
         .refused(
             std::slice::from_ref(&leave),
             &[&alice.key],
-            code(InsuranceError::VoteLocked),
+            code(InsuranceError::ClaimsVoting),
         )
         .await;
     a.env.warp(VOTING).await;
@@ -394,11 +408,8 @@ async fn h2_pending_shares_vote_and_are_bound_by_their_vote() {
         ClaimStatus::Rejected,
         "a tie does not approve"
     );
-    a.env
-        .refused(&[leave], &[&alice.key], code(InsuranceError::VoteLocked))
-        .await;
-    a.env.warp(HOLDUP).await;
-    a.complete(&alice).await;
+    // Rejected: nothing to bear, no hold-up; she leaves at once.
+    a.env.ok(&[leave], &[&alice.key]).await;
     a.env.assert_conserved(&a.pool).await;
 }
 
@@ -801,13 +812,25 @@ async fn n6_non_voter_exits_while_claim_votes() {
     a.env.warp(DAY).await;
     let leave = complete_withdrawal(&alice.pubkey(), &a.pool, &alice.token);
     a.env
-        .refused(&[leave], &[&alice.key], code(InsuranceError::ClaimsVoting))
+        .refused(
+            std::slice::from_ref(&leave),
+            &[&alice.key],
+            code(InsuranceError::ClaimsVoting),
+        )
         .await;
     a.vote(&bob, &claim, true).await;
     a.env.warp(VOTING).await;
     a.finalize(&claim, &member).await;
-    // Her window stood still while the claim voted: she may still complete, and bears
-    // half of the approved 4 000.
+    // Her window stood still while the claim voted and through its hold-up: she may
+    // still complete after it, and bears half of the approved 4 000.
+    a.env
+        .refused(
+            &[leave],
+            &[&alice.key],
+            code(InsuranceError::HoldupExitsClosed),
+        )
+        .await;
+    a.env.warp(HOLDUP).await;
     let paid = a.complete(&alice).await;
     assert!((2_990..=3_050).contains(&paid), "alice left with {paid}");
     a.env.assert_conserved(&a.pool).await;

@@ -538,16 +538,16 @@ async fn voters_cannot_withdraw_until_the_vote_ends() {
         .refused(
             std::slice::from_ref(&complete),
             &[&alice.key],
-            code(InsuranceError::VoteLocked),
+            code(InsuranceError::ClaimsVoting),
         )
         .await;
-    // Locked until the claim's hold-up would end (it is settled by then).
+    // Held while the claim votes (and, were it approved, through its hold-up).
     w.env.warp(VOTING - DAY).await;
     w.env
         .refused(
             std::slice::from_ref(&complete),
             &[&alice.key],
-            code(InsuranceError::VoteLocked),
+            code(InsuranceError::ClaimsVoting),
         )
         .await;
     w.env.warp(HOLDUP).await;

@@ -263,14 +263,28 @@ export function pausedSeconds(pause: PauseClock, now: Amount): BN {
  * windows, are on this clock.
  */
 export function exitClock(
-  pool: { withdrawPause: PauseClock; votingPause: PauseClock; exitClockHigh: BN },
+  pool: {
+    withdrawPause: PauseClock;
+    votingPause: PauseClock;
+    exitClockHigh: BN;
+    holdupFrom?: BN;
+    holdupUntil?: BN;
+    holdupSecs?: BN;
+  },
   protocol: { withdrawPause: PauseClock },
   now: Amount,
 ): BN {
-  const clock = new BN(toI64(now, "now").toString())
+  // Hold-ups of approved claims (`Pool::holdup_secs_at`): the ended runs, plus the
+  // current run from `holdupFrom` to `holdupUntil` (overlapping hold-ups once).
+  const t = new BN(toI64(now, "now").toString());
+  const bn = (x: BN | undefined) => new BN((x ?? 0).toString());
+  const holdupUntil = bn(pool.holdupUntil);
+  const running = bnMax0(BN.min(t, holdupUntil).sub(bn(pool.holdupFrom)));
+  const clock = t
     .sub(pausedSeconds(pool.withdrawPause, now))
     .sub(pausedSeconds(protocol.withdrawPause, now))
-    .sub(pausedSeconds(pool.votingPause, now));
+    .sub(pausedSeconds(pool.votingPause, now))
+    .sub(bn(pool.holdupSecs).add(running));
   const high = new BN(pool.exitClockHigh.toString());
   return clock.gt(high) ? clock : high;
 }

@@ -129,7 +129,10 @@ pub enum InsuranceError {
     NoVotingWeight,
     #[msg("Shares deposited at or after the claim's filing time cannot vote on it")]
     VoteWeightTooNew,
-    #[msg("Withdrawals are locked until the votes this underwriter cast have ended")]
+    /// Retired with the voter's own withdrawal lock (issue 31's fifth attacker review:
+    /// a vote binds through `ClaimsVoting` and `HoldupExitsClosed`): never returned;
+    /// kept so that every later code keeps its number.
+    #[msg("Retired: a vote binds through the pool's claims voting and hold-ups")]
     VoteLocked,
     #[msg("The claim is not approved")]
     ClaimNotApproved,
@@ -213,4 +216,6 @@ pub enum InsuranceError {
     WithdrawalNotLapsed,
     #[msg("The withdrawal request has expired: its owner may only cancel it")]
     WithdrawalExpiredAlready,
+    #[msg("Withdrawals complete once the hold-up of an approved claim is over (the window waits for it)")]
+    HoldupExitsClosed,
 }

@@ -800,3 +800,95 @@ async fn review4_pending_shares_vote_so_a_stayer_cannot_approve_alone() {
     assert!(paid >= 900_000, "the whale left with {paid}");
     env.assert_conserved(&pool).await;
 }
+
+/// Fifth attacker review, 1: an attacker holding a quarter of the pool approved its
+/// accomplice's fraudulent 490 000 claim alone (quorum 20 %); the honest whale, leaving
+/// and not voting, completed during the hold-up at the price net of the reservation;
+/// the guardian vetoed, and the released reservation went to the attacker (+358 458
+/// for the team). Withdrawals now wait for the hold-up as deposits do
+/// (`HoldupExitsClosed`), and the exit clock stands still through it: after the veto
+/// the whale leaves with its whole value and the team is out its premium and bond.
+#[tokio::test]
+async fn review5_no_exit_during_a_holdup() {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    let a = env.user(&pool, 250_000).await;
+    env.deposit(&a, &pool, 250_000).await;
+    let w = env.user(&pool, 750_000).await;
+    env.deposit(&w, &pool, 750_000).await;
+    let m = env.user(&pool, 30_000).await;
+    env.warp(DEPOSIT_LOCK).await;
+    env.season(&pool).await;
+    let m_start = env.balance(m.token).await;
+    env.ok(&[buy_ix(&pool, &m, 490_000)], &[&m.key]).await;
+    env.request_all(&pool, &w).await;
+    let request = env.underwriter(&pool, &w.pubkey()).await;
+    env.warp(28 * DAY).await;
+    let (file, claim) = file_ix(&mut env, &pool, &m, 490_000).await;
+    env.ok(&[file], &[&m.key]).await;
+    env.ok(&[cast_vote(&a.pubkey(), &pool, &claim, true)], &[&a.key])
+        .await;
+    env.warp(DEFAULT_GOVERNANCE.voting_period).await;
+    let now = env.now().await;
+    env.warp((request.unlock_at - now).max(0)).await;
+    env.ok(&[finalize_claim(&pool, &claim, &m.pubkey())], &[])
+        .await;
+    let c: Claim = env.fetch(claim).await;
+    assert_eq!(c.status.get(), ClaimStatus::Approved);
+    let clock = env.exit_clock(&pool).await;
+    env.refused(
+        &[complete_withdrawal(&w.pubkey(), &pool, &w.token)],
+        &[&w.key],
+        code(InsuranceError::HoldupExitsClosed),
+    )
+    .await;
+    let guardian = env.guardian.insecure_clone();
+    env.ok(
+        &[veto_claim(&guardian.pubkey(), &pool, &claim, &m.pubkey())],
+        &[&guardian],
+    )
+    .await;
+    env.ok(&[withdraw_bond(&pool, &claim, &m.token)], &[]).await;
+    env.warp(DEFAULT_GOVERNANCE.holdup_period).await;
+    assert_eq!(env.exit_clock(&pool).await, clock, "stood still");
+    let shares = env.underwriter(&pool, &w.pubkey()).await.shares.get();
+    let value = env.pool_now(&pool).await.value_of(shares).unwrap();
+    let paid = env.complete(&pool, &w).await;
+    assert_eq!(paid, value);
+    assert!(paid > 750_000, "the whale left with {paid}");
+    let shares = env.underwriter(&pool, &a.pubkey()).await.shares.get();
+    let a_value = env.pool_now(&pool).await.value_of(shares).unwrap();
+    let team_net = a_value as i64 - 250_000 - (m_start - env.balance(m.token).await) as i64;
+    assert!(team_net <= 0, "team net {team_net}");
+    env.assert_conserved(&pool).await;
+}
+
+/// Fifth attacker review, 5: a voter's own withdrawal lock ran on past a rejected claim
+/// while the exit clock ran, so voting "no" six days into a seven-day window lapsed the
+/// voter's request (and could be repeated to trap it). A vote now binds only through
+/// the pool-wide refusals (claims voting, hold-ups), during which the exit clock stands
+/// still: once the claim is rejected the voter leaves.
+#[tokio::test]
+async fn review5_voting_never_lapses_the_voters_request() {
+    let (mut env, pool, _small, whale) = small_and_whale().await;
+    env.request_all(&pool, &whale).await;
+    let request = env.underwriter(&pool, &whale.pubkey()).await;
+    let m = env.user(&pool, 100_000).await;
+    env.ok(&[buy_ix(&pool, &m, 10_000)], &[&m.key]).await;
+    let now = env.now().await;
+    env.warp(request.unlock_at - now + 6 * DAY).await;
+    let (file, claim) = file_ix(&mut env, &pool, &m, 10_000).await;
+    env.ok(&[file], &[&m.key]).await;
+    env.ok(
+        &[cast_vote(&whale.pubkey(), &pool, &claim, false)],
+        &[&whale.key],
+    )
+    .await;
+    env.warp(DEFAULT_GOVERNANCE.voting_period).await;
+    env.ok(&[finalize_claim(&pool, &claim, &m.pubkey())], &[])
+        .await;
+    let c: Claim = env.fetch(claim).await;
+    assert_eq!(c.status.get(), ClaimStatus::Rejected);
+    assert!(env.complete(&pool, &whale).await >= 900_000);
+    env.assert_conserved(&pool).await;
+}

@@ -1678,9 +1678,10 @@ export type ExampleExchange = {
           },
           {
             "docs": [
-              "Deposits are refused until this time: the end of the latest hold-up of an",
-              "approved claim (a veto would hand the released reservation to whoever bought",
-              "shares at the discounted price)."
+              "Deposits and withdrawals are refused until this time: the end of the latest",
+              "hold-up of an approved claim (a veto would hand the released reservation to",
+              "whoever bought shares at the discounted price, or to those who stayed if a",
+              "leaver exited at it: issue 31's fifth attacker review)."
             ],
             "name": "holdupUntil",
             "type": "i64"
@@ -1765,6 +1766,21 @@ export type ExampleExchange = {
                 3
               ]
             }
+          },
+          {
+            "docs": [
+              "Start of the current run of overlapping hold-ups (it ends at `holdup_until`):",
+              "withdrawals cannot complete then, so it stops the exit clock."
+            ],
+            "name": "holdupFrom",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Seconds of hold-up runs that have ended (see [`Pool::holdup_secs_at`])."
+            ],
+            "name": "holdupSecs",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -3877,9 +3893,10 @@ export const EXAMPLE_EXCHANGE_IDL = {
           {
             "name": "holdup_until",
             "docs": [
-              "Deposits are refused until this time: the end of the latest hold-up of an",
-              "approved claim (a veto would hand the released reservation to whoever bought",
-              "shares at the discounted price)."
+              "Deposits and withdrawals are refused until this time: the end of the latest",
+              "hold-up of an approved claim (a veto would hand the released reservation to",
+              "whoever bought shares at the discounted price, or to those who stayed if a",
+              "leaver exited at it: issue 31's fifth attacker review)."
             ],
             "type": "i64"
           },
@@ -3963,6 +3980,21 @@ export const EXAMPLE_EXCHANGE_IDL = {
                 3
               ]
             }
+          },
+          {
+            "name": "holdup_from",
+            "docs": [
+              "Start of the current run of overlapping hold-ups (it ends at `holdup_until`):",
+              "withdrawals cannot complete then, so it stops the exit clock."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "holdup_secs",
+            "docs": [
+              "Seconds of hold-up runs that have ended (see [`Pool::holdup_secs_at`])."
+            ],
+            "type": "i64"
           }
         ]
       }

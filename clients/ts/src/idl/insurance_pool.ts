@@ -579,7 +579,7 @@ export type InsurancePool = {
     },
     {
       "code": 6061,
-      "msg": "Withdrawals are locked until the votes this underwriter cast have ended",
+      "msg": "Retired: a vote binds through the pool's claims voting and hold-ups",
       "name": "voteLocked"
     },
     {
@@ -776,6 +776,11 @@ export type InsurancePool = {
       "code": 6100,
       "msg": "The withdrawal request has expired: its owner may only cancel it",
       "name": "withdrawalExpiredAlready"
+    },
+    {
+      "code": 6101,
+      "msg": "Withdrawals complete once the hold-up of an approved claim is over (the window waits for it)",
+      "name": "holdupExitsClosed"
     }
   ],
   "events": [
@@ -4528,9 +4533,10 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "Deposits are refused until this time: the end of the latest hold-up of an",
-              "approved claim (a veto would hand the released reservation to whoever bought",
-              "shares at the discounted price)."
+              "Deposits and withdrawals are refused until this time: the end of the latest",
+              "hold-up of an approved claim (a veto would hand the released reservation to",
+              "whoever bought shares at the discounted price, or to those who stayed if a",
+              "leaver exited at it: issue 31's fifth attacker review)."
             ],
             "name": "holdupUntil",
             "type": "i64"
@@ -4615,6 +4621,21 @@ export type InsurancePool = {
                 3
               ]
             }
+          },
+          {
+            "docs": [
+              "Start of the current run of overlapping hold-ups (it ends at `holdup_until`):",
+              "withdrawals cannot complete then, so it stops the exit clock."
+            ],
+            "name": "holdupFrom",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Seconds of hold-up runs that have ended (see [`Pool::holdup_secs_at`])."
+            ],
+            "name": "holdupSecs",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -5296,9 +5317,10 @@ export type InsurancePool = {
           },
           {
             "docs": [
-              "`complete_withdrawal` is refused before this time: the end of the hold-up of",
-              "the latest claim this underwriter voted on (by then the claim is settled:",
-              "rejected, vetoed, or approved and netted out of every exit)."
+              "The end of the hold-up of the latest claim this underwriter voted on",
+              "(statistics: a vote binds through the pool-wide refusals instead, no completion",
+              "while a claim votes or during a hold-up; a lock of its own ran on past a",
+              "rejected claim and lapsed the voter's window, the fifth attacker review)."
             ],
             "name": "voteLockedUntil",
             "type": "i64"
@@ -8364,7 +8386,7 @@ export const INSURANCE_POOL_IDL = {
     {
       "code": 6061,
       "name": "VoteLocked",
-      "msg": "Withdrawals are locked until the votes this underwriter cast have ended"
+      "msg": "Retired: a vote binds through the pool's claims voting and hold-ups"
     },
     {
       "code": 6062,
@@ -8560,6 +8582,11 @@ export const INSURANCE_POOL_IDL = {
       "code": 6100,
       "name": "WithdrawalExpiredAlready",
       "msg": "The withdrawal request has expired: its owner may only cancel it"
+    },
+    {
+      "code": 6101,
+      "name": "HoldupExitsClosed",
+      "msg": "Withdrawals complete once the hold-up of an approved claim is over (the window waits for it)"
     }
   ],
   "types": [
@@ -10184,9 +10211,10 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "holdup_until",
             "docs": [
-              "Deposits are refused until this time: the end of the latest hold-up of an",
-              "approved claim (a veto would hand the released reservation to whoever bought",
-              "shares at the discounted price)."
+              "Deposits and withdrawals are refused until this time: the end of the latest",
+              "hold-up of an approved claim (a veto would hand the released reservation to",
+              "whoever bought shares at the discounted price, or to those who stayed if a",
+              "leaver exited at it: issue 31's fifth attacker review)."
             ],
             "type": "i64"
           },
@@ -10270,6 +10298,21 @@ export const INSURANCE_POOL_IDL = {
                 3
               ]
             }
+          },
+          {
+            "name": "holdup_from",
+            "docs": [
+              "Start of the current run of overlapping hold-ups (it ends at `holdup_until`):",
+              "withdrawals cannot complete then, so it stops the exit clock."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "holdup_secs",
+            "docs": [
+              "Seconds of hold-up runs that have ended (see [`Pool::holdup_secs_at`])."
+            ],
+            "type": "i64"
           }
         ]
       }
@@ -10952,9 +10995,10 @@ export const INSURANCE_POOL_IDL = {
           {
             "name": "vote_locked_until",
             "docs": [
-              "`complete_withdrawal` is refused before this time: the end of the hold-up of",
-              "the latest claim this underwriter voted on (by then the claim is settled:",
-              "rejected, vetoed, or approved and netted out of every exit)."
+              "The end of the hold-up of the latest claim this underwriter voted on",
+              "(statistics: a vote binds through the pool-wide refusals instead, no completion",
+              "while a claim votes or during a hold-up; a lock of its own ran on past a",
+              "rejected claim and lapsed the voter's window, the fifth attacker review)."
             ],
             "type": "i64"
           },

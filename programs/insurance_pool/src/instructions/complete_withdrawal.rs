@@ -15,7 +15,10 @@ use crate::token::pay_from_pool;
 /// later, not the leaver's part, and could be repeated (review 3, finding 1). The
 /// window runs on the pool's exit clock, which stops while claims vote (and while
 /// withdrawals are paused), so waiting for the vote never lapses a request. Refused
-/// if the pool's active exposure would exceed its cap on the free capital left.
+/// during an approved claim's hold-up too (`HoldupExitsClosed`; the exit clock stops
+/// then as well): a leaver paid net of the reservation would hand it to those who stay
+/// if the claim were vetoed (fifth attacker review). Refused if the pool's active
+/// exposure would exceed its cap on the free capital left.
 #[derive(Accounts)]
 pub struct CompleteWithdrawal<'info> {
     pub owner: Signer<'info>,
@@ -76,11 +79,14 @@ impl CompleteWithdrawal<'_> {
             underwriter.expired == 0 && !underwriter.has_lapsed(clock),
             InsuranceError::WithdrawalLapsed
         );
-        require!(
-            now >= underwriter.vote_locked_until,
-            InsuranceError::VoteLocked
-        );
+        // A vote binds its voter through these two: nothing completes while a claim of
+        // the pool votes, nor during an approved claim's hold-up (the exit clock stands
+        // still through both, so no window lapses meanwhile). The voter's own lock
+        // (`vote_locked_until`) is statistics now: it ran on past a rejected claim, so
+        // it lapsed the voter's window and outlasted the exit horizon (fifth attacker
+        // review).
         require!(pool.voting_claims == 0, InsuranceError::ClaimsVoting);
+        require!(now >= pool.holdup_until, InsuranceError::HoldupExitsClosed);
         // Not into any pool's vault or bond escrow (a pool PDA owns both).
         crate::token::refuse_pool_escrow(
             &self.destination.key(),

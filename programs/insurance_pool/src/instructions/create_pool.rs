@@ -130,6 +130,8 @@ pub fn handle_create_pool(
         pending_closes_until: 0,
         exit_clock_high: 0,
         holdup_until: 0,
+        holdup_from: 0,
+        holdup_secs: 0,
         volume_rate_bps: volume_target_rate(&params.volume, 0, 0),
         volume_loss: 0,
         volume_loss_day: crate::math::day_of(now),

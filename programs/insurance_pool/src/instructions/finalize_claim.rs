@@ -73,7 +73,7 @@ pub fn handle_finalize_claim(ctx: Context<FinalizeClaim>) -> Result<()> {
         claim.holdup_ends_at = now.safe_add(g.holdup_period)?;
         claim.reserved = claim.amount.min(pool.free_capital());
         pool.reserved_for_claims = pool.reserved_for_claims.safe_add(claim.reserved)?;
-        pool.holdup_until = pool.holdup_until.max(claim.holdup_ends_at);
+        pool.start_holdup(now, claim.holdup_ends_at);
     } else {
         claim.status = ClaimStatus::Rejected.into();
         claim.fraud = (quorum && share_reached(no, cast, g.fraud_threshold_bps)) as u8;

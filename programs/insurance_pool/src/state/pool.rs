@@ -381,9 +381,10 @@ pub struct Pool {
     pub pending_closes_until: i64,
     /// The highest exit clock any instruction has read (see [`Pool::exit_clock`]).
     pub exit_clock_high: i64,
-    /// Deposits are refused until this time: the end of the latest hold-up of an
-    /// approved claim (a veto would hand the released reservation to whoever bought
-    /// shares at the discounted price).
+    /// Deposits and withdrawals are refused until this time: the end of the latest
+    /// hold-up of an approved claim (a veto would hand the released reservation to
+    /// whoever bought shares at the discounted price, or to those who stayed if a
+    /// leaver exited at it: issue 31's fifth attacker review).
     pub holdup_until: i64,
     /// Volume rate charged by the last `contribute_volume` (bps; statistics).
     pub volume_rate_bps: u64,
@@ -410,6 +411,11 @@ pub struct Pool {
     pub mint_has_freeze_authority: u8,
     /// Keeps the account a multiple of 8 bytes (zero).
     pub reserved: [u8; 3],
+    /// Start of the current run of overlapping hold-ups (it ends at `holdup_until`):
+    /// withdrawals cannot complete then, so it stops the exit clock.
+    pub holdup_from: i64,
+    /// Seconds of hold-up runs that have ended (see [`Pool::holdup_secs_at`]).
+    pub holdup_secs: i64,
 }
 
 // Zero-copy: the Borsh size the IDL and clients compute is the in-memory size (no
@@ -440,7 +446,31 @@ impl Pool {
     pub fn exit_clock(&self, protocol: &crate::state::Protocol, now: i64) -> i64 {
         crate::math::exit_clock(now, &self.withdraw_pause, &protocol.withdraw_pause)
             .saturating_sub(self.voting_pause.total(now))
+            .saturating_sub(self.holdup_secs_at(now))
             .max(self.exit_clock_high)
+    }
+
+    /// Seconds withdrawals were held by hold-ups up to `now` (overlapping hold-ups
+    /// counted once).
+    pub fn holdup_secs_at(&self, now: i64) -> i64 {
+        let running = now
+            .min(self.holdup_until)
+            .saturating_sub(self.holdup_from)
+            .max(0);
+        self.holdup_secs.saturating_add(running)
+    }
+
+    /// An approved claim's hold-up from `now` to `ends_at`: deposits and withdrawals
+    /// wait for it, and the exit clock stands still meanwhile. Mark the exit clock
+    /// first ([`Pool::refresh_at`]): a hold-up overlapping another stop must not run it
+    /// backwards.
+    pub fn start_holdup(&mut self, now: i64, ends_at: i64) {
+        if now >= self.holdup_until {
+            // The previous run is over: bank it and start a new one.
+            self.holdup_secs = self.holdup_secs_at(now);
+            self.holdup_from = now;
+        }
+        self.holdup_until = self.holdup_until.max(ends_at);
     }
 
     /// Records the exit clock read at `now` as the floor of every later reading.

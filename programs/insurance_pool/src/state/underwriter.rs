@@ -31,9 +31,10 @@ pub struct Underwriter {
     pub window_closes_at: i64,
     /// Unix time of the last deposit (the deposit lock runs from it).
     pub last_deposit_at: i64,
-    /// `complete_withdrawal` is refused before this time: the end of the hold-up of
-    /// the latest claim this underwriter voted on (by then the claim is settled:
-    /// rejected, vetoed, or approved and netted out of every exit).
+    /// The end of the hold-up of the latest claim this underwriter voted on
+    /// (statistics: a vote binds through the pool-wide refusals instead, no completion
+    /// while a claim votes or during a hold-up; a lock of its own ran on past a
+    /// rejected claim and lapsed the voter's window, the fifth attacker review).
     pub vote_locked_until: i64,
     /// Sum of deposits (statistics).
     pub total_deposited: u64,

@@ -422,7 +422,6 @@ mod tests {
             keys,
             pool,
             exposure: bytemuck::Zeroable::zeroed(),
-            last_cover_expiry: 0,
         });
         model.claim_lists.push(Vec::new());
         model.open_claims.push(Vec::new());

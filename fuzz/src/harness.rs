@@ -719,7 +719,6 @@ impl Harness {
                 keys,
                 pool,
                 exposure,
-                last_cover_expiry: 0,
             });
             model.claim_lists.push(Vec::new());
             model.open_claims.push(Vec::new());

@@ -26,9 +26,6 @@
 
 use std::collections::HashMap;
 
-/// Seconds in a day (the exposure book's bucket).
-const DAY: i64 = 86_400;
-
 use anchor_lang::prelude::Pubkey;
 use example_exchange::errors::ExchangeError;
 use example_exchange::state::{Market, Position, PriceFeed};
@@ -88,22 +85,6 @@ pub struct MPool {
     pub keys: PoolKeys,
     pub pool: Pool,
     pub exposure: PoolExposure,
-    /// The latest cover expiry ever sold by the pool (0: none): the model's own record
-    /// of when the cover in force ends, which a withdrawal request waits for.
-    pub last_cover_expiry: i64,
-}
-
-impl MPool {
-    /// When the cover in force at `now` has left the pool's book: the end of the day
-    /// of the latest expiry sold, if that day is not over (0 otherwise).
-    pub fn cover_in_force_until(&self, now: i64) -> i64 {
-        let day = self.last_cover_expiry.div_euclid(DAY);
-        if self.last_cover_expiry == 0 || day < now.div_euclid(DAY) {
-            0
-        } else {
-            (day + 1) * DAY
-        }
-    }
 }
 
 /// One example-exchange market (an "exchange" of the issue) as the model knows it.
@@ -429,19 +410,15 @@ impl Model {
         );
         let clock = self.refresh(m, now);
         self.earn(m, now)?;
-        let in_force = self.pools[m].cover_in_force_until(now);
+        let in_force = crate::rules::cover_in_force_until(&self.pools[m].pool, now);
         let pool = &mut self.pools[m].pool;
         let value = crate::rules::value_on_free_capital(pool, shares)?;
         // The request waits its cooldown, or for the cover in force to end.
-        // Never beyond the longest wait the parameters promise (a term and a day).
-        let longest = pool
-            .params
-            .withdrawal_cooldown
-            .max(pool.params.coverage_duration + DAY);
+        // The whole cover in force, whatever term it was sold under.
         let wait = pool
             .params
             .withdrawal_cooldown
-            .max(in_force.saturating_sub(now).min(longest));
+            .max(in_force.saturating_sub(now));
         let unlock_at = now.checked_add(wait).ok_or("MathOverflow")?;
         let window_closes_at = clock
             .checked_add(wait)
@@ -707,7 +684,7 @@ impl Model {
             .book
             .add(quote.coverage_expiry, notional)
             .map_err(an)?;
-        p.last_cover_expiry = p.last_cover_expiry.max(quote.coverage_expiry);
+        pool.cover_ends_at = pool.cover_ends_at.max(quote.coverage_expiry);
         p.exposure
             .earnings
             .add(now, quote.coverage_expiry, to_pool)
@@ -1174,8 +1151,9 @@ impl Model {
         );
         let clock = self.refresh(m, now);
         let pool = &mut self.pools[m].pool;
-        let delay =
-            crate::rules::exit_horizon(&pool.params).max(crate::rules::exit_horizon(&params));
+        let delay = crate::rules::exit_horizon(&pool.params)
+            .max(crate::rules::exit_horizon(&params))
+            .max(crate::rules::past_cover_delay(pool, now));
         pool.pending_params = params;
         pool.pending_params_at = clock.checked_add(delay).ok_or("MathOverflow")?;
         Ok(())
@@ -1267,7 +1245,7 @@ impl Model {
         let pool = &self.pools[m].pool;
         let clock = crate::rules::exit_clock(pool, &self.protocol, now);
         let active_from = clock
-            .checked_add(crate::rules::activation_delay(pool))
+            .checked_add(crate::rules::activation_delay(pool, now))
             .ok_or("MathOverflow")?;
         self.registrations.insert(
             address,
@@ -1325,7 +1303,7 @@ impl Model {
         self.refuse_pool_escrow(destination)?;
         limits.validate().map_err(an)?;
         let pool = &self.pools[m].pool;
-        let delay = crate::rules::activation_delay(pool);
+        let delay = crate::rules::activation_delay(pool, now);
         let clock = crate::rules::exit_clock(pool, &self.protocol, now);
         crate::rules::refresh_registration(&mut r, clock);
         let immediate = r.active != 0

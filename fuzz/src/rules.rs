@@ -236,13 +236,36 @@ pub fn exit_horizon(p: &PoolParams) -> i64 {
 }
 
 /// How long new draw rights and parameter changes wait (current and pending params).
-pub fn activation_delay(pool: &Pool) -> i64 {
+pub fn activation_delay(pool: &Pool, now: i64) -> i64 {
     let pending = if pool.pending_params_at != 0 {
         exit_horizon(&pool.pending_params)
     } else {
         0
     };
-    exit_horizon(&pool.params).max(pending)
+    exit_horizon(&pool.params)
+        .max(pending)
+        .max(past_cover_delay(pool, now))
+}
+
+/// When the cover sold so far has left the pool's book: the end of the day of the
+/// latest expiry sold, if that day is not over at `now` (0 otherwise).
+pub fn cover_in_force_until(pool: &Pool, now: i64) -> i64 {
+    const DAY: i64 = 86_400;
+    let day = pool.cover_ends_at.div_euclid(DAY);
+    if pool.cover_ends_at == 0 || day < now.div_euclid(DAY) {
+        0
+    } else {
+        (day + 1) * DAY
+    }
+}
+
+/// What an underwriter seeing a change at `now` needs to get out past the cover in
+/// force: its locks, then a request waiting for that cover, plus the margin.
+pub fn past_cover_delay(pool: &Pool, now: i64) -> i64 {
+    let p = &pool.params;
+    let vote_lock = p.governance.voting_period + p.governance.holdup_period;
+    let wait = cover_in_force_until(pool, now).saturating_sub(now);
+    p.min_deposit_lock.max(vote_lock) + p.withdrawal_cooldown.max(wait) + ACTIVATION_MARGIN
 }
 
 /// A registration's pending change applies once the exit clock reaches its time.

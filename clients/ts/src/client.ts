@@ -235,7 +235,8 @@ export function acceptsVolume(
  * lock (voting period + hold-up), plus the longest a withdrawal request can wait (its
  * cooldown, or the cover in force when it was made: at most a term plus its expiry
  * day), plus 1 day (`PoolParams::exit_horizon`; 62 days with the SDK's default
- * parameters). The delay runs on the
+ * parameters). The program waits longer while cover sold under a longer term is still
+ * in force (`Pool::activation_delay`): read `activeFrom` / `pendingAt` from the chain. The delay runs on the
  * pool's exit clock (see [`exitClock`]): time during which withdrawals were paused does
  * not count, so `activeFrom` / `pendingAt` / `pendingParamsAt` are exit-clock times.
  */

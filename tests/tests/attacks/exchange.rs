@@ -946,14 +946,15 @@ async fn review3_voting_claims_cannot_run_out_the_activation_delay() {
 }
 
 /// Fourth attacker review of issue 31: a request waited for the cover actually in the
-/// book, while the exit horizon (the registration's delay) counts the parameters'
+/// book, while the exit horizon (the registration's delay) counted the parameters'
 /// longest wait. The authority shortened `coverage_duration` and the lock (a change
 /// that looks pro-underwriter, announced 62 days ahead); an hour before it applied,
 /// 30-day cover was bought under the old terms; then the authority registered its own
 /// venue (a 9-day horizon on the new terms), and the honest underwriter, asking to
-/// leave at once, waited 30 days: the venue drew 3 596 from it. A request now waits
-/// at most the parameters' `longest_request_wait`: it leaves in full before the draw
-/// right applies.
+/// leave at once, waited 30 days: the venue drew 3 596 from it. Capping the wait at the
+/// new term instead let a whale leave cover it priced (the fifth review). Now the
+/// activation delay also counts the cover in force (`Pool::activation_delay`): the
+/// honest underwriter waits for that cover and leaves in full before the draw right.
 #[tokio::test]
 async fn review4_a_request_never_waits_beyond_the_exit_horizon() {
     let mut env = TestEnv::new().await;
@@ -992,14 +993,19 @@ async fn review4_a_request_never_waits_beyond_the_exit_horizon() {
     a.register_on(&mut env, &pool, limits(1_000_000, 1_000_000))
         .await;
     let registration = a.registration(&mut env).await;
-    assert_eq!(
-        registration.active_from,
-        env.exit_clock(&pool).await + 9 * DAY
+    let clock = env.exit_clock(&pool).await;
+    assert!(
+        registration.active_from > clock + 30 * DAY,
+        "past the 30-day cover, not the new 9-day horizon"
     );
     env.request_all(&pool, &honest).await;
     let u = env.underwriter(&pool, &honest.pubkey()).await;
-    assert_eq!(u.unlock_at - u.requested_at, short.longest_request_wait());
-    env.warp(short.longest_request_wait()).await;
+    assert!(
+        u.unlock_at - u.requested_at > 29 * DAY,
+        "waits for that cover"
+    );
+    let now = env.now().await;
+    env.warp(u.unlock_at - now).await;
     let paid = env.complete(&pool, &honest).await;
     assert!(paid >= 10_000, "left with {paid}");
     assert!(env.exit_clock(&pool).await < registration.active_from);

@@ -892,3 +892,48 @@ async fn review5_voting_never_lapses_the_voters_request() {
     assert!(env.complete(&pool, &whale).await >= 900_000);
     env.assert_conserved(&pool).await;
 }
+
+/// Fifth attacker review, 3: with the request's wait capped at the parameters' term, a
+/// governance change shortening `coverage_duration` to 2 days let the whale leave 3
+/// days after it, from 400 000 of 30-day cover bought an hour before the change and
+/// priced on the whole pool: the small underwriter carried it alone (a 40 000 loss
+/// then cost it 39 999 where its fair part was 4 000). The wait is the whole cover in
+/// force again, and the activation delay counts it instead.
+#[tokio::test]
+async fn review5_a_shorter_term_does_not_cut_the_wait_for_older_cover() {
+    let (mut env, pool, _small, whale) = small_and_whale().await;
+    let authority = env.authority.insecure_clone();
+    let short = PoolParams {
+        coverage_duration: 2 * DAY,
+        claim_waiting_period: HOUR,
+        ..default_params()
+    };
+    env.ok(
+        &[update_pool_params(&authority.pubkey(), &pool, short)],
+        &[&authority],
+    )
+    .await;
+    let effective = env.pool(&pool).await.pending_params_at;
+    let clock = env.exit_clock(&pool).await;
+    env.warp(effective - clock - HOUR).await;
+    let accomplice = env.user(&pool, 1_000_000).await;
+    env.ok(&[buy_ix(&pool, &accomplice, 400_000)], &[&accomplice.key])
+        .await;
+    let cover: Member = env.fetch(pool.member(&accomplice.pubkey())).await;
+    env.warp(2 * HOUR).await;
+    env.request_all(&pool, &whale).await;
+    assert_eq!(env.pool(&pool).await.params.coverage_duration, 2 * DAY);
+    let request = env.underwriter(&pool, &whale.pubkey()).await;
+    assert!(
+        request.unlock_at > cover.coverage_expiry,
+        "waits for that cover"
+    );
+    env.warp(3 * DAY + HOUR).await;
+    env.refused(
+        &[complete_withdrawal(&whale.pubkey(), &pool, &whale.token)],
+        &[&whale.key],
+        code(InsuranceError::CooldownNotElapsed),
+    )
+    .await;
+    env.assert_conserved(&pool).await;
+}

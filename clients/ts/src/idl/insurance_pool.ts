@@ -4636,6 +4636,15 @@ export type InsurancePool = {
             ],
             "name": "holdupSecs",
             "type": "i64"
+          },
+          {
+            "docs": [
+              "The latest cover expiry sold (0: none). A withdrawal request waits for the",
+              "cover in force ([`Pool::cover_wait_at`]), and new draw rights and parameter",
+              "changes wait at least that long too ([`Pool::activation_delay`])."
+            ],
+            "name": "coverEndsAt",
+            "type": "i64"
           }
         ],
         "kind": "struct"
@@ -10311,6 +10320,15 @@ export const INSURANCE_POOL_IDL = {
             "name": "holdup_secs",
             "docs": [
               "Seconds of hold-up runs that have ended (see [`Pool::holdup_secs_at`])."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "cover_ends_at",
+            "docs": [
+              "The latest cover expiry sold (0: none). A withdrawal request waits for the",
+              "cover in force ([`Pool::cover_wait_at`]), and new draw rights and parameter",
+              "changes wait at least that long too ([`Pool::activation_delay`])."
             ],
             "type": "i64"
           }

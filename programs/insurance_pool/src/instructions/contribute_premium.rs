@@ -139,6 +139,7 @@ pub fn handle_contribute_premium(
     pool.total_premiums = pool.total_premiums.safe_add(to_pool)?;
     pool.total_protocol_fees = pool.total_protocol_fees.safe_add(fee)?;
     exposure.book.add(quote.coverage_expiry, notional)?;
+    pool.cover_ends_at = pool.cover_ends_at.max(quote.coverage_expiry);
     exposure.earnings.add(now, quote.coverage_expiry, to_pool)?;
     // Statistics only: no later price depends on them (see `Pool::quote`).
     pool.rate_bps = quote.rate_bps;

@@ -132,6 +132,7 @@ pub fn handle_create_pool(
         holdup_until: 0,
         holdup_from: 0,
         holdup_secs: 0,
+        cover_ends_at: 0,
         volume_rate_bps: volume_target_rate(&params.volume, 0, 0),
         volume_loss: 0,
         volume_loss_day: crate::math::day_of(now),

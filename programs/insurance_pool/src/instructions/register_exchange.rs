@@ -57,7 +57,7 @@ pub fn handle_register_exchange(
     let now = Clock::get()?.unix_timestamp;
     let pool = ctx.accounts.pool.load()?;
     let clock = pool.exit_clock(&*ctx.accounts.protocol.load()?, now);
-    let active_from = clock.safe_add(pool.activation_delay())?;
+    let active_from = clock.safe_add(pool.activation_delay(now))?;
     drop(pool);
     let registration_key = ctx.accounts.registration.key();
     let mut registration = ctx.accounts.registration.load_init()?;

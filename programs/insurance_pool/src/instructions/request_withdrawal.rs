@@ -69,16 +69,11 @@ pub fn handle_request_withdrawal(ctx: Context<RequestWithdrawal>, shares: Shares
     // until the cover in force now has ended, whichever is later (attacker review A:
     // cover bought and a whale's request in one transaction left a passive underwriter
     // carrying 30-day cover priced on ten times its capital after a one-day cooldown).
-    // Never longer than the parameters promise (`longest_request_wait`, counted in the
-    // exit horizon): cover sold under a longer term before a change does not extend it
-    // (the fourth attacker review trapped underwriters past a registration's activation
-    // that way).
-    let in_force = a.exposure.load()?.book.in_force_until(now);
-    let wait = pool.params.withdrawal_cooldown.max(
-        in_force
-            .saturating_sub(now)
-            .min(pool.params.longest_request_wait()),
-    );
+    // The whole cover in force, even sold under a longer term before a change of
+    // `coverage_duration` (the fifth attacker review: a wait capped at the new term let
+    // a whale leave 30-day cover it priced after 3 days); new draw rights and parameter
+    // changes wait past it too (`Pool::activation_delay`).
+    let wait = pool.params.withdrawal_cooldown.max(pool.cover_wait_at(now));
     let unlock_at = now.safe_add(wait)?;
     // The window is fixed now: a later change of it neither revives a lapsed request
     // nor cuts a live one short.

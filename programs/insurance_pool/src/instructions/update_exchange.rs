@@ -35,7 +35,7 @@ impl UpdateExchange<'_> {
 pub fn handle_update_exchange(ctx: Context<UpdateExchange>, limits: ExchangeLimits) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let pool = ctx.accounts.pool.load()?;
-    let delay = pool.activation_delay();
+    let delay = pool.activation_delay(now);
     let clock = pool.exit_clock(&*ctx.accounts.protocol.load()?, now);
     drop(pool);
     let destination = ctx.accounts.destination.key();

@@ -37,7 +37,12 @@ pub fn handle_update_pool_params(ctx: Context<UpdatePoolParams>, params: PoolPar
     let mut pool = a.pool.load_mut()?;
     let clock = pool.refresh_at(&*a.protocol.load()?, now);
     let previous = pool.params;
-    let delay = pool.params.exit_horizon().max(params.exit_horizon());
+    // The longer horizon of the two parameter sets, and past the cover in force.
+    let delay = pool
+        .params
+        .exit_horizon()
+        .max(params.exit_horizon())
+        .max(pool.past_cover_delay(now));
     let effective_at = clock.safe_add(delay)?;
     pool.pending_params = params;
     pool.pending_params_at = effective_at;

@@ -69,18 +69,6 @@ impl ExposureBook {
         self.total.saturating_sub(expired)
     }
 
-    /// When the cover in force at `now` has all left the book: the end of the last day
-    /// with cover expiring in it (0 with none). A withdrawal requested at `now` waits
-    /// for it (capital stays on risk for the cover it priced).
-    pub fn in_force_until(&self, now: i64) -> i64 {
-        let today = day_of(now);
-        (0..EXPOSURE_BUCKETS as i64)
-            .rev()
-            .map(|k| self.day + k)
-            .find(|d| *d >= today && self.buckets[(*d as usize) % EXPOSURE_BUCKETS] > 0)
-            .map_or(0, |d| d.saturating_add(1).saturating_mul(DAY))
-    }
-
     /// Drops every bucket whose day has fully passed by `now`.
     pub fn roll(&mut self, now: i64) {
         for i in self.expired(now) {
@@ -247,37 +235,6 @@ mod tests {
             let mut rolled = book;
             rolled.roll(now);
             assert_eq!(quoted, rolled.total, "day {step}");
-        }
-    }
-
-    #[test]
-    fn in_force_until_is_when_the_book_empties() {
-        let mut book = ExposureBook::new(T0);
-        assert_eq!(book.in_force_until(T0), 0, "no cover");
-        book.add(T0 + 3 * DAY, 5).unwrap();
-        book.add(T0 + 30 * DAY + 7, 1).unwrap();
-        // The end of the latest expiry day, from any time before it; 0 after.
-        let end = (day_of(T0 + 30 * DAY + 7) + 1) * DAY;
-        for now in [T0, T0 + 5 * DAY, end - 1] {
-            assert_eq!(book.in_force_until(now), end);
-            assert!(book.active_at(end - 1) > 0);
-            assert_eq!(book.active_at(end), 0);
-        }
-        assert_eq!(book.in_force_until(end), 0);
-        // Against `active_at` on every day of a full ring.
-        let mut ring = ExposureBook::new(T0);
-        for d in [0, 7, 40, 62] {
-            ring.add(T0 + d * DAY, 1).unwrap();
-        }
-        for step in 0..70 {
-            let now = T0 + step * DAY + 99;
-            let until = ring.in_force_until(now);
-            if until == 0 {
-                assert_eq!(ring.active_at(now), 0, "day {step}");
-            } else {
-                assert!(until > now && ring.active_at(until - 1) > 0, "day {step}");
-                assert_eq!(ring.active_at(until), 0, "day {step}");
-            }
         }
     }
 

@@ -212,9 +212,10 @@ impl PoolParams {
             .saturating_add(ACTIVATION_MARGIN)
     }
 
-    /// The longest a withdrawal request can wait before it completes: its cooldown, or
-    /// the cover in force when it was made (see `request_withdrawal`), which ends within
-    /// a term and leaves the book at the end of its expiry day.
+    /// The longest a withdrawal request can wait under these parameters: its cooldown,
+    /// or the cover in force when it was made (see `request_withdrawal`), which ends
+    /// within a term and leaves the book at the end of its expiry day. (Cover sold under
+    /// a longer term before a change is counted by [`Pool::activation_delay`].)
     pub fn longest_request_wait(&self) -> i64 {
         self.withdrawal_cooldown
             .max(self.coverage_duration.saturating_add(crate::math::DAY))
@@ -416,6 +417,10 @@ pub struct Pool {
     pub holdup_from: i64,
     /// Seconds of hold-up runs that have ended (see [`Pool::holdup_secs_at`]).
     pub holdup_secs: i64,
+    /// The latest cover expiry sold (0: none). A withdrawal request waits for the
+    /// cover in force ([`Pool::cover_wait_at`]), and new draw rights and parameter
+    /// changes wait at least that long too ([`Pool::activation_delay`]).
+    pub cover_ends_at: i64,
 }
 
 // Zero-copy: the Borsh size the IDL and clients compute is the in-memory size (no
@@ -533,15 +538,49 @@ impl Pool {
         Ok(pool)
     }
 
-    /// How long new draw rights and parameter changes wait: the longer exit horizon
-    /// of the current and the pending parameters.
-    pub fn activation_delay(&self) -> i64 {
+    /// How long new draw rights and parameter changes made at unix time `now` wait:
+    /// the longer exit horizon of the current and the pending parameters, and never
+    /// less than an underwriter seeing them now needs to get out past the cover
+    /// already in force (its locks, then a request waiting for that cover, plus the
+    /// margin): cover sold under a longer term before a change of `coverage_duration`
+    /// must not outlast the delay (the fourth and fifth attacker reviews of issue 31).
+    pub fn activation_delay(&self, now: i64) -> i64 {
         let pending = if self.pending_params_at != 0 {
             self.pending_params.exit_horizon()
         } else {
             0
         };
-        self.params.exit_horizon().max(pending)
+        self.params
+            .exit_horizon()
+            .max(pending)
+            .max(self.past_cover_delay(now))
+    }
+
+    /// The locks of the current parameters, then a request made at `now` waiting for
+    /// the cover in force, plus the margin.
+    pub fn past_cover_delay(&self, now: i64) -> i64 {
+        let p = &self.params;
+        let vote_lock = p
+            .governance
+            .voting_period
+            .saturating_add(p.governance.holdup_period);
+        p.min_deposit_lock
+            .max(vote_lock)
+            .saturating_add(p.withdrawal_cooldown.max(self.cover_wait_at(now)))
+            .saturating_add(ACTIVATION_MARGIN)
+    }
+
+    /// How long a withdrawal requested at `now` waits for the cover in force: until the
+    /// end of the day of the latest expiry sold (when the exposure book drops it), or 0
+    /// once that day is over.
+    pub fn cover_wait_at(&self, now: i64) -> i64 {
+        let day = crate::math::day_of(self.cover_ends_at);
+        if self.cover_ends_at == 0 || day < crate::math::day_of(now) {
+            return 0;
+        }
+        day.saturating_add(1)
+            .saturating_mul(crate::math::DAY)
+            .saturating_sub(now)
     }
 
     /// `owner`'s associated token account of the pool's mint (where claim payouts and
@@ -773,6 +812,33 @@ mod params_encoding_tests {
         assert_eq!(p.exit_horizon(), (30 + 40) * D + ACTIVATION_MARGIN);
         p.governance.voting_period = 40 * D;
         assert_eq!(p.exit_horizon(), (42 + 40) * D + ACTIVATION_MARGIN);
+    }
+
+    /// A request waits for the cover sold until the end of its expiry day; the
+    /// activation delay never ends before an underwriter seeing it could get past that
+    /// cover, whatever the current term.
+    #[test]
+    fn the_cover_in_force_sets_the_wait_and_bounds_the_activation_delay() {
+        const D: i64 = crate::math::DAY;
+        let mut pool = <Pool as bytemuck::Zeroable>::zeroed();
+        let p = &mut pool.params;
+        p.min_deposit_lock = 6 * D;
+        p.governance.voting_period = 3 * D;
+        p.governance.holdup_period = 2 * D;
+        p.withdrawal_cooldown = 3_600;
+        p.coverage_duration = D;
+        let now = 100 * D + 10;
+        assert_eq!(pool.cover_wait_at(now), 0, "no cover sold");
+        assert_eq!(pool.activation_delay(now), (6 + 2) * D + ACTIVATION_MARGIN);
+        // 30-day cover sold under an older, longer term.
+        pool.cover_ends_at = now + 30 * D;
+        assert_eq!(pool.cover_wait_at(now), 31 * D - 10);
+        assert_eq!(
+            pool.activation_delay(now),
+            6 * D + 31 * D - 10 + ACTIVATION_MARGIN
+        );
+        // Once its expiry day is over, nothing.
+        assert_eq!(pool.cover_wait_at(131 * D), 0);
     }
 
     /// The one-copy encoding is field-by-field Borsh: every field in declaration order,

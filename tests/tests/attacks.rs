@@ -1104,10 +1104,11 @@ async fn review_claim_sandwich_around_an_exit() {
         .ok(&[finalize_claim(&a.pool, &first, &puppet.pubkey())], &[])
         .await;
     // Sandwich the completion: file, complete, cancel. The request waits for the cover
-    // in force when it was made; the puppet renews its cover the day before.
-    let unlock = a.env.underwriter(&a.pool, &victim.pubkey()).await.unlock_at;
+    // in force when it was made (to the end of its expiry day); the puppet buys new
+    // cover once the old one has expired, and it matures a day later.
+    let cover: Member = a.env.fetch(a.pool.member(&puppet.pubkey())).await;
     let now = a.env.now().await;
-    a.env.warp(unlock - DAY - now).await;
+    a.env.warp(cover.coverage_expiry + 1 - now).await;
     let mint = a.pool.mint;
     a.env.mint_to(&mint, &TOKEN, &puppet.token, 1_000).await;
     a.buy(&puppet, 5_000).await;

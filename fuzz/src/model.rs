@@ -753,7 +753,12 @@ impl Model {
         let pool = &self.pools[m].pool;
         let g = pool.params.governance;
         req!(
-            within_bps(amount, crate::rules::free_capital(pool), g.max_claim_bps),
+            // The claims voting at once, this one included.
+            within_bps(
+                amount.saturating_add(pool.voting_claims),
+                crate::rules::free_capital(pool),
+                g.max_claim_bps
+            ),
             ie(InsuranceError::ClaimTooLarge)
         );
         let bond = bond_for(amount, g.bond_min, g.bond_bps).map_err(an)?;
@@ -829,7 +834,7 @@ impl Model {
         let u_key = crate::pdas::underwriter(&keys.pool, voter).0;
         let u = *self.underwriters.get(&u_key).ok_or(NO_POSITION)?;
         req!(claim.pool == keys.pool, ie(InsuranceError::WrongClaim));
-        req!(!self.paused(m, pause::CLAIMS), ie(InsuranceError::Paused));
+        // Votes are never paused.
         req!(
             claim.status == ClaimStatus::Voting,
             ie(InsuranceError::ClaimNotVoting)

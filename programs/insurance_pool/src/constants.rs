@@ -136,7 +136,8 @@ pub mod pause {
     /// `cover_shortfall`.
     #[anchor_lang::constant]
     pub const SHORTFALL: u8 = 1 << 3;
-    /// Claims (reserved for the claim instructions).
+    /// Claims: filing and paying them (votes are never paused: a pause must not freeze a
+    /// tally; finalising still runs, so a paused pool's claims end and release exits).
     #[anchor_lang::constant]
     pub const CLAIMS: u8 = 1 << 4;
     /// Every defined bit; any other bit is refused with `InvalidPauseFlags`.

@@ -937,3 +937,59 @@ async fn review5_a_shorter_term_does_not_cut_the_wait_for_older_cover() {
     .await;
     env.assert_conserved(&pool).await;
 }
+
+/// Sixth attacker review: the `CLAIMS` pause refused votes but not `finalize_claim`.
+/// An attacker with a quarter of the pool filed two parallel claims of half of free
+/// capital each (each within `max_claim_bps`), voted yes, and a pause (the guardian's
+/// own, or the authority's) froze the tally: both were approved on the attacker's
+/// votes alone and reserved the whole pool (the honest underwriter 750 000 → 13 208).
+/// Votes are never paused now, and the claims voting at once are at most
+/// `max_claim_bps` of free capital together: the second claim is refused, the honest
+/// majority votes through the pause, and the first is rejected.
+#[tokio::test]
+async fn review6_a_pause_cannot_freeze_a_tally() {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    let attacker = env.user(&pool, 250_000).await;
+    env.deposit(&attacker, &pool, 250_000).await;
+    let honest = env.user(&pool, 750_000).await;
+    env.deposit(&honest, &pool, 750_000).await;
+    env.warp(DEPOSIT_LOCK).await;
+    env.season(&pool).await;
+    let (m1, m2) = (
+        env.user(&pool, 100_000).await,
+        env.user(&pool, 100_000).await,
+    );
+    env.ok(
+        &[buy_ix(&pool, &m1, 500_000), buy_ix(&pool, &m2, 500_000)],
+        &[&m1.key, &m2.key],
+    )
+    .await;
+    env.warp(DAY + HOUR).await;
+    let (file, claim) = file_ix(&mut env, &pool, &m1, 500_000).await;
+    env.ok(&[file], &[&m1.key]).await;
+    let (second, _) = file_ix(&mut env, &pool, &m2, 500_000).await;
+    env.refused(&[second], &[&m2.key], code(InsuranceError::ClaimTooLarge))
+        .await;
+    let guardian = env.guardian.insecure_clone();
+    env.ok(
+        &[
+            cast_vote(&attacker.pubkey(), &pool, &claim, true),
+            set_pool_pause(&guardian.pubkey(), &pool, pause::CLAIMS),
+        ],
+        &[&attacker.key, &guardian],
+    )
+    .await;
+    env.ok(
+        &[cast_vote(&honest.pubkey(), &pool, &claim, false)],
+        &[&honest.key],
+    )
+    .await;
+    env.warp(DEFAULT_GOVERNANCE.voting_period).await;
+    env.ok(&[finalize_claim(&pool, &claim, &m1.pubkey())], &[])
+        .await;
+    let c: Claim = env.fetch(claim).await;
+    assert_eq!(c.status.get(), ClaimStatus::Rejected);
+    assert_eq!(env.pool(&pool).await.reserved_for_claims, 0);
+    env.assert_conserved(&pool).await;
+}

@@ -138,7 +138,8 @@ export type InsurancePool = {
     },
     {
       "docs": [
-        "Claims (reserved for the claim instructions)."
+        "Claims: filing and paying them (votes are never paused: a pause must not freeze a",
+        "tally; finalising still runs, so a paused pool's claims end and release exits)."
       ],
       "name": "claims",
       "type": "u8",
@@ -11559,7 +11560,8 @@ export const INSURANCE_POOL_IDL = {
     {
       "name": "CLAIMS",
       "docs": [
-        "Claims (reserved for the claim instructions)."
+        "Claims: filing and paying them (votes are never paused: a pause must not freeze a",
+        "tally; finalising still runs, so a paused pool's claims end and release exits)."
       ],
       "type": "u8",
       "value": "16"

@@ -92,8 +92,15 @@ pub fn handle_file_claim(
     let mut pool = a.pool.load_mut()?;
     pool.refresh_at(&*a.protocol.load()?, now);
     let governance = pool.params.governance;
+    // The claims voting at once, this one included, are at most `max_claim_bps` of free
+    // capital (the sixth attacker review: two parallel claims of half each reserved it
+    // all on one quorum's votes).
     require!(
-        within_bps(amount, pool.free_capital(), governance.max_claim_bps),
+        within_bps(
+            amount.safe_add(pool.voting_claims)?,
+            pool.free_capital(),
+            governance.max_claim_bps
+        ),
         InsuranceError::ClaimTooLarge
     );
     let bond = bond_for(amount, governance.bond_min, governance.bond_bps)?;

@@ -33,11 +33,11 @@ STATE = "programs/insurance_pool/src/state/"
 
 # name -> ([(file, old text, new text)], the rule it breaks)
 MUTATIONS = {
-    "vote-lock": (
+    "exit-during-holdup": (
         [(IX + "complete_withdrawal.rs",
-          "        require!(\n            now >= underwriter.vote_locked_until,\n            InsuranceError::VoteLocked\n        );\n",
+          "        require!(now >= pool.holdup_until, InsuranceError::HoldupExitsClosed);\n",
           "")],
-        "a voter exits before the claims it voted on are settled",
+        "an exit completes during an approved claim's hold-up",
     ),
     "stake-age": (
         [(IX + "cast_vote.rs",

@@ -220,10 +220,13 @@ pub fn underwriter(address: &str, u: &Underwriter, p: &Pool, clock: i64, now: i6
         "claims_voting": p.voting_claims,
         // Earliest request_withdrawal: after the deposit lock, with no young shares.
         "requestable_from": locked_until.max(young_until),
-        // Earliest filing time of a claim this position votes on with all its free
-        // shares (the program's rule: between one and two stake periods after its last
-        // stake, depending on where in its period that fell); null without free shares.
+        // Earliest filing time of a claim this position votes on with all its shares
+        // (pending ones vote too; the program's rule: between one and two stake periods
+        // after its last stake, depending on where in its period that fell); null
+        // without shares.
         "votes_from": u.votes_from(age),
+        // Statistics: the end of the hold-up of its latest vote (a vote binds through
+        // the pool's claims voting and hold-ups, not a lock of its own).
         "vote_locked_until": u.vote_locked_until,
         "last_deposit_at": u.last_deposit_at,
         "last_stake_at": u.last_stake_at,

@@ -201,7 +201,8 @@ impl PoolParams {
     /// parameter changes wait before they apply, counted on the exit clock (time with
     /// withdrawals open).
     pub fn exit_horizon(&self) -> i64 {
-        // A voter is withdrawal-locked until the claim's hold-up ends: count it too.
+        // A vote binds its voter through the claim's vote and hold-up (no withdrawal
+        // completes then; the exit clock stands still too): counted, conservatively.
         let vote_lock = self
             .governance
             .voting_period

@@ -700,17 +700,26 @@ async fn review3_expire_refusals_and_isolation() {
     env.assert_conserved(&other).await;
 }
 
+/// A pool of underwriters, each `(tokens, deposit)`, past the deposit lock and seasoned.
+async fn seasoned_pool(positions: &[(u64, u64)]) -> (TestEnv, PoolKeys, Vec<User>) {
+    let mut env = TestEnv::new().await;
+    let pool = env.create_pool(TOKEN).await;
+    let mut users = Vec::new();
+    for &(tokens, deposit) in positions {
+        let user = env.user(&pool, tokens).await;
+        env.deposit(&user, &pool, deposit).await;
+        users.push(user);
+    }
+    env.warp(DEPOSIT_LOCK).await;
+    env.season(&pool).await;
+    (env, pool, users)
+}
+
 /// A pool of a small underwriter (100 000, the attacker, who stays) and a whale
 /// (900 000, honest, leaving), past the deposit lock and seasoned.
 async fn small_and_whale() -> (TestEnv, PoolKeys, User, User) {
-    let mut env = TestEnv::new().await;
-    let pool = env.create_pool(TOKEN).await;
-    let small = env.user(&pool, 100_010).await;
-    env.deposit(&small, &pool, 100_000).await;
-    let whale = env.user(&pool, 900_000).await;
-    env.deposit(&whale, &pool, 900_000).await;
-    env.warp(DEPOSIT_LOCK).await;
-    env.season(&pool).await;
+    let (env, pool, users) = seasoned_pool(&[(100_010, 100_000), (900_000, 900_000)]).await;
+    let [small, whale]: [User; 2] = users.try_into().ok().expect("two");
     (env, pool, small, whale)
 }
 
@@ -810,15 +819,9 @@ async fn review4_pending_shares_vote_so_a_stayer_cannot_approve_alone() {
 /// the whale leaves with its whole value and the team is out its premium and bond.
 #[tokio::test]
 async fn review5_no_exit_during_a_holdup() {
-    let mut env = TestEnv::new().await;
-    let pool = env.create_pool(TOKEN).await;
-    let a = env.user(&pool, 250_000).await;
-    env.deposit(&a, &pool, 250_000).await;
-    let w = env.user(&pool, 750_000).await;
-    env.deposit(&w, &pool, 750_000).await;
+    let (mut env, pool, users) = seasoned_pool(&[(250_000, 250_000), (750_000, 750_000)]).await;
+    let [a, w]: [User; 2] = users.try_into().ok().expect("two");
     let m = env.user(&pool, 30_000).await;
-    env.warp(DEPOSIT_LOCK).await;
-    env.season(&pool).await;
     let m_start = env.balance(m.token).await;
     env.ok(&[buy_ix(&pool, &m, 490_000)], &[&m.key]).await;
     env.request_all(&pool, &w).await;
@@ -948,14 +951,8 @@ async fn review5_a_shorter_term_does_not_cut_the_wait_for_older_cover() {
 /// majority votes through the pause, and the first is rejected.
 #[tokio::test]
 async fn review6_a_pause_cannot_freeze_a_tally() {
-    let mut env = TestEnv::new().await;
-    let pool = env.create_pool(TOKEN).await;
-    let attacker = env.user(&pool, 250_000).await;
-    env.deposit(&attacker, &pool, 250_000).await;
-    let honest = env.user(&pool, 750_000).await;
-    env.deposit(&honest, &pool, 750_000).await;
-    env.warp(DEPOSIT_LOCK).await;
-    env.season(&pool).await;
+    let (mut env, pool, users) = seasoned_pool(&[(250_000, 250_000), (750_000, 750_000)]).await;
+    let [attacker, honest]: [User; 2] = users.try_into().ok().expect("two");
     let (m1, m2) = (
         env.user(&pool, 100_000).await,
         env.user(&pool, 100_000).await,
